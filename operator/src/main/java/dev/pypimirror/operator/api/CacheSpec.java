@@ -1,0 +1,108 @@
+package dev.pypimirror.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import java.util.ArrayList;
+import java.util.List;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class CacheSpec {
+  public static final String DEFAULT_MOUNT_PATH = "/tmp/pypi";
+  public static final String DEFAULT_SIZE = "10Gi";
+
+  public enum AccessMode {
+    ReadWriteOnce,
+    ReadOnlyMany,
+    ReadWriteMany,
+    ReadWriteOncePod
+  }
+
+  public enum ReclaimPolicy {
+    Retain,
+    Delete
+  }
+
+  @Default("false")
+  private boolean enabled;
+
+  @Default(DEFAULT_MOUNT_PATH)
+  @Pattern("^/[^\\s]*$")
+  @JsonPropertyDescription(
+      "Absolute path where build pods see the cache; its index is file://<mountPath>.")
+  private String mountPath = DEFAULT_MOUNT_PATH;
+
+  @Default(DEFAULT_SIZE)
+  @Pattern("^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
+  @JsonPropertyDescription("Requested size of the cache PVC (a Kubernetes quantity).")
+  private String size = DEFAULT_SIZE;
+
+  private String storageClassName;
+
+  @JsonPropertyDescription("Access modes of the cache PVC; default [ReadWriteOnce].")
+  private List<AccessMode> accessModes = new ArrayList<>(List.of(AccessMode.ReadWriteOnce));
+
+  @JsonPropertyDescription("Use this existing PVC and create none.")
+  private String existingClaim;
+
+  @Default("Retain")
+  @JsonPropertyDescription("Retain: the PVC outlives the mirror. Delete: it is deleted with it.")
+  private ReclaimPolicy reclaimPolicy = ReclaimPolicy.Retain;
+
+  public boolean isEnabled() {
+    return enabled;
+  }
+
+  public void setEnabled(boolean enabled) {
+    this.enabled = enabled;
+  }
+
+  public String getMountPath() {
+    return mountPath;
+  }
+
+  public void setMountPath(String mountPath) {
+    this.mountPath = mountPath;
+  }
+
+  public String getSize() {
+    return size;
+  }
+
+  public void setSize(String size) {
+    this.size = size;
+  }
+
+  public String getStorageClassName() {
+    return storageClassName;
+  }
+
+  public void setStorageClassName(String storageClassName) {
+    this.storageClassName = storageClassName;
+  }
+
+  public List<AccessMode> getAccessModes() {
+    return accessModes;
+  }
+
+  public void setAccessModes(List<AccessMode> accessModes) {
+    this.accessModes = accessModes;
+  }
+
+  public String getExistingClaim() {
+    return existingClaim;
+  }
+
+  public void setExistingClaim(String existingClaim) {
+    this.existingClaim = existingClaim;
+  }
+
+  public ReclaimPolicy getReclaimPolicy() {
+    return reclaimPolicy;
+  }
+
+  public void setReclaimPolicy(ReclaimPolicy reclaimPolicy) {
+    this.reclaimPolicy = reclaimPolicy;
+  }
+}

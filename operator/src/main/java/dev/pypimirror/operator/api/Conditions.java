@@ -1,0 +1,57 @@
+package dev.pypimirror.operator.api;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Objects;
+
+/** Condition types and reasons of a PypiMirror, and the rule for carrying transition times. */
+public final class Conditions {
+  public static final String READY = "Ready";
+  public static final String CONFIG_RENDERED = "ConfigRendered";
+  public static final String CACHE_READY = "CacheReady";
+
+  public static final String REASON_READY = "Ready";
+  public static final String REASON_RENDERED = "Rendered";
+  public static final String REASON_INVALID_SPEC = "InvalidSpec";
+  public static final String REASON_CONFLICT = "Conflict";
+  public static final String REASON_CACHE_DISABLED = "CacheDisabled";
+  public static final String REASON_BOUND = "Bound";
+  public static final String REASON_PENDING = "Pending";
+  public static final String REASON_CLAIM_NOT_FOUND = "ClaimNotFound";
+  public static final String REASON_CLAIM_LOST = "ClaimLost";
+
+  private Conditions() {}
+
+  public static Condition of(
+      String type, boolean status, String reason, String message, long generation) {
+    return new ConditionBuilder()
+        .withType(type)
+        .withStatus(status ? "True" : "False")
+        .withReason(reason)
+        .withMessage(message)
+        .withObservedGeneration(generation)
+        .build();
+  }
+
+  /**
+   * Stamps {@code next} with a lastTransitionTime: the previous one when status, reason and message
+   * are unchanged, else now.
+   */
+  public static Condition carryTransitionTime(
+      Condition next, List<Condition> previous, Instant now) {
+    String time =
+        previous.stream()
+            .filter(p -> p.getType().equals(next.getType()))
+            .filter(p -> Objects.equals(p.getStatus(), next.getStatus()))
+            .filter(p -> Objects.equals(p.getReason(), next.getReason()))
+            .filter(p -> Objects.equals(p.getMessage(), next.getMessage()))
+            .map(Condition::getLastTransitionTime)
+            .filter(Objects::nonNull)
+            .findFirst()
+            .orElse(now.truncatedTo(ChronoUnit.SECONDS).toString());
+    return new ConditionBuilder(next).withLastTransitionTime(time).build();
+  }
+}

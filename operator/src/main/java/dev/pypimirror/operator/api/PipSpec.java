@@ -1,0 +1,32 @@
+package dev.pypimirror.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Min;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class PipSpec {
+  @Min(0)
+  @JsonPropertyDescription("pip retries per index; 0 falls through to the next index at once.")
+  private Integer retries;
+
+  @Min(1)
+  @JsonPropertyDescription("pip socket timeout in seconds.")
+  private Integer timeoutSeconds;
+
+  public Integer getRetries() {
+    return retries;
+  }
+
+  public void setRetries(Integer retries) {
+    this.retries = retries;
+  }
+
+  public Integer getTimeoutSeconds() {
+    return timeoutSeconds;
+  }
+
+  public void setTimeoutSeconds(Integer timeoutSeconds) {
+    this.timeoutSeconds = timeoutSeconds;
+  }
+}

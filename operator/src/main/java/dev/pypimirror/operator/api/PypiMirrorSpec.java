@@ -1,0 +1,94 @@
+package dev.pypimirror.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.ArrayList;
+import java.util.List;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value =
+        "(has(self.indexes) && size(self.indexes) > 0) || (has(self.cache) && self.cache.enabled)",
+    message = "no index: set spec.indexes or enable spec.cache")
+@ValidationRule(
+    value =
+        "!has(self.indexes) || self.indexes.all(i, !i.url.startsWith('file://') || (has(self.cache)"
+            + " && self.cache.enabled && i.url == 'file://' + self.cache.mountPath))",
+    message =
+        "a file:// index must be the enabled cache's own mount path (file://<cache.mountPath>)")
+public class PypiMirrorSpec {
+  @JsonPropertyDescription("Ordered mirror indexes; the first is pip's index-url.")
+  @Size(max = 32)
+  private List<IndexSpec> indexes = new ArrayList<>();
+
+  @JsonPropertyDescription("The cache PVC, served to build pods as file://<mountPath>.")
+  private CacheSpec cache;
+
+  @JsonPropertyDescription("The public index, appended after the mirrors unless offline.")
+  private PublicIndexSpec publicIndex;
+
+  @JsonPropertyDescription("Use only the mirrors, never the public index.")
+  private boolean offline;
+
+  private PipSpec pip;
+  private PydistutilsSpec pydistutils;
+  private InjectionSpec injection;
+
+  public List<IndexSpec> getIndexes() {
+    return indexes;
+  }
+
+  public void setIndexes(List<IndexSpec> indexes) {
+    this.indexes = indexes;
+  }
+
+  public CacheSpec getCache() {
+    return cache;
+  }
+
+  public void setCache(CacheSpec cache) {
+    this.cache = cache;
+  }
+
+  public PublicIndexSpec getPublicIndex() {
+    return publicIndex;
+  }
+
+  public void setPublicIndex(PublicIndexSpec publicIndex) {
+    this.publicIndex = publicIndex;
+  }
+
+  public boolean isOffline() {
+    return offline;
+  }
+
+  public void setOffline(boolean offline) {
+    this.offline = offline;
+  }
+
+  public PipSpec getPip() {
+    return pip;
+  }
+
+  public void setPip(PipSpec pip) {
+    this.pip = pip;
+  }
+
+  public PydistutilsSpec getPydistutils() {
+    return pydistutils;
+  }
+
+  public void setPydistutils(PydistutilsSpec pydistutils) {
+    this.pydistutils = pydistutils;
+  }
+
+  public InjectionSpec getInjection() {
+    return injection;
+  }
+
+  public void setInjection(InjectionSpec injection) {
+    this.injection = injection;
+  }
+}

@@ -1,0 +1,63 @@
+package dev.pypimirror.operator.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The one jar's command line: run, render. */
+@Command(
+    name = "pypi-mirror-operator",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Gives image-build pods a PyPI mirror.",
+    subcommands = {RunCommand.class, RenderCommand.class})
+public class Main implements Runnable {
+  static final int EXIT_BAD_INPUT = 2;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  public static void main(String[] args) {
+    System.exit(
+        execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /**
+   * Runs one command line; returns the exit status. Bad input is one line on {@code err}, status 2.
+   */
+  public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine commandLine = new CommandLine(new Main());
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    commandLine.setParameterExceptionHandler(
+        (e, a) -> {
+          err.println("error: " + e.getMessage());
+          err.flush();
+          return EXIT_BAD_INPUT;
+        });
+    commandLine.setExecutionExceptionHandler(
+        (e, cl, parsed) -> {
+          if (e instanceof CliException) {
+            err.println("error: " + e.getMessage());
+            err.flush();
+            return EXIT_BAD_INPUT;
+          }
+          err.println("error: " + e);
+          err.flush();
+          return 1;
+        });
+    return commandLine.execute(args);
+  }
+
+  static class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"pypi-mirror-operator " + (version == null ? "dev" : version)};
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package dev.pypimirror.operator.cli;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.pypimirror.operator.api.PypiMirror;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Reads Kubernetes manifests (YAML streams or JSON) from a file or stdin, with errors that say
+ * where.
+ */
+final class ManifestReader {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  /**
+   * Strict, like `kubectl --validate=strict`: a misspelt field is an error, not silently dropped.
+   */
+  private static final ObjectMapper STRICT =
+      Serialization.jsonMapper().copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  private final String source;
+  private final List<JsonNode> documents;
+
+  private ManifestReader(String source, List<JsonNode> documents) {
+    this.source = source;
+    this.documents = documents;
+  }
+
+  /** Reads {@code file}, or standard input when it is "-". */
+  static ManifestReader read(String file, InputStream stdin) {
+    String source = "-".equals(file) ? "<stdin>" : file;
+    String text;
+    try {
+      text =
+          "-".equals(file)
+              ? new String(stdin.readAllBytes(), StandardCharsets.UTF_8)
+              : Files.readString(Path.of(file));
+    } catch (NoSuchFileException e) {
+      throw new CliException(source + ": no such file");
+    } catch (IOException e) {
+      throw new CliException(source + ": cannot read: " + e.getMessage());
+    }
+    List<JsonNode> documents = new ArrayList<>();
+    try (var parser = YAML.createParser(text)) {
+      var it = YAML.readValues(parser, JsonNode.class);
+      while (it.hasNextValue()) {
+        JsonNode node = it.nextValue();
+        if (node != null && !node.isNull() && !node.isMissingNode()) {
+          documents.add(node);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new CliException(source + ": not valid YAML or JSON" + at(e) + ": " + firstLine(e));
+    }
+    if (documents.isEmpty()) {
+      throw new CliException(source + ": no object in input");
+    }
+    return new ManifestReader(source, documents);
+  }
+
+  List<JsonNode> documents() {
+    return documents;
+  }
+
+  String source() {
+    return source;
+  }
+
+  /** The one PypiMirror the input must hold. */
+  PypiMirror singleMirror() {
+    if (documents.size() != 1) {
+      throw new CliException(
+          source + ": expected one PypiMirror, found " + documents.size() + " objects");
+    }
+    return toMirror(documents.get(0), source);
+  }
+
+  static PypiMirror toMirror(JsonNode node, String where) {
+    String kind = node.path("kind").asText("");
+    String apiVersion = node.path("apiVersion").asText("");
+    String expected = PypiMirror.GROUP + "/" + PypiMirror.VERSION;
+    if (!"PypiMirror".equals(kind) || !expected.equals(apiVersion)) {
+      throw new CliException(
+          where
+              + ": expected kind PypiMirror, apiVersion "
+              + expected
+              + "; got kind \""
+              + kind
+              + "\", apiVersion \""
+              + apiVersion
+              + "\"");
+    }
+    try {
+      PypiMirror mirror = STRICT.treeToValue(node, PypiMirror.class);
+      if (mirror.getSpec() == null) {
+        mirror.setSpec(new dev.pypimirror.operator.api.PypiMirrorSpec());
+      }
+      return mirror;
+    } catch (UnrecognizedPropertyException e) {
+      throw new CliException(where + ": unknown field \"" + path(e) + "\"");
+    } catch (JsonMappingException e) {
+      throw new CliException(where + ": field \"" + path(e) + "\": " + firstLine(e));
+    } catch (JsonProcessingException e) {
+      throw new CliException(where + ": " + firstLine(e));
+    }
+  }
+
+  private static String path(JsonMappingException e) {
+    return e.getPath().stream()
+        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."))
+        .replace(".[", "[");
+  }
+
+  private static String at(Exception e) {
+    if (e instanceof JsonProcessingException j && j.getLocation() != null) {
+      JsonLocation l = j.getLocation();
+      return " at line " + l.getLineNr() + ", column " + l.getColumnNr();
+    }
+    return "";
+  }
+
+  private static String firstLine(Exception e) {
+    String message =
+        e instanceof JsonProcessingException j
+            ? j.getOriginalMessage()
+            : String.valueOf(e.getMessage());
+    return message == null
+        ? e.getClass().getSimpleName()
+        : message.lines().findFirst().orElse("").trim();
+  }
+}

@@ -1,0 +1,66 @@
+package dev.pypimirror.operator.cli;
+
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.config.InvalidMirrorException;
+import dev.pypimirror.operator.config.MirrorConfigRenderer;
+import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.config.RenderedConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "render",
+    mixinStandardHelpOptions = true,
+    description = "Print the ConfigMap and (cache on) the PVC a PypiMirror reconciles into.")
+class RenderCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = {"-f", "--filename"},
+      required = true,
+      paramLabel = "FILE",
+      description = "The PypiMirror manifest; - reads standard input.")
+  String file;
+
+  @Option(
+      names = {"-o", "--output"},
+      defaultValue = "yaml",
+      paramLabel = "yaml|json",
+      description = "Output format: a YAML stream or a JSON List (default: ${DEFAULT-VALUE}).")
+  OutputFormat output;
+
+  @Override
+  public Integer call() {
+    ManifestReader input = ManifestReader.read(file, System.in);
+    PypiMirror mirror = input.singleMirror();
+    spec.commandLine().getOut().print(output.format(objects(mirror, input.source())));
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+
+  /** The objects the reconciler would create for {@code mirror}, by the same code. */
+  static List<HasMetadata> objects(PypiMirror mirror, String where) {
+    if (mirror.getMetadata() == null || mirror.getMetadata().getName() == null) {
+      throw new CliException(where + ": metadata.name is required");
+    }
+    RenderedConfig rendered;
+    try {
+      rendered = MirrorConfigRenderer.render(mirror.getMetadata().getName(), mirror.getSpec());
+    } catch (InvalidMirrorException e) {
+      throw new CliException(
+          where + ": invalid PypiMirror " + mirror.getMetadata().getName() + ": " + e.getMessage());
+    }
+    List<HasMetadata> objects = new ArrayList<>();
+    objects.add(MirrorObjects.configMap(mirror, rendered));
+    if (MirrorObjects.createsClaim(mirror)) {
+      objects.add(MirrorObjects.cacheClaim(mirror));
+    }
+    return objects;
+  }
+}

@@ -1,0 +1,144 @@
+package dev.pypimirror.operator.config;
+
+import dev.pypimirror.operator.api.CacheSpec;
+import dev.pypimirror.operator.api.PypiMirror;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/** The names, labels and desired state of the objects a PypiMirror owns. */
+public final class MirrorObjects {
+  public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+  public static final String MANAGED_BY = "pypi-mirror-operator";
+  public static final String MIRROR_LABEL = "pypimirror.dev/mirror";
+  public static final String CONFIG_HASH_ANNOTATION = "pypimirror.dev/config-hash";
+
+  /** Label selector of everything the operator owns; its informers see nothing else. */
+  public static final String OWNED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY;
+
+  private MirrorObjects() {}
+
+  public static String configMapName(String mirrorName) {
+    return "pypi-mirror-" + mirrorName;
+  }
+
+  /**
+   * The PVC the mirror's cache uses: the existing claim, else its own; null when the cache is off.
+   */
+  public static String claimName(PypiMirror mirror) {
+    CacheSpec cache = mirror.getSpec().getCache();
+    if (cache == null || !cache.isEnabled()) {
+      return null;
+    }
+    return hasText(cache.getExistingClaim())
+        ? cache.getExistingClaim()
+        : ownClaimName(mirror.getMetadata().getName());
+  }
+
+  public static String ownClaimName(String mirrorName) {
+    return "pypi-mirror-" + mirrorName + "-cache";
+  }
+
+  /** True when the mirror's cache is on and it creates its own PVC (no existingClaim). */
+  public static boolean createsClaim(PypiMirror mirror) {
+    CacheSpec cache = mirror.getSpec().getCache();
+    return cache != null && cache.isEnabled() && !hasText(cache.getExistingClaim());
+  }
+
+  public static Map<String, String> labels(String mirrorName, String component) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put("app.kubernetes.io/name", "pypi-mirror");
+    labels.put("app.kubernetes.io/instance", mirrorName);
+    labels.put("app.kubernetes.io/component", component);
+    labels.put(MANAGED_BY_LABEL, MANAGED_BY);
+    labels.put(MIRROR_LABEL, mirrorName);
+    return labels;
+  }
+
+  public static ConfigMap configMap(PypiMirror mirror, RenderedConfig rendered) {
+    String name = mirror.getMetadata().getName();
+    ObjectMeta meta = metadata(mirror, configMapName(name), "config", true);
+    meta.setAnnotations(Map.of(CONFIG_HASH_ANNOTATION, rendered.hash()));
+    return new ConfigMapBuilder().withMetadata(meta).withData(rendered.data()).build();
+  }
+
+  /**
+   * The cache PVC; owned by the mirror (garbage-collected with it) only under reclaimPolicy Delete.
+   */
+  public static PersistentVolumeClaim cacheClaim(PypiMirror mirror) {
+    CacheSpec cache = mirror.getSpec().getCache();
+    String name = mirror.getMetadata().getName();
+    return new PersistentVolumeClaimBuilder()
+        .withMetadata(metadata(mirror, ownClaimName(name), "cache", deletesClaim(cache)))
+        .withNewSpec()
+        .withAccessModes(cache.getAccessModes().stream().map(Enum::name).toList())
+        .withStorageClassName(
+            hasText(cache.getStorageClassName()) ? cache.getStorageClassName() : null)
+        .withNewResources()
+        .addToRequests("storage", new Quantity(cache.getSize()))
+        .endResources()
+        .endSpec()
+        .build();
+  }
+
+  public static boolean deletesClaim(CacheSpec cache) {
+    return cache.getReclaimPolicy() == CacheSpec.ReclaimPolicy.Delete;
+  }
+
+  private static ObjectMeta metadata(
+      PypiMirror mirror, String name, String component, boolean owned) {
+    ObjectMetaBuilder meta =
+        new ObjectMetaBuilder()
+            .withName(name)
+            .withNamespace(mirror.getMetadata().getNamespace())
+            .withLabels(labels(mirror.getMetadata().getName(), component));
+    // offline (render) there is no uid to point at
+    if (owned && mirror.getMetadata().getUid() != null) {
+      meta.withOwnerReferences(ownerReference(mirror));
+    }
+    return meta.build();
+  }
+
+  public static OwnerReference ownerReference(PypiMirror mirror) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(mirror.getApiVersion())
+        .withKind(mirror.getKind())
+        .withName(mirror.getMetadata().getName())
+        .withUid(mirror.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .build();
+  }
+
+  /** Whether {@code object} belongs to {@code mirror}: its controller reference, or our labels. */
+  public static boolean isOwnedBy(HasMetadata object, PypiMirror mirror) {
+    ObjectMeta meta = object.getMetadata();
+    List<OwnerReference> refs =
+        meta.getOwnerReferences() == null ? List.of() : meta.getOwnerReferences();
+    if (refs.stream().anyMatch(r -> Objects.equals(r.getUid(), mirror.getMetadata().getUid()))) {
+      return true;
+    }
+    Map<String, String> labels = meta.getLabels() == null ? Map.of() : meta.getLabels();
+    boolean labelledOurs =
+        MANAGED_BY.equals(labels.get(MANAGED_BY_LABEL))
+            && mirror.getMetadata().getName().equals(labels.get(MIRROR_LABEL));
+    // labelled ours, but controlled by someone else (e.g. an earlier mirror's uid): not ours
+    boolean controlledByOther = refs.stream().anyMatch(r -> Boolean.TRUE.equals(r.getController()));
+    return labelledOurs && !controlledByOther;
+  }
+
+  static boolean hasText(String s) {
+    return s != null && !s.isBlank();
+  }
+}

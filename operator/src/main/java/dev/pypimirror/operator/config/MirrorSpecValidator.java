@@ -1,0 +1,138 @@
+package dev.pypimirror.operator.config;
+
+import dev.pypimirror.operator.api.CacheSpec;
+import dev.pypimirror.operator.api.IndexSpec;
+import dev.pypimirror.operator.api.PypiMirrorSpec;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The rules of a valid PypiMirror, with messages that name the field. The CRD schema says the same
+ * with patterns and CEL; this copy serves the command line and clusters that skip the schema.
+ */
+public final class MirrorSpecValidator {
+  static final int MAX_NAME_LENGTH = 63;
+  private static final Pattern QUANTITY =
+      Pattern.compile("^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$");
+
+  private MirrorSpecValidator() {}
+
+  /** Every problem of the mirror {@code name} with {@code spec}; empty when it is valid. */
+  public static List<String> problems(String name, PypiMirrorSpec spec) {
+    List<String> problems = new ArrayList<>();
+    if (name != null && name.length() > MAX_NAME_LENGTH) {
+      problems.add(
+          "metadata.name: at most %d characters (it is a label value), got %d"
+              .formatted(MAX_NAME_LENGTH, name.length()));
+    }
+    if (spec == null) {
+      problems.add("spec: missing");
+      return problems;
+    }
+    CacheSpec cache = spec.getCache();
+    boolean cacheOn = cache != null && cache.isEnabled();
+    if (cache != null) {
+      checkAbsolutePath(problems, "spec.cache.mountPath", cache.getMountPath());
+      if (cache.getSize() == null || !QUANTITY.matcher(cache.getSize()).matches()) {
+        problems.add("spec.cache.size: not a Kubernetes quantity: " + cache.getSize());
+      }
+    }
+    List<IndexSpec> indexes = spec.getIndexes() == null ? List.of() : spec.getIndexes();
+    for (int i = 0; i < indexes.size(); i++) {
+      checkIndex(problems, "spec.indexes[" + i + "].url", indexes.get(i), cacheOn ? cache : null);
+    }
+    if (indexes.isEmpty() && !cacheOn) {
+      problems.add("spec.indexes: no index: list at least one or enable spec.cache");
+    }
+    if (spec.getPublicIndex() != null) {
+      String url = spec.getPublicIndex().getUrl();
+      String scheme = scheme(url);
+      if (!"https".equals(scheme) && !"http".equals(scheme)) {
+        problems.add("spec.publicIndex.url: must be an http(s) URL, got " + quoted(url));
+      }
+    }
+    if (spec.getPip() != null) {
+      Integer retries = spec.getPip().getRetries();
+      if (retries != null && retries < 0) {
+        problems.add("spec.pip.retries: must be 0 or more, got " + retries);
+      }
+      Integer timeout = spec.getPip().getTimeoutSeconds();
+      if (timeout != null && timeout < 1) {
+        problems.add("spec.pip.timeoutSeconds: must be 1 or more, got " + timeout);
+      }
+    }
+    if (spec.getInjection() != null) {
+      checkAbsolutePath(problems, "spec.injection.homeDir", spec.getInjection().getHomeDir());
+    }
+    return problems;
+  }
+
+  /** Throws {@link InvalidMirrorException} listing every problem, if there is any. */
+  public static void requireValid(String name, PypiMirrorSpec spec) {
+    List<String> problems = problems(name, spec);
+    if (!problems.isEmpty()) {
+      throw new InvalidMirrorException(problems);
+    }
+  }
+
+  private static void checkIndex(
+      List<String> problems, String field, IndexSpec index, CacheSpec enabledCache) {
+    String url = index.getUrl();
+    String scheme = scheme(url);
+    if (scheme == null) {
+      problems.add(field + ": not a URL: " + quoted(url));
+      return;
+    }
+    switch (scheme) {
+      case "https" -> {}
+      case "http" -> {
+        if (!index.isTrustedHost()) {
+          problems.add(field + ": plain http index " + url + " needs trustedHost: true");
+        }
+      }
+      case "file" -> {
+        String cacheUrl = enabledCache == null ? null : "file://" + enabledCache.getMountPath();
+        if (!url.equals(cacheUrl)) {
+          problems.add(
+              field
+                  + ": a file:// index must be the enabled cache's mount path ("
+                  + (cacheUrl == null ? "the cache is off" : cacheUrl)
+                  + "), got "
+                  + url);
+        }
+      }
+      default -> problems.add(field + ": scheme must be https, http or file, got " + quoted(url));
+    }
+  }
+
+  private static void checkAbsolutePath(List<String> problems, String field, String path) {
+    if (path == null || !path.startsWith("/") || path.chars().anyMatch(Character::isWhitespace)) {
+      problems.add(field + ": must be an absolute path without spaces, got " + quoted(path));
+    }
+  }
+
+  /** The lower-case scheme of an absolute, well-formed URL with a host or path; else null. */
+  static String scheme(String url) {
+    if (url == null) {
+      return null;
+    }
+    try {
+      URI uri = new URI(url);
+      if (!uri.isAbsolute() || uri.isOpaque()) {
+        return null;
+      }
+      String scheme = uri.getScheme().toLowerCase();
+      boolean needsHost = scheme.equals("http") || scheme.equals("https");
+      return needsHost && uri.getHost() == null ? null : scheme;
+    } catch (URISyntaxException e) {
+      return null;
+    }
+  }
+
+  private static String quoted(String s) {
+    return s == null ? "nothing" : "\"" + s + "\"";
+  }
+}
