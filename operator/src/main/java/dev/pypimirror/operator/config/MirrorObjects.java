@@ -121,21 +121,36 @@ public final class MirrorObjects {
         .build();
   }
 
-  /** Whether {@code object} belongs to {@code mirror}: its controller reference, or our labels. */
+  /**
+   * Whether {@code object} belongs to {@code mirror}: it names the mirror as owner, or it carries
+   * our labels for this mirror and no controller but a PypiMirror of this name. A controller
+   * reference to an earlier mirror of the same name (another uid) is a leftover that garbage
+   * collection has not removed yet: ours to adopt.
+   */
   public static boolean isOwnedBy(HasMetadata object, PypiMirror mirror) {
     ObjectMeta meta = object.getMetadata();
+    Map<String, String> labels = meta.getLabels() == null ? Map.of() : meta.getLabels();
+    boolean labelledOurs =
+        MANAGED_BY.equals(labels.get(MANAGED_BY_LABEL))
+            && mirror.getMetadata().getName().equals(labels.get(MIRROR_LABEL));
     List<OwnerReference> refs =
         meta.getOwnerReferences() == null ? List.of() : meta.getOwnerReferences();
     if (refs.stream().anyMatch(r -> Objects.equals(r.getUid(), mirror.getMetadata().getUid()))) {
       return true;
     }
-    Map<String, String> labels = meta.getLabels() == null ? Map.of() : meta.getLabels();
-    boolean labelledOurs =
-        MANAGED_BY.equals(labels.get(MANAGED_BY_LABEL))
-            && mirror.getMetadata().getName().equals(labels.get(MIRROR_LABEL));
-    // labelled ours, but controlled by someone else (e.g. an earlier mirror's uid): not ours
-    boolean controlledByOther = refs.stream().anyMatch(r -> Boolean.TRUE.equals(r.getController()));
+    boolean controlledByOther =
+        refs.stream()
+            .anyMatch(
+                r -> Boolean.TRUE.equals(r.getController()) && !isMirrorOfSameName(r, mirror));
     return labelledOurs && !controlledByOther;
+  }
+
+  /** An owner reference to a PypiMirror named like {@code mirror}, whatever its uid. */
+  public static boolean isMirrorOfSameName(OwnerReference ref, PypiMirror mirror) {
+    return "PypiMirror".equals(ref.getKind())
+        && ref.getApiVersion() != null
+        && ref.getApiVersion().startsWith(PypiMirror.GROUP + "/")
+        && mirror.getMetadata().getName().equals(ref.getName());
   }
 
   static boolean hasText(String s) {

@@ -117,7 +117,7 @@ class ObjectWriter {
     List<OwnerReference> refs = new ArrayList<>();
     if (target.getOwnerReferences() != null) {
       for (OwnerReference ref : target.getOwnerReferences()) {
-        if (!Objects.equals(ref.getUid(), mirror.getMetadata().getUid())) {
+        if (!MirrorObjects.isMirrorOfSameName(ref, mirror)) {
           refs.add(ref);
         }
       }

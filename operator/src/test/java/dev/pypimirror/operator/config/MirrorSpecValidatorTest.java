@@ -1,0 +1,118 @@
+package dev.pypimirror.operator.config;
+
+import static dev.pypimirror.operator.testing.Mirrors.https;
+import static dev.pypimirror.operator.testing.Mirrors.spec;
+import static dev.pypimirror.operator.testing.Mirrors.trustedHttp;
+import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static dev.pypimirror.operator.testing.Mirrors.withPip;
+import static dev.pypimirror.operator.testing.Mirrors.withPublic;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pypimirror.operator.api.IndexSpec;
+import dev.pypimirror.operator.api.InjectionSpec;
+import dev.pypimirror.operator.api.PypiMirrorSpec;
+import org.junit.jupiter.api.Test;
+
+class MirrorSpecValidatorTest {
+
+  @Test
+  void aValidSpecHasNoProblems() {
+    PypiMirrorSpec spec =
+        withCache(
+            spec(
+                https("https://a.example/simple/"),
+                trustedHttp("http://10.0.0.5:3141/simple/"),
+                new IndexSpec("file:///tmp/pypi", false)),
+            "/tmp/pypi");
+    assertThat(MirrorSpecValidator.problems("corp", spec)).isEmpty();
+  }
+
+  @Test
+  void plainHttpWithoutTrustIsRefused() {
+    assertThat(
+            MirrorSpecValidator.problems(
+                "m", spec(new IndexSpec("http://10.0.0.5/simple/", false))))
+        .containsExactly(
+            "spec.indexes[0].url: plain http index http://10.0.0.5/simple/ needs trustedHost: true");
+  }
+
+  @Test
+  void aFileUrlMustBeTheEnabledCache() {
+    assertThat(
+            MirrorSpecValidator.problems(
+                "m", withCache(spec(new IndexSpec("file:///elsewhere", false)), "/tmp/pypi")))
+        .containsExactly(
+            "spec.indexes[0].url: a file:// index must be the enabled cache's mount path"
+                + " (file:///tmp/pypi), got file:///elsewhere");
+    assertThat(MirrorSpecValidator.problems("m", spec(new IndexSpec("file:///tmp/pypi", false))))
+        .containsExactly(
+            "spec.indexes[0].url: a file:// index must be the enabled cache's mount path"
+                + " (the cache is off), got file:///tmp/pypi");
+  }
+
+  @Test
+  void noIndexAtAllIsRefused() {
+    assertThat(MirrorSpecValidator.problems("m", spec()))
+        .containsExactly("spec.indexes: no index: list at least one or enable spec.cache");
+  }
+
+  @Test
+  void badSchemesAndNonUrlsAreRefusedWithTheirIndex() {
+    assertThat(
+            MirrorSpecValidator.problems(
+                "m",
+                spec(
+                    https("https://ok.example/"),
+                    https("ftp://mirror.example/simple/"),
+                    https("not a url"),
+                    https("https:///no-host"))))
+        .containsExactly(
+            "spec.indexes[1].url: scheme must be https, http or file, got \"ftp://mirror.example/simple/\"",
+            "spec.indexes[2].url: not a URL: \"not a url\"",
+            "spec.indexes[3].url: not a URL: \"https:///no-host\"");
+  }
+
+  @Test
+  void negativeNumbersAreRefused() {
+    assertThat(MirrorSpecValidator.problems("m", withPip(spec(https("https://a.example/")), -1, 0)))
+        .containsExactly(
+            "spec.pip.retries: must be 0 or more, got -1",
+            "spec.pip.timeoutSeconds: must be 1 or more, got 0");
+  }
+
+  @Test
+  void pathsMustBeAbsoluteAndPublicIndexHttp() {
+    PypiMirrorSpec spec = withCache(spec(https("https://a.example/")), "relative/path");
+    spec.getCache().setSize("ten gigs");
+    InjectionSpec injection = new InjectionSpec();
+    injection.setHomeDir("~");
+    spec.setInjection(injection);
+    withPublic(spec, true, "file:///pypi");
+
+    assertThat(MirrorSpecValidator.problems("m", spec))
+        .containsExactly(
+            "spec.cache.mountPath: must be an absolute path without spaces, got \"relative/path\"",
+            "spec.cache.size: not a Kubernetes quantity: ten gigs",
+            "spec.publicIndex.url: must be an http(s) URL, got \"file:///pypi\"",
+            "spec.injection.homeDir: must be an absolute path without spaces, got \"~\"");
+  }
+
+  @Test
+  void aNameTooLongForALabelIsRefused() {
+    assertThat(MirrorSpecValidator.problems("x".repeat(64), spec(https("https://a.example/"))))
+        .containsExactly("metadata.name: at most 63 characters (it is a label value), got 64");
+  }
+
+  @Test
+  void renderRefusesAnInvalidSpecWithEveryProblem() {
+    assertThatThrownBy(
+            () ->
+                MirrorConfigRenderer.render(
+                    "m", withPip(spec(new IndexSpec("http://h/", false)), -2, null)))
+        .isInstanceOf(InvalidMirrorException.class)
+        .hasMessage(
+            "spec.indexes[0].url: plain http index http://h/ needs trustedHost: true;"
+                + " spec.pip.retries: must be 0 or more, got -2");
+  }
+}
