@@ -1,5 +1,6 @@
 package dev.pypimirror.operator;
 
+import static dev.pypimirror.operator.testing.ProjectPaths.ROOT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -9,8 +10,6 @@ import org.junit.jupiter.api.Test;
 
 /** The CRDs committed under crds/ are the ones generated from the API classes by this build. */
 class CrdsAreCurrentTest {
-  static final Path ROOT = Path.of(System.getProperty("project.root", ".."));
-
   @Test
   void committedCrdsMatchTheGeneratedOnes() throws IOException {
     Path generatedDir = Path.of("target/classes/META-INF/fabric8");

@@ -1,0 +1,163 @@
+package dev.pypimirror.operator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.pypimirror.operator.testing.ProjectPaths;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RenderCommandTest {
+  static final Path EXAMPLE = ProjectPaths.example("pypimirror.yaml");
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  record Run(int status, String out, String err) {}
+
+  static Run run(String stdin, String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    InputStream saved = System.in;
+    System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+    try {
+      int status = Main.execute(args, new PrintWriter(out), new PrintWriter(err));
+      return new Run(status, out.toString(), err.toString());
+    } finally {
+      System.setIn(saved);
+    }
+  }
+
+  static List<JsonNode> yamlDocuments(String text) throws Exception {
+    List<JsonNode> docs = new ArrayList<>();
+    var it = YAML.readerFor(JsonNode.class).readValues(text);
+    while (it.hasNext()) {
+      docs.add((JsonNode) it.next());
+    }
+    return docs;
+  }
+
+  @Test
+  void rendersTheExampleAsConfigMapAndPvc() throws Exception {
+    Run run = run("", "render", "-f", EXAMPLE.toString());
+
+    assertThat(run.status()).isZero();
+    assertThat(run.err()).isEmpty();
+    List<JsonNode> docs = yamlDocuments(run.out());
+    assertThat(docs)
+        .extracting(d -> d.get("kind").asText())
+        .containsExactly("ConfigMap", "PersistentVolumeClaim");
+    ConfigMap cm = Serialization.unmarshal(docs.get(0).toString(), ConfigMap.class);
+    assertThat(cm.getMetadata().getName()).isEqualTo("pypi-mirror-corp");
+    assertThat(cm.getMetadata().getNamespace()).isEqualTo("builds");
+    assertThat(cm.getMetadata().getLabels())
+        .containsEntry("app.kubernetes.io/managed-by", "pypi-mirror-operator")
+        .containsEntry("pypimirror.dev/mirror", "corp");
+    assertThat(cm.getData().get("pip.conf"))
+        .isEqualTo(
+            """
+            [global]
+            index-url = https://devpi.corp.example/root/pypi/+simple/
+            extra-index-url = http://10.0.0.5:3141/simple/
+                https://pypi.org/simple
+            trusted-host = 10.0.0.5:3141
+            retries = 0
+            timeout = 15
+            """);
+    PersistentVolumeClaim pvc =
+        Serialization.unmarshal(docs.get(1).toString(), PersistentVolumeClaim.class);
+    assertThat(pvc.getMetadata().getName()).isEqualTo("pypi-mirror-corp-cache");
+    assertThat(pvc.getSpec().getAccessModes()).containsExactly("ReadWriteOnce");
+    assertThat(pvc.getSpec().getResources().getRequests().get("storage").toString())
+        .isEqualTo("10Gi");
+  }
+
+  @Test
+  void jsonOutputIsAListAndStdinWorks() throws Exception {
+    Run run = run(Files.readString(EXAMPLE), "render", "-f", "-", "-o", "json");
+
+    assertThat(run.status()).isZero();
+    JsonNode list = new ObjectMapper().readTree(run.out());
+    assertThat(list.get("kind").asText()).isEqualTo("List");
+    assertThat(list.get("items")).hasSize(2);
+    assertThat(list.at("/items/0/data/PIP_INDEX_URL").asText())
+        .isEqualTo("https://devpi.corp.example/root/pypi/+simple/");
+  }
+
+  @Test
+  void noPvcWithoutTheCache() throws Exception {
+    Run run =
+        run(
+            """
+            apiVersion: pypimirror.dev/v1alpha1
+            kind: PypiMirror
+            metadata: {name: plain}
+            spec:
+              indexes: [{url: "https://a.example/simple/"}]
+            """,
+            "render",
+            "-f",
+            "-");
+
+    assertThat(run.status()).isZero();
+    assertThat(yamlDocuments(run.out()))
+        .extracting(d -> d.get("kind").asText())
+        .containsExactly("ConfigMap");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+          unparseable YAML       | 'kind: PypiMirror\\n  bad: [unclosed'                                            | '<stdin>: not valid YAML or JSON at line'
+          empty input            | ''                                                                               | '<stdin>: no object in input'
+          wrong kind             | 'apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: x}'                       | '<stdin>: expected kind PypiMirror, apiVersion pypimirror.dev/v1alpha1; got kind "ConfigMap", apiVersion "v1"'
+          two objects            | 'kind: A\\n---\\nkind: B'                                                      | '<stdin>: expected one PypiMirror, found 2 objects'
+          unknown field          | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {indexs: []}' | '<stdin>: unknown field "spec.indexs"'
+          wrong type             | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {pip: {retries: many}}' | '<stdin>: field "spec.pip.retries"'
+          bad enum               | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {cache: {enabled: true, reclaimPolicy: Keep}}' | '<stdin>: field "spec.cache.reclaimPolicy"'
+          no name                | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nspec: {indexes: [{url: "https://a/"}]}' | '<stdin>: metadata.name is required'
+          http without trust     | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {indexes: [{url: "http://h/s/"}]}' | '<stdin>: invalid PypiMirror x: spec.indexes[0].url: plain http index http://h/s/ needs trustedHost: true'
+          no index               | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {}' | '<stdin>: invalid PypiMirror x: spec.indexes: no index: list at least one or enable spec.cache'
+          negative retries       | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {indexes: [{url: "https://a/"}], pip: {retries: -1}}' | '<stdin>: invalid PypiMirror x: spec.pip.retries: must be 0 or more, got -1'
+          """)
+  void badInputExitsTwoWithOneLine(String why, String yaml, String expected) {
+    Run run = run(yaml.replace("\\n", "\n"), "render", "-f", "-");
+
+    assertThat(run.status()).as(why).isEqualTo(2);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err().lines().toList())
+        .singleElement()
+        .asString()
+        .startsWith("error: " + expected);
+  }
+
+  @Test
+  void aMissingFileAndABadOptionExitTwo(@TempDir Path dir) {
+    Run missing = run("", "render", "-f", dir.resolve("nope.yaml").toString());
+    Run badOutput = run("", "render", "-f", EXAMPLE.toString(), "-o", "xml");
+    Run noFile = run("", "render");
+
+    assertThat(missing.status()).isEqualTo(2);
+    assertThat(missing.err()).isEqualTo("error: " + dir.resolve("nope.yaml") + ": no such file\n");
+    assertThat(badOutput.status()).isEqualTo(2);
+    assertThat(badOutput.err().lines()).singleElement().asString().contains("xml");
+    assertThat(noFile.status()).isEqualTo(2);
+    assertThat(noFile.err().lines()).singleElement().asString().contains("--filename");
+  }
+}
