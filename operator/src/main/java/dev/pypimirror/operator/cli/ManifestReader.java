@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.api.PypiMirror;
@@ -113,6 +114,14 @@ final class ManifestReader {
       return mirror;
     } catch (UnrecognizedPropertyException e) {
       throw new CliException(where + ": unknown field \"" + path(e) + "\"");
+    } catch (InvalidFormatException e) {
+      Class<?> type = e.getTargetType();
+      String wanted =
+          type.isEnum()
+              ? "one of " + java.util.Arrays.toString(type.getEnumConstants())
+              : "a valid " + type.getSimpleName().toLowerCase();
+      throw new CliException(
+          where + ": field \"" + path(e) + "\": \"" + e.getValue() + "\" is not " + wanted);
     } catch (JsonMappingException e) {
       throw new CliException(where + ": field \"" + path(e) + "\": " + firstLine(e));
     } catch (JsonProcessingException e) {
