@@ -1,0 +1,130 @@
+package dev.pypimirror.operator.inject;
+
+import dev.pypimirror.operator.api.PypiMirror;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Which mirror, if any, a pod gets: the first rule of the injection contract that applies. */
+public final class MirrorSelector {
+  public static final Set<String> SYSTEM_NAMESPACES =
+      Set.of("kube-system", "kube-public", "kube-node-lease");
+
+  /** Label on a PypiMirror that a PypiMirrorPolicy made. */
+  public static final String POLICY_LABEL = "pypimirror.dev/policy";
+
+  /** The outcome of selection. */
+  public sealed interface Selection {
+    /** Not a target: no patch at all. */
+    record Untouched(String why) implements Selection {}
+
+    /** Inject this mirror. */
+    record Use(PypiMirror mirror) implements Selection {}
+
+    /** Asked for a mirror that cannot be used: admitted without it, annotated and warned. */
+    record Unavailable(String skipped, String warning) implements Selection {}
+  }
+
+  private MirrorSelector() {}
+
+  /**
+   * @param operatorNamespace the operator's own namespace, never injected; null when unknown
+   */
+  public static Selection select(
+      Map<String, String> annotations,
+      String namespace,
+      String operatorNamespace,
+      MirrorDirectory mirrors) {
+    if (SYSTEM_NAMESPACES.contains(namespace) || namespace.equals(operatorNamespace)) {
+      return new Selection.Untouched("namespace " + namespace + " is never injected");
+    }
+    if (annotations.containsKey(Annotations.STATIC_POD)) {
+      return new Selection.Untouched("static pod");
+    }
+    if ("false".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
+      return new Selection.Untouched("opted out");
+    }
+    String named = annotations.get(Annotations.MIRROR);
+    if (named != null && !named.isBlank()) {
+      return mirrors
+          .get(namespace, named.trim())
+          .<Selection>map(MirrorSelector::useIfReady)
+          .orElseGet(
+              () ->
+                  notReady(
+                      "PypiMirror "
+                          + namespace
+                          + "/"
+                          + named.trim()
+                          + " not found; the pod is admitted without a mirror"));
+    }
+    if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
+      return defaultMirror(namespace, mirrors.inNamespace(namespace));
+    }
+    return new Selection.Untouched("no injection annotation");
+  }
+
+  /** The namespace default: annotated default, else made by a policy, else the only mirror. */
+  static Selection defaultMirror(String namespace, List<PypiMirror> candidates) {
+    List<PypiMirror> sorted =
+        candidates.stream().sorted(Comparator.comparing(m -> m.getMetadata().getName())).toList();
+    for (var choice :
+        List.<List<PypiMirror>>of(
+            sorted.stream().filter(m -> "true".equals(annotation(m, Annotations.DEFAULT))).toList(),
+            sorted.stream().filter(m -> label(m, POLICY_LABEL) != null).toList(),
+            sorted)) {
+      if (choice.size() == 1) {
+        return useIfReady(choice.get(0));
+      }
+      if (choice.size() > 1) {
+        return new Selection.Unavailable(
+            Annotations.SKIPPED_NO_DEFAULT_MIRROR,
+            "several PypiMirrors in namespace "
+                + namespace
+                + " could be the default ("
+                + String.join(", ", choice.stream().map(m -> m.getMetadata().getName()).toList())
+                + "); annotate one pypimirror.dev/default: \"true\" or name it with"
+                + " pypimirror.dev/mirror; the pod is admitted without a mirror");
+      }
+    }
+    return notReady(
+        "no PypiMirror in namespace " + namespace + "; the pod is admitted without a mirror");
+  }
+
+  private static Selection useIfReady(PypiMirror mirror) {
+    if (mirror.getStatus() == null || !mirror.getStatus().isReady()) {
+      String why =
+          mirror.getStatus() == null
+              ? "not reconciled yet"
+              : mirror
+                  .getStatus()
+                  .condition("Ready")
+                  .map(c -> c.getReason() + ": " + c.getMessage())
+                  .orElse("not reconciled yet");
+      return notReady(
+          "PypiMirror "
+              + mirror.getMetadata().getNamespace()
+              + "/"
+              + mirror.getMetadata().getName()
+              + " is not Ready ("
+              + why
+              + "); the pod is admitted without a mirror");
+    }
+    return new Selection.Use(mirror);
+  }
+
+  private static Selection notReady(String warning) {
+    return new Selection.Unavailable(Annotations.SKIPPED_MIRROR_NOT_READY, warning);
+  }
+
+  private static String annotation(PypiMirror m, String key) {
+    var a = m.getMetadata().getAnnotations();
+    return a == null ? null : a.get(key);
+  }
+
+  private static String label(PypiMirror m, String key) {
+    var l = m.getMetadata().getLabels();
+    return l == null ? null : l.get(key);
+  }
+}

@@ -1,0 +1,336 @@
+package dev.pypimirror.operator.inject;
+
+import static dev.pypimirror.operator.inject.InjectedLayout.CACHE_VOLUME;
+import static dev.pypimirror.operator.inject.InjectedLayout.CONFIG_VOLUME;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.api.InjectionSpec;
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.config.RenderedConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the webhook adds to a pod for a mirror: a pure function from the pod's raw JSON to JSON
+ * Patch operations. Only what it adds is touched, so fields unknown to any Java model pass through.
+ */
+public final class PodPatchPlanner {
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+  /** What to do with a PIP_ or UV_ variable the container already sets in its spec. */
+  public enum OwnVariables {
+    /** Keep it, with a warning (no policy, or Advisory). */
+    KEEP,
+    /** Replace it with the mirror's value, with a warning (Enforce). */
+    REPLACE
+  }
+
+  private PodPatchPlanner() {}
+
+  /** A mount the webhook adds to every target container. */
+  private record Mount(String volume, String path, String subPath) {}
+
+  /** A target container: its JSON pointer and node. */
+  private record Target(String pointer, JsonNode node) {
+    String name() {
+      return node.path("name").asText();
+    }
+  }
+
+  /**
+   * @param pod the pod (or pod template: metadata and spec) exactly as received
+   */
+  public static InjectionPlan plan(
+      JsonNode pod, PypiMirror mirror, RenderedConfig rendered, OwnVariables ownVariables) {
+    Map<String, String> annotations = stringMap(pod.path("metadata").path("annotations"));
+    if (annotations.containsKey(Annotations.INJECTED)) {
+      return InjectionPlan.untouched(
+          InjectionPlan.Outcome.ALREADY_INJECTED, annotations.get(Annotations.INJECTED));
+    }
+    String mirrorName = mirror.getMetadata().getName();
+    List<String> warnings = new ArrayList<>();
+    List<String> skipped = new ArrayList<>();
+    JsonNode spec = pod.path("spec");
+
+    String configMap = MirrorObjects.configMapName(mirrorName);
+    String claim = MirrorObjects.claimName(mirror);
+    String configVolume = volumeName(spec, CONFIG_VOLUME, "configMap", "name", configMap, warnings);
+    String cacheVolume =
+        claim == null
+            ? null
+            : volumeName(spec, CACHE_VOLUME, "persistentVolumeClaim", "claimName", claim, warnings);
+
+    List<ObjectNode> containerOps = new ArrayList<>();
+    boolean usesConfig = false;
+    boolean usesCache = false;
+    for (Target target : targets(spec, annotations, warnings)) {
+      List<Mount> mounts = new ArrayList<>();
+      mounts.add(new Mount(configVolume, InjectedLayout.CONFIG_DIR, null));
+      mounts.add(new Mount(configVolume, InjectedLayout.PIP_CONF, RenderedConfig.PIP_CONF));
+      mounts.add(new Mount(configVolume, InjectedLayout.UV_TOML, RenderedConfig.UV_TOML));
+      if (rendered.data().containsKey(RenderedConfig.PYDISTUTILS_CFG)) {
+        String home = home(target.node(), annotations, mirror);
+        mounts.add(
+            new Mount(
+                configVolume,
+                (home.endsWith("/") ? home : home + "/") + InjectedLayout.PYDISTUTILS_FILE,
+                RenderedConfig.PYDISTUTILS_CFG));
+      }
+      if (cacheVolume != null) {
+        mounts.add(new Mount(cacheVolume, mirror.getSpec().getCache().getMountPath(), null));
+      }
+
+      Set<String> pathsInUse = new HashSet<>();
+      target.node().path("volumeMounts").forEach(m -> pathsInUse.add(m.path("mountPath").asText()));
+      ArrayNode newMounts = JSON.arrayNode();
+      boolean configDirMounted = false;
+      for (Mount mount : mounts) {
+        if (pathsInUse.contains(mount.path())) {
+          skipped.add(target.name() + ":" + mount.path());
+          warnings.add(
+              "container %s already mounts %s; left alone, so the mirror's %s is not there"
+                  .formatted(
+                      target.name(),
+                      mount.path(),
+                      mount.subPath() == null ? "directory" : mount.subPath()));
+          continue;
+        }
+        ObjectNode node = newMounts.addObject();
+        node.put("name", mount.volume()).put("mountPath", mount.path()).put("readOnly", true);
+        if (mount.subPath() != null) {
+          node.put("subPath", mount.subPath());
+        }
+        usesConfig |= mount.volume().equals(configVolume);
+        usesCache |= mount.volume().equals(cacheVolume);
+        configDirMounted |= mount.path().equals(InjectedLayout.CONFIG_DIR);
+      }
+      appendAll(
+          containerOps,
+          target.pointer() + "/volumeMounts",
+          target.node().path("volumeMounts"),
+          newMounts);
+
+      Map<String, String> env = new LinkedHashMap<>();
+      if (configDirMounted) {
+        env.put(InjectedLayout.PIP_CONFIG_FILE_ENV, InjectedLayout.PIP_CONFIG_FILE);
+      }
+      RenderedConfig.ENV_KEYS.stream()
+          .filter(rendered.data()::containsKey)
+          .forEach(key -> env.put(key, rendered.data().get(key)));
+      planEnv(containerOps, target, env, ownVariables, warnings);
+    }
+
+    List<ObjectNode> operations = new ArrayList<>();
+    ArrayNode newVolumes = JSON.arrayNode();
+    if (usesConfig && !hasVolume(spec, configVolume)) {
+      ObjectNode volume = newVolumes.addObject().put("name", configVolume);
+      volume.putObject("configMap").put("name", configMap);
+    }
+    if (usesCache && !hasVolume(spec, cacheVolume)) {
+      ObjectNode volume = newVolumes.addObject().put("name", cacheVolume);
+      volume.putObject("persistentVolumeClaim").put("claimName", claim).put("readOnly", true);
+    }
+    appendAll(operations, "/spec/volumes", spec.path("volumes"), newVolumes);
+    operations.addAll(containerOps);
+
+    Map<String, String> newAnnotations = new LinkedHashMap<>();
+    newAnnotations.put(Annotations.INJECTED, mirrorName + "@" + rendered.hashPrefix());
+    if (!skipped.isEmpty()) {
+      newAnnotations.put(Annotations.SKIPPED, String.join(",", skipped));
+    }
+    operations.addAll(annotate(pod, newAnnotations));
+    return new InjectionPlan(InjectionPlan.Outcome.INJECTED, mirrorName, operations, warnings);
+  }
+
+  /** The operations that set pod annotations, creating metadata and annotations when absent. */
+  public static List<ObjectNode> annotate(JsonNode pod, Map<String, String> annotations) {
+    List<ObjectNode> operations = new ArrayList<>();
+    JsonNode metadata = pod.path("metadata");
+    if (!metadata.isObject()) {
+      ObjectNode value = JSON.objectNode();
+      ObjectNode values = value.putObject("annotations");
+      annotations.forEach(values::put);
+      operations.add(add("/metadata", value));
+    } else if (!metadata.path("annotations").isObject()) {
+      ObjectNode values = JSON.objectNode();
+      annotations.forEach(values::put);
+      operations.add(add("/metadata/annotations", values));
+    } else {
+      annotations.forEach(
+          (key, value) ->
+              operations.add(
+                  op(
+                      metadata.path("annotations").has(key) ? "replace" : "add",
+                      "/metadata/annotations/" + escape(key),
+                      JSON.textNode(value))));
+    }
+    return operations;
+  }
+
+  private static void planEnv(
+      List<ObjectNode> ops,
+      Target target,
+      Map<String, String> env,
+      OwnVariables ownVariables,
+      List<String> warnings) {
+    JsonNode existing = target.node().path("env");
+    Map<String, Integer> existingIndex = new LinkedHashMap<>();
+    for (int i = 0; i < existing.size(); i++) {
+      existingIndex.putIfAbsent(existing.get(i).path("name").asText(), i);
+    }
+    ArrayNode additions = JSON.arrayNode();
+    env.forEach(
+        (name, value) -> {
+          ObjectNode entry = JSON.objectNode().put("name", name).put("value", value);
+          Integer index = existingIndex.get(name);
+          if (index == null) {
+            additions.add(entry);
+          } else if (ownVariables == OwnVariables.REPLACE) {
+            ops.add(op("replace", target.pointer() + "/env/" + index, entry));
+            warnings.add(
+                "container %s sets %s itself; replaced by the mirror's value (policy enforced)"
+                    .formatted(target.name(), name));
+          } else {
+            warnings.add(
+                "container %s sets %s itself; kept, so it overrides the mirror for this container"
+                    .formatted(target.name(), name));
+          }
+        });
+    appendAll(ops, target.pointer() + "/env", existing, additions);
+  }
+
+  /** Init containers then containers, filtered by pypimirror.dev/containers; never ephemeral. */
+  private static List<Target> targets(
+      JsonNode spec, Map<String, String> annotations, List<String> warnings) {
+    String selected = annotations.get(Annotations.CONTAINERS);
+    Set<String> names =
+        selected == null
+            ? null
+            : new LinkedHashSet<>(
+                Arrays.stream(selected.split(","))
+                    .map(String::trim)
+                    .filter(s -> !s.isEmpty())
+                    .toList());
+    List<Target> targets = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (String field : List.of("initContainers", "containers")) {
+      JsonNode list = spec.path(field);
+      for (int i = 0; i < list.size(); i++) {
+        String name = list.get(i).path("name").asText();
+        seen.add(name);
+        if (names == null || names.contains(name)) {
+          targets.add(new Target("/spec/" + field + "/" + i, list.get(i)));
+        }
+      }
+    }
+    if (names != null) {
+      names.stream()
+          .filter(n -> !seen.contains(n))
+          .forEach(
+              n ->
+                  warnings.add(
+                      "pypimirror.dev/containers names %s, which is not a container of this pod"
+                          .formatted(n)));
+    }
+    return targets;
+  }
+
+  /** HOME: the container's literal HOME, else the pod's pypimirror.dev/home, else the mirror's. */
+  private static String home(
+      JsonNode container, Map<String, String> annotations, PypiMirror mirror) {
+    for (JsonNode env : container.path("env")) {
+      if ("HOME".equals(env.path("name").asText())
+          && env.path("value").isTextual()
+          && env.path("value").asText().startsWith("/")) {
+        return env.path("value").asText();
+      }
+    }
+    String annotated = annotations.get(Annotations.HOME);
+    if (annotated != null && annotated.startsWith("/")) {
+      return annotated;
+    }
+    InjectionSpec injection = mirror.getSpec().getInjection();
+    return injection == null ? InjectionSpec.DEFAULT_HOME_DIR : injection.getHomeDir();
+  }
+
+  /**
+   * Our volume's name: {@code base} when free or already the same source; else the first free
+   * {@code base-N}, so a foreign volume that happens to carry the name is never clobbered.
+   */
+  private static String volumeName(
+      JsonNode spec,
+      String base,
+      String sourceField,
+      String refField,
+      String ref,
+      List<String> warnings) {
+    for (int n = 1; ; n++) {
+      String candidate = n == 1 ? base : base + "-" + n;
+      JsonNode existing = volume(spec, candidate);
+      if (existing == null || ref.equals(existing.path(sourceField).path(refField).asText(null))) {
+        if (n > 1) {
+          warnings.add(
+              "the pod already has a different volume named %s; the mirror's volume is named %s"
+                  .formatted(base, candidate));
+        }
+        return candidate;
+      }
+    }
+  }
+
+  private static boolean hasVolume(JsonNode spec, String name) {
+    return volume(spec, name) != null;
+  }
+
+  private static JsonNode volume(JsonNode spec, String name) {
+    for (JsonNode v : spec.path("volumes")) {
+      if (name.equals(v.path("name").asText())) {
+        return v;
+      }
+    }
+    return null;
+  }
+
+  /** Appends items to the array at pointer: one add of the whole array when it does not exist. */
+  private static void appendAll(
+      List<ObjectNode> ops, String pointer, JsonNode existing, ArrayNode items) {
+    if (items.isEmpty()) {
+      return;
+    }
+    if (!existing.isArray()) {
+      ops.add(add(pointer, items));
+      return;
+    }
+    items.forEach(item -> ops.add(add(pointer + "/-", item)));
+  }
+
+  private static ObjectNode add(String path, JsonNode value) {
+    return op("add", path, value);
+  }
+
+  private static ObjectNode op(String op, String path, JsonNode value) {
+    ObjectNode node = JSON.objectNode().put("op", op).put("path", path);
+    node.set("value", value);
+    return node;
+  }
+
+  static String escape(String key) {
+    return key.replace("~", "~0").replace("/", "~1");
+  }
+
+  static Map<String, String> stringMap(JsonNode node) {
+    Map<String, String> map = new LinkedHashMap<>();
+    node.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
+    return map;
+  }
+}
