@@ -1,0 +1,154 @@
+package dev.pypimirror.operator.inject;
+
+import static dev.pypimirror.operator.testing.Pods.applyPatch;
+import static dev.pypimirror.operator.testing.Pods.directory;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.testing.Mirrors;
+import dev.pypimirror.operator.testing.Pods;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Generated pods (a fixed seed, so a failure reproduces): the injected pod is valid and a second
+ * injection changes nothing.
+ */
+class InjectionPropertyTest {
+  static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+  static final List<String> PATHS =
+      List.of(
+          "/etc/pip.conf",
+          "/etc/pypi-mirror",
+          "/tmp/pypi",
+          "/root/.pydistutils.cfg",
+          "/workspace",
+          "/etc/uv/uv.toml",
+          "/cache");
+  static final List<String> ENV =
+      List.of("PIP_INDEX_URL", "UV_INDEX", "HOME", "PATH", "PIP_CONFIG_FILE", "LANG");
+  static final List<String> VOLUMES =
+      List.of("pypi-mirror-config", "pypi-mirror-cache", "pypi-mirror-config-2", "work", "cache");
+
+  final PypiMirror mirror =
+      Pods.readyMirror(
+          "ns",
+          "m",
+          Mirrors.withCache(Mirrors.spec(Mirrors.https("https://a.example/simple/")), "/tmp/pypi"));
+  final MirrorDirectory mirrors = directory(mirror);
+
+  @Test
+  void injectedPodsAreValidAndInjectionIsIdempotent() {
+    Random random = new Random(20261121);
+    int injected = 0;
+    for (int i = 0; i < 2000; i++) {
+      ObjectNode pod = randomPod(random);
+      InjectionPlan first = PodInjector.inject(pod, "ns", null, mirrors);
+      JsonNode once = applyPatch(pod, first.patch());
+      String why = "pod #" + i + ": " + pod;
+
+      assertValid(once, why);
+      InjectionPlan second = PodInjector.inject(once, "ns", null, mirrors);
+      assertThat(second.hasPatch()).as(why).isFalse();
+      assertThat(applyPatch(once, second.patch())).as(why).isEqualTo(once);
+      if (first.outcome() == InjectionPlan.Outcome.INJECTED) {
+        injected++;
+        assertThat(once.at("/metadata/annotations/pypimirror.dev~1injected").asText())
+            .as(why)
+            .startsWith("m@");
+      }
+    }
+    assertThat(injected).as("the generator reaches injection often").isGreaterThan(500);
+  }
+
+  static void assertValid(JsonNode pod, String why) {
+    Set<String> volumes = new HashSet<>();
+    for (JsonNode v : pod.at("/spec/volumes")) {
+      assertThat(volumes.add(v.path("name").asText())).as("unique volume names: " + why).isTrue();
+    }
+    for (String field : List.of("initContainers", "containers")) {
+      for (JsonNode c : pod.at("/spec/" + field)) {
+        Set<String> paths = new HashSet<>();
+        for (JsonNode m : c.path("volumeMounts")) {
+          assertThat(paths.add(m.path("mountPath").asText()))
+              .as("unique mountPath: " + why)
+              .isTrue();
+          assertThat(volumes).as("mount names a volume: " + why).contains(m.path("name").asText());
+        }
+      }
+    }
+  }
+
+  ObjectNode randomPod(Random random) {
+    ObjectNode pod = JSON.objectNode().put("apiVersion", "v1").put("kind", "Pod");
+    ObjectNode metadata = pod.putObject("metadata").put("name", "p");
+    if (random.nextInt(5) > 0) {
+      ObjectNode annotations = metadata.putObject("annotations");
+      switch (random.nextInt(4)) {
+        case 0 -> annotations.put("pypimirror.dev/mirror", "m");
+        case 1 -> annotations.put("pypimirror.dev/inject", "true");
+        case 2 -> annotations.put("pypimirror.dev/inject", random.nextBoolean() ? "false" : "true");
+        default -> annotations.put("other", "x");
+      }
+      if (random.nextInt(4) == 0) {
+        annotations.put("pypimirror.dev/containers", "c0,i0,nope");
+      }
+      if (random.nextInt(4) == 0) {
+        annotations.put("pypimirror.dev/home", "/home/x");
+      }
+    }
+    ObjectNode spec = pod.putObject("spec");
+    Set<String> volumeNames = new HashSet<>();
+    if (random.nextBoolean()) {
+      ArrayNode volumes = spec.putArray("volumes");
+      for (int v = random.nextInt(4); v > 0; v--) {
+        String name = VOLUMES.get(random.nextInt(VOLUMES.size()));
+        if (volumeNames.add(name)) {
+          ObjectNode volume = volumes.addObject().put("name", name);
+          if (random.nextBoolean()) {
+            volume.putObject("emptyDir");
+          } else {
+            volume
+                .putObject("configMap")
+                .put("name", random.nextBoolean() ? "pypi-mirror-m" : "other");
+          }
+        }
+      }
+    }
+    for (String field : List.of("initContainers", "containers")) {
+      int count = field.equals("containers") ? 1 + random.nextInt(3) : random.nextInt(3);
+      if (count == 0 && random.nextBoolean()) {
+        continue;
+      }
+      ArrayNode containers = spec.putArray(field);
+      for (int c = 0; c < count; c++) {
+        ObjectNode container = containers.addObject().put("name", field.charAt(0) + "" + c);
+        if (random.nextBoolean() && !volumeNames.isEmpty()) {
+          ArrayNode mounts = container.putArray("volumeMounts");
+          Set<String> used = new HashSet<>();
+          for (int m = random.nextInt(3); m > 0; m--) {
+            String path = PATHS.get(random.nextInt(PATHS.size()));
+            if (used.add(path)) {
+              mounts.addObject().put("name", volumeNames.iterator().next()).put("mountPath", path);
+            }
+          }
+        }
+        if (random.nextBoolean()) {
+          ArrayNode env = container.putArray("env");
+          for (int e = random.nextInt(3); e > 0; e--) {
+            String name = ENV.get(random.nextInt(ENV.size()));
+            env.addObject().put("name", name).put("value", name.equals("HOME") ? "/home/c" : "v");
+          }
+        }
+      }
+    }
+    return pod;
+  }
+}
