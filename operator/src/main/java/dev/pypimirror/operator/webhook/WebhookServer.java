@@ -1,0 +1,191 @@
+package dev.pypimirror.operator.webhook;
+
+import dev.pypimirror.operator.tls.ReloadingKeyManager;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.KeyCertOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admission webhook's HTTPS server: POST /mutate-pods, GET /healthz and /readyz. TLS 1.2+ with
+ * the certificate and key read from files and reloaded when they change, so rotation needs no
+ * restart. Bodies are capped, idle and slow connections are closed.
+ */
+public class WebhookServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookServer.class);
+
+  /** The same cap as controller-runtime. */
+  public static final int MAX_BODY_BYTES = 7 * 1024 * 1024;
+
+  public static final String MUTATE_PODS = "/mutate-pods";
+
+  /** Where and how to serve. */
+  public record Settings(
+      String host, int port, Path certificateFile, Path keyFile, Duration tlsReloadInterval) {}
+
+  private final Settings settings;
+  private final PodAdmission admission;
+  private final BooleanSupplier ready;
+  private final Vertx vertx;
+  private HttpServer server;
+  private ReloadingKeyManager keyManager;
+  private volatile boolean stopping;
+
+  public WebhookServer(Settings settings, PodAdmission admission, BooleanSupplier ready) {
+    this.settings = settings;
+    this.admission = admission;
+    this.ready = ready;
+    this.vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
+                .setWorkerPoolSize(2)
+                .setInternalBlockingPoolSize(2));
+  }
+
+  /** Starts serving; returns once the port is bound. Fails when the TLS files cannot be read. */
+  public WebhookServer start() throws IOException {
+    keyManager = new ReloadingKeyManager(settings.certificateFile(), settings.keyFile());
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(settings.host())
+            .setPort(settings.port())
+            .setSsl(true)
+            .setKeyCertOptions(KeyCertOptions.wrap(keyManager))
+            .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
+            .setSslHandshakeTimeout(5)
+            .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
+            .setIdleTimeout(60)
+            .setIdleTimeoutUnit(TimeUnit.SECONDS)
+            .setMaxHeaderSize(16 * 1024)
+            .setMaxInitialLineLength(4096)
+            .setCompressionSupported(false);
+    try {
+      server =
+          vertx
+              .createHttpServer(options)
+              .requestHandler(this::handle)
+              .listen()
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      vertx.close();
+      throw new IOException(
+          "webhook server cannot listen on " + settings.host() + ":" + settings.port(), e);
+    }
+    long interval = settings.tlsReloadInterval().toMillis();
+    vertx.setPeriodic(
+        interval, interval, id -> vertx.executeBlocking(() -> keyManager.reloadIfChanged(), false));
+    LOG.info("webhook serving https on {}:{}", settings.host(), server.actualPort());
+    return this;
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Looks at the TLS files now instead of at the next tick. */
+  void reloadTlsIfChanged() {
+    keyManager.reloadIfChanged();
+  }
+
+  private void handle(HttpServerRequest request) {
+    String path = request.path();
+    if (request.method() == HttpMethod.GET && path.equals("/healthz")) {
+      request.response().end("ok\n");
+    } else if (request.method() == HttpMethod.GET && path.equals("/readyz")) {
+      boolean isReady = !stopping && ready.getAsBoolean();
+      request.response().setStatusCode(isReady ? 200 : 503).end(isReady ? "ok\n" : "not ready\n");
+    } else if (path.equals(MUTATE_PODS)) {
+      if (request.method() != HttpMethod.POST) {
+        request.response().setStatusCode(405).putHeader("Allow", "POST").end();
+        return;
+      }
+      readBody(request);
+    } else {
+      request.response().setStatusCode(404).end();
+    }
+  }
+
+  private void readBody(HttpServerRequest request) {
+    String length = request.getHeader("Content-Length");
+    if (length != null && parseLong(length) > MAX_BODY_BYTES) {
+      tooLarge(request);
+      return;
+    }
+    Buffer body = Buffer.buffer();
+    request.handler(
+        chunk -> {
+          if (body.length() + chunk.length() > MAX_BODY_BYTES) {
+            tooLarge(request);
+          } else if (!request.response().ended()) {
+            body.appendBuffer(chunk);
+          }
+        });
+    request.endHandler(
+        done -> {
+          if (request.response().ended()) {
+            return;
+          }
+          AdmissionResponse answer = admission.review(body.getBytes());
+          request
+              .response()
+              .setStatusCode(answer.status())
+              .putHeader("Content-Type", answer.contentType())
+              .end(Buffer.buffer(answer.body()));
+        });
+  }
+
+  /** 400 and close: the rest of the body is never read, so the connection cannot be reused. */
+  private static void tooLarge(HttpServerRequest request) {
+    if (request.response().ended()) {
+      return;
+    }
+    request
+        .response()
+        .setStatusCode(400)
+        .putHeader("Content-Type", "text/plain; charset=utf-8")
+        .putHeader("Connection", "close")
+        .end("request body exceeds " + MAX_BODY_BYTES + " bytes\n")
+        .onComplete(done -> request.connection().close());
+  }
+
+  private static long parseLong(String s) {
+    try {
+      return Long.parseLong(s.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** Stops taking admissions: /readyz answers 503 from now on. */
+  public void drain() {
+    stopping = true;
+  }
+
+  @Override
+  public void close() {
+    stopping = true;
+    try {
+      if (server != null) {
+        server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("webhook server did not close cleanly: {}", e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package dev.pypimirror.operator.webhook;
+
+import static dev.pypimirror.operator.testing.Mirrors.https;
+import static dev.pypimirror.operator.testing.Mirrors.spec;
+import static dev.pypimirror.operator.testing.Pods.applyPatch;
+import static dev.pypimirror.operator.testing.Pods.directory;
+import static dev.pypimirror.operator.testing.Pods.json;
+import static dev.pypimirror.operator.testing.Pods.readyMirror;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class PodAdmissionTest {
+  final PodAdmission admission =
+      new PodAdmission(
+          directory(
+              readyMirror("builds", "corp", spec(https("https://devpi.corp.example/simple/")))),
+          "pypi-mirror-system",
+          PodAdmission.Listener.NONE);
+
+  static String recorded() throws IOException {
+    try (var in = PodAdmissionTest.class.getResourceAsStream("/admission/pod-create.json")) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void aRecordedApiServerRequestIsAnsweredWithItsUidAndAPatch() throws IOException {
+    String request = recorded();
+
+    AdmissionResponse answer = admission.review(request.getBytes(StandardCharsets.UTF_8));
+
+    assertThat(answer.status()).isEqualTo(200);
+    JsonNode review = json(answer.bodyText());
+    assertThat(review.path("apiVersion").asText()).isEqualTo("admission.k8s.io/v1");
+    assertThat(review.path("kind").asText()).isEqualTo("AdmissionReview");
+    assertThat(review.at("/response/uid").asText())
+        .isEqualTo("0f4c3d2a-7c43-4d7e-9d6b-4f1f0e6b2c11");
+    assertThat(review.at("/response/allowed").asBoolean()).isTrue();
+    assertThat(review.at("/response/patchType").asText()).isEqualTo("JSONPatch");
+    JsonNode patch =
+        json(new String(Base64.getDecoder().decode(review.at("/response/patch").asText())));
+    JsonNode pod = json(request).at("/request/object");
+    JsonNode injected = applyPatch(pod, patch);
+    assertThat(injected.at("/spec/containers/0/volumeMounts/0/mountPath").asText())
+        .isEqualTo("/var/run/secrets/kubernetes.io/serviceaccount");
+    assertThat(injected.at("/spec/containers/0/volumeMounts").findValuesAsText("mountPath"))
+        .contains("/etc/pip.conf", "/etc/uv/uv.toml", "/etc/pypi-mirror", "/root/.pydistutils.cfg");
+    assertThat(injected.at("/spec/volumes/1/configMap/name").asText())
+        .isEqualTo("pypi-mirror-corp");
+    assertThat(injected.at("/metadata/managedFields")).isEqualTo(pod.at("/metadata/managedFields"));
+    assertThat(review.at("/response").has("warnings")).isFalse();
+  }
+
+  @Test
+  void warningsReachTheResponse() throws IOException {
+    ObjectNode request = (ObjectNode) json(recorded());
+    ((ObjectNode) request.at("/request/object/metadata/annotations"))
+        .put("pypimirror.dev/mirror", "missing");
+
+    JsonNode review = json(admission.review(request.toString().getBytes()).bodyText());
+
+    assertThat(review.at("/response/allowed").asBoolean()).isTrue();
+    assertThat(review.at("/response/warnings/0").asText())
+        .isEqualTo("PypiMirror builds/missing not found; the pod is admitted without a mirror");
+    JsonNode patch =
+        json(new String(Base64.getDecoder().decode(review.at("/response/patch").asText())));
+    assertThat(patch)
+        .isEqualTo(
+            json(
+                "[{\"op\":\"add\",\"path\":\"/metadata/annotations/pypimirror.dev~1skipped\",\"value\":\"mirror-not-ready\"}]"));
+  }
+
+  @Test
+  void anythingButAPodCreateIsAllowedWithoutPatch() throws IOException {
+    ObjectNode update = (ObjectNode) json(recorded());
+    ((ObjectNode) update.path("request")).put("operation", "UPDATE");
+    ObjectNode subresource = (ObjectNode) json(recorded());
+    ((ObjectNode) subresource.path("request")).put("subResource", "ephemeralcontainers");
+
+    for (ObjectNode request : new ObjectNode[] {update, subresource}) {
+      JsonNode review = json(admission.review(request.toString().getBytes()).bodyText());
+      assertThat(review.at("/response/allowed").asBoolean()).isTrue();
+      assertThat(review.at("/response").has("patch")).isFalse();
+    }
+  }
+
+  @Test
+  void aRequestWithAUidButNoPodIsAllowedWithAWarning() {
+    String request =
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u1\","
+            + "\"operation\":\"CREATE\",\"resource\":{\"resource\":\"pods\"},\"object\":\"not a pod\"}}";
+
+    AdmissionResponse answer = admission.review(request.getBytes());
+
+    JsonNode review = json(answer.bodyText());
+    assertThat(answer.status()).isEqualTo(200);
+    assertThat(review.at("/response/uid").asText()).isEqualTo("u1");
+    assertThat(review.at("/response/allowed").asBoolean()).isTrue();
+    assertThat(review.at("/response").has("patch")).isFalse();
+    assertThat(review.at("/response/warnings/0").asText()).contains("no pod");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "",
+        "not json",
+        "[1,2]",
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}",
+        "{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"x\"}}",
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"Pod\",\"request\":{\"uid\":\"x\"}}",
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"\"}}",
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{}} trailing",
+      })
+  void malformedBodiesAre400WithAMessage(String body) {
+    AdmissionResponse answer = admission.review(body.getBytes(StandardCharsets.UTF_8));
+
+    assertThat(answer.status()).isEqualTo(400);
+    assertThat(answer.bodyText()).isNotBlank();
+  }
+}

@@ -1,0 +1,193 @@
+package dev.pypimirror.operator.webhook;
+
+import static dev.pypimirror.operator.testing.Mirrors.https;
+import static dev.pypimirror.operator.testing.Mirrors.spec;
+import static dev.pypimirror.operator.testing.Pods.directory;
+import static dev.pypimirror.operator.testing.Pods.json;
+import static dev.pypimirror.operator.testing.Pods.readyMirror;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.testing.TestTls;
+import dev.pypimirror.operator.tls.CertificateAuthority;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real HTTPS server on loopback, driven as the API server drives it. */
+class WebhookServerTest {
+  @TempDir Path dir;
+  CertificateAuthority ca;
+  CertificateAuthority.Issued serving;
+  WebhookServer server;
+  HttpClient client;
+  final AtomicBoolean ready = new AtomicBoolean(true);
+
+  @BeforeEach
+  void start() throws Exception {
+    ca = TestTls.newCa();
+    serving = TestTls.writeServing(ca, dir.resolve("tls.crt"), dir.resolve("tls.key"));
+    var admission =
+        new PodAdmission(
+            directory(
+                readyMirror("builds", "corp", spec(https("https://devpi.corp.example/simple/")))),
+            "pypi-mirror-system",
+            PodAdmission.Listener.NONE);
+    server =
+        new WebhookServer(
+                new WebhookServer.Settings(
+                    "127.0.0.1",
+                    0,
+                    dir.resolve("tls.crt"),
+                    dir.resolve("tls.key"),
+                    Duration.ofMillis(100)),
+                admission,
+                ready::get)
+            .start();
+    client =
+        HttpClient.newBuilder()
+            .sslContext(TestTls.trusting(ca.certificate()))
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  HttpResponse<String> post(String path, byte[] body) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .timeout(Duration.ofSeconds(10))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> get(String path) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + path))
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void anAdmissionReviewOverHttpsGetsItsPatch() throws Exception {
+    HttpResponse<String> response =
+        post(WebhookServer.MUTATE_PODS, PodAdmissionTest.recorded().getBytes());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+    JsonNode review = json(response.body());
+    assertThat(review.at("/response/uid").asText())
+        .isEqualTo("0f4c3d2a-7c43-4d7e-9d6b-4f1f0e6b2c11");
+    assertThat(review.at("/response/patchType").asText()).isEqualTo("JSONPatch");
+    String patch = new String(Base64.getDecoder().decode(review.at("/response/patch").asText()));
+    assertThat(json(patch).findValuesAsText("path"))
+        .contains("/spec/volumes/-", "/metadata/annotations/pypimirror.dev~1injected");
+  }
+
+  @Test
+  void healthAndReadiness() throws Exception {
+    assertThat(get("/healthz").statusCode()).isEqualTo(200);
+    assertThat(get("/readyz").statusCode()).isEqualTo(200);
+    ready.set(false);
+    assertThat(get("/readyz").statusCode()).isEqualTo(503);
+    ready.set(true);
+    server.drain();
+    assertThat(get("/readyz").statusCode()).isEqualTo(503);
+    assertThat(get("/nope").statusCode()).isEqualTo(404);
+    assertThat(get(WebhookServer.MUTATE_PODS).statusCode()).isEqualTo(405);
+  }
+
+  @Test
+  void malformedEmptyAndOversizedBodiesAre400AndTheServerGoesOn() throws Exception {
+    assertThat(post(WebhookServer.MUTATE_PODS, "{not json".getBytes()).statusCode()).isEqualTo(400);
+    assertThat(post(WebhookServer.MUTATE_PODS, new byte[0]).statusCode()).isEqualTo(400);
+
+    byte[] huge = new byte[WebhookServer.MAX_BODY_BYTES + 1];
+    java.util.Arrays.fill(huge, (byte) ' ');
+    HttpResponse<String> oversized = post(WebhookServer.MUTATE_PODS, huge);
+    assertThat(oversized.statusCode()).isEqualTo(400);
+    assertThat(oversized.body()).contains("exceeds");
+
+    assertThat(post(WebhookServer.MUTATE_PODS, PodAdmissionTest.recorded().getBytes()).statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void aRotatedCertificateIsServedWithoutRestart() throws Exception {
+    assertThat(TestTls.servedCertificate(server.port()).getSerialNumber())
+        .isEqualTo(serving.certificate().getSerialNumber());
+    int port = server.port();
+
+    CertificateAuthority rotatedCa = TestTls.newCa();
+    var rotated = TestTls.writeServing(rotatedCa, dir.resolve("tls.crt"), dir.resolve("tls.key"));
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(TestTls.servedCertificate(port).getSerialNumber())
+                    .isEqualTo(rotated.certificate().getSerialNumber()));
+    HttpClient rotatedClient =
+        HttpClient.newBuilder().sslContext(TestTls.trusting(rotatedCa.certificate())).build();
+    var response =
+        rotatedClient.send(
+            HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/healthz")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(server.port()).isEqualTo(port);
+  }
+
+  @Test
+  void brokenOrMismatchedTlsFilesKeepThePreviousCertificate() throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("tls.key"), "garbage");
+    server.reloadTlsIfChanged();
+    assertThat(TestTls.servedCertificate(server.port()).getSerialNumber())
+        .isEqualTo(serving.certificate().getSerialNumber());
+
+    var other =
+        TestTls.newCa()
+            .issue(
+                java.util.List.of("localhost"),
+                java.util.List.of(),
+                java.time.Instant.now(),
+                Duration.ofDays(1));
+    java.nio.file.Files.writeString(dir.resolve("tls.key"), other.keyPem());
+    server.reloadTlsIfChanged();
+
+    assertThat(TestTls.servedCertificate(server.port()).getSerialNumber())
+        .isEqualTo(serving.certificate().getSerialNumber());
+  }
+
+  @Test
+  void aClientThatDoesNotTrustTheCaIsRefused() throws Exception {
+    HttpClient stranger =
+        HttpClient.newBuilder().sslContext(TestTls.trusting(TestTls.newCa().certificate())).build();
+
+    assertThatThrownBy(
+            () ->
+                stranger.send(
+                    HttpRequest.newBuilder(
+                            URI.create("https://127.0.0.1:" + server.port() + "/healthz"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(SSLHandshakeException.class);
+  }
+}
