@@ -4,13 +4,13 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The one jar's command line: run, render. */
+/** The one jar's command line. */
 @Command(
     name = "pypi-mirror-operator",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Gives image-build pods a PyPI mirror.",
-    subcommands = {RunCommand.class, RenderCommand.class})
+    subcommands = {RunCommand.class, RenderCommand.class, InjectCommand.class})
 public class Main implements Runnable {
   static final int EXIT_BAD_INPUT = 2;
 

@@ -9,8 +9,16 @@ enum OutputFormat {
   yaml,
   json;
 
-  String format(List<?> objects) {
+  /** A single object as itself; several as a List (JSON) or a stream (YAML). */
+  String format(Object objectOrList) {
+    List<?> objects = objectOrList instanceof List<?> list ? list : List.of(objectOrList);
     try {
+      if (this == json && !(objectOrList instanceof List<?>)) {
+        return Serialization.jsonMapper()
+                .writerWithDefaultPrettyPrinter()
+                .writeValueAsString(objectOrList)
+            + "\n";
+      }
       if (this == json) {
         var list = Serialization.jsonMapper().createObjectNode();
         list.put("apiVersion", "v1");

@@ -1,8 +1,11 @@
 package dev.pypimirror.operator.cli;
 
-import dev.pypimirror.operator.reconciler.MirrorOperator;
+import dev.pypimirror.operator.OperatorApp;
+import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -13,7 +16,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
-    description = "Run the operator against the cluster of the kubeconfig, or in-cluster.")
+    description =
+        "Run the operator and the webhook against the cluster of the kubeconfig, or in-cluster.")
 class RunCommand implements Callable<Integer> {
   @Option(
       names = "--watch-namespaces",
@@ -22,16 +26,53 @@ class RunCommand implements Callable<Integer> {
       description = "Reconcile PypiMirrors only in these namespaces (default: all).")
   List<String> namespaces = List.of();
 
+  @Option(
+      names = "--operator-namespace",
+      defaultValue = "${env:POD_NAMESPACE}",
+      description = "The operator's own namespace, never injected (default: $POD_NAMESPACE).")
+  String operatorNamespace;
+
+  @Option(
+      names = "--webhook-port",
+      defaultValue = "9443",
+      description = "HTTPS port of the webhook (default: ${DEFAULT-VALUE}).")
+  int webhookPort;
+
+  @Option(
+      names = "--tls-cert-file",
+      defaultValue = "/tmp/k8s-webhook-server/serving-certs/tls.crt",
+      description =
+          "Serving certificate (PEM), reloaded when it changes (default: ${DEFAULT-VALUE}).")
+  Path certificate;
+
+  @Option(
+      names = "--tls-key-file",
+      defaultValue = "/tmp/k8s-webhook-server/serving-certs/tls.key",
+      description = "Serving key (PEM) (default: ${DEFAULT-VALUE}).")
+  Path key;
+
+  @Option(names = "--no-webhook", description = "Run the reconcilers only.")
+  boolean noWebhook;
+
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() throws Exception {
     var client = new KubernetesClientBuilder().build();
-    var operator = MirrorOperator.start(client, new LinkedHashSet<>(namespaces), Clock.systemUTC());
+    var webhook =
+        noWebhook
+            ? null
+            : new WebhookServer.Settings(
+                "0.0.0.0", webhookPort, certificate, key, Duration.ofSeconds(10));
+    var app =
+        OperatorApp.start(
+            client,
+            new OperatorApp.Settings(new LinkedHashSet<>(namespaces), operatorNamespace, webhook),
+            Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  operator.stop();
+                  app.close();
                   client.close();
                   stopped.countDown();
                 },

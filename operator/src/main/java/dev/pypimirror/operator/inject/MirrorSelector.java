@@ -30,12 +30,15 @@ public final class MirrorSelector {
 
   /**
    * @param operatorNamespace the operator's own namespace, never injected; null when unknown
+   * @param optedInByDefault treat a pod without injection annotations as opted in (offline
+   *     `inject`, where asking is the opt-in)
    */
   public static Selection select(
       Map<String, String> annotations,
       String namespace,
       String operatorNamespace,
-      MirrorDirectory mirrors) {
+      MirrorDirectory mirrors,
+      boolean optedInByDefault) {
     if (SYSTEM_NAMESPACES.contains(namespace) || namespace.equals(operatorNamespace)) {
       return new Selection.Untouched("namespace " + namespace + " is never injected");
     }
@@ -59,7 +62,7 @@ public final class MirrorSelector {
                           + named.trim()
                           + " not found; the pod is admitted without a mirror"));
     }
-    if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
+    if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT)) || optedInByDefault) {
       return defaultMirror(namespace, mirrors.inNamespace(namespace));
     }
     return new Selection.Untouched("no injection annotation");

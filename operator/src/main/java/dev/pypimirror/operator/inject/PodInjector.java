@@ -21,9 +21,22 @@ public final class PodInjector {
    */
   public static InjectionPlan inject(
       JsonNode pod, String namespace, String operatorNamespace, MirrorDirectory mirrors) {
+    return inject(pod, namespace, operatorNamespace, mirrors, false);
+  }
+
+  /**
+   * @param optedInByDefault a pod without injection annotations counts as opted in (offline use)
+   */
+  public static InjectionPlan inject(
+      JsonNode pod,
+      String namespace,
+      String operatorNamespace,
+      MirrorDirectory mirrors,
+      boolean optedInByDefault) {
     Map<String, String> annotations =
         PodPatchPlanner.stringMap(pod.path("metadata").path("annotations"));
-    Selection selection = MirrorSelector.select(annotations, namespace, operatorNamespace, mirrors);
+    Selection selection =
+        MirrorSelector.select(annotations, namespace, operatorNamespace, mirrors, optedInByDefault);
     if (selection instanceof Selection.Untouched untouched) {
       return InjectionPlan.untouched(Outcome.UNTOUCHED, untouched.why());
     }

@@ -27,9 +27,9 @@ class RenderCommandTest {
   static final Path EXAMPLE = ProjectPaths.example("pypimirror.yaml");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-  record Run(int status, String out, String err) {}
+  public record Run(int status, String out, String err) {}
 
-  static Run run(String stdin, String... args) {
+  public static Run run(String stdin, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     InputStream saved = System.in;
@@ -42,7 +42,7 @@ class RenderCommandTest {
     }
   }
 
-  static List<JsonNode> yamlDocuments(String text) throws Exception {
+  public static List<JsonNode> yamlDocuments(String text) throws Exception {
     List<JsonNode> docs = new ArrayList<>();
     var it = YAML.readerFor(JsonNode.class).readValues(text);
     while (it.hasNext()) {

@@ -1,0 +1,146 @@
+package dev.pypimirror.operator.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.api.Conditions;
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorStatus;
+import dev.pypimirror.operator.inject.InjectionPlan;
+import dev.pypimirror.operator.inject.MirrorDirectory;
+import dev.pypimirror.operator.inject.PodInjector;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.zjsonpatch.JsonPatch;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "inject",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Print Pods and workloads with the mirror injected, as the webhook would (like istioctl"
+          + " kube-inject). Every pod that does not opt out gets the given mirror; other objects"
+          + " pass through unchanged."
+    })
+class InjectCommand implements Callable<Integer> {
+  /** Where each workload kind keeps its pod template. */
+  static final Map<String, String> TEMPLATES =
+      Map.of(
+          "Pod", "",
+          "Deployment", "/spec/template",
+          "StatefulSet", "/spec/template",
+          "DaemonSet", "/spec/template",
+          "ReplicaSet", "/spec/template",
+          "Job", "/spec/template",
+          "CronJob", "/spec/jobTemplate/spec/template");
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = {"-f", "--filename"},
+      required = true,
+      paramLabel = "FILE",
+      description = "Pods, workloads, multi-document streams or Lists; - reads standard input.")
+  String file;
+
+  @Option(names = "--mirror", paramLabel = "FILE", description = "The PypiMirror to inject.")
+  String mirrorFile;
+
+  @Option(
+      names = {"-o", "--output"},
+      defaultValue = "yaml",
+      paramLabel = "yaml|json",
+      description = "Output format (default: ${DEFAULT-VALUE}).")
+  OutputFormat output;
+
+  @Override
+  public Integer call() {
+    if (mirrorFile == null) {
+      throw new CliException("inject needs --mirror FILE: the PypiMirror to inject");
+    }
+    if ("-".equals(mirrorFile) && "-".equals(file)) {
+      throw new CliException("only one of -f and --mirror can read standard input");
+    }
+    ManifestReader mirrorInput = ManifestReader.read(mirrorFile, System.in);
+    PypiMirror mirror = mirrorInput.singleMirror();
+    RenderCommand.objects(mirror, mirrorInput.source()); // refuses an invalid mirror, exit 2
+    ManifestReader input = ManifestReader.read(file, System.in);
+    PrintWriter err = spec.commandLine().getErr();
+    List<JsonNode> out = new ArrayList<>();
+    for (JsonNode document : input.documents()) {
+      out.add(injectInto(document.deepCopy(), offline(mirror), err));
+    }
+    spec.commandLine().getOut().print(output.format(out.size() == 1 ? out.get(0) : out));
+    spec.commandLine().getOut().flush();
+    err.flush();
+    return 0;
+  }
+
+  /**
+   * Injects a Pod or a workload's template, recursing into Lists; anything else is returned as is.
+   */
+  static JsonNode injectInto(JsonNode object, MirrorDirectory mirrors, PrintWriter warnings) {
+    String kind = object.path("kind").asText();
+    if (kind.endsWith("List") && object.path("items").isArray()) {
+      ArrayNode items = (ArrayNode) object.path("items");
+      for (int i = 0; i < items.size(); i++) {
+        items.set(i, injectInto(items.get(i), mirrors, warnings));
+      }
+      return object;
+    }
+    String pointer = TEMPLATES.get(kind);
+    if (pointer == null || !object.at(pointer.isEmpty() ? "" : pointer).isObject()) {
+      return object;
+    }
+    String namespace = object.path("metadata").path("namespace").asText("default");
+    String where = kind + "/" + object.path("metadata").path("name").asText("?");
+    JsonNode template = pointer.isEmpty() ? object : object.at(pointer);
+    InjectionPlan plan = PodInjector.inject(template, namespace, null, mirrors, true);
+    plan.warnings().forEach(w -> warnings.println("warning: " + where + ": " + w));
+    if (plan.outcome() != InjectionPlan.Outcome.INJECTED) {
+      return object; // offline, a skip annotation would describe this machine, not the cluster
+    }
+    JsonNode injected = JsonPatch.apply(plan.patch(), template);
+    if (pointer.isEmpty()) {
+      return injected;
+    }
+    int cut = pointer.lastIndexOf('/');
+    ((ObjectNode) object.at(pointer.substring(0, cut))).set(pointer.substring(cut + 1), injected);
+    return object;
+  }
+
+  /** The given mirror, taken as Ready, in whatever namespace the object is. */
+  static MirrorDirectory offline(PypiMirror mirror) {
+    return new MirrorDirectory() {
+      @Override
+      public Optional<PypiMirror> get(String namespace, String name) {
+        return name.equals(mirror.getMetadata().getName())
+            ? Optional.of(readyIn(namespace))
+            : Optional.empty();
+      }
+
+      @Override
+      public List<PypiMirror> inNamespace(String namespace) {
+        return List.of(readyIn(namespace));
+      }
+
+      private PypiMirror readyIn(String namespace) {
+        PypiMirror copy = Serialization.clone(mirror);
+        copy.getMetadata().setNamespace(namespace);
+        PypiMirrorStatus status = new PypiMirrorStatus();
+        status.setConditions(
+            List.of(Conditions.of(Conditions.READY, true, Conditions.REASON_READY, "offline", 0)));
+        copy.setStatus(status);
+        return copy;
+      }
+    };
+  }
+}

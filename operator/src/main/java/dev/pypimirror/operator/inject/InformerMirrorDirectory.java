@@ -1,0 +1,48 @@
+package dev.pypimirror.operator.inject;
+
+import dev.pypimirror.operator.api.PypiMirror;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * PypiMirrors from an informer's cache: the webhook never calls the API server per admission. It
+ * watches PypiMirrors only, in all namespaces (or the operator's watched ones).
+ */
+public final class InformerMirrorDirectory implements MirrorDirectory, AutoCloseable {
+  private final SharedIndexInformer<PypiMirror> informer;
+
+  private InformerMirrorDirectory(SharedIndexInformer<PypiMirror> informer) {
+    this.informer = informer;
+  }
+
+  /** Starts the informer and returns at once; {@link #hasSynced()} tells when the cache is full. */
+  public static InformerMirrorDirectory start(KubernetesClient client) {
+    SharedIndexInformer<PypiMirror> informer =
+        client.resources(PypiMirror.class).inAnyNamespace().runnableInformer(0);
+    informer.start();
+    return new InformerMirrorDirectory(informer);
+  }
+
+  public boolean hasSynced() {
+    return informer.hasSynced();
+  }
+
+  @Override
+  public Optional<PypiMirror> get(String namespace, String name) {
+    return Optional.ofNullable(
+        informer.getStore().getByKey(Cache.namespaceKeyFunc(namespace, name)));
+  }
+
+  @Override
+  public List<PypiMirror> inNamespace(String namespace) {
+    return informer.getIndexer().byIndex(Cache.NAMESPACE_INDEX, namespace);
+  }
+
+  @Override
+  public void close() {
+    informer.close();
+  }
+}
