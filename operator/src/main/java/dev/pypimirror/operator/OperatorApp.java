@@ -1,6 +1,7 @@
 package dev.pypimirror.operator;
 
 import dev.pypimirror.operator.inject.InformerMirrorDirectory;
+import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
 import dev.pypimirror.operator.webhook.PodAdmission;
 import dev.pypimirror.operator.webhook.WebhookServer;
@@ -59,8 +60,9 @@ public final class OperatorApp implements AutoCloseable {
     return webhook.port();
   }
 
-  public boolean mirrorsSynced() {
-    return mirrors.hasSynced();
+  /** The mirrors as the webhook sees them (the informer cache). */
+  public MirrorDirectory mirrors() {
+    return mirrors;
   }
 
   /** Stops taking admissions first, then the reconcilers. */

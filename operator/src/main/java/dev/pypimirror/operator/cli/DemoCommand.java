@@ -1,0 +1,36 @@
+package dev.pypimirror.operator.cli;
+
+import dev.pypimirror.operator.demo.Demo;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description =
+        "Show the whole flow with no cluster: an embedded API server, the operator, the webhook over"
+            + " HTTPS, and the examples of deploy/examples.")
+class DemoCommand implements Callable<Integer> {
+  /** Held so the logging configuration is not collected. */
+  private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--verbose", description = "Show the operator's and the API server's logs.")
+  boolean verbose;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!verbose) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+      MOCK_SERVER_LOG.setLevel(Level.WARNING);
+    }
+    Demo.run(spec.commandLine().getOut());
+    return 0;
+  }
+}
