@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The packaged jar, run as a user runs it. */
-class RenderJarIT {
+class JarIT {
   static final Path JAR =
       Path.of(System.getProperty("operator.jar", "target/pypi-mirror-operator.jar"));
 
@@ -46,6 +46,31 @@ class RenderJarIT {
         .contains(
             "kind: \"ConfigMap\"", "name: \"pypi-mirror-corp\"", "kind: \"PersistentVolumeClaim\"")
         .contains("index-url = https://devpi.corp.example/root/pypi/+simple/");
+  }
+
+  @Test
+  void theDemoRunsFromTheJarAndExits() throws Exception {
+    Run run = java("", "demo");
+
+    assertThat(run.status()).as(run.err()).isZero();
+    assertThat(run.out())
+        .contains("PypiMirror builds/corp", "+ annotation pypimirror.dev/injected: corp@", "Done:");
+    assertThat(run.err()).as("the demo is quiet unless --verbose").doesNotContain("INFO");
+  }
+
+  @Test
+  void injectFromTheJar() throws Exception {
+    Run run =
+        java(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n",
+            "inject",
+            "-f",
+            "-",
+            "--mirror",
+            "deploy/examples/pypimirror.yaml");
+
+    assertThat(run.status()).as(run.err()).isZero();
+    assertThat(run.out()).contains("pypimirror.dev/injected", "mountPath: \"/etc/pip.conf\"");
   }
 
   @Test
