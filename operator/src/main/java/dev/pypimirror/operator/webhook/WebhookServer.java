@@ -29,6 +29,9 @@ public class WebhookServer implements AutoCloseable {
   /** The same cap as controller-runtime. */
   public static final int MAX_BODY_BYTES = 7 * 1024 * 1024;
 
+  /** How much of an oversized body is read and discarded before the connection is cut. */
+  static final long DRAIN_LIMIT_BYTES = 4L * MAX_BODY_BYTES;
+
   public static final String MUTATE_PODS = "/mutate-pods";
 
   /** Where and how to serve. */
@@ -120,24 +123,35 @@ public class WebhookServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads the body up to the cap. A body over the cap is read on and discarded up to {@link
+   * #DRAIN_LIMIT_BYTES} and then answered 400, so the client reads the answer and may reuse the
+   * connection; beyond that limit the answer goes at once and the connection is closed.
+   */
   private void readBody(HttpServerRequest request) {
     String length = request.getHeader("Content-Length");
-    if (length != null && parseLong(length) > MAX_BODY_BYTES) {
-      tooLarge(request);
+    if (length != null && parseLong(length) > DRAIN_LIMIT_BYTES) {
+      tooLarge(request, true);
       return;
     }
     Buffer body = Buffer.buffer();
+    long[] received = {0};
     request.handler(
         chunk -> {
-          if (body.length() + chunk.length() > MAX_BODY_BYTES) {
-            tooLarge(request);
-          } else if (!request.response().ended()) {
+          received[0] += chunk.length();
+          if (received[0] > DRAIN_LIMIT_BYTES) {
+            tooLarge(request, true);
+          } else if (received[0] <= MAX_BODY_BYTES) {
             body.appendBuffer(chunk);
           }
         });
     request.endHandler(
         done -> {
           if (request.response().ended()) {
+            return;
+          }
+          if (received[0] > MAX_BODY_BYTES) {
+            tooLarge(request, false);
             return;
           }
           AdmissionResponse answer = admission.review(body.getBytes());
@@ -149,18 +163,26 @@ public class WebhookServer implements AutoCloseable {
         });
   }
 
-  /** 400 and close: the rest of the body is never read, so the connection cannot be reused. */
-  private static void tooLarge(HttpServerRequest request) {
+  private static void tooLarge(HttpServerRequest request, boolean close) {
     if (request.response().ended()) {
       return;
     }
-    request
-        .response()
-        .setStatusCode(400)
-        .putHeader("Content-Type", "text/plain; charset=utf-8")
-        .putHeader("Connection", "close")
+    var response =
+        request
+            .response()
+            .setStatusCode(400)
+            .putHeader("Content-Type", "text/plain; charset=utf-8");
+    if (close) {
+      response.putHeader("Connection", "close");
+    }
+    response
         .end("request body exceeds " + MAX_BODY_BYTES + " bytes\n")
-        .onComplete(done -> request.connection().close());
+        .onComplete(
+            done -> {
+              if (close) {
+                request.connection().close();
+              }
+            });
   }
 
   private static long parseLong(String s) {

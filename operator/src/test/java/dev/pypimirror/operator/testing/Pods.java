@@ -46,6 +46,15 @@ public final class Pods {
     }
   }
 
+  /** An AdmissionReview for a Job's pod, in the form a real API server sends it. */
+  public static String recordedAdmissionReview() {
+    try (var in = Pods.class.getResourceAsStream("/admission/pod-create.json")) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Applies an RFC 6902 patch with Eclipse Parsson (jakarta.json), not the project's code. */
   public static JsonNode applyPatch(JsonNode document, JsonNode patch) {
     JsonObject target = Json.createReader(new StringReader(document.toString())).readObject();

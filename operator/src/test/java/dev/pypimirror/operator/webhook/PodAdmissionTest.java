@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.testing.Pods;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -25,15 +26,9 @@ class PodAdmissionTest {
           "pypi-mirror-system",
           PodAdmission.Listener.NONE);
 
-  static String recorded() throws IOException {
-    try (var in = PodAdmissionTest.class.getResourceAsStream("/admission/pod-create.json")) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
-  }
-
   @Test
   void aRecordedApiServerRequestIsAnsweredWithItsUidAndAPatch() throws IOException {
-    String request = recorded();
+    String request = Pods.recordedAdmissionReview();
 
     AdmissionResponse answer = admission.review(request.getBytes(StandardCharsets.UTF_8));
 
@@ -61,7 +56,7 @@ class PodAdmissionTest {
 
   @Test
   void warningsReachTheResponse() throws IOException {
-    ObjectNode request = (ObjectNode) json(recorded());
+    ObjectNode request = (ObjectNode) json(Pods.recordedAdmissionReview());
     ((ObjectNode) request.at("/request/object/metadata/annotations"))
         .put("pypimirror.dev/mirror", "missing");
 
@@ -80,9 +75,9 @@ class PodAdmissionTest {
 
   @Test
   void anythingButAPodCreateIsAllowedWithoutPatch() throws IOException {
-    ObjectNode update = (ObjectNode) json(recorded());
+    ObjectNode update = (ObjectNode) json(Pods.recordedAdmissionReview());
     ((ObjectNode) update.path("request")).put("operation", "UPDATE");
-    ObjectNode subresource = (ObjectNode) json(recorded());
+    ObjectNode subresource = (ObjectNode) json(Pods.recordedAdmissionReview());
     ((ObjectNode) subresource.path("request")).put("subResource", "ephemeralcontainers");
 
     for (ObjectNode request : new ObjectNode[] {update, subresource}) {

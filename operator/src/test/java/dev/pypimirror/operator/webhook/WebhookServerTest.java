@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.TestTls;
 import dev.pypimirror.operator.tls.CertificateAuthority;
 import java.net.URI;
@@ -89,7 +90,7 @@ class WebhookServerTest {
   @Test
   void anAdmissionReviewOverHttpsGetsItsPatch() throws Exception {
     HttpResponse<String> response =
-        post(WebhookServer.MUTATE_PODS, PodAdmissionTest.recorded().getBytes());
+        post(WebhookServer.MUTATE_PODS, Pods.recordedAdmissionReview().getBytes());
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
@@ -126,8 +127,31 @@ class WebhookServerTest {
     assertThat(oversized.statusCode()).isEqualTo(400);
     assertThat(oversized.body()).contains("exceeds");
 
-    assertThat(post(WebhookServer.MUTATE_PODS, PodAdmissionTest.recorded().getBytes()).statusCode())
+    assertThat(
+            post(WebhookServer.MUTATE_PODS, Pods.recordedAdmissionReview().getBytes()).statusCode())
         .isEqualTo(200);
+  }
+
+  @Test
+  void aBodyFarOverTheCapIsCutOffAndTheServerGoesOn() throws Exception {
+    byte[] enormous = new byte[(int) WebhookServer.DRAIN_LIMIT_BYTES + 1];
+    try {
+      HttpResponse<String> response = post(WebhookServer.MUTATE_PODS, enormous);
+      assertThat(response.statusCode()).isEqualTo(400);
+    } catch (java.io.IOException cutOff) {
+      // the server answered and closed while the client was still sending: also a refusal
+    }
+
+    HttpClient fresh =
+        HttpClient.newBuilder().sslContext(TestTls.trusting(ca.certificate())).build();
+    var response =
+        fresh.send(
+            HttpRequest.newBuilder(
+                    URI.create("https://127.0.0.1:" + server.port() + WebhookServer.MUTATE_PODS))
+                .POST(HttpRequest.BodyPublishers.ofString(Pods.recordedAdmissionReview()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(200);
   }
 
   @Test
