@@ -22,6 +22,7 @@ public final class Conditions {
   public static final String REASON_PENDING = "Pending";
   public static final String REASON_CLAIM_NOT_FOUND = "ClaimNotFound";
   public static final String REASON_CLAIM_LOST = "ClaimLost";
+  public static final String REASON_POLICY_VIOLATION = "PolicyViolation";
 
   private Conditions() {}
 

@@ -5,10 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.MirrorDirectory;
+import dev.pypimirror.operator.inject.MirrorSelector;
 import dev.pypimirror.operator.inject.PodInjector;
+import dev.pypimirror.operator.policy.PolicyDirectory;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.zjsonpatch.JsonPatch;
 import java.io.PrintWriter;
@@ -51,8 +54,18 @@ class InjectCommand implements Callable<Integer> {
       description = "Pods, workloads, multi-document streams or Lists; - reads standard input.")
   String file;
 
-  @Option(names = "--mirror", paramLabel = "FILE", description = "The PypiMirror to inject.")
+  @Option(
+      names = "--mirror",
+      paramLabel = "FILE",
+      description = "The PypiMirror to inject (default: the policy's own mirror).")
   String mirrorFile;
+
+  @Option(
+      names = "--policy",
+      paramLabel = "FILE",
+      description =
+          "A PypiMirrorPolicy taken to govern every namespace: its enforcement, podSelector and rules apply.")
+  String policyFile;
 
   @Option(
       names = {"-o", "--output"},
@@ -63,20 +76,38 @@ class InjectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (mirrorFile == null) {
-      throw new CliException("inject needs --mirror FILE: the PypiMirror to inject");
+    long fromStdin =
+        java.util.stream.Stream.of(file, mirrorFile, policyFile).filter("-"::equals).count();
+    if (fromStdin > 1) {
+      throw new CliException("only one of -f, --mirror and --policy can read standard input");
     }
-    if ("-".equals(mirrorFile) && "-".equals(file)) {
-      throw new CliException("only one of -f and --mirror can read standard input");
+    PypiMirrorPolicy policy =
+        policyFile == null ? null : ManifestReader.read(policyFile, System.in).singlePolicy();
+    PypiMirror mirror;
+    String mirrorSource;
+    if (mirrorFile != null) {
+      ManifestReader mirrorInput = ManifestReader.read(mirrorFile, System.in);
+      mirror = mirrorInput.singleMirror();
+      mirrorSource = mirrorInput.source();
+    } else if (policy != null && policy.getSpec().getMirror() != null) {
+      mirror = policyMirror(policy);
+      mirrorSource = policyFile;
+    } else {
+      throw new CliException(
+          "inject needs --mirror FILE, or --policy FILE with a spec.mirror: the PypiMirror to inject");
     }
-    ManifestReader mirrorInput = ManifestReader.read(mirrorFile, System.in);
-    PypiMirror mirror = mirrorInput.singleMirror();
-    RenderCommand.objects(mirror, mirrorInput.source()); // refuses an invalid mirror, exit 2
+    RenderCommand.objects(mirror, mirrorSource); // refuses an invalid mirror, exit 2
+    if (policy != null) {
+      RenderCommand.refuseViolations(mirror, policy, mirrorSource);
+    }
     ManifestReader input = ManifestReader.read(file, System.in);
     PrintWriter err = spec.commandLine().getErr();
+    MirrorDirectory mirrors = offline(mirror, policy);
+    PolicyDirectory policies =
+        policy == null ? PolicyDirectory.NONE : namespace -> Optional.of(policy);
     List<JsonNode> out = new ArrayList<>();
     for (JsonNode document : input.documents()) {
-      out.add(injectInto(document.deepCopy(), offline(mirror), err));
+      out.add(injectInto(document.deepCopy(), mirrors, policies, err));
     }
     spec.commandLine().getOut().print(output.format(out.size() == 1 ? out.get(0) : out));
     spec.commandLine().getOut().flush();
@@ -84,15 +115,27 @@ class InjectCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The PypiMirror a policy makes in each governed namespace. */
+  static PypiMirror policyMirror(PypiMirrorPolicy policy) {
+    PypiMirror mirror = new PypiMirror();
+    mirror.getMetadata().setName(policy.getMetadata().getName());
+    mirror
+        .getMetadata()
+        .setLabels(Map.of(MirrorSelector.POLICY_LABEL, policy.getMetadata().getName()));
+    mirror.setSpec(policy.getSpec().getMirror());
+    return mirror;
+  }
+
   /**
    * Injects a Pod or a workload's template, recursing into Lists; anything else is returned as is.
    */
-  static JsonNode injectInto(JsonNode object, MirrorDirectory mirrors, PrintWriter warnings) {
+  static JsonNode injectInto(
+      JsonNode object, MirrorDirectory mirrors, PolicyDirectory policies, PrintWriter warnings) {
     String kind = object.path("kind").asText();
     if (kind.endsWith("List") && object.path("items").isArray()) {
       ArrayNode items = (ArrayNode) object.path("items");
       for (int i = 0; i < items.size(); i++) {
-        items.set(i, injectInto(items.get(i), mirrors, warnings));
+        items.set(i, injectInto(items.get(i), mirrors, policies, warnings));
       }
       return object;
     }
@@ -103,8 +146,12 @@ class InjectCommand implements Callable<Integer> {
     String namespace = object.path("metadata").path("namespace").asText("default");
     String where = kind + "/" + object.path("metadata").path("name").asText("?");
     JsonNode template = pointer.isEmpty() ? object : object.at(pointer);
-    InjectionPlan plan = PodInjector.inject(template, namespace, null, mirrors, true);
+    InjectionPlan plan = PodInjector.inject(template, namespace, null, mirrors, policies, true);
     plan.warnings().forEach(w -> warnings.println("warning: " + where + ": " + w));
+    if (plan.outcome() == InjectionPlan.Outcome.DENIED) {
+      warnings.println(
+          "warning: " + where + ": the cluster would refuse this pod: " + plan.detail());
+    }
     if (plan.outcome() != InjectionPlan.Outcome.INJECTED) {
       return object; // offline, a skip annotation would describe this machine, not the cluster
     }
@@ -117,24 +164,32 @@ class InjectCommand implements Callable<Integer> {
     return object;
   }
 
-  /** The given mirror, taken as Ready, in whatever namespace the object is. */
-  static MirrorDirectory offline(PypiMirror mirror) {
+  /**
+   * The given mirror, taken as Ready, in whatever namespace the object is; with a policy it also
+   * stands for the policy's own mirror.
+   */
+  static MirrorDirectory offline(PypiMirror mirror, PypiMirrorPolicy policy) {
     return new MirrorDirectory() {
       @Override
       public Optional<PypiMirror> get(String namespace, String name) {
-        return name.equals(mirror.getMetadata().getName())
-            ? Optional.of(readyIn(namespace))
+        boolean policyName = policy != null && name.equals(policy.getMetadata().getName());
+        return name.equals(mirror.getMetadata().getName()) || policyName
+            ? Optional.of(readyIn(namespace, name))
             : Optional.empty();
       }
 
       @Override
       public List<PypiMirror> inNamespace(String namespace) {
-        return List.of(readyIn(namespace));
+        return List.of(readyIn(namespace, mirror.getMetadata().getName()));
       }
 
-      private PypiMirror readyIn(String namespace) {
+      private PypiMirror readyIn(String namespace, String name) {
         PypiMirror copy = Serialization.clone(mirror);
         copy.getMetadata().setNamespace(namespace);
+        copy.getMetadata().setName(name);
+        if (policy != null && name.equals(policy.getMetadata().getName())) {
+          copy.getMetadata().setLabels(Map.of(MirrorSelector.POLICY_LABEL, name));
+        }
         PypiMirrorStatus status = new PypiMirrorStatus();
         status.setConditions(
             List.of(Conditions.of(Conditions.READY, true, Conditions.REASON_READY, "offline", 0)));

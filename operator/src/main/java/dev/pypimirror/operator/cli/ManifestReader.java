@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.InputStream;
@@ -92,13 +93,42 @@ final class ManifestReader {
   }
 
   static PypiMirror toMirror(JsonNode node, String where) {
+    PypiMirror mirror = toResource(node, where, PypiMirror.class);
+    if (mirror.getSpec() == null) {
+      mirror.setSpec(new dev.pypimirror.operator.api.PypiMirrorSpec());
+    }
+    return mirror;
+  }
+
+  /** The one PypiMirrorPolicy the input must hold. */
+  PypiMirrorPolicy singlePolicy() {
+    if (documents.size() != 1) {
+      throw new CliException(
+          source + ": expected one PypiMirrorPolicy, found " + documents.size() + " objects");
+    }
+    PypiMirrorPolicy policy = toResource(documents.get(0), source, PypiMirrorPolicy.class);
+    if (policy.getSpec() == null || policy.getSpec().getNamespaceSelector() == null) {
+      throw new CliException(
+          source + ": PypiMirrorPolicy needs spec.namespaceSelector ({} selects every namespace)");
+    }
+    if (policy.getMetadata() == null || policy.getMetadata().getName() == null) {
+      throw new CliException(source + ": metadata.name is required");
+    }
+    return policy;
+  }
+
+  static <T extends io.fabric8.kubernetes.api.model.HasMetadata> T toResource(
+      JsonNode node, String where, Class<T> resourceType) {
     String kind = node.path("kind").asText("");
     String apiVersion = node.path("apiVersion").asText("");
+    String expectedKind = resourceType.getSimpleName();
     String expected = PypiMirror.GROUP + "/" + PypiMirror.VERSION;
-    if (!"PypiMirror".equals(kind) || !expected.equals(apiVersion)) {
+    if (!expectedKind.equals(kind) || !expected.equals(apiVersion)) {
       throw new CliException(
           where
-              + ": expected kind PypiMirror, apiVersion "
+              + ": expected kind "
+              + expectedKind
+              + ", apiVersion "
               + expected
               + "; got kind \""
               + kind
@@ -107,11 +137,7 @@ final class ManifestReader {
               + "\"");
     }
     try {
-      PypiMirror mirror = STRICT.treeToValue(node, PypiMirror.class);
-      if (mirror.getSpec() == null) {
-        mirror.setSpec(new dev.pypimirror.operator.api.PypiMirrorSpec());
-      }
-      return mirror;
+      return STRICT.treeToValue(node, resourceType);
     } catch (UnrecognizedPropertyException e) {
       throw new CliException(where + ": unknown field \"" + path(e) + "\"");
     } catch (InvalidFormatException e) {

@@ -1,10 +1,12 @@
 package dev.pypimirror.operator.cli;
 
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.config.InvalidMirrorException;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
+import dev.pypimirror.operator.policy.PolicyRules;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +31,12 @@ class RenderCommand implements Callable<Integer> {
   String file;
 
   @Option(
+      names = "--policy",
+      paramLabel = "FILE",
+      description = "Refuse a mirror that this PypiMirrorPolicy forbids.")
+  String policyFile;
+
+  @Option(
       names = {"-o", "--output"},
       defaultValue = "yaml",
       paramLabel = "yaml|json",
@@ -37,11 +45,32 @@ class RenderCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if ("-".equals(file) && "-".equals(policyFile)) {
+      throw new CliException("only one of -f and --policy can read standard input");
+    }
     ManifestReader input = ManifestReader.read(file, System.in);
     PypiMirror mirror = input.singleMirror();
-    spec.commandLine().getOut().print(output.format(objects(mirror, input.source())));
+    List<HasMetadata> objects = objects(mirror, input.source());
+    if (policyFile != null) {
+      refuseViolations(
+          mirror, ManifestReader.read(policyFile, System.in).singlePolicy(), input.source());
+    }
+    spec.commandLine().getOut().print(output.format(objects));
     spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  /** Exit 2 naming the policy and every rule the mirror breaks. */
+  static void refuseViolations(PypiMirror mirror, PypiMirrorPolicy policy, String where) {
+    List<String> violations = PolicyRules.violations(policy, mirror.getSpec());
+    if (!violations.isEmpty()) {
+      throw new CliException(
+          where
+              + ": PypiMirror "
+              + mirror.getMetadata().getName()
+              + " is forbidden: "
+              + String.join("; ", violations));
+    }
   }
 
   /** The objects the reconciler would create for {@code mirror}, by the same code. */

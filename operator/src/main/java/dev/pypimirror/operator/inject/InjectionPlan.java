@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * What the webhook does to one pod: the outcome, the JSON Patch operations (in a fixed order), and
- * the admission warnings a user should see.
+ * the admission warnings a user should see. For DENIED, {@code detail} is the refusal message.
  */
 public record InjectionPlan(
     Outcome outcome, String detail, List<ObjectNode> operations, List<String> warnings) {
@@ -20,7 +20,9 @@ public record InjectionPlan(
     /** The mirror was injected. */
     INJECTED,
     /** The pod asked for a mirror that cannot be used: annotated and warned only. */
-    SKIPPED
+    SKIPPED,
+    /** An enforcing policy requires a mirror that cannot be injected: the pod is refused. */
+    DENIED
   }
 
   public InjectionPlan {

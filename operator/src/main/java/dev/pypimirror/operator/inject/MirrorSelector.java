@@ -1,6 +1,9 @@
 package dev.pypimirror.operator.inject;
 
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
+import dev.pypimirror.operator.policy.LabelSelectors;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +14,7 @@ public final class MirrorSelector {
   public static final Set<String> SYSTEM_NAMESPACES =
       Set.of("kube-system", "kube-public", "kube-node-lease");
 
-  /** Label on a PypiMirror that a PypiMirrorPolicy made. */
+  /** Label on a PypiMirror that a PypiMirrorPolicy made: the policy's name. */
   public static final String POLICY_LABEL = "pypimirror.dev/policy";
 
   /** The outcome of selection. */
@@ -22,31 +25,53 @@ public final class MirrorSelector {
     /** Inject this mirror. */
     record Use(PypiMirror mirror) implements Selection {}
 
-    /** Asked for a mirror that cannot be used: admitted without it, annotated and warned. */
+    /** Asked for a mirror that cannot be used: admitted without it (or denied under Enforce). */
     record Unavailable(String skipped, String warning) implements Selection {}
   }
+
+  /** What a pod is and where it is created. */
+  public record PodFacts(
+      Map<String, String> annotations, Map<String, String> labels, String namespace) {}
 
   private MirrorSelector() {}
 
   /**
+   * @param policy the policy governing the namespace, or null
    * @param operatorNamespace the operator's own namespace, never injected; null when unknown
-   * @param optedInByDefault treat a pod without injection annotations as opted in (offline
-   *     `inject`, where asking is the opt-in)
+   * @param optedInByDefault treat a pod without injection annotations as opted in (offline)
+   * @param warnings receives what the user should be told even when the pod is untouched
    */
   public static Selection select(
-      Map<String, String> annotations,
-      String namespace,
+      PodFacts pod,
+      PypiMirrorPolicy policy,
       String operatorNamespace,
       MirrorDirectory mirrors,
-      boolean optedInByDefault) {
+      boolean optedInByDefault,
+      List<String> warnings) {
+    String namespace = pod.namespace();
+    Map<String, String> annotations = pod.annotations();
     if (SYSTEM_NAMESPACES.contains(namespace) || namespace.equals(operatorNamespace)) {
       return new Selection.Untouched("namespace " + namespace + " is never injected");
     }
     if (annotations.containsKey(Annotations.STATIC_POD)) {
       return new Selection.Untouched("static pod");
     }
+    boolean enforce =
+        policy != null
+            && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce;
     if ("false".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
-      return new Selection.Untouched("opted out");
+      if (!enforce) {
+        if (policy != null) {
+          warnings.add(
+              "pypimirror.dev/inject: \"false\" is honoured; PypiMirrorPolicy %s is Advisory, under Enforce this pod would get the mirror"
+                  .formatted(policy.getMetadata().getName()));
+        }
+        return new Selection.Untouched("opted out");
+      }
+      warnings.add(
+          "pypimirror.dev/inject: \"false\" is ignored: PypiMirrorPolicy %s enforces the mirror in namespace %s"
+              .formatted(policy.getMetadata().getName(), namespace));
+      return policyMirror(policy, namespace, mirrors);
     }
     String named = annotations.get(Annotations.MIRROR);
     if (named != null && !named.isBlank()) {
@@ -56,16 +81,41 @@ public final class MirrorSelector {
           .orElseGet(
               () ->
                   notReady(
-                      "PypiMirror "
-                          + namespace
-                          + "/"
-                          + named.trim()
-                          + " not found; the pod is admitted without a mirror"));
+                      "PypiMirror %s/%s not found; the pod is admitted without a mirror"
+                          .formatted(namespace, named.trim())));
     }
-    if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT)) || optedInByDefault) {
+    if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
       return defaultMirror(namespace, mirrors.inNamespace(namespace));
     }
+    if (policy != null && LabelSelectors.matches(policy.getSpec().getPodSelector(), pod.labels())) {
+      return policyMirror(policy, namespace, mirrors);
+    }
+    if (optedInByDefault) {
+      return policy != null
+          ? policyMirror(policy, namespace, mirrors)
+          : defaultMirror(namespace, mirrors.inNamespace(namespace));
+    }
     return new Selection.Untouched("no injection annotation");
+  }
+
+  /**
+   * The policy's own mirror (the PypiMirror it made); a policy without one: the namespace default.
+   */
+  static Selection policyMirror(
+      PypiMirrorPolicy policy, String namespace, MirrorDirectory mirrors) {
+    String name = policy.getMetadata().getName();
+    if (policy.getSpec().getMirror() == null) {
+      return defaultMirror(namespace, mirrors.inNamespace(namespace));
+    }
+    return mirrors
+        .get(namespace, name)
+        .filter(m -> name.equals(label(m, POLICY_LABEL)))
+        .<Selection>map(MirrorSelector::useIfReady)
+        .orElseGet(
+            () ->
+                notReady(
+                    "PypiMirrorPolicy %s's mirror %s/%s does not exist (yet); the pod is admitted without a mirror"
+                        .formatted(name, namespace, name)));
   }
 
   /** The namespace default: annotated default, else made by a policy, else the only mirror. */

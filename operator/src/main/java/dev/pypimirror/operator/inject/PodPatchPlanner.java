@@ -27,14 +27,6 @@ import java.util.Set;
 public final class PodPatchPlanner {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
-  /** What to do with a PIP_ or UV_ variable the container already sets in its spec. */
-  public enum OwnVariables {
-    /** Keep it, with a warning (no policy, or Advisory). */
-    KEEP,
-    /** Replace it with the mirror's value, with a warning (Enforce). */
-    REPLACE
-  }
-
   private PodPatchPlanner() {}
 
   /** A mount the webhook adds to every target container. */
@@ -51,7 +43,7 @@ public final class PodPatchPlanner {
    * @param pod the pod (or pod template: metadata and spec) exactly as received
    */
   public static InjectionPlan plan(
-      JsonNode pod, PypiMirror mirror, RenderedConfig rendered, OwnVariables ownVariables) {
+      JsonNode pod, PypiMirror mirror, RenderedConfig rendered, PolicyMode mode) {
     Map<String, String> annotations = stringMap(pod.path("metadata").path("annotations"));
     if (annotations.containsKey(Annotations.INJECTED)) {
       return InjectionPlan.untouched(
@@ -73,7 +65,7 @@ public final class PodPatchPlanner {
     List<ObjectNode> containerOps = new ArrayList<>();
     boolean usesConfig = false;
     boolean usesCache = false;
-    for (Target target : targets(spec, annotations, warnings)) {
+    for (Target target : targets(spec, annotations, mode, warnings)) {
       List<Mount> mounts = new ArrayList<>();
       mounts.add(new Mount(configVolume, InjectedLayout.CONFIG_DIR, null));
       mounts.add(new Mount(configVolume, InjectedLayout.PIP_CONF, RenderedConfig.PIP_CONF));
@@ -127,7 +119,7 @@ public final class PodPatchPlanner {
       RenderedConfig.ENV_KEYS.stream()
           .filter(rendered.data()::containsKey)
           .forEach(key -> env.put(key, rendered.data().get(key)));
-      planEnv(containerOps, target, env, ownVariables, warnings);
+      planEnv(containerOps, target, env, mode, warnings);
     }
 
     List<ObjectNode> operations = new ArrayList<>();
@@ -177,42 +169,83 @@ public final class PodPatchPlanner {
     return operations;
   }
 
+  /**
+   * The container's own index settings: kept with a warning, or under enforcement the mirror's
+   * replace them and the rest are removed. Replacements go first (indexes unchanged), then removals
+   * from the highest index down, then appends.
+   */
   private static void planEnv(
       List<ObjectNode> ops,
       Target target,
       Map<String, String> env,
-      OwnVariables ownVariables,
+      PolicyMode mode,
       List<String> warnings) {
     JsonNode existing = target.node().path("env");
-    Map<String, Integer> existingIndex = new LinkedHashMap<>();
+    Set<String> handled = new HashSet<>();
+    List<Integer> removals = new ArrayList<>();
     for (int i = 0; i < existing.size(); i++) {
-      existingIndex.putIfAbsent(existing.get(i).path("name").asText(), i);
+      String name = existing.get(i).path("name").asText();
+      boolean ours = env.containsKey(name);
+      boolean enforced = PolicyMode.ENFORCED_VARIABLES.contains(name);
+      if (mode.enforce() && ours && handled.add(name)) {
+        ops.add(op("replace", target.pointer() + "/env/" + i, envEntry(name, env.get(name))));
+        warnings.add(
+            "container %s sets %s itself; replaced by the mirror's value (PypiMirrorPolicy %s enforces it)"
+                .formatted(target.name(), name, mode.policy()));
+      } else if (mode.enforce() && (ours || enforced)) {
+        removals.add(i);
+        warnings.add(
+            "container %s sets %s itself; removed (PypiMirrorPolicy %s enforces the mirror)"
+                .formatted(target.name(), name, mode.policy()));
+      } else if (ours && handled.add(name)) {
+        warnings.add(
+            "container %s sets %s itself; kept, so it overrides the mirror for this container%s"
+                .formatted(target.name(), name, wouldUnderEnforce(mode, "replace")));
+      } else if (enforced && !ours && mode.advisory()) {
+        warnings.add(
+            "container %s sets %s itself; kept%s"
+                .formatted(target.name(), name, wouldUnderEnforce(mode, "remove")));
+      }
     }
+    removals.stream()
+        .sorted(java.util.Comparator.reverseOrder())
+        .forEach(
+            i ->
+                ops.add(
+                    JSON.objectNode()
+                        .put("op", "remove")
+                        .put("path", target.pointer() + "/env/" + i)));
     ArrayNode additions = JSON.arrayNode();
     env.forEach(
         (name, value) -> {
-          ObjectNode entry = JSON.objectNode().put("name", name).put("value", value);
-          Integer index = existingIndex.get(name);
-          if (index == null) {
-            additions.add(entry);
-          } else if (ownVariables == OwnVariables.REPLACE) {
-            ops.add(op("replace", target.pointer() + "/env/" + index, entry));
-            warnings.add(
-                "container %s sets %s itself; replaced by the mirror's value (policy enforced)"
-                    .formatted(target.name(), name));
-          } else {
-            warnings.add(
-                "container %s sets %s itself; kept, so it overrides the mirror for this container"
-                    .formatted(target.name(), name));
+          if (!handled.contains(name)) {
+            additions.add(envEntry(name, value));
           }
         });
     appendAll(ops, target.pointer() + "/env", existing, additions);
   }
 
+  private static String wouldUnderEnforce(PolicyMode mode, String verb) {
+    return mode.advisory()
+        ? " (PypiMirrorPolicy %s is Advisory; under Enforce it would %s it)"
+            .formatted(mode.policy(), verb)
+        : "";
+  }
+
+  private static ObjectNode envEntry(String name, String value) {
+    return JSON.objectNode().put("name", name).put("value", value);
+  }
+
   /** Init containers then containers, filtered by pypimirror.dev/containers; never ephemeral. */
   private static List<Target> targets(
-      JsonNode spec, Map<String, String> annotations, List<String> warnings) {
+      JsonNode spec, Map<String, String> annotations, PolicyMode mode, List<String> warnings) {
     String selected = annotations.get(Annotations.CONTAINERS);
+    if (selected != null && mode.enforce()) {
+      warnings.add(
+          "pypimirror.dev/containers is ignored: PypiMirrorPolicy %s enforces the mirror in every container"
+              .formatted(mode.policy()));
+      selected = null;
+    }
     Set<String> names =
         selected == null
             ? null

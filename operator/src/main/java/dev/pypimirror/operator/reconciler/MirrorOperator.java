@@ -10,10 +10,14 @@ public final class MirrorOperator {
   private MirrorOperator() {}
 
   /**
-   * A started operator watching {@code namespaces} (empty: all). Server-side apply is off: writes
-   * are create, update with resourceVersion, and JSON patches, which every API server supports.
+   * A started operator: PypiMirrors in {@code namespaces} (empty: all), PypiMirrorPolicies and the
+   * enforcement label of namespaces. Server-side apply is off: writes are create, update with
+   * resourceVersion, and JSON patches, which every API server supports.
+   *
+   * @param operatorNamespace the operator's own namespace, never governed (null: unknown)
    */
-  public static Operator start(KubernetesClient client, Set<String> namespaces, Clock clock) {
+  public static Operator start(
+      KubernetesClient client, Set<String> namespaces, String operatorNamespace, Clock clock) {
     Operator operator =
         new Operator(
             o ->
@@ -21,14 +25,16 @@ public final class MirrorOperator {
                     .withCloseClientOnStop(false)
                     .withUseSSAToPatchPrimaryResource(false)
                     .withSSABasedCreateUpdateMatchForDependentResources(false));
-    var reconciler = new PypiMirrorReconciler(client, new EventRecorder(client, clock), clock);
+    EventRecorder events = new EventRecorder(client, clock);
     operator.register(
-        reconciler,
+        new PypiMirrorReconciler(client, events, clock, operatorNamespace),
         config -> {
           if (!namespaces.isEmpty()) {
             config.settingNamespaces(namespaces);
           }
         });
+    operator.register(new PypiMirrorPolicyReconciler(client, events, clock, operatorNamespace));
+    operator.register(new NamespaceEnforcementReconciler(client, operatorNamespace));
     operator.start();
     return operator;
   }

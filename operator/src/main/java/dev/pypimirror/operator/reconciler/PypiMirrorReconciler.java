@@ -6,15 +6,19 @@ import static dev.pypimirror.operator.api.Conditions.READY;
 
 import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.config.InvalidMirrorException;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
+import dev.pypimirror.operator.policy.Governance;
+import dev.pypimirror.operator.policy.PolicyRules;
 import dev.pypimirror.operator.reconciler.EventRecorder.Type;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -34,6 +38,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,11 +58,16 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
   private final EventRecorder events;
   private final Clock clock;
   private final ObjectWriter writer;
+  private final String operatorNamespace;
   private InformerEventSource<ConfigMap, PypiMirror> configMaps;
   private InformerEventSource<PersistentVolumeClaim, PypiMirror> claims;
+  private InformerEventSource<PypiMirrorPolicy, PypiMirror> policies;
+  private InformerEventSource<Namespace, PypiMirror> namespaces;
 
-  public PypiMirrorReconciler(KubernetesClient client, EventRecorder events, Clock clock) {
+  public PypiMirrorReconciler(
+      KubernetesClient client, EventRecorder events, Clock clock, String operatorNamespace) {
     this.client = client;
+    this.operatorNamespace = operatorNamespace;
     this.events = events;
     this.clock = clock;
     this.writer = new ObjectWriter(client);
@@ -82,7 +92,49 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
                 .withSecondaryToPrimaryMapper(byMirrorLabel())
                 .build(),
             context);
-    return List.of(configMaps, claims);
+    var primaries = context.getPrimaryCache();
+    // a policy may govern any mirror; a namespace's labels decide which policy governs its mirrors
+    policies =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(PypiMirrorPolicy.class, PypiMirror.class)
+                .withName("policies")
+                .withWatchAllNamespaces()
+                .withSecondaryToPrimaryMapper(
+                    policy ->
+                        primaries.list().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .build(),
+            context);
+    namespaces =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Namespace.class, PypiMirror.class)
+                .withName("namespaces")
+                .withWatchAllNamespaces()
+                .withSecondaryToPrimaryMapper(
+                    ns ->
+                        primaries
+                            .list(
+                                m ->
+                                    ns.getMetadata()
+                                        .getName()
+                                        .equals(m.getMetadata().getNamespace()))
+                            .map(ResourceID::fromResource)
+                            .collect(Collectors.toSet()))
+                .build(),
+            context);
+    return List.of(configMaps, claims, policies, namespaces);
+  }
+
+  /** The violations of the policy governing the mirror's namespace, if any governs. */
+  private List<String> policyViolations(PypiMirror mirror) {
+    String namespace = mirror.getMetadata().getNamespace();
+    var labels =
+        namespaces
+            .get(new ResourceID(namespace))
+            .map(ns -> ns.getMetadata().getLabels())
+            .orElse(null);
+    return Governance.governing(policies.list().toList(), namespace, labels, operatorNamespace)
+        .map(policy -> PolicyRules.violations(policy, mirror.getSpec()))
+        .orElse(List.of());
   }
 
   private static <R extends HasMetadata> SecondaryToPrimaryMapper<R> byMirrorLabel() {
@@ -136,6 +188,10 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
         Conditions.of(CACHE_READY, cache.bound(), cache.reason(), cache.message(), generation));
 
     Outcome ready = readiness(config, cache, rendered);
+    List<String> violations = policyViolations(mirror);
+    if (ready.usable() && !violations.isEmpty()) {
+      ready = new Outcome(false, Conditions.REASON_POLICY_VIOLATION, String.join("; ", violations));
+    }
     conditions.add(
         Conditions.of(READY, ready.usable(), ready.reason(), ready.message(), generation));
     return finish(mirror, previous, status, conditions, cache.recheckAfter());

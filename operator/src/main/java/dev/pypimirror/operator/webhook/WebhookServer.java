@@ -12,9 +12,11 @@ import io.vertx.core.net.KeyCertOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,22 +35,30 @@ public class WebhookServer implements AutoCloseable {
   static final long DRAIN_LIMIT_BYTES = 4L * MAX_BODY_BYTES;
 
   public static final String MUTATE_PODS = "/mutate-pods";
+  public static final String VALIDATE_MIRRORS = "/validate-pypimirrors";
 
   /** Where and how to serve. */
   public record Settings(
       String host, int port, Path certificateFile, Path keyFile, Duration tlsReloadInterval) {}
 
   private final Settings settings;
-  private final PodAdmission admission;
+  private final Map<String, Function<byte[], AdmissionResponse>> routes;
   private final BooleanSupplier ready;
   private final Vertx vertx;
   private HttpServer server;
   private ReloadingKeyManager keyManager;
   private volatile boolean stopping;
 
-  public WebhookServer(Settings settings, PodAdmission admission, BooleanSupplier ready) {
+  /**
+   * @param routes POST paths and what answers them
+   * @param ready whether /readyz answers 200 (the caches the handlers read have synced)
+   */
+  public WebhookServer(
+      Settings settings,
+      Map<String, Function<byte[], AdmissionResponse>> routes,
+      BooleanSupplier ready) {
     this.settings = settings;
-    this.admission = admission;
+    this.routes = Map.copyOf(routes);
     this.ready = ready;
     this.vertx =
         Vertx.vertx(
@@ -112,12 +122,12 @@ public class WebhookServer implements AutoCloseable {
     } else if (request.method() == HttpMethod.GET && path.equals("/readyz")) {
       boolean isReady = !stopping && ready.getAsBoolean();
       request.response().setStatusCode(isReady ? 200 : 503).end(isReady ? "ok\n" : "not ready\n");
-    } else if (path.equals(MUTATE_PODS)) {
+    } else if (routes.containsKey(path)) {
       if (request.method() != HttpMethod.POST) {
         request.response().setStatusCode(405).putHeader("Allow", "POST").end();
         return;
       }
-      readBody(request);
+      readBody(request, routes.get(path));
     } else {
       request.response().setStatusCode(404).end();
     }
@@ -128,7 +138,7 @@ public class WebhookServer implements AutoCloseable {
    * #DRAIN_LIMIT_BYTES} and then answered 400, so the client reads the answer and may reuse the
    * connection; beyond that limit the answer goes at once and the connection is closed.
    */
-  private void readBody(HttpServerRequest request) {
+  private void readBody(HttpServerRequest request, Function<byte[], AdmissionResponse> handler) {
     String length = request.getHeader("Content-Length");
     if (length != null && parseLong(length) > DRAIN_LIMIT_BYTES) {
       tooLarge(request, true);
@@ -154,7 +164,7 @@ public class WebhookServer implements AutoCloseable {
             tooLarge(request, false);
             return;
           }
-          AdmissionResponse answer = admission.review(body.getBytes());
+          AdmissionResponse answer = handler.apply(body.getBytes());
           request
               .response()
               .setStatusCode(answer.status())

@@ -281,7 +281,7 @@ class PodInjectorTest {
     var rendered = MirrorConfigRenderer.render("corp", CORP_SPEC);
 
     InjectionPlan plan =
-        PodPatchPlanner.plan(pod, CORP, rendered, PodPatchPlanner.OwnVariables.REPLACE);
+        PodPatchPlanner.plan(pod, CORP, rendered, new PolicyMode("corp-builds", true));
 
     assertThat(plan.operations())
         .contains(
@@ -293,7 +293,7 @@ class PodInjectorTest {
                     """));
     assertThat(plan.warnings())
         .containsExactly(
-            "container build sets PIP_INDEX_URL itself; replaced by the mirror's value (policy enforced)");
+            "container build sets PIP_INDEX_URL itself; replaced by the mirror's value (PypiMirrorPolicy corp-builds enforces it)");
   }
 
   @Test
@@ -480,9 +480,7 @@ class PodInjectorTest {
     var rendered = MirrorConfigRenderer.render("corp", CORP_SPEC);
 
     JsonNode result =
-        applyPatch(
-            pod,
-            PodPatchPlanner.plan(pod, CORP, rendered, PodPatchPlanner.OwnVariables.KEEP).patch());
+        applyPatch(pod, PodPatchPlanner.plan(pod, CORP, rendered, PolicyMode.NONE).patch());
 
     assertThat(result.at("/metadata/annotations/pypimirror.dev~1injected").asText())
         .isEqualTo("corp@" + HASH);

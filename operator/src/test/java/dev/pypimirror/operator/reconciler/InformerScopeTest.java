@@ -23,7 +23,7 @@ class InformerScopeTest {
 
   @Test
   void configMapAndPvcInformersAreLabelSelected() throws InterruptedException {
-    var operator = MirrorOperator.start(client, Set.of(), Clock.systemUTC());
+    var operator = MirrorOperator.start(client, Set.of(), "pypi-mirror-system", Clock.systemUTC());
     operator.stop();
 
     List<String> reads = new ArrayList<>();

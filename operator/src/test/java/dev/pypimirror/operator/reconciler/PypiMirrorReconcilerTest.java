@@ -54,7 +54,7 @@ class PypiMirrorReconcilerTest {
                     Path.of("target/classes/META-INF/fabric8/pypimirrors.pypimirror.dev-v1.yml")),
                 CustomResourceDefinition.class);
     client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-    operator = MirrorOperator.start(client, Set.of(), Clock.systemUTC());
+    operator = MirrorOperator.start(client, Set.of(), "pypi-mirror-system", Clock.systemUTC());
   }
 
   @AfterAll

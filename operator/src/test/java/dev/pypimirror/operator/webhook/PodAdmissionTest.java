@@ -23,6 +23,7 @@ class PodAdmissionTest {
       new PodAdmission(
           directory(
               readyMirror("builds", "corp", spec(https("https://devpi.corp.example/simple/")))),
+          dev.pypimirror.operator.policy.PolicyDirectory.NONE,
           "pypi-mirror-system",
           PodAdmission.Listener.NONE);
 

@@ -44,6 +44,7 @@ class WebhookServerTest {
         new PodAdmission(
             directory(
                 readyMirror("builds", "corp", spec(https("https://devpi.corp.example/simple/")))),
+            dev.pypimirror.operator.policy.PolicyDirectory.NONE,
             "pypi-mirror-system",
             PodAdmission.Listener.NONE);
     server =
@@ -54,7 +55,7 @@ class WebhookServerTest {
                     dir.resolve("tls.crt"),
                     dir.resolve("tls.key"),
                     Duration.ofMillis(100)),
-                admission,
+                java.util.Map.of(WebhookServer.MUTATE_PODS, admission::review),
                 ready::get)
             .start();
     client =

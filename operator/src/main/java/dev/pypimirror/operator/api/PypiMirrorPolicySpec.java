@@ -1,0 +1,117 @@
+package dev.pypimirror.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import java.util.ArrayList;
+import java.util.List;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class PypiMirrorPolicySpec {
+  public enum Enforcement {
+    Advisory,
+    Enforce
+  }
+
+  @Required
+  @JsonPropertyDescription(
+      "The namespaces this policy governs; {} selects every non-system namespace.")
+  private LabelSelector namespaceSelector;
+
+  @JsonPropertyDescription("Pods injected without any annotation; absent: none, {}: every pod.")
+  private LabelSelector podSelector;
+
+  @JsonPropertyDescription("Made as PypiMirror <policy name> in every governed namespace.")
+  private PypiMirrorSpec mirror;
+
+  @Default("Advisory")
+  @JsonPropertyDescription(
+      "Advisory: warn. Enforce: ignore opt-outs, replace pods' own index settings, deny what cannot be injected.")
+  private Enforcement enforcement = Enforcement.Advisory;
+
+  @Size(max = 32)
+  @JsonPropertyDescription(
+      "When set, every index of every PypiMirror in governed namespaces starts with one of these.")
+  private List<@Pattern("^(https?|file)://.+$") String> allowedIndexPrefixes = new ArrayList<>();
+
+  @Default("true")
+  @JsonPropertyDescription("false: no PypiMirror in governed namespaces may use the public index.")
+  private boolean allowPublicIndex = true;
+
+  @Default("true")
+  @JsonPropertyDescription("false: no plain http:// index in governed namespaces.")
+  private boolean allowInsecureHttp = true;
+
+  @Default("0")
+  @JsonPropertyDescription(
+      "Where policies select the same namespace, the highest priority governs it; then name order.")
+  private int priority;
+
+  public LabelSelector getNamespaceSelector() {
+    return namespaceSelector;
+  }
+
+  public void setNamespaceSelector(LabelSelector namespaceSelector) {
+    this.namespaceSelector = namespaceSelector;
+  }
+
+  public LabelSelector getPodSelector() {
+    return podSelector;
+  }
+
+  public void setPodSelector(LabelSelector podSelector) {
+    this.podSelector = podSelector;
+  }
+
+  public PypiMirrorSpec getMirror() {
+    return mirror;
+  }
+
+  public void setMirror(PypiMirrorSpec mirror) {
+    this.mirror = mirror;
+  }
+
+  public Enforcement getEnforcement() {
+    return enforcement;
+  }
+
+  public void setEnforcement(Enforcement enforcement) {
+    this.enforcement = enforcement;
+  }
+
+  public List<String> getAllowedIndexPrefixes() {
+    return allowedIndexPrefixes;
+  }
+
+  public void setAllowedIndexPrefixes(List<String> allowedIndexPrefixes) {
+    this.allowedIndexPrefixes = allowedIndexPrefixes;
+  }
+
+  public boolean isAllowPublicIndex() {
+    return allowPublicIndex;
+  }
+
+  public void setAllowPublicIndex(boolean allowPublicIndex) {
+    this.allowPublicIndex = allowPublicIndex;
+  }
+
+  public boolean isAllowInsecureHttp() {
+    return allowInsecureHttp;
+  }
+
+  public void setAllowInsecureHttp(boolean allowInsecureHttp) {
+    this.allowInsecureHttp = allowInsecureHttp;
+  }
+
+  public int getPriority() {
+    return priority;
+  }
+
+  public void setPriority(int priority) {
+    this.priority = priority;
+  }
+}

@@ -1,0 +1,60 @@
+package dev.pypimirror.operator.policy;
+
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.inject.MirrorSelector;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Which policy governs a namespace: of those selecting it, the highest priority, then name order.
+ */
+public final class Governance {
+  /**
+   * Label the operator puts on namespaces an Enforce policy governs (the fail-closed webhook path).
+   */
+  public static final String ENFORCED_LABEL = "pypimirror.dev/enforced";
+
+  /** Best first: priority descending, then name ascending. */
+  public static final Comparator<PypiMirrorPolicy> RANK =
+      Comparator.<PypiMirrorPolicy>comparingInt(p -> -p.getSpec().getPriority())
+          .thenComparing(p -> p.getMetadata().getName());
+
+  private Governance() {}
+
+  /** Whether {@code policy} selects the namespace (never a system one or the operator's own). */
+  public static boolean selects(
+      PypiMirrorPolicy policy,
+      String namespace,
+      Map<String, String> labels,
+      String operatorNamespace) {
+    if (MirrorSelector.SYSTEM_NAMESPACES.contains(namespace)
+        || namespace.equals(operatorNamespace)) {
+      return false;
+    }
+    return LabelSelectors.matches(
+        policy.getSpec().getNamespaceSelector(), withNameLabel(namespace, labels));
+  }
+
+  public static Optional<PypiMirrorPolicy> governing(
+      Collection<PypiMirrorPolicy> policies,
+      String namespace,
+      Map<String, String> labels,
+      String operatorNamespace) {
+    return policies.stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .filter(p -> selects(p, namespace, labels, operatorNamespace))
+        .min(RANK);
+  }
+
+  /** Kubernetes labels every namespace with its name; clusters before 1.21 did not, so add it. */
+  private static Map<String, String> withNameLabel(String namespace, Map<String, String> labels) {
+    if (labels != null && labels.containsKey("kubernetes.io/metadata.name")) {
+      return labels;
+    }
+    var all = new java.util.HashMap<String, String>(labels == null ? Map.of() : labels);
+    all.put("kubernetes.io/metadata.name", namespace);
+    return all;
+  }
+}
