@@ -1,0 +1,123 @@
+package dev.pypimirror.operator.policy;
+
+import static dev.pypimirror.operator.testing.Mirrors.https;
+import static dev.pypimirror.operator.testing.Mirrors.spec;
+import static dev.pypimirror.operator.testing.Mirrors.trustedHttp;
+import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static dev.pypimirror.operator.testing.Policies.policy;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pypimirror.operator.api.IndexSpec;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.api.PypiMirrorSpec;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class PolicyRulesTest {
+  static PypiMirrorPolicy strict() {
+    PypiMirrorPolicy p = policy("corp-builds", Map.of("team", "ml"), null, true);
+    p.getSpec().setAllowedIndexPrefixes(List.of("https://devpi.corp.example/"));
+    p.getSpec().setAllowPublicIndex(false);
+    p.getSpec().setAllowInsecureHttp(false);
+    return p;
+  }
+
+  @Test
+  void aCompliantMirrorHasNoViolations() {
+    PypiMirrorSpec ok =
+        withCache(spec(https("https://devpi.corp.example/root/pypi/+simple/")), "/tmp/pypi");
+    ok.getIndexes().add(new IndexSpec("file:///tmp/pypi", false));
+    ok.setOffline(true);
+
+    assertThat(PolicyRules.violations(strict(), ok)).isEmpty();
+  }
+
+  @Test
+  void eachRuleIsNamedWithThePolicy() {
+    PypiMirrorSpec bad =
+        spec(https("https://evil.example/simple/"), trustedHttp("http://devpi.corp.example/x/"));
+
+    assertThat(PolicyRules.violations(strict(), bad))
+        .containsExactly(
+            "PypiMirrorPolicy corp-builds: spec.indexes[0].url https://evil.example/simple/ is not under allowedIndexPrefixes [https://devpi.corp.example/]",
+            "PypiMirrorPolicy corp-builds: allowInsecureHttp is false, but spec.indexes[1].url is plain http: http://devpi.corp.example/x/",
+            "PypiMirrorPolicy corp-builds: spec.indexes[1].url http://devpi.corp.example/x/ is not under allowedIndexPrefixes [https://devpi.corp.example/]",
+            "PypiMirrorPolicy corp-builds: allowPublicIndex is false, but the mirror uses the public index (set offline: true or publicIndex.enabled: false)");
+  }
+
+  @Test
+  void aPermissivePolicyAllowsAnything() {
+    PypiMirrorPolicy open = policy("open", Map.of(), null, false);
+
+    assertThat(PolicyRules.violations(open, spec(trustedHttp("http://anything/simple/"))))
+        .isEmpty();
+  }
+
+  @Test
+  void labelSelectorsMatchLikeKubernetes() {
+    var labels = Map.of("team", "ml", "tier", "build");
+    assertThat(LabelSelectors.matches(null, labels)).isFalse();
+    assertThat(LabelSelectors.matches(new LabelSelectorBuilder().build(), labels)).isTrue();
+    assertThat(
+            LabelSelectors.matches(
+                new LabelSelectorBuilder().addToMatchLabels("team", "ml").build(), labels))
+        .isTrue();
+    assertThat(
+            LabelSelectors.matches(
+                new LabelSelectorBuilder().addToMatchLabels("team", "web").build(), labels))
+        .isFalse();
+    assertThat(
+            LabelSelectors.matches(
+                new LabelSelectorBuilder()
+                    .addToMatchExpressions(
+                        new LabelSelectorRequirement("tier", "In", List.of("build", "ci")))
+                    .addToMatchExpressions(
+                        new LabelSelectorRequirement("legacy", "DoesNotExist", List.of()))
+                    .build(),
+                labels))
+        .isTrue();
+    assertThat(
+            LabelSelectors.matches(
+                new LabelSelectorBuilder()
+                    .addToMatchExpressions(
+                        new LabelSelectorRequirement("team", "NotIn", List.of("ml")))
+                    .build(),
+                labels))
+        .isFalse();
+    assertThat(
+            LabelSelectors.matches(
+                new LabelSelectorBuilder()
+                    .addToMatchExpressions(
+                        new LabelSelectorRequirement("team", "Exists", List.of()))
+                    .build(),
+                Map.of()))
+        .isFalse();
+  }
+
+  @Test
+  void theHighestPriorityThenTheFirstNameGoverns() {
+    PypiMirrorPolicy a = policy("a", Map.of("team", "ml"), null, false);
+    PypiMirrorPolicy b = policy("b", Map.of("team", "ml"), null, false);
+    PypiMirrorPolicy everyone = policy("everyone", Map.of(), null, false);
+    everyone.getSpec().setPriority(10);
+    var ml = Map.of("team", "ml");
+
+    assertThat(Governance.governing(List.of(b, a), "x", ml, "op")).hasValue(a);
+    assertThat(Governance.governing(List.of(b, a, everyone), "x", ml, "op")).hasValue(everyone);
+    assertThat(Governance.governing(List.of(a, b), "x", Map.of("team", "web"), "op")).isEmpty();
+    assertThat(Governance.governing(List.of(everyone), "kube-system", Map.of(), "op")).isEmpty();
+    assertThat(Governance.governing(List.of(everyone), "op", Map.of(), "op")).isEmpty();
+    assertThat(
+            Governance.governing(
+                List.of(
+                    policy(
+                        "by-name", Map.of("kubernetes.io/metadata.name", "builds"), null, false)),
+                "builds",
+                null,
+                "op"))
+        .isPresent();
+  }
+}
