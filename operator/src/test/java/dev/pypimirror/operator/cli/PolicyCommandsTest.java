@@ -1,0 +1,148 @@
+package dev.pypimirror.operator.cli;
+
+import static dev.pypimirror.operator.cli.RenderCommandTest.run;
+import static dev.pypimirror.operator.cli.RenderCommandTest.yamlDocuments;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.testing.ProjectPaths;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** render and inject with --policy. */
+class PolicyCommandsTest {
+  static final String POLICY = ProjectPaths.example("pypimirrorpolicy.yaml").toString();
+  static final String MIRROR = ProjectPaths.example("pypimirror.yaml").toString();
+  static final String COMPLIANT =
+      """
+      apiVersion: pypimirror.dev/v1alpha1
+      kind: PypiMirror
+      metadata: {name: team, namespace: ml}
+      spec:
+        indexes: [{url: "https://devpi.corp.example/team/+simple/"}]
+        offline: true
+      """;
+
+  @Test
+  void renderRefusesAMirrorThePolicyForbidsNamingThePolicyAndEveryRule() {
+    var result = run("", "render", "-f", MIRROR, "--policy", POLICY);
+
+    assertThat(result.status()).isEqualTo(2);
+    assertThat(result.out()).isEmpty();
+    assertThat(result.err().lines()).singleElement();
+    assertThat(result.err())
+        .startsWith(
+            "error: " + MIRROR + ": PypiMirror corp is forbidden: PypiMirrorPolicy corp-builds: ")
+        .contains(
+            "allowInsecureHttp is false, but spec.indexes[1].url is plain http: http://10.0.0.5:3141/simple/")
+        .contains(
+            "spec.indexes[1].url http://10.0.0.5:3141/simple/ is not under allowedIndexPrefixes [https://devpi.corp.example/]")
+        .contains("allowPublicIndex is false");
+  }
+
+  @Test
+  void renderAcceptsACompliantMirror() {
+    var result = run(COMPLIANT, "render", "-f", "-", "--policy", POLICY);
+
+    assertThat(result.status()).as(result.err()).isZero();
+    assertThat(result.out()).contains("name: \"pypi-mirror-team\"");
+  }
+
+  @Test
+  void injectWithOnlyThePolicyUsesThePolicysMirrorAndItsRules() throws Exception {
+    String pods =
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: build, namespace: ml, labels: {role: image-build}}
+        spec:
+          containers:
+          - name: c
+            env: [{name: PIP_INDEX_URL, value: "https://pypi.org/simple"}, {name: PIP_FIND_LINKS, value: /w}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: opted-out, namespace: ml, annotations: {pypimirror.dev/inject: "false"}}
+        spec: {containers: [{name: c}]}
+        """;
+
+    var result = run(pods, "inject", "-f", "-", "--policy", POLICY);
+
+    assertThat(result.status()).as(result.err()).isZero();
+    List<JsonNode> docs = yamlDocuments(result.out());
+    JsonNode build = docs.get(0);
+    assertThat(build.at("/metadata/annotations/pypimirror.dev~1injected").asText())
+        .startsWith("corp-builds@");
+    JsonNode env = build.at("/spec/containers/0/env");
+    assertThat(env.findValuesAsText("name"))
+        .doesNotContain("PIP_FIND_LINKS")
+        .containsOnlyOnce("PIP_INDEX_URL");
+    assertThat(env.get(0).path("value").asText())
+        .isEqualTo("https://devpi.corp.example/root/pypi/+simple/");
+    assertThat(docs.get(1).at("/metadata/annotations/pypimirror.dev~1injected").asText())
+        .startsWith("corp-builds@");
+    assertThat(result.err())
+        .contains(
+            "warning: Pod/build: container c sets PIP_INDEX_URL itself; replaced by the mirror's value")
+        .contains(
+            "warning: Pod/opted-out: pypimirror.dev/inject: \"false\" is ignored: PypiMirrorPolicy corp-builds enforces the mirror in namespace ml");
+  }
+
+  @Test
+  void injectRefusesAMirrorThePolicyForbids() {
+    var result =
+        run(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n",
+            "inject",
+            "-f",
+            "-",
+            "--policy",
+            POLICY,
+            "--mirror",
+            MIRROR);
+
+    assertThat(result.status()).isEqualTo(2);
+    assertThat(result.err())
+        .startsWith(
+            "error: " + MIRROR + ": PypiMirror corp is forbidden: PypiMirrorPolicy corp-builds");
+  }
+
+  @Test
+  void badPolicyFilesExitTwo() {
+    var notAPolicy = run("", "inject", "-f", MIRROR, "--policy", MIRROR);
+    var noSelector =
+        run(
+            "apiVersion: pypimirror.dev/v1alpha1\nkind: PypiMirrorPolicy\nmetadata: {name: p}\nspec: {enforcement: Enforce}\n",
+            "render",
+            "-f",
+            MIRROR,
+            "--policy",
+            "-");
+    var badEnforcement =
+        run(
+            "apiVersion: pypimirror.dev/v1alpha1\nkind: PypiMirrorPolicy\nmetadata: {name: p}\nspec: {namespaceSelector: {}, enforcement: Always}\n",
+            "render",
+            "-f",
+            MIRROR,
+            "--policy",
+            "-");
+    var noMirrorAnywhere =
+        run(
+            "apiVersion: pypimirror.dev/v1alpha1\nkind: PypiMirrorPolicy\nmetadata: {name: p}\nspec: {namespaceSelector: {}}\n",
+            "inject",
+            "-f",
+            MIRROR,
+            "--policy",
+            "-");
+
+    assertThat(notAPolicy.err()).contains("expected kind PypiMirrorPolicy");
+    assertThat(noSelector.err()).contains("PypiMirrorPolicy needs spec.namespaceSelector");
+    assertThat(badEnforcement.err()).contains("\"Always\" is not one of [Advisory, Enforce]");
+    assertThat(noMirrorAnywhere.err())
+        .contains("inject needs --mirror FILE, or --policy FILE with a spec.mirror");
+    for (var r : List.of(notAPolicy, noSelector, badEnforcement, noMirrorAnywhere)) {
+      assertThat(r.status()).isEqualTo(2);
+      assertThat(r.err().lines()).singleElement();
+    }
+  }
+}
