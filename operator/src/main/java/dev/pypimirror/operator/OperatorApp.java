@@ -22,9 +22,18 @@ public final class OperatorApp implements AutoCloseable {
    * @param operatorNamespace the operator's own namespace, never injected or governed (null:
    *     unknown)
    * @param webhook where to serve the webhooks (null: no webhook)
+   * @param indexImage the image the cache sync Job runs `index` with: this operator's own
    */
   public record Settings(
-      Set<String> namespaces, String operatorNamespace, WebhookServer.Settings webhook) {}
+      Set<String> namespaces,
+      String operatorNamespace,
+      WebhookServer.Settings webhook,
+      String indexImage) {
+    public Settings(
+        Set<String> namespaces, String operatorNamespace, WebhookServer.Settings webhook) {
+      this(namespaces, operatorNamespace, webhook, MirrorOperator.DEFAULT_INDEX_IMAGE);
+    }
+  }
 
   private final Operator operator;
   private final InformerMirrorDirectory mirrors;
@@ -45,7 +54,12 @@ public final class OperatorApp implements AutoCloseable {
   public static OperatorApp start(KubernetesClient client, Settings settings, Clock clock)
       throws IOException {
     Operator operator =
-        MirrorOperator.start(client, settings.namespaces(), settings.operatorNamespace(), clock);
+        MirrorOperator.start(
+            client,
+            settings.namespaces(),
+            settings.operatorNamespace(),
+            settings.indexImage(),
+            clock);
     InformerMirrorDirectory mirrors = InformerMirrorDirectory.start(client);
     InformerPolicyDirectory policies =
         InformerPolicyDirectory.start(client, settings.operatorNamespace());

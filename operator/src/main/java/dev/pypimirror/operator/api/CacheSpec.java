@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -46,9 +47,51 @@ public class CacheSpec {
   @JsonPropertyDescription("Use this existing PVC and create none.")
   private String existingClaim;
 
+  @Size(max = 1000)
+  @JsonPropertyDescription("Requirement lines to download into the cache, e.g. requests==2.32.3.")
+  private List<String> packages = new ArrayList<>();
+
+  @JsonPropertyDescription(
+      "A ConfigMap key holding a requirements file to download into the cache.")
+  private RequirementsRef requirementsConfigMap;
+
+  @JsonPropertyDescription(
+      "How the cache is filled; it is synced when packages or requirementsConfigMap are set.")
+  private SyncSpec sync;
+
   @Default("Retain")
   @JsonPropertyDescription("Retain: the PVC outlives the mirror. Delete: it is deleted with it.")
   private ReclaimPolicy reclaimPolicy = ReclaimPolicy.Retain;
+
+  public List<String> getPackages() {
+    return packages;
+  }
+
+  public void setPackages(List<String> packages) {
+    this.packages = packages;
+  }
+
+  public RequirementsRef getRequirementsConfigMap() {
+    return requirementsConfigMap;
+  }
+
+  public void setRequirementsConfigMap(RequirementsRef requirementsConfigMap) {
+    this.requirementsConfigMap = requirementsConfigMap;
+  }
+
+  public SyncSpec getSync() {
+    return sync;
+  }
+
+  public void setSync(SyncSpec sync) {
+    this.sync = sync;
+  }
+
+  /** Whether the operator fills this cache. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public boolean isSynced() {
+    return enabled && ((packages != null && !packages.isEmpty()) || requirementsConfigMap != null);
+  }
 
   public boolean isEnabled() {
     return enabled;

@@ -16,6 +16,15 @@ public class PypiMirrorStatus {
   private String claimName;
   private List<String> indexUrls = new ArrayList<>();
   private String configHash;
+  private CacheStatus cache;
+
+  public CacheStatus getCache() {
+    return cache;
+  }
+
+  public void setCache(CacheStatus cache) {
+    this.cache = cache;
+  }
 
   @JsonIgnore
   public Optional<Condition> condition(String type) {
@@ -83,7 +92,8 @@ public class PypiMirrorStatus {
         && Objects.equals(configMapName, s.configMapName)
         && Objects.equals(claimName, s.claimName)
         && Objects.equals(indexUrls, s.indexUrls)
-        && Objects.equals(configHash, s.configHash);
+        && Objects.equals(configHash, s.configHash)
+        && Objects.equals(cache, s.cache);
   }
 
   @Override

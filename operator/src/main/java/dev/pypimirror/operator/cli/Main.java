@@ -10,7 +10,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Gives image-build pods a PyPI mirror.",
-    subcommands = {DemoCommand.class, RunCommand.class, RenderCommand.class, InjectCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      RunCommand.class,
+      RenderCommand.class,
+      InjectCommand.class,
+      IndexCommand.class
+    })
 public class Main implements Runnable {
   static final int EXIT_BAD_INPUT = 2;
 

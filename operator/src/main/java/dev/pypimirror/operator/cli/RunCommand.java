@@ -51,6 +51,13 @@ class RunCommand implements Callable<Integer> {
       description = "Serving key (PEM) (default: ${DEFAULT-VALUE}).")
   Path key;
 
+  @Option(
+      names = "--index-image",
+      defaultValue = "${env:PYPI_MIRROR_INDEX_IMAGE:-pypi-mirror-operator:0.1.0}",
+      description =
+          "This operator's image: the cache sync Job runs its `index` (default: ${DEFAULT-VALUE}).")
+  String indexImage;
+
   @Option(names = "--no-webhook", description = "Run the reconcilers only.")
   boolean noWebhook;
 
@@ -65,7 +72,8 @@ class RunCommand implements Callable<Integer> {
     var app =
         OperatorApp.start(
             client,
-            new OperatorApp.Settings(new LinkedHashSet<>(namespaces), operatorNamespace, webhook),
+            new OperatorApp.Settings(
+                new LinkedHashSet<>(namespaces), operatorNamespace, webhook, indexImage),
             Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

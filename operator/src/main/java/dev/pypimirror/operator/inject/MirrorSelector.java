@@ -3,6 +3,7 @@ package dev.pypimirror.operator.inject;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
+import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import java.util.Comparator;
 import java.util.List;
@@ -55,6 +56,9 @@ public final class MirrorSelector {
     }
     if (annotations.containsKey(Annotations.STATIC_POD)) {
       return new Selection.Untouched("static pod");
+    }
+    if (MirrorObjects.MANAGED_BY.equals(pod.labels().get(MirrorObjects.MANAGED_BY_LABEL))) {
+      return new Selection.Untouched("the operator's own pod (a cache sync)");
     }
     boolean enforce =
         policy != null

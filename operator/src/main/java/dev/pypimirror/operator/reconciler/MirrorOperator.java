@@ -7,7 +7,15 @@ import java.util.Set;
 
 /** Wires the reconcilers into a java-operator-sdk Operator on a given client. */
 public final class MirrorOperator {
+  /** The image whose `index` command the cache sync Job runs: this operator's own image. */
+  public static final String DEFAULT_INDEX_IMAGE = "pypi-mirror-operator:0.1.0";
+
   private MirrorOperator() {}
+
+  public static Operator start(
+      KubernetesClient client, Set<String> namespaces, String operatorNamespace, Clock clock) {
+    return start(client, namespaces, operatorNamespace, DEFAULT_INDEX_IMAGE, clock);
+  }
 
   /**
    * A started operator: PypiMirrors in {@code namespaces} (empty: all), PypiMirrorPolicies and the
@@ -17,7 +25,11 @@ public final class MirrorOperator {
    * @param operatorNamespace the operator's own namespace, never governed (null: unknown)
    */
   public static Operator start(
-      KubernetesClient client, Set<String> namespaces, String operatorNamespace, Clock clock) {
+      KubernetesClient client,
+      Set<String> namespaces,
+      String operatorNamespace,
+      String indexImage,
+      Clock clock) {
     Operator operator =
         new Operator(
             o ->
@@ -27,7 +39,7 @@ public final class MirrorOperator {
                     .withSSABasedCreateUpdateMatchForDependentResources(false));
     EventRecorder events = new EventRecorder(client, clock);
     operator.register(
-        new PypiMirrorReconciler(client, events, clock, operatorNamespace),
+        new PypiMirrorReconciler(client, events, clock, operatorNamespace, indexImage),
         config -> {
           if (!namespaces.isEmpty()) {
             config.settingNamespaces(namespaces);

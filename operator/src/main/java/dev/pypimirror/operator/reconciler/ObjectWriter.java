@@ -78,6 +78,8 @@ class ObjectWriter {
       cm.setBinaryData(null);
     } else if (merged instanceof PersistentVolumeClaim pvc) {
       growStorage(pvc, (PersistentVolumeClaim) desired);
+    } else if (merged instanceof io.fabric8.kubernetes.api.model.batch.v1.CronJob cronJob) {
+      cronJob.setSpec(((io.fabric8.kubernetes.api.model.batch.v1.CronJob) desired).getSpec());
     }
     if (Serialization.asJson(merged).equals(Serialization.asJson(existing))) {
       return new Written<>(Result.UNCHANGED, existing);

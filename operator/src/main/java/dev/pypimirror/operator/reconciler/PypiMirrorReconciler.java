@@ -64,13 +64,20 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
   private InformerEventSource<PypiMirrorPolicy, PypiMirror> policies;
   private InformerEventSource<Namespace, PypiMirror> namespaces;
 
+  private final CacheSyncer syncer;
+
   public PypiMirrorReconciler(
-      KubernetesClient client, EventRecorder events, Clock clock, String operatorNamespace) {
+      KubernetesClient client,
+      EventRecorder events,
+      Clock clock,
+      String operatorNamespace,
+      String indexImage) {
     this.client = client;
     this.operatorNamespace = operatorNamespace;
     this.events = events;
     this.clock = clock;
     this.writer = new ObjectWriter(client);
+    this.syncer = new CacheSyncer(client, writer, events, indexImage);
   }
 
   @Override
@@ -121,7 +128,10 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
                             .collect(Collectors.toSet()))
                 .build(),
             context);
-    return List.of(configMaps, claims, policies, namespaces);
+    List<EventSource<?, PypiMirror>> sources =
+        new ArrayList<>(List.of(configMaps, claims, policies, namespaces));
+    sources.addAll(syncer.eventSources(context, byMirrorLabel()));
+    return sources;
   }
 
   /** The violations of the policy governing the mirror's namespace, if any governs. */
@@ -137,7 +147,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
         .orElse(List.of());
   }
 
-  private static <R extends HasMetadata> SecondaryToPrimaryMapper<R> byMirrorLabel() {
+  static <R extends HasMetadata> SecondaryToPrimaryMapper<R> byMirrorLabel() {
     return object -> {
       var labels = object.getMetadata().getLabels();
       String mirror = labels == null ? null : labels.get(MirrorObjects.MIRROR_LABEL);
@@ -184,6 +194,14 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
 
     CacheState cache = observeCache(mirror);
     status.setClaimName(cache.usable() ? MirrorObjects.claimName(mirror) : null);
+    status.setCache(previous.getCache());
+    if (cache.usable() && mirror.getSpec().getCache().isSynced()) {
+      CacheSyncer.Outcome sync = syncer.sync(mirror, status.getClaimName(), previous.getCache());
+      status.setCache(sync.status());
+      announceSync(mirror, previous, sync);
+      cache =
+          new CacheState(true, sync.synced(), sync.reason(), sync.message(), cache.recheckAfter());
+    }
     conditions.add(
         Conditions.of(CACHE_READY, cache.bound(), cache.reason(), cache.message(), generation));
 
@@ -227,6 +245,19 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     }
     UpdateControl<PypiMirror> control = UpdateControl.noUpdate();
     return recheckAfter == null ? control : control.rescheduleAfter(recheckAfter);
+  }
+
+  private void announceSync(
+      PypiMirror mirror, PypiMirrorStatus previous, CacheSyncer.Outcome sync) {
+    String before = previous.condition(CACHE_READY).map(Condition::getReason).orElse(null);
+    if (sync.reason().equals(before)) {
+      return;
+    }
+    if ("SyncFailed".equals(sync.reason())) {
+      events.record(mirror, Type.Warning, "SyncFailed", sync.message());
+    } else if ("Synced".equals(sync.reason())) {
+      events.record(mirror, Type.Normal, "Synced", sync.message());
+    }
   }
 
   private void announceReadyChange(

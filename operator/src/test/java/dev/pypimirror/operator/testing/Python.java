@@ -114,6 +114,19 @@ public final class Python {
     }
   }
 
+  /** Builds an sdist of a tiny project offline (legacy setup.py, as old projects still ship). */
+  public Path buildSdist(Path workDir, String name, String version)
+      throws IOException, InterruptedException {
+    Path wheel = buildWheel(workDir, name, version); // writes the project sources too
+    Path src = workDir.resolve("src-" + name + "-" + version);
+    Path out = Files.createDirectories(workDir.resolve("sdist-" + name + "-" + version));
+    run(src, Map.of(), "setup.py", "-q", "sdist", "-d", out.toString()).assertOk();
+    Files.delete(wheel);
+    try (var files = Files.list(out)) {
+      return files.findFirst().orElseThrow(() -> new AssertionError("no sdist for " + name));
+    }
+  }
+
   private static String quote(String s) {
     return "'" + s.replace("'", "") + "'";
   }

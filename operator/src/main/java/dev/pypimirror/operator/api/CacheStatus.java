@@ -1,0 +1,81 @@
+package dev.pypimirror.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.Objects;
+
+/** What the last cache sync left. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class CacheStatus {
+  private String lastSyncTime;
+  private Integer packageCount;
+  private Integer projectCount;
+  private Long sizeBytes;
+  private String lastSyncJob;
+
+  /** The sync spec hash of the last successful sync. */
+  private String syncedHash;
+
+  public String getLastSyncTime() {
+    return lastSyncTime;
+  }
+
+  public void setLastSyncTime(String lastSyncTime) {
+    this.lastSyncTime = lastSyncTime;
+  }
+
+  public Integer getPackageCount() {
+    return packageCount;
+  }
+
+  public void setPackageCount(Integer packageCount) {
+    this.packageCount = packageCount;
+  }
+
+  public Integer getProjectCount() {
+    return projectCount;
+  }
+
+  public void setProjectCount(Integer projectCount) {
+    this.projectCount = projectCount;
+  }
+
+  public Long getSizeBytes() {
+    return sizeBytes;
+  }
+
+  public void setSizeBytes(Long sizeBytes) {
+    this.sizeBytes = sizeBytes;
+  }
+
+  public String getLastSyncJob() {
+    return lastSyncJob;
+  }
+
+  public void setLastSyncJob(String lastSyncJob) {
+    this.lastSyncJob = lastSyncJob;
+  }
+
+  public String getSyncedHash() {
+    return syncedHash;
+  }
+
+  public void setSyncedHash(String syncedHash) {
+    this.syncedHash = syncedHash;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CacheStatus c
+        && Objects.equals(lastSyncTime, c.lastSyncTime)
+        && Objects.equals(packageCount, c.packageCount)
+        && Objects.equals(projectCount, c.projectCount)
+        && Objects.equals(sizeBytes, c.sizeBytes)
+        && Objects.equals(lastSyncJob, c.lastSyncJob)
+        && Objects.equals(syncedHash, c.syncedHash);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(lastSyncTime, packageCount, sizeBytes, lastSyncJob, syncedHash);
+  }
+}

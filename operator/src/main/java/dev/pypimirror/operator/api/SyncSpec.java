@@ -1,0 +1,107 @@
+package dev.pypimirror.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How the operator fills the cache: a Job (and a CronJob when scheduled) that downloads and
+ * indexes.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class SyncSpec {
+  public static final String DEFAULT_IMAGE = "python:3.12-slim";
+
+  @JsonPropertyDescription(
+      "Cron schedule for refreshing the cache; none: sync when the spec changes only.")
+  @Pattern("^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\\S+\\s+){4}\\S+)$")
+  private String schedule;
+
+  @Default(DEFAULT_IMAGE)
+  @JsonPropertyDescription("Image with Python and pip that runs pip download.")
+  private String image = DEFAULT_IMAGE;
+
+  @Pattern("^https?://[^\\s]+$")
+  @JsonPropertyDescription(
+      "Index to download from; default: the mirror's own non-cache indexes, else the public index.")
+  private String upstream;
+
+  @Size(max = 16)
+  @JsonPropertyDescription(
+      "Wheel platform tags of the build images (pip download --platform), e.g. manylinux2014_x86_64.")
+  private List<@Pattern("^[A-Za-z0-9_.]+$") String> platforms = new ArrayList<>();
+
+  @Pattern("^[0-9]+(\\.[0-9]+){0,2}$")
+  @JsonPropertyDescription(
+      "Python version of the build images (pip download --python-version), e.g. 3.12.")
+  private String pythonVersion;
+
+  @Default("1800")
+  @Min(60)
+  private Integer activeDeadlineSeconds = 1800;
+
+  @Default("2")
+  @Min(0)
+  private Integer backoffLimit = 2;
+
+  public String getSchedule() {
+    return schedule;
+  }
+
+  public void setSchedule(String schedule) {
+    this.schedule = schedule;
+  }
+
+  public String getImage() {
+    return image;
+  }
+
+  public void setImage(String image) {
+    this.image = image;
+  }
+
+  public String getUpstream() {
+    return upstream;
+  }
+
+  public void setUpstream(String upstream) {
+    this.upstream = upstream;
+  }
+
+  public List<String> getPlatforms() {
+    return platforms;
+  }
+
+  public void setPlatforms(List<String> platforms) {
+    this.platforms = platforms;
+  }
+
+  public String getPythonVersion() {
+    return pythonVersion;
+  }
+
+  public void setPythonVersion(String pythonVersion) {
+    this.pythonVersion = pythonVersion;
+  }
+
+  public Integer getActiveDeadlineSeconds() {
+    return activeDeadlineSeconds;
+  }
+
+  public void setActiveDeadlineSeconds(Integer activeDeadlineSeconds) {
+    this.activeDeadlineSeconds = activeDeadlineSeconds;
+  }
+
+  public Integer getBackoffLimit() {
+    return backoffLimit;
+  }
+
+  public void setBackoffLimit(Integer backoffLimit) {
+    this.backoffLimit = backoffLimit;
+  }
+}

@@ -1,0 +1,52 @@
+package dev.pypimirror.operator.cli;
+
+import dev.pypimirror.operator.cache.SimpleIndexBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "index",
+    mixinStandardHelpOptions = true,
+    description =
+        "Make DIR a PEP 503 simple index in place over every wheel and sdist under it, so that pip"
+            + " with index-url = file://DIR installs them. Idempotent; never deletes a package file.")
+class IndexCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(paramLabel = "DIR", description = "The directory to index.")
+  Path dir;
+
+  @Option(
+      names = "--summary-file",
+      paramLabel = "FILE",
+      description =
+          "Also write a one-line JSON summary here (the sync Job uses /dev/termination-log).")
+  Path summaryFile;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new CliException(dir + ": not a directory");
+    }
+    SimpleIndexBuilder.Summary summary = SimpleIndexBuilder.build(dir);
+    summary.skipped().forEach(s -> spec.commandLine().getErr().println("warning: skipped " + s));
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "indexed %d files of %d projects (%d bytes) in %s; %d pages written%n",
+            summary.files(), summary.projects(), summary.bytes(), dir, summary.pagesWritten());
+    spec.commandLine().getOut().flush();
+    spec.commandLine().getErr().flush();
+    if (summaryFile != null) {
+      Files.writeString(summaryFile, summary.json());
+    }
+    return 0;
+  }
+}

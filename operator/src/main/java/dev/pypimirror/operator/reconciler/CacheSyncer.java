@@ -1,0 +1,273 @@
+package dev.pypimirror.operator.reconciler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pypimirror.operator.api.CacheStatus;
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.reconciler.EventRecorder.Type;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.io.IOException;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Fills a mirror's cache: one sync Job per sync spec hash, never two at a time, a CronJob when
+ * scheduled, and the outcome read back from the Jobs and from the index container's termination
+ * message. A failed sync changes nothing in the cache: the download runs first, the index is only
+ * rebuilt after it, and no file is ever deleted.
+ */
+class CacheSyncer {
+  static final String SYNC_SELECTOR =
+      MirrorObjects.OWNED_SELECTOR + ",app.kubernetes.io/component=" + CacheSync.COMPONENT;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What the sync says about the cache. */
+  record Outcome(CacheStatus status, boolean synced, String reason, String message) {}
+
+  private final KubernetesClient client;
+  private final ObjectWriter writer;
+  private final EventRecorder events;
+  private final String indexImage;
+  private InformerEventSource<Job, PypiMirror> jobs;
+  private InformerEventSource<CronJob, PypiMirror> cronJobs;
+  private InformerEventSource<Pod, PypiMirror> pods;
+
+  CacheSyncer(
+      KubernetesClient client, ObjectWriter writer, EventRecorder events, String indexImage) {
+    this.client = client;
+    this.writer = writer;
+    this.events = events;
+    this.indexImage = indexImage;
+  }
+
+  List<EventSource<?, PypiMirror>> eventSources(
+      EventSourceContext<PypiMirror> context, SecondaryToPrimaryMapper<HasMetadata> byMirrorLabel) {
+    jobs = informer(context, Job.class, "sync-jobs", byMirrorLabel);
+    cronJobs = informer(context, CronJob.class, "sync-cronjobs", byMirrorLabel);
+    pods = informer(context, Pod.class, "sync-pods", byMirrorLabel);
+    return List.of(jobs, cronJobs, pods);
+  }
+
+  private static <R extends HasMetadata> InformerEventSource<R, PypiMirror> informer(
+      EventSourceContext<PypiMirror> context,
+      Class<R> type,
+      String name,
+      SecondaryToPrimaryMapper<HasMetadata> mapper) {
+    return new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(type, PypiMirror.class)
+            .withName(name)
+            .withLabelSelector(SYNC_SELECTOR)
+            .withSecondaryToPrimaryMapper(mapper::toPrimaryResourceIDs)
+            .build(),
+        context);
+  }
+
+  Outcome sync(PypiMirror mirror, String claimName, CacheStatus previous) {
+    String name = mirror.getMetadata().getName();
+    String namespace = mirror.getMetadata().getNamespace();
+    CacheSync.Plan plan = CacheSync.plan(mirror, claimName, indexImage);
+    keepCronJob(mirror, plan);
+
+    List<Job> ours =
+        jobs.list(
+                j ->
+                    namespace.equals(j.getMetadata().getNamespace())
+                        && name.equals(label(j, MirrorObjects.MIRROR_LABEL)))
+            .toList();
+    Optional<Job> running = ours.stream().filter(j -> finished(j).isEmpty()).findFirst();
+    boolean currentExists =
+        ours.stream()
+            .anyMatch(j -> j.getMetadata().getName().equals(CacheSync.jobName(name, plan.hash())));
+    String syncedHash = previous == null ? null : previous.getSyncedHash();
+    if (!currentExists && !plan.hash().equals(syncedHash) && running.isEmpty()) {
+      Job job = client.resource(CacheSync.job(mirror, plan)).create();
+      events.record(
+          mirror,
+          Type.Normal,
+          "SyncStarted",
+          "cache sync Job " + job.getMetadata().getName() + " created");
+      running = Optional.of(job);
+    }
+
+    CacheStatus status = copy(previous);
+    Optional<Job> lastSucceeded =
+        ours.stream()
+            .filter(j -> "Complete".equals(finished(j).map(JobCondition::getType).orElse(null)))
+            .max(Comparator.comparing(CacheSyncer::finishedAt));
+    Optional<Job> lastFailed =
+        ours.stream()
+            .filter(j -> "Failed".equals(finished(j).map(JobCondition::getType).orElse(null)))
+            .max(Comparator.comparing(CacheSyncer::finishedAt));
+    lastSucceeded.ifPresent(job -> record(status, job));
+    boolean failedLast =
+        lastFailed.isPresent()
+            && (lastSucceeded.isEmpty()
+                || finishedAt(lastFailed.get()).compareTo(finishedAt(lastSucceeded.get())) > 0);
+    if (running.isPresent()) {
+      return new Outcome(
+          status,
+          false,
+          "Syncing",
+          "cache sync Job "
+              + running.get().getMetadata().getName()
+              + " is running"
+              + previousIndexNote(status));
+    }
+    if (failedLast) {
+      JobCondition failure = finished(lastFailed.get()).orElseThrow();
+      return new Outcome(
+          status,
+          false,
+          "SyncFailed",
+          "cache sync Job %s failed (%s: %s)%s"
+              .formatted(
+                  lastFailed.get().getMetadata().getName(),
+                  failure.getReason(),
+                  failure.getMessage(),
+                  previousIndexNote(status)));
+    }
+    if (plan.hash().equals(status.getSyncedHash())) {
+      return new Outcome(
+          status,
+          true,
+          "Synced",
+          "%d files of %d projects, %d bytes, synced at %s by Job %s"
+              .formatted(
+                  Optional.ofNullable(status.getPackageCount()).orElse(0),
+                  Optional.ofNullable(status.getProjectCount()).orElse(0),
+                  Optional.ofNullable(status.getSizeBytes()).orElse(0L),
+                  status.getLastSyncTime(),
+                  status.getLastSyncJob()));
+    }
+    return new Outcome(
+        status,
+        false,
+        "Syncing",
+        "waiting for the cache sync to start" + previousIndexNote(status));
+  }
+
+  private static String previousIndexNote(CacheStatus status) {
+    return status.getLastSyncTime() == null
+        ? ""
+        : "; the index synced at " + status.getLastSyncTime() + " is still served";
+  }
+
+  /** Takes a succeeded Job's result: its time, hash and the index container's summary. */
+  private void record(CacheStatus status, Job job) {
+    status.setLastSyncTime(finishedAt(job));
+    status.setLastSyncJob(job.getMetadata().getName());
+    var annotations = job.getMetadata().getAnnotations();
+    if (annotations != null && annotations.get(CacheSync.HASH_ANNOTATION) != null) {
+      status.setSyncedHash(annotations.get(CacheSync.HASH_ANNOTATION));
+    }
+    summary(job)
+        .ifPresent(
+            s -> {
+              status.setPackageCount(s.path("files").asInt());
+              status.setProjectCount(s.path("projects").asInt());
+              status.setSizeBytes(s.path("bytes").asLong());
+            });
+  }
+
+  /** The index container's termination message of the Job's succeeded pod. */
+  private Optional<JsonNode> summary(Job job) {
+    String jobName = job.getMetadata().getName();
+    return pods.list(
+            p ->
+                jobName.equals(label(p, "job-name"))
+                    && job.getMetadata().getNamespace().equals(p.getMetadata().getNamespace()))
+        .filter(p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null)
+        .flatMap(p -> p.getStatus().getContainerStatuses().stream())
+        .filter(
+            c ->
+                "index".equals(c.getName())
+                    && c.getState() != null
+                    && c.getState().getTerminated() != null)
+        .map(c -> c.getState().getTerminated())
+        .filter(t -> Integer.valueOf(0).equals(t.getExitCode()) && t.getMessage() != null)
+        .map(t -> parse(t.getMessage()))
+        .flatMap(Optional::stream)
+        .findFirst();
+  }
+
+  private static Optional<JsonNode> parse(String message) {
+    try {
+      JsonNode node = JSON.readTree(message);
+      return node != null && node.isObject() ? Optional.of(node) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private void keepCronJob(PypiMirror mirror, CacheSync.Plan plan) {
+    var sync = mirror.getSpec().getCache().getSync();
+    String name = CacheSync.cronJobName(mirror.getMetadata().getName());
+    ResourceID id = new ResourceID(name, mirror.getMetadata().getNamespace());
+    CronJob existing = cronJobs.get(id).orElse(null);
+    if (sync != null && sync.getSchedule() != null) {
+      writer.createOrUpdate(mirror, CacheSync.cronJob(mirror, plan), existing, CronJob.class);
+    } else if (existing != null && MirrorObjects.isOwnedBy(existing, mirror)) {
+      client.resource(existing).delete();
+    }
+  }
+
+  /** The Job's terminal condition, if it finished. */
+  static Optional<JobCondition> finished(Job job) {
+    if (job.getStatus() == null || job.getStatus().getConditions() == null) {
+      return Optional.empty();
+    }
+    return job.getStatus().getConditions().stream()
+        .filter(c -> "True".equals(c.getStatus()))
+        .filter(c -> Set.of("Complete", "Failed").contains(c.getType()))
+        .findFirst();
+  }
+
+  private static String finishedAt(Job job) {
+    if (job.getStatus() != null && job.getStatus().getCompletionTime() != null) {
+      return job.getStatus().getCompletionTime();
+    }
+    return finished(job)
+        .map(JobCondition::getLastTransitionTime)
+        .filter(Objects::nonNull)
+        .orElse("");
+  }
+
+  private static CacheStatus copy(CacheStatus previous) {
+    CacheStatus status = new CacheStatus();
+    if (previous != null) {
+      status.setLastSyncTime(previous.getLastSyncTime());
+      status.setPackageCount(previous.getPackageCount());
+      status.setProjectCount(previous.getProjectCount());
+      status.setSizeBytes(previous.getSizeBytes());
+      status.setLastSyncJob(previous.getLastSyncJob());
+      status.setSyncedHash(previous.getSyncedHash());
+    }
+    return status;
+  }
+
+  private static String label(HasMetadata object, String key) {
+    var labels = object.getMetadata().getLabels();
+    return labels == null ? null : labels.get(key);
+  }
+
+  static boolean isSyncReason(String reason) {
+    return Set.of("Synced", "Syncing", "SyncFailed").contains(reason)
+        || Conditions.REASON_BOUND.equals(reason);
+  }
+}
