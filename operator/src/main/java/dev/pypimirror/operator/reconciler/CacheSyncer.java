@@ -265,9 +265,4 @@ class CacheSyncer {
     var labels = object.getMetadata().getLabels();
     return labels == null ? null : labels.get(key);
   }
-
-  static boolean isSyncReason(String reason) {
-    return Set.of("Synced", "Syncing", "SyncFailed").contains(reason)
-        || Conditions.REASON_BOUND.equals(reason);
-  }
 }
