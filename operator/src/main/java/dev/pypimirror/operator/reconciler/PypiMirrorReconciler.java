@@ -195,7 +195,9 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     CacheState cache = observeCache(mirror);
     status.setClaimName(cache.usable() ? MirrorObjects.claimName(mirror) : null);
     status.setCache(previous.getCache());
-    if (cache.usable() && mirror.getSpec().getCache().isSynced()) {
+    if (cache.usable()
+        && mirror.getSpec().getCache() != null
+        && mirror.getSpec().getCache().isSynced()) {
       CacheSyncer.Outcome sync = syncer.sync(mirror, status.getClaimName(), previous.getCache());
       status.setCache(sync.status());
       announceSync(mirror, previous, sync);
