@@ -106,14 +106,18 @@ class CacheSyncer {
     }
 
     CacheStatus status = copy(previous);
+    // latest first; timestamps have one-second resolution, so on a tie the current spec's Job wins
+    Comparator<Job> latest =
+        Comparator.comparing(CacheSyncer::finishedAt)
+            .thenComparing(j -> plan.hash().equals(annotation(j, CacheSync.HASH_ANNOTATION)));
     Optional<Job> lastSucceeded =
         ours.stream()
             .filter(j -> "Complete".equals(finished(j).map(JobCondition::getType).orElse(null)))
-            .max(Comparator.comparing(CacheSyncer::finishedAt));
+            .max(latest);
     Optional<Job> lastFailed =
         ours.stream()
             .filter(j -> "Failed".equals(finished(j).map(JobCondition::getType).orElse(null)))
-            .max(Comparator.comparing(CacheSyncer::finishedAt));
+            .max(latest);
     lastSucceeded.ifPresent(job -> record(status, job));
     boolean failedLast =
         lastFailed.isPresent()
@@ -172,9 +176,8 @@ class CacheSyncer {
   private void record(CacheStatus status, Job job) {
     status.setLastSyncTime(finishedAt(job));
     status.setLastSyncJob(job.getMetadata().getName());
-    var annotations = job.getMetadata().getAnnotations();
-    if (annotations != null && annotations.get(CacheSync.HASH_ANNOTATION) != null) {
-      status.setSyncedHash(annotations.get(CacheSync.HASH_ANNOTATION));
+    if (annotation(job, CacheSync.HASH_ANNOTATION) != null) {
+      status.setSyncedHash(annotation(job, CacheSync.HASH_ANNOTATION));
     }
     summary(job)
         .ifPresent(
@@ -259,6 +262,11 @@ class CacheSyncer {
       status.setSyncedHash(previous.getSyncedHash());
     }
     return status;
+  }
+
+  private static String annotation(HasMetadata object, String key) {
+    var annotations = object.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(key);
   }
 
   private static String label(HasMetadata object, String key) {
