@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class RenderCommandTest {
+public class RenderCommandTest {
   static final Path EXAMPLE = ProjectPaths.example("pypimirror.yaml");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
