@@ -16,6 +16,9 @@ public final class Governance {
    */
   public static final String ENFORCED_LABEL = "pypimirror.dev/enforced";
 
+  /** Label the operator puts on every namespace a policy governs (webhook matchConditions). */
+  public static final String POLICY_LABEL = "pypimirror.dev/policy";
+
   /** Best first: priority descending, then name ascending. */
   public static final Comparator<PypiMirrorPolicy> RANK =
       Comparator.<PypiMirrorPolicy>comparingInt(p -> -p.getSpec().getPriority())

@@ -21,9 +21,10 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
- * Labels each namespace that an Enforce policy governs {@code pypimirror.dev/enforced: <policy>},
- * and removes the label where none does: the fail-closed webhook entry selects on it. Only that one
- * label of a Namespace is ever written.
+ * Labels each namespace a policy governs {@code pypimirror.dev/policy: <policy>}, and {@code
+ * pypimirror.dev/enforced: <policy>} when that policy enforces, and removes them where no policy
+ * does: the webhook configurations select on them. Only these two labels of a Namespace are ever
+ * written.
  */
 @ControllerConfiguration(
     name = NamespaceEnforcementReconciler.NAME,
@@ -61,13 +62,16 @@ public class NamespaceEnforcementReconciler implements Reconciler<Namespace> {
   public UpdateControl<Namespace> reconcile(Namespace namespace, Context<Namespace> context) {
     String name = namespace.getMetadata().getName();
     Map<String, String> labels = namespace.getMetadata().getLabels();
-    String desired =
-        Governance.governing(policies.list().toList(), name, labels, operatorNamespace)
+    var governing = Governance.governing(policies.list().toList(), name, labels, operatorNamespace);
+    String policy = governing.map(p -> p.getMetadata().getName()).orElse(null);
+    String enforced =
+        governing
             .filter(p -> p.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce)
             .map(p -> p.getMetadata().getName())
             .orElse(null);
-    String current = labels == null ? null : labels.get(Governance.ENFORCED_LABEL);
-    if (!Objects.equals(desired, current)) {
+    Map<String, String> have = labels == null ? Map.of() : labels;
+    if (!Objects.equals(policy, have.get(Governance.POLICY_LABEL))
+        || !Objects.equals(enforced, have.get(Governance.ENFORCED_LABEL))) {
       client
           .namespaces()
           .withName(name)
@@ -78,15 +82,20 @@ public class NamespaceEnforcementReconciler implements Reconciler<Namespace> {
                         ns.getMetadata().getLabels() == null
                             ? Map.of()
                             : ns.getMetadata().getLabels());
-                if (desired == null) {
-                  updated.remove(Governance.ENFORCED_LABEL);
-                } else {
-                  updated.put(Governance.ENFORCED_LABEL, desired);
-                }
+                setOrRemove(updated, Governance.POLICY_LABEL, policy);
+                setOrRemove(updated, Governance.ENFORCED_LABEL, enforced);
                 ns.getMetadata().setLabels(updated);
                 return ns;
               });
     }
     return UpdateControl.noUpdate();
+  }
+
+  private static void setOrRemove(Map<String, String> labels, String key, String value) {
+    if (value == null) {
+      labels.remove(key);
+    } else {
+      labels.put(key, value);
+    }
   }
 }

@@ -191,6 +191,7 @@ class PypiMirrorPolicyReconcilerTest {
             () ->
                 assertThat(client.namespaces().withName("ml-4").get().getMetadata().getLabels())
                     .containsEntry("pypimirror.dev/enforced", "corp-builds")
+                    .containsEntry("pypimirror.dev/policy", "corp-builds")
                     .containsEntry("team", "ml"));
     assertThat(client.namespaces().withName("other").get().getMetadata().getLabels())
         .doesNotContainKey("pypimirror.dev/enforced");
@@ -208,7 +209,15 @@ class PypiMirrorPolicyReconcilerTest {
         .untilAsserted(
             () ->
                 assertThat(client.namespaces().withName("ml-4").get().getMetadata().getLabels())
-                    .doesNotContainKey("pypimirror.dev/enforced"));
+                    .doesNotContainKey("pypimirror.dev/enforced")
+                    .containsEntry("pypimirror.dev/policy", "corp-builds"));
+    client.resources(PypiMirrorPolicy.class).withName("corp-builds").delete();
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () ->
+                assertThat(client.namespaces().withName("ml-4").get().getMetadata().getLabels())
+                    .doesNotContainKeys("pypimirror.dev/enforced", "pypimirror.dev/policy"));
   }
 
   @Test
