@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,15 +38,32 @@ public class WebhookServer implements AutoCloseable {
   public static final String MUTATE_PODS = "/mutate-pods";
   public static final String VALIDATE_MIRRORS = "/validate-pypimirrors";
 
-  /** Where and how to serve. */
+  /**
+   * Where and how to serve.
+   *
+   * @param managementPort plain-HTTP port for /metrics, /healthz and /readyz (probes and Prometheus
+   *     need no certificate); 0 or less: none
+   */
   public record Settings(
-      String host, int port, Path certificateFile, Path keyFile, Duration tlsReloadInterval) {}
+      String host,
+      int port,
+      Path certificateFile,
+      Path keyFile,
+      Duration tlsReloadInterval,
+      int managementPort) {
+    public Settings(
+        String host, int port, Path certificateFile, Path keyFile, Duration tlsReloadInterval) {
+      this(host, port, certificateFile, keyFile, tlsReloadInterval, -1);
+    }
+  }
 
   private final Settings settings;
   private final Map<String, Function<byte[], AdmissionResponse>> routes;
   private final BooleanSupplier ready;
   private final Vertx vertx;
   private HttpServer server;
+  private HttpServer management;
+  private Supplier<String> metrics = () -> "";
   private ReloadingKeyManager keyManager;
   private volatile boolean stopping;
 
@@ -99,6 +117,24 @@ public class WebhookServer implements AutoCloseable {
       throw new IOException(
           "webhook server cannot listen on " + settings.host() + ":" + settings.port(), e);
     }
+    if (settings.managementPort() > 0) {
+      try {
+        management =
+            vertx
+                .createHttpServer(
+                    new HttpServerOptions()
+                        .setHost(settings.host())
+                        .setPort(settings.managementPort()))
+                .requestHandler(this::handleManagement)
+                .listen()
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        close();
+        throw new IOException("management server cannot listen on " + settings.managementPort(), e);
+      }
+    }
     long interval = settings.tlsReloadInterval().toMillis();
     vertx.setPeriodic(
         interval, interval, id -> vertx.executeBlocking(() -> keyManager.reloadIfChanged(), false));
@@ -115,21 +151,53 @@ public class WebhookServer implements AutoCloseable {
     keyManager.reloadIfChanged();
   }
 
-  private void handle(HttpServerRequest request) {
+  /** What /metrics answers. */
+  public WebhookServer withMetrics(Supplier<String> scrape) {
+    this.metrics = scrape;
+    return this;
+  }
+
+  public int managementPort() {
+    return management == null ? -1 : management.actualPort();
+  }
+
+  private void handleManagement(HttpServerRequest request) {
+    if (request.method() == HttpMethod.GET && request.path().equals("/metrics")) {
+      request
+          .response()
+          .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+          .end(metrics.get());
+    } else if (!handleHealth(request)) {
+      request.response().setStatusCode(404).end();
+    }
+  }
+
+  /** /healthz and /readyz; false for any other request. */
+  private boolean handleHealth(HttpServerRequest request) {
     String path = request.path();
     if (request.method() == HttpMethod.GET && path.equals("/healthz")) {
       request.response().end("ok\n");
-    } else if (request.method() == HttpMethod.GET && path.equals("/readyz")) {
+      return true;
+    }
+    if (request.method() == HttpMethod.GET && path.equals("/readyz")) {
       boolean isReady = !stopping && ready.getAsBoolean();
       request.response().setStatusCode(isReady ? 200 : 503).end(isReady ? "ok\n" : "not ready\n");
-    } else if (routes.containsKey(path)) {
-      if (request.method() != HttpMethod.POST) {
-        request.response().setStatusCode(405).putHeader("Allow", "POST").end();
-        return;
-      }
-      readBody(request, routes.get(path));
-    } else {
+      return true;
+    }
+    return false;
+  }
+
+  private void handle(HttpServerRequest request) {
+    if (handleHealth(request)) {
+      return;
+    }
+    String path = request.path();
+    if (!routes.containsKey(path)) {
       request.response().setStatusCode(404).end();
+    } else if (request.method() != HttpMethod.POST) {
+      request.response().setStatusCode(405).putHeader("Allow", "POST").end();
+    } else {
+      readBody(request, routes.get(path));
     }
   }
 
@@ -214,6 +282,9 @@ public class WebhookServer implements AutoCloseable {
     try {
       if (server != null) {
         server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+      if (management != null) {
+        management.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       }
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
