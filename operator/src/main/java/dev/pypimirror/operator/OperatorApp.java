@@ -2,9 +2,11 @@ package dev.pypimirror.operator;
 
 import dev.pypimirror.operator.inject.InformerMirrorDirectory;
 import dev.pypimirror.operator.inject.MirrorDirectory;
+import dev.pypimirror.operator.metrics.OperatorMetrics;
 import dev.pypimirror.operator.policy.InformerPolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
+import dev.pypimirror.operator.tls.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.MirrorAdmission;
 import dev.pypimirror.operator.webhook.PodAdmission;
 import dev.pypimirror.operator.webhook.WebhookServer;
@@ -14,6 +16,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /** The running system: the reconcilers, the caches and the webhook server, started together. */
 public final class OperatorApp implements AutoCloseable {
@@ -23,73 +26,130 @@ public final class OperatorApp implements AutoCloseable {
    *     unknown)
    * @param webhook where to serve the webhooks (null: no webhook)
    * @param indexImage the image the cache sync Job runs `index` with: this operator's own
+   * @param leaderElection one replica reconciles, every replica serves the webhook
+   * @param selfManagedCertificates the leader keeps a CA and serving certificate in a Secret and
+   *     the caBundles; the webhook serves that Secret (webhook.tls is then ignored)
    */
   public record Settings(
       Set<String> namespaces,
       String operatorNamespace,
       WebhookServer.Settings webhook,
-      String indexImage) {
+      String indexImage,
+      boolean leaderElection,
+      boolean selfManagedCertificates) {
     public Settings(
         Set<String> namespaces, String operatorNamespace, WebhookServer.Settings webhook) {
-      this(namespaces, operatorNamespace, webhook, MirrorOperator.DEFAULT_INDEX_IMAGE);
+      this(
+          namespaces, operatorNamespace, webhook, MirrorOperator.DEFAULT_INDEX_IMAGE, false, false);
     }
   }
 
   private final Operator operator;
   private final InformerMirrorDirectory mirrors;
   private final InformerPolicyDirectory policies;
+  private final WebhookCertificateManager certificates;
   private final WebhookServer webhook;
+  private final OperatorMetrics metrics;
 
   private OperatorApp(
       Operator operator,
       InformerMirrorDirectory mirrors,
       InformerPolicyDirectory policies,
-      WebhookServer webhook) {
+      WebhookCertificateManager certificates,
+      WebhookServer webhook,
+      OperatorMetrics metrics) {
     this.operator = operator;
     this.mirrors = mirrors;
     this.policies = policies;
+    this.certificates = certificates;
     this.webhook = webhook;
+    this.metrics = metrics;
   }
 
   public static OperatorApp start(KubernetesClient client, Settings settings, Clock clock)
       throws IOException {
+    OperatorMetrics metrics = new OperatorMetrics();
+    WebhookCertificateManager certificates =
+        settings.selfManagedCertificates()
+            ? new WebhookCertificateManager(client, settings.operatorNamespace(), clock)
+            : null;
     Operator operator =
         MirrorOperator.start(
             client,
-            settings.namespaces(),
-            settings.operatorNamespace(),
-            settings.indexImage(),
+            new MirrorOperator.Options(
+                settings.namespaces(),
+                settings.operatorNamespace(),
+                settings.indexImage(),
+                settings.leaderElection(),
+                certificates == null ? null : certificates::startManaging,
+                certificates == null ? null : certificates::stopManaging,
+                metrics.reconcileMetrics()),
             clock);
     InformerMirrorDirectory mirrors = InformerMirrorDirectory.start(client);
     InformerPolicyDirectory policies =
         InformerPolicyDirectory.start(client, settings.operatorNamespace());
+    metrics.mirrors(
+        () ->
+            mirrors.all().stream()
+                .collect(
+                    Collectors.groupingBy(
+                        m -> m.getStatus() != null && m.getStatus().isReady(),
+                        Collectors.counting())));
     WebhookServer webhook = null;
     if (settings.webhook() != null) {
-      var pods =
-          new PodAdmission(
-              mirrors, policies, settings.operatorNamespace(), PodAdmission.Listener.NONE);
+      PodAdmission.Listener observer =
+          (namespace, pod, plan, dryRun, nanos) -> {
+            if (plan == null) {
+              metrics.admission("error", "bad-request", nanos);
+            } else {
+              metrics.admission(plan, nanos);
+            }
+          };
+      var pods = new PodAdmission(mirrors, policies, settings.operatorNamespace(), observer);
       var mirrorValidation = new MirrorAdmission(policies);
+      var webhookSettings = settings.webhook();
+      if (certificates != null) {
+        webhookSettings =
+            new WebhookServer.Settings(
+                webhookSettings.host(),
+                webhookSettings.port(),
+                certificates.servingSource(),
+                webhookSettings.tlsReloadInterval(),
+                webhookSettings.managementPort());
+      }
       try {
         webhook =
             new WebhookServer(
-                    settings.webhook(),
+                    webhookSettings,
                     Map.of(
                         WebhookServer.MUTATE_PODS, pods::review,
                         WebhookServer.VALIDATE_MIRRORS, mirrorValidation::review),
                     () -> mirrors.hasSynced() && policies.hasSynced())
+                .withMetrics(metrics::scrape)
                 .start();
       } catch (IOException | RuntimeException e) {
         policies.close();
         mirrors.close();
+        if (certificates != null) {
+          certificates.close();
+        }
         operator.stop();
         throw e;
       }
     }
-    return new OperatorApp(operator, mirrors, policies, webhook);
+    return new OperatorApp(operator, mirrors, policies, certificates, webhook, metrics);
   }
 
   public int webhookPort() {
     return webhook.port();
+  }
+
+  public int managementPort() {
+    return webhook.managementPort();
+  }
+
+  public OperatorMetrics metrics() {
+    return metrics;
   }
 
   /** The mirrors as the webhook sees them (the informer cache). */
@@ -102,7 +162,7 @@ public final class OperatorApp implements AutoCloseable {
     return policies;
   }
 
-  /** Stops taking admissions first, then the caches and the reconcilers. */
+  /** Stops taking admissions first (readiness fails), then the caches and the reconcilers. */
   @Override
   public void close() {
     if (webhook != null) {
@@ -111,6 +171,9 @@ public final class OperatorApp implements AutoCloseable {
     }
     policies.close();
     mirrors.close();
+    if (certificates != null) {
+      certificates.close();
+    }
     operator.stop();
   }
 }

@@ -17,8 +17,15 @@ import picocli.CommandLine.Option;
     name = "run",
     mixinStandardHelpOptions = true,
     description =
-        "Run the operator and the webhook against the cluster of the kubeconfig, or in-cluster.")
+        "Run the operator and its webhooks against the cluster of the kubeconfig, or in-cluster.")
 class RunCommand implements Callable<Integer> {
+  enum CertificateSource {
+    /** The leader keeps a CA and serving certificate in a Secret and patches the caBundles. */
+    self_managed,
+    /** Read --tls-cert-file and --tls-key-file (cert-manager, or a Secret mounted by hand). */
+    files
+  }
+
   @Option(
       names = "--watch-namespaces",
       split = ",",
@@ -35,21 +42,41 @@ class RunCommand implements Callable<Integer> {
   @Option(
       names = "--webhook-port",
       defaultValue = "9443",
-      description = "HTTPS port of the webhook (default: ${DEFAULT-VALUE}).")
+      description = "HTTPS port of the webhooks (default: ${DEFAULT-VALUE}).")
   int webhookPort;
+
+  @Option(
+      names = "--metrics-port",
+      defaultValue = "8080",
+      description =
+          "Plain-HTTP port of /metrics, /healthz, /readyz; 0: none (default: ${DEFAULT-VALUE}).")
+  int metricsPort;
+
+  @Option(
+      names = "--webhook-certs",
+      defaultValue = "files",
+      converter = CertificateSourceConverter.class,
+      description = "self-managed or files (default: ${DEFAULT-VALUE}).")
+  CertificateSource certificateSource;
 
   @Option(
       names = "--tls-cert-file",
       defaultValue = "/tmp/k8s-webhook-server/serving-certs/tls.crt",
       description =
-          "Serving certificate (PEM), reloaded when it changes (default: ${DEFAULT-VALUE}).")
+          "Serving certificate (PEM) with --webhook-certs=files, reloaded when it changes (default: ${DEFAULT-VALUE}).")
   Path certificate;
 
   @Option(
       names = "--tls-key-file",
       defaultValue = "/tmp/k8s-webhook-server/serving-certs/tls.key",
-      description = "Serving key (PEM) (default: ${DEFAULT-VALUE}).")
+      description = "Serving key (PEM) with --webhook-certs=files (default: ${DEFAULT-VALUE}).")
   Path key;
+
+  @Option(
+      names = "--leader-election",
+      description =
+          "Elect one leader among replicas (a Lease in the operator's namespace) to reconcile; every replica serves the webhooks.")
+  boolean leaderElection;
 
   @Option(
       names = "--index-image",
@@ -61,21 +88,42 @@ class RunCommand implements Callable<Integer> {
   @Option(names = "--no-webhook", description = "Run the reconcilers only.")
   boolean noWebhook;
 
+  static class CertificateSourceConverter
+      implements picocli.CommandLine.ITypeConverter<CertificateSource> {
+    @Override
+    public CertificateSource convert(String value) {
+      return CertificateSource.valueOf(value.replace('-', '_'));
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
+    boolean selfManaged = certificateSource == CertificateSource.self_managed;
+    if ((leaderElection || selfManaged)
+        && (operatorNamespace == null || operatorNamespace.isBlank())) {
+      throw new CliException(
+          "--leader-election and --webhook-certs=self-managed need --operator-namespace (or POD_NAMESPACE)");
+    }
     var client = new KubernetesClientBuilder().build();
     var webhook =
         noWebhook
             ? null
             : new WebhookServer.Settings(
-                "0.0.0.0", webhookPort, certificate, key, Duration.ofSeconds(10));
+                "0.0.0.0", webhookPort, certificate, key, Duration.ofSeconds(10), metricsPort);
     var app =
         OperatorApp.start(
             client,
             new OperatorApp.Settings(
-                new LinkedHashSet<>(namespaces), operatorNamespace, webhook, indexImage),
+                new LinkedHashSet<>(namespaces),
+                operatorNamespace,
+                webhook,
+                indexImage,
+                leaderElection,
+                selfManaged),
             Clock.systemUTC());
     CountDownLatch stopped = new CountDownLatch(1);
+    // SIGTERM: stop taking admissions (readiness fails at once), then stop the reconcilers,
+    // which releases the leader lease for the next replica
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

@@ -41,6 +41,11 @@ public final class InformerMirrorDirectory implements MirrorDirectory, AutoClose
     return informer.getIndexer().byIndex(Cache.NAMESPACE_INDEX, namespace);
   }
 
+  /** Every mirror in the cache. */
+  public List<PypiMirror> all() {
+    return informer.getStore().list();
+  }
+
   @Override
   public void close() {
     informer.close();

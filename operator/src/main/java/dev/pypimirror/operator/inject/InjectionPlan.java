@@ -30,7 +30,7 @@ public record InjectionPlan(
     warnings = List.copyOf(warnings);
   }
 
-  static InjectionPlan untouched(Outcome outcome, String detail) {
+  public static InjectionPlan untouched(Outcome outcome, String detail) {
     return new InjectionPlan(outcome, detail, List.of(), List.of());
   }
 

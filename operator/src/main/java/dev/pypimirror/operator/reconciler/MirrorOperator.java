@@ -1,14 +1,38 @@
 package dev.pypimirror.operator.reconciler;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Set;
 
 /** Wires the reconcilers into a java-operator-sdk Operator on a given client. */
 public final class MirrorOperator {
   /** The image whose `index` command the cache sync Job runs: this operator's own image. */
   public static final String DEFAULT_INDEX_IMAGE = "pypi-mirror-operator:0.1.0";
+
+  public static final String LEASE_NAME = "pypi-mirror-operator-leader";
+
+  /**
+   * @param namespaces namespaces to reconcile PypiMirrors in (empty: all)
+   * @param operatorNamespace the operator's own namespace, never governed; the lease lives there
+   * @param indexImage the image the cache sync Job runs `index` with
+   * @param leaderElection elect one leader among replicas (needs operatorNamespace)
+   * @param onLeading run when this replica starts leading (null: nothing)
+   * @param onStopLeading run when it stops (null: nothing)
+   * @param metrics reconcile metrics (null: none)
+   */
+  public record Options(
+      Set<String> namespaces,
+      String operatorNamespace,
+      String indexImage,
+      boolean leaderElection,
+      Runnable onLeading,
+      Runnable onStopLeading,
+      Metrics metrics) {}
 
   private MirrorOperator() {}
 
@@ -17,37 +41,66 @@ public final class MirrorOperator {
     return start(client, namespaces, operatorNamespace, DEFAULT_INDEX_IMAGE, clock);
   }
 
-  /**
-   * A started operator: PypiMirrors in {@code namespaces} (empty: all), PypiMirrorPolicies and the
-   * enforcement label of namespaces. Server-side apply is off: writes are create, update with
-   * resourceVersion, and JSON patches, which every API server supports.
-   *
-   * @param operatorNamespace the operator's own namespace, never governed (null: unknown)
-   */
   public static Operator start(
       KubernetesClient client,
       Set<String> namespaces,
       String operatorNamespace,
       String indexImage,
       Clock clock) {
+    return start(
+        client,
+        new Options(namespaces, operatorNamespace, indexImage, false, null, null, null),
+        clock);
+  }
+
+  /**
+   * A started operator: PypiMirrors, PypiMirrorPolicies and the labels of governed namespaces.
+   * Server-side apply is off: writes are create, update with resourceVersion, and JSON patches,
+   * which every API server supports.
+   */
+  public static Operator start(KubernetesClient client, Options options, Clock clock) {
     Operator operator =
         new Operator(
-            o ->
-                o.withKubernetesClient(client)
-                    .withCloseClientOnStop(false)
-                    .withUseSSAToPatchPrimaryResource(false)
-                    .withSSABasedCreateUpdateMatchForDependentResources(false));
+            o -> {
+              o.withKubernetesClient(client)
+                  .withCloseClientOnStop(false)
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withSSABasedCreateUpdateMatchForDependentResources(false);
+              if (options.metrics() != null) {
+                o.withMetrics(options.metrics());
+              }
+              if (options.leaderElection()) {
+                Runnable start = options.onLeading() == null ? () -> {} : options.onLeading();
+                Runnable stop =
+                    options.onStopLeading() == null ? () -> {} : options.onStopLeading();
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(
+                        LEASE_NAME,
+                        options.operatorNamespace(),
+                        Duration.ofSeconds(15),
+                        Duration.ofSeconds(10),
+                        Duration.ofSeconds(2),
+                        null,
+                        new LeaderCallbacks(start, stop, leader -> {}),
+                        false));
+              }
+            });
     EventRecorder events = new EventRecorder(client, clock);
     operator.register(
-        new PypiMirrorReconciler(client, events, clock, operatorNamespace, indexImage),
+        new PypiMirrorReconciler(
+            client, events, clock, options.operatorNamespace(), options.indexImage()),
         config -> {
-          if (!namespaces.isEmpty()) {
-            config.settingNamespaces(namespaces);
+          if (!options.namespaces().isEmpty()) {
+            config.settingNamespaces(options.namespaces());
           }
         });
-    operator.register(new PypiMirrorPolicyReconciler(client, events, clock, operatorNamespace));
-    operator.register(new NamespaceEnforcementReconciler(client, operatorNamespace));
+    operator.register(
+        new PypiMirrorPolicyReconciler(client, events, clock, options.operatorNamespace()));
+    operator.register(new NamespaceEnforcementReconciler(client, options.operatorNamespace()));
     operator.start();
+    if (!options.leaderElection() && options.onLeading() != null) {
+      options.onLeading().run(); // a single instance leads from the start
+    }
     return operator;
   }
 }

@@ -67,6 +67,50 @@ public final class CertificateAuthority {
     return certificate;
   }
 
+  public String keyPem() {
+    return pem(keys.getPrivate());
+  }
+
+  /** A CA from its PEM certificate and key. */
+  public static CertificateAuthority load(String certificatePem, String keyPem) throws IOException {
+    try {
+      var certificate =
+          (X509Certificate)
+              java.security.cert.CertificateFactory.getInstance("X.509")
+                  .generateCertificate(
+                      new java.io.ByteArrayInputStream(
+                          certificatePem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+      var key =
+          ReloadingKeyManager.parseKey(keyPem.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new CertificateAuthority(new KeyPair(certificate.getPublicKey(), key), certificate);
+    } catch (GeneralSecurityException e) {
+      throw new IOException("not a CA certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * This CA's certificate signed by {@code older}: served in the chain during a CA rotation, so a
+   * client that still trusts only the older CA verifies certificates the new one issues.
+   */
+  public X509Certificate crossSignedBy(CertificateAuthority older, Instant now) {
+    try {
+      var builder =
+          new JcaX509v3CertificateBuilder(
+              older.certificate,
+              serial(),
+              Date.from(now.minusSeconds(300)),
+              older.certificate.getNotAfter(),
+              new X500Name(certificate.getSubjectX500Principal().getName()),
+              certificate.getPublicKey());
+      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+      builder.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      return sign(builder, older.keys);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot cross-sign", e);
+    }
+  }
+
   public String certificatePem() {
     return pem(certificate);
   }
@@ -129,7 +173,7 @@ public final class CertificateAuthority {
     return new BigInteger(127, RANDOM);
   }
 
-  static String pem(Object object) {
+  public static String pem(Object object) {
     StringWriter out = new StringWriter();
     try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
       writer.writeObject(object);

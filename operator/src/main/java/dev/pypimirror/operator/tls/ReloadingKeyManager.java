@@ -13,6 +13,7 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
+import java.util.Optional;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -36,30 +37,71 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
   private record Material(
       byte[] certBytes, byte[] keyBytes, X509Certificate[] chain, PrivateKey key) {}
 
-  private final Path certificateFile;
-  private final Path keyFile;
+  /** Where the PEM certificate chain and key come from. */
+  public interface Source {
+    /** The current certificate chain and key, or empty when there is none yet. */
+    Optional<byte[][]> read() throws IOException;
+
+    String describe();
+
+    /** Two files, e.g. a mounted Secret's tls.crt and tls.key. */
+    static Source files(Path certificateFile, Path keyFile) {
+      return new Source() {
+        @Override
+        public Optional<byte[][]> read() throws IOException {
+          return Optional.of(
+              new byte[][] {Files.readAllBytes(certificateFile), Files.readAllBytes(keyFile)});
+        }
+
+        @Override
+        public String describe() {
+          return certificateFile.toString();
+        }
+      };
+    }
+  }
+
+  private final Source source;
   private volatile Material current;
 
   /** Loads the files now; fails when they are unreadable or do not match. */
   public ReloadingKeyManager(Path certificateFile, Path keyFile) throws IOException {
-    this.certificateFile = certificateFile;
-    this.keyFile = keyFile;
-    this.current = load(Files.readAllBytes(certificateFile), Files.readAllBytes(keyFile));
+    this(Source.files(certificateFile, keyFile));
+    if (current == null) {
+      throw new IOException("no certificate in " + certificateFile);
+    }
   }
 
-  /** Reads the files; serves them from the next handshake on if they changed and are valid. */
+  /** Loads what the source has now, if anything; handshakes fail until there is something. */
+  public ReloadingKeyManager(Source source) throws IOException {
+    this.source = source;
+    Optional<byte[][]> initial = source.read();
+    this.current = initial.isPresent() ? load(initial.get()[0], initial.get()[1]) : null;
+  }
+
+  public boolean isLoaded() {
+    return current != null;
+  }
+
+  /** Reads the source; serves its pair from the next handshake on if it changed and is valid. */
   public boolean reloadIfChanged() {
     try {
-      byte[] cert = Files.readAllBytes(certificateFile);
-      byte[] key = Files.readAllBytes(keyFile);
+      Optional<byte[][]> read = source.read();
+      if (read.isEmpty()) {
+        return false;
+      }
+      byte[] cert = read.get()[0];
+      byte[] key = read.get()[1];
       Material served = current;
-      if (Arrays.equals(cert, served.certBytes()) && Arrays.equals(key, served.keyBytes())) {
+      if (served != null
+          && Arrays.equals(cert, served.certBytes())
+          && Arrays.equals(key, served.keyBytes())) {
         return false;
       }
       current = load(cert, key);
       LOG.info(
           "serving certificate reloaded from {}: serial {}, valid until {}",
-          certificateFile,
+          source.describe(),
           current.chain()[0].getSerialNumber().toString(16),
           current.chain()[0].getNotAfter().toInstant());
       return true;
@@ -71,6 +113,14 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
 
   public X509Certificate servingCertificate() {
     return current.chain()[0];
+  }
+
+  private Material material() {
+    Material m = current;
+    if (m == null) {
+      throw new IllegalStateException("no serving certificate yet");
+    }
+    return m;
   }
 
   private static Material load(byte[] certBytes, byte[] keyBytes) throws IOException {
@@ -140,12 +190,12 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
 
   @Override
   public X509Certificate[] getCertificateChain(String alias) {
-    return current.chain().clone();
+    return current == null ? null : material().chain().clone();
   }
 
   @Override
   public PrivateKey getPrivateKey(String alias) {
-    return current.key();
+    return current == null ? null : material().key();
   }
 
   @Override

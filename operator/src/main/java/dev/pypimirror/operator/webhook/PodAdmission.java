@@ -10,12 +10,19 @@ import java.util.List;
 
 /** POST /mutate-pods: the mirror injected into pods on CREATE. */
 public class PodAdmission {
-  /** Told about every decision, for events and metrics. */
+  /** Told about every answer, for events and metrics. */
   public interface Listener {
-    void decided(String namespace, JsonNode pod, InjectionPlan plan, boolean dryRun);
+    /**
+     * @param plan the decision, or null when the request was refused as malformed (400)
+     * @param nanos the time from body to answer
+     */
+    void answered(String namespace, JsonNode pod, InjectionPlan plan, boolean dryRun, long nanos);
 
-    Listener NONE = (namespace, pod, plan, dryRun) -> {};
+    Listener NONE = (namespace, pod, plan, dryRun, nanos) -> {};
   }
+
+  /** The decision on one request, for the listener. */
+  private record Decided(String namespace, JsonNode pod, InjectionPlan plan, boolean dryRun) {}
 
   private final MirrorDirectory mirrors;
   private final PolicyDirectory policies;
@@ -34,16 +41,38 @@ public class PodAdmission {
   }
 
   public AdmissionResponse review(byte[] body) {
-    return AdmissionReviews.review(body, this::decide);
+    long start = System.nanoTime();
+    Decided[] decided = {null};
+    AdmissionResponse response =
+        AdmissionReviews.review(
+            body,
+            request -> {
+              Decision decision = decide(request, decided);
+              return decision;
+            });
+    Decided d = decided[0];
+    listener.answered(
+        d == null ? null : d.namespace(),
+        d == null ? null : d.pod(),
+        d == null ? null : d.plan(),
+        d != null && d.dryRun(),
+        System.nanoTime() - start);
+    return response;
   }
 
-  private Decision decide(JsonNode request) {
+  private Decision decide(JsonNode request, Decided[] decided) {
     JsonNode pod = request.path("object");
     boolean isPodCreate =
         "CREATE".equals(request.path("operation").asText())
             && "pods".equals(request.path("resource").path("resource").asText())
             && request.path("subResource").asText("").isEmpty();
     if (!isPodCreate) {
+      decided[0] =
+          new Decided(
+              null,
+              null,
+              InjectionPlan.untouched(InjectionPlan.Outcome.UNTOUCHED, "not a pod CREATE"),
+              false);
       return Decision.allow(List.of());
     }
     if (!pod.isObject()) {
@@ -56,7 +85,7 @@ public class PodAdmission {
     }
     InjectionPlan plan =
         PodInjector.inject(pod, namespace, operatorNamespace, mirrors, policies, false);
-    listener.decided(namespace, pod, plan, request.path("dryRun").asBoolean(false));
+    decided[0] = new Decided(namespace, pod, plan, request.path("dryRun").asBoolean(false));
     if (plan.outcome() == InjectionPlan.Outcome.DENIED) {
       return Decision.deny(plan.detail(), plan.warnings());
     }

@@ -47,10 +47,24 @@ public class WebhookServer implements AutoCloseable {
   public record Settings(
       String host,
       int port,
-      Path certificateFile,
-      Path keyFile,
+      ReloadingKeyManager.Source tls,
       Duration tlsReloadInterval,
       int managementPort) {
+    public Settings(
+        String host,
+        int port,
+        Path certificateFile,
+        Path keyFile,
+        Duration tlsReloadInterval,
+        int managementPort) {
+      this(
+          host,
+          port,
+          ReloadingKeyManager.Source.files(certificateFile, keyFile),
+          tlsReloadInterval,
+          managementPort);
+    }
+
     public Settings(
         String host, int port, Path certificateFile, Path keyFile, Duration tlsReloadInterval) {
       this(host, port, certificateFile, keyFile, tlsReloadInterval, -1);
@@ -88,7 +102,7 @@ public class WebhookServer implements AutoCloseable {
 
   /** Starts serving; returns once the port is bound. Fails when the TLS files cannot be read. */
   public WebhookServer start() throws IOException {
-    keyManager = new ReloadingKeyManager(settings.certificateFile(), settings.keyFile());
+    keyManager = new ReloadingKeyManager(settings.tls());
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(settings.host())
@@ -180,7 +194,7 @@ public class WebhookServer implements AutoCloseable {
       return true;
     }
     if (request.method() == HttpMethod.GET && path.equals("/readyz")) {
-      boolean isReady = !stopping && ready.getAsBoolean();
+      boolean isReady = !stopping && keyManager.isLoaded() && ready.getAsBoolean();
       request.response().setStatusCode(isReady ? 200 : 503).end(isReady ? "ok\n" : "not ready\n");
       return true;
     }

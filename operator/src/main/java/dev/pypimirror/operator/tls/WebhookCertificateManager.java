@@ -1,0 +1,218 @@
+package dev.pypimirror.operator.tls;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Self-managed webhook certificates. The leader keeps the Secret current ({@link
+ * WebhookCertificates}) and patches its CA bundle into both webhook configurations; every replica
+ * serves the Secret's certificate ({@link #servingSource}) and picks up a new one without restart.
+ */
+public final class WebhookCertificateManager implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookCertificateManager.class);
+  public static final String WEBHOOK_CONFIGURATION = "pypi-mirror-operator";
+  public static final String SERVICE = "pypi-mirror-operator-webhook";
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final Clock clock;
+  private final SharedIndexInformer<Secret> secret;
+  private ScheduledExecutorService schedule;
+
+  public WebhookCertificateManager(KubernetesClient client, String namespace, Clock clock) {
+    this.client = client;
+    this.namespace = Objects.requireNonNull(namespace, "the operator's namespace is needed");
+    this.clock = clock;
+    this.secret =
+        client
+            .secrets()
+            .inNamespace(namespace)
+            .withName(WebhookCertificates.SECRET_NAME)
+            .runnableInformer(0);
+    this.secret.start();
+  }
+
+  /** The Secret's serving pair, as the webhook server reads it on each reload. */
+  public ReloadingKeyManager.Source servingSource() {
+    return new ReloadingKeyManager.Source() {
+      @Override
+      public Optional<byte[][]> read() {
+        return secret.getStore().list().stream()
+            .findFirst()
+            .map(WebhookCertificateManager::decode)
+            .filter(
+                d ->
+                    d.containsKey(WebhookCertificates.TLS_CRT)
+                        && d.containsKey(WebhookCertificates.TLS_KEY))
+            .map(
+                d ->
+                    new byte[][] {
+                      d.get(WebhookCertificates.TLS_CRT).getBytes(StandardCharsets.US_ASCII),
+                      d.get(WebhookCertificates.TLS_KEY).getBytes(StandardCharsets.US_ASCII)
+                    });
+      }
+
+      @Override
+      public String describe() {
+        return "Secret " + namespace + "/" + WebhookCertificates.SECRET_NAME;
+      }
+    };
+  }
+
+  /** While leading: now, then every hour. */
+  public synchronized void startManaging() {
+    if (schedule == null) {
+      schedule =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "webhook-certificates");
+                t.setDaemon(true);
+                return t;
+              });
+      schedule.scheduleWithFixedDelay(this::manageQuietly, 0, 1, TimeUnit.HOURS);
+    }
+  }
+
+  public synchronized void stopManaging() {
+    if (schedule != null) {
+      schedule.shutdownNow();
+      schedule = null;
+    }
+  }
+
+  private void manageQuietly() {
+    try {
+      manageOnce();
+    } catch (RuntimeException e) {
+      LOG.warn("webhook certificates not updated: {}", e.getMessage());
+    }
+  }
+
+  /** Writes the Secret if a certificate is due, then makes both caBundles match it. */
+  public void manageOnce() {
+    Secret current =
+        client.secrets().inNamespace(namespace).withName(WebhookCertificates.SECRET_NAME).get();
+    Map<String, String> data = current == null ? Map.of() : decode(current);
+    var next =
+        WebhookCertificates.next(
+            data, WebhookCertificates.dnsNames(SERVICE, namespace), clock.instant());
+    if (next.isPresent()) {
+      data = next.get();
+      Secret desired =
+          new SecretBuilder()
+              .withNewMetadata()
+              .withName(WebhookCertificates.SECRET_NAME)
+              .withNamespace(namespace)
+              .addToLabels("app.kubernetes.io/managed-by", "pypi-mirror-operator")
+              .addToLabels("app.kubernetes.io/component", "webhook-certificates")
+              .endMetadata()
+              .withType("Opaque")
+              .withData(encode(data))
+              .build();
+      try {
+        if (current == null) {
+          client.resource(desired).create();
+        } else {
+          desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+          client.resource(desired).update();
+        }
+        LOG.info(
+            "webhook certificate written to Secret {}/{}",
+            namespace,
+            WebhookCertificates.SECRET_NAME);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+        return; // another writer won; the next round reads theirs
+      }
+    }
+    patchCaBundles(data.get(WebhookCertificates.CA_BUNDLE));
+  }
+
+  private void patchCaBundles(String bundle) {
+    if (bundle == null) {
+      return;
+    }
+    String encoded = Base64.getEncoder().encodeToString(bundle.getBytes(StandardCharsets.US_ASCII));
+    var mutating =
+        client
+            .admissionRegistration()
+            .v1()
+            .mutatingWebhookConfigurations()
+            .withName(WEBHOOK_CONFIGURATION);
+    var m = mutating.get();
+    if (m != null
+        && m.getWebhooks().stream()
+            .anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
+      mutating.edit(
+          c -> {
+            c.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
+            return c;
+          });
+    }
+    var validating =
+        client
+            .admissionRegistration()
+            .v1()
+            .validatingWebhookConfigurations()
+            .withName(WEBHOOK_CONFIGURATION);
+    var v = validating.get();
+    if (v != null
+        && v.getWebhooks().stream()
+            .anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
+      validating.edit(
+          c -> {
+            c.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
+            return c;
+          });
+    }
+  }
+
+  static Map<String, String> decode(Secret secret) {
+    Map<String, String> data = new HashMap<>();
+    if (secret.getData() != null) {
+      secret
+          .getData()
+          .forEach(
+              (k, v) ->
+                  data.put(
+                      k, new String(Base64.getDecoder().decode(v), StandardCharsets.US_ASCII)));
+    }
+    return data;
+  }
+
+  static Map<String, String> encode(Map<String, String> data) {
+    Map<String, String> encoded = new HashMap<>();
+    data.forEach(
+        (k, v) ->
+            encoded.put(
+                k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.US_ASCII))));
+    return encoded;
+  }
+
+  public boolean hasSynced() {
+    return secret.hasSynced();
+  }
+
+  @Override
+  public void close() {
+    stopManaging();
+    secret.close();
+  }
+}
