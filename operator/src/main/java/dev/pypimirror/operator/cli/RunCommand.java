@@ -109,7 +109,12 @@ class RunCommand implements Callable<Integer> {
         noWebhook
             ? null
             : new WebhookServer.Settings(
-                "0.0.0.0", webhookPort, certificate, key, Duration.ofSeconds(10), metricsPort);
+                "0.0.0.0",
+                webhookPort,
+                certificate,
+                key,
+                Duration.ofSeconds(10),
+                metricsPort > 0 ? metricsPort : -1);
     var app =
         OperatorApp.start(
             client,

@@ -36,6 +36,16 @@ public final class MirrorOperator {
 
   private MirrorOperator() {}
 
+  /**
+   * The pod name (HOSTNAME) made unique, so two instances on one host never share a lease identity.
+   */
+  static String identity() {
+    String host = System.getenv("HOSTNAME");
+    return (host == null || host.isBlank() ? "pypi-mirror-operator" : host)
+        + "-"
+        + java.util.UUID.randomUUID().toString().substring(0, 8);
+  }
+
   public static Operator start(
       KubernetesClient client, Set<String> namespaces, String operatorNamespace, Clock clock) {
     return start(client, namespaces, operatorNamespace, DEFAULT_INDEX_IMAGE, clock);
@@ -80,7 +90,7 @@ public final class MirrorOperator {
                         Duration.ofSeconds(15),
                         Duration.ofSeconds(10),
                         Duration.ofSeconds(2),
-                        null,
+                        identity(),
                         new LeaderCallbacks(start, stop, leader -> {}),
                         false));
               }

@@ -42,7 +42,7 @@ public class WebhookServer implements AutoCloseable {
    * Where and how to serve.
    *
    * @param managementPort plain-HTTP port for /metrics, /healthz and /readyz (probes and Prometheus
-   *     need no certificate); 0 or less: none
+   *     need no certificate); 0: any free port; negative: none
    */
   public record Settings(
       String host,
@@ -131,7 +131,7 @@ public class WebhookServer implements AutoCloseable {
       throw new IOException(
           "webhook server cannot listen on " + settings.host() + ":" + settings.port(), e);
     }
-    if (settings.managementPort() > 0) {
+    if (settings.managementPort() >= 0) {
       try {
         management =
             vertx

@@ -1,0 +1,162 @@
+package dev.pypimirror.operator;
+
+import static dev.pypimirror.operator.testing.Mirrors.https;
+import static dev.pypimirror.operator.testing.Mirrors.mirror;
+import static dev.pypimirror.operator.testing.Mirrors.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.testing.MockCluster;
+import dev.pypimirror.operator.testing.Pods;
+import dev.pypimirror.operator.testing.TestTls;
+import dev.pypimirror.operator.webhook.WebhookServer;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two replicas with leader election against the mock API server, and /metrics after admissions. */
+@EnableKubernetesMockClient(crud = true)
+class HighAvailabilityTest {
+  KubernetesMockServer server;
+  KubernetesClient client;
+  @TempDir Path dir;
+
+  OperatorApp replica() throws Exception {
+    return OperatorApp.start(
+        client,
+        new OperatorApp.Settings(
+            Set.of(),
+            "pypi-mirror-system",
+            new WebhookServer.Settings(
+                "127.0.0.1",
+                0,
+                dir.resolve("tls.crt"),
+                dir.resolve("tls.key"),
+                Duration.ofSeconds(10),
+                0),
+            "img",
+            true,
+            false),
+        Clock.systemUTC());
+  }
+
+  String holder() {
+    Lease lease =
+        client
+            .leases()
+            .inNamespace("pypi-mirror-system")
+            .withName("pypi-mirror-operator-leader")
+            .get();
+    return lease == null ? null : lease.getSpec().getHolderIdentity();
+  }
+
+  boolean ready(String ns, String name) {
+    PypiMirror m = client.resources(PypiMirror.class).inNamespace(ns).withName(name).get();
+    return m != null && m.getStatus() != null && m.getStatus().isReady();
+  }
+
+  @Test
+  void oneReplicaLeadsAndTheOtherTakesOverWhenItStops() throws Exception {
+    MockCluster.installCrds(client);
+    // java-operator-sdk checks its lease rights first; the mock server has no authorizer
+    server
+        .expect()
+        .post()
+        .withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
+        .andReturn(
+            201,
+            "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectRulesReview\",\"status\":{\"resourceRules\":"
+                + "[{\"verbs\":[\"get\",\"create\",\"update\"],\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"]}],"
+                + "\"nonResourceRules\":[],\"incomplete\":false}}")
+        .always();
+    var ca = TestTls.newCa();
+    TestTls.writeServing(ca, dir.resolve("tls.crt"), dir.resolve("tls.key"));
+    OperatorApp first = replica();
+    await().atMost(Duration.ofSeconds(20)).until(() -> holder() != null);
+    String firstHolder = holder();
+    OperatorApp second = replica();
+    try {
+      client
+          .resource(mirror("builds", "one", spec(https("https://devpi.corp.example/simple/"))))
+          .create();
+      await().atMost(Duration.ofSeconds(20)).until(() -> ready("builds", "one"));
+      assertThat(holder()).isEqualTo(firstHolder);
+
+      // both replicas serve the webhook; the follower answers too
+      HttpClient https =
+          HttpClient.newBuilder().sslContext(TestTls.trusting(ca.certificate())).build();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .untilAsserted(
+              () -> {
+                var answer =
+                    https.send(
+                        HttpRequest.newBuilder(
+                                URI.create(
+                                    "https://127.0.0.1:" + second.webhookPort() + "/mutate-pods"))
+                            .POST(HttpRequest.BodyPublishers.ofString(podAskingFor("one")))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(Pods.json(answer.body()).at("/response/patchType").asText())
+                    .isEqualTo("JSONPatch");
+              });
+      HttpResponse<String> metrics =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + second.managementPort() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body())
+          .containsPattern(
+              "pypimirror_admissions_total\\{outcome=\"injected\",reason=\"\"\\} [1-9]")
+          .contains("pypimirror_admission_duration_seconds_bucket")
+          .containsPattern("pypimirror_mirrors\\{ready=\"true\"\\} 1");
+
+      first.close();
+      await()
+          .atMost(Duration.ofSeconds(40))
+          .until(() -> holder() != null && !holder().equals(firstHolder));
+      client
+          .resource(mirror("builds", "two", spec(https("https://devpi.corp.example/simple/"))))
+          .create();
+      await().atMost(Duration.ofSeconds(20)).until(() -> ready("builds", "two"));
+      HttpResponse<String> leaderMetrics =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + second.managementPort() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(leaderMetrics.body())
+          .containsPattern(
+              "pypimirror_reconciles_total\\{kind=\"PypiMirror\",result=\"success\"\\} [1-9]");
+    } finally {
+      second.close();
+      first.close();
+    }
+  }
+
+  static String podAskingFor(String mirror) {
+    var review =
+        (com.fasterxml.jackson.databind.node.ObjectNode) Pods.json(Pods.recordedAdmissionReview());
+    ((com.fasterxml.jackson.databind.node.ObjectNode)
+            review.at("/request/object/metadata/annotations"))
+        .put("pypimirror.dev/mirror", mirror);
+    return review.toString();
+  }
+}
