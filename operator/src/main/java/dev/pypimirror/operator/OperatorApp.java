@@ -2,9 +2,11 @@ package dev.pypimirror.operator;
 
 import dev.pypimirror.operator.inject.InformerMirrorDirectory;
 import dev.pypimirror.operator.inject.MirrorDirectory;
+import dev.pypimirror.operator.inject.MissedInjectionAudit;
 import dev.pypimirror.operator.metrics.OperatorMetrics;
 import dev.pypimirror.operator.policy.InformerPolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.reconciler.EventRecorder;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
 import dev.pypimirror.operator.tls.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.MirrorAdmission;
@@ -44,10 +46,14 @@ public final class OperatorApp implements AutoCloseable {
     }
   }
 
+  /** How often the leader looks for pods that asked for a mirror but were admitted without one. */
+  static final long AUDIT_PERIOD_SECONDS = 120;
+
   private final Operator operator;
   private final InformerMirrorDirectory mirrors;
   private final InformerPolicyDirectory policies;
   private final WebhookCertificateManager certificates;
+  private final MissedInjectionAudit audit;
   private final WebhookServer webhook;
   private final OperatorMetrics metrics;
 
@@ -56,9 +62,11 @@ public final class OperatorApp implements AutoCloseable {
       InformerMirrorDirectory mirrors,
       InformerPolicyDirectory policies,
       WebhookCertificateManager certificates,
+      MissedInjectionAudit audit,
       WebhookServer webhook,
       OperatorMetrics metrics) {
     this.operator = operator;
+    this.audit = audit;
     this.mirrors = mirrors;
     this.policies = policies;
     this.certificates = certificates;
@@ -73,6 +81,26 @@ public final class OperatorApp implements AutoCloseable {
         settings.selfManagedCertificates()
             ? new WebhookCertificateManager(client, settings.operatorNamespace(), clock)
             : null;
+    MissedInjectionAudit audit =
+        new MissedInjectionAudit(
+            client,
+            settings.operatorNamespace(),
+            new EventRecorder(client, clock),
+            metrics::missedInjection);
+    Runnable onLeading =
+        () -> {
+          if (certificates != null) {
+            certificates.startManaging();
+          }
+          audit.start(AUDIT_PERIOD_SECONDS);
+        };
+    Runnable onStopLeading =
+        () -> {
+          if (certificates != null) {
+            certificates.stopManaging();
+          }
+          audit.stop();
+        };
     Operator operator =
         MirrorOperator.start(
             client,
@@ -81,8 +109,8 @@ public final class OperatorApp implements AutoCloseable {
                 settings.operatorNamespace(),
                 settings.indexImage(),
                 settings.leaderElection(),
-                certificates == null ? null : certificates::startManaging,
-                certificates == null ? null : certificates::stopManaging,
+                onLeading,
+                onStopLeading,
                 metrics.reconcileMetrics()),
             clock);
     InformerMirrorDirectory mirrors = InformerMirrorDirectory.start(client);
@@ -137,7 +165,7 @@ public final class OperatorApp implements AutoCloseable {
         throw e;
       }
     }
-    return new OperatorApp(operator, mirrors, policies, certificates, webhook, metrics);
+    return new OperatorApp(operator, mirrors, policies, certificates, audit, webhook, metrics);
   }
 
   public int webhookPort() {
@@ -169,6 +197,7 @@ public final class OperatorApp implements AutoCloseable {
       webhook.drain();
       webhook.close();
     }
+    audit.close();
     policies.close();
     mirrors.close();
     if (certificates != null) {

@@ -39,8 +39,12 @@ public class EventRecorder {
             .withNamespace(meta.getNamespace())
             .endMetadata()
             .withNewInvolvedObject()
-            .withApiVersion(about.getApiVersion())
-            .withKind(about.getKind())
+            .withApiVersion(
+                about.getApiVersion() != null
+                    ? about.getApiVersion()
+                    : HasMetadata.getApiVersion(about.getClass()))
+            .withKind(
+                about.getKind() != null ? about.getKind() : HasMetadata.getKind(about.getClass()))
             .withName(meta.getName())
             .withNamespace(meta.getNamespace())
             .withUid(meta.getUid())
