@@ -27,7 +27,9 @@ class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!verbose) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+      ((ch.qos.logback.classic.Logger)
+              org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+          .setLevel(ch.qos.logback.classic.Level.WARN);
       MOCK_SERVER_LOG.setLevel(Level.WARNING);
     }
     Demo.run(spec.commandLine().getOut());

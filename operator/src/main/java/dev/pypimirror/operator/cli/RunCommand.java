@@ -88,6 +88,13 @@ class RunCommand implements Callable<Integer> {
   @Option(names = "--no-webhook", description = "Run the reconcilers only.")
   boolean noWebhook;
 
+  @Option(
+      names = "--log-format",
+      defaultValue = "text",
+      paramLabel = "text|json",
+      description = "text, or json: one JSON object per line (default: ${DEFAULT-VALUE}).")
+  String logFormat;
+
   static class CertificateSourceConverter
       implements picocli.CommandLine.ITypeConverter<CertificateSource> {
     @Override
@@ -98,6 +105,13 @@ class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      throw new CliException("--log-format must be text or json, got " + logFormat);
+    }
+    if (logFormat.equals("json")) {
+      // before the first logger exists: logging is configured once, from this file
+      System.setProperty("logback.configurationFile", "logback-json.xml");
+    }
     boolean selfManaged = certificateSource == CertificateSource.self_managed;
     if ((leaderElection || selfManaged)
         && (operatorNamespace == null || operatorNamespace.isBlank())) {

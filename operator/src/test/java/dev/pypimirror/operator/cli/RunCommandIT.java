@@ -76,7 +76,9 @@ class RunCommandIT {
                     "--tls-cert-file",
                     dir.resolve("tls.crt").toString(),
                     "--tls-key-file",
-                    dir.resolve("tls.key").toString()))
+                    dir.resolve("tls.key").toString(),
+                    "--log-format",
+                    "json"))
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("operator.log").toFile());
     builder.environment().put("KUBECONFIG", kubeconfig.toString());
@@ -124,6 +126,13 @@ class RunCommandIT {
     } finally {
       operator.destroyForcibly();
     }
-    assertThat(Files.readString(dir.resolve("operator.log"))).doesNotContain("Exception in thread");
+    String log = Files.readString(dir.resolve("operator.log"));
+    assertThat(log).doesNotContain("Exception in thread");
+    assertThat(log.lines().toList()).isNotEmpty();
+    assertThat(log.lines().filter(line -> !line.startsWith("{\"")).toList())
+        .as("--log-format json: every line is a JSON object")
+        .isEmpty();
+    assertThat(log.lines().toList())
+        .allSatisfy(line -> assertThat(Pods.json(line).path("level").asText()).isNotEmpty());
   }
 }
