@@ -1,17 +1,12 @@
 package dev.pypimirror.operator.api;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class PypiMirrorPolicyStatus {
-  private Long observedGeneration;
-  private List<Condition> conditions = new ArrayList<>();
+public class PypiMirrorPolicyStatus extends ConditionedStatus {
 
   /** How many namespaces this policy governs (selected and not won by another policy). */
   private Integer governedNamespaces;
@@ -27,27 +22,6 @@ public class PypiMirrorPolicyStatus {
 
   /** Selected namespaces that a higher-ranked policy governs, "namespace (policy)". */
   private List<String> overlaps = new ArrayList<>();
-
-  @JsonIgnore
-  public Optional<Condition> condition(String type) {
-    return conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
-  }
-
-  public Long getObservedGeneration() {
-    return observedGeneration;
-  }
-
-  public void setObservedGeneration(Long observedGeneration) {
-    this.observedGeneration = observedGeneration;
-  }
-
-  public List<Condition> getConditions() {
-    return conditions;
-  }
-
-  public void setConditions(List<Condition> conditions) {
-    this.conditions = conditions;
-  }
 
   public Integer getGovernedNamespaces() {
     return governedNamespaces;
@@ -92,8 +66,7 @@ public class PypiMirrorPolicyStatus {
   @Override
   public boolean equals(Object o) {
     return o instanceof PypiMirrorPolicyStatus s
-        && Objects.equals(observedGeneration, s.observedGeneration)
-        && Objects.equals(conditions, s.conditions)
+        && sameConditions(s)
         && Objects.equals(governedNamespaces, s.governedNamespaces)
         && Objects.equals(mirrorsMade, s.mirrorsMade)
         && Objects.equals(violations, s.violations)
@@ -104,6 +77,6 @@ public class PypiMirrorPolicyStatus {
   @Override
   public int hashCode() {
     return Objects.hash(
-        observedGeneration, conditions, governedNamespaces, mirrorsMade, violations);
+        getObservedGeneration(), getConditions(), governedNamespaces, mirrorsMade, violations);
   }
 }

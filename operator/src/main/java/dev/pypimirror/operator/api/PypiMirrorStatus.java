@@ -2,16 +2,12 @@ package dev.pypimirror.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class PypiMirrorStatus {
-  private Long observedGeneration;
-  private List<Condition> conditions = new ArrayList<>();
+public class PypiMirrorStatus extends ConditionedStatus {
   private String configMapName;
   private String claimName;
   private List<String> indexUrls = new ArrayList<>();
@@ -27,29 +23,8 @@ public class PypiMirrorStatus {
   }
 
   @JsonIgnore
-  public Optional<Condition> condition(String type) {
-    return conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
-  }
-
-  @JsonIgnore
   public boolean isReady() {
     return condition(Conditions.READY).map(c -> "True".equals(c.getStatus())).orElse(false);
-  }
-
-  public Long getObservedGeneration() {
-    return observedGeneration;
-  }
-
-  public void setObservedGeneration(Long observedGeneration) {
-    this.observedGeneration = observedGeneration;
-  }
-
-  public List<Condition> getConditions() {
-    return conditions;
-  }
-
-  public void setConditions(List<Condition> conditions) {
-    this.conditions = conditions;
   }
 
   public String getConfigMapName() {
@@ -87,8 +62,7 @@ public class PypiMirrorStatus {
   @Override
   public boolean equals(Object o) {
     return o instanceof PypiMirrorStatus s
-        && Objects.equals(observedGeneration, s.observedGeneration)
-        && Objects.equals(conditions, s.conditions)
+        && sameConditions(s)
         && Objects.equals(configMapName, s.configMapName)
         && Objects.equals(claimName, s.claimName)
         && Objects.equals(indexUrls, s.indexUrls)
@@ -98,6 +72,7 @@ public class PypiMirrorStatus {
 
   @Override
   public int hashCode() {
-    return Objects.hash(observedGeneration, conditions, configMapName, claimName, configHash);
+    return Objects.hash(
+        getObservedGeneration(), getConditions(), configMapName, claimName, configHash);
   }
 }
