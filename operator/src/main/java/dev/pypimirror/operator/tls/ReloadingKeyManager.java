@@ -178,14 +178,26 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
     }
   }
 
+  /**
+   * The alias only for the key type of the key served: the TLS stack asks per signature scheme
+   * ("EC", "RSA", "RSASSA-PSS", ...) and must not be handed a key of another type (a Go client, as
+   * the API server is, then fails the handshake with "illegal parameter").
+   */
+  private String aliasFor(String keyType) {
+    Material m = current;
+    return m != null && keyType != null && keyType.equalsIgnoreCase(m.key().getAlgorithm())
+        ? ALIAS
+        : null;
+  }
+
   @Override
   public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-    return ALIAS;
+    return aliasFor(keyType);
   }
 
   @Override
   public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-    return ALIAS;
+    return aliasFor(keyType);
   }
 
   @Override
@@ -200,7 +212,7 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
 
   @Override
   public String[] getServerAliases(String keyType, Principal[] issuers) {
-    return new String[] {ALIAS};
+    return aliasFor(keyType) == null ? null : new String[] {ALIAS};
   }
 
   @Override
