@@ -21,13 +21,19 @@ public final class BenchServer {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
     Path dir = Files.createTempDirectory("bench-tls");
     var ca = CertificateAuthority.create("bench CA", Instant.now(), Duration.ofDays(1));
-    var serving = ca.issue(List.of("localhost"), List.of("127.0.0.1"), Instant.now(), Duration.ofDays(1));
+    var serving =
+        ca.issue(List.of("localhost"), List.of("127.0.0.1"), Instant.now(), Duration.ofDays(1));
     Files.writeString(dir.resolve("tls.crt"), serving.certificatePem());
     Files.writeString(dir.resolve("tls.key"), serving.keyPem());
     var admission = Workload.admission();
     var server =
         new WebhookServer(
-                new WebhookServer.Settings("127.0.0.1", port, dir.resolve("tls.crt"), dir.resolve("tls.key"), Duration.ofMinutes(10)),
+                new WebhookServer.Settings(
+                    "127.0.0.1",
+                    port,
+                    dir.resolve("tls.crt"),
+                    dir.resolve("tls.key"),
+                    Duration.ofMinutes(10)),
                 Map.of(WebhookServer.MUTATE_PODS, admission::review),
                 () -> true)
             .start();

@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 
-/** The benchmarks' realistic build pod and mirror: 2 init containers, 3 containers, env, volumes. */
+/**
+ * The benchmarks' realistic build pod and mirror: 2 init containers, 3 containers, env, volumes.
+ */
 public final class Workload {
   private Workload() {}
 
@@ -53,10 +55,14 @@ public final class Workload {
   }
 
   public static PodAdmission admission() {
-    return new PodAdmission(directory(), PolicyDirectory.NONE, "pypi-mirror-system", PodAdmission.Listener.NONE);
+    return new PodAdmission(
+        directory(), PolicyDirectory.NONE, "pypi-mirror-system", PodAdmission.Listener.NONE);
   }
 
-  /** An AdmissionReview for the build pod; {@code annotation} decides whether it asks for the mirror. */
+  /**
+   * An AdmissionReview for the build pod; {@code annotation} decides whether it asks for the
+   * mirror.
+   */
   public static byte[] review(String annotations) {
     String container =
         """
