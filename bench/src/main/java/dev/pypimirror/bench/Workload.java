@@ -39,9 +39,19 @@ public final class Workload {
     return mirror;
   }
 
+  /**
+   * As in the cluster: the informer-backed directory keeps rendered configs per resourceVersion.
+   */
   public static MirrorDirectory directory() {
     PypiMirror mirror = mirror();
+    mirror.getMetadata().setResourceVersion("4711");
+    var renders = new dev.pypimirror.operator.config.RenderCache();
     return new MirrorDirectory() {
+      @Override
+      public dev.pypimirror.operator.config.RenderedConfig rendered(PypiMirror m) {
+        return renders.render(m);
+      }
+
       @Override
       public Optional<PypiMirror> get(String namespace, String name) {
         return name.equals("corp") ? Optional.of(mirror) : Optional.empty();

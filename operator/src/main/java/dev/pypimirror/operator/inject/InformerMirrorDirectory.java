@@ -1,6 +1,8 @@
 package dev.pypimirror.operator.inject;
 
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.config.RenderCache;
+import dev.pypimirror.operator.config.RenderedConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
@@ -13,6 +15,7 @@ import java.util.Optional;
  */
 public final class InformerMirrorDirectory implements MirrorDirectory, AutoCloseable {
   private final SharedIndexInformer<PypiMirror> informer;
+  private final RenderCache renders = new RenderCache();
 
   private InformerMirrorDirectory(SharedIndexInformer<PypiMirror> informer) {
     this.informer = informer;
@@ -39,6 +42,11 @@ public final class InformerMirrorDirectory implements MirrorDirectory, AutoClose
   @Override
   public List<PypiMirror> inNamespace(String namespace) {
     return informer.getIndexer().byIndex(Cache.NAMESPACE_INDEX, namespace);
+  }
+
+  @Override
+  public RenderedConfig rendered(PypiMirror mirror) {
+    return renders.render(mirror);
   }
 
   /** Every mirror in the cache. */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.config.InvalidMirrorException;
-import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
 import dev.pypimirror.operator.inject.MirrorSelector.Selection;
@@ -69,7 +68,7 @@ public final class PodInjector {
     var mirror = ((Selection.Use) selection).mirror();
     RenderedConfig rendered;
     try {
-      rendered = MirrorConfigRenderer.render(mirror.getMetadata().getName(), mirror.getSpec());
+      rendered = mirrors.rendered(mirror);
     } catch (InvalidMirrorException e) {
       return unavailable(
           pod,
