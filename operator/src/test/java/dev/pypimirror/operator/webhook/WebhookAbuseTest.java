@@ -1,0 +1,104 @@
+package dev.pypimirror.operator.webhook;
+
+import static dev.pypimirror.operator.testing.Mirrors.https;
+import static dev.pypimirror.operator.testing.Mirrors.spec;
+import static dev.pypimirror.operator.testing.Pods.directory;
+import static dev.pypimirror.operator.testing.Pods.readyMirror;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.testing.Pods;
+import dev.pypimirror.operator.testing.TestTls;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The webhook keeps answering a well-behaved API server, within the admission timeout, while others
+ * hold hundreds of idle connections, stall TLS handshakes and trickle request bytes.
+ */
+class WebhookAbuseTest {
+  @TempDir Path dir;
+
+  @Test
+  void wellBehavedClientsAreAnsweredDuringAbuse() throws Exception {
+    var ca = TestTls.newCa();
+    TestTls.writeServing(ca, dir.resolve("tls.crt"), dir.resolve("tls.key"));
+    var admission =
+        new PodAdmission(
+            directory(
+                readyMirror("builds", "corp", spec(https("https://devpi.corp.example/simple/")))),
+            PolicyDirectory.NONE,
+            "pypi-mirror-system",
+            PodAdmission.Listener.NONE);
+    List<Socket> abusers = new ArrayList<>();
+    try (WebhookServer server =
+        new WebhookServer(
+                new WebhookServer.Settings(
+                    "127.0.0.1",
+                    0,
+                    dir.resolve("tls.crt"),
+                    dir.resolve("tls.key"),
+                    Duration.ofSeconds(10)),
+                Map.of(WebhookServer.MUTATE_PODS, admission::review),
+                () -> true)
+            .start()) {
+      var address = new InetSocketAddress("127.0.0.1", server.port());
+      for (int i = 0; i < 300; i++) {
+        Socket idle = new Socket();
+        idle.connect(address, 2000); // TCP open, no TLS handshake at all
+        abusers.add(idle);
+      }
+      var trust = TestTls.trusting(ca.certificate());
+      List<OutputStream> tricklers = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        SSLSocket slow =
+            (SSLSocket) trust.getSocketFactory().createSocket("127.0.0.1", server.port());
+        slow.startHandshake();
+        OutputStream out = slow.getOutputStream();
+        out.write(
+            "POST /mutate-pods HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{".getBytes());
+        out.flush();
+        abusers.add(slow);
+        tricklers.add(out);
+      }
+
+      HttpClient client =
+          HttpClient.newBuilder().sslContext(trust).connectTimeout(Duration.ofSeconds(5)).build();
+      byte[] review = Pods.recordedAdmissionReview().getBytes();
+      for (int round = 0; round < 20; round++) {
+        for (OutputStream out : tricklers) {
+          out.write(' '); // a byte at a time, never finishing
+          out.flush();
+        }
+        // the API server gives up after the webhook's timeoutSeconds (5); so does this client
+        HttpResponse<String> response =
+            client.send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "https://127.0.0.1:" + server.port() + WebhookServer.MUTATE_PODS))
+                    .timeout(Duration.ofSeconds(5))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(review))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+      }
+    } finally {
+      for (Socket s : abusers) {
+        s.close();
+      }
+    }
+  }
+}
