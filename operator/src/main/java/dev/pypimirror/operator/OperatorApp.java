@@ -5,7 +5,6 @@ import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.MissedInjectionAudit;
 import dev.pypimirror.operator.metrics.OperatorMetrics;
 import dev.pypimirror.operator.policy.InformerPolicyDirectory;
-import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.reconciler.EventRecorder;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
 import dev.pypimirror.operator.tls.WebhookCertificateManager;
@@ -55,7 +54,6 @@ public final class OperatorApp implements AutoCloseable {
   private final WebhookCertificateManager certificates;
   private final MissedInjectionAudit audit;
   private final WebhookServer webhook;
-  private final OperatorMetrics metrics;
 
   private OperatorApp(
       Operator operator,
@@ -63,15 +61,13 @@ public final class OperatorApp implements AutoCloseable {
       InformerPolicyDirectory policies,
       WebhookCertificateManager certificates,
       MissedInjectionAudit audit,
-      WebhookServer webhook,
-      OperatorMetrics metrics) {
+      WebhookServer webhook) {
     this.operator = operator;
     this.audit = audit;
     this.mirrors = mirrors;
     this.policies = policies;
     this.certificates = certificates;
     this.webhook = webhook;
-    this.metrics = metrics;
   }
 
   public static OperatorApp start(KubernetesClient client, Settings settings, Clock clock)
@@ -165,7 +161,7 @@ public final class OperatorApp implements AutoCloseable {
         throw e;
       }
     }
-    return new OperatorApp(operator, mirrors, policies, certificates, audit, webhook, metrics);
+    return new OperatorApp(operator, mirrors, policies, certificates, audit, webhook);
   }
 
   public int webhookPort() {
@@ -176,18 +172,9 @@ public final class OperatorApp implements AutoCloseable {
     return webhook.managementPort();
   }
 
-  public OperatorMetrics metrics() {
-    return metrics;
-  }
-
   /** The mirrors as the webhook sees them (the informer cache). */
   public MirrorDirectory mirrors() {
     return mirrors;
-  }
-
-  /** The governing policies as the webhook sees them. */
-  public PolicyDirectory policies() {
-    return policies;
   }
 
   /** Stops taking admissions first (readiness fails), then the caches and the reconcilers. */

@@ -111,18 +111,6 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
     }
   }
 
-  public X509Certificate servingCertificate() {
-    return current.chain()[0];
-  }
-
-  private Material material() {
-    Material m = current;
-    if (m == null) {
-      throw new IllegalStateException("no serving certificate yet");
-    }
-    return m;
-  }
-
   private static Material load(byte[] certBytes, byte[] keyBytes) throws IOException {
     X509Certificate[] chain;
     try {
@@ -202,12 +190,14 @@ public final class ReloadingKeyManager extends X509ExtendedKeyManager {
 
   @Override
   public X509Certificate[] getCertificateChain(String alias) {
-    return current == null ? null : material().chain().clone();
+    Material m = current;
+    return m == null ? null : m.chain().clone();
   }
 
   @Override
   public PrivateKey getPrivateKey(String alias) {
-    return current == null ? null : material().key();
+    Material m = current;
+    return m == null ? null : m.key();
   }
 
   @Override

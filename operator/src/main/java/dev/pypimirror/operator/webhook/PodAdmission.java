@@ -43,13 +43,7 @@ public class PodAdmission {
   public AdmissionResponse review(byte[] body) {
     long start = System.nanoTime();
     Decided[] decided = {null};
-    AdmissionResponse response =
-        AdmissionReviews.review(
-            body,
-            request -> {
-              Decision decision = decide(request, decided);
-              return decision;
-            });
+    AdmissionResponse response = AdmissionReviews.review(body, request -> decide(request, decided));
     Decided d = decided[0];
     listener.answered(
         d == null ? null : d.namespace(),
