@@ -5,6 +5,7 @@ import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PublicIndexSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.SyncSpec;
+import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -199,7 +200,7 @@ public final class CacheSync {
     for (String url : upstream) {
       URI uri = URI.create(url);
       if ("http".equalsIgnoreCase(uri.getScheme())) {
-        trusted.add(uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort());
+        trusted.add(MirrorConfigRenderer.hostAndPort(uri));
       }
     }
     trusted.forEach(h -> args.addAll(List.of("--trusted-host", h)));

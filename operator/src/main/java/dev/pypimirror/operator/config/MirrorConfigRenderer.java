@@ -87,10 +87,15 @@ public final class MirrorConfigRenderer {
     for (IndexSpec index : spec.getIndexes() == null ? List.<IndexSpec>of() : spec.getIndexes()) {
       URI uri = URI.create(index.getUrl());
       if (index.isTrustedHost() && "http".equalsIgnoreCase(uri.getScheme())) {
-        hosts.add(uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort());
+        hosts.add(hostAndPort(uri));
       }
     }
     return List.copyOf(hosts);
+  }
+
+  /** host[:port] as pip's trusted-host and uv's allow-insecure-host take it. */
+  public static String hostAndPort(URI uri) {
+    return uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
   }
 
   static String pipConf(
