@@ -11,14 +11,12 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.stream.Collectors;
 
 /**
  * Labels each namespace a policy governs {@code pypimirror.dev/policy: <policy>}, and {@code
@@ -50,9 +48,7 @@ public class NamespaceEnforcementReconciler implements Reconciler<Namespace> {
             InformerEventSourceConfiguration.from(PypiMirrorPolicy.class, Namespace.class)
                 .withName("policies")
                 .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(
-                    p ->
-                        namespaces.list().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .withSecondaryToPrimaryMapper(EveryPrimary.of(namespaces))
                 .build(),
             context);
     return List.of(policies);

@@ -1,7 +1,6 @@
 package dev.pypimirror.operator.reconciler;
 
 import dev.pypimirror.operator.api.PypiMirror;
-import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.config.MirrorObjects;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -9,8 +8,10 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.net.HttpURLConnection;
 import java.util.ArrayList;
@@ -89,18 +90,21 @@ class ObjectWriter {
   }
 
   /**
-   * Writes the status subresource with a JSON Patch (the same on a real API server and the mock).
+   * Writes the status subresource with a JSON Patch (the same on a real API server and the mock),
+   * of a namespaced or a cluster-scoped resource.
    */
-  void writeStatus(PypiMirror mirror, PypiMirrorStatus status) {
-    client
-        .resources(PypiMirror.class)
-        .inNamespace(mirror.getMetadata().getNamespace())
-        .withName(mirror.getMetadata().getName())
-        .editStatus(
-            current -> {
-              current.setStatus(status);
-              return current;
-            });
+  <S, T extends CustomResource<?, S>> void writeStatus(T resource, S status, Class<T> type) {
+    String namespace = resource.getMetadata().getNamespace();
+    String name = resource.getMetadata().getName();
+    Resource<T> target =
+        namespace == null
+            ? client.resources(type).withName(name)
+            : client.resources(type).inNamespace(namespace).withName(name);
+    target.editStatus(
+        current -> {
+          current.setStatus(status);
+          return current;
+        });
   }
 
   private static boolean sameHash(HasMetadata a, HasMetadata b) {

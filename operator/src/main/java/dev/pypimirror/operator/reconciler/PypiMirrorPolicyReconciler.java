@@ -32,7 +32,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 
 /**
  * Keeps a PypiMirror named after the policy, built from spec.mirror, in every namespace the policy
@@ -49,6 +48,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
   private final EventRecorder events;
   private final Clock clock;
   private final String operatorNamespace;
+  private final ObjectWriter writer;
   private InformerEventSource<Namespace, PypiMirrorPolicy> namespaces;
   private InformerEventSource<PypiMirror, PypiMirrorPolicy> mirrors;
 
@@ -58,6 +58,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
     this.events = events;
     this.clock = clock;
     this.operatorNamespace = operatorNamespace;
+    this.writer = new ObjectWriter(client);
   }
 
   @Override
@@ -69,9 +70,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
             InformerEventSourceConfiguration.from(Namespace.class, PypiMirrorPolicy.class)
                 .withName("namespaces")
                 .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(
-                    ns ->
-                        primaries.list().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .withSecondaryToPrimaryMapper(EveryPrimary.of(primaries))
                 .build(),
             context);
     mirrors =
@@ -79,8 +78,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
             InformerEventSourceConfiguration.from(PypiMirror.class, PypiMirrorPolicy.class)
                 .withName("mirrors")
                 .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(
-                    m -> primaries.list().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .withSecondaryToPrimaryMapper(EveryPrimary.of(primaries))
                 .build(),
             context);
     return List.of(namespaces, mirrors);
@@ -190,14 +188,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
           status.getConditions().get(0).getMessage());
     }
     if (!status.equals(previous)) {
-      client
-          .resources(PypiMirrorPolicy.class)
-          .withName(name)
-          .editStatus(
-              current -> {
-                current.setStatus(status);
-                return current;
-              });
+      writer.writeStatus(policy, status, PypiMirrorPolicy.class);
     }
     return UpdateControl.noUpdate();
   }

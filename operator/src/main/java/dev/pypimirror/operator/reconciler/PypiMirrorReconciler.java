@@ -106,9 +106,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
             InformerEventSourceConfiguration.from(PypiMirrorPolicy.class, PypiMirror.class)
                 .withName("policies")
                 .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(
-                    policy ->
-                        primaries.list().map(ResourceID::fromResource).collect(Collectors.toSet()))
+                .withSecondaryToPrimaryMapper(EveryPrimary.of(primaries))
                 .build(),
             context);
     namespaces =
@@ -243,7 +241,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
             .toList());
     announceReadyChange(mirror, previous, status);
     if (!status.equals(previous)) {
-      writer.writeStatus(mirror, status);
+      writer.writeStatus(mirror, status, PypiMirror.class);
     }
     UpdateControl<PypiMirror> control = UpdateControl.noUpdate();
     return recheckAfter == null ? control : control.rescheduleAfter(recheckAfter);
