@@ -1,6 +1,9 @@
 package dev.pypimirror.bench;
 
+import dev.pypimirror.operator.metrics.OperatorMetrics;
+import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.tls.CertificateAuthority;
+import dev.pypimirror.operator.webhook.PodAdmission;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +28,13 @@ public final class BenchServer {
         ca.issue(List.of("localhost"), List.of("127.0.0.1"), Instant.now(), Duration.ofDays(1));
     Files.writeString(dir.resolve("tls.crt"), serving.certificatePem());
     Files.writeString(dir.resolve("tls.key"), serving.keyPem());
-    var admission = Workload.admission();
+    // as in the operator: every admission counted and timed for /metrics
+    var admission =
+        new PodAdmission(
+            Workload.directory(),
+            PolicyDirectory.NONE,
+            "pypi-mirror-system",
+            new OperatorMetrics().admissions());
     var server =
         new WebhookServer(
                 new WebhookServer.Settings(

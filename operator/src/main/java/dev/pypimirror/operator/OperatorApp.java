@@ -121,15 +121,8 @@ public final class OperatorApp implements AutoCloseable {
                         Collectors.counting())));
     WebhookServer webhook = null;
     if (settings.webhook() != null) {
-      PodAdmission.Listener observer =
-          (namespace, pod, plan, dryRun, nanos) -> {
-            if (plan == null) {
-              metrics.admission("error", "bad-request", nanos);
-            } else {
-              metrics.admission(plan, nanos);
-            }
-          };
-      var pods = new PodAdmission(mirrors, policies, settings.operatorNamespace(), observer);
+      var pods =
+          new PodAdmission(mirrors, policies, settings.operatorNamespace(), metrics.admissions());
       var mirrorValidation = new MirrorAdmission(policies);
       var webhookSettings = settings.webhook();
       if (certificates != null) {

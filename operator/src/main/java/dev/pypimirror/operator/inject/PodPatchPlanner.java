@@ -13,6 +13,7 @@ import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -63,6 +64,7 @@ public final class PodPatchPlanner {
             : volumeName(spec, CACHE_VOLUME, "persistentVolumeClaim", "claimName", claim, warnings);
 
     List<ObjectNode> containerOps = new ArrayList<>();
+    SharedValues values = new SharedValues();
     boolean usesConfig = false;
     boolean usesCache = false;
     for (Target target : targets(spec, annotations, mode, warnings)) {
@@ -97,11 +99,7 @@ public final class PodPatchPlanner {
                       mount.subPath() == null ? "directory" : mount.subPath()));
           continue;
         }
-        ObjectNode node = newMounts.addObject();
-        node.put("name", mount.volume()).put("mountPath", mount.path()).put("readOnly", true);
-        if (mount.subPath() != null) {
-          node.put("subPath", mount.subPath());
-        }
+        newMounts.add(values.mount(mount));
         usesConfig |= mount.volume().equals(configVolume);
         usesCache |= mount.volume().equals(cacheVolume);
         configDirMounted |= mount.path().equals(InjectedLayout.CONFIG_DIR);
@@ -119,7 +117,7 @@ public final class PodPatchPlanner {
       RenderedConfig.ENV_KEYS.stream()
           .filter(rendered.data()::containsKey)
           .forEach(key -> env.put(key, rendered.data().get(key)));
-      planEnv(containerOps, target, env, mode, warnings);
+      planEnv(containerOps, target, env, values, mode, warnings);
     }
 
     List<ObjectNode> operations = new ArrayList<>();
@@ -178,6 +176,7 @@ public final class PodPatchPlanner {
       List<ObjectNode> ops,
       Target target,
       Map<String, String> env,
+      SharedValues values,
       PolicyMode mode,
       List<String> warnings) {
     JsonNode existing = target.node().path("env");
@@ -188,7 +187,7 @@ public final class PodPatchPlanner {
       boolean ours = env.containsKey(name);
       boolean enforced = PolicyMode.ENFORCED_VARIABLES.contains(name);
       if (mode.enforce() && ours && handled.add(name)) {
-        ops.add(op("replace", target.pointer() + "/env/" + i, envEntry(name, env.get(name))));
+        ops.add(op("replace", target.pointer() + "/env/" + i, values.env(name, env.get(name))));
         warnings.add(
             "container %s sets %s itself; replaced by the mirror's value (PypiMirrorPolicy %s enforces it)"
                 .formatted(target.name(), name, mode.policy()));
@@ -219,7 +218,7 @@ public final class PodPatchPlanner {
     env.forEach(
         (name, value) -> {
           if (!handled.contains(name)) {
-            additions.add(envEntry(name, value));
+            additions.add(values.env(name, value));
           }
         });
     appendAll(ops, target.pointer() + "/env", existing, additions);
@@ -232,8 +231,31 @@ public final class PodPatchPlanner {
         : "";
   }
 
-  private static ObjectNode envEntry(String name, String value) {
-    return JSON.objectNode().put("name", name).put("value", value);
+  /**
+   * One node per distinct mount or variable, shared by every container it is added to: less to
+   * build, and the webhook serializes a shared node once. Nothing changes a node once planned.
+   */
+  private static final class SharedValues {
+    private final Map<Mount, ObjectNode> mounts = new HashMap<>();
+    private final Map<Map.Entry<String, String>, ObjectNode> variables = new HashMap<>();
+
+    ObjectNode mount(Mount mount) {
+      return mounts.computeIfAbsent(
+          mount,
+          m -> {
+            ObjectNode node =
+                JSON.objectNode()
+                    .put("name", m.volume())
+                    .put("mountPath", m.path())
+                    .put("readOnly", true);
+            return m.subPath() == null ? node : node.put("subPath", m.subPath());
+          });
+    }
+
+    ObjectNode env(String name, String value) {
+      return variables.computeIfAbsent(
+          Map.entry(name, value), e -> JSON.objectNode().put("name", name).put("value", value));
+    }
   }
 
   /** Init containers then containers, filtered by pypimirror.dev/containers; never ephemeral. */

@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.metrics;
 
 import dev.pypimirror.operator.inject.InjectionPlan;
+import dev.pypimirror.operator.webhook.PodAdmission;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.micrometer.core.instrument.Counter;
@@ -10,6 +11,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -27,15 +30,32 @@ public final class OperatorMetrics {
           .maximumExpectedValue(Duration.ofSeconds(5))
           .register(registry);
 
+  private final Map<String, Counter> admissionCounters = new ConcurrentHashMap<>();
+
   /** Counts one admission by outcome (injected, skipped, untouched, denied, error) and reason. */
   public void admission(String outcome, String reason, long nanos) {
-    Counter.builder("pypimirror.admissions")
-        .description("Pod admissions by outcome")
-        .tag("outcome", outcome)
-        .tag("reason", reason)
-        .register(registry)
+    admissionCounters
+        .computeIfAbsent(
+            outcome + '\n' + reason,
+            key ->
+                Counter.builder("pypimirror.admissions")
+                    .description("Pod admissions by outcome")
+                    .tag("outcome", outcome)
+                    .tag("reason", reason)
+                    .register(registry))
         .increment();
-    admissionLatency.record(Duration.ofNanos(nanos));
+    admissionLatency.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** The webhook's listener: every answered pod admission counted and timed. */
+  public PodAdmission.Listener admissions() {
+    return (namespace, pod, plan, dryRun, nanos) -> {
+      if (plan == null) {
+        admission("error", "bad-request", nanos);
+      } else {
+        admission(plan, nanos);
+      }
+    };
   }
 
   public void admission(InjectionPlan plan, long nanos) {

@@ -1,13 +1,13 @@
 package dev.pypimirror.operator.webhook;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.function.Function;
@@ -73,31 +73,50 @@ final class AdmissionReviews {
     return answer(uid, decision);
   }
 
+  /**
+   * The answer, streamed to bytes: the patch is written once to UTF-8 (a value that repeats in
+   * several operations, as a mount or variable added to every container, is serialized once and
+   * copied after), base64-encoded, and copied into the answer without re-escaping.
+   */
   private static AdmissionResponse answer(String uid, Decision decision) {
-    ObjectNode review = MAPPER.createObjectNode();
-    review.put("apiVersion", API_VERSION).put("kind", "AdmissionReview");
-    ObjectNode response =
-        review.putObject("response").put("uid", uid).put("allowed", decision.allowed());
-    if (decision.patch() != null && !decision.patch().isEmpty()) {
-      response.put("patchType", "JSONPatch");
-      response.put(
-          "patch",
-          Base64.getEncoder()
-              .encodeToString(decision.patch().toString().getBytes(StandardCharsets.UTF_8)));
-    }
-    if (decision.denial() != null) {
-      response
-          .putObject("status")
-          .put("code", 403)
-          .put("reason", "Forbidden")
-          .put("message", decision.denial());
-    }
-    if (!decision.warnings().isEmpty()) {
-      decision.warnings().forEach(response.putArray("warnings")::add);
-    }
     try {
-      return AdmissionResponse.json(MAPPER.writeValueAsBytes(review));
-    } catch (JsonProcessingException e) {
+      byte[] patch =
+          decision.patch() == null || decision.patch().isEmpty()
+              ? null
+              : Base64.getEncoder().encode(PatchWriter.toJson(decision.patch()));
+      ByteArrayOutputStream out =
+          new ByteArrayOutputStream(512 + (patch == null ? 0 : patch.length));
+      try (JsonGenerator json = MAPPER.getFactory().createGenerator(out)) {
+        json.writeStartObject();
+        json.writeStringField("apiVersion", API_VERSION);
+        json.writeStringField("kind", "AdmissionReview");
+        json.writeObjectFieldStart("response");
+        json.writeStringField("uid", uid);
+        json.writeBooleanField("allowed", decision.allowed());
+        if (patch != null) {
+          json.writeStringField("patchType", "JSONPatch");
+          json.writeFieldName("patch");
+          json.writeRawUTF8String(patch, 0, patch.length); // base64 needs no escaping
+        }
+        if (decision.denial() != null) {
+          json.writeObjectFieldStart("status");
+          json.writeNumberField("code", 403);
+          json.writeStringField("reason", "Forbidden");
+          json.writeStringField("message", decision.denial());
+          json.writeEndObject();
+        }
+        if (!decision.warnings().isEmpty()) {
+          json.writeArrayFieldStart("warnings");
+          for (String warning : decision.warnings()) {
+            json.writeString(warning);
+          }
+          json.writeEndArray();
+        }
+        json.writeEndObject();
+        json.writeEndObject();
+      }
+      return AdmissionResponse.json(out.toByteArray());
+    } catch (IOException e) {
       throw new IllegalStateException("cannot serialize an AdmissionReview", e);
     }
   }
