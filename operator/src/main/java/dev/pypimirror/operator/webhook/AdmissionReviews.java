@@ -8,6 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.function.Function;
@@ -41,6 +45,9 @@ final class AdmissionReviews {
   static AdmissionResponse review(byte[] body, Function<JsonNode, Decision> handler) {
     if (body.length == 0) {
       return AdmissionResponse.badRequest("empty body: expected an AdmissionReview");
+    }
+    if (!isUtf8(body)) {
+      return AdmissionResponse.badRequest("malformed AdmissionReview: not UTF-8");
     }
     JsonNode review;
     try {
@@ -78,6 +85,31 @@ final class AdmissionReviews {
    * several operations, as a mount or variable added to every container, is serialized once and
    * copied after), base64-encoded, and copied into the answer without re-escaping.
    */
+  /**
+   * Whether the body is well-formed UTF-8, as JSON must be. Checked before parsing because the
+   * parser's field-name cache can match a name holding invalid bytes to a name seen earlier, which
+   * made the same bytes parse or fail depending on what came before (found by fuzzing).
+   */
+  static boolean isUtf8(byte[] body) {
+    int i = 0;
+    while (i < body.length && body[i] >= 0) {
+      i++; // ASCII, the usual case: no decoder needed
+    }
+    if (i == body.length) {
+      return true;
+    }
+    try {
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(body, i, body.length - i));
+      return true;
+    } catch (CharacterCodingException e) {
+      return false;
+    }
+  }
+
   private static AdmissionResponse answer(String uid, Decision decision) {
     try {
       byte[] patch =

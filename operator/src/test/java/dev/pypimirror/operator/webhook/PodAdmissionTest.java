@@ -55,6 +55,27 @@ class PodAdmissionTest {
     assertThat(review.at("/response").has("warnings")).isFalse();
   }
 
+  /**
+   * Found by fuzzing: the JSON parser's field-name cache took {@code "imag\xFFe"} for {@code
+   * "image"} once it had seen "image", so the same bytes were refused or admitted depending on the
+   * requests before. Bytes that are not UTF-8 are now refused before parsing.
+   */
+  @Test
+  void aBodyThatIsNotUtf8IsRefusedWhateverCameBefore() throws IOException {
+    byte[] valid = Pods.recordedAdmissionReview().getBytes(StandardCharsets.UTF_8);
+    byte[] invalid =
+        Pods.recordedAdmissionReview()
+            .replace("\"image\"", "\"imag\u00ffe\"")
+            .getBytes(StandardCharsets.ISO_8859_1); // a lone 0xFF byte: never UTF-8
+
+    assertThat(admission.review(valid).status()).isEqualTo(200); // the parser has seen "image"
+    AdmissionResponse answer = admission.review(invalid);
+
+    assertThat(answer.status()).isEqualTo(400);
+    assertThat(answer.bodyText()).isEqualTo("malformed AdmissionReview: not UTF-8\n");
+    assertThat(AdmissionReviews.isUtf8("naïve ✓ 😀".getBytes(StandardCharsets.UTF_8))).isTrue();
+  }
+
   @Test
   void warningsReachTheResponse() throws IOException {
     ObjectNode request = (ObjectNode) json(Pods.recordedAdmissionReview());
