@@ -3,8 +3,10 @@ package dev.pypimirror.operator.reconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
@@ -35,6 +37,26 @@ public final class MirrorOperator {
       Metrics metrics) {}
 
   private MirrorOperator() {}
+
+  /**
+   * Every failed reconcile is retried, backing off from half a second to at most 30 seconds, for as
+   * long as it fails: the default gives up after 5 attempts, and a mirror would then wait for its
+   * next change although the API server recovered.
+   */
+  static GenericRetry retry() {
+    return new GenericRetry()
+        .setInitialInterval(500)
+        .setIntervalMultiplier(2)
+        .setMaxInterval(30_000)
+        .withoutMaxAttempts();
+  }
+
+  /** Even without events, each primary is reconciled this often: a safety net, not a poll. */
+  static final Duration MAX_RECONCILIATION_INTERVAL = Duration.ofMinutes(10);
+
+  private static void resilient(ControllerConfigurationOverrider<?> config) {
+    config.withRetry(retry()).withReconciliationMaxInterval(MAX_RECONCILIATION_INTERVAL);
+  }
 
   /**
    * The pod name (HOSTNAME) made unique, so two instances on one host never share a lease identity.
@@ -100,13 +122,17 @@ public final class MirrorOperator {
         new PypiMirrorReconciler(
             client, events, clock, options.operatorNamespace(), options.indexImage()),
         config -> {
+          resilient(config);
           if (!options.namespaces().isEmpty()) {
             config.settingNamespaces(options.namespaces());
           }
         });
     operator.register(
-        new PypiMirrorPolicyReconciler(client, events, clock, options.operatorNamespace()));
-    operator.register(new NamespaceEnforcementReconciler(client, options.operatorNamespace()));
+        new PypiMirrorPolicyReconciler(client, events, clock, options.operatorNamespace()),
+        MirrorOperator::resilient);
+    operator.register(
+        new NamespaceEnforcementReconciler(client, options.operatorNamespace()),
+        MirrorOperator::resilient);
     operator.start();
     if (!options.leaderElection() && options.onLeading() != null) {
       options.onLeading().run(); // a single instance leads from the start
