@@ -11,8 +11,11 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.net.HttpURLConnection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -90,21 +93,26 @@ class ObjectWriter {
   }
 
   /**
-   * Writes the status subresource with a JSON Patch (the same on a real API server and the mock),
-   * of a namespaced or a cluster-scoped resource.
+   * Writes the status subresource with one JSON Patch (the same on a real API server and the mock;
+   * no read first), of a namespaced or a cluster-scoped resource, and hands the result to
+   * java-operator-sdk's cache: the next reconcile then sees this status even before the watch
+   * delivers it, instead of writing it and announcing it a second time.
    */
-  <S, T extends CustomResource<?, S>> void writeStatus(T resource, S status, Class<T> type) {
-    String namespace = resource.getMetadata().getNamespace();
-    String name = resource.getMetadata().getName();
-    Resource<T> target =
-        namespace == null
-            ? client.resources(type).withName(name)
-            : client.resources(type).inNamespace(namespace).withName(name);
-    target.editStatus(
-        current -> {
-          current.setStatus(status);
-          return current;
-        });
+  <S, T extends CustomResource<?, S>> T writeStatus(T resource, S status, Context<T> context) {
+    String patch =
+        client
+            .getKubernetesSerialization()
+            .asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
+    T updated =
+        client
+            .resource(resource) // with the item at hand the client does not read it first
+            .subresource("status")
+            .patch(PatchContext.of(PatchType.JSON), patch);
+    context
+        .eventSourceRetriever()
+        .getControllerEventSource()
+        .handleRecentResourceUpdate(ResourceID.fromResource(resource), updated, resource);
+    return updated;
   }
 
   private static boolean sameHash(HasMetadata a, HasMetadata b) {

@@ -188,7 +188,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
           status.getConditions().get(0).getMessage());
     }
     if (!status.equals(previous)) {
-      writer.writeStatus(policy, status, PypiMirrorPolicy.class);
+      writer.writeStatus(policy, status, context);
     }
     return UpdateControl.noUpdate();
   }

@@ -177,7 +177,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
           Conditions.of(CACHE_READY, false, Conditions.REASON_INVALID_SPEC, message, generation));
       conditions.add(
           Conditions.of(READY, false, Conditions.REASON_INVALID_SPEC, message, generation));
-      return finish(mirror, previous, status, conditions, null);
+      return finish(mirror, context, previous, status, conditions, null);
     }
     status.setIndexUrls(rendered.indexUrls());
     status.setConfigHash(rendered.hash());
@@ -212,7 +212,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     }
     conditions.add(
         Conditions.of(READY, ready.usable(), ready.reason(), ready.message(), generation));
-    return finish(mirror, previous, status, conditions, cache.recheckAfter());
+    return finish(mirror, context, previous, status, conditions, cache.recheckAfter());
   }
 
   private static Outcome readiness(Outcome config, CacheState cache, RenderedConfig rendered) {
@@ -230,6 +230,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
 
   private UpdateControl<PypiMirror> finish(
       PypiMirror mirror,
+      Context<PypiMirror> context,
       PypiMirrorStatus previous,
       PypiMirrorStatus status,
       List<Condition> conditions,
@@ -241,7 +242,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
             .toList());
     announceReadyChange(mirror, previous, status);
     if (!status.equals(previous)) {
-      writer.writeStatus(mirror, status, PypiMirror.class);
+      writer.writeStatus(mirror, status, context);
     }
     UpdateControl<PypiMirror> control = UpdateControl.noUpdate();
     return recheckAfter == null ? control : control.rescheduleAfter(recheckAfter);
