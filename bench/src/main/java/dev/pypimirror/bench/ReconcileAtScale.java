@@ -111,6 +111,7 @@ public final class ReconcileAtScale {
         kind = path.replaceAll(".*/namespaces/[^/]+/([^/]+)/[^/]+(/status)?", "$1$2");
       }
       requests.merge(r.getMethod() + " " + kind, 1, Integer::sum);
+    }
     System.out.printf("api_requests_until_ready=%s%n", requests);
     System.out.printf(
         "all_ready_seconds=%s%n", done ? "%.2f".formatted((allReadyAt - start) / 1e9) : "timeout");
