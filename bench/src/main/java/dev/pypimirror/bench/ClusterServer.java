@@ -1,5 +1,6 @@
 package dev.pypimirror.bench;
 
+import dev.pypimirror.operator.tls.CertificateAuthority;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,6 +13,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.UUID;
@@ -21,7 +24,8 @@ import java.util.UUID;
  * project's CRDs, 100 namespaces, and as many unrelated ConfigMaps and pods as asked, loaded
  * straight into the server's store (creating 70,000 objects through the API would take the mock,
  * which scans its store on every write, far too long). Prints the kubeconfig path, then serves
- * until killed. Usage: ClusterServer CONFIGMAPS PODS
+ * until killed; also writes a serving certificate for the webhook. Usage: ClusterServer CONFIGMAPS
+ * PODS
  */
 public final class ClusterServer {
   static final List<String> CRDS =
@@ -62,6 +66,14 @@ public final class ClusterServer {
         current-context: mock
         """
             .formatted(client.getMasterUrl()));
+    // the webhook's serving certificate, as cert-manager or the operator itself would provide it
+    Path tls = Files.createTempDirectory("bench-tls");
+    var ca = CertificateAuthority.create("bench CA", Instant.now(), Duration.ofDays(1));
+    var serving =
+        ca.issue(List.of("localhost"), List.of("127.0.0.1"), Instant.now(), Duration.ofDays(1));
+    Files.writeString(tls.resolve("tls.crt"), serving.certificatePem());
+    Files.writeString(tls.resolve("tls.key"), serving.keyPem());
+    System.out.println("tls=" + tls);
     System.out.println("kubeconfig=" + kubeconfig);
     System.out.flush();
     Thread.currentThread().join();

@@ -97,18 +97,6 @@ public final class OperatorApp implements AutoCloseable {
           }
           audit.stop();
         };
-    Operator operator =
-        MirrorOperator.start(
-            client,
-            new MirrorOperator.Options(
-                settings.namespaces(),
-                settings.operatorNamespace(),
-                settings.indexImage(),
-                settings.leaderElection(),
-                onLeading,
-                onStopLeading,
-                metrics.reconcileMetrics()),
-            clock);
     InformerMirrorDirectory mirrors = InformerMirrorDirectory.start(client);
     InformerPolicyDirectory policies =
         InformerPolicyDirectory.start(client, settings.operatorNamespace());
@@ -150,9 +138,34 @@ public final class OperatorApp implements AutoCloseable {
         if (certificates != null) {
           certificates.close();
         }
-        operator.stop();
         throw e;
       }
+    }
+    // The webhook serves from its own caches, so it is ready while the reconcilers still start.
+    Operator operator;
+    try {
+      operator =
+          MirrorOperator.start(
+              client,
+              new MirrorOperator.Options(
+                  settings.namespaces(),
+                  settings.operatorNamespace(),
+                  settings.indexImage(),
+                  settings.leaderElection(),
+                  onLeading,
+                  onStopLeading,
+                  metrics.reconcileMetrics()),
+              clock);
+    } catch (RuntimeException e) {
+      if (webhook != null) {
+        webhook.close();
+      }
+      policies.close();
+      mirrors.close();
+      if (certificates != null) {
+        certificates.close();
+      }
+      throw e;
     }
     return new OperatorApp(operator, mirrors, policies, certificates, audit, webhook);
   }
