@@ -100,7 +100,7 @@ public final class ReconcileAtScale {
     var operator = MirrorOperator.start(client, Set.of(), "pypi-mirror-system", Clock.systemUTC());
     boolean done = allReady.await(300, TimeUnit.SECONDS);
     long allReadyAt = System.nanoTime();
-    System.out.printf("mirrors=%d namespaces=%d%n", total, namespaces);
+    System.out.printf("mirrors=%d%nnamespaces=%d%n", total, namespaces);
     Map<String, Integer> requests = new java.util.TreeMap<>();
     for (var r = server.takeRequest(0, TimeUnit.SECONDS);
         r != null;
