@@ -280,7 +280,10 @@ public final class PodPatchPlanner {
     Set<String> seen = new HashSet<>();
     for (String field : List.of("initContainers", "containers")) {
       JsonNode list = spec.path(field);
-      for (int i = 0; i < list.size(); i++) {
+      for (int i = 0; list.isArray() && i < list.size(); i++) {
+        if (!list.get(i).isObject()) {
+          continue; // not a container (the API server never sends one): nothing to add to
+        }
         String name = list.get(i).path("name").asText();
         seen.add(name);
         if (names == null || names.contains(name)) {
