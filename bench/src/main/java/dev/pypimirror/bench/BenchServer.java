@@ -2,14 +2,11 @@ package dev.pypimirror.bench;
 
 import dev.pypimirror.operator.metrics.OperatorMetrics;
 import dev.pypimirror.operator.policy.PolicyDirectory;
-import dev.pypimirror.operator.tls.CertificateAuthority;
 import dev.pypimirror.operator.webhook.PodAdmission;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,12 +19,7 @@ public final class BenchServer {
 
   public static void main(String[] args) throws Exception {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
-    Path dir = Files.createTempDirectory("bench-tls");
-    var ca = CertificateAuthority.create("bench CA", Instant.now(), Duration.ofDays(1));
-    var serving =
-        ca.issue(List.of("localhost"), List.of("127.0.0.1"), Instant.now(), Duration.ofDays(1));
-    Files.writeString(dir.resolve("tls.crt"), serving.certificatePem());
-    Files.writeString(dir.resolve("tls.key"), serving.keyPem());
+    Path dir = BenchTls.servingFiles();
     // as in the operator: every admission counted and timed for /metrics
     var admission =
         new PodAdmission(

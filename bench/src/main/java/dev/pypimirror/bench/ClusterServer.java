@@ -1,6 +1,5 @@
 package dev.pypimirror.bench;
 
-import dev.pypimirror.operator.tls.CertificateAuthority;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -13,8 +12,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.UUID;
@@ -66,14 +63,7 @@ public final class ClusterServer {
         current-context: mock
         """
             .formatted(client.getMasterUrl()));
-    // the webhook's serving certificate, as cert-manager or the operator itself would provide it
-    Path tls = Files.createTempDirectory("bench-tls");
-    var ca = CertificateAuthority.create("bench CA", Instant.now(), Duration.ofDays(1));
-    var serving =
-        ca.issue(List.of("localhost"), List.of("127.0.0.1"), Instant.now(), Duration.ofDays(1));
-    Files.writeString(tls.resolve("tls.crt"), serving.certificatePem());
-    Files.writeString(tls.resolve("tls.key"), serving.keyPem());
-    System.out.println("tls=" + tls);
+    System.out.println("tls=" + BenchTls.servingFiles());
     System.out.println("kubeconfig=" + kubeconfig);
     System.out.flush();
     Thread.currentThread().join();
