@@ -43,12 +43,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The operator against a misbehaving API server: 500s, 409s, 429s with Retry-After and slow answers
- * on a third of its requests, an expectation failing the first ConfigMap creates of one namespace,
- * and its watches dropped every few hundred milliseconds, while mirrors are created, changed and
- * deleted. Checked throughout: no mirror is Ready before its ConfigMap holds that generation's
- * config (or a later one); the mirror whose ConfigMap name is taken is never Ready. Checked after
- * the faults stop: every mirror converges, the object it does not own is untouched, and no cache
- * claim was lost.
+ * on 20 % of its reads and 40 % of its writes, an expectation failing the first ConfigMap creates
+ * of one namespace, and its watches dropped every few hundred milliseconds, while mirrors are
+ * created, changed and deleted. Checked throughout: no mirror is Ready before its ConfigMap holds
+ * that generation's config (or a later one); the mirror whose ConfigMap name is taken is never
+ * Ready. Checked after the faults stop: every mirror converges, the object it does not own is
+ * untouched, and no cache claim was lost.
  */
 class FaultInjectionTest {
   static final long SEED = 20261122;

@@ -57,10 +57,6 @@ public final class FaultInjector extends Dispatcher {
     on = false;
   }
 
-  public long count(Fault fault) {
-    return injected.get(fault).get();
-  }
-
   public Map<Fault, Long> counts() {
     Map<Fault, Long> counts = new java.util.EnumMap<>(Fault.class);
     injected.forEach((fault, n) -> counts.put(fault, n.get()));
