@@ -54,15 +54,18 @@ public final class OperatorApp implements AutoCloseable {
   private final WebhookCertificateManager certificates;
   private final MissedInjectionAudit audit;
   private final WebhookServer webhook;
+  private final Runnable releaseLease;
 
   private OperatorApp(
       Operator operator,
+      Runnable releaseLease,
       InformerMirrorDirectory mirrors,
       InformerPolicyDirectory policies,
       WebhookCertificateManager certificates,
       MissedInjectionAudit audit,
       WebhookServer webhook) {
     this.operator = operator;
+    this.releaseLease = releaseLease;
     this.audit = audit;
     this.mirrors = mirrors;
     this.policies = policies;
@@ -73,6 +76,7 @@ public final class OperatorApp implements AutoCloseable {
   public static OperatorApp start(KubernetesClient client, Settings settings, Clock clock)
       throws IOException {
     OperatorMetrics metrics = new OperatorMetrics();
+    String identity = MirrorOperator.identity();
     WebhookCertificateManager certificates =
         settings.selfManagedCertificates()
             ? new WebhookCertificateManager(client, settings.operatorNamespace(), clock)
@@ -152,6 +156,7 @@ public final class OperatorApp implements AutoCloseable {
                   settings.operatorNamespace(),
                   settings.indexImage(),
                   settings.leaderElection(),
+                  identity,
                   onLeading,
                   onStopLeading,
                   metrics.reconcileMetrics()),
@@ -167,7 +172,11 @@ public final class OperatorApp implements AutoCloseable {
       }
       throw e;
     }
-    return new OperatorApp(operator, mirrors, policies, certificates, audit, webhook);
+    Runnable releaseLease =
+        settings.leaderElection()
+            ? () -> MirrorOperator.releaseLease(client, settings.operatorNamespace(), identity)
+            : () -> {};
+    return new OperatorApp(operator, releaseLease, mirrors, policies, certificates, audit, webhook);
   }
 
   public int webhookPort() {
@@ -197,5 +206,6 @@ public final class OperatorApp implements AutoCloseable {
       certificates.close();
     }
     operator.stop();
+    releaseLease.run();
   }
 }

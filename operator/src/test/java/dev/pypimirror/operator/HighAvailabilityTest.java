@@ -127,10 +127,16 @@ class HighAvailabilityTest {
           .contains("pypimirror_admission_duration_seconds_bucket")
           .containsPattern("pypimirror_mirrors\\{ready=\"true\"\\} 1");
 
+      long stopped = System.nanoTime();
       first.close();
+      // the stopping leader gives the lease up, so the other takes over within its retry period
+      // (2 s) instead of the lease duration (15 s)
       await()
           .atMost(Duration.ofSeconds(40))
           .until(() -> holder() != null && !holder().equals(firstHolder));
+      assertThat(Duration.ofNanos(System.nanoTime() - stopped))
+          .as("takeover after a clean stop")
+          .isLessThan(Duration.ofSeconds(8));
       client
           .resource(mirror("builds", "two", spec(https("https://devpi.corp.example/simple/"))))
           .create();
