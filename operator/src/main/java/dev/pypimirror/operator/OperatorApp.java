@@ -137,11 +137,7 @@ public final class OperatorApp implements AutoCloseable {
                 .withMetrics(metrics::scrape)
                 .start();
       } catch (IOException | RuntimeException e) {
-        policies.close();
-        mirrors.close();
-        if (certificates != null) {
-          certificates.close();
-        }
+        closeStarted(null, policies, mirrors, certificates);
         throw e;
       }
     }
@@ -162,14 +158,7 @@ public final class OperatorApp implements AutoCloseable {
                   metrics.reconcileMetrics()),
               clock);
     } catch (RuntimeException e) {
-      if (webhook != null) {
-        webhook.close();
-      }
-      policies.close();
-      mirrors.close();
-      if (certificates != null) {
-        certificates.close();
-      }
+      closeStarted(webhook, policies, mirrors, certificates);
       throw e;
     }
     Runnable releaseLease =
@@ -177,6 +166,24 @@ public final class OperatorApp implements AutoCloseable {
             ? () -> MirrorOperator.releaseLease(client, settings.operatorNamespace(), identity)
             : () -> {};
     return new OperatorApp(operator, releaseLease, mirrors, policies, certificates, audit, webhook);
+  }
+
+  /**
+   * When a later step of {@link #start} fails: closes what it had started (webhook may be null).
+   */
+  private static void closeStarted(
+      WebhookServer webhook,
+      InformerPolicyDirectory policies,
+      InformerMirrorDirectory mirrors,
+      WebhookCertificateManager certificates) {
+    if (webhook != null) {
+      webhook.close();
+    }
+    policies.close();
+    mirrors.close();
+    if (certificates != null) {
+      certificates.close();
+    }
   }
 
   public int webhookPort() {
