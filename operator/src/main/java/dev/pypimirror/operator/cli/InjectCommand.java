@@ -7,6 +7,7 @@ import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
+import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.MirrorSelector;
@@ -30,8 +31,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Print Pods and workloads with the mirror injected, as the webhook would (like istioctl"
-          + " kube-inject). Every pod that does not opt out gets the given mirror; other objects"
-          + " pass through unchanged."
+          + " kube-inject). Without --policy every pod that does not opt out gets the given"
+          + " mirror; with --policy pods are decided as the webhook decides them in a namespace"
+          + " that policy governs. Other objects pass through unchanged."
     })
 class InjectCommand implements Callable<Integer> {
   /** Where each workload kind keeps its pod template. */
@@ -64,7 +66,7 @@ class InjectCommand implements Callable<Integer> {
       names = "--policy",
       paramLabel = "FILE",
       description =
-          "A PypiMirrorPolicy taken to govern every namespace: its enforcement, podSelector and rules apply.")
+          "A PypiMirrorPolicy taken to govern the objects' namespaces: pods are decided as the webhook decides them there (podSelector, enforcement, rules).")
   String policyFile;
 
   @Option(
@@ -107,7 +109,7 @@ class InjectCommand implements Callable<Integer> {
         policy == null ? PolicyDirectory.NONE : namespace -> Optional.of(policy);
     List<JsonNode> out = new ArrayList<>();
     for (JsonNode document : input.documents()) {
-      out.add(injectInto(document.deepCopy(), mirrors, policies, err));
+      out.add(injectInto(document.deepCopy(), mirror, mirrors, policies, err));
     }
     spec.commandLine().getOut().print(output.format(out.size() == 1 ? out.get(0) : out));
     spec.commandLine().getOut().flush();
@@ -130,12 +132,16 @@ class InjectCommand implements Callable<Integer> {
    * Injects a Pod or a workload's template, recursing into Lists; anything else is returned as is.
    */
   static JsonNode injectInto(
-      JsonNode object, MirrorDirectory mirrors, PolicyDirectory policies, PrintWriter warnings) {
+      JsonNode object,
+      PypiMirror mirror,
+      MirrorDirectory mirrors,
+      PolicyDirectory policies,
+      PrintWriter warnings) {
     String kind = object.path("kind").asText();
     if (kind.endsWith("List") && object.path("items").isArray()) {
       ArrayNode items = (ArrayNode) object.path("items");
       for (int i = 0; i < items.size(); i++) {
-        items.set(i, injectInto(items.get(i), mirrors, policies, warnings));
+        items.set(i, injectInto(items.get(i), mirror, mirrors, policies, warnings));
       }
       return object;
     }
@@ -143,17 +149,47 @@ class InjectCommand implements Callable<Integer> {
     if (pointer == null || !object.at(pointer.isEmpty() ? "" : pointer).isObject()) {
       return object;
     }
-    String namespace = object.path("metadata").path("namespace").asText("default");
+    String ownNamespace = object.path("metadata").path("namespace").asText(null);
+    String namespace = ownNamespace == null ? "default" : ownNamespace;
     String where = kind + "/" + object.path("metadata").path("name").asText("?");
     JsonNode template = pointer.isEmpty() ? object : object.at(pointer);
-    InjectionPlan plan = PodInjector.inject(template, namespace, null, mirrors, policies, true);
+    // with a policy, the pod is decided as the webhook decides it; without, asking is the opt-in
+    boolean optedIn = policies == PolicyDirectory.NONE;
+    InjectionPlan plan = PodInjector.inject(template, namespace, null, mirrors, policies, optedIn);
     plan.warnings().forEach(w -> warnings.println("warning: " + where + ": " + w));
     if (plan.outcome() == InjectionPlan.Outcome.DENIED) {
       warnings.println(
           "warning: " + where + ": the cluster would refuse this pod: " + plan.detail());
     }
+    if (plan.outcome() == InjectionPlan.Outcome.UNTOUCHED) {
+      warnings.println("note: " + where + ": not injected: " + plan.detail());
+    }
     if (plan.outcome() != InjectionPlan.Outcome.INJECTED) {
       return object; // offline, a skip annotation would describe this machine, not the cluster
+    }
+    String mirrorNamespace = mirror.getMetadata().getNamespace();
+    if (mirrorNamespace != null && !mirrorNamespace.equals(namespace)) {
+      if (ownNamespace != null) {
+        throw new CliException(
+            "%s is in namespace %s, but PypiMirror %s is in namespace %s: the pod would mount ConfigMap %s%s, which exist only there; use a mirror of namespace %s"
+                .formatted(
+                    where,
+                    namespace,
+                    mirror.getMetadata().getName(),
+                    mirrorNamespace,
+                    MirrorObjects.configMapName(mirror.getMetadata().getName()),
+                    MirrorObjects.claimName(mirror) == null
+                        ? ""
+                        : " and PVC " + MirrorObjects.claimName(mirror),
+                    namespace));
+      }
+      warnings.println(
+          "warning: %s: has no namespace; create it in namespace %s, where PypiMirror %s's ConfigMap%s are"
+              .formatted(
+                  where,
+                  mirrorNamespace,
+                  mirror.getMetadata().getName(),
+                  MirrorObjects.claimName(mirror) == null ? "" : " and PVC"));
     }
     JsonNode injected = JsonPatch.apply(plan.patch(), template);
     if (pointer.isEmpty()) {

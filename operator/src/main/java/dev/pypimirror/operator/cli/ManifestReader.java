@@ -1,13 +1,17 @@
 package dev.pypimirror.operator.cli;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
@@ -72,7 +76,30 @@ final class ManifestReader {
     if (documents.isEmpty()) {
       throw new CliException(source + ": no object in input");
     }
+    for (int i = 0; i < documents.size(); i++) {
+      requireKind(
+          documents.get(i),
+          documents.size() == 1 ? source : source + " (document " + (i + 1) + ")");
+    }
     return new ManifestReader(source, documents);
+  }
+
+  /** Like kubectl: every object says what it is; a List's items too. */
+  private static void requireKind(JsonNode node, String where) {
+    if (!node.isObject()) {
+      throw new CliException(where + ": not an object");
+    }
+    if (!node.path("kind").isTextual() || node.path("kind").asText().isBlank()) {
+      throw new CliException(where + ": object has no kind");
+    }
+    if (!node.path("apiVersion").isTextual() || node.path("apiVersion").asText().isBlank()) {
+      throw new CliException(where + ": object has no apiVersion");
+    }
+    if (node.path("kind").asText().endsWith("List") && node.path("items").isArray()) {
+      for (int i = 0; i < node.path("items").size(); i++) {
+        requireKind(node.path("items").get(i), where + " items[" + i + "]");
+      }
+    }
   }
 
   List<JsonNode> documents() {
@@ -81,6 +108,27 @@ final class ManifestReader {
 
   String source() {
     return source;
+  }
+
+  /** An object read from the input and where it was, for messages. */
+  record Located<T>(T object, String where) {}
+
+  /** Every PypiMirror of the input (documents and List items); anything else is bad input. */
+  List<Located<PypiMirror>> mirrors() {
+    List<Located<PypiMirror>> mirrors = new ArrayList<>();
+    for (int i = 0; i < documents.size(); i++) {
+      String where = documents.size() == 1 ? source : source + " (document " + (i + 1) + ")";
+      JsonNode document = documents.get(i);
+      if (document.path("kind").asText().endsWith("List") && document.path("items").isArray()) {
+        for (int j = 0; j < document.path("items").size(); j++) {
+          String item = where + " items[" + j + "]";
+          mirrors.add(new Located<>(toMirror(document.path("items").get(j), item), item));
+        }
+      } else {
+        mirrors.add(new Located<>(toMirror(document, where), where));
+      }
+    }
+    return mirrors;
   }
 
   /** The one PypiMirror the input must hold. */
@@ -136,10 +184,11 @@ final class ManifestReader {
               + apiVersion
               + "\"");
     }
+    List<String> unknown = new ArrayList<>();
+    T resource;
     try {
-      return STRICT.treeToValue(node, resourceType);
-    } catch (UnrecognizedPropertyException e) {
-      throw new CliException(where + ": unknown field \"" + path(e) + "\"");
+      resource =
+          STRICT.readerFor(resourceType).withHandler(collectUnknown(unknown)).readValue(node);
     } catch (InvalidFormatException e) {
       Class<?> type = e.getTargetType();
       String wanted =
@@ -152,7 +201,59 @@ final class ManifestReader {
       throw new CliException(where + ": field \"" + path(e) + "\": " + firstLine(e));
     } catch (JsonProcessingException e) {
       throw new CliException(where + ": " + firstLine(e));
+    } catch (IOException e) {
+      throw new CliException(where + ": " + e.getMessage());
     }
+    if (!unknown.isEmpty()) {
+      throw new CliException(
+          where
+              + ": unknown field"
+              + (unknown.size() > 1 ? "s " : " ")
+              + unknown.stream().map(f -> "\"" + f + "\"").collect(Collectors.joining(", ")));
+    }
+    List<String> badNames = ObjectNames.problems(resource);
+    if (!badNames.isEmpty()) {
+      throw new CliException(where + ": " + String.join("; ", badNames));
+    }
+    return resource;
+  }
+
+  /**
+   * Like the API server's strict field validation: every unknown field is named, not only the
+   * first.
+   */
+  private static DeserializationProblemHandler collectUnknown(List<String> unknown) {
+    return new DeserializationProblemHandler() {
+      @Override
+      public boolean handleUnknownProperty(
+          DeserializationContext context,
+          JsonParser parser,
+          JsonDeserializer<?> deserializer,
+          Object bean,
+          String property)
+          throws IOException {
+        JsonStreamContext context = parser.getParsingContext();
+        if (parser.currentToken() != null && parser.currentToken().isStructStart()) {
+          context = context.getParent(); // the parser already stands inside the unknown value
+        }
+        unknown.add(path(context));
+        parser.skipChildren();
+        return true;
+      }
+    };
+  }
+
+  private static String path(JsonStreamContext context) {
+    StringBuilder path = new StringBuilder();
+    for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+      if (c.inArray()) {
+        path.insert(0, "[" + c.getCurrentIndex() + "]");
+      } else if (c.getCurrentName() != null) {
+        path.insert(0, (path.isEmpty() || path.charAt(0) == '[' ? "" : "."))
+            .insert(0, c.getCurrentName());
+      }
+    }
+    return path.toString();
   }
 
   private static String path(JsonMappingException e) {

@@ -27,7 +27,8 @@ class RenderCommand implements Callable<Integer> {
       names = {"-f", "--filename"},
       required = true,
       paramLabel = "FILE",
-      description = "The PypiMirror manifest; - reads standard input.")
+      description =
+          "PypiMirror manifests (multi-document streams and Lists too); - reads standard input.")
   String file;
 
   @Option(
@@ -49,13 +50,18 @@ class RenderCommand implements Callable<Integer> {
       throw new CliException("only one of -f and --policy can read standard input");
     }
     ManifestReader input = ManifestReader.read(file, System.in);
-    PypiMirror mirror = input.singleMirror();
-    List<HasMetadata> objects = objects(mirror, input.source());
-    if (policyFile != null) {
-      refuseViolations(
-          mirror, ManifestReader.read(policyFile, System.in).singlePolicy(), input.source());
+    PypiMirrorPolicy policy =
+        policyFile == null ? null : ManifestReader.read(policyFile, System.in).singlePolicy();
+    List<HasMetadata> objects = new ArrayList<>();
+    for (ManifestReader.Located<PypiMirror> mirror : input.mirrors()) {
+      objects.addAll(objects(mirror.object(), mirror.where()));
+      if (policy != null) {
+        refuseViolations(mirror.object(), policy, mirror.where());
+      }
     }
-    spec.commandLine().getOut().print(output.format(objects));
+    spec.commandLine()
+        .getOut()
+        .print(output.format(objects.size() == 1 ? objects.get(0) : objects));
     spec.commandLine().getOut().flush();
     return 0;
   }

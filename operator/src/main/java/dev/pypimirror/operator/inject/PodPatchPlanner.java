@@ -55,6 +55,14 @@ public final class PodPatchPlanner {
     List<String> skipped = new ArrayList<>();
     JsonNode spec = pod.path("spec");
 
+    List<Target> targets = targets(spec, annotations, mode, warnings);
+    if (targets.isEmpty()) {
+      // nothing to mount into: no volume, no injected marker (it would claim a mirror the pod
+      // lacks)
+      return new InjectionPlan(
+          InjectionPlan.Outcome.UNTOUCHED, "no container to inject", List.of(), warnings);
+    }
+
     String configMap = MirrorObjects.configMapName(mirrorName);
     String claim = MirrorObjects.claimName(mirror);
     String configVolume = volumeName(spec, CONFIG_VOLUME, "configMap", "name", configMap, warnings);
@@ -67,7 +75,7 @@ public final class PodPatchPlanner {
     SharedValues values = new SharedValues();
     boolean usesConfig = false;
     boolean usesCache = false;
-    for (Target target : targets(spec, annotations, mode, warnings)) {
+    for (Target target : targets) {
       List<Mount> mounts = new ArrayList<>();
       mounts.add(new Mount(configVolume, InjectedLayout.CONFIG_DIR, null));
       mounts.add(new Mount(configVolume, InjectedLayout.PIP_CONF, RenderedConfig.PIP_CONF));

@@ -125,12 +125,91 @@ class InjectCommandTest {
   }
 
   @Test
+  void containersNamingNoContainerInjectsNothingAndClaimsNothing() throws Exception {
+    String pod =
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p, namespace: builds, annotations: {pypimirror.dev/containers: nosuch}}
+        spec:
+          volumes: [{name: pypi-mirror-config, emptyDir: {}}]
+          containers: [{name: build, image: kaniko}]
+        """;
+
+    var result = run(pod, "inject", "-f", "-", "--mirror", MIRROR);
+
+    assertThat(result.status()).as(result.err()).isZero();
+    assertThat(yamlDocuments(result.out())).containsExactly(yamlDocuments(pod).get(0));
+    assertThat(result.err())
+        .isEqualTo(
+            "warning: Pod/p: pypimirror.dev/containers names nosuch, which is not a container of this pod\n"
+                + "note: Pod/p: not injected: no container to inject\n");
+  }
+
+  @Test
+  void aWorkloadInAnotherNamespaceThanTheMirrorIsRefused() {
+    String pod =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: other}\nspec: {containers: [{name: c}]}\n";
+
+    var result = run(pod, "inject", "-f", "-", "--mirror", MIRROR);
+
+    assertThat(result.status()).isEqualTo(2);
+    assertThat(result.out()).isEmpty();
+    assertThat(result.err())
+        .isEqualTo(
+            "error: Pod/p is in namespace other, but PypiMirror corp is in namespace builds: the pod"
+                + " would mount ConfigMap pypi-mirror-corp and PVC pypi-mirror-corp-cache, which"
+                + " exist only there; use a mirror of namespace other\n");
+  }
+
+  @Test
+  void aWorkloadWithoutNamespaceIsToldWhereItBelongs() {
+    String pod =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n";
+
+    var result = run(pod, "inject", "-f", "-", "--mirror", MIRROR);
+
+    assertThat(result.status()).isZero();
+    assertThat(result.err())
+        .isEqualTo(
+            "warning: Pod/p: has no namespace; create it in namespace builds, where PypiMirror"
+                + " corp's ConfigMap and PVC are\n");
+  }
+
+  @Test
+  void outputLooksLikeKubectls() {
+    String pod =
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p, namespace: builds, labels: {version: "1.0", enabled: "true", n: "42"}}
+        spec: {containers: [{name: c, image: kaniko}]}
+        """;
+
+    var yaml = run(pod, "inject", "-f", "-", "--mirror", MIRROR);
+    var json = run(pod, "inject", "-f", "-", "--mirror", MIRROR, "-o", "json");
+
+    assertThat(yaml.out())
+        .startsWith("apiVersion: v1\nkind: Pod\nmetadata:\n")
+        .contains("\n  name: p\n")
+        .contains("version: \"1.0\"")
+        .contains("enabled: \"true\"")
+        .contains("n: \"42\"")
+        .contains("\n  containers:\n  - name: c\n    image: kaniko\n")
+        .doesNotContain("---");
+    assertThat(json.out())
+        .startsWith("{\n    \"apiVersion\": \"v1\",\n    \"kind\": \"Pod\",\n")
+        .contains("\n        \"name\": \"p\",\n")
+        .endsWith("}\n");
+  }
+
+  @Test
   void containerWarningsGoToStderr() {
     String pod =
         """
         apiVersion: v1
         kind: Pod
-        metadata: {name: p}
+        metadata: {name: p, namespace: builds}
         spec:
           containers:
           - name: c

@@ -45,7 +45,7 @@ class PolicyCommandsTest {
     var result = run(COMPLIANT, "render", "-f", "-", "--policy", POLICY);
 
     assertThat(result.status()).as(result.err()).isZero();
-    assertThat(result.out()).contains("name: \"pypi-mirror-team\"");
+    assertThat(result.out()).contains("name: pypi-mirror-team\n");
   }
 
   @Test
@@ -86,6 +86,66 @@ class PolicyCommandsTest {
             "warning: Pod/build: container c sets PIP_INDEX_URL itself; replaced by the mirror's value")
         .contains(
             "warning: Pod/opted-out: pypimirror.dev/inject: \"false\" is ignored: PypiMirrorPolicy corp-builds enforces the mirror in namespace ml");
+  }
+
+  @Test
+  void withAPolicyAPodItsPodSelectorMissesIsLeftAloneAsTheWebhookWould() throws Exception {
+    String advisory =
+        """
+        apiVersion: pypimirror.dev/v1alpha1
+        kind: PypiMirrorPolicy
+        metadata: {name: advice}
+        spec:
+          namespaceSelector: {}
+          podSelector: {matchLabels: {role: image-build}}
+          mirror: {indexes: [{url: "https://devpi.corp.example/+simple/"}]}
+        """;
+    String pods =
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web, namespace: ml, labels: {role: web}}
+        spec: {containers: [{name: c}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: build, namespace: ml, labels: {role: image-build}}
+        spec: {containers: [{name: c}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: opted-out, namespace: ml, labels: {role: image-build}, annotations: {pypimirror.dev/inject: "false"}}
+        spec: {containers: [{name: c}]}
+        """;
+
+    for (String policy : List.of(POLICY, "-")) {
+      var result =
+          policy.equals("-")
+              ? run(advisory, "inject", "-f", podsFile(pods), "--policy", "-")
+              : run(pods, "inject", "-f", "-", "--policy", policy);
+
+      assertThat(result.status()).as(result.err()).isZero();
+      List<JsonNode> docs = yamlDocuments(result.out());
+      assertThat(docs.get(0)).as("not selected: untouched").isEqualTo(yamlDocuments(pods).get(0));
+      assertThat(docs.get(1).at("/metadata/annotations/pypimirror.dev~1injected").asText())
+          .isNotEmpty();
+      assertThat(result.err()).contains("note: Pod/web: not injected: ");
+      if (policy.equals("-")) {
+        assertThat(docs.get(2))
+            .as("Advisory honours opt-out")
+            .isEqualTo(yamlDocuments(pods).get(2));
+      } else {
+        assertThat(docs.get(2).at("/metadata/annotations/pypimirror.dev~1injected").asText())
+            .as("Enforce ignores opt-out")
+            .startsWith("corp-builds@");
+      }
+    }
+  }
+
+  private static String podsFile(String pods) throws java.io.IOException {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("pods", ".yaml");
+    file.toFile().deleteOnExit();
+    return java.nio.file.Files.writeString(file, pods).toString();
   }
 
   @Test
