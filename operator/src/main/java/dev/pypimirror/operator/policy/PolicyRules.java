@@ -2,6 +2,7 @@ package dev.pypimirror.operator.policy;
 
 import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
+import dev.pypimirror.operator.api.PublicIndexSpec;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
@@ -17,38 +18,96 @@ public final class PolicyRules {
    */
   public static List<String> violations(PypiMirrorPolicy policy, PypiMirrorSpec mirror) {
     PypiMirrorPolicySpec rules = policy.getSpec();
-    String name = "PypiMirrorPolicy " + policy.getMetadata().getName();
     List<String> violations = new ArrayList<>();
     List<IndexSpec> indexes = mirror.getIndexes() == null ? List.of() : mirror.getIndexes();
-    List<String> prefixes =
-        rules.getAllowedIndexPrefixes() == null ? List.of() : rules.getAllowedIndexPrefixes();
     for (int i = 0; i < indexes.size(); i++) {
       String url = indexes.get(i).getUrl();
-      if (url == null) {
-        continue;
-      }
-      if (!rules.isAllowInsecureHttp() && url.regionMatches(true, 0, "http://", 0, 7)) {
-        violations.add(
-            "%s: allowInsecureHttp is false, but spec.indexes[%d].url is plain http: %s"
-                .formatted(name, i, url));
-      }
-      if (!prefixes.isEmpty()
-          && !isCache(mirror, url)
-          && prefixes.stream().noneMatch(url::startsWith)) {
-        violations.add(
-            "%s: spec.indexes[%d].url %s is not under allowedIndexPrefixes %s"
-                .formatted(name, i, url, prefixes));
+      if (url != null && !isCache(mirror, url)) {
+        violations.addAll(indexUrlViolations(policy, "spec.indexes[%d].url".formatted(i), url));
       }
     }
-    boolean usesPublic =
-        !mirror.isOffline()
-            && (mirror.getPublicIndex() == null || mirror.getPublicIndex().isEnabled());
+    PublicIndexSpec publicIndex =
+        mirror.getPublicIndex() == null ? new PublicIndexSpec() : mirror.getPublicIndex();
+    boolean usesPublic = !mirror.isOffline() && publicIndex.isEnabled();
     if (!rules.isAllowPublicIndex() && usesPublic) {
       violations.add(
           "%s: allowPublicIndex is false, but the mirror uses the public index (set offline: true or publicIndex.enabled: false)"
-              .formatted(name));
+              .formatted(name(policy)));
+    } else if (usesPublic && !isDefaultPublicIndex(publicIndex.getUrl())) {
+      // allowPublicIndex allows pypi.org; any other URL there is an index like the others
+      violations.addAll(indexUrlViolations(policy, "spec.publicIndex.url", publicIndex.getUrl()));
     }
     return violations;
+  }
+
+  /**
+   * The policy's URL rules ({@code allowInsecureHttp}, {@code allowedIndexPrefixes}) applied to one
+   * URL a mirror or its cache sync uses: every rule it breaks, each naming the policy, {@code
+   * field} and the rule. The one check for every index URL under a policy.
+   */
+  public static List<String> indexUrlViolations(PypiMirrorPolicy policy, String field, String url) {
+    PypiMirrorPolicySpec rules = policy.getSpec();
+    List<String> prefixes =
+        rules.getAllowedIndexPrefixes() == null ? List.of() : rules.getAllowedIndexPrefixes();
+    if (prefixes.isEmpty() && rules.isAllowInsecureHttp()) {
+      return List.of();
+    }
+    String name = name(policy);
+    IndexUrl parsed;
+    try {
+      parsed = IndexUrl.parse(url);
+    } catch (IndexUrl.UnsafeUrlException e) {
+      return List.of(
+          "%s: %s %s cannot be checked against the policy: %s"
+              .formatted(name, field, url, e.getMessage()));
+    }
+    List<String> violations = new ArrayList<>();
+    if (!rules.isAllowInsecureHttp() && parsed.scheme().equals("http")) {
+      violations.add(
+          "%s: allowInsecureHttp is false, but %s is plain http: %s".formatted(name, field, url));
+    }
+    if (!prefixes.isEmpty() && !isUnderAllowedPrefix(parsed, prefixes)) {
+      violations.add(
+          "%s: %s %s is not under allowedIndexPrefixes %s".formatted(name, field, url, prefixes));
+    }
+    return violations;
+  }
+
+  /**
+   * Whether {@code url} lies under one of {@code prefixes}, compared as parsed, normalised URLs
+   * (see {@link IndexUrl}); a URL or prefix that cannot be compared safely matches nothing.
+   */
+  public static boolean isUnderAllowedPrefix(String url, List<String> prefixes) {
+    try {
+      return isUnderAllowedPrefix(IndexUrl.parse(url), prefixes);
+    } catch (IndexUrl.UnsafeUrlException e) {
+      return false;
+    }
+  }
+
+  private static boolean isUnderAllowedPrefix(IndexUrl url, List<String> prefixes) {
+    for (String prefix : prefixes) {
+      try {
+        if (url.isUnder(IndexUrl.parse(prefix))) {
+          return true;
+        }
+      } catch (IndexUrl.UnsafeUrlException e) {
+        // a prefix that cannot be parsed allows nothing
+      }
+    }
+    return false;
+  }
+
+  private static boolean isDefaultPublicIndex(String url) {
+    try {
+      return IndexUrl.parse(url).equals(IndexUrl.parse(PublicIndexSpec.DEFAULT_URL));
+    } catch (IndexUrl.UnsafeUrlException e) {
+      return false;
+    }
+  }
+
+  private static String name(PypiMirrorPolicy policy) {
+    return "PypiMirrorPolicy " + policy.getMetadata().getName();
   }
 
   /** The cache's own file:// index is always allowed: it holds what the mirrors served. */

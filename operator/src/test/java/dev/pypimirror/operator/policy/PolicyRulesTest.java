@@ -4,6 +4,7 @@ import static dev.pypimirror.operator.testing.Mirrors.https;
 import static dev.pypimirror.operator.testing.Mirrors.spec;
 import static dev.pypimirror.operator.testing.Mirrors.trustedHttp;
 import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static dev.pypimirror.operator.testing.Mirrors.withPublic;
 import static dev.pypimirror.operator.testing.Policies.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,6 +16,8 @@ import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class PolicyRulesTest {
   static PypiMirrorPolicy strict() {
@@ -46,6 +49,63 @@ class PolicyRulesTest {
             "PypiMirrorPolicy corp-builds: allowInsecureHttp is false, but spec.indexes[1].url is plain http: http://devpi.corp.example/x/",
             "PypiMirrorPolicy corp-builds: spec.indexes[1].url http://devpi.corp.example/x/ is not under allowedIndexPrefixes [https://devpi.corp.example/]",
             "PypiMirrorPolicy corp-builds: allowPublicIndex is false, but the mirror uses the public index (set offline: true or publicIndex.enabled: false)");
+  }
+
+  @ParameterizedTest(name = "{0} under {1}: {2}")
+  @CsvSource({
+    "https://devpi.corp.example/root/pypi/+simple/, https://devpi.corp.example/root/pypi/, true",
+    "HTTPS://DEVPI.corp.example:443/root/pypi/+simple/, https://devpi.corp.example/root/pypi/, true",
+    "https://devpi.corp.example/root/pypi, https://devpi.corp.example/root/pypi/, true",
+    "https://devpi.corp.example/root/p%79pi/+simple/, https://devpi.corp.example/root/pypi/, true",
+    "https://devpi.corp.example/root/pypi/+simple/, https://devpi.corp.example, true",
+    "https://devpi.corp.example/root/pypi/../../other/+simple/, https://devpi.corp.example/root/pypi/, false",
+    "https://devpi.corp.example/root/pypi/%2e%2E/other/, https://devpi.corp.example/root/pypi/, false",
+    "https://devpi.corp.example/root/pypi/./x/, https://devpi.corp.example/root/pypi/, false",
+    "https://devpi.corp.example/root/pypi%2f..%2fother/, https://devpi.corp.example/root/pypi/, false",
+    "https://devpi.corp.example/root/pypi-other/, https://devpi.corp.example/root/pypi, false",
+    "https://devpi.corp.example.evil.com/root/pypi/, https://devpi.corp.example, false",
+    "https://devpi.corp.example@evil.com/root/pypi/, https://devpi.corp.example/, false",
+    "https://user:pw@devpi.corp.example/root/pypi/, https://devpi.corp.example/, false",
+    "https://devpi.corp.example:8443/root/pypi/, https://devpi.corp.example/, false",
+    "http://devpi.corp.example/root/pypi/, https://devpi.corp.example/, false",
+    "https://devpi.corp.example\\@evil.com/, https://devpi.corp.example/, false",
+    "https://devpi.corp.example./root/pypi/, https://devpi.corp.example/, false",
+    "https://devpi.corp.example/root/pypi/?x=/../, https://devpi.corp.example/root/pypi/, false",
+    "https://devpi.corp.example/root/pypi/%0a, https://devpi.corp.example/root/pypi/, false",
+    "https://devpi.corp.example/root/pypi/, https://devpi.corp.example/root/pypi/../, false",
+  })
+  void allowedIndexPrefixesCompareNormalisedUrlsBySegment(
+      String url, String prefix, boolean allowed) {
+    assertThat(PolicyRules.isUnderAllowedPrefix(url, List.of(prefix))).isEqualTo(allowed);
+  }
+
+  @Test
+  void aDotSegmentTrickIsAViolationThatSaysWhy() {
+    PypiMirrorPolicy p = strict();
+    p.getSpec().setAllowedIndexPrefixes(List.of("https://devpi.corp.example/root/pypi/"));
+    PypiMirrorSpec trick = spec(https("https://devpi.corp.example/root/pypi/../../other/+simple/"));
+    trick.setOffline(true);
+
+    assertThat(PolicyRules.violations(p, trick))
+        .containsExactly(
+            "PypiMirrorPolicy corp-builds: spec.indexes[0].url https://devpi.corp.example/root/pypi/../../other/+simple/ cannot be checked against the policy: its path has a dot segment (..)");
+  }
+
+  @Test
+  void aPublicIndexUrlOtherThanPypiIsCheckedLikeAnyIndex() {
+    PypiMirrorPolicy p = strict();
+    p.getSpec().setAllowPublicIndex(true);
+    PypiMirrorSpec elsewhere =
+        withPublic(
+            spec(https("https://devpi.corp.example/root/pypi/+simple/")),
+            true,
+            "https://evil.example/simple");
+    PypiMirrorSpec pypi = spec(https("https://devpi.corp.example/root/pypi/+simple/"));
+
+    assertThat(PolicyRules.violations(p, elsewhere))
+        .containsExactly(
+            "PypiMirrorPolicy corp-builds: spec.publicIndex.url https://evil.example/simple is not under allowedIndexPrefixes [https://devpi.corp.example/]");
+    assertThat(PolicyRules.violations(p, pypi)).isEmpty();
   }
 
   @Test
