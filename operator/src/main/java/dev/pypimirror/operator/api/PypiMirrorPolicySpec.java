@@ -2,6 +2,7 @@ package dev.pypimirror.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
@@ -18,10 +19,12 @@ public class PypiMirrorPolicySpec {
   }
 
   @Required
+  @SchemaFrom(type = LabelSelectorSchema.class)
   @JsonPropertyDescription(
       "The namespaces this policy governs; {} selects every non-system namespace.")
   private LabelSelector namespaceSelector;
 
+  @SchemaFrom(type = LabelSelectorSchema.class)
   @JsonPropertyDescription("Pods injected without any annotation; absent: none, {}: every pod.")
   private LabelSelector podSelector;
 

@@ -162,6 +162,10 @@ final class ManifestReader {
     if (policy.getMetadata() == null || policy.getMetadata().getName() == null) {
       throw new CliException(source + ": metadata.name is required");
     }
+    var problems = dev.pypimirror.operator.policy.Governance.problems(policy);
+    if (!problems.isEmpty()) {
+      throw new CliException(source + ": " + String.join("; ", problems));
+    }
     return policy;
   }
 

@@ -2,8 +2,10 @@ package dev.pypimirror.operator.policy;
 
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.inject.MirrorSelector;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -26,7 +28,11 @@ public final class Governance {
 
   private Governance() {}
 
-  /** Whether {@code policy} selects the namespace (never a system one or the operator's own). */
+  /**
+   * Whether {@code policy} selects the namespace (never a system one or the operator's own). A
+   * policy whose namespaceSelector is invalid selects nothing: its error stays its own ({@link
+   * #problems}), the other policies govern as before.
+   */
   public static boolean selects(
       PypiMirrorPolicy policy,
       String namespace,
@@ -36,8 +42,31 @@ public final class Governance {
         || namespace.equals(operatorNamespace)) {
       return false;
     }
-    return LabelSelectors.matches(
-        policy.getSpec().getNamespaceSelector(), withNameLabel(namespace, labels));
+    try {
+      return LabelSelectors.matches(
+          policy.getSpec().getNamespaceSelector(), withNameLabel(namespace, labels));
+    } catch (LabelSelectors.InvalidSelectorException e) {
+      return false;
+    }
+  }
+
+  /**
+   * What is wrong with the policy's selectors, each problem prefixed with its field (empty: valid).
+   * Such a policy governs nothing and gets no webhook entry; its status says why.
+   */
+  public static List<String> problems(PypiMirrorPolicy policy) {
+    List<String> problems = new ArrayList<>();
+    if (policy.getSpec() == null || policy.getSpec().getNamespaceSelector() == null) {
+      problems.add("spec.namespaceSelector is required");
+    } else {
+      LabelSelectors.problems(policy.getSpec().getNamespaceSelector())
+          .forEach(p -> problems.add("spec.namespaceSelector." + p));
+    }
+    if (policy.getSpec() != null) {
+      LabelSelectors.problems(policy.getSpec().getPodSelector())
+          .forEach(p -> problems.add("spec.podSelector." + p));
+    }
+    return problems;
   }
 
   public static Optional<PypiMirrorPolicy> governing(

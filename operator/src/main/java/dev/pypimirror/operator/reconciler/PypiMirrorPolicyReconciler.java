@@ -146,21 +146,30 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
     status.setViolatingMirrors(violating.stream().limit(LISTED_VIOLATIONS).toList());
     status.setOverlaps(overlaps);
     List<Condition> conditions = new ArrayList<>();
+    List<String> invalid = Governance.problems(policy);
     conditions.add(
-        conflicts.isEmpty()
+        !invalid.isEmpty()
             ? Conditions.of(
                 Conditions.READY,
-                true,
-                Conditions.REASON_READY,
-                "governs %d namespace(s), made %d mirror(s)".formatted(governed.size(), made),
-                generation)
-            : Conditions.of(
-                Conditions.READY,
                 false,
-                Conditions.REASON_CONFLICT,
-                "PypiMirrors of this policy's name exist and were not made by it; left as they are: "
-                    + String.join(", ", conflicts),
-                generation));
+                Conditions.REASON_INVALID_SPEC,
+                "this policy governs no namespace and has no webhook entry until its selectors are fixed: "
+                    + String.join("; ", invalid),
+                generation)
+            : conflicts.isEmpty()
+                ? Conditions.of(
+                    Conditions.READY,
+                    true,
+                    Conditions.REASON_READY,
+                    "governs %d namespace(s), made %d mirror(s)".formatted(governed.size(), made),
+                    generation)
+                : Conditions.of(
+                    Conditions.READY,
+                    false,
+                    Conditions.REASON_CONFLICT,
+                    "PypiMirrors of this policy's name exist and were not made by it; left as they are: "
+                        + String.join(", ", conflicts),
+                    generation));
     conditions.add(
         Conditions.of(
             "Overlapping",
@@ -176,7 +185,17 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
         conditions.stream()
             .map(c -> Conditions.carryTransitionTime(c, previous.getConditions(), now))
             .toList());
-    if (!conflicts.isEmpty()
+    if (!invalid.isEmpty()
+        && !previous
+            .condition(Conditions.READY)
+            .map(c -> Conditions.REASON_INVALID_SPEC.equals(c.getReason()))
+            .orElse(false)) {
+      events.record(
+          policy,
+          Type.Warning,
+          Conditions.REASON_INVALID_SPEC,
+          status.getConditions().get(0).getMessage());
+    } else if (!conflicts.isEmpty()
         && !previous
             .condition(Conditions.READY)
             .map(c -> Conditions.REASON_CONFLICT.equals(c.getReason()))

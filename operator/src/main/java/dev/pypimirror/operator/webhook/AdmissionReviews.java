@@ -14,14 +14,15 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * AdmissionReview v1 in and out. A body that is not an AdmissionReview with a uid is a 400; once
- * the uid is known, every answer is an AdmissionReview, and a handler that fails admits the object
- * unchanged with a warning.
+ * the uid is known, every answer is an AdmissionReview; when a handler fails, its error handler
+ * decides (fail closed where a policy governs, open with a warning elsewhere).
  */
 final class AdmissionReviews {
   private static final Logger LOG = LoggerFactory.getLogger(AdmissionReviews.class);
@@ -43,6 +44,20 @@ final class AdmissionReviews {
   private AdmissionReviews() {}
 
   static AdmissionResponse review(byte[] body, Function<JsonNode, Decision> handler) {
+    return review(
+        body,
+        handler,
+        (request, e) -> Decision.allow(List.of("pypi-mirror: internal error; admitted unchanged")));
+  }
+
+  /**
+   * @param onError decides when {@code handler} throws (the error is logged first): fail closed
+   *     where a policy governs, open elsewhere
+   */
+  static AdmissionResponse review(
+      byte[] body,
+      Function<JsonNode, Decision> handler,
+      BiFunction<JsonNode, RuntimeException, Decision> onError) {
     if (body.length == 0) {
       return AdmissionResponse.badRequest("empty body: expected an AdmissionReview");
     }
@@ -74,8 +89,8 @@ final class AdmissionReviews {
     try {
       decision = handler.apply(request);
     } catch (RuntimeException e) {
-      LOG.error("admission {} failed; admitting unchanged", uid, e);
-      decision = Decision.allow(List.of("pypi-mirror: internal error; admitted unchanged"));
+      LOG.error("admission {} failed", uid, e);
+      decision = onError.apply(request, e);
     }
     return answer(uid, decision);
   }

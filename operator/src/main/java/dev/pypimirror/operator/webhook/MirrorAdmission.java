@@ -22,7 +22,29 @@ public class MirrorAdmission {
   }
 
   public AdmissionResponse review(byte[] body) {
-    return AdmissionReviews.review(body, this::decide);
+    return AdmissionReviews.review(body, this::decide, this::failed);
+  }
+
+  /** The webhook could not decide: refused where a policy governs (its rules apply there). */
+  private Decision failed(JsonNode request, RuntimeException error) {
+    String namespace =
+        request
+            .path("namespace")
+            .asText(request.path("object").path("metadata").path("namespace").asText(""));
+    String why = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    boolean governed;
+    try {
+      governed = policies.governing(namespace).isPresent();
+    } catch (RuntimeException e) {
+      governed = true; // unknown: refuse
+    }
+    return governed
+        ? Decision.deny(
+            "pypi-mirror: the webhook could not check this PypiMirror against the policy governing namespace %s, so it is refused: %s"
+                .formatted(namespace, why),
+            List.of())
+        : Decision.allow(
+            List.of("pypi-mirror: internal error (%s); admitted unchecked".formatted(why)));
   }
 
   private Decision decide(JsonNode request) {

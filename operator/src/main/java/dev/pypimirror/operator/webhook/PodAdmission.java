@@ -1,6 +1,8 @@
 package dev.pypimirror.operator.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.PodInjector;
@@ -43,7 +45,8 @@ public class PodAdmission {
   public AdmissionResponse review(byte[] body) {
     long start = System.nanoTime();
     Decided[] decided = {null};
-    AdmissionResponse response = AdmissionReviews.review(body, request -> decide(request, decided));
+    AdmissionResponse response =
+        AdmissionReviews.review(body, request -> decide(request, decided), this::failed);
     Decided d = decided[0];
     listener.answered(
         d == null ? null : d.namespace(),
@@ -52,6 +55,41 @@ public class PodAdmission {
         d != null && d.dryRun(),
         System.nanoTime() - start);
     return response;
+  }
+
+  /**
+   * The webhook could not decide: in a namespace an Enforce policy governs the pod is refused (the
+   * contract's "where the webhook cannot decide"), elsewhere it is admitted unchanged with a
+   * warning, as the fail-open entry would on an outage.
+   */
+  private Decision failed(JsonNode request, RuntimeException error) {
+    String namespace = namespaceOf(request);
+    String why = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    PypiMirrorPolicy policy;
+    try {
+      policy = policies.governing(namespace).orElse(null);
+    } catch (RuntimeException e) {
+      return Decision.deny(
+          "pypi-mirror: internal error, and whether a policy enforces a mirror in namespace %s is unknown; refused: %s"
+              .formatted(namespace, why),
+          List.of());
+    }
+    if (policy != null
+        && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce) {
+      return Decision.deny(
+          "pypi-mirror: PypiMirrorPolicy %s enforces a PyPI mirror in namespace %s and the webhook could not decide, so the pod is refused: %s"
+              .formatted(policy.getMetadata().getName(), namespace, why),
+          List.of());
+    }
+    return Decision.allow(
+        List.of("pypi-mirror: internal error (%s); admitted without a mirror".formatted(why)));
+  }
+
+  private static String namespaceOf(JsonNode request) {
+    String namespace = request.path("namespace").asText("");
+    return namespace.isEmpty()
+        ? request.path("object").path("metadata").path("namespace").asText("default")
+        : namespace;
   }
 
   private Decision decide(JsonNode request, Decided[] decided) {
@@ -73,10 +111,7 @@ public class PodAdmission {
       return Decision.allow(
           List.of("pypi-mirror: the request carries no pod; admitted without a mirror"));
     }
-    String namespace = request.path("namespace").asText("");
-    if (namespace.isEmpty()) {
-      namespace = pod.path("metadata").path("namespace").asText("default");
-    }
+    String namespace = namespaceOf(request);
     InjectionPlan plan =
         PodInjector.inject(pod, namespace, operatorNamespace, mirrors, policies, false);
     decided[0] = new Decided(namespace, pod, plan, request.path("dryRun").asBoolean(false));
