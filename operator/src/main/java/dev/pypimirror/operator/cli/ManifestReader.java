@@ -236,11 +236,11 @@ final class ManifestReader {
           Object bean,
           String property)
           throws IOException {
-        JsonStreamContext context = parser.getParsingContext();
+        JsonStreamContext where = parser.getParsingContext();
         if (parser.currentToken() != null && parser.currentToken().isStructStart()) {
-          context = context.getParent(); // the parser already stands inside the unknown value
+          where = where.getParent(); // the parser already stands inside the unknown value
         }
-        unknown.add(path(context));
+        unknown.add(path(where));
         parser.skipChildren();
         return true;
       }

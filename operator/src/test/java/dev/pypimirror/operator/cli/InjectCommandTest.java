@@ -182,7 +182,7 @@ class InjectCommandTest {
         """
         apiVersion: v1
         kind: Pod
-        metadata: {name: p, namespace: builds, labels: {version: "1.0", enabled: "true", n: "42"}}
+        metadata: {name: p, namespace: builds, labels: {version: "1.0", enabled: "true", count: "42"}}
         spec: {containers: [{name: c, image: kaniko}]}
         """;
 
@@ -194,7 +194,7 @@ class InjectCommandTest {
         .contains("\n  name: p\n")
         .contains("version: \"1.0\"")
         .contains("enabled: \"true\"")
-        .contains("n: \"42\"")
+        .contains("count: \"42\"")
         .contains("\n  containers:\n  - name: c\n    image: kaniko\n")
         .doesNotContain("---");
     assertThat(json.out())
