@@ -13,6 +13,9 @@ public class CacheSpec {
   public static final String DEFAULT_MOUNT_PATH = "/tmp/pypi";
   public static final String DEFAULT_SIZE = "10Gi";
 
+  /** Bounds the file:// rule's cost (kube-apiserver sizes an unbounded string at 3 MiB). */
+  public static final int MAX_MOUNT_PATH = 1024;
+
   public enum AccessMode {
     ReadWriteOnce,
     ReadOnlyMany,
@@ -29,6 +32,7 @@ public class CacheSpec {
   private boolean enabled;
 
   @Default(DEFAULT_MOUNT_PATH)
+  @Size(max = MAX_MOUNT_PATH)
   @Pattern("^/[^\\s]*$")
   @JsonPropertyDescription(
       "Absolute path where build pods see the cache; its index is file://<mountPath>.")

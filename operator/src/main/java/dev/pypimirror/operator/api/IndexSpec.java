@@ -9,7 +9,7 @@ import io.fabric8.generator.annotation.ValidationRule;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
-    value = "!self.url.startsWith('http://') || self.trustedHost",
+    value = "!self.url.startsWith('http://') || (has(self.trustedHost) && self.trustedHost)",
     message = "plain http index needs trustedHost: true")
 public class IndexSpec {
   @Required

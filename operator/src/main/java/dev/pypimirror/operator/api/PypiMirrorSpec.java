@@ -10,10 +10,6 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(
     value =
-        "(has(self.indexes) && size(self.indexes) > 0) || (has(self.cache) && self.cache.enabled)",
-    message = "no index: set spec.indexes or enable spec.cache")
-@ValidationRule(
-    value =
         "!has(self.indexes) || self.indexes.all(i, !i.url.startsWith('file://') || (has(self.cache)"
             + " && self.cache.enabled && i.url == 'file://' + self.cache.mountPath))",
     message =

@@ -1,0 +1,379 @@
+package dev.pypimirror.operator.apiserver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableSet;
+import dev.cel.bundle.Cel;
+import dev.cel.bundle.CelFactory;
+import dev.cel.common.CelAbstractSyntaxTree;
+import dev.cel.common.CelOptions;
+import dev.cel.common.CelValidationException;
+import dev.cel.common.ast.CelExpr;
+import dev.cel.common.types.CelType;
+import dev.cel.common.types.CelTypeProvider;
+import dev.cel.common.types.ListType;
+import dev.cel.common.types.MapType;
+import dev.cel.common.types.SimpleType;
+import dev.cel.common.types.StructType;
+import dev.cel.parser.CelStandardMacro;
+import dev.cel.runtime.CelEvaluationException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * CEL as kube-apiserver declares it, with Google's CEL for Java.
+ *
+ * <p>Two environments: a CRD's {@code x-kubernetes-validations} rule sees {@code self} (and {@code
+ * oldSelf}) typed from the structural schema at the rule's place; a webhook's {@code
+ * matchConditions} see {@code object}, {@code oldObject} (dyn), {@code request} (the admission
+ * request) and {@code authorizer}. {@code namespaceObject} is declared there as kube-apiserver
+ * declares it, but the webhook matcher never binds it (apiserver {@code
+ * webhook/matchconditions/matcher.go}): an expression reading it errors at evaluation, and {@link
+ * #namespaceObjectUses} lets the build refuse it.
+ *
+ * <p>Functions: CEL's standard library only, which every Kubernetes version since 1.25 declares, so
+ * anything that compiles here compiles on the minimum version (1.30). Kubernetes' own libraries
+ * (lists, regex, url, quantity, authz...) are not declared: a rule using one fails this build
+ * rather than a cluster.
+ */
+public final class KubeCel {
+  /** kube-apiserver's request size limit, from which unbounded sizes are estimated. */
+  static final long MAX_REQUEST_BYTES = 3L * 1024 * 1024;
+
+  /** The serialized size of "" (apiserver/pkg/cel MinStringSize). */
+  private static final long MIN_STRING_SIZE = 2;
+
+  /** The variable kube-apiserver declares for admission CEL but never binds for webhooks. */
+  public static final String NAMESPACE_OBJECT = "namespaceObject";
+
+  /**
+   * A schema node as CEL sees it (apiserver's DeclType): its CEL type, the most elements it can
+   * hold (string characters, list items, map entries; 0: not a container), the least bytes it takes
+   * serialized, and its fields or elements.
+   */
+  public record Decl(
+      CelType type,
+      long maxElements,
+      long minSerializedSize,
+      Map<String, Decl> fields,
+      Decl element) {
+
+    /** The node a cost-estimation path reaches: field names, then @items/@values/@keys. */
+    Optional<Decl> at(List<String> path) {
+      Decl node = this;
+      for (String step : path) {
+        node =
+            switch (step) {
+              case "@items", "@values" -> node.element;
+              case "@keys", "@indices" -> null;
+              default -> node.fields == null ? null : node.fields.get(step);
+            };
+        if (node == null) {
+          return Optional.empty();
+        }
+      }
+      return Optional.of(node);
+    }
+  }
+
+  /** A compiled expression: its checked AST and a program. */
+  public record Compiled(String expression, CelAbstractSyntaxTree ast, Cel cel) {
+    /** Evaluates to a boolean; variables are JSON trees turned into CEL values. */
+    public boolean evaluate(Map<String, JsonNode> variables) throws CelEvaluationException {
+      Map<String, Object> values = new LinkedHashMap<>();
+      variables.forEach(
+          (name, json) -> {
+            if (json != null && !json.isMissingNode() && !json.isNull()) {
+              values.put(name, toCel(json));
+            }
+          });
+      Object result = cel.createProgram(ast).eval(values);
+      if (result instanceof Boolean b) {
+        return b;
+      }
+      throw new CelEvaluationException("expression did not evaluate to a bool: " + result);
+    }
+
+    /** Whether the expression reads this variable. */
+    public boolean uses(String variable) {
+      return identifiers(ast.getExpr()).contains(variable);
+    }
+  }
+
+  private KubeCel() {}
+
+  /** The CEL declaration of a structural schema (apiserver's SchemaDeclType). */
+  public static Decl declOf(JsonNode schema, String typeName) {
+    if (schema.path("x-kubernetes-int-or-string").asBoolean(false)) {
+      long max =
+          schema.has("maxLength") ? schema.get("maxLength").asLong() * 4 : MAX_REQUEST_BYTES - 2;
+      return new Decl(SimpleType.DYN, max, 1, null, null);
+    }
+    switch (schema.path("type").asText()) {
+      case "array" -> {
+        if (!schema.has("items")) {
+          return null;
+        }
+        Decl items = declOf(schema.get("items"), typeName + "/@items");
+        if (items == null) {
+          return null;
+        }
+        long max =
+            schema.has("maxItems")
+                ? schema.get("maxItems").asLong()
+                : (MAX_REQUEST_BYTES - 2) / (items.minSerializedSize + 1);
+        return new Decl(ListType.create(items.type), max, 2, null, items);
+      }
+      case "object" -> {
+        JsonNode additional = schema.path("additionalProperties");
+        if (additional.isObject()) {
+          Decl values = declOf(additional, typeName + "/@values");
+          if (values == null) {
+            return null;
+          }
+          long max =
+              schema.has("maxProperties")
+                  ? schema.get("maxProperties").asLong()
+                  : (MAX_REQUEST_BYTES - 2) / (values.minSerializedSize + 6);
+          return new Decl(MapType.create(SimpleType.STRING, values.type), max, 2, null, values);
+        }
+        Map<String, Decl> fields = new LinkedHashMap<>();
+        Set<String> required = new java.util.HashSet<>();
+        schema.path("required").forEach(r -> required.add(r.asText()));
+        long minSize = 2;
+        for (var property : schema.path("properties").properties()) {
+          Decl field = declOf(property.getValue(), typeName + "/" + property.getKey());
+          if (field == null) {
+            continue;
+          }
+          fields.put(property.getKey(), field);
+          if (required.contains(property.getKey()) && !property.getValue().has("default")) {
+            minSize += property.getKey().length() + field.minSerializedSize + 4;
+          }
+        }
+        Map<String, CelType> fieldTypes = new LinkedHashMap<>();
+        fields.forEach((name, decl) -> fieldTypes.put(name, decl.type));
+        StructType type =
+            StructType.create(
+                typeName,
+                ImmutableSet.copyOf(fieldTypes.keySet()),
+                name -> Optional.ofNullable(fieldTypes.get(name)));
+        return new Decl(type, 0, minSize, fields, null);
+      }
+      case "string" -> {
+        long max;
+        if (schema.has("maxLength")) {
+          // maxLength counts code points; the API server reasons in bytes (up to 4 per point)
+          max = schema.get("maxLength").asLong() * 4;
+        } else if (schema.has("enum")) {
+          max = 0;
+          for (JsonNode value : schema.get("enum")) {
+            max = Math.max(max, value.asText().length());
+          }
+        } else {
+          max = MAX_REQUEST_BYTES - 2;
+        }
+        return new Decl(SimpleType.STRING, max, MIN_STRING_SIZE, null, null);
+      }
+      case "boolean" -> {
+        return new Decl(SimpleType.BOOL, 0, 4, null, null);
+      }
+      case "integer" -> {
+        return new Decl(SimpleType.INT, 0, 1, null, null);
+      }
+      case "number" -> {
+        return new Decl(SimpleType.DOUBLE, 0, 1, null, null);
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  /** Compiles a CRD rule written at a schema node whose declaration is {@code self}. */
+  public static Compiled compileRule(Decl self, String rule) throws CelValidationException {
+    Cel cel =
+        builder(structTypes(self)).addVar("self", self.type).addVar("oldSelf", self.type).build();
+    return new Compiled(rule, cel.compile(rule).getAst(), cel);
+  }
+
+  /** Compiles a webhook matchCondition in the admission environment kube-apiserver declares. */
+  public static Compiled compileMatchCondition(String expression) throws CelValidationException {
+    Cel cel =
+        builder(List.of(GROUP_VERSION_KIND, GROUP_VERSION_RESOURCE, USER_INFO, REQUEST, AUTHORIZER))
+            .addVar("object", SimpleType.DYN)
+            .addVar("oldObject", SimpleType.DYN)
+            .addVar("request", REQUEST)
+            .addVar("authorizer", AUTHORIZER)
+            .addVar(NAMESPACE_OBJECT, SimpleType.DYN)
+            .build();
+    return new Compiled(expression, cel.compile(expression).getAst(), cel);
+  }
+
+  /** Whether a matchCondition reads namespaceObject, which webhooks never get. */
+  public static boolean namespaceObjectUses(Compiled condition) {
+    return condition.uses(NAMESPACE_OBJECT);
+  }
+
+  private static dev.cel.bundle.CelBuilder builder(Collection<CelType> types) {
+    Map<String, CelType> byName = new LinkedHashMap<>();
+    types.forEach(t -> byName.put(t.name(), t));
+    CelTypeProvider provider =
+        new CelTypeProvider() {
+          @Override
+          public ImmutableList<CelType> types() {
+            return ImmutableList.copyOf(byName.values());
+          }
+
+          @Override
+          public Optional<CelType> findType(String name) {
+            return Optional.ofNullable(byName.get(name));
+          }
+        };
+    return CelFactory.standardCelBuilder()
+        .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+        .setOptions(CelOptions.current().enableHeterogeneousNumericComparisons(true).build())
+        .setTypeProvider(provider);
+  }
+
+  private static List<CelType> structTypes(Decl decl) {
+    List<CelType> out = new ArrayList<>();
+    if (decl == null) {
+      return out;
+    }
+    if (decl.type instanceof StructType) {
+      out.add(decl.type);
+    }
+    if (decl.fields != null) {
+      decl.fields.values().forEach(f -> out.addAll(structTypes(f)));
+    }
+    out.addAll(structTypes(decl.element));
+    return out;
+  }
+
+  private static StructType struct(String name, Map<String, CelType> fields) {
+    return StructType.create(
+        name, ImmutableSet.copyOf(fields.keySet()), f -> Optional.ofNullable(fields.get(f)));
+  }
+
+  private static final StructType GROUP_VERSION_KIND =
+      struct(
+          "kubernetes.GroupVersionKind",
+          Map.of(
+              "group", SimpleType.STRING, "version", SimpleType.STRING, "kind", SimpleType.STRING));
+  private static final StructType GROUP_VERSION_RESOURCE =
+      struct(
+          "kubernetes.GroupVersionResource",
+          Map.of(
+              "group", SimpleType.STRING,
+              "version", SimpleType.STRING,
+              "resource", SimpleType.STRING));
+  private static final StructType USER_INFO =
+      struct(
+          "kubernetes.UserInfo",
+          Map.of(
+              "username",
+              SimpleType.STRING,
+              "uid",
+              SimpleType.STRING,
+              "groups",
+              ListType.create(SimpleType.STRING),
+              "extra",
+              MapType.create(SimpleType.STRING, ListType.create(SimpleType.STRING))));
+
+  /** admission.k8s.io/v1 AdmissionRequest as CEL declares it. */
+  private static final StructType REQUEST =
+      struct(
+          "kubernetes.AdmissionRequest",
+          Map.ofEntries(
+              Map.entry("kind", GROUP_VERSION_KIND),
+              Map.entry("resource", GROUP_VERSION_RESOURCE),
+              Map.entry("subResource", SimpleType.STRING),
+              Map.entry("requestKind", GROUP_VERSION_KIND),
+              Map.entry("requestResource", GROUP_VERSION_RESOURCE),
+              Map.entry("requestSubResource", SimpleType.STRING),
+              Map.entry("name", SimpleType.STRING),
+              Map.entry("namespace", SimpleType.STRING),
+              Map.entry("operation", SimpleType.STRING),
+              Map.entry("userInfo", USER_INFO),
+              Map.entry("dryRun", SimpleType.BOOL),
+              Map.entry("options", SimpleType.DYN)));
+
+  /**
+   * The authorizer is declared (so its name resolves) but has none of its functions: this build
+   * does not emulate authorization, and an expression calling it fails here.
+   */
+  private static final StructType AUTHORIZER =
+      struct("kubernetes.authorization.Authorizer", Map.of());
+
+  private static Set<String> identifiers(CelExpr expr) {
+    Set<String> names = new java.util.HashSet<>();
+    collect(expr, names);
+    return names;
+  }
+
+  private static void collect(CelExpr e, Set<String> names) {
+    switch (e.getKind()) {
+      case IDENT -> names.add(e.ident().name());
+      case SELECT -> collect(e.select().operand(), names);
+      case CALL -> {
+        e.call().target().ifPresent(t -> collect(t, names));
+        e.call().args().forEach(a -> collect(a, names));
+      }
+      case LIST -> e.list().elements().forEach(a -> collect(a, names));
+      case MAP ->
+          e.map()
+              .entries()
+              .forEach(
+                  en -> {
+                    collect(en.key(), names);
+                    collect(en.value(), names);
+                  });
+      case STRUCT -> e.struct().entries().forEach(en -> collect(en.value(), names));
+      case COMPREHENSION -> {
+        var c = e.comprehension();
+        collect(c.iterRange(), names);
+        collect(c.accuInit(), names);
+        collect(c.loopCondition(), names);
+        collect(c.loopStep(), names);
+        collect(c.result(), names);
+      }
+      default -> {}
+    }
+  }
+
+  /** JSON as CEL values: objects as maps, integral numbers as int, nulls left out. */
+  static Object toCel(JsonNode json) {
+    if (json.isObject()) {
+      Map<String, Object> map = new LinkedHashMap<>();
+      json.properties()
+          .forEach(
+              e -> {
+                if (!e.getValue().isNull()) {
+                  map.put(e.getKey(), toCel(e.getValue()));
+                }
+              });
+      return map;
+    }
+    if (json.isArray()) {
+      List<Object> list = new ArrayList<>();
+      json.forEach(item -> list.add(toCel(item)));
+      return list;
+    }
+    if (json.isBoolean()) {
+      return json.booleanValue();
+    }
+    if (json.isIntegralNumber()) {
+      return json.longValue();
+    }
+    if (json.isNumber()) {
+      return json.doubleValue();
+    }
+    return json.asText();
+  }
+}
