@@ -1,148 +1,385 @@
 package dev.pypimirror.operator.cache;
 
+import dev.pypimirror.operator.cache.ConfinedFolder.LeftAlone;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Makes a directory a PEP 503 simple index in place: {@code DIR/index.html} and {@code
- * DIR/<normalized-project>/index.html} linking, relatively and with {@code #sha256=}, to every
- * wheel and sdist found anywhere under DIR. Each page is written to a temporary file and renamed
- * into place, and only when its bytes change; no package file is ever moved or deleted.
+ * DIR/<normalized-project>/index.html} linking, relatively and with {@code #sha256=} and {@code
+ * data-requires-python}, to every wheel and sdist found anywhere under DIR.
+ *
+ * <p>It never harms what it finds: no package file is moved, changed or deleted; a page that is not
+ * ours (no {@link #MARKER}), a symbolic link or anything written through one is left alone; nothing
+ * is written outside DIR. Pages are written to a temporary file and renamed into place, only when
+ * their bytes change, with mode 0644 in folders of mode 0755 whatever the umask, so a build pod of
+ * any uid can read them. What cannot be read is skipped with a warning; the rest is indexed.
  */
 public final class SimpleIndexBuilder {
   /** Marks the pages this builder writes, so it may rewrite them and nothing else. */
   static final String MARKER = "<!-- pypi-mirror-operator simple index -->";
 
-  /** What a build found and did. */
+  /** How much of an existing page is read to tell whether it is ours. */
+  private static final int PAGE_PROBE = 4096;
+
+  private static final int CACHE_LIMIT = 64 << 20;
+
+  /**
+   * What a build found and did. {@code skipped}: one message for each file or folder left out of
+   * the index or left alone, of which {@code unreadable} could not be read; {@code warnings}: what
+   * was indexed but deserves a look (e.g. a package file other uids cannot read).
+   */
   public record Summary(
-      int projects, int files, long bytes, int pagesWritten, List<String> skipped) {
+      int projects,
+      int files,
+      long bytes,
+      int pagesWritten,
+      List<String> skipped,
+      int unreadable,
+      List<String> warnings) {
     /** The one-line JSON the sync Job leaves as its termination message. */
     public String json() {
-      return "{\"projects\":%d,\"files\":%d,\"bytes\":%d,\"pagesWritten\":%d,\"skipped\":%d}"
-          .formatted(projects, files, bytes, pagesWritten, skipped.size());
+      return ("{\"projects\":%d,\"files\":%d,\"bytes\":%d,\"pagesWritten\":%d,\"skipped\":%d,"
+              + "\"unreadable\":%d}")
+          .formatted(projects, files, bytes, pagesWritten, skipped.size(), unreadable);
     }
   }
 
-  private record Found(Path path, DistributionFile distribution) {}
+  /** A package file found under DIR. */
+  private record Found(Path path, DistributionFile distribution, FileFacts.Key key) {}
+
+  /** A package file with what reading it told us: one link on its project's page. */
+  record Link(String relativePath, String fileName, FileFacts facts) {}
+
+  /** What the run has to say, gathered as it goes. */
+  private static final class Report {
+    final List<String> skipped = new ArrayList<>();
+    final List<String> warnings = new ArrayList<>();
+    int unreadable;
+
+    void unreadable(String what, IOException e) {
+      skipped.add(what + ": cannot read it (" + reason(e) + ")");
+      unreadable++;
+    }
+  }
 
   private SimpleIndexBuilder() {}
 
   public static Summary build(Path root) throws IOException {
     Path dir = root.toRealPath();
-    List<Path> candidates = new ArrayList<>();
+    Report report = new Report();
+    List<Found> found = scan(dir, report);
+    try (ConfinedFolder index = ConfinedFolder.openRoot(dir)) {
+      Map<FileFacts.Key, FileFacts> cached = readCache(index, report);
+      Map<FileFacts.Key, FileFacts> facts = new HashMap<>();
+      Map<String, List<Link>> projects = new TreeMap<>();
+      Map<String, Path> seenNames = new HashMap<>();
+      Map<String, Long> projectBytes = new HashMap<>();
+      for (Found file : found) {
+        String name = file.distribution().fileName();
+        Path relative = dir.relativize(file.path());
+        Path earlier = seenNames.putIfAbsent(name, relative);
+        if (earlier != null) {
+          report.skipped.add(relative + ": same file name as " + earlier);
+          continue;
+        }
+        FileFacts known = cached.get(file.key());
+        if (known == null) {
+          try {
+            known = read(file.path(), name);
+          } catch (IOException e) {
+            seenNames.remove(name);
+            report.unreadable(relative.toString(), e);
+            continue;
+          }
+        }
+        facts.put(file.key(), known);
+        String project = file.distribution().normalizedProject();
+        projects
+            .computeIfAbsent(project, k -> new ArrayList<>())
+            .add(new Link(relative.toString().replace('\\', '/'), name, known));
+        projectBytes.merge(project, file.key().size(), Long::sum);
+      }
+      int written = 0;
+      List<String> listed = new ArrayList<>();
+      int files = 0;
+      long bytes = 0;
+      for (var project : projects.entrySet()) {
+        try (ConfinedFolder folder = index.folder(project.getKey(), true)) {
+          written += writePage(folder, projectPage(project.getKey(), project.getValue())) ? 1 : 0;
+          makeReadableByAll(folder, report);
+          listed.add(project.getKey());
+          files += project.getValue().size();
+          bytes += projectBytes.get(project.getKey());
+        } catch (LeftAlone e) {
+          report.skipped.add(
+              e.getMessage() + ": left alone, so project " + project.getKey() + " is not indexed");
+        }
+      }
+      written += emptyStalePages(index, projects.keySet());
+      try {
+        written += writePage(index, rootPage(listed)) ? 1 : 0;
+      } catch (LeftAlone e) {
+        report.skipped.add(e.getMessage() + ": left alone (not written by index)");
+      }
+      writeCache(index, facts, report);
+      return new Summary(
+          listed.size(),
+          files,
+          bytes,
+          written,
+          List.copyOf(report.skipped),
+          report.unreadable,
+          List.copyOf(report.warnings));
+    }
+  }
+
+  /**
+   * Every wheel and sdist under DIR, in path order (the same tree gives the same bytes). Links are
+   * not followed; hidden files and folders are not looked at; what cannot be read is reported.
+   */
+  private static List<Found> scan(Path dir, Report report) throws IOException {
+    List<Found> found = new ArrayList<>();
+    // whether every uid can reach into the folder being walked (each ancestor has o+x)
+    Deque<Boolean> reachable = new ArrayDeque<>();
     Files.walkFileTree(
         dir,
         new SimpleFileVisitor<>() {
           @Override
           public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-            return !d.equals(dir) && d.getFileName().toString().startsWith(".")
-                ? FileVisitResult.SKIP_SUBTREE
-                : FileVisitResult.CONTINUE;
+            if (!d.equals(dir) && d.getFileName().toString().startsWith(".")) {
+              return FileVisitResult.SKIP_SUBTREE;
+            }
+            boolean parent = reachable.isEmpty() || reachable.peek();
+            var permissions = permissions(d);
+            boolean self = permissions.contains(PosixFilePermission.OTHERS_EXECUTE);
+            if (parent && !self) {
+              report.warnings.add(
+                  (d.equals(dir) ? d.toString() : dir.relativize(d).toString())
+                      + " is mode "
+                      + mode(permissions)
+                      + ": build pods of another uid cannot read what is in it");
+            }
+            reachable.push(parent && self);
+            return FileVisitResult.CONTINUE;
           }
 
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             String name = file.getFileName().toString();
-            if (attrs.isRegularFile()
-                && !name.startsWith(".")
-                && DistributionFile.parse(name).isPresent()) {
-              candidates.add(file);
+            var distribution = DistributionFile.parse(name);
+            if (attrs.isRegularFile() && !name.startsWith(".") && distribution.isPresent()) {
+              var permissions = permissions(file);
+              if (reachable.peek() && !permissions.contains(PosixFilePermission.OTHERS_READ)) {
+                report.warnings.add(
+                    dir.relativize(file)
+                        + " is mode "
+                        + mode(permissions)
+                        + ": build pods of another uid cannot install it");
+              }
+              found.add(
+                  new Found(
+                      file,
+                      distribution.get(),
+                      new FileFacts.Key(
+                          name, attrs.size(), attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS))));
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+            if (file.equals(dir)) {
+              throw e;
+            }
+            if (!(e instanceof NoSuchFileException)) { // gone since listed: nothing to index
+              report.unreadable(dir.relativize(file).toString(), e);
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+            reachable.pop();
+            if (e != null) { // the listing broke off part way
+              if (d.equals(dir)) {
+                throw e;
+              }
+              report.unreadable(dir.relativize(d).toString(), e);
             }
             return FileVisitResult.CONTINUE;
           }
         });
-    // path order, not the file system's listing order: the same tree gives the same bytes
-    candidates.sort(null);
-    Map<String, List<Found>> projects = new TreeMap<>();
-    Map<String, Path> seenNames = new TreeMap<>();
-    List<String> skipped = new ArrayList<>();
-    long bytes = 0;
-    for (Path file : candidates) {
-      String name = file.getFileName().toString();
-      Path earlier = seenNames.putIfAbsent(name, file);
-      if (earlier != null) {
-        skipped.add(dir.relativize(file) + " (same file name as " + dir.relativize(earlier) + ")");
-        continue;
-      }
-      DistributionFile distribution = DistributionFile.parse(name).orElseThrow();
-      projects
-          .computeIfAbsent(distribution.normalizedProject(), k -> new ArrayList<>())
-          .add(new Found(file, distribution));
-      bytes += Files.size(file);
-    }
-    int written = 0;
-    for (var project : projects.entrySet()) {
-      Path page = dir.resolve(project.getKey()).resolve("index.html");
-      List<Found> files = new ArrayList<>(project.getValue());
-      files.sort((a, b) -> a.distribution().fileName().compareTo(b.distribution().fileName()));
-      StringBuilder html = new StringBuilder(header(project.getKey()));
-      html.append("<h1>Links for ").append(escape(project.getKey())).append("</h1>\n");
-      for (Found found : files) {
-        String href = page.getParent().relativize(found.path()).toString().replace('\\', '/');
-        html.append("<a href=\"")
-            .append(escapeHref(href))
-            .append("#sha256=")
-            .append(sha256(found.path()))
-            .append("\">")
-            .append(escape(found.distribution().fileName()))
-            .append("</a><br/>\n");
-      }
-      html.append("</body>\n</html>\n");
-      written += writeIfChanged(page, html.toString()) ? 1 : 0;
-    }
-    written += emptyStalePages(dir, projects.keySet());
-    StringBuilder rootPage = new StringBuilder(header("Simple index"));
-    for (String project : projects.keySet()) {
-      rootPage
-          .append("<a href=\"")
-          .append(project)
+    found.sort(Comparator.comparing(Found::path));
+    return found;
+  }
+
+  private static FileFacts read(Path file, String name) throws IOException {
+    return new FileFacts(sha256(file), CoreMetadata.requiresPython(file, name));
+  }
+
+  /** A project's page: one link per file, in file-name order. */
+  static String projectPage(String project, List<Link> links) {
+    StringBuilder html = new StringBuilder(header(project));
+    html.append("<h1>Links for ").append(escape(project)).append("</h1>\n");
+    links.stream()
+        .sorted(Comparator.comparing(Link::fileName))
+        .forEach(
+            link -> {
+              html.append("<a href=\"../")
+                  .append(encodePath(link.relativePath()))
+                  .append("#sha256=")
+                  .append(link.facts().sha256())
+                  .append('"');
+              if (!link.facts().requiresPython().isEmpty()) {
+                html.append(" data-requires-python=\"")
+                    .append(escape(link.facts().requiresPython()))
+                    .append('"');
+              }
+              html.append('>').append(escape(link.fileName())).append("</a><br/>\n");
+            });
+    return html.append("</body>\n</html>\n").toString();
+  }
+
+  /** The root page: one link per project. */
+  static String rootPage(List<String> projects) {
+    StringBuilder html = new StringBuilder(header("Simple index"));
+    for (String project : projects) {
+      html.append("<a href=\"")
+          .append(encodePath(project))
           .append("/\">")
-          .append(project)
+          .append(escape(project))
           .append("</a><br/>\n");
     }
-    rootPage.append("</body>\n</html>\n");
-    written += writeIfChanged(dir.resolve("index.html"), rootPage.toString()) ? 1 : 0;
-    int fileCount = projects.values().stream().mapToInt(List::size).sum();
-    return new Summary(projects.size(), fileCount, bytes, written, List.copyOf(skipped));
+    return html.append("</body>\n</html>\n").toString();
+  }
+
+  /**
+   * Writes {@code index.html} in {@code folder} when its bytes or its mode differ. A page there
+   * that is not ours, or is not a regular file, is left alone.
+   */
+  private static boolean writePage(ConfinedFolder folder, String content) throws IOException {
+    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+    var attributes = folder.attributes("index.html");
+    if (attributes.isPresent()) {
+      byte[] existing =
+          folder.read("index.html", Math.max(bytes.length + 1, PAGE_PROBE)).orElse(new byte[0]);
+      if (!isOurs(existing)) {
+        throw new LeftAlone(folder.path().resolve("index.html") + " was not written by index");
+      }
+      if (Arrays.equals(existing, bytes)
+          && attributes.get().permissions().equals(ConfinedFolder.FILE_MODE)) {
+        return false;
+      }
+    }
+    folder.writeAtomically("index.html", bytes);
+    return true;
+  }
+
+  private static boolean isOurs(byte[] page) {
+    return new String(page, 0, Math.min(page.length, PAGE_PROBE), StandardCharsets.UTF_8)
+        .contains(MARKER);
+  }
+
+  private static void makeReadableByAll(ConfinedFolder folder, Report report) {
+    try {
+      folder.makeReadableByAll();
+    } catch (IOException e) {
+      report.warnings.add(
+          folder.path()
+              + ": cannot make it readable by every uid ("
+              + reason(e)
+              + "); build pods of another uid may not read its page");
+    }
   }
 
   /** A project page of ours whose files are all gone lists nothing, so pip gets no dead link. */
-  private static int emptyStalePages(Path dir, java.util.Set<String> projects) throws IOException {
+  private static int emptyStalePages(ConfinedFolder index, Set<String> projects)
+      throws IOException {
+    List<String> names = new ArrayList<>();
+    try (var children = Files.newDirectoryStream(index.path())) {
+      children.forEach(c -> names.add(c.getFileName().toString()));
+    }
+    names.sort(null);
     int written = 0;
-    try (var children = Files.list(dir)) {
-      for (Path child : children.sorted().toList()) {
-        Path page = child.resolve("index.html");
-        String name = child.getFileName().toString();
-        if (Files.isDirectory(child)
-            && !projects.contains(name)
-            && Files.isRegularFile(page)
-            && Files.readString(page).contains(MARKER)) {
+    for (String name : names) {
+      if (projects.contains(name) || name.startsWith(".")) {
+        continue;
+      }
+      try (ConfinedFolder folder = index.folder(name, false)) {
+        var page = folder.read("index.html", PAGE_PROBE);
+        if (page.isPresent() && isOurs(page.get())) {
           written +=
-              writeIfChanged(
-                      page,
+              writePage(
+                      folder,
                       header(name) + "<h1>Links for " + escape(name) + "</h1>\n</body>\n</html>\n")
                   ? 1
                   : 0;
         }
+      } catch (LeftAlone | AccessDeniedException | NoSuchFileException e) {
+        // not a folder of ours
       }
     }
     return written;
+  }
+
+  private static Map<FileFacts.Key, FileFacts> readCache(ConfinedFolder index, Report report) {
+    try {
+      var content = index.read(FileFacts.FILE_NAME, CACHE_LIMIT);
+      if (content.isPresent() && FileFacts.isOurs(content.get())) {
+        return FileFacts.parse(content.get());
+      }
+    } catch (IOException e) {
+      // read below as if there were no cache; writeCache says what is wrong
+    }
+    return Map.of();
+  }
+
+  private static void writeCache(
+      ConfinedFolder index, Map<FileFacts.Key, FileFacts> facts, Report report) {
+    byte[] content = FileFacts.format(facts);
+    try {
+      var existing = index.read(FileFacts.FILE_NAME, content.length + 1);
+      if (existing.isPresent() && !FileFacts.isOurs(existing.get())) {
+        throw new LeftAlone(
+            index.path().resolve(FileFacts.FILE_NAME) + " was not written by index");
+      }
+      if (existing.isEmpty() || !Arrays.equals(existing.get(), content)) {
+        index.writeAtomically(FileFacts.FILE_NAME, content);
+      }
+    } catch (IOException e) {
+      report.warnings.add(
+          "the metadata cache is not kept ("
+              + reason(e)
+              + "): the next run reads every file again");
+    }
   }
 
   private static String header(String title) {
@@ -153,30 +390,8 @@ public final class SimpleIndexBuilder {
         + "\n";
   }
 
-  /** Writes {@code content} to a temporary file beside {@code page} and renames it into place. */
-  static boolean writeIfChanged(Path page, String content) throws IOException {
-    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-    if (Files.isRegularFile(page) && Arrays.equals(Files.readAllBytes(page), bytes)) {
-      return false;
-    }
-    Files.createDirectories(page.getParent());
-    Path temporary = Files.createTempFile(page.getParent(), ".index-", ".html.tmp");
-    try {
-      Files.write(temporary, bytes);
-      try {
-        Files.move(
-            temporary, page, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temporary, page, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(temporary);
-    }
-    return true;
-  }
-
   static String sha256(Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
+    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       byte[] buffer = new byte[1 << 16];
       for (int n; (n = in.read(buffer)) > 0; ) {
@@ -188,24 +403,60 @@ public final class SimpleIndexBuilder {
     }
   }
 
-  private static String escape(String s) {
+  /** Text for HTML content and double-quoted attributes. */
+  static String escape(String s) {
     return s.replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
-        .replace("\"", "&quot;");
+        .replace("\"", "&quot;")
+        .replace("'", "&#39;");
   }
 
-  /** Percent-encodes what may not stand in a URL path (a '+' in a local version, spaces, '#'). */
-  private static String escapeHref(String path) {
+  /**
+   * A relative path as an href: every byte but unreserved characters and '/' percent-encoded, so a
+   * name can neither end the attribute, start a fragment or query, nor read as a scheme.
+   */
+  static String encodePath(String path) {
     StringBuilder out = new StringBuilder();
     for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
-      char c = (char) (b & 0xff);
-      if (Character.isLetterOrDigit(c) && c < 128 || "-._~/!$'()*,;=:@".indexOf(c) >= 0) {
-        out.append(c);
+      int c = b & 0xff;
+      if (c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || "-._~/".indexOf(c) >= 0) {
+        out.append((char) c);
       } else {
-        out.append('%').append(String.format("%02X", b & 0xff));
+        out.append('%').append(String.format("%02X", c));
       }
     }
     return out.toString();
+  }
+
+  /** The entry's permissions, not following a link; all of them where there are none to read. */
+  private static Set<PosixFilePermission> permissions(Path path) {
+    try {
+      return Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .permissions();
+    } catch (IOException | UnsupportedOperationException e) {
+      return EnumSet.allOf(PosixFilePermission.class);
+    }
+  }
+
+  private static String mode(Set<PosixFilePermission> permissions) {
+    int mode = 0;
+    for (PosixFilePermission p : permissions) {
+      mode |= 1 << (8 - p.ordinal());
+    }
+    return String.format("%04o", mode);
+  }
+
+  private static String reason(IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }
 }

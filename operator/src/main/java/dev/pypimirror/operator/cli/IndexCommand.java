@@ -16,7 +16,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Make DIR a PEP 503 simple index in place over every wheel and sdist under it, so that pip"
-            + " with index-url = file://DIR installs them. Idempotent; never deletes a package file.")
+            + " with index-url = file://DIR installs them, whatever uid it runs as. Idempotent;"
+            + " never changes a package file, a page it did not write, or anything through a"
+            + " symbolic link; what it cannot read is skipped with a warning.")
 class IndexCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -37,11 +39,20 @@ class IndexCommand implements Callable<Integer> {
     }
     SimpleIndexBuilder.Summary summary = SimpleIndexBuilder.build(dir);
     summary.skipped().forEach(s -> spec.commandLine().getErr().println("warning: skipped " + s));
+    summary.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
     spec.commandLine()
         .getOut()
         .printf(
-            "indexed %d files of %d projects (%d bytes) in %s; %d pages written%n",
-            summary.files(), summary.projects(), summary.bytes(), dir, summary.pagesWritten());
+            "indexed %d files of %d projects (%d bytes) in %s; %d pages written%s%n",
+            summary.files(),
+            summary.projects(),
+            summary.bytes(),
+            dir,
+            summary.pagesWritten(),
+            summary.skipped().isEmpty()
+                ? ""
+                : "; %d skipped (%d unreadable)"
+                    .formatted(summary.skipped().size(), summary.unreadable()));
     spec.commandLine().getOut().flush();
     spec.commandLine().getErr().flush();
     if (summaryFile != null) {

@@ -32,10 +32,24 @@ public final class Python {
 
   private final Path home;
   private final Path emptyXdg;
+  private final List<String> prefix;
 
   public Python(Path scratch) throws IOException {
-    this.home = Files.createDirectories(scratch.resolve("home"));
-    this.emptyXdg = Files.createDirectories(scratch.resolve("xdg"));
+    this(
+        Files.createDirectories(scratch.resolve("home")),
+        Files.createDirectories(scratch.resolve("xdg")),
+        List.of());
+  }
+
+  private Python(Path home, Path emptyXdg, List<String> prefix) {
+    this.home = home;
+    this.emptyXdg = emptyXdg;
+    this.prefix = prefix;
+  }
+
+  /** The same clean python3, run as {@code uid} (see {@link IndexStep#as}). */
+  public Python as(int uid) {
+    return new Python(home, emptyXdg, IndexStep.as(uid));
   }
 
   public Path home() {
@@ -48,7 +62,7 @@ public final class Python {
    */
   public Result run(Path dir, Map<String, String> env, String... args)
       throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(prefix);
     command.add(PYTHON);
     command.addAll(List.of(args));
     ProcessBuilder builder =
@@ -87,14 +101,24 @@ public final class Python {
    */
   public Path buildWheel(Path workDir, String name, String version)
       throws IOException, InterruptedException {
+    return buildWheel(workDir, name, version, "");
+  }
+
+  /** A wheel whose setup() also gets {@code setupArguments}, e.g. {@code python_requires='<3'}. */
+  public Path buildWheel(Path workDir, String name, String version, String setupArguments)
+      throws IOException, InterruptedException {
     Path src = Files.createDirectories(workDir.resolve("src-" + name + "-" + version));
     String module = name.toLowerCase().replaceAll("[-_.]+", "_");
     Files.createDirectories(src.resolve(module));
     Files.writeString(src.resolve(module).resolve("__init__.py"), "VERSION = '" + version + "'\n");
     Files.writeString(
         src.resolve("setup.py"),
-        "from setuptools import setup\nsetup(name=%s, version=%s, packages=[%s])\n"
-            .formatted(quote(name), quote(version), quote(module)));
+        "from setuptools import setup\nsetup(name=%s, version=%s, packages=[%s]%s)\n"
+            .formatted(
+                quote(name),
+                quote(version),
+                quote(module),
+                setupArguments.isEmpty() ? "" : ", " + setupArguments));
     Path out = Files.createDirectories(workDir.resolve("wheel-" + name + "-" + version));
     run(
             src,
@@ -117,7 +141,14 @@ public final class Python {
   /** Builds an sdist of a tiny project offline (legacy setup.py, as old projects still ship). */
   public Path buildSdist(Path workDir, String name, String version)
       throws IOException, InterruptedException {
-    Path wheel = buildWheel(workDir, name, version); // writes the project sources too
+    return buildSdist(workDir, name, version, "");
+  }
+
+  /** An sdist whose setup() also gets {@code setupArguments}. */
+  public Path buildSdist(Path workDir, String name, String version, String setupArguments)
+      throws IOException, InterruptedException {
+    // writes the project sources too
+    Path wheel = buildWheel(workDir, name, version, setupArguments);
     Path src = workDir.resolve("src-" + name + "-" + version);
     Path out = Files.createDirectories(workDir.resolve("sdist-" + name + "-" + version));
     run(src, Map.of(), "setup.py", "-q", "sdist", "-d", out.toString()).assertOk();
