@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       RenderCommand.class,
       InjectCommand.class,
-      IndexCommand.class
+      IndexCommand.class,
+      CheckCommand.class,
+      CompletionCommand.class
     })
 public class Main implements Runnable {
   static final int EXIT_BAD_INPUT = 2;
@@ -52,11 +54,23 @@ public class Main implements Runnable {
             err.flush();
             return EXIT_BAD_INPUT;
           }
-          err.println("error: " + e);
+          err.println("error: " + causes(e));
           err.flush();
           return 1;
         });
     return commandLine.execute(args);
+  }
+
+  /** A message and its causes, each once: "what failed: why: why that". */
+  static String causes(Throwable e) {
+    StringBuilder text = new StringBuilder();
+    for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+      String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+      if (text.indexOf(message) < 0) {
+        text.append(text.isEmpty() ? "" : ": ").append(message);
+      }
+    }
+    return text.toString();
   }
 
   static class Version implements CommandLine.IVersionProvider {

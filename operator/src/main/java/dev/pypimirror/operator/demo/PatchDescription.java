@@ -5,10 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Says in words what a JSON Patch of the webhook adds to a pod. */
-final class PatchDescription {
+public final class PatchDescription {
   private PatchDescription() {}
 
-  static List<String> describe(JsonNode pod, JsonNode patch) {
+  public static List<String> describe(JsonNode pod, JsonNode patch) {
     List<String> lines = new ArrayList<>();
     for (JsonNode op : patch) {
       String path = op.path("path").asText();

@@ -1,0 +1,433 @@
+package dev.pypimirror.operator.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
+import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.demo.PatchDescription;
+import dev.pypimirror.operator.inject.Annotations;
+import dev.pypimirror.operator.inject.InjectionPlan;
+import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
+import dev.pypimirror.operator.inject.MirrorDirectory;
+import dev.pypimirror.operator.inject.PodInjector;
+import dev.pypimirror.operator.policy.Governance;
+import dev.pypimirror.operator.policy.LabelSelectors;
+import dev.pypimirror.operator.policy.PolicyDirectory;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Why a pod is (not) injected: the webhook's own decision ({@link PodInjector}) on a snapshot of
+ * the cluster, explained with the rule of the contract, the policy, the mirror's readiness and, for
+ * an existing pod, whether it carries what the decision says. Pure.
+ */
+final class PodCheck {
+  /** Exit statuses of {@code check}, for scripts. */
+  static final int OK = 0;
+
+  static final int NOT_A_TARGET = 3;
+  static final int NO_MIRROR = 4;
+  static final int DIFFERS = 5;
+
+  /** What {@code check} read from the cluster. */
+  record Cluster(
+      String namespace,
+      Map<String, String> namespaceLabels,
+      List<PypiMirrorPolicy> policies,
+      List<PypiMirror> mirrors,
+      String operatorNamespace) {
+
+    Optional<PypiMirrorPolicy> governing() {
+      return Governance.governing(policies, namespace, namespaceLabels, operatorNamespace);
+    }
+
+    MirrorDirectory directory() {
+      return new MirrorDirectory() {
+        @Override
+        public Optional<PypiMirror> get(String ns, String name) {
+          return inNamespace(ns).stream()
+              .filter(m -> name.equals(m.getMetadata().getName()))
+              .findFirst();
+        }
+
+        @Override
+        public List<PypiMirror> inNamespace(String ns) {
+          return ns.equals(namespace) ? mirrors : List.of();
+        }
+      };
+    }
+  }
+
+  /** The report: label/value lines in order, and the exit status. */
+  record Report(Map<String, List<String>> lines, int status) {
+    String text() {
+      int width = lines.keySet().stream().mapToInt(String::length).max().orElse(0) + 2;
+      StringBuilder out = new StringBuilder();
+      lines.forEach(
+          (label, values) -> {
+            for (int i = 0; i < values.size(); i++) {
+              String head = i == 0 ? label + ":" : "";
+              out.append(head).append(" ".repeat(width - head.length())).append(values.get(i));
+              out.append('\n');
+            }
+          });
+      return out.toString();
+    }
+  }
+
+  private PodCheck() {}
+
+  /**
+   * @param pod the pod (or a workload's pod template) as JSON
+   * @param name how to call it in the report
+   * @param existing whether it exists in the cluster (then what it carries is checked too)
+   */
+  static Report pod(JsonNode pod, String name, boolean existing, Cluster cluster) {
+    Map<String, List<String>> lines = new LinkedHashMap<>();
+    Map<String, String> annotations = stringMap(pod.path("metadata").path("annotations"));
+    Map<String, String> labels = stringMap(pod.path("metadata").path("labels"));
+    String carried = annotations.get(Annotations.INJECTED);
+    PypiMirrorPolicy policy = cluster.governing().orElse(null);
+    MirrorDirectory mirrors = cluster.directory();
+    PolicyDirectory policies = namespace -> Optional.ofNullable(policy);
+
+    JsonNode decided = existing ? withoutMarkers(pod) : pod;
+    InjectionPlan plan =
+        PodInjector.inject(
+            decided, cluster.namespace(), cluster.operatorNamespace(), mirrors, policies, false);
+
+    lines.put(
+        "Pod", List.of(cluster.namespace() + "/" + name + (existing ? "" : " (not created)")));
+    lines.put("Policy", List.of(describePolicy(policy, labels, cluster)));
+    String rule = rule(plan, annotations, labels, policy);
+    lines.put("Rule", List.of(rule));
+    lines.put("Mirrors", mirrorLines(cluster));
+    List<String> decision = new ArrayList<>();
+    int status;
+    switch (plan.outcome()) {
+      case INJECTED -> {
+        decision.add("inject PypiMirror " + plan.detail() + ", adding:");
+        PatchDescription.describe(decided, plan.patch()).forEach(l -> decision.add("  " + l));
+        status = OK;
+      }
+      case UNTOUCHED -> {
+        decision.add("leave the pod untouched: " + plan.detail());
+        status = NOT_A_TARGET;
+      }
+      case ALREADY_INJECTED -> {
+        decision.add("leave the pod untouched: it is already injected (" + plan.detail() + ")");
+        status = OK;
+      }
+      case SKIPPED -> {
+        decision.add(
+            "admit the pod without a mirror, annotated pypimirror.dev/skipped: " + plan.detail());
+        status = NO_MIRROR;
+      }
+      case DENIED -> {
+        decision.add("refuse the pod: " + plan.detail());
+        status = NO_MIRROR;
+      }
+      default -> throw new IllegalStateException(plan.outcome().name());
+    }
+    lines.put("Webhook would", decision);
+    if (rule.startsWith("6.")) {
+      lines.put(
+          "To inject it",
+          List.of(
+              "annotate it pypimirror.dev/mirror: NAME, or pypimirror.dev/inject: \"true\" for the"
+                  + " namespace's default mirror"
+                  + (policy != null && policy.getSpec().getPodSelector() != null
+                      ? ", or label it to match the policy's podSelector"
+                      : "")));
+    }
+    if (!plan.warnings().isEmpty() && !(existing && carried != null)) {
+      // an injected pod re-planned would report the webhook's own mounts as the pod's
+      lines.put("Warnings", plan.warnings());
+    }
+    if (existing) {
+      String expected = plannedMarker(plan);
+      String verdict;
+      if (plan.outcome() == Outcome.INJECTED && carried == null) {
+        verdict =
+            "no pypimirror.dev/injected: created while the webhook was unavailable or the mirror"
+                + " was not Ready; recreate it to get the mirror";
+        status = DIFFERS;
+      } else if (plan.outcome() == Outcome.INJECTED && !carried.equals(expected)) {
+        boolean sameMirror = carried.startsWith(plan.detail() + "@");
+        verdict =
+            sameMirror
+                ? "pypimirror.dev/injected: %s, but the mirror's configuration is now %s (changed since the pod was created); recreate it to pick that up"
+                    .formatted(carried, expected)
+                : "pypimirror.dev/injected: %s, but it would get %s now"
+                    .formatted(carried, expected);
+        status = DIFFERS;
+      } else if (plan.outcome() == Outcome.INJECTED
+          && !hasConfigVolume(pod, MirrorObjects.configMapName(plan.detail()))) {
+        verdict =
+            "pypimirror.dev/injected: %s, but no volume of ConfigMap %s: the marker was not written by the webhook"
+                .formatted(carried, MirrorObjects.configMapName(plan.detail()));
+        status = DIFFERS;
+      } else if (plan.outcome() == Outcome.INJECTED) {
+        verdict =
+            "pypimirror.dev/injected: %s, the mirror's current configuration".formatted(carried);
+      } else if (carried != null) {
+        verdict =
+            "pypimirror.dev/injected: %s, though the webhook would not inject it now"
+                .formatted(carried);
+        status = DIFFERS;
+      } else {
+        verdict = "no mirror, as decided";
+      }
+      lines.put("Pod carries", List.of(verdict));
+    }
+    return new Report(lines, status);
+  }
+
+  /** What a new pod in the namespace gets: the policy, the mirrors, the default mirror. */
+  static Report namespace(Cluster cluster) {
+    Map<String, List<String>> lines = new LinkedHashMap<>();
+    PypiMirrorPolicy policy = cluster.governing().orElse(null);
+    lines.put("Namespace", List.of(cluster.namespace()));
+    lines.put("Policy", List.of(describePolicy(policy, null, cluster)));
+    lines.put("Mirrors", mirrorLines(cluster));
+    ObjectNode optedIn = Pods.podAnnotated(Annotations.INJECT, "true");
+    InjectionPlan asked =
+        PodInjector.inject(
+            optedIn,
+            cluster.namespace(),
+            cluster.operatorNamespace(),
+            cluster.directory(),
+            namespace -> Optional.ofNullable(policy),
+            false);
+    String answer =
+        switch (asked.outcome()) {
+          case INJECTED -> "PypiMirror " + asked.detail();
+          case UNTOUCHED -> "nothing: " + asked.detail();
+          case DENIED -> "refused: " + asked.detail();
+          default -> "no mirror: " + String.join("; ", asked.warnings());
+        };
+    lines.put("inject: \"true\" gets", List.of(answer));
+    if (policy != null
+        && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce) {
+      boolean labelled =
+          policy
+              .getMetadata()
+              .getName()
+              .equals(label(cluster.namespaceLabels(), Governance.ENFORCED_LABEL));
+      lines.put(
+          "Fail-closed",
+          List.of(
+              labelled
+                  ? "yes: labelled %s=%s"
+                      .formatted(Governance.ENFORCED_LABEL, policy.getMetadata().getName())
+                  : "not yet: the operator has not labelled the namespace %s (pods go through the fail-open webhook entry until it does)"
+                      .formatted(Governance.ENFORCED_LABEL)));
+    }
+    return new Report(lines, asked.outcome() == Outcome.INJECTED ? OK : NO_MIRROR);
+  }
+
+  /** The rule of the contract (api.md, "Which pods") that decided, from the pod's facts. */
+  static String rule(
+      InjectionPlan plan,
+      Map<String, String> annotations,
+      Map<String, String> labels,
+      PypiMirrorPolicy policy) {
+    boolean enforce =
+        policy != null
+            && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce;
+    String detail = plan.detail() == null ? "" : plan.detail();
+    if (plan.outcome() == Outcome.UNTOUCHED
+        && (detail.startsWith("namespace ")
+            || detail.equals("static pod")
+            || detail.startsWith("the operator's own"))) {
+      return "1. never injected: " + detail;
+    }
+    if ("false".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
+      return enforce
+          ? "2. pypimirror.dev/inject: \"false\", ignored: PypiMirrorPolicy %s enforces the mirror"
+              .formatted(policy.getMetadata().getName())
+          : "2. pypimirror.dev/inject: \"false\": opted out";
+    }
+    String named = annotations.get(Annotations.MIRROR);
+    if (named != null && !named.isBlank()) {
+      return "3. pypimirror.dev/mirror: " + named.trim() + ": that PypiMirror of the namespace";
+    }
+    if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
+      return "4. pypimirror.dev/inject: \"true\": the namespace's default mirror";
+    }
+    if (policy != null && LabelSelectors.matches(policy.getSpec().getPodSelector(), labels)) {
+      return "5. selected by PypiMirrorPolicy %s's podSelector: the policy's mirror"
+          .formatted(policy.getMetadata().getName());
+    }
+    return "6. no pypimirror.dev/mirror or pypimirror.dev/inject annotation"
+        + (policy == null
+            ? ""
+            : " and not selected by the podSelector of PypiMirrorPolicy "
+                + policy.getMetadata().getName())
+        + ": untouched";
+  }
+
+  private static String describePolicy(
+      PypiMirrorPolicy policy, Map<String, String> podLabels, Cluster cluster) {
+    if (policy == null) {
+      return "none governs namespace " + cluster.namespace();
+    }
+    PypiMirrorPolicySpec spec = policy.getSpec();
+    StringBuilder text =
+        new StringBuilder(
+            "%s (%s, priority %d) governs namespace %s"
+                .formatted(
+                    policy.getMetadata().getName(),
+                    spec.getEnforcement(),
+                    spec.getPriority(),
+                    cluster.namespace()));
+    text.append("; podSelector ").append(selector(spec.getPodSelector()));
+    if (podLabels != null && spec.getPodSelector() != null) {
+      text.append(
+          LabelSelectors.matches(spec.getPodSelector(), podLabels)
+              ? " (matches)"
+              : " (does not match)");
+    }
+    return text.toString();
+  }
+
+  private static String selector(LabelSelector selector) {
+    if (selector == null) {
+      return "none (selects no pod)";
+    }
+    List<String> terms = new ArrayList<>();
+    if (selector.getMatchLabels() != null) {
+      selector.getMatchLabels().forEach((k, v) -> terms.add(k + "=" + v));
+    }
+    if (selector.getMatchExpressions() != null) {
+      selector
+          .getMatchExpressions()
+          .forEach(
+              e ->
+                  terms.add(
+                      e.getKey()
+                          + " "
+                          + e.getOperator()
+                          + (e.getValues() == null || e.getValues().isEmpty()
+                              ? ""
+                              : " " + e.getValues())));
+    }
+    return terms.isEmpty() ? "{} (every pod)" : String.join(", ", terms);
+  }
+
+  /** Each mirror of the namespace: Ready for its current generation, or why not. */
+  static List<String> mirrorLines(Cluster cluster) {
+    if (cluster.mirrors().isEmpty()) {
+      return List.of("none in namespace " + cluster.namespace());
+    }
+    return cluster.mirrors().stream()
+        .sorted(Comparator.comparing(m -> m.getMetadata().getName()))
+        .map(PodCheck::readiness)
+        .toList();
+  }
+
+  static String readiness(PypiMirror mirror) {
+    String name = mirror.getMetadata().getName();
+    Long generation = mirror.getMetadata().getGeneration();
+    List<String> marks = new ArrayList<>();
+    var annotations = mirror.getMetadata().getAnnotations();
+    if (annotations != null && "true".equals(annotations.get(Annotations.DEFAULT))) {
+      marks.add("default");
+    }
+    var mirrorLabels = mirror.getMetadata().getLabels();
+    if (mirrorLabels != null
+        && mirrorLabels.containsKey(dev.pypimirror.operator.inject.MirrorSelector.POLICY_LABEL)) {
+      marks.add(
+          "made by PypiMirrorPolicy "
+              + mirrorLabels.get(dev.pypimirror.operator.inject.MirrorSelector.POLICY_LABEL));
+    }
+    String suffix = marks.isEmpty() ? "" : " [" + String.join(", ", marks) + "]";
+    if (mirror.getStatus() == null) {
+      return name + ": not reconciled yet (no status)" + suffix;
+    }
+    Optional<Condition> ready = mirror.getStatus().condition("Ready");
+    Long observed = mirror.getStatus().getObservedGeneration();
+    if (ready.isEmpty()) {
+      return name + ": not reconciled yet (no Ready condition)" + suffix;
+    }
+    Condition c = ready.get();
+    String state =
+        "True".equals(c.getStatus())
+            ? "Ready"
+            : "not Ready (%s: %s)".formatted(c.getReason(), c.getMessage());
+    if (generation != null && observed != null && !generation.equals(observed)) {
+      return "%s: %s for generation %d, but the spec is at generation %d (not reconciled yet)%s"
+          .formatted(name, state, observed, generation, suffix);
+    }
+    return "%s: %s%s%s"
+        .formatted(name, state, generation == null ? "" : " for generation " + generation, suffix);
+  }
+
+  /** The value the plan gives pypimirror.dev/injected, or null. */
+  static String plannedMarker(InjectionPlan plan) {
+    for (ObjectNode op : plan.operations()) {
+      String path = op.path("path").asText();
+      JsonNode value = op.path("value");
+      if (path.equals("/metadata/annotations/pypimirror.dev~1injected")) {
+        return value.asText();
+      }
+      if (path.equals("/metadata/annotations") && value.has(Annotations.INJECTED)) {
+        return value.path(Annotations.INJECTED).asText();
+      }
+      if (path.equals("/metadata") && value.path("annotations").has(Annotations.INJECTED)) {
+        return value.path("annotations").path(Annotations.INJECTED).asText();
+      }
+    }
+    return null;
+  }
+
+  /** The pod as its author wrote it, as far as our markers go: decided afresh. */
+  private static JsonNode withoutMarkers(JsonNode pod) {
+    JsonNode copy = pod.deepCopy();
+    if (copy.path("metadata").path("annotations") instanceof ObjectNode a) {
+      a.remove(Annotations.INJECTED);
+      a.remove(Annotations.SKIPPED);
+    }
+    return copy;
+  }
+
+  private static boolean hasConfigVolume(JsonNode pod, String configMap) {
+    for (JsonNode volume : pod.path("spec").path("volumes")) {
+      if (configMap.equals(volume.path("configMap").path("name").asText(null))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String label(Map<String, String> labels, String key) {
+    return labels == null ? null : labels.get(key);
+  }
+
+  static Map<String, String> stringMap(JsonNode node) {
+    Map<String, String> map = new LinkedHashMap<>();
+    node.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
+    return map;
+  }
+
+  /** Minimal pods for asking the webhook what a namespace gives. */
+  static final class Pods {
+    private Pods() {}
+
+    static ObjectNode podAnnotated(String key, String value) {
+      ObjectNode pod =
+          io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().createObjectNode();
+      pod.putObject("metadata").putObject("annotations").put(key, value);
+      pod.putObject("spec").putArray("containers").addObject().put("name", "probe");
+      return pod;
+    }
+  }
+}
