@@ -1,0 +1,398 @@
+package dev.pypimirror.operator.apiserver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.zjsonpatch.JsonPatch;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The admission part of an API server, in front of fabric8's mock server (CRUD mode) that stores:
+ * every create, update and patch of an object that a webhook rule names, or that the {@link
+ * Strategy} knows (custom resources), is decoded (defaults), sent through the mutating webhooks,
+ * validated, sent through the validating webhooks, and only then stored; a refusal answers as
+ * kube-apiserver does (a Status with the code, 422 Invalid for validation) and stores nothing. The
+ * webhook configurations and the namespace's labels are read from the store on every request, as
+ * the API server watches them, so what a leader patches in (caBundle, entries) counts at once.
+ *
+ * <p>A patch is applied here to the stored object (JSON Patch; JSON merge patch, which also stands
+ * in for strategic merge patch) and admitted as the UPDATE it is. Not emulated: server-side apply
+ * (passed to the store unadmitted), authentication and authorization, dryRun, admission on DELETE
+ * and CONNECT, built-in admission plugins, API validation of built-in kinds.
+ */
+public final class AdmittingDispatcher extends Dispatcher {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String WEBHOOKS = "/apis/admissionregistration.k8s.io/v1/";
+
+  /** Where an object lives: parsed from a request path. */
+  public record Resource(
+      String group,
+      String version,
+      String resource,
+      String subResource,
+      String namespace,
+      String name) {
+    /** The collection path (no name): where a create goes. */
+    String collection() {
+      String base = group.isEmpty() ? "/api/" + version : "/apis/" + group + "/" + version;
+      return base + (namespace.isEmpty() ? "" : "/namespaces/" + namespace) + "/" + resource;
+    }
+
+    String objectPath() {
+      return collection() + "/" + name;
+    }
+  }
+
+  /** Reads from the store behind the admission (what a GET would answer; null if absent). */
+  @FunctionalInterface
+  public interface Store {
+    JsonNode get(String path);
+  }
+
+  /**
+   * The API server's own steps for kinds it knows the schema of (the stand-in plugs CRD schemas
+   * in): defaulting when an object is decoded, validation after mutating admission.
+   */
+  public interface Strategy {
+    boolean handles(Resource resource, Store store);
+
+    JsonNode decode(Resource resource, JsonNode object, Store store);
+
+    /** Problems as kube-apiserver lists them ("spec.x: Invalid value: ...: message"). */
+    List<String> validate(Resource resource, JsonNode object, JsonNode oldObject, Store store);
+
+    Strategy NONE =
+        new Strategy() {
+          @Override
+          public boolean handles(Resource resource, Store store) {
+            return false;
+          }
+
+          @Override
+          public JsonNode decode(Resource resource, JsonNode object, Store store) {
+            return object;
+          }
+
+          @Override
+          public List<String> validate(
+              Resource resource, JsonNode object, JsonNode oldObject, Store store) {
+            return List.of();
+          }
+        };
+  }
+
+  private final Dispatcher store;
+  private final AdmissionChain chain;
+  private final Strategy strategy;
+  private final List<String> warnings = new CopyOnWriteArrayList<>();
+
+  public AdmittingDispatcher(Dispatcher store, AdmissionChain chain, Strategy strategy) {
+    this.store = store;
+    this.chain = chain;
+    this.strategy = strategy;
+  }
+
+  /** Every warning the webhooks returned, in order (also sent as Warning headers). */
+  public List<String> warnings() {
+    return List.copyOf(warnings);
+  }
+
+  @Override
+  public MockResponse dispatch(RecordedRequest request) {
+    String method = request.getMethod();
+    if (!method.equals("POST") && !method.equals("PUT") && !method.equals("PATCH")) {
+      return store.dispatch(request);
+    }
+    String path = request.getPath();
+    String query = path.contains("?") ? path.substring(path.indexOf('?')) : "";
+    Resource resource = parse(path.contains("?") ? path.substring(0, path.indexOf('?')) : path);
+    String contentType = String.valueOf(request.getHeader("Content-Type"));
+    if (resource == null
+        || resource.group().equals("admissionregistration.k8s.io")
+        || resource.group().equals("apiextensions.k8s.io")
+        || contentType.startsWith("application/apply-patch")
+        || (method.equals("POST") && !resource.name().isEmpty())) {
+      return store.dispatch(request);
+    }
+    if (resource.group().isEmpty()
+        && resource.resource().equals("namespaces")
+        && !method.equals("PATCH")) {
+      return store.dispatch(withNameLabel(request));
+    }
+    Store reader = this::get;
+    String operation = method.equals("POST") ? "CREATE" : "UPDATE";
+    List<JsonNode> mutating = list(WEBHOOKS + "mutatingwebhookconfigurations");
+    List<JsonNode> validating = list(WEBHOOKS + "validatingwebhookconfigurations");
+    AdmissionChain.Request attributes =
+        new AdmissionChain.Request(
+            operation,
+            resource.group(),
+            resource.version(),
+            resource.resource(),
+            resource.subResource(),
+            "",
+            resource.namespace(),
+            resource.name(),
+            null,
+            null,
+            Map.of());
+    boolean known = resource.subResource().isEmpty() && strategy.handles(resource, reader);
+    if (!known
+        && !AdmissionChain.anyRuleMatches(attributes, mutating)
+        && !AdmissionChain.anyRuleMatches(attributes, validating)) {
+      return store.dispatch(request);
+    }
+    try {
+      JsonNode old = null;
+      JsonNode object;
+      if (operation.equals("CREATE")) {
+        object = JSON.readTree(request.getBody().getBytes());
+      } else {
+        old = get(resource.objectPath() + suffix(resource));
+        if (old == null) {
+          return store.dispatch(request);
+        }
+        object =
+            method.equals("PUT")
+                ? JSON.readTree(request.getBody().getBytes())
+                : patched(old, contentType, JSON.readTree(request.getBody().getBytes()));
+      }
+      if (known) {
+        object = strategy.decode(resource, object, reader);
+      }
+      AdmissionChain.Request admission =
+          new AdmissionChain.Request(
+              operation,
+              resource.group(),
+              resource.version(),
+              resource.resource(),
+              resource.subResource(),
+              object.path("kind").asText(),
+              resource.namespace(),
+              resource.name().isEmpty() ? object.at("/metadata/name").asText() : resource.name(),
+              object,
+              old,
+              namespaceLabels(resource.namespace()));
+      List<String> answered = new ArrayList<>();
+      AdmissionChain.Outcome mutated = chain.mutate(admission, mutating);
+      answered.addAll(mutated.warnings());
+      if (!mutated.allowed()) {
+        return refuse(mutated.refusal(), answered);
+      }
+      object = mutated.object();
+      if (known) {
+        object = strategy.decode(resource, object, reader);
+        List<String> problems = strategy.validate(resource, object, old, reader);
+        if (!problems.isEmpty()) {
+          return refuse(invalid(object, resource, problems), answered);
+        }
+      }
+      AdmissionChain.Outcome validated = chain.validate(admission.with(object), validating);
+      answered.addAll(validated.warnings());
+      if (!validated.allowed()) {
+        return refuse(validated.refusal(), answered);
+      }
+      warnings.addAll(answered);
+      String target =
+          method.equals("PATCH") ? resource.objectPath() + suffix(resource) + query : path;
+      MockResponse stored =
+          store.dispatch(
+              new RecordedRequest(
+                  "HTTP/1.1",
+                  method.equals("POST") ? HttpMethod.POST : HttpMethod.PUT,
+                  target,
+                  jsonHeaders(request.getHeaders()),
+                  new Buffer(JSON.writeValueAsBytes(object))));
+      answered.forEach(w -> stored.addHeader("Warning", "299 - \"" + w.replace("\"", "'") + "\""));
+      return stored;
+    } catch (IOException | RuntimeException e) {
+      return status(400, "BadRequest", "the request could not be admitted: " + e.getMessage());
+    }
+  }
+
+  /** Every namespace carries its name as a label (kube-apiserver sets it on create and update). */
+  private static RecordedRequest withNameLabel(RecordedRequest request) {
+    try {
+      JsonNode namespace = JSON.readTree(request.getBody().getBytes());
+      if (!namespace.isObject()) {
+        return request;
+      }
+      ((ObjectNode) namespace)
+          .withObject("/metadata")
+          .withObject("/labels")
+          .put("kubernetes.io/metadata.name", namespace.at("/metadata/name").asText());
+      return new RecordedRequest(
+          "HTTP/1.1",
+          HttpMethod.valueOf(request.getMethod()),
+          request.getPath(),
+          jsonHeaders(request.getHeaders()),
+          new Buffer(JSON.writeValueAsBytes(namespace)));
+    } catch (IOException e) {
+      return request;
+    }
+  }
+
+  private static String suffix(Resource resource) {
+    return resource.subResource().isEmpty() ? "" : "/" + resource.subResource();
+  }
+
+  private static JsonNode patched(JsonNode old, String contentType, JsonNode patch) {
+    if (contentType.startsWith("application/json-patch+json")) {
+      return JsonPatch.apply(patch, old);
+    }
+    return mergePatch(old, patch);
+  }
+
+  /** RFC 7386 JSON merge patch. */
+  static JsonNode mergePatch(JsonNode target, JsonNode patch) {
+    if (!patch.isObject()) {
+      return patch;
+    }
+    ObjectNode result =
+        target != null && target.isObject() ? target.deepCopy() : JSON.createObjectNode();
+    for (Iterator<Map.Entry<String, JsonNode>> it = patch.fields(); it.hasNext(); ) {
+      var entry = it.next();
+      if (entry.getValue().isNull()) {
+        result.remove(entry.getKey());
+      } else {
+        result.set(entry.getKey(), mergePatch(result.get(entry.getKey()), entry.getValue()));
+      }
+    }
+    return result;
+  }
+
+  private Map<String, String> namespaceLabels(String namespace) {
+    if (namespace.isEmpty()) {
+      return Map.of();
+    }
+    JsonNode ns = get("/api/v1/namespaces/" + namespace);
+    Map<String, String> labels = new HashMap<>();
+    if (ns != null) {
+      ns.at("/metadata/labels")
+          .properties()
+          .forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+    }
+    return labels;
+  }
+
+  private JsonNode get(String path) {
+    MockResponse response =
+        store.dispatch(
+            new RecordedRequest(
+                "HTTP/1.1", HttpMethod.GET, path, Headers.builder().build(), new Buffer()));
+    if (response.code() != 200) {
+      return null;
+    }
+    try {
+      return JSON.readTree(response.getBody().getBytes());
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private List<JsonNode> list(String path) {
+    JsonNode list = get(path);
+    List<JsonNode> items = new ArrayList<>();
+    if (list != null) {
+      list.path("items").forEach(items::add);
+    }
+    return items;
+  }
+
+  private static Headers jsonHeaders(Headers original) {
+    Headers.Builder headers = Headers.builder();
+    original
+        .toMultimap()
+        .forEach(
+            (name, values) -> {
+              if (!name.equalsIgnoreCase("Content-Type")
+                  && !name.equalsIgnoreCase("Content-Length")) {
+                values.forEach(v -> headers.add(name, v));
+              }
+            });
+    return headers.add("Content-Type", "application/json").build();
+  }
+
+  private static AdmissionChain.Refusal invalid(
+      JsonNode object, Resource resource, List<String> problems) {
+    String kind =
+        object.path("kind").asText() + (resource.group().isEmpty() ? "" : "." + resource.group());
+    String name = object.at("/metadata/name").asText();
+    String detail =
+        problems.size() == 1 ? problems.get(0) : "[" + String.join(", ", problems) + "]";
+    return new AdmissionChain.Refusal(
+        422, "Invalid", kind + " \"" + name + "\" is invalid: " + detail);
+  }
+
+  private static MockResponse refuse(AdmissionChain.Refusal refusal, List<String> warnings) {
+    MockResponse response = status(refusal.code(), refusal.reason(), refusal.message());
+    warnings.forEach(w -> response.addHeader("Warning", "299 - \"" + w.replace("\"", "'") + "\""));
+    return response;
+  }
+
+  private static MockResponse status(int code, String reason, String message) {
+    ObjectNode status =
+        JSON.createObjectNode()
+            .put("kind", "Status")
+            .put("apiVersion", "v1")
+            .put("status", "Failure")
+            .put("message", message)
+            .put("reason", reason)
+            .put("code", code);
+    return new MockResponse()
+        .setResponseCode(code)
+        .setHeader("Content-Type", "application/json")
+        .setBody(status.toString());
+  }
+
+  /**
+   * /api/v1[/namespaces/{ns}]/{resource}[/{name}[/{sub}]] and the same under /apis/{group}/{v};
+   * null for anything else (discovery, /version, a namespace's own path has resource namespaces).
+   */
+  static Resource parse(String path) {
+    String[] parts = path.replaceAll("^/+|/+$", "").split("/");
+    int i;
+    String group;
+    String version;
+    if (parts.length >= 3 && parts[0].equals("api")) {
+      group = "";
+      version = parts[1];
+      i = 2;
+    } else if (parts.length >= 4 && parts[0].equals("apis")) {
+      group = parts[1];
+      version = parts[2];
+      i = 3;
+    } else {
+      return null;
+    }
+    String namespace = "";
+    int rest = parts.length - i;
+    if (parts[i].equals("namespaces") && rest >= 3) {
+      namespace = parts[i + 1];
+      i += 2;
+      rest -= 2;
+    }
+    String resource = parts[i];
+    String name = rest >= 2 ? parts[i + 1] : "";
+    String sub = rest >= 3 ? parts[i + 2] : "";
+    if (rest > 3) {
+      return null;
+    }
+    if (group.isEmpty() && resource.equals("namespaces") && !namespace.isEmpty()) {
+      return null;
+    }
+    return new Resource(group, version, resource, sub, namespace, name);
+  }
+}

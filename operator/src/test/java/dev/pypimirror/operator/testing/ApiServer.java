@@ -1,0 +1,180 @@
+package dev.pypimirror.operator.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.apiserver.AdmissionChain;
+import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
+import dev.pypimirror.operator.apiserver.CelMatchConditions;
+import dev.pypimirror.operator.apiserver.CustomResourceSchemas;
+import dev.pypimirror.operator.apiserver.WebhookTransport;
+import dev.pypimirror.operator.tls.WebhookCertificateManager;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A Kubernetes API server for tests that admits as kube-apiserver does: fabric8's mock server in
+ * CRUD mode stores, and in front of it every write goes through CRD schema validation with defaults
+ * and CEL rules (422 with the rule's message) and the admission webhooks chosen from the
+ * MutatingWebhookConfigurations and ValidatingWebhookConfigurations in the store, called over HTTPS
+ * with their caBundle (see {@link AdmittingDispatcher}, {@link AdmissionChain}, {@link
+ * CustomResourceSchemas}, {@link CelMatchConditions} for what is emulated and what is not).
+ *
+ * <pre>{@code
+ * try (ApiServer api = ApiServer.start()) {
+ *   KubernetesClient client = api.client();
+ *   api.installCrds();                    // the generated CRDs: their schemas now apply
+ *   api.installWebhookConfigurations();   // deploy/default's, as `kubectl kustomize` renders them
+ *   try (OperatorApp app = OperatorApp.start(client, settingsWithSelfManagedCertificates, clock)) {
+ *     api.routeWebhookService(app.webhookPort()); // the webhook Service's endpoint
+ *     api.awaitCaBundles();                // the leader patched its CA into both configurations
+ *     client.resource(pod).create();       // API server -> webhook over HTTPS -> stored, injected
+ *   }
+ * }
+ * }</pre>
+ */
+public final class ApiServer implements AutoCloseable {
+  /** The webhook Service deploy/webhook/service.yaml defines. */
+  public static final String WEBHOOK_NAMESPACE = "pypi-mirror-system";
+
+  private final KubernetesMockServer server;
+  private final KubernetesClient client;
+  private final AdmittingDispatcher dispatcher;
+  private final Map<String, String> endpoints = new ConcurrentHashMap<>();
+  private final List<AdmissionChain.Call> calls = new CopyOnWriteArrayList<>();
+
+  private ApiServer() {
+    Map<ServerRequest, Queue<ServerResponse>> expectations = new HashMap<>();
+    AdmissionChain chain =
+        new AdmissionChain(
+                new WebhookTransport(
+                    (namespace, name, port) -> endpoints.get(namespace + "/" + name + ":" + port)),
+                new CelMatchConditions())
+            .observe(calls::add);
+    dispatcher =
+        new AdmittingDispatcher(
+            new KubernetesMixedDispatcher(expectations), chain, new CustomResourceSchemas());
+    server =
+        new KubernetesMockServer(
+            new Context(), new MockWebServer(), expectations, dispatcher, false);
+    server.init();
+    client = server.createClient();
+  }
+
+  public static ApiServer start() {
+    return new ApiServer();
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  public KubernetesMockServer server() {
+    return server;
+  }
+
+  /** Creates the CRDs this build generated. */
+  public ApiServer installCrds() throws IOException {
+    MockCluster.installCrds(client);
+    return this;
+  }
+
+  /** Creates the webhook configurations of deploy/default, rendered by `kubectl kustomize`. */
+  public ApiServer installWebhookConfigurations() throws IOException, InterruptedException {
+    for (JsonNode object : Kustomize.render("deploy/default")) {
+      if (object.path("kind").asText().endsWith("WebhookConfiguration")) {
+        client
+            .resource(
+                client
+                    .getKubernetesSerialization()
+                    .convertValue(object, GenericKubernetesResource.class))
+            .create();
+      }
+    }
+    return this;
+  }
+
+  /** Where Service namespace/name:port is served (as kube-proxy would route it). */
+  public ApiServer routeService(String namespace, String name, int port, String hostPort) {
+    endpoints.put(namespace + "/" + name + ":" + port, hostPort);
+    return this;
+  }
+
+  /** The operator's webhook Service, served by a webhook on this local port. */
+  public ApiServer routeWebhookService(int localPort) {
+    return routeService(
+        WEBHOOK_NAMESPACE, WebhookCertificateManager.SERVICE, 443, "127.0.0.1:" + localPort);
+  }
+
+  /** The webhook Service has no endpoints any more (the operator is down). */
+  public ApiServer unrouteWebhookService() {
+    endpoints.remove(WEBHOOK_NAMESPACE + "/" + WebhookCertificateManager.SERVICE + ":443");
+    return this;
+  }
+
+  /** Waits until every webhook of both configurations carries a caBundle (the leader's CA). */
+  public ApiServer awaitCaBundles() {
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(20))
+        .until(
+            () ->
+                List.of("mutatingwebhookconfigurations", "validatingwebhookconfigurations").stream()
+                    .allMatch(
+                        kind -> {
+                          var list =
+                              client
+                                  .genericKubernetesResources(
+                                      "admissionregistration.k8s.io/v1",
+                                      kind.startsWith("mutating")
+                                          ? "MutatingWebhookConfiguration"
+                                          : "ValidatingWebhookConfiguration")
+                                  .list()
+                                  .getItems();
+                          return !list.isEmpty()
+                              && list.stream()
+                                  .allMatch(
+                                      c ->
+                                          client
+                                                  .getKubernetesSerialization()
+                                                  .convertValue(c, JsonNode.class)
+                                                  .path("webhooks")
+                                                  .findValues("caBundle")
+                                                  .stream()
+                                                  .allMatch(b -> !b.asText().isEmpty())
+                                              && !client
+                                                  .getKubernetesSerialization()
+                                                  .convertValue(c, JsonNode.class)
+                                                  .path("webhooks")
+                                                  .findValues("caBundle")
+                                                  .isEmpty());
+                        }));
+    return this;
+  }
+
+  /** Every webhook call that got an answer, in order. */
+  public List<AdmissionChain.Call> calls() {
+    return List.copyOf(calls);
+  }
+
+  /** Every warning the webhooks returned. */
+  public List<String> warnings() {
+    return dispatcher.warnings();
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    server.destroy();
+  }
+}
