@@ -73,7 +73,8 @@ public final class SimpleIndexBuilder {
   }
 
   /** A package file found under DIR. */
-  private record Found(Path path, DistributionFile distribution, FileFacts.Key key) {}
+  private record Found(
+      Path path, DistributionFile distribution, FileFacts.Key key, String notReadableByAll) {}
 
   /** A package file with what reading it told us: one link on its project's page. */
   record Link(String relativePath, String fileName, FileFacts facts) {}
@@ -121,6 +122,9 @@ public final class SimpleIndexBuilder {
           }
         }
         facts.put(file.key(), known);
+        if (file.notReadableByAll() != null) {
+          report.warnings.add(file.notReadableByAll());
+        }
         String project = file.distribution().normalizedProject();
         projects
             .computeIfAbsent(project, k -> new ArrayList<>())
@@ -197,19 +201,20 @@ public final class SimpleIndexBuilder {
             var distribution = DistributionFile.parse(name);
             if (attrs.isRegularFile() && !name.startsWith(".") && distribution.isPresent()) {
               var permissions = permissions(file);
-              if (reachable.peek() && !permissions.contains(PosixFilePermission.OTHERS_READ)) {
-                report.warnings.add(
-                    dir.relativize(file)
-                        + " is mode "
-                        + mode(permissions)
-                        + ": build pods of another uid cannot install it");
-              }
+              boolean readableByAll =
+                  !reachable.peek() || permissions.contains(PosixFilePermission.OTHERS_READ);
               found.add(
                   new Found(
                       file,
                       distribution.get(),
                       new FileFacts.Key(
-                          name, attrs.size(), attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS))));
+                          name, attrs.size(), attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS)),
+                      readableByAll
+                          ? null
+                          : dir.relativize(file)
+                              + " is mode "
+                              + mode(permissions)
+                              + ": build pods of another uid cannot install it"));
             }
             return FileVisitResult.CONTINUE;
           }

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.testing.IndexServer;
+import dev.pypimirror.operator.testing.IndexStep;
 import dev.pypimirror.operator.testing.Python;
 import dev.pypimirror.operator.testing.SimpleIndex;
 import java.nio.file.Files;
@@ -43,9 +44,9 @@ class SyncStepEndToEndTest {
       python
           .run(scratch, Map.of("PIP_CONFIG_FILE", "/dev/null"), download.toArray(String[]::new))
           .assertOk();
-      // step 2: the index container
-      Path summary = scratch.resolve("termination-log");
-      var indexed = run("", "index", cache.toString(), "--summary-file", summary.toString());
+      // step 2: the index container, as the Job's non-root uid where this machine can switch
+      Path summary = Files.createFile(scratch.resolve("termination-log"));
+      var indexed = index(cache, summary);
       assertThat(indexed.status()).as(indexed.err()).isZero();
       assertThat(Files.readString(summary)).contains("\"files\":1").contains("\"projects\":1");
       assertThat(cache.resolve("_files"))
@@ -61,8 +62,10 @@ class SyncStepEndToEndTest {
       var config =
           dev.pypimirror.operator.config.MirrorConfigRenderer.render("m", consumer.getSpec());
       Path pipConf = Files.writeString(scratch.resolve("pip.conf"), config.data().get("pip.conf"));
-      Path target = scratch.resolve("site");
-      python
+      // ... running as yet another uid: the pages must be readable by every uid
+      Python buildPod = IndexStep.canSwitchUid() ? python.as(IndexStep.BUILD_UID) : python;
+      Path target = writableByBuildPod(scratch.resolve("site"));
+      buildPod
           .run(
               scratch,
               Map.of("PIP_CONFIG_FILE", pipConf.toString()),
@@ -90,8 +93,8 @@ class SyncStepEndToEndTest {
                   .status())
           .isNotZero();
       assertThat(Files.readAllBytes(cache.resolve("sync-probe/index.html"))).isEqualTo(pageBefore);
-      Path again = scratch.resolve("site2");
-      python
+      Path again = writableByBuildPod(scratch.resolve("site2"));
+      buildPod
           .run(
               scratch,
               Map.of("PIP_CONFIG_FILE", pipConf.toString()),
@@ -104,5 +107,28 @@ class SyncStepEndToEndTest {
               "sync-probe==3.1")
           .assertOk();
     }
+  }
+
+  /** The index step as the Job runs it: uid 65532, its own JVM, a restrictive umask. */
+  static IndexStep.Result index(Path cache, Path summary) throws Exception {
+    if (!IndexStep.canSwitchUid()) {
+      var result = run("", "index", cache.toString(), "--summary-file", summary.toString());
+      return new IndexStep.Result(result.status(), result.out(), result.err());
+    }
+    IndexStep.openUpTo(cache);
+    for (Path p : List.of(cache, summary)) {
+      Files.setAttribute(p, "unix:uid", IndexStep.SYNC_UID);
+      Files.setAttribute(p, "unix:gid", IndexStep.SYNC_UID);
+    }
+    return IndexStep.index(
+        IndexStep.SYNC_UID, "077", cache.toString(), "--summary-file", summary.toString());
+  }
+
+  static Path writableByBuildPod(Path dir) throws Exception {
+    Files.createDirectories(dir);
+    if (IndexStep.canSwitchUid()) {
+      Files.setAttribute(dir, "unix:uid", IndexStep.BUILD_UID);
+    }
+    return dir;
   }
 }

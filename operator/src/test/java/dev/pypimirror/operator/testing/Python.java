@@ -129,6 +129,7 @@ public final class Python {
             "--no-build-isolation",
             "--no-deps",
             "--no-index",
+            "--ignore-requires-python",
             "-w",
             out.toString(),
             ".")
