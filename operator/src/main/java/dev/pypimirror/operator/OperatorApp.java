@@ -55,8 +55,10 @@ public final class OperatorApp implements AutoCloseable {
   private final MissedInjectionAudit audit;
   private final WebhookServer webhook;
   private final Runnable releaseLease;
+  private final OperatorMetrics metrics;
 
   private OperatorApp(
+      OperatorMetrics metrics,
       Operator operator,
       Runnable releaseLease,
       InformerMirrorDirectory mirrors,
@@ -64,6 +66,7 @@ public final class OperatorApp implements AutoCloseable {
       WebhookCertificateManager certificates,
       MissedInjectionAudit audit,
       WebhookServer webhook) {
+    this.metrics = metrics;
     this.operator = operator;
     this.releaseLease = releaseLease;
     this.audit = audit;
@@ -165,7 +168,8 @@ public final class OperatorApp implements AutoCloseable {
         settings.leaderElection()
             ? () -> MirrorOperator.releaseLease(client, settings.operatorNamespace(), identity)
             : () -> {};
-    return new OperatorApp(operator, releaseLease, mirrors, policies, certificates, audit, webhook);
+    return new OperatorApp(
+        metrics, operator, releaseLease, mirrors, policies, certificates, audit, webhook);
   }
 
   /**
@@ -214,5 +218,6 @@ public final class OperatorApp implements AutoCloseable {
     }
     operator.stop();
     releaseLease.run();
+    metrics.close();
   }
 }

@@ -7,9 +7,18 @@ import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -17,34 +26,84 @@ import java.util.function.Supplier;
 
 /**
  * The operator's Prometheus metrics: admissions, their latency, reconciles, mirrors, missed
- * injections.
+ * injections; and the JVM's and the process's (Micrometer's binders). Every series with a fixed set
+ * of labels exists from the start, at zero, so that rate() and absence alerts work before the first
+ * event.
  */
 public final class OperatorMetrics {
+  /**
+   * Admission latency buckets: from the mutation's own tens of microseconds on a warm JVM to the
+   * API server's webhook timeout (10 s by default, 30 s at most).
+   */
+  static final Duration[] LATENCY_BUCKETS = {
+    Duration.ofNanos(100_000),
+    Duration.ofNanos(250_000),
+    Duration.ofNanos(500_000),
+    Duration.ofMillis(1),
+    Duration.ofNanos(2_500_000),
+    Duration.ofMillis(5),
+    Duration.ofMillis(10),
+    Duration.ofMillis(25),
+    Duration.ofMillis(100),
+    Duration.ofMillis(500),
+    Duration.ofMillis(2500),
+    Duration.ofSeconds(10),
+    Duration.ofSeconds(30)
+  };
+
+  /** The kinds the reconcilers count, registered at zero. */
+  static final List<String> RECONCILED_KINDS =
+      List.of("PypiMirror", "PypiMirrorPolicy", "Namespace");
+
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Timer admissionLatency =
       Timer.builder("pypimirror.admission.duration")
           .description("Time to answer one AdmissionReview, parse to serialized answer")
-          .publishPercentileHistogram()
-          .minimumExpectedValue(Duration.ofNanos(10_000))
-          .maximumExpectedValue(Duration.ofSeconds(5))
+          .serviceLevelObjectives(LATENCY_BUCKETS)
           .register(registry);
+  private final Counter missedInjections =
+      Counter.builder("pypimirror.missed.injections")
+          .description("Pods that asked for a mirror but were admitted without one")
+          .register(registry);
+  private final JvmGcMetrics gc = new JvmGcMetrics();
+
+  public OperatorMetrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmInfoMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    for (String kind : RECONCILED_KINDS) {
+      reconcileCounter(kind, "success");
+      reconcileCounter(kind, "error");
+    }
+    // the admission series whose labels do not depend on a pod
+    admissionCounter("injected", "");
+    admissionCounter("denied", "policy");
+    admissionCounter("error", "bad-request");
+  }
 
   private final Map<String, Counter> admissionCounters = new ConcurrentHashMap<>();
 
   /** Counts one admission by outcome (injected, skipped, untouched, denied, error) and reason. */
   public void admission(String outcome, String reason, long nanos) {
-    admissionCounters
-        .computeIfAbsent(
-            outcome + '\n' + reason,
-            key ->
-                Counter.builder("pypimirror.admissions")
-                    .description("Pod admissions by outcome")
-                    .tag("outcome", outcome)
-                    .tag("reason", reason)
-                    .register(registry))
-        .increment();
+    admissionCounter(outcome, reason).increment();
     admissionLatency.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Counter admissionCounter(String outcome, String reason) {
+    return admissionCounters.computeIfAbsent(
+        outcome + '\n' + reason,
+        key ->
+            Counter.builder("pypimirror.admissions")
+                .description("Pod admissions by outcome")
+                .tag("outcome", outcome)
+                .tag("reason", reason)
+                .register(registry));
   }
 
   /** The webhook's listener: every answered pod admission counted and timed. */
@@ -74,10 +133,7 @@ public final class OperatorMetrics {
 
   /** A pod that asked for a mirror but runs without one (webhook down, fail-open). */
   public void missedInjection() {
-    Counter.builder("pypimirror.missed.injections")
-        .description("Pods that asked for a mirror but were admitted without one")
-        .register(registry)
-        .increment();
+    missedInjections.increment();
   }
 
   /** Mirrors by Ready status, read from a cache when scraped. */
@@ -107,18 +163,28 @@ public final class OperatorMetrics {
   }
 
   private void reconcile(HasMetadata resource, String result) {
-    Counter.builder("pypimirror.reconciles")
-        .description("Reconciles by kind and result")
-        .tag(
-            "kind",
-            resource.getKind() == null ? resource.getClass().getSimpleName() : resource.getKind())
-        .tag("result", result)
-        .register(registry)
+    reconcileCounter(
+            resource.getKind() == null ? resource.getClass().getSimpleName() : resource.getKind(),
+            result)
         .increment();
+  }
+
+  private Counter reconcileCounter(String kind, String result) {
+    return Counter.builder("pypimirror.reconciles")
+        .description("Reconciles by kind and result")
+        .tag("kind", kind)
+        .tag("result", result)
+        .register(registry);
   }
 
   /** The Prometheus text exposition. */
   public String scrape() {
     return registry.scrape();
+  }
+
+  /** Stops the garbage collection listener. */
+  public void close() {
+    gc.close();
+    registry.close();
   }
 }
