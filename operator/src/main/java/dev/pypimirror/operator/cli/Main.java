@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.cli;
 
+import dev.pypimirror.operator.BuildInfo;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Command;
       InjectCommand.class,
       IndexCommand.class,
       CheckCommand.class,
-      CompletionCommand.class
+      CompletionCommand.class,
+      VersionCommand.class
     })
 public class Main implements Runnable {
   static final int EXIT_BAD_INPUT = 2;
@@ -76,8 +78,7 @@ public class Main implements Runnable {
   static class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String version = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"pypi-mirror-operator " + (version == null ? "dev" : version)};
+      return BuildInfo.current().lines();
     }
   }
 }

@@ -1,0 +1,304 @@
+package dev.pypimirror.operator.deploy;
+
+import static dev.pypimirror.operator.deploy.InstallChecks.texts;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import dev.pypimirror.operator.testing.Kustomize;
+import dev.pypimirror.operator.testing.ProjectPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * charts/pypi-mirror-operator rendered and linted by real Helm (its Go engine, through helm-java):
+ * the defaults give the objects deploy/default gives, other values give what they say, and every
+ * rendering passes the checks deploy/ passes ({@link InstallChecks}).
+ */
+class HelmChartTest {
+  static final Path CHART = ProjectPaths.ROOT.resolve("charts/pypi-mirror-operator");
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  static final ObjectMapper SORTED_JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+          .enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Labels only one of the two tools writes: who manages an object, and Helm's release. */
+  static final List<String> TOOL_LABELS =
+      List.of(
+          "app.kubernetes.io/managed-by",
+          "app.kubernetes.io/instance",
+          "app.kubernetes.io/version",
+          "helm.sh/chart");
+
+  /**
+   * `helm template` of the chart with these values (YAML), in this release namespace, plus the
+   * chart's crds/, which Helm applies as they are on install.
+   */
+  static List<JsonNode> helmTemplate(String releaseNamespace, String values) throws IOException {
+    Path valuesFile = Files.createTempFile("values-", ".yaml");
+    try {
+      Files.writeString(valuesFile, values);
+      String out =
+          new Helm(CHART)
+              .template()
+              .withName("pypi-mirror-operator")
+              .withNamespace(releaseNamespace)
+              .withValuesFile(valuesFile)
+              .call();
+      List<JsonNode> objects = new ArrayList<>(parse(out));
+      try (Stream<Path> crds = Files.list(CHART.resolve("crds"))) {
+        for (Path crd : crds.sorted().toList()) {
+          objects.addAll(parse(Files.readString(crd)));
+        }
+      }
+      return objects;
+    } finally {
+      Files.delete(valuesFile);
+    }
+  }
+
+  static List<JsonNode> parse(String yamlStream) throws IOException {
+    List<JsonNode> docs = new ArrayList<>();
+    try (var it = YAML.readerFor(JsonNode.class).<JsonNode>readValues(yamlStream)) {
+      while (it.hasNext()) {
+        JsonNode doc = it.next();
+        if (doc != null && doc.isObject()) {
+          docs.add(doc);
+        }
+      }
+    }
+    return docs;
+  }
+
+  /** The objects by kind/namespace/name, without the labels that say which tool made them. */
+  static Map<String, String> comparable(List<JsonNode> objects) throws IOException {
+    Map<String, String> byKey = new TreeMap<>();
+    for (JsonNode o : objects) {
+      ObjectNode copy = o.deepCopy();
+      if (copy.at("/metadata/labels") instanceof ObjectNode labels) {
+        labels.remove(TOOL_LABELS);
+        if (o.path("kind").asText().equals("CustomResourceDefinition")) {
+          labels.remove("app.kubernetes.io/part-of"); // Helm does not template crds/
+        }
+        if (labels.isEmpty()) {
+          ((ObjectNode) copy.get("metadata")).remove("labels");
+        }
+      }
+      // CEL ignores whitespace, and YAML parsers disagree on the line breaks of a folded
+      // scalar with more-indented lines (kustomize's go-yaml keeps an extra one)
+      for (JsonNode webhook : copy.path("webhooks")) {
+        for (JsonNode condition : webhook.path("matchConditions")) {
+          ((ObjectNode) condition)
+              .put("expression", condition.path("expression").asText().replaceAll("\\s+", " "));
+        }
+      }
+      String key =
+          o.path("kind").asText()
+              + "/"
+              + o.at("/metadata/namespace").asText("")
+              + "/"
+              + o.at("/metadata/name").asText();
+      byKey.put(
+          key, SORTED_JSON.writeValueAsString(SORTED_JSON.treeToValue(canonical(copy), Map.class)));
+    }
+    return byKey;
+  }
+
+  /** Whole numbers written as 1.0 (the CRD generator) and as 1 (kustomize) are the same. */
+  static JsonNode canonical(JsonNode node) {
+    if (node.isFloatingPointNumber() && node.doubleValue() == Math.rint(node.doubleValue())) {
+      return LongNode.valueOf(node.longValue());
+    }
+    if (node instanceof ObjectNode object) {
+      object.properties().forEach(field -> field.setValue(canonical(field.getValue())));
+    } else if (node instanceof ArrayNode array) {
+      for (int i = 0; i < array.size(); i++) {
+        array.set(i, canonical(array.get(i)));
+      }
+    }
+    return node;
+  }
+
+  static void assertSameObjects(List<JsonNode> helm, List<JsonNode> kustomize) throws IOException {
+    Map<String, String> fromHelm = comparable(helm);
+    Map<String, String> fromKustomize = comparable(kustomize);
+    assertThat(fromHelm.keySet()).containsExactlyElementsOf(fromKustomize.keySet());
+    fromKustomize.forEach(
+        (key, expected) -> assertThat(fromHelm.get(key)).as(key).isEqualTo(expected));
+  }
+
+  @Test
+  void lintIsClean() {
+    LintResult lint = new Helm(CHART).lint().strict().call();
+
+    assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+    assertThat(lint.getMessages()).noneMatch(m -> m.contains("[WARNING]") || m.contains("[ERROR]"));
+  }
+
+  @Test
+  void theDefaultsRenderTheObjectsOfDeployDefault() throws Exception {
+    List<JsonNode> helm = helmTemplate("default", "{}");
+
+    assertSameObjects(helm, Kustomize.render("deploy/default"));
+    InstallChecks install = new InstallChecks(helm, "pypi-mirror-system");
+    install.all(2);
+    install.theWebhooksFailAsDocumented();
+    assertThat(install.find("ServiceMonitor", "pypi-mirror-operator")).isEmpty();
+  }
+
+  @Test
+  void certManagerModeRendersTheObjectsOfDeployCertmanager() throws Exception {
+    List<JsonNode> helm = helmTemplate("default", "webhook: {certificates: cert-manager}");
+
+    assertSameObjects(helm, Kustomize.render("deploy/certmanager"));
+    InstallChecks install = new InstallChecks(helm, "pypi-mirror-system");
+    install.all(2);
+    install.certManagerIssuesTheCertificate();
+  }
+
+  @Test
+  void anotherNamespaceMovesEverythingThatNamesIt() throws Exception {
+    List<JsonNode> helm =
+        helmTemplate(
+            "default",
+            "namespace: {name: platform-tools}\nwebhook: {certificates: cert-manager}\n");
+
+    for (JsonNode o : helm) {
+      assertThat(o.toString())
+          .as("%s %s", o.path("kind").asText(), o.at("/metadata/name").asText())
+          .doesNotContain("pypi-mirror-system");
+    }
+    InstallChecks install = new InstallChecks(helm, "platform-tools");
+    install.all(2);
+    install.certManagerIssuesTheCertificate();
+    assertThat(install.find("Namespace", "platform-tools")).isPresent();
+  }
+
+  @Test
+  void withoutANamespaceNameTheReleaseNamespaceIsUsedAndNotMade() throws Exception {
+    List<JsonNode> helm = helmTemplate("build-infra", "namespace: {name: \"\", create: false}\n");
+
+    InstallChecks install = new InstallChecks(helm, "build-infra");
+    install.all(2);
+    assertThat(helm).noneMatch(o -> o.path("kind").asText().equals("Namespace"));
+  }
+
+  @Test
+  void replicasAreWhatTheValueSays() throws Exception {
+    new InstallChecks(helmTemplate("default", "replicaCount: 3"), "pypi-mirror-system").all(3);
+    new InstallChecks(helmTemplate("default", "replicaCount: 1"), "pypi-mirror-system").all(1);
+  }
+
+  @Test
+  void everyValueDoesWhatItSays() throws Exception {
+    String digest = "sha256:" + "ab".repeat(32);
+    List<JsonNode> helm =
+        helmTemplate(
+            "default",
+            """
+            image: {repository: registry.example.com/pmo, digest: "%s", pullPolicy: Always}
+            imagePullSecrets: [{name: registry-creds}]
+            resources: {requests: {cpu: 200m, memory: 300Mi}, limits: {memory: 1Gi}}
+            logFormat: json
+            watchNamespaces: [builds, ml-training]
+            webhook:
+              certificates: cert-manager
+              certManager: {issuerRef: {name: corp-ca, kind: ClusterIssuer, group: cert-manager.io}}
+              pods: {failurePolicy: Fail, timeoutSeconds: 3}
+              enforcedPods: {failurePolicy: Fail, timeoutSeconds: 10}
+              pypiMirrors: {failurePolicy: Ignore, timeoutSeconds: 2}
+            podLabels: {team.example/owner: platform}
+            podAnnotations: {prometheus.io/scrape: "true"}
+            nodeSelector: {kubernetes.io/os: linux}
+            tolerations: [{key: dedicated, operator: Equal, value: infra, effect: NoSchedule}]
+            affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: pool, operator: In, values: [infra]}]}]}}}
+            priorityClassName: system-cluster-critical
+            serviceMonitor: {enabled: true, interval: 15s, labels: {release: prometheus}}
+            """
+                .formatted(digest));
+
+    InstallChecks install = new InstallChecks(helm, "pypi-mirror-system");
+    install.all(2);
+    install.certManagerIssuesTheCertificate();
+    JsonNode pod = install.one("Deployment", "pypi-mirror-operator").at("/spec/template");
+    JsonNode manager = pod.at("/spec/containers/0");
+    assertThat(manager.path("image").asText()).isEqualTo("registry.example.com/pmo@" + digest);
+    assertThat(manager.path("imagePullPolicy").asText()).isEqualTo("Always");
+    assertThat(pod.at("/spec/imagePullSecrets/0/name").asText()).isEqualTo("registry-creds");
+    assertThat(manager.at("/resources/limits/memory").asText()).isEqualTo("1Gi");
+    assertThat(texts(manager.path("args")))
+        .contains("--log-format=json", "--watch-namespaces=builds,ml-training");
+    assertThat(pod.at("/metadata/labels/team.example~1owner").asText()).isEqualTo("platform");
+    assertThat(pod.at("/metadata/labels/app.kubernetes.io~1name").asText())
+        .as("the selector's label stays")
+        .isEqualTo("pypi-mirror-operator");
+    assertThat(pod.at("/metadata/annotations/prometheus.io~1scrape").asText()).isEqualTo("true");
+    assertThat(pod.at("/spec/nodeSelector/kubernetes.io~1os").asText()).isEqualTo("linux");
+    assertThat(pod.at("/spec/tolerations/0/value").asText()).isEqualTo("infra");
+    assertThat(pod.at("/spec/affinity/podAntiAffinity").isMissingNode())
+        .as("the given affinity replaces the default")
+        .isTrue();
+    assertThat(pod.at("/spec/affinity/nodeAffinity").isObject()).isTrue();
+    assertThat(pod.at("/spec/priorityClassName").asText()).isEqualTo("system-cluster-critical");
+
+    JsonNode mutating =
+        install.one("MutatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks");
+    assertThat(mutating.get(0).path("failurePolicy").asText()).isEqualTo("Fail");
+    assertThat(mutating.get(0).path("timeoutSeconds").asInt()).isEqualTo(3);
+    assertThat(mutating.get(1).path("timeoutSeconds").asInt()).isEqualTo(10);
+    JsonNode validating =
+        install.one("ValidatingWebhookConfiguration", "pypi-mirror-operator").at("/webhooks/0");
+    assertThat(validating.path("failurePolicy").asText()).isEqualTo("Ignore");
+    assertThat(validating.path("timeoutSeconds").asInt()).isEqualTo(2);
+
+    assertThat(install.find("Issuer", "pypi-mirror-operator-selfsigned"))
+        .as("the given issuer is used instead")
+        .isEmpty();
+    assertThat(install.one("Certificate", "pypi-mirror-operator-webhook").at("/spec/issuerRef"))
+        .isEqualTo(YAML.readTree("{name: corp-ca, kind: ClusterIssuer, group: cert-manager.io}"));
+
+    JsonNode monitor = install.one("ServiceMonitor", "pypi-mirror-operator");
+    assertThat(monitor.at("/metadata/labels/release").asText()).isEqualTo("prometheus");
+    assertThat(monitor.at("/spec/endpoints/0/interval").asText()).isEqualTo("15s");
+    JsonNode metrics = install.one("Service", "pypi-mirror-operator-metrics");
+    monitor
+        .at("/spec/selector/matchLabels")
+        .fields()
+        .forEachRemaining(
+            label ->
+                assertThat(metrics.at("/metadata/labels").path(label.getKey()))
+                    .as("the ServiceMonitor selects the metrics Service")
+                    .isEqualTo(label.getValue()));
+    assertThat(metrics.at("/spec/ports/0/name").asText())
+        .isEqualTo(monitor.at("/spec/endpoints/0/port").asText());
+  }
+
+  @Test
+  void badValuesAreRefusedNamingTheValue() {
+    assertThatThrownBy(() -> helmTemplate("default", "webhook: {pods: {failurePolicy: Sometimes}}"))
+        .hasMessageContaining("failurePolicy");
+    assertThatThrownBy(() -> helmTemplate("default", "logFormat: xml"))
+        .hasMessageContaining("logFormat");
+    assertThatThrownBy(() -> helmTemplate("default", "replicas: 3"))
+        .as("a misspelt value is not silently ignored")
+        .hasMessageContaining("replicas");
+    assertThatThrownBy(() -> helmTemplate("default", "webhook: {certificates: vault}"))
+        .hasMessageContaining("certificates");
+  }
+}

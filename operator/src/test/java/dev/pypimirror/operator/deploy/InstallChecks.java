@@ -1,0 +1,266 @@
+package dev.pypimirror.operator.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.apiserver.CelRulesCheck;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.StreamSupport;
+
+/**
+ * What a production install needs, checked on rendered objects: kustomize's (deploy/) and Helm's
+ * (charts/) pass the same checks.
+ *
+ * @param objects the rendered objects
+ * @param namespace the operator's namespace they were rendered for
+ */
+record InstallChecks(List<JsonNode> objects, String namespace) {
+  /** Kinds that live in no namespace. */
+  static final Set<String> CLUSTER_SCOPED =
+      Set.of(
+          "Namespace",
+          "CustomResourceDefinition",
+          "ClusterRole",
+          "ClusterRoleBinding",
+          "MutatingWebhookConfiguration",
+          "ValidatingWebhookConfiguration");
+
+  /** Every check; {@code replicas} is what the Deployment should run. */
+  void all(int replicas) {
+    everythingIsThere();
+    everyNamespacedObjectIsInTheOperatorsNamespace();
+    rbacIsLeastPrivilege();
+    theDeploymentIsRestricted(replicas);
+    theMutatingWebhookFailsOpenForOptInAndClosedForEnforcedNamespaces();
+    theValidatingWebhookCoversPypiMirrorsInGovernedNamespaces();
+    theWebhookMatchConditionsCompileAsTheApiServerCompilesThem();
+  }
+
+  JsonNode one(String kind, String name) {
+    return find(kind, name).orElseThrow(() -> new AssertionError("no " + kind + " " + name));
+  }
+
+  java.util.Optional<JsonNode> find(String kind, String name) {
+    return objects.stream()
+        .filter(
+            o ->
+                kind.equals(o.path("kind").asText())
+                    && name.equals(o.at("/metadata/name").asText()))
+        .findFirst();
+  }
+
+  static List<String> texts(JsonNode array) {
+    return StreamSupport.stream(array.spliterator(), false).map(JsonNode::asText).toList();
+  }
+
+  void everythingIsThere() {
+    assertThat(
+            objects.stream()
+                .map(o -> o.path("kind").asText() + "/" + o.at("/metadata/name").asText()))
+        .contains(
+            "CustomResourceDefinition/pypimirrors.pypimirror.dev",
+            "CustomResourceDefinition/pypimirrorpolicies.pypimirror.dev",
+            "ServiceAccount/pypi-mirror-operator",
+            "ClusterRole/pypi-mirror-operator",
+            "ClusterRoleBinding/pypi-mirror-operator",
+            "Role/pypi-mirror-operator",
+            "RoleBinding/pypi-mirror-operator",
+            "Deployment/pypi-mirror-operator",
+            "Service/pypi-mirror-operator-webhook",
+            "Service/pypi-mirror-operator-metrics",
+            "MutatingWebhookConfiguration/pypi-mirror-operator",
+            "ValidatingWebhookConfiguration/pypi-mirror-operator");
+    find("Namespace", namespace)
+        .ifPresent(
+            ns ->
+                assertThat(ns.at("/metadata/labels/pod-security.kubernetes.io~1enforce").asText())
+                    .as("the operator's namespace runs under Pod Security restricted")
+                    .isEqualTo("restricted"));
+    for (JsonNode o : objects) {
+      if (!o.path("kind").asText().equals("CustomResourceDefinition")) { // Helm: crds/ as they are
+        assertThat(o.at("/metadata/labels/app.kubernetes.io~1part-of").asText())
+            .as("label part-of on %s %s", o.path("kind").asText(), o.at("/metadata/name").asText())
+            .isEqualTo("pypi-mirror-operator");
+      }
+    }
+  }
+
+  void everyNamespacedObjectIsInTheOperatorsNamespace() {
+    for (JsonNode o : objects) {
+      String kind = o.path("kind").asText();
+      String what = kind + " " + o.at("/metadata/name").asText();
+      if (CLUSTER_SCOPED.contains(kind)) {
+        assertThat(o.at("/metadata/namespace").isMissingNode()).as(what).isTrue();
+      } else {
+        assertThat(o.at("/metadata/namespace").asText()).as(what).isEqualTo(namespace);
+      }
+    }
+    for (String binding : List.of("ClusterRoleBinding", "RoleBinding")) {
+      assertThat(one(binding, "pypi-mirror-operator").path("subjects"))
+          .singleElement()
+          .satisfies(s -> assertThat(s.path("namespace").asText()).isEqualTo(namespace));
+    }
+  }
+
+  void rbacIsLeastPrivilege() {
+    JsonNode clusterRole = one("ClusterRole", "pypi-mirror-operator");
+    JsonNode role = one("Role", "pypi-mirror-operator");
+    for (JsonNode rule : clusterRole.path("rules")) {
+      assertThat(texts(rule.path("apiGroups"))).doesNotContain("*");
+      assertThat(texts(rule.path("resources"))).doesNotContain("*", "secrets");
+      assertThat(texts(rule.path("verbs"))).doesNotContain("*", "escalate", "bind", "impersonate");
+    }
+    assertThat(clusterRole.path("rules"))
+        .filteredOn(r -> texts(r.path("resources")).contains("mutatingwebhookconfigurations"))
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(texts(r.path("resourceNames"))).containsExactly("pypi-mirror-operator");
+              assertThat(texts(r.path("verbs"))).containsExactlyInAnyOrder("get", "patch");
+            });
+    assertThat(role.at("/metadata/namespace").asText()).isEqualTo(namespace);
+    assertThat(role.path("rules"))
+        .anySatisfy(r -> assertThat(texts(r.path("resources"))).containsExactly("secrets"));
+    assertThat(role.path("rules"))
+        .anySatisfy(r -> assertThat(texts(r.path("resources"))).containsExactly("leases"));
+  }
+
+  void theDeploymentIsRestricted(int replicas) {
+    JsonNode deployment = one("Deployment", "pypi-mirror-operator");
+    JsonNode pod = deployment.at("/spec/template/spec");
+    JsonNode manager = pod.at("/containers/0");
+    assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(replicas);
+    assertThat(texts(manager.path("args"))).contains("run", "--leader-election");
+    assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+    assertThat(pod.at("/securityContext/seccompProfile/type").asText()).isEqualTo("RuntimeDefault");
+    JsonNode security = manager.path("securityContext");
+    assertThat(security.path("allowPrivilegeEscalation").asBoolean(true)).isFalse();
+    assertThat(security.path("readOnlyRootFilesystem").asBoolean()).isTrue();
+    assertThat(texts(security.at("/capabilities/drop"))).containsExactly("ALL");
+    assertThat(manager.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/healthz");
+    assertThat(manager.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/readyz");
+    assertThat(manager.at("/resources/requests/cpu").isMissingNode()).isFalse();
+    assertThat(manager.at("/resources/requests/memory").isMissingNode()).isFalse();
+    assertThat(manager.at("/resources/limits/memory").isMissingNode()).isFalse();
+    assertThat(env(manager, "PYPI_MIRROR_INDEX_IMAGE").path("value").asText())
+        .as("the cache sync runs `index` with the operator's own image")
+        .isEqualTo(manager.path("image").asText());
+    assertThat(env(manager, "POD_NAMESPACE").at("/valueFrom/fieldRef/fieldPath").asText())
+        .isEqualTo("metadata.namespace");
+    if (replicas > 1) {
+      JsonNode pdb = one("PodDisruptionBudget", "pypi-mirror-operator");
+      assertThat(pdb.at("/spec/minAvailable").asInt()).isEqualTo(1);
+      assertThat(pdb.at("/spec/selector")).isEqualTo(deployment.at("/spec/selector"));
+    } else {
+      assertThat(find("PodDisruptionBudget", "pypi-mirror-operator"))
+          .as("one replica with minAvailable 1 would block every node drain")
+          .isEmpty();
+    }
+  }
+
+  static JsonNode env(JsonNode container, String name) {
+    return StreamSupport.stream(container.path("env").spliterator(), false)
+        .filter(e -> e.path("name").asText().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no env " + name));
+  }
+
+  void theMutatingWebhookFailsOpenForOptInAndClosedForEnforcedNamespaces() {
+    JsonNode webhooks =
+        one("MutatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks");
+    assertThat(webhooks).hasSize(2);
+    for (JsonNode webhook : webhooks) {
+      assertThat(webhook.path("sideEffects").asText()).isEqualTo("None");
+      assertThat(webhook.path("reinvocationPolicy").asText()).isEqualTo("IfNeeded");
+      assertThat(webhook.path("timeoutSeconds").asInt()).isBetween(1, 30);
+      assertThat(texts(webhook.path("admissionReviewVersions"))).containsExactly("v1");
+      assertThat(webhook.path("rules"))
+          .singleElement()
+          .satisfies(
+              rule -> {
+                assertThat(texts(rule.path("operations"))).containsExactly("CREATE");
+                assertThat(texts(rule.path("resources"))).containsExactly("pods");
+              });
+      assertThat(webhook.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-pods");
+      assertThat(webhook.at("/clientConfig/service/namespace").asText()).isEqualTo(namespace);
+      JsonNode excluded =
+          StreamSupport.stream(
+                  webhook.at("/namespaceSelector/matchExpressions").spliterator(), false)
+              .filter(e -> e.path("key").asText().equals("kubernetes.io/metadata.name"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(excluded.path("operator").asText()).isEqualTo("NotIn");
+      assertThat(texts(excluded.path("values")))
+          .as("the operator's own namespace is never injected, so it can always come back")
+          .containsExactlyInAnyOrder("kube-system", "kube-public", "kube-node-lease", namespace);
+    }
+    JsonNode optIn = webhooks.get(0);
+    JsonNode enforced = webhooks.get(1);
+    assertThat(optIn.toString())
+        .contains("\"key\":\"pypimirror.dev/enforced\",\"operator\":\"DoesNotExist\"");
+    assertThat(enforced.toString())
+        .contains("\"key\":\"pypimirror.dev/enforced\",\"operator\":\"Exists\"");
+    assertThat(optIn.path("matchConditions").toString())
+        .contains("pypimirror.dev/mirror", "pypimirror.dev/inject")
+        .doesNotContain("namespaceObject");
+  }
+
+  /** The default failure policies: opt-in fails open, enforced namespaces fail closed. */
+  void theWebhooksFailAsDocumented() {
+    JsonNode webhooks =
+        one("MutatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks");
+    assertThat(webhooks.get(0).path("failurePolicy").asText()).isEqualTo("Ignore");
+    assertThat(webhooks.get(1).path("failurePolicy").asText()).isEqualTo("Fail");
+    assertThat(
+            one("ValidatingWebhookConfiguration", "pypi-mirror-operator")
+                .at("/webhooks/0/failurePolicy")
+                .asText())
+        .isEqualTo("Fail");
+  }
+
+  void theValidatingWebhookCoversPypiMirrorsInGovernedNamespaces() {
+    JsonNode webhook =
+        one("ValidatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks").get(0);
+    assertThat(webhook.at("/clientConfig/service/path").asText())
+        .isEqualTo("/validate-pypimirrors");
+    assertThat(webhook.at("/clientConfig/service/namespace").asText()).isEqualTo(namespace);
+    assertThat(texts(webhook.at("/rules/0/resources"))).containsExactly("pypimirrors");
+    assertThat(texts(webhook.at("/rules/0/operations"))).containsExactly("CREATE", "UPDATE");
+    assertThat(webhook.path("sideEffects").asText()).isEqualTo("None");
+  }
+
+  void theWebhookMatchConditionsCompileAsTheApiServerCompilesThem() {
+    List<CelRulesCheck.Result> results = CelRulesCheck.checkWebhooks(objects);
+    assertThat(results).isNotEmpty();
+    assertThat(results).allSatisfy(r -> assertThat(r.problems()).as(r.where()).isEmpty());
+  }
+
+  /** cert-manager issues the serving certificate, injects its CA, and the operator reads it. */
+  void certManagerIssuesTheCertificate() {
+    assertThat(objects)
+        .filteredOn(o -> o.path("kind").asText().endsWith("WebhookConfiguration"))
+        .hasSize(2)
+        .allSatisfy(
+            o ->
+                assertThat(o.at("/metadata/annotations/cert-manager.io~1inject-ca-from").asText())
+                    .isEqualTo(namespace + "/pypi-mirror-operator-webhook"));
+    JsonNode certificate = one("Certificate", "pypi-mirror-operator-webhook");
+    assertThat(texts(certificate.at("/spec/dnsNames")))
+        .containsExactly(
+            "pypi-mirror-operator-webhook." + namespace + ".svc",
+            "pypi-mirror-operator-webhook." + namespace + ".svc.cluster.local");
+    String secret = certificate.at("/spec/secretName").asText();
+    JsonNode pod = one("Deployment", "pypi-mirror-operator").at("/spec/template/spec");
+    assertThat(texts(pod.at("/containers/0/args")))
+        .contains(
+            "--webhook-certs=files",
+            "--tls-cert-file=/etc/webhook/tls/tls.crt",
+            "--tls-key-file=/etc/webhook/tls/tls.key")
+        .doesNotContain("--webhook-certs=self-managed");
+    assertThat(pod.path("volumes"))
+        .anySatisfy(v -> assertThat(v.at("/secret/secretName").asText()).isEqualTo(secret));
+    assertThat(pod.at("/containers/0/volumeMounts"))
+        .anySatisfy(m -> assertThat(m.path("mountPath").asText()).isEqualTo("/etc/webhook/tls"));
+  }
+}
