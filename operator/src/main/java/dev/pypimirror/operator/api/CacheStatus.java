@@ -10,6 +10,13 @@ public class CacheStatus {
   private Integer packageCount;
   private Integer projectCount;
   private Long sizeBytes;
+
+  /**
+   * Files and folders under the cache that the last sync's index step could not read: skipped, each
+   * named in a warning in that step's log; the rest is indexed.
+   */
+  private Integer unreadableCount;
+
   private String lastSyncJob;
 
   /** The sync spec hash of the last successful sync. */
@@ -47,6 +54,14 @@ public class CacheStatus {
     this.sizeBytes = sizeBytes;
   }
 
+  public Integer getUnreadableCount() {
+    return unreadableCount;
+  }
+
+  public void setUnreadableCount(Integer unreadableCount) {
+    this.unreadableCount = unreadableCount;
+  }
+
   public String getLastSyncJob() {
     return lastSyncJob;
   }
@@ -70,12 +85,14 @@ public class CacheStatus {
         && Objects.equals(packageCount, c.packageCount)
         && Objects.equals(projectCount, c.projectCount)
         && Objects.equals(sizeBytes, c.sizeBytes)
+        && Objects.equals(unreadableCount, c.unreadableCount)
         && Objects.equals(lastSyncJob, c.lastSyncJob)
         && Objects.equals(syncedHash, c.syncedHash);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(lastSyncTime, packageCount, sizeBytes, lastSyncJob, syncedHash);
+    return Objects.hash(
+        lastSyncTime, packageCount, sizeBytes, unreadableCount, lastSyncJob, syncedHash);
   }
 }

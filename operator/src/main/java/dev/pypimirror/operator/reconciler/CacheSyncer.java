@@ -185,6 +185,8 @@ class CacheSyncer {
               status.setPackageCount(s.path("files").asInt());
               status.setProjectCount(s.path("projects").asInt());
               status.setSizeBytes(s.path("bytes").asLong());
+              status.setUnreadableCount(
+                  s.hasNonNull("unreadable") ? s.get("unreadable").asInt() : null);
             });
   }
 
@@ -258,6 +260,7 @@ class CacheSyncer {
       status.setPackageCount(previous.getPackageCount());
       status.setProjectCount(previous.getProjectCount());
       status.setSizeBytes(previous.getSizeBytes());
+      status.setUnreadableCount(previous.getUnreadableCount());
       status.setLastSyncJob(previous.getLastSyncJob());
       status.setSyncedHash(previous.getSyncedHash());
     }

@@ -172,7 +172,8 @@ class CacheSyncReconcilerTest {
     finish(
         second,
         true,
-        "{\"projects\":6,\"files\":8,\"bytes\":200000,\"pagesWritten\":2,\"skipped\":0}");
+        "{\"projects\":6,\"files\":8,\"bytes\":200000,\"pagesWritten\":2,\"skipped\":1,"
+            + "\"unreadable\":1}");
     await()
         .atMost(Duration.ofSeconds(10))
         .ignoreExceptions()
@@ -184,6 +185,7 @@ class CacheSyncReconcilerTest {
               assertThat(cache.getPackageCount()).isEqualTo(8);
               assertThat(cache.getProjectCount()).isEqualTo(6);
               assertThat(cache.getSizeBytes()).isEqualTo(200000L);
+              assertThat(cache.getUnreadableCount()).isEqualTo(1);
               assertThat(cache.getLastSyncTime()).isNotBlank();
               assertThat(cache.getLastSyncJob()).isEqualTo(second.getMetadata().getName());
             });
