@@ -6,8 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.apiserver.AdmissionChain;
+import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
+import dev.pypimirror.operator.apiserver.WebhookTransport;
 import dev.pypimirror.operator.config.MirrorObjects;
-import dev.pypimirror.operator.tls.CertificateAuthority;
+import dev.pypimirror.operator.reconciler.MirrorOperator;
+import dev.pypimirror.operator.tls.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -19,38 +23,29 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.zjsonpatch.JsonPatch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The whole flow in one process, for a newcomer with no cluster: an embedded API server (fabric8's
- * mock server in CRUD mode), the operator and its webhook against it, the examples applied, and
- * each pod sent through the webhook over HTTPS as an API server would send it.
+ * mock server in CRUD mode, with the admission chain of {@link AdmittingDispatcher} in front), the
+ * webhook configurations of deploy/webhook installed in it, the operator (which makes its webhook
+ * certificate and patches its CA into them) and its webhook, and the examples applied: each pod is
+ * created through the API server, which calls the webhook over HTTPS and stores what it patched.
+ * matchConditions are not evaluated here (no CEL engine in the jar); the tests' API server does.
  */
 public final class Demo {
   static final List<String> EXAMPLES =
@@ -73,27 +68,36 @@ public final class Demo {
   }
 
   private void runAll() throws Exception {
+    AtomicInteger webhookPort = new AtomicInteger();
+    List<AdmissionChain.Call> calls = new CopyOnWriteArrayList<>();
+    AdmissionChain admission =
+        new AdmissionChain(
+                new WebhookTransport(
+                    (namespace, name, port) ->
+                        namespace.equals(OPERATOR_NAMESPACE)
+                                && name.equals(WebhookCertificateManager.SERVICE)
+                            ? "127.0.0.1:" + webhookPort.get()
+                            : null),
+                AdmissionChain.MatchConditions.NOT_EVALUATED)
+            .observe(calls::add);
     KubernetesMockServer apiServer =
         new KubernetesMockServer(
             new Context(),
             new MockWebServer(),
             new HashMap<>(),
-            new KubernetesCrudDispatcher(List.of()),
+            new AdmittingDispatcher(
+                new KubernetesCrudDispatcher(List.of()),
+                admission,
+                AdmittingDispatcher.Strategy.NONE),
             false);
     apiServer.init(InetAddress.getLoopbackAddress(), 0);
-    Path tls = Files.createTempDirectory("pypi-mirror-demo-");
     try (KubernetesClient client = apiServer.createClient()) {
       out.printf(
-          "pypi-mirror-operator demo: an embedded Kubernetes API server (%s), the operator and its"
-              + " admission webhook, all in this process.%n",
+          "pypi-mirror-operator demo: an embedded Kubernetes API server (%s) that calls admission"
+              + " webhooks, the operator and its webhook, all in this process.%n",
           client.getMasterUrl());
       installCrd(client);
-      CertificateAuthority ca =
-          CertificateAuthority.create("pypi-mirror-demo CA", Instant.now(), Duration.ofDays(1));
-      var serving =
-          ca.issue(List.of("localhost"), List.of("127.0.0.1"), Instant.now(), Duration.ofDays(1));
-      Files.writeString(tls.resolve("tls.crt"), serving.certificatePem());
-      Files.writeString(tls.resolve("tls.key"), serving.keyPem());
+      installWebhookConfigurations(client);
       var settings =
           new OperatorApp.Settings(
               Set.of(),
@@ -101,22 +105,30 @@ public final class Demo {
               new WebhookServer.Settings(
                   "127.0.0.1",
                   0,
-                  tls.resolve("tls.crt"),
-                  tls.resolve("tls.key"),
-                  Duration.ofSeconds(10)));
+                  Path.of("unused.crt"),
+                  Path.of("unused.key"),
+                  Duration.ofSeconds(1)),
+              MirrorOperator.DEFAULT_INDEX_IMAGE,
+              false,
+              true);
       try (OperatorApp app = OperatorApp.start(client, settings, Clock.systemUTC())) {
-        var webhook = new WebhookClient(ca, app.webhookPort());
+        webhookPort.set(app.webhookPort());
+        await(() -> caBundlesPatched(client), () -> null);
         out.printf(
-            "The webhook serves %s with a certificate from a CA made for this run.%n", webhook.url);
+            "The webhook serves https://127.0.0.1:%d%s as Service %s/%s; the operator made its"
+                + " certificate and patched its CA into the webhook configurations of deploy/webhook.%n",
+            app.webhookPort(),
+            WebhookServer.MUTATE_PODS,
+            OPERATOR_NAMESPACE,
+            WebhookCertificateManager.SERVICE);
         for (String example : EXAMPLES) {
           for (JsonNode object : readExample(example)) {
-            apply(client, app, webhook, example, object);
+            apply(client, app, calls, example, object);
           }
         }
       }
     } finally {
       apiServer.destroy();
-      deleteTree(tls);
     }
     out.println();
     out.println(
@@ -127,7 +139,7 @@ public final class Demo {
   private void apply(
       KubernetesClient client,
       OperatorApp app,
-      WebhookClient webhook,
+      List<AdmissionChain.Call> calls,
       String example,
       JsonNode object)
       throws Exception {
@@ -139,13 +151,13 @@ public final class Demo {
       case "PypiMirror" ->
           applyMirror(client, app, example, JSON.treeToValue(object, PypiMirror.class));
       case "Pod" -> {
-        heading("Pod %s/%s (%s) through the webhook", namespace, name, example);
-        admitAndCreate(client, webhook, namespace, object);
+        heading("Pod %s/%s (%s) created through the API server", namespace, name, example);
+        create(client, calls, object);
       }
       case "Job" -> {
         client.resource(JSON.treeToValue(object, GenericKubernetesResource.class)).create();
         heading(
-            "Job %s/%s (%s): its pod, made from the template as the job controller would, through the webhook",
+            "Job %s/%s (%s): its pod, made from the template as the job controller would, created through the API server",
             namespace, name, example);
         ObjectNode pod = JSON.createObjectNode().put("apiVersion", "v1").put("kind", "Pod");
         ObjectNode metadata = ((ObjectNode) object.at("/spec/template/metadata")).deepCopy();
@@ -155,7 +167,7 @@ public final class Demo {
         metadata.putObject("labels").put("job-name", name);
         pod.set("metadata", metadata);
         pod.set("spec", object.at("/spec/template/spec").deepCopy());
-        admitAndCreate(client, webhook, namespace, pod);
+        create(client, calls, pod);
       }
       default -> {
         client.resource(JSON.treeToValue(object, GenericKubernetesResource.class)).create();
@@ -216,21 +228,53 @@ public final class Demo {
     configMap.getData().get("pip.conf").lines().forEach(l -> out.println("   " + l));
   }
 
-  private void admitAndCreate(
-      KubernetesClient client, WebhookClient webhook, String namespace, JsonNode pod)
+  /** Creates a pod; the API server sends it through the webhook; says what came back. */
+  private void create(KubernetesClient client, List<AdmissionChain.Call> calls, JsonNode pod)
       throws Exception {
-    JsonNode response = webhook.review(namespace, pod);
-    JsonNode patch =
-        response.has("patch")
-            ? JSON.readTree(Base64.getDecoder().decode(response.path("patch").asText()))
-            : JSON.createArrayNode();
+    calls.clear();
+    GenericKubernetesResource stored =
+        client.resource(JSON.treeToValue(pod, GenericKubernetesResource.class)).create();
+    for (AdmissionChain.Call call : calls) {
+      JsonNode response = call.response();
+      out.printf(
+          "   The API server called webhook %s (AdmissionReview uid %s): allowed=%s, %d patch"
+              + " operations%n",
+          call.webhook(),
+          response.path("uid").asText(),
+          response.path("allowed").asBoolean(),
+          call.patch().size());
+      PatchDescription.describe(pod, call.patch()).forEach(line -> out.println("   " + line));
+      response.path("warnings").forEach(w -> out.println("   warning: " + w.asText()));
+    }
     out.printf(
-        "   AdmissionReview uid %s: allowed=%s, %d patch operations%n",
-        response.path("uid").asText(), response.path("allowed").asBoolean(), patch.size());
-    PatchDescription.describe(pod, patch).forEach(line -> out.println("   " + line));
-    response.path("warnings").forEach(w -> out.println("   warning: " + w.asText()));
-    JsonNode injected = JsonPatch.apply(patch, pod);
-    client.resource(JSON.treeToValue(injected, GenericKubernetesResource.class)).create();
+        "   Stored: pod %s with annotation pypimirror.dev/injected=%s%n",
+        stored.getMetadata().getName(),
+        stored.getMetadata().getAnnotations() == null
+            ? null
+            : stored.getMetadata().getAnnotations().get("pypimirror.dev/injected"));
+  }
+
+  private static void installWebhookConfigurations(KubernetesClient client) throws IOException {
+    for (String file : List.of("mutating.yaml", "validating.yaml")) {
+      try (InputStream in = Demo.class.getResourceAsStream("/webhook/" + file)) {
+        if (in == null) {
+          throw new IOException("webhook configuration " + file + " is not in the jar");
+        }
+        client.resource(YAML.readValue(in, GenericKubernetesResource.class)).create();
+      }
+    }
+  }
+
+  private static boolean caBundlesPatched(KubernetesClient client) {
+    return List.of("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration").stream()
+        .map(kind -> client.genericKubernetesResources("admissionregistration.k8s.io/v1", kind))
+        .flatMap(resources -> resources.list().getItems().stream())
+        .map(c -> JSON.valueToTree(c.getAdditionalProperties().get("webhooks")))
+        .allMatch(
+            webhooks ->
+                ((JsonNode) webhooks).findValues("caBundle").size() == ((JsonNode) webhooks).size()
+                    && ((JsonNode) webhooks)
+                        .findValues("caBundle").stream().noneMatch(b -> b.asText().isEmpty()));
   }
 
   private void heading(String format, Object... args) {
@@ -297,75 +341,6 @@ public final class Demo {
         documents.add((JsonNode) it.next());
       }
       return documents;
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
-
-  /** Sends AdmissionReviews as the API server does: POST over HTTPS, trusting the webhook's CA. */
-  private static final class WebhookClient {
-    final String url;
-    final HttpClient http;
-
-    WebhookClient(CertificateAuthority ca, int port) throws Exception {
-      this.url = "https://127.0.0.1:" + port + WebhookServer.MUTATE_PODS;
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      trust.setCertificateEntry("ca", ca.certificate());
-      TrustManagerFactory factory =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      factory.init(trust);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, factory.getTrustManagers(), null);
-      this.http =
-          HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(5)).build();
-    }
-
-    JsonNode review(String namespace, JsonNode pod) throws Exception {
-      ObjectNode review =
-          JSON.createObjectNode()
-              .put("apiVersion", "admission.k8s.io/v1")
-              .put("kind", "AdmissionReview");
-      ObjectNode request = review.putObject("request").put("uid", UUID.randomUUID().toString());
-      request.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
-      request.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
-      request.putObject("requestKind").put("group", "").put("version", "v1").put("kind", "Pod");
-      request
-          .putObject("requestResource")
-          .put("group", "")
-          .put("version", "v1")
-          .put("resource", "pods");
-      request
-          .put("name", pod.at("/metadata/name").asText())
-          .put("namespace", namespace)
-          .put("operation", "CREATE");
-      request.putObject("userInfo").put("username", "demo-user");
-      request.set("object", pod);
-      request.putNull("oldObject");
-      request.put("dryRun", false);
-      request.putObject("options").put("apiVersion", "meta.k8s.io/v1").put("kind", "CreateOptions");
-      HttpResponse<byte[]> response =
-          http.send(
-              HttpRequest.newBuilder(URI.create(url))
-                  .timeout(Duration.ofSeconds(10))
-                  .header("Content-Type", "application/json")
-                  .POST(HttpRequest.BodyPublishers.ofString(review.toString()))
-                  .build(),
-              HttpResponse.BodyHandlers.ofByteArray());
-      if (response.statusCode() != 200) {
-        throw new IOException(
-            "webhook answered "
-                + response.statusCode()
-                + ": "
-                + new String(response.body(), StandardCharsets.UTF_8));
-      }
-      return JSON.readTree(response.body()).path("response");
     }
   }
 }

@@ -50,7 +50,8 @@ class DemoTest {
         .containsPattern("CacheReady +True +Bound")
         .contains("index-url = https://devpi.corp.example/root/pypi/+simple/")
         .contains("trusted-host = 10.0.0.5:3141")
-        .contains("3. Pod builds/kaniko-build (build-pod.yaml) through the webhook")
+        .contains("3. Pod builds/kaniko-build (build-pod.yaml) created through the API server")
+        .contains("The API server called webhook pods.pypimirror.dev")
         .contains("+ container kaniko mounts /etc/pip.conf <- pip.conf (read-only)")
         .contains("+ container kaniko mounts /root/.pydistutils.cfg <- pydistutils.cfg (read-only)")
         .contains(
