@@ -123,7 +123,7 @@ class HighAvailabilityTest {
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body())
           .containsPattern(
-              "pypimirror_admissions_total\\{outcome=\"injected\",reason=\"\"\\} [1-9]")
+              "pypimirror_admissions_total\\{outcome=\"injected\",reason=\"injected\"\\} [1-9]")
           .contains("pypimirror_admission_duration_seconds_bucket")
           .containsPattern("pypimirror_mirrors\\{ready=\"true\"\\} 1");
 

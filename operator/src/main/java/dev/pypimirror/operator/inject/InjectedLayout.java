@@ -10,6 +10,8 @@ public final class InjectedLayout {
   public static final String PYDISTUTILS_FILE = ".pydistutils.cfg";
   public static final String PIP_CONFIG_FILE_ENV = "PIP_CONFIG_FILE";
   public static final String PIP_CONFIG_FILE = CONFIG_DIR + "/pip.conf";
+  public static final String UV_CONFIG_FILE_ENV = "UV_CONFIG_FILE";
+  public static final String UV_CONFIG_FILE = CONFIG_DIR + "/uv.toml";
 
   private InjectedLayout() {}
 }

@@ -6,16 +6,22 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
 /**
- * What the webhook does to one pod: the outcome, the JSON Patch operations (in a fixed order), and
- * the admission warnings a user should see. For DENIED, {@code detail} is the refusal message.
+ * What the webhook does to one pod: the outcome and its reason, the JSON Patch operations (in a
+ * fixed order), and the admission warnings a user should see. {@code detail}: the mirror's name
+ * when injected, the pypimirror.dev/skipped value when skipped, the refusal message when denied,
+ * why when untouched.
  */
 public record InjectionPlan(
-    Outcome outcome, String detail, List<ObjectNode> operations, List<String> warnings) {
+    Outcome outcome,
+    Reason reason,
+    String detail,
+    List<ObjectNode> operations,
+    List<String> warnings) {
 
   public enum Outcome {
     /** Not a target of injection: no patch. */
     UNTOUCHED,
-    /** Already carries pypimirror.dev/injected: no patch (the webhook may be reinvoked). */
+    /** Already holds everything the injection adds: no patch (the webhook may be reinvoked). */
     ALREADY_INJECTED,
     /** The mirror was injected. */
     INJECTED,
@@ -30,8 +36,13 @@ public record InjectionPlan(
     warnings = List.copyOf(warnings);
   }
 
-  public static InjectionPlan untouched(Outcome outcome, String detail) {
-    return new InjectionPlan(outcome, detail, List.of(), List.of());
+  public static InjectionPlan untouched(Reason reason, String detail) {
+    return new InjectionPlan(Outcome.UNTOUCHED, reason, detail, List.of(), List.of());
+  }
+
+  /** Refused, with the message the user sees. */
+  public static InjectionPlan denied(Reason reason, String message, List<String> warnings) {
+    return new InjectionPlan(Outcome.DENIED, reason, message, List.of(), warnings);
   }
 
   public boolean hasPatch() {

@@ -2,12 +2,14 @@ package dev.pypimirror.operator.inject;
 
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
-import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
-import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.policy.LabelSelectors;
+import dev.pypimirror.operator.policy.PolicyRules;
+import io.fabric8.kubernetes.api.model.Condition;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Which mirror, if any, a pod gets: the first rule of the injection contract that applies. */
@@ -21,20 +23,57 @@ public final class MirrorSelector {
   /** The outcome of selection. */
   public sealed interface Selection {
     /** Not a target: no patch at all. */
-    record Untouched(String why) implements Selection {}
+    record Untouched(Reason reason, String why) implements Selection {}
 
     /** Inject this mirror. */
     record Use(PypiMirror mirror) implements Selection {}
 
-    /** Asked for a mirror that cannot be used: admitted without it (or denied under Enforce). */
-    record Unavailable(String skipped, String warning) implements Selection {}
+    /**
+     * Asked for a mirror that cannot be used: admitted without it (or denied under Enforce).
+     *
+     * @param warning what the user is told, ending in "; the pod is admitted without a mirror"
+     */
+    record Unavailable(Reason reason, String warning) implements Selection {}
   }
 
-  /** What a pod is and where it is created. */
+  /**
+   * What a pod is and where it is created.
+   *
+   * @param createdByNode the request comes from a node (a kubelet), the only creator of real static
+   *     pods; false when unknown
+   */
   public record PodFacts(
-      Map<String, String> annotations, Map<String, String> labels, String namespace) {}
+      Map<String, String> annotations,
+      Map<String, String> labels,
+      String namespace,
+      boolean createdByNode) {
+    public PodFacts(Map<String, String> annotations, Map<String, String> labels, String namespace) {
+      this(annotations, labels, namespace, false);
+    }
+  }
 
   private MirrorSelector() {}
+
+  /**
+   * The one rule for pods that are never injected, whatever asks: system namespaces and the
+   * operator's own, and static pods. Under Enforce a static-pod annotation counts only on a pod a
+   * node creates (anyone else can write it). Nothing else on a pod exempts it: the operator's own
+   * cache-sync pods are decided like any pod.
+   */
+  public static Optional<Selection.Untouched> neverInjected(
+      PodFacts pod, String operatorNamespace, boolean enforce) {
+    String namespace = pod.namespace();
+    if (SYSTEM_NAMESPACES.contains(namespace) || namespace.equals(operatorNamespace)) {
+      return Optional.of(
+          new Selection.Untouched(
+              Reason.NAMESPACE_NEVER_INJECTED, "namespace " + namespace + " is never injected"));
+    }
+    if (pod.annotations().containsKey(Annotations.STATIC_POD)
+        && (!enforce || pod.createdByNode())) {
+      return Optional.of(new Selection.Untouched(Reason.STATIC_POD, "static pod"));
+    }
+    return Optional.empty();
+  }
 
   /**
    * @param policy the policy governing the namespace, or null
@@ -51,18 +90,11 @@ public final class MirrorSelector {
       List<String> warnings) {
     String namespace = pod.namespace();
     Map<String, String> annotations = pod.annotations();
-    if (SYSTEM_NAMESPACES.contains(namespace) || namespace.equals(operatorNamespace)) {
-      return new Selection.Untouched("namespace " + namespace + " is never injected");
+    boolean enforce = PolicyRules.enforces(policy);
+    Optional<Selection.Untouched> never = neverInjected(pod, operatorNamespace, enforce);
+    if (never.isPresent()) {
+      return never.get();
     }
-    if (annotations.containsKey(Annotations.STATIC_POD)) {
-      return new Selection.Untouched("static pod");
-    }
-    if (MirrorObjects.MANAGED_BY.equals(pod.labels().get(MirrorObjects.MANAGED_BY_LABEL))) {
-      return new Selection.Untouched("the operator's own pod (a cache sync)");
-    }
-    boolean enforce =
-        policy != null
-            && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce;
     if ("false".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
       if (!enforce) {
         if (policy != null) {
@@ -70,7 +102,7 @@ public final class MirrorSelector {
               "pypimirror.dev/inject: \"false\" is honoured; PypiMirrorPolicy %s is Advisory, under Enforce this pod would get the mirror"
                   .formatted(policy.getMetadata().getName()));
         }
-        return new Selection.Untouched("opted out");
+        return new Selection.Untouched(Reason.OPTED_OUT, "opted out");
       }
       warnings.add(
           "pypimirror.dev/inject: \"false\" is ignored: PypiMirrorPolicy %s enforces the mirror in namespace %s"
@@ -81,15 +113,16 @@ public final class MirrorSelector {
     if (named != null && !named.isBlank()) {
       return mirrors
           .get(namespace, named.trim())
-          .<Selection>map(MirrorSelector::useIfReady)
+          .<Selection>map(m -> useIfReady(m, policy))
           .orElseGet(
               () ->
-                  notReady(
+                  new Selection.Unavailable(
+                      Reason.MIRROR_NOT_FOUND,
                       "PypiMirror %s/%s not found; the pod is admitted without a mirror"
                           .formatted(namespace, named.trim())));
     }
     if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
-      return defaultMirror(namespace, mirrors.inNamespace(namespace));
+      return defaultMirror(namespace, mirrors.inNamespace(namespace), policy);
     }
     if (policy != null && LabelSelectors.matches(policy.getSpec().getPodSelector(), pod.labels())) {
       return policyMirror(policy, namespace, mirrors);
@@ -97,9 +130,9 @@ public final class MirrorSelector {
     if (optedInByDefault) {
       return policy != null
           ? policyMirror(policy, namespace, mirrors)
-          : defaultMirror(namespace, mirrors.inNamespace(namespace));
+          : defaultMirror(namespace, mirrors.inNamespace(namespace), null);
     }
-    return new Selection.Untouched("no injection annotation");
+    return new Selection.Untouched(Reason.NOT_SELECTED, "no injection annotation");
   }
 
   /**
@@ -109,21 +142,23 @@ public final class MirrorSelector {
       PypiMirrorPolicy policy, String namespace, MirrorDirectory mirrors) {
     String name = policy.getMetadata().getName();
     if (policy.getSpec().getMirror() == null) {
-      return defaultMirror(namespace, mirrors.inNamespace(namespace));
+      return defaultMirror(namespace, mirrors.inNamespace(namespace), policy);
     }
     return mirrors
         .get(namespace, name)
         .filter(m -> name.equals(label(m, POLICY_LABEL)))
-        .<Selection>map(MirrorSelector::useIfReady)
+        .<Selection>map(m -> useIfReady(m, policy))
         .orElseGet(
             () ->
-                notReady(
+                new Selection.Unavailable(
+                    Reason.MIRROR_NOT_FOUND,
                     "PypiMirrorPolicy %s's mirror %s/%s does not exist (yet); the pod is admitted without a mirror"
                         .formatted(name, namespace, name)));
   }
 
   /** The namespace default: annotated default, else made by a policy, else the only mirror. */
-  static Selection defaultMirror(String namespace, List<PypiMirror> candidates) {
+  static Selection defaultMirror(
+      String namespace, List<PypiMirror> candidates, PypiMirrorPolicy policy) {
     List<PypiMirror> sorted =
         candidates.stream().sorted(Comparator.comparing(m -> m.getMetadata().getName())).toList();
     for (var choice :
@@ -132,11 +167,11 @@ public final class MirrorSelector {
             sorted.stream().filter(m -> label(m, POLICY_LABEL) != null).toList(),
             sorted)) {
       if (choice.size() == 1) {
-        return useIfReady(choice.get(0));
+        return useIfReady(choice.get(0), policy);
       }
       if (choice.size() > 1) {
         return new Selection.Unavailable(
-            Annotations.SKIPPED_NO_DEFAULT_MIRROR,
+            Reason.NO_DEFAULT_MIRROR,
             "several PypiMirrors in namespace "
                 + namespace
                 + " could be the default ("
@@ -145,34 +180,52 @@ public final class MirrorSelector {
                 + " pypimirror.dev/mirror; the pod is admitted without a mirror");
       }
     }
-    return notReady(
+    return new Selection.Unavailable(
+        Reason.MIRROR_NOT_FOUND,
         "no PypiMirror in namespace " + namespace + "; the pod is admitted without a mirror");
   }
 
-  private static Selection useIfReady(PypiMirror mirror) {
-    if (mirror.getStatus() == null || !mirror.getStatus().isReady()) {
+  /**
+   * The mirror, if its status says Ready for its current generation (so the files the pod mounts
+   * are the ones its spec renders) and its spec obeys the governing policy now: the status is not
+   * taken for proof of either.
+   */
+  static Selection useIfReady(PypiMirror mirror, PypiMirrorPolicy policy) {
+    String name = mirror.getMetadata().getNamespace() + "/" + mirror.getMetadata().getName();
+    PypiMirrorStatus status = mirror.getStatus();
+    Optional<Condition> ready =
+        status == null ? Optional.empty() : status.condition("Ready").filter(c -> c != null);
+    if (status == null || !status.isReady() || ready.isEmpty()) {
       String why =
-          mirror.getStatus() == null
-              ? "not reconciled yet"
-              : mirror
-                  .getStatus()
-                  .condition("Ready")
-                  .map(c -> c.getReason() + ": " + c.getMessage())
-                  .orElse("not reconciled yet");
-      return notReady(
-          "PypiMirror "
-              + mirror.getMetadata().getNamespace()
-              + "/"
-              + mirror.getMetadata().getName()
-              + " is not Ready ("
-              + why
-              + "); the pod is admitted without a mirror");
+          ready.map(c -> c.getReason() + ": " + c.getMessage()).orElse("not reconciled yet");
+      return new Selection.Unavailable(
+          Reason.MIRROR_NOT_READY,
+          "PypiMirror %s is not Ready (%s); the pod is admitted without a mirror"
+              .formatted(name, why));
+    }
+    long generation = orZero(mirror.getMetadata().getGeneration());
+    long observed = orZero(status.getObservedGeneration());
+    long readyObserved = orZero(ready.get().getObservedGeneration());
+    if (observed != generation || readyObserved != generation) {
+      return new Selection.Unavailable(
+          Reason.MIRROR_STALE,
+          "PypiMirror %s's status describes generation %d (Ready: %d), not its current generation %d; the pod is admitted without a mirror"
+              .formatted(name, observed, readyObserved, generation));
+    }
+    if (policy != null) {
+      List<String> violations = PolicyRules.violations(policy, mirror.getSpec());
+      if (!violations.isEmpty()) {
+        return new Selection.Unavailable(
+            Reason.MIRROR_POLICY_VIOLATION,
+            "PypiMirror %s breaks its namespace's policy (%s); the pod is admitted without a mirror"
+                .formatted(name, String.join("; ", violations)));
+      }
     }
     return new Selection.Use(mirror);
   }
 
-  private static Selection notReady(String warning) {
-    return new Selection.Unavailable(Annotations.SKIPPED_MIRROR_NOT_READY, warning);
+  private static long orZero(Long value) {
+    return value == null ? 0 : value;
   }
 
   private static String annotation(PypiMirror m, String key) {

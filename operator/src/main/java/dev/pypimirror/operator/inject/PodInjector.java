@@ -3,7 +3,6 @@ package dev.pypimirror.operator.inject;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
-import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.config.InvalidMirrorException;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
@@ -15,6 +14,8 @@ import java.util.Map;
 
 /** The whole injection decision for one pod: policy, selection, then the patch. Pure. */
 public final class PodInjector {
+  private static final String ADMITTED_WITHOUT = "; the pod is admitted without a mirror";
+
   private PodInjector() {}
 
   /** Injection with no policy, as for a pod that asked by annotation. */
@@ -24,10 +25,8 @@ public final class PodInjector {
   }
 
   /**
-   * @param pod the pod or pod template exactly as received
-   * @param namespace the namespace the pod is created in
-   * @param operatorNamespace the operator's own namespace (never injected), or null
-   * @param optedInByDefault a pod without injection annotations counts as opted in (offline use)
+   * As {@link #inject(JsonNode, String, String, MirrorDirectory, PolicyDirectory, boolean,
+   * boolean)} for a pod no node creates (offline, or the requester is unknown).
    */
   public static InjectionPlan inject(
       JsonNode pod,
@@ -36,34 +35,44 @@ public final class PodInjector {
       MirrorDirectory mirrors,
       PolicyDirectory policies,
       boolean optedInByDefault) {
+    return inject(pod, namespace, operatorNamespace, mirrors, policies, optedInByDefault, false);
+  }
+
+  /**
+   * @param pod the pod or pod template exactly as received
+   * @param namespace the namespace the pod is created in
+   * @param operatorNamespace the operator's own namespace (never injected), or null
+   * @param optedInByDefault a pod without injection annotations counts as opted in (offline use)
+   * @param createdByNode the request comes from a node, the only creator of real static pods
+   */
+  public static InjectionPlan inject(
+      JsonNode pod,
+      String namespace,
+      String operatorNamespace,
+      MirrorDirectory mirrors,
+      PolicyDirectory policies,
+      boolean optedInByDefault,
+      boolean createdByNode) {
     Map<String, String> annotations =
         PodPatchPlanner.stringMap(pod.path("metadata").path("annotations"));
     Map<String, String> labels = PodPatchPlanner.stringMap(pod.path("metadata").path("labels"));
     PypiMirrorPolicy policy = policies.governing(namespace).orElse(null);
-    boolean enforce =
-        policy != null
-            && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce;
-    PolicyMode mode =
-        policy == null ? PolicyMode.NONE : new PolicyMode(policy.getMetadata().getName(), enforce);
+    PolicyMode mode = PolicyMode.of(policy);
     List<String> warnings = new ArrayList<>();
     Selection selection =
         MirrorSelector.select(
-            new MirrorSelector.PodFacts(annotations, labels, namespace),
+            new MirrorSelector.PodFacts(annotations, labels, namespace, createdByNode),
             policy,
             operatorNamespace,
             mirrors,
             optedInByDefault,
             warnings);
     if (selection instanceof Selection.Untouched untouched) {
-      return new InjectionPlan(Outcome.UNTOUCHED, untouched.why(), List.of(), warnings);
-    }
-    if (annotations.containsKey(Annotations.INJECTED)) {
-      return InjectionPlan.untouched(
-          Outcome.ALREADY_INJECTED, annotations.get(Annotations.INJECTED));
+      return new InjectionPlan(
+          Outcome.UNTOUCHED, untouched.reason(), untouched.why(), List.of(), warnings);
     }
     if (selection instanceof Selection.Unavailable unavailable) {
-      return unavailable(
-          pod, annotations, mode, unavailable.skipped(), unavailable.warning(), warnings);
+      return unavailable(pod, annotations, mode, unavailable, warnings);
     }
     var mirror = ((Selection.Use) selection).mirror();
     RenderedConfig rendered;
@@ -74,9 +83,11 @@ public final class PodInjector {
           pod,
           annotations,
           mode,
-          Annotations.SKIPPED_MIRROR_NOT_READY,
-          "PypiMirror %s/%s is invalid (%s); the pod is admitted without a mirror"
-              .formatted(namespace, mirror.getMetadata().getName(), e.getMessage()),
+          new Selection.Unavailable(
+              Reason.MIRROR_INVALID,
+              "PypiMirror %s/%s is invalid (%s)%s"
+                  .formatted(
+                      namespace, mirror.getMetadata().getName(), e.getMessage(), ADMITTED_WITHOUT)),
           warnings);
     }
     InjectionPlan plan = PodPatchPlanner.plan(pod, mirror, rendered, mode);
@@ -84,7 +95,8 @@ public final class PodInjector {
       return plan;
     }
     warnings.addAll(plan.warnings());
-    return new InjectionPlan(plan.outcome(), plan.detail(), plan.operations(), warnings);
+    return new InjectionPlan(
+        plan.outcome(), plan.reason(), plan.detail(), plan.operations(), warnings);
   }
 
   /** Admitted without the mirror, annotated and warned; denied when a policy enforces it. */
@@ -92,24 +104,21 @@ public final class PodInjector {
       JsonNode pod,
       Map<String, String> annotations,
       PolicyMode mode,
-      String reason,
-      String warning,
+      Selection.Unavailable unavailable,
       List<String> warnings) {
     if (mode.enforce()) {
-      String why = warning.replace("; the pod is admitted without a mirror", "");
-      return new InjectionPlan(
-          Outcome.DENIED,
+      String why = unavailable.warning().replace(ADMITTED_WITHOUT, "");
+      return InjectionPlan.denied(
+          unavailable.reason(),
           "PypiMirrorPolicy %s enforces a PyPI mirror here, and it cannot be injected: %s"
               .formatted(mode.policy(), why),
-          List.of(),
           warnings);
     }
+    String skipped = unavailable.reason().skippedAnnotation();
     List<ObjectNode> operations =
-        reason.equals(annotations.get(Annotations.SKIPPED))
-            ? List.of()
-            : PodPatchPlanner.annotate(pod, Map.of(Annotations.SKIPPED, reason));
+        PodPatchPlanner.annotate(pod, Map.of(Annotations.SKIPPED, skipped));
     List<String> all = new ArrayList<>(warnings);
-    all.add(warning);
-    return new InjectionPlan(Outcome.SKIPPED, reason, operations, all);
+    all.add(unavailable.warning());
+    return new InjectionPlan(Outcome.SKIPPED, unavailable.reason(), skipped, operations, all);
   }
 }

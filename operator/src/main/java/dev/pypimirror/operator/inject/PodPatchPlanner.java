@@ -40,19 +40,23 @@ public final class PodPatchPlanner {
     }
   }
 
+  /** Why a pod cannot be admitted under Enforce, with the message the user sees. */
+  private record Refusal(Reason reason, String message) {}
+
   /**
+   * The operations that add whatever of the mirror's mounts, volumes and variables the pod does not
+   * hold yet: a pod that holds them all (with the current values) gets none, so the webhook can be
+   * reinvoked. That comes from the pod's content, never from a marker on it.
+   *
    * @param pod the pod (or pod template: metadata and spec) exactly as received
    */
   public static InjectionPlan plan(
       JsonNode pod, PypiMirror mirror, RenderedConfig rendered, PolicyMode mode) {
     Map<String, String> annotations = stringMap(pod.path("metadata").path("annotations"));
-    if (annotations.containsKey(Annotations.INJECTED)) {
-      return InjectionPlan.untouched(
-          InjectionPlan.Outcome.ALREADY_INJECTED, annotations.get(Annotations.INJECTED));
-    }
     String mirrorName = mirror.getMetadata().getName();
     List<String> warnings = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
+    List<Refusal> refusals = new ArrayList<>();
     JsonNode spec = pod.path("spec");
 
     List<Target> targets = targets(spec, annotations, mode, warnings);
@@ -60,7 +64,11 @@ public final class PodPatchPlanner {
       // nothing to mount into: no volume, no injected marker (it would claim a mirror the pod
       // lacks)
       return new InjectionPlan(
-          InjectionPlan.Outcome.UNTOUCHED, "no container to inject", List.of(), warnings);
+          InjectionPlan.Outcome.UNTOUCHED,
+          Reason.NO_TARGET_CONTAINER,
+          "no container to inject",
+          List.of(),
+          warnings);
     }
 
     String configMap = MirrorObjects.configMapName(mirrorName);
@@ -76,6 +84,9 @@ public final class PodPatchPlanner {
     boolean usesConfig = false;
     boolean usesCache = false;
     for (Target target : targets) {
+      if (mode.enforce()) {
+        refusals.addAll(unknownEnvironment(target, mode));
+      }
       List<Mount> mounts = new ArrayList<>();
       mounts.add(new Mount(configVolume, InjectedLayout.CONFIG_DIR, null));
       mounts.add(new Mount(configVolume, InjectedLayout.PIP_CONF, RenderedConfig.PIP_CONF));
@@ -92,12 +103,16 @@ public final class PodPatchPlanner {
         mounts.add(new Mount(cacheVolume, mirror.getSpec().getCache().getMountPath(), null));
       }
 
-      Set<String> pathsInUse = new HashSet<>();
-      target.node().path("volumeMounts").forEach(m -> pathsInUse.add(m.path("mountPath").asText()));
       ArrayNode newMounts = JSON.arrayNode();
       boolean configDirMounted = false;
       for (Mount mount : mounts) {
-        if (pathsInUse.contains(mount.path())) {
+        boolean config = mount.volume().equals(configVolume);
+        JsonNode existing = mountAt(target.node(), mount.path());
+        if (existing != null && !isSame(existing, mount)) {
+          if (mode.enforce() && config) {
+            refusals.add(ownConfigMount(target, existing, mode));
+            continue;
+          }
           skipped.add(target.name() + ":" + mount.path());
           warnings.add(
               "container %s already mounts %s; left alone, so the mirror's %s is not there"
@@ -107,10 +122,21 @@ public final class PodPatchPlanner {
                       mount.subPath() == null ? "directory" : mount.subPath()));
           continue;
         }
-        newMounts.add(values.mount(mount));
-        usesConfig |= mount.volume().equals(configVolume);
+        if (existing == null) {
+          newMounts.add(values.mount(mount));
+        }
+        usesConfig |= config;
         usesCache |= mount.volume().equals(cacheVolume);
         configDirMounted |= mount.path().equals(InjectedLayout.CONFIG_DIR);
+      }
+      if (mode.enforce()) {
+        // a file of the container's own inside our directory would shadow the mirror's
+        for (JsonNode m : target.node().path("volumeMounts")) {
+          String path = normalisedPath(m.path("mountPath").asText());
+          if (path.startsWith(InjectedLayout.CONFIG_DIR + "/")) {
+            refusals.add(ownConfigMount(target, m, mode));
+          }
+        }
       }
       appendAll(
           containerOps,
@@ -125,7 +151,23 @@ public final class PodPatchPlanner {
       RenderedConfig.ENV_KEYS.stream()
           .filter(rendered.data()::containsKey)
           .forEach(key -> env.put(key, rendered.data().get(key)));
+      if (mode.enforce()) {
+        // what the mirror's config leaves unset, a config file it does not control could set
+        env.putIfAbsent("PIP_EXTRA_INDEX_URL", "");
+        env.putIfAbsent("PIP_FIND_LINKS", "");
+        // uv then reads only the mirror's file: no project, user or XDG_CONFIG_DIRS file
+        env.put(InjectedLayout.UV_CONFIG_FILE_ENV, InjectedLayout.UV_CONFIG_FILE);
+      }
       planEnv(containerOps, target, env, values, mode, warnings);
+    }
+    if (!refusals.isEmpty()) {
+      return InjectionPlan.denied(
+          refusals.get(0).reason(),
+          "PypiMirrorPolicy %s enforces a PyPI mirror here: %s"
+              .formatted(
+                  mode.policy(),
+                  String.join("; ", refusals.stream().map(Refusal::message).distinct().toList())),
+          warnings);
     }
 
     List<ObjectNode> operations = new ArrayList<>();
@@ -146,14 +188,97 @@ public final class PodPatchPlanner {
     if (!skipped.isEmpty()) {
       newAnnotations.put(Annotations.SKIPPED, String.join(",", skipped));
     }
+    boolean holdsEverything = operations.isEmpty();
     operations.addAll(annotate(pod, newAnnotations));
-    return new InjectionPlan(InjectionPlan.Outcome.INJECTED, mirrorName, operations, warnings);
+    return holdsEverything
+        ? new InjectionPlan(
+            InjectionPlan.Outcome.ALREADY_INJECTED,
+            Reason.ALREADY_INJECTED,
+            mirrorName,
+            operations,
+            warnings)
+        : new InjectionPlan(
+            InjectionPlan.Outcome.INJECTED, Reason.INJECTED, mirrorName, operations, warnings);
   }
 
-  /** The operations that set pod annotations, creating metadata and annotations when absent. */
-  public static List<ObjectNode> annotate(JsonNode pod, Map<String, String> annotations) {
+  /** The container's mount at {@code path}, compared as the kubelet does (normalised); or null. */
+  private static JsonNode mountAt(JsonNode container, String path) {
+    String wanted = normalisedPath(path);
+    for (JsonNode m : container.path("volumeMounts")) {
+      if (normalisedPath(m.path("mountPath").asText()).equals(wanted)) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  /** Whether an existing mount is exactly the one the webhook adds (same volume and file). */
+  private static boolean isSame(JsonNode existing, Mount mount) {
+    return mount.volume().equals(existing.path("name").asText())
+        && (mount.subPath() == null ? "" : mount.subPath())
+            .equals(existing.path("subPath").asText(""))
+        && existing.path("readOnly").asBoolean(false)
+        && !existing.has("subPathExpr");
+  }
+
+  static String normalisedPath(String path) {
+    try {
+      String normal = java.nio.file.Path.of("/", path).normalize().toString();
+      return normal.length() > 1 && normal.endsWith("/")
+          ? normal.substring(0, normal.length() - 1)
+          : normal;
+    } catch (java.nio.file.InvalidPathException e) {
+      return path;
+    }
+  }
+
+  private static Refusal ownConfigMount(Target target, JsonNode mount, PolicyMode mode) {
+    return new Refusal(
+        Reason.OWN_CONFIG_MOUNT,
+        "container %s mounts its own %s where the mirror's configuration goes; remove that mount"
+            .formatted(target.name(), mount.path("mountPath").asText()));
+  }
+
+  /** envFrom sources that could set variables pip or uv read, unseen by the webhook. */
+  private static List<Refusal> unknownEnvironment(Target target, PolicyMode mode) {
+    List<Refusal> refusals = new ArrayList<>();
+    for (JsonNode source : target.node().path("envFrom")) {
+      if (IndexSettings.envFromPrefixIsSafe(source.path("prefix").asText(null))) {
+        continue;
+      }
+      String from =
+          source.has("secretRef")
+              ? "Secret " + source.path("secretRef").path("name").asText()
+              : "ConfigMap " + source.path("configMapRef").path("name").asText();
+      refusals.add(
+          new Refusal(
+              Reason.UNKNOWN_ENVIRONMENT,
+              ("container %s takes its environment from %s (envFrom), which may set pip or uv"
+                      + " index settings the webhook cannot see; give envFrom a prefix that is"
+                      + " not PIP_ or UV_ (e.g. APP_) or list the variables under env")
+                  .formatted(target.name(), from)));
+    }
+    return refusals;
+  }
+
+  /**
+   * The operations that set pod annotations not already set to these values, creating metadata and
+   * annotations when absent.
+   */
+  public static List<ObjectNode> annotate(JsonNode pod, Map<String, String> wanted) {
     List<ObjectNode> operations = new ArrayList<>();
     JsonNode metadata = pod.path("metadata");
+    Map<String, String> annotations = new LinkedHashMap<>();
+    wanted.forEach(
+        (key, value) -> {
+          JsonNode present = metadata.path("annotations").path(key);
+          if (!(present.isTextual() && present.asText().equals(value))) {
+            annotations.put(key, value);
+          }
+        });
+    if (annotations.isEmpty()) {
+      return operations;
+    }
     if (!metadata.isObject()) {
       ObjectNode value = JSON.objectNode();
       ObjectNode values = value.putObject("annotations");
@@ -176,8 +301,9 @@ public final class PodPatchPlanner {
   }
 
   /**
-   * The container's own index settings: kept with a warning, or under enforcement the mirror's
-   * replace them and the rest are removed. Replacements go first (indexes unchanged), then removals
+   * The container's own index settings, in every spelling pip and uv read: kept with a warning, or
+   * under enforcement the mirror's replace them and the rest are removed. A variable already set to
+   * the mirror's value is left as it is. Replacements go first (indexes unchanged), then removals
    * from the highest index down, then appends.
    */
   private static void planEnv(
@@ -191,24 +317,30 @@ public final class PodPatchPlanner {
     Set<String> handled = new HashSet<>();
     List<Integer> removals = new ArrayList<>();
     for (int i = 0; i < existing.size(); i++) {
-      String name = existing.get(i).path("name").asText();
+      JsonNode variable = existing.get(i);
+      String name = variable.path("name").asText();
       boolean ours = env.containsKey(name);
-      boolean enforced = PolicyMode.ENFORCED_VARIABLES.contains(name);
-      if (mode.enforce() && ours && handled.add(name)) {
-        ops.add(op("replace", target.pointer() + "/env/" + i, values.env(name, env.get(name))));
-        warnings.add(
-            "container %s sets %s itself; replaced by the mirror's value (PypiMirrorPolicy %s enforces it)"
-                .formatted(target.name(), name, mode.policy()));
-      } else if (mode.enforce() && (ours || enforced)) {
+      boolean affectsIndex = IndexSettings.affectsIndex(name);
+      if (ours && handled.add(name)) {
+        if (isLiteral(variable, env.get(name))) {
+          continue;
+        }
+        if (mode.enforce()) {
+          ops.add(op("replace", target.pointer() + "/env/" + i, values.env(name, env.get(name))));
+          warnings.add(
+              "container %s sets %s itself; replaced by the mirror's value (PypiMirrorPolicy %s enforces it)"
+                  .formatted(target.name(), name, mode.policy()));
+        } else {
+          warnings.add(
+              "container %s sets %s itself; kept, so it overrides the mirror for this container%s"
+                  .formatted(target.name(), name, wouldUnderEnforce(mode, "replace")));
+        }
+      } else if (mode.enforce() && (ours || affectsIndex)) {
         removals.add(i);
         warnings.add(
             "container %s sets %s itself; removed (PypiMirrorPolicy %s enforces the mirror)"
                 .formatted(target.name(), name, mode.policy()));
-      } else if (ours && handled.add(name)) {
-        warnings.add(
-            "container %s sets %s itself; kept, so it overrides the mirror for this container%s"
-                .formatted(target.name(), name, wouldUnderEnforce(mode, "replace")));
-      } else if (enforced && !ours && mode.advisory()) {
+      } else if (affectsIndex && !ours && mode.advisory()) {
         warnings.add(
             "container %s sets %s itself; kept%s"
                 .formatted(target.name(), name, wouldUnderEnforce(mode, "remove")));
@@ -230,6 +362,16 @@ public final class PodPatchPlanner {
           }
         });
     appendAll(ops, target.pointer() + "/env", existing, additions);
+  }
+
+  /** Whether an env entry sets exactly this literal value (no valueFrom). */
+  private static boolean isLiteral(JsonNode variable, String value) {
+    return !variable.has("valueFrom")
+            && variable.path("value").isTextual()
+            && variable.path("value").asText().equals(value)
+        || value.isEmpty()
+            && !variable.has("valueFrom")
+            && (variable.path("value").isMissingNode() || variable.path("value").isNull());
   }
 
   private static String wouldUnderEnforce(PolicyMode mode, String verb) {

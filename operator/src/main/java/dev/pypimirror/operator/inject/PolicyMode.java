@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.inject;
 
-import java.util.List;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.policy.PolicyRules;
 
 /**
  * How the policy governing a pod's namespace shapes its injection.
@@ -11,26 +12,12 @@ import java.util.List;
 public record PolicyMode(String policy, boolean enforce) {
   public static final PolicyMode NONE = new PolicyMode(null, false);
 
-  /**
-   * Index settings a container may not keep under enforcement: the mirror's own are replaced, the
-   * rest removed.
-   */
-  public static final List<String> ENFORCED_VARIABLES =
-      List.of(
-          "PIP_INDEX_URL",
-          "PIP_EXTRA_INDEX_URL",
-          "PIP_TRUSTED_HOST",
-          "PIP_CONFIG_FILE",
-          "PIP_NO_INDEX",
-          "PIP_FIND_LINKS",
-          "UV_INDEX",
-          "UV_DEFAULT_INDEX",
-          "UV_INDEX_URL",
-          "UV_EXTRA_INDEX_URL",
-          "UV_FIND_LINKS",
-          "UV_NO_INDEX",
-          "UV_INSECURE_HOST",
-          "UV_CONFIG_FILE");
+  /** The mode of the governing policy, or {@link #NONE} for null. */
+  public static PolicyMode of(PypiMirrorPolicy policy) {
+    return policy == null
+        ? NONE
+        : new PolicyMode(policy.getMetadata().getName(), PolicyRules.enforces(policy));
+  }
 
   public boolean advisory() {
     return policy != null && !enforce;

@@ -117,18 +117,9 @@ public final class OperatorMetrics {
     };
   }
 
+  /** Counted by outcome and reason: both closed sets (the reason is {@code Reason}'s label). */
   public void admission(InjectionPlan plan, long nanos) {
-    String reason =
-        switch (plan.outcome()) {
-          case SKIPPED -> plan.detail();
-          case DENIED -> "policy";
-          case UNTOUCHED ->
-              plan.detail().startsWith("namespace ")
-                  ? "namespace"
-                  : plan.detail().replace(' ', '-');
-          default -> "";
-        };
-    admission(plan.outcome().name().toLowerCase(), reason, nanos);
+    admission(plan.outcome().name().toLowerCase(), plan.reason().label(), nanos);
   }
 
   /** A pod that asked for a mirror but runs without one (webhook down, fail-open). */

@@ -13,6 +13,13 @@ import java.util.List;
 public final class PolicyRules {
   private PolicyRules() {}
 
+  /** Whether the policy (null: none) enforces its mirror. */
+  public static boolean enforces(PypiMirrorPolicy policy) {
+    return policy != null
+        && policy.getSpec() != null
+        && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce;
+  }
+
   /**
    * Every rule of {@code policy} that {@code mirror} breaks, each naming the policy and the rule.
    */

@@ -6,6 +6,7 @@ import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.PodInjector;
+import dev.pypimirror.operator.inject.Reason;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.webhook.AdmissionReviews.Decision;
 import java.util.List;
@@ -103,7 +104,7 @@ public class PodAdmission {
           new Decided(
               null,
               null,
-              InjectionPlan.untouched(InjectionPlan.Outcome.UNTOUCHED, "not a pod CREATE"),
+              InjectionPlan.untouched(Reason.NOT_A_POD_CREATE, "not a pod CREATE"),
               false);
       return Decision.allow(List.of());
     }
@@ -113,11 +114,22 @@ public class PodAdmission {
     }
     String namespace = namespaceOf(request);
     InjectionPlan plan =
-        PodInjector.inject(pod, namespace, operatorNamespace, mirrors, policies, false);
+        PodInjector.inject(
+            pod, namespace, operatorNamespace, mirrors, policies, false, createdByNode(request));
     decided[0] = new Decided(namespace, pod, plan, request.path("dryRun").asBoolean(false));
     if (plan.outcome() == InjectionPlan.Outcome.DENIED) {
       return Decision.deny(plan.detail(), plan.warnings());
     }
     return new Decision(true, plan.patch(), plan.warnings(), null);
+  }
+
+  /** Whether a node (a kubelet) sends the request: only nodes create real static pods. */
+  static boolean createdByNode(JsonNode request) {
+    for (JsonNode group : request.path("userInfo").path("groups")) {
+      if ("system:nodes".equals(group.asText())) {
+        return request.path("userInfo").path("username").asText().startsWith("system:node:");
+      }
+    }
+    return false;
   }
 }

@@ -74,9 +74,9 @@ class PolicyCommandsTest {
     assertThat(build.at("/metadata/annotations/pypimirror.dev~1injected").asText())
         .startsWith("corp-builds@");
     JsonNode env = build.at("/spec/containers/0/env");
-    assertThat(env.findValuesAsText("name"))
-        .doesNotContain("PIP_FIND_LINKS")
-        .containsOnlyOnce("PIP_INDEX_URL");
+    assertThat(env.findValuesAsText("name")).containsOnlyOnce("PIP_INDEX_URL", "PIP_FIND_LINKS");
+    // the pod's own find-links is gone; Enforce sets it empty over any config file's
+    assertThat(env.findValuesAsText("value")).doesNotContain("/w");
     assertThat(env.get(0).path("value").asText())
         .isEqualTo("https://devpi.corp.example/root/pypi/+simple/");
     assertThat(docs.get(1).at("/metadata/annotations/pypimirror.dev~1injected").asText())

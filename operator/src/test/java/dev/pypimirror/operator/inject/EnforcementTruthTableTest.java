@@ -157,16 +157,20 @@ class EnforcementTruthTableTest {
         .containsExactly(
             "A",
             "PIP_INDEX_URL",
+            "PIP_FIND_LINKS",
             "B",
             "PIP_CONFIG_FILE",
             "PIP_EXTRA_INDEX_URL",
             "UV_INDEX",
-            "UV_DEFAULT_INDEX");
+            "UV_DEFAULT_INDEX",
+            "UV_CONFIG_FILE");
+    // Enforce empties find-links (a config file the mirror does not control could set it)
+    assertThat(env.get(2).path("value").asText()).isEmpty();
     assertThat(env.get(1).path("value").asText()).isEqualTo("https://devpi.corp.example/simple/");
     assertThat(plan.warnings())
         .contains(
             "pypimirror.dev/containers is ignored: PypiMirrorPolicy corp-builds enforces the mirror in every container",
-            "container c sets PIP_FIND_LINKS itself; removed (PypiMirrorPolicy corp-builds enforces the mirror)",
+            "container c sets PIP_FIND_LINKS itself; replaced by the mirror's value (PypiMirrorPolicy corp-builds enforces it)",
             "container c sets UV_INDEX_URL itself; removed (PypiMirrorPolicy corp-builds enforces the mirror)");
   }
 

@@ -20,22 +20,48 @@ class MissedInjectionAuditTest {
   KubernetesClient client;
 
   Pod pod(String namespace, String name, Map<String, String> annotations) {
-    return client
-        .resource(
-            new PodBuilder()
-                .withNewMetadata()
-                .withNamespace(namespace)
-                .withName(name)
-                .withAnnotations(annotations)
-                .endMetadata()
-                .withNewSpec()
-                .addNewContainer()
-                .withName("c")
-                .withImage("python")
-                .endContainer()
-                .endSpec()
-                .build())
-        .create();
+    return pod(namespace, name, annotations, Map.of(), false);
+  }
+
+  Pod pod(
+      String namespace,
+      String name,
+      Map<String, String> annotations,
+      Map<String, String> labels,
+      boolean holdsMirror) {
+    var builder =
+        new PodBuilder()
+            .withNewMetadata()
+            .withNamespace(namespace)
+            .withName(name)
+            .withAnnotations(annotations)
+            .withLabels(labels)
+            .endMetadata()
+            .withNewSpec()
+            .addNewContainer()
+            .withName("c")
+            .withImage("python")
+            .endContainer()
+            .endSpec();
+    if (holdsMirror) {
+      builder
+          .editSpec()
+          .addNewVolume()
+          .withName("pypi-mirror-config")
+          .withNewConfigMap()
+          .withName("pypi-mirror-corp")
+          .endConfigMap()
+          .endVolume()
+          .editFirstContainer()
+          .addNewVolumeMount()
+          .withName("pypi-mirror-config")
+          .withMountPath("/etc/pypi-mirror")
+          .withReadOnly(true)
+          .endVolumeMount()
+          .endContainer()
+          .endSpec();
+    }
+    return client.resource(builder.build()).create();
   }
 
   @Test
@@ -45,7 +71,20 @@ class MissedInjectionAuditTest {
     pod(
         "builds",
         "injected",
+        Map.of("pypimirror.dev/mirror", "corp", "pypimirror.dev/injected", "corp@abc"),
+        Map.of(),
+        true);
+    // neither a marker nor the operator's label is proof: the content is
+    pod(
+        "builds",
+        "forged-marker",
         Map.of("pypimirror.dev/mirror", "corp", "pypimirror.dev/injected", "corp@abc"));
+    pod(
+        "builds",
+        "operator-label",
+        Map.of("pypimirror.dev/mirror", "corp"),
+        Map.of("app.kubernetes.io/managed-by", "pypi-mirror-operator"),
+        false);
     pod(
         "builds",
         "skipped",
@@ -66,12 +105,13 @@ class MissedInjectionAuditTest {
 
     assertThat(found)
         .extracting(p -> p.getMetadata().getName())
-        .containsExactlyInAnyOrder("missed", "missed-default");
+        .containsExactlyInAnyOrder("missed", "missed-default", "forged-marker", "operator-label");
     assertThat(again).isEmpty();
-    assertThat(metric.get()).isEqualTo(2);
+    assertThat(metric.get()).isEqualTo(4);
     assertThat(client.v1().events().inNamespace("builds").list().getItems())
         .filteredOn(e -> "MirrorNotInjected".equals(e.getReason()))
         .extracting(e -> e.getInvolvedObject().getKind() + "/" + e.getInvolvedObject().getName())
-        .containsExactlyInAnyOrder("Pod/missed", "Pod/missed-default");
+        .containsExactlyInAnyOrder(
+            "Pod/missed", "Pod/missed-default", "Pod/forged-marker", "Pod/operator-label");
   }
 }

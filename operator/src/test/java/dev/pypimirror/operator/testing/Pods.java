@@ -100,6 +100,7 @@ public final class Pods {
         .setUid(UUID.nameUUIDFromBytes((namespace + "/" + name).getBytes()).toString());
     mirror.getMetadata().setGeneration(1L);
     PypiMirrorStatus status = new PypiMirrorStatus();
+    status.setObservedGeneration(1L);
     status.setConditions(
         new ArrayList<>(List.of(Conditions.of(Conditions.READY, true, "Ready", "ok", 1))));
     mirror.setStatus(status);

@@ -1,0 +1,72 @@
+package dev.pypimirror.operator.inject;
+
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The environment variables through which pip and uv choose where packages come from, read as they
+ * read them. pip (its {@code configuration.py}) takes every variable whose name starts with {@code
+ * PIP_} (that part exact), lower-cases the rest, treats {@code _} and {@code -} alike and drops a
+ * leading {@code --}: {@code PIP_index-url}, {@code PIP_Index_URL} and {@code PIP_--index-url} all
+ * set {@code --index-url}. {@code PIP_CONFIG_FILE} itself is read by its exact name. uv reads its
+ * variables by exact name only.
+ */
+public final class IndexSettings {
+  /** pip options that name an index or a source of packages, or read files that can. */
+  static final Set<String> PIP_OPTIONS =
+      Set.of(
+          "index-url",
+          "extra-index-url",
+          "no-index",
+          "find-links",
+          "trusted-host",
+          "requirement",
+          "constraint",
+          "build-constraint");
+
+  /** uv's variables that name an index, a config file, or switch config files off. */
+  static final Set<String> UV_VARIABLES =
+      Set.of(
+          "UV_INDEX",
+          "UV_DEFAULT_INDEX",
+          "UV_INDEX_URL",
+          "UV_EXTRA_INDEX_URL",
+          "UV_FIND_LINKS",
+          "UV_NO_INDEX",
+          "UV_INSECURE_HOST",
+          "UV_CONFIG_FILE",
+          "UV_NO_CONFIG",
+          "UV_TORCH_BACKEND");
+
+  /** Prefixes of every name pip or uv reads. */
+  private static final Set<String> TOOL_PREFIXES = Set.of("PIP_", "UV_");
+
+  private IndexSettings() {}
+
+  /** The pip option a variable sets, normalised as pip does; empty when pip does not read it. */
+  public static Optional<String> pipOption(String variable) {
+    if (!variable.startsWith("PIP_")) {
+      return Optional.empty();
+    }
+    String name = variable.substring(4).toLowerCase(Locale.ROOT).replace('_', '-');
+    return Optional.of(name.startsWith("--") ? name.substring(2) : name);
+  }
+
+  /** Whether the variable can change which index pip or uv uses, in any spelling they read. */
+  public static boolean affectsIndex(String variable) {
+    return variable.equals("PIP_CONFIG_FILE")
+        || pipOption(variable).filter(PIP_OPTIONS::contains).isPresent()
+        || UV_VARIABLES.contains(variable);
+  }
+
+  /**
+   * Whether every name an {@code envFrom} source with this prefix brings is one pip and uv never
+   * read: the prefix is set and can neither begin nor extend {@code PIP_} or {@code UV_}.
+   */
+  public static boolean envFromPrefixIsSafe(String prefix) {
+    return prefix != null
+        && !prefix.isEmpty()
+        && TOOL_PREFIXES.stream().noneMatch(p -> p.startsWith(prefix) || prefix.startsWith(p));
+  }
+}

@@ -1,0 +1,302 @@
+package dev.pypimirror.operator.inject;
+
+import static dev.pypimirror.operator.testing.Mirrors.https;
+import static dev.pypimirror.operator.testing.Mirrors.spec;
+import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static dev.pypimirror.operator.testing.Pods.applyPatch;
+import static dev.pypimirror.operator.testing.Pods.directory;
+import static dev.pypimirror.operator.testing.Pods.readyMirror;
+import static dev.pypimirror.operator.testing.Pods.yaml;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
+import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.testing.Policies;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What a pod's author can write under Enforce, tried as an attacker would (issue: markers, own
+ * files at the mirror's paths, index settings in every spelling, a mirror's stale or forged
+ * status). Each test failed before the fix.
+ */
+class EnforceBypassTest {
+  static final PypiMirrorSpec SPEC =
+      withCache(spec(https("https://devpi.corp.example/root/pypi/+simple/")), "/tmp/pypi");
+
+  static PypiMirror policyMirror() {
+    PypiMirror m = readyMirror("ml", "corp-builds", SPEC);
+    m.getMetadata().setLabels(Map.of(MirrorSelector.POLICY_LABEL, "corp-builds"));
+    return m;
+  }
+
+  static PypiMirrorPolicy policy(boolean enforce) {
+    PypiMirrorPolicy p = Policies.policy("corp-builds", Map.of("team", "ml"), SPEC, enforce);
+    p.getSpec().setPodSelector(Policies.selector(Map.of()));
+    p.getSpec().setAllowedIndexPrefixes(List.of("https://devpi.corp.example/"));
+    return p;
+  }
+
+  static InjectionPlan admit(ObjectNode pod, boolean enforce, PypiMirror... mirrors) {
+    PolicyDirectory policies = ns -> Optional.of(policy(enforce));
+    return PodInjector.inject(
+        pod,
+        "ml",
+        "pypi-mirror-system",
+        directory(mirrors.length == 0 ? new PypiMirror[] {policyMirror()} : mirrors),
+        policies,
+        false);
+  }
+
+  static ObjectNode pod(String metadata, String container) {
+    return yaml("metadata: " + metadata + "\nspec:\n  containers:\n  - " + container);
+  }
+
+  static JsonNode admitted(ObjectNode pod) {
+    InjectionPlan plan = admit(pod, true);
+    assertThat(plan.outcome()).as(plan.detail()).isEqualTo(Outcome.INJECTED);
+    return applyPatch(pod, plan.patch());
+  }
+
+  static String value(JsonNode container, String name) {
+    for (JsonNode e : container.path("env")) {
+      if (name.equals(e.path("name").asText())) {
+        return e.path("value").asText();
+      }
+    }
+    return null;
+  }
+
+  // item 1: markers and labels are not proof
+
+  @Test
+  void aForgedInjectedMarkerIsInjectedAnyway() {
+    ObjectNode pod =
+        pod(
+            "{name: p, annotations: {pypimirror.dev/injected: corp-builds@000000000000}}",
+            "{name: c, env: [{name: PIP_INDEX_URL, value: 'https://evil.example/simple/'}]}");
+
+    JsonNode result = admitted(pod);
+
+    assertThat(value(result.at("/spec/containers/0"), "PIP_INDEX_URL"))
+        .isEqualTo("https://devpi.corp.example/root/pypi/+simple/");
+    assertThat(result.at("/metadata/annotations/pypimirror.dev~1injected").asText())
+        .isNotEqualTo("corp-builds@000000000000")
+        .startsWith("corp-builds@");
+  }
+
+  @Test
+  void theOperatorsLabelAndAStaticPodMarkerExemptNothing() {
+    ObjectNode labelled =
+        pod("{name: p, labels: {app.kubernetes.io/managed-by: pypi-mirror-operator}}", "{name: c}");
+    ObjectNode staticMarker =
+        pod("{name: p, annotations: {kubernetes.io/config.mirror: abc}}", "{name: c}");
+
+    assertThat(admit(labelled, true).outcome()).isEqualTo(Outcome.INJECTED);
+    assertThat(admit(staticMarker, true).outcome()).isEqualTo(Outcome.INJECTED);
+    // a real static pod comes from its node
+    InjectionPlan fromNode =
+        PodInjector.inject(
+            staticMarker,
+            "ml",
+            null,
+            directory(policyMirror()),
+            ns -> Optional.of(policy(true)),
+            false,
+            true);
+    assertThat(fromNode.reason()).isEqualTo(Reason.STATIC_POD);
+  }
+
+  @Test
+  void idempotenceComesFromTheContentNotTheMarker() {
+    ObjectNode pod = pod("{name: p}", "{name: c}");
+    JsonNode once = admitted(pod);
+
+    InjectionPlan again = admit((ObjectNode) once, true);
+    ObjectNode withoutMarker = once.deepCopy();
+    ((ObjectNode) withoutMarker.at("/metadata/annotations")).remove("pypimirror.dev/injected");
+    ObjectNode envDropped = once.deepCopy();
+    ((ObjectNode) envDropped.at("/spec/containers/0")).remove("env");
+
+    assertThat(again.outcome()).isEqualTo(Outcome.ALREADY_INJECTED);
+    assertThat(again.hasPatch()).isFalse();
+    assertThat(admit(withoutMarker, true).patch().toString())
+        .isEqualTo(
+            "[{\"op\":\"add\",\"path\":\"/metadata/annotations/pypimirror.dev~1injected\",\"value\":\""
+                + once.at("/metadata/annotations/pypimirror.dev~1injected").asText()
+                + "\"}]");
+    JsonNode restored = applyPatch(envDropped, admit(envDropped, true).patch());
+    assertThat(restored.at("/spec/containers/0/env")).isEqualTo(once.at("/spec/containers/0/env"));
+    assertThat(restored.at("/spec/volumes")).isEqualTo(once.at("/spec/volumes"));
+  }
+
+  // item 4: the container's own files at the mirror's paths
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "/etc/pip.conf",
+        "/etc/uv/uv.toml",
+        "/etc/pypi-mirror",
+        "/etc/pypi-mirror/pip.conf",
+        "/etc//pypi-mirror/uv.toml",
+        "/etc/pip.conf/",
+        "/root/.pydistutils.cfg"
+      })
+  void underEnforceAContainersOwnFileAtTheMirrorsPathsIsRefused(String path) {
+    ObjectNode pod =
+        pod(
+            "{name: p}",
+            "{name: c, volumeMounts: [{name: mine, mountPath: '%s', subPath: x}]}".formatted(path));
+    ((ObjectNode) pod.path("spec"))
+        .putArray("volumes")
+        .addObject()
+        .put("name", "mine")
+        .putObject("configMap")
+        .put("name", "my-pip");
+
+    InjectionPlan enforced = admit(pod, true);
+    InjectionPlan advisory = admit(pod, false);
+
+    assertThat(enforced.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(enforced.reason()).isEqualTo(Reason.OWN_CONFIG_MOUNT);
+    assertThat(enforced.detail())
+        .isEqualTo(
+            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c mounts its own %s where the mirror's configuration goes; remove that mount"
+                .formatted(path));
+    assertThat(advisory.outcome()).isEqualTo(Outcome.INJECTED);
+  }
+
+  @Test
+  void theCachePathIsDataNotConfigAndStaysLeftAlone() {
+    ObjectNode pod =
+        pod("{name: p}", "{name: c, volumeMounts: [{name: scratch, mountPath: /tmp/pypi}]}");
+    ((ObjectNode) pod.path("spec")).putArray("volumes").addObject().put("name", "scratch");
+
+    InjectionPlan plan = admit(pod, true);
+
+    assertThat(plan.outcome()).isEqualTo(Outcome.INJECTED);
+    assertThat(plan.warnings())
+        .contains(
+            "container c already mounts /tmp/pypi; left alone, so the mirror's directory is not there");
+  }
+
+  // item 5: every spelling pip and uv read
+
+  @Test
+  void indexSettingsInEverySpellingPipAndUvReadAreRemoved() {
+    ObjectNode pod =
+        pod(
+            "{name: p}",
+            """
+            {name: c, env: [
+              {name: PIP_index-url, value: 'https://evil.example/1/'},
+              {name: PIP_Extra_Index_Url, value: 'https://evil.example/2/'},
+              {name: PIP_--find-links, value: 'https://evil.example/3/'},
+              {name: PIP_REQUIREMENT, value: /evil-requirements.txt},
+              {name: PIP_CONSTRAINT, value: /evil-constraints.txt},
+              {name: PIP_TRUSTED-HOST, value: evil.example},
+              {name: PIP_CONFIG_FILE, valueFrom: {configMapKeyRef: {name: x, key: y}}},
+              {name: UV_INDEX_URL, value: 'https://evil.example/4/'},
+              {name: UV_NO_CONFIG, value: '1'},
+              {name: UV_TORCH_BACKEND, value: cu126},
+              {name: PIP_NO_CACHE_DIR, value: '1'},
+              {name: PIP_config_file, value: /ignored-by-pip},
+              {name: pip_index_url, value: /not-read-by-pip}
+            ]}""");
+
+    JsonNode result = admitted(pod);
+    JsonNode env = result.at("/spec/containers/0/env");
+
+    assertThat(env.findValuesAsText("name"))
+        .containsExactly(
+            "PIP_CONFIG_FILE",
+            "PIP_NO_CACHE_DIR",
+            "PIP_config_file",
+            "pip_index_url",
+            "PIP_INDEX_URL",
+            "PIP_EXTRA_INDEX_URL",
+            "UV_INDEX",
+            "UV_DEFAULT_INDEX",
+            "PIP_FIND_LINKS",
+            "UV_CONFIG_FILE");
+    assertThat(value(result.at("/spec/containers/0"), "PIP_CONFIG_FILE"))
+        .isEqualTo("/etc/pypi-mirror/pip.conf");
+    assertThat(env.get(0).has("valueFrom")).isFalse();
+    assertThat(value(result.at("/spec/containers/0"), "UV_CONFIG_FILE"))
+        .isEqualTo("/etc/pypi-mirror/uv.toml");
+    assertThat(value(result.at("/spec/containers/0"), "PIP_FIND_LINKS")).isEmpty();
+  }
+
+  @Test
+  void envFromIsUnknownUnlessItsPrefixKeepsItAwayFromPipAndUv() {
+    ObjectNode bare =
+        pod("{name: p}", "{name: c, envFrom: [{configMapRef: {name: build-settings}}]}");
+    ObjectNode pipPrefixed =
+        pod("{name: p}", "{name: c, envFrom: [{prefix: PIP_, secretRef: {name: s}}]}");
+    ObjectNode shortPrefix =
+        pod("{name: p}", "{name: c, envFrom: [{prefix: U, configMapRef: {name: s}}]}");
+    ObjectNode appPrefixed =
+        pod("{name: p}", "{name: c, envFrom: [{prefix: APP_, configMapRef: {name: s}}]}");
+
+    InjectionPlan refused = admit(bare, true);
+
+    assertThat(refused.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(refused.reason()).isEqualTo(Reason.UNKNOWN_ENVIRONMENT);
+    assertThat(refused.detail())
+        .isEqualTo(
+            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c takes its environment from ConfigMap build-settings (envFrom), which may set pip or uv index settings the webhook cannot see; give envFrom a prefix that is not PIP_ or UV_ (e.g. APP_) or list the variables under env");
+    assertThat(admit(pipPrefixed, true).outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(admit(shortPrefix, true).outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(admit(appPrefixed, true).outcome()).isEqualTo(Outcome.INJECTED);
+    assertThat(admit(bare, false).outcome()).isEqualTo(Outcome.INJECTED);
+  }
+
+  // item 6: the mirror's status is not proof
+
+  @Test
+  void aMirrorWhoseStatusIsNotForItsCurrentGenerationIsNotInjected() {
+    PypiMirror changed = policyMirror();
+    changed.getMetadata().setGeneration(2L);
+    PypiMirror forgedCondition = policyMirror();
+    forgedCondition.getStatus().setObservedGeneration(1L);
+    forgedCondition.getMetadata().setGeneration(1L);
+    forgedCondition.getStatus().getConditions().get(0).setObservedGeneration(0L);
+    ObjectNode pod = pod("{name: p}", "{name: c}");
+
+    InjectionPlan denied = admit(pod, true, changed);
+    InjectionPlan skipped = admit(pod, false, changed);
+
+    assertThat(denied.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(denied.reason()).isEqualTo(Reason.MIRROR_STALE);
+    assertThat(denied.detail())
+        .isEqualTo(
+            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here, and it cannot be injected: PypiMirror ml/corp-builds's status describes generation 1 (Ready: 1), not its current generation 2");
+    assertThat(skipped.outcome()).isEqualTo(Outcome.SKIPPED);
+    assertThat(admit(pod, true, forgedCondition).reason()).isEqualTo(Reason.MIRROR_STALE);
+  }
+
+  @Test
+  void aReadyMirrorThatBreaksThePolicyIsNotInjected() {
+    PypiMirror madeBeforeThePolicy =
+        readyMirror("ml", "team", spec(https("https://evil.example/root/pypi/+simple/")));
+    ObjectNode pod = pod("{name: p, annotations: {pypimirror.dev/mirror: team}}", "{name: c}");
+
+    InjectionPlan plan = admit(pod, true, policyMirror(), madeBeforeThePolicy);
+
+    assertThat(plan.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(plan.reason()).isEqualTo(Reason.MIRROR_POLICY_VIOLATION);
+    assertThat(plan.detail())
+        .isEqualTo(
+            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here, and it cannot be injected: PypiMirror ml/team breaks its namespace's policy (PypiMirrorPolicy corp-builds: spec.indexes[0].url https://evil.example/root/pypi/+simple/ is not under allowedIndexPrefixes [https://devpi.corp.example/])");
+  }
+}
