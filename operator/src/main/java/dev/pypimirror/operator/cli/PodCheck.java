@@ -153,14 +153,17 @@ final class PodCheck {
       lines.put("Warnings", plan.warnings());
     }
     if (existing) {
+      // the pod holds the mirror's content already: planned afresh, only the marker is added
+      boolean injects =
+          plan.outcome() == Outcome.INJECTED || plan.outcome() == Outcome.ALREADY_INJECTED;
       String expected = plannedMarker(plan);
       String verdict;
-      if (plan.outcome() == Outcome.INJECTED && carried == null) {
+      if (injects && carried == null) {
         verdict =
             "no pypimirror.dev/injected: created while the webhook was unavailable or the mirror"
                 + " was not Ready; recreate it to get the mirror";
         status = DIFFERS;
-      } else if (plan.outcome() == Outcome.INJECTED && !carried.equals(expected)) {
+      } else if (injects && !carried.equals(expected)) {
         boolean sameMirror = carried.startsWith(plan.detail() + "@");
         verdict =
             sameMirror
@@ -169,13 +172,12 @@ final class PodCheck {
                 : "pypimirror.dev/injected: %s, but it would get %s now"
                     .formatted(carried, expected);
         status = DIFFERS;
-      } else if (plan.outcome() == Outcome.INJECTED
-          && !hasConfigVolume(pod, MirrorObjects.configMapName(plan.detail()))) {
+      } else if (injects && !hasConfigVolume(pod, MirrorObjects.configMapName(plan.detail()))) {
         verdict =
             "pypimirror.dev/injected: %s, but no volume of ConfigMap %s: the marker was not written by the webhook"
                 .formatted(carried, MirrorObjects.configMapName(plan.detail()));
         status = DIFFERS;
-      } else if (plan.outcome() == Outcome.INJECTED) {
+      } else if (injects) {
         verdict =
             "pypimirror.dev/injected: %s, the mirror's current configuration".formatted(carried);
       } else if (carried != null) {

@@ -2,12 +2,12 @@ package dev.pypimirror.operator.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
-import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.PodInjector;
 import dev.pypimirror.operator.inject.Reason;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.policy.PolicyRules;
 import dev.pypimirror.operator.webhook.AdmissionReviews.Decision;
 import java.util.List;
 
@@ -75,8 +75,7 @@ public class PodAdmission {
               .formatted(namespace, why),
           List.of());
     }
-    if (policy != null
-        && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce) {
+    if (PolicyRules.enforces(policy)) {
       return Decision.deny(
           "pypi-mirror: PypiMirrorPolicy %s enforces a PyPI mirror in namespace %s and the webhook could not decide, so the pod is refused: %s"
               .formatted(policy.getMetadata().getName(), namespace, why),

@@ -168,7 +168,14 @@ class CheckCommandTest {
     Pod created = injectedPod("builds", "old", Map.of("pypimirror.dev/mirror", "corp"));
     corp = client.resources(PypiMirror.class).inNamespace("builds").withName("corp").get();
     corp.getSpec().getIndexes().get(0).setUrl("https://devpi.corp.example/new/+simple/");
-    client.resource(corp).update();
+    corp = client.resource(corp).update();
+    // reconciled: the webhook injects a mirror only once its status describes the new spec
+    corp.getStatus().setObservedGeneration(corp.getMetadata().getGeneration());
+    corp.getStatus()
+        .getConditions()
+        .get(0)
+        .setObservedGeneration(corp.getMetadata().getGeneration());
+    client.resource(corp).updateStatus();
 
     var result = run("", "check", "old");
 
