@@ -39,6 +39,19 @@ public enum Reason {
   /** Under Enforce: envFrom that may bring pip or uv settings the webhook cannot see. */
   UNKNOWN_ENVIRONMENT("env-from");
 
+  /** The reasons a pod can be refused for under Enforce (each also skips it elsewhere). */
+  public static final java.util.Set<Reason> DENIALS =
+      java.util.Collections.unmodifiableSet(
+          java.util.EnumSet.of(
+              MIRROR_NOT_FOUND,
+              MIRROR_NOT_READY,
+              MIRROR_STALE,
+              MIRROR_INVALID,
+              MIRROR_POLICY_VIOLATION,
+              NO_DEFAULT_MIRROR,
+              OWN_CONFIG_MOUNT,
+              UNKNOWN_ENVIRONMENT));
+
   private final String label;
 
   Reason(String label) {

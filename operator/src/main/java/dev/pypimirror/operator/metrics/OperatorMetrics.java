@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.metrics;
 
 import dev.pypimirror.operator.inject.InjectionPlan;
+import dev.pypimirror.operator.inject.Reason;
 import dev.pypimirror.operator.webhook.PodAdmission;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
@@ -82,8 +83,8 @@ public final class OperatorMetrics {
       reconcileCounter(kind, "error");
     }
     // the admission series whose labels do not depend on a pod
-    admissionCounter("injected", "");
-    admissionCounter("denied", "policy");
+    admissionCounter("injected", Reason.INJECTED.label());
+    Reason.DENIALS.forEach(reason -> admissionCounter("denied", reason.label()));
     admissionCounter("error", "bad-request");
   }
 

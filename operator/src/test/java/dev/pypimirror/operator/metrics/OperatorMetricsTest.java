@@ -21,7 +21,9 @@ class OperatorMetricsTest {
               "pypimirror_mirrors{ready=\"false\"} 0.0",
               "pypimirror_reconciles_total{kind=\"PypiMirror\",result=\"success\"} 0.0",
               "pypimirror_reconciles_total{kind=\"PypiMirrorPolicy\",result=\"error\"} 0.0",
-              "pypimirror_admissions_total{outcome=\"denied\",reason=\"policy\"} 0.0",
+              "pypimirror_admissions_total{outcome=\"injected\",reason=\"injected\"} 0.0",
+              "pypimirror_admissions_total{outcome=\"denied\",reason=\"own-config-mount\"} 0.0",
+              "pypimirror_admissions_total{outcome=\"denied\",reason=\"mirror-stale\"} 0.0",
               "pypimirror_admission_duration_seconds_count 0");
       for (String series :
           List.of(
