@@ -29,6 +29,8 @@ public class CacheSpec {
   }
 
   @Default("false")
+  @JsonPropertyDescription(
+      "Create (or use) a cache PVC, mounted read-only into build pods at mountPath; default false.")
   private boolean enabled;
 
   @Default(DEFAULT_MOUNT_PATH)
@@ -43,6 +45,7 @@ public class CacheSpec {
   @JsonPropertyDescription("Requested size of the cache PVC (a Kubernetes quantity).")
   private String size = DEFAULT_SIZE;
 
+  @JsonPropertyDescription("Storage class of the cache PVC; default: the cluster's default class.")
   private String storageClassName;
 
   @JsonPropertyDescription("Access modes of the cache PVC; default [ReadWriteOnce].")

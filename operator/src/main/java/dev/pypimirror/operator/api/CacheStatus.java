@@ -1,25 +1,35 @@
 package dev.pypimirror.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.Objects;
 
 /** What the last cache sync left. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class CacheStatus {
+  @JsonPropertyDescription("When the last successful sync finished (RFC 3339).")
   private String lastSyncTime;
+
+  @JsonPropertyDescription(
+      "Distribution files (wheels and sdists) in the cache after the last sync.")
   private Integer packageCount;
+
+  @JsonPropertyDescription("Projects in the cache's index after the last sync.")
   private Integer projectCount;
+
+  @JsonPropertyDescription("Total size of the distribution files in the cache, in bytes.")
   private Long sizeBytes;
 
-  /**
-   * Files and folders under the cache that the last sync's index step could not read: skipped, each
-   * named in a warning in that step's log; the rest is indexed.
-   */
+  @JsonPropertyDescription(
+      "Files and folders under the cache that the last sync's index step could not read: skipped,"
+          + " each named in a warning in that step's log; the rest is indexed.")
   private Integer unreadableCount;
 
+  @JsonPropertyDescription("The name of the last sync Job.")
   private String lastSyncJob;
 
   /** The sync spec hash of the last successful sync. */
+  @JsonPropertyDescription("Hash of the sync Job template the cache was last filled with.")
   private String syncedHash;
 
   public String getLastSyncTime() {

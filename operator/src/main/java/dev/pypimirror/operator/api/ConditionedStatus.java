@@ -1,6 +1,8 @@
 package dev.pypimirror.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +11,12 @@ import java.util.Optional;
 
 /** What every status of this API has: the generation it describes and its conditions. */
 public abstract class ConditionedStatus {
+  @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
+
+  @JsonPropertyDescription(
+      "The latest observations of the object's state (Ready, and more per kind).")
+  @SchemaFrom(type = ConditionSchema[].class)
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonIgnore

@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -47,20 +48,26 @@ public final class LabelSelectorSchema {
     @Required
     @Size(max = MAX_KEY_LENGTH)
     @Pattern(QUALIFIED_NAME)
+    @JsonPropertyDescription("The label key the requirement applies to.")
     public String key;
 
     @Required
     @Size(max = 12)
+    @JsonPropertyDescription(
+        "How the key's value relates to values: In, NotIn, Exists, DoesNotExist.")
     public Operator operator;
 
     @Size(max = MAX_VALUES)
+    @JsonPropertyDescription("The values for In and NotIn; empty for Exists and DoesNotExist.")
     public List<@Size(max = 63) @Pattern(LABEL_VALUE) String> values;
   }
 
   @Size(max = MAX_REQUIREMENTS)
+  @JsonPropertyDescription("Label requirements, all of which must hold.")
   public List<Requirement> matchExpressions;
 
   @Size(max = MAX_REQUIREMENTS)
+  @JsonPropertyDescription("Labels that must all be present with these values.")
   public Map<String, @Size(max = 63) @Pattern(LABEL_VALUE) String> matchLabels;
 
   private LabelSelectorSchema() {}

@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
 
@@ -9,10 +10,13 @@ public class PublicIndexSpec {
   public static final String DEFAULT_URL = "https://pypi.org/simple";
 
   @Default("true")
+  @JsonPropertyDescription(
+      "Append the public index after the mirrors (pip extra-index-url, uv's default index); default true.")
   private boolean enabled = true;
 
   @Default(DEFAULT_URL)
   @Pattern("^https?://[^\\s]+$")
+  @JsonPropertyDescription("The public index; default https://pypi.org/simple.")
   private String url = DEFAULT_URL;
 
   public boolean isEnabled() {

@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -7,14 +8,20 @@ import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
-/** A PyPI mirror for the build pods of one namespace. */
+/**
+ * A PyPI mirror for the build pods of one namespace.
+ *
+ * <p>The CRD generator orders printer columns by JSONPath (case-insensitively), not as declared. A
+ * leading "..", recursive descent to the same unique field, puts READY and INDEX before AGE
+ * (".metadata..."); REASON, shown only with -o wide, comes after AGE as kubectl's wide columns do.
+ */
 @Group(PypiMirror.GROUP)
 @Version(PypiMirror.VERSION)
 @ShortNames("pypim")
 @AdditionalPrinterColumn(
     name = "Ready",
     type = AdditionalPrinterColumn.Type.STRING,
-    jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
+    jsonPath = "..status.conditions[?(@.type==\"Ready\")].status")
 @AdditionalPrinterColumn(
     name = "Reason",
     type = AdditionalPrinterColumn.Type.STRING,
@@ -23,7 +30,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(
     name = "Index",
     type = AdditionalPrinterColumn.Type.STRING,
-    jsonPath = ".status.indexUrls[0]")
+    jsonPath = "..status.indexUrls[0]")
 @AdditionalPrinterColumn(
     name = "Age",
     type = AdditionalPrinterColumn.Type.DATE,
@@ -36,5 +43,19 @@ public class PypiMirror extends CustomResource<PypiMirrorSpec, PypiMirrorStatus>
   @Override
   protected PypiMirrorSpec initSpec() {
     return new PypiMirrorSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription(
+      "The desired mirror: its indexes in order, the cache, the public index, and what build pods get.")
+  public PypiMirrorSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription(
+      "What the operator made of the mirror: conditions, the ConfigMap and PVC, the indexes in pip's order.")
+  public PypiMirrorStatus getStatus() {
+    return super.getStatus();
   }
 }

@@ -1,6 +1,8 @@
 package dev.pypimirror.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -8,19 +10,29 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PypiMirrorPolicyStatus extends ConditionedStatus {
 
-  /** How many namespaces this policy governs (selected and not won by another policy). */
+  /** How many governed namespaces {@link #namespaces} lists at most. */
+  public static final int LISTED_NAMESPACES = 100;
+
+  @JsonPropertyDescription(
+      "How many namespaces this policy governs (selected, and not governed by a higher-ranked policy).")
   private Integer governedNamespaces;
 
-  /** How many PypiMirrors it made and keeps. */
+  @JsonPropertyDescription(
+      "The governed namespaces in name order, at most 100 (governedNamespaces is the count).")
+  @Size(max = LISTED_NAMESPACES)
+  private List<String> namespaces = new ArrayList<>();
+
+  @JsonPropertyDescription("How many PypiMirrors it made and keeps, one per governed namespace.")
   private Integer mirrorsMade;
 
-  /** How many PypiMirrors in governed namespaces break its rules. */
+  @JsonPropertyDescription("How many PypiMirrors in governed namespaces break its rules.")
   private Integer violations;
 
-  /** The first violations, "namespace/name: rule". */
+  @JsonPropertyDescription("The first violations, as \"namespace/name: rule\".")
   private List<String> violatingMirrors = new ArrayList<>();
 
-  /** Selected namespaces that a higher-ranked policy governs, "namespace (policy)". */
+  @JsonPropertyDescription(
+      "Selected namespaces that a higher-ranked policy governs, as \"namespace (policy)\".")
   private List<String> overlaps = new ArrayList<>();
 
   public Integer getGovernedNamespaces() {
@@ -29,6 +41,14 @@ public class PypiMirrorPolicyStatus extends ConditionedStatus {
 
   public void setGovernedNamespaces(Integer governedNamespaces) {
     this.governedNamespaces = governedNamespaces;
+  }
+
+  public List<String> getNamespaces() {
+    return namespaces;
+  }
+
+  public void setNamespaces(List<String> namespaces) {
+    this.namespaces = namespaces;
   }
 
   public Integer getMirrorsMade() {
@@ -68,6 +88,7 @@ public class PypiMirrorPolicyStatus extends ConditionedStatus {
     return o instanceof PypiMirrorPolicyStatus s
         && sameConditions(s)
         && Objects.equals(governedNamespaces, s.governedNamespaces)
+        && Objects.equals(namespaces, s.namespaces)
         && Objects.equals(mirrorsMade, s.mirrorsMade)
         && Objects.equals(violations, s.violations)
         && Objects.equals(violatingMirrors, s.violatingMirrors)

@@ -28,8 +28,13 @@ public class PypiMirrorSpec {
   @JsonPropertyDescription("Use only the mirrors, never the public index.")
   private boolean offline;
 
+  @JsonPropertyDescription("pip's own settings: retries and timeout.")
   private PipSpec pip;
+
+  @JsonPropertyDescription("The .pydistutils.cfg for legacy setup_requires (easy_install).")
   private PydistutilsSpec pydistutils;
+
+  @JsonPropertyDescription("How the webhook injects the mirror into pods.")
   private InjectionSpec injection;
 
   public List<IndexSpec> getIndexes() {

@@ -2,16 +2,29 @@ package dev.pypimirror.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PypiMirrorStatus extends ConditionedStatus {
+  @JsonPropertyDescription(
+      "The ConfigMap holding the rendered pip.conf, uv.toml and pydistutils.cfg.")
   private String configMapName;
+
+  @JsonPropertyDescription("The cache PVC build pods mount, when the cache is enabled.")
   private String claimName;
+
+  @JsonPropertyDescription(
+      "The indexes in the order pip uses them: index-url, then each extra-index-url.")
   private List<String> indexUrls = new ArrayList<>();
+
+  @JsonPropertyDescription(
+      "sha256 of the rendered configuration; its prefix is in the pods' pypimirror.dev/injected annotation.")
   private String configHash;
+
+  @JsonPropertyDescription("What the last cache sync put into the cache.")
   private CacheStatus cache;
 
   public CacheStatus getCache() {

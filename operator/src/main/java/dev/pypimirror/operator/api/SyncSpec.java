@@ -43,10 +43,13 @@ public class SyncSpec {
 
   @Default("1800")
   @Min(60)
+  @JsonPropertyDescription(
+      "How long a sync Job may run before it is stopped (activeDeadlineSeconds); default 1800.")
   private Integer activeDeadlineSeconds = 1800;
 
   @Default("2")
   @Min(0)
+  @JsonPropertyDescription("How often a failed sync Job is retried (backoffLimit); default 2.")
   private Integer backoffLimit = 2;
 
   public String getSchedule() {

@@ -141,6 +141,8 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
     PypiMirrorPolicyStatus status = new PypiMirrorPolicyStatus();
     status.setObservedGeneration(generation);
     status.setGovernedNamespaces(governed.size());
+    status.setNamespaces(
+        governed.stream().limit(PypiMirrorPolicyStatus.LISTED_NAMESPACES).toList());
     status.setMirrorsMade(made);
     status.setViolations(violating.size());
     status.setViolatingMirrors(violating.stream().limit(LISTED_VIOLATIONS).toList());

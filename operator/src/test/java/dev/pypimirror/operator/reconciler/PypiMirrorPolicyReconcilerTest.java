@@ -71,6 +71,7 @@ class PypiMirrorPolicyReconcilerTest {
                       })
                   .as("governed, made, violations")
                   .containsExactly(governed, made, violations);
+              assertThat(status.getNamespaces()).as("the governed namespaces").hasSize(governed);
             });
   }
 
@@ -83,6 +84,7 @@ class PypiMirrorPolicyReconcilerTest {
         client.resource(policy("corp-builds", Map.of("team", "ml"), DEVPI, false)).create();
 
     awaitStatus("corp-builds", 1, 1, 0);
+    assertThat(policyNamed("corp-builds").getStatus().getNamespaces()).containsExactly("ml-1");
     PypiMirror made = mirrorIn("ml-1", "corp-builds");
     assertThat(made.getSpec().getIndexes().get(0).getUrl())
         .isEqualTo("https://devpi.corp.example/root/pypi/+simple/");
