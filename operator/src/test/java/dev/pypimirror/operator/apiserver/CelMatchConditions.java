@@ -7,8 +7,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Webhook matchConditions evaluated as kube-apiserver evaluates them: CEL over {@code object},
- * {@code oldObject} and {@code request}; {@code namespaceObject} is declared but never bound, so
- * reading it errors and the webhook's failurePolicy decides; {@code authorizer} has no functions.
+ * {@code oldObject} and {@code request}; {@code namespaceObject} is declared but null, as the
+ * webhook matcher leaves it, so reading it errors and the webhook's failurePolicy decides; {@code
+ * authorizer} has no functions.
  */
 public final class CelMatchConditions implements AdmissionChain.MatchConditions {
   private final Map<String, KubeCel.Compiled> compiled = new ConcurrentHashMap<>();
@@ -25,6 +26,6 @@ public final class CelMatchConditions implements AdmissionChain.MatchConditions 
     variables.put("object", object);
     variables.put("oldObject", oldObject);
     variables.put("request", request);
-    return condition.evaluate(variables);
+    return condition.evaluate(variables, Map.of(KubeCel.NAMESPACE_OBJECT, KubeCel.NULL));
   }
 }

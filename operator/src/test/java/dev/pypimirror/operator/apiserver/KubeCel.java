@@ -48,8 +48,11 @@ public final class KubeCel {
   /** The serialized size of "" (apiserver/pkg/cel MinStringSize). */
   private static final long MIN_STRING_SIZE = 2;
 
-  /** The variable kube-apiserver declares for admission CEL but never binds for webhooks. */
+  /** The variable kube-apiserver declares for admission CEL but leaves null for webhooks. */
   public static final String NAMESPACE_OBJECT = "namespaceObject";
+
+  /** CEL's null, for a variable bound to null. */
+  public static final Object NULL = dev.cel.common.values.NullValue.NULL_VALUE;
 
   /**
    * A schema node as CEL sees it (apiserver's DeclType): its CEL type, the most elements it can
@@ -85,7 +88,13 @@ public final class KubeCel {
   public record Compiled(String expression, CelAbstractSyntaxTree ast, Cel cel) {
     /** Evaluates to a boolean; variables are JSON trees turned into CEL values. */
     public boolean evaluate(Map<String, JsonNode> variables) throws CelEvaluationException {
-      Map<String, Object> values = new LinkedHashMap<>();
+      return evaluate(variables, Map.of());
+    }
+
+    /** Evaluates with these JSON variables and these CEL values (such as {@link #NULL}). */
+    public boolean evaluate(Map<String, JsonNode> variables, Map<String, Object> celValues)
+        throws CelEvaluationException {
+      Map<String, Object> values = new LinkedHashMap<>(celValues);
       variables.forEach(
           (name, json) -> {
             if (json != null && !json.isMissingNode() && !json.isNull()) {
