@@ -55,11 +55,15 @@ public class CacheSpec {
   private String existingClaim;
 
   @Size(max = 1000)
-  @JsonPropertyDescription("Requirement lines to download into the cache, e.g. requests==2.32.3.")
-  private List<String> packages = new ArrayList<>();
+  @JsonPropertyDescription(
+      "Requirement specifiers (PEP 508, by name) to download into the cache, e.g. requests==2.32.3;"
+          + " each may carry --hash=sha256:<hex> (pip's hash-checking mode: then every line must)."
+          + " Other pip options are refused.")
+  private List<@Pattern("^[A-Za-z0-9]") String> packages = new ArrayList<>();
 
   @JsonPropertyDescription(
-      "A ConfigMap key holding a requirements file to download into the cache.")
+      "A ConfigMap key holding a requirements file to download into the cache: the same lines as"
+          + " packages (comments and continuations allowed), read by the operator at each sync.")
   private RequirementsRef requirementsConfigMap;
 
   @JsonPropertyDescription(

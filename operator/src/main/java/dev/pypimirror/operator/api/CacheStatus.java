@@ -2,6 +2,7 @@ package dev.pypimirror.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.List;
 import java.util.Objects;
 
 /** What the last cache sync left. */
@@ -31,6 +32,50 @@ public class CacheStatus {
   /** The sync spec hash of the last successful sync. */
   @JsonPropertyDescription("Hash of the sync Job template the cache was last filled with.")
   private String syncedHash;
+
+  @JsonPropertyDescription("Files the last sync added to the cache.")
+  private Integer added;
+
+  @JsonPropertyDescription("Files the last sync downloaded that the cache already held, unchanged.")
+  private Integer alreadyPresent;
+
+  @JsonPropertyDescription("Files the last sync refused to add (see refusals).")
+  private Integer refused;
+
+  @JsonPropertyDescription("Why, per refused file (the first ones; the Job's log has them all).")
+  private List<String> refusals;
+
+  public Integer getAdded() {
+    return added;
+  }
+
+  public void setAdded(Integer added) {
+    this.added = added;
+  }
+
+  public Integer getAlreadyPresent() {
+    return alreadyPresent;
+  }
+
+  public void setAlreadyPresent(Integer alreadyPresent) {
+    this.alreadyPresent = alreadyPresent;
+  }
+
+  public Integer getRefused() {
+    return refused;
+  }
+
+  public void setRefused(Integer refused) {
+    this.refused = refused;
+  }
+
+  public List<String> getRefusals() {
+    return refusals;
+  }
+
+  public void setRefusals(List<String> refusals) {
+    this.refusals = refusals;
+  }
 
   public String getLastSyncTime() {
     return lastSyncTime;
@@ -97,7 +142,11 @@ public class CacheStatus {
         && Objects.equals(sizeBytes, c.sizeBytes)
         && Objects.equals(unreadableCount, c.unreadableCount)
         && Objects.equals(lastSyncJob, c.lastSyncJob)
-        && Objects.equals(syncedHash, c.syncedHash);
+        && Objects.equals(syncedHash, c.syncedHash)
+        && Objects.equals(added, c.added)
+        && Objects.equals(alreadyPresent, c.alreadyPresent)
+        && Objects.equals(refused, c.refused)
+        && Objects.equals(refusals, c.refusals);
   }
 
   @Override

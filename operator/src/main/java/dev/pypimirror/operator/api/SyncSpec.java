@@ -16,6 +16,7 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class SyncSpec {
   public static final String DEFAULT_IMAGE = "python:3.12-slim";
+  public static final String DEFAULT_MAX_FILE_SIZE = "2Gi";
 
   @JsonPropertyDescription(
       "Cron schedule for refreshing the cache; none: sync when the spec changes only.")
@@ -23,7 +24,9 @@ public class SyncSpec {
   private String schedule;
 
   @Default(DEFAULT_IMAGE)
-  @JsonPropertyDescription("Image with Python and pip that runs pip download.")
+  @JsonPropertyDescription(
+      "Image with Python and pip that runs pip download. It never mounts the cache: what it"
+          + " downloads reaches the cache only through the operator image's checks.")
   private String image = DEFAULT_IMAGE;
 
   @Pattern("^https?://[^\\s]+$")
@@ -40,6 +43,21 @@ public class SyncSpec {
   @JsonPropertyDescription(
       "Python version of the build images (pip download --python-version), e.g. 3.12.")
   private String pythonVersion;
+
+  @Default("false")
+  @JsonPropertyDescription(
+      "Also download source distributions and build their metadata (pip runs each one's build code"
+          + " in the download step, which never mounts the cache). Default false: wheels only"
+          + " (--only-binary=:all:), no package code runs. A dedicated user with no privileges may be"
+          + " desirable when running this for unattended installs, since pypi-mirror will compile"
+          + " fairly arbitrary code from the internet.")
+  private boolean allowSourceBuilds;
+
+  @Default(DEFAULT_MAX_FILE_SIZE)
+  @Pattern("^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
+  @JsonPropertyDescription(
+      "Largest file the sync adds to the cache (a Kubernetes quantity); larger ones are refused.")
+  private String maxFileSize = DEFAULT_MAX_FILE_SIZE;
 
   @Default("1800")
   @Min(60)
@@ -90,6 +108,22 @@ public class SyncSpec {
 
   public void setPythonVersion(String pythonVersion) {
     this.pythonVersion = pythonVersion;
+  }
+
+  public boolean isAllowSourceBuilds() {
+    return allowSourceBuilds;
+  }
+
+  public void setAllowSourceBuilds(boolean allowSourceBuilds) {
+    this.allowSourceBuilds = allowSourceBuilds;
+  }
+
+  public String getMaxFileSize() {
+    return maxFileSize;
+  }
+
+  public void setMaxFileSize(String maxFileSize) {
+    this.maxFileSize = maxFileSize;
   }
 
   public Integer getActiveDeadlineSeconds() {

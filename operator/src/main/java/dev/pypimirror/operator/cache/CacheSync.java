@@ -4,11 +4,13 @@ import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PublicIndexSpec;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.api.SyncSpec;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -36,12 +38,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What filling a mirror's cache looks like: the sync Job (pip download into the cache PVC, then the
- * operator image's {@code index}), the CronJob when scheduled, and the hash that names a sync.
- * Pure: no I/O.
+ * What filling a mirror's cache looks like: the sync Job (pip download into a scratch volume, then
+ * the operator image's {@code ingest}, which checks and adds to the cache PVC and indexes it), the
+ * CronJob when scheduled, and the hash that names a sync. Pure: no I/O.
  */
 public final class CacheSync {
-  /** Where the sync pod mounts the cache PVC, read-write. */
+  /** Where the sync pod's trusted container mounts the cache PVC, read-write. */
   public static final String CACHE_ROOT = "/cache";
 
   /**
@@ -63,60 +65,71 @@ public final class CacheSync {
   /** The sync of one mirror: its Job template and the hash of it. */
   public record Plan(JobSpec jobSpec, String hash) {}
 
-  public static Plan plan(PypiMirror mirror, String claimName, String indexImage) {
+  /** Where the sync pod mounts the scratch volume the download step writes to. */
+  public static final String SCRATCH_ROOT = "/scratch";
+
+  /** Carries the checked requirements file into both steps (the Job template is immutable). */
+  public static final String REQUIREMENTS_ENV = "PYPI_MIRROR_REQUIREMENTS";
+
+  /**
+   * Run by the download container as {@code python -I -B -c SCRIPT REQUIREMENTS_FILE PIP_ARGS...}:
+   * drops every PIP_* variable the image sets (any case), so only the arguments decide the indexes
+   * (PIP_CONFIG_FILE=/dev/null: no config file), writes the requirements file, then runs pip.
+   */
+  static final String DOWNLOAD_SCRIPT =
+      String.join(
+          "\n",
+          "import os, runpy, sys",
+          "for k in [k for k in os.environ if k.upper().startswith('PIP_')]: del os.environ[k]",
+          "os.environ['PIP_CONFIG_FILE'] = os.devnull",
+          "with open(sys.argv[1], 'w') as f: f.write(os.environ.pop('" + REQUIREMENTS_ENV + "'))",
+          "sys.argv = ['pip'] + sys.argv[2:]",
+          "runpy.run_module('pip', run_name='__main__', alter_sys=True)");
+
+  /**
+   * The sync of one mirror with its checked {@code requirements} (packages, then the ConfigMap's
+   * lines): its Job template and the hash of it. The download container never mounts the cache: it
+   * writes to a scratch emptyDir, which the index container (the operator image) reads read-only
+   * and adds from, after checking, to the cache.
+   */
+  public static Plan plan(
+      PypiMirror mirror, String claimName, String indexImage, Requirements.Parsed requirements) {
     CacheSpec cache = mirror.getSpec().getCache();
-    SyncSpec sync = cache.getSync() == null ? new SyncSpec() : cache.getSync();
+    SyncSpec sync = sync(mirror.getSpec());
     String name = mirror.getMetadata().getName();
-    List<VolumeMount> mounts = new ArrayList<>();
-    mounts.add(new VolumeMountBuilder().withName("cache").withMountPath(CACHE_ROOT).build());
-    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
-    List<Volume> volumes = new ArrayList<>();
-    volumes.add(
-        new VolumeBuilder()
-            .withName("cache")
-            .withNewPersistentVolumeClaim(claimName, false)
-            .build());
-    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
-    String requirementsFile = null;
-    if (cache.getRequirementsConfigMap() != null) {
-      requirementsFile = "/requirements/requirements.txt";
-      mounts.add(
-          new VolumeMountBuilder()
-              .withName("requirements")
-              .withMountPath("/requirements")
-              .withReadOnly(true)
-              .build());
-      volumes.add(
-          new VolumeBuilder()
-              .withName("requirements")
-              .withNewConfigMap()
-              .withName(cache.getRequirementsConfigMap().getName())
-              .addNewItem()
-              .withKey(cache.getRequirementsConfigMap().getKey())
-              .withPath("requirements.txt")
-              .endItem()
-              .endConfigMap()
-              .build());
-    }
+    String requirementsFile = "/tmp/requirements.txt";
+    List<Volume> volumes =
+        List.of(
+            new VolumeBuilder()
+                .withName("cache")
+                .withNewPersistentVolumeClaim(claimName, false)
+                .build(),
+            new VolumeBuilder()
+                .withName("scratch")
+                .withNewEmptyDir()
+                .withSizeLimit(new Quantity(cache.getSize()))
+                .endEmptyDir()
+                .build(),
+            new VolumeBuilder().withName("download-tmp").withNewEmptyDir().endEmptyDir().build(),
+            new VolumeBuilder().withName("index-tmp").withNewEmptyDir().endEmptyDir().build());
+    EnvVar requirementsEnv = new EnvVar(REQUIREMENTS_ENV, requirements.text(), null);
+    List<String> command = downloadCommand(requirementsFile);
     Container download =
         new ContainerBuilder()
             .withName("download")
             .withImage(sync.getImage())
-            .withCommand("python", "-m", "pip")
-            .withArgs(downloadArgs(mirror, CACHE_ROOT, requirementsFile))
+            .withCommand(command.subList(0, 1))
+            .withArgs(
+                concat(
+                    command.subList(1, command.size()),
+                    downloadArgs(mirror, SCRATCH_ROOT, requirementsFile, requirements)))
             .addNewEnv()
             .withName("HOME")
             .withValue("/tmp")
             .endEnv()
-            .addNewEnv()
-            .withName("PIP_CONFIG_FILE")
-            .withValue("/dev/null")
-            .endEnv()
-            .addNewEnv()
-            .withName("PYTHONDONTWRITEBYTECODE")
-            .withValue("1")
-            .endEnv()
-            .withVolumeMounts(mounts)
+            .addToEnv(requirementsEnv)
+            .withVolumeMounts(
+                mount("scratch", SCRATCH_ROOT, false), mount("download-tmp", "/tmp", false))
             .withSecurityContext(restricted())
             .withTerminationMessagePolicy("FallbackToLogsOnError")
             .withNewResources()
@@ -129,8 +142,12 @@ public final class CacheSync {
         new ContainerBuilder()
             .withName("index")
             .withImage(indexImage)
-            .withArgs("index", CACHE_ROOT, "--summary-file", "/dev/termination-log")
-            .withVolumeMounts(mounts.subList(0, 2))
+            .withArgs(ingestArgs(mirror, requirements))
+            .addToEnv(requirementsEnv)
+            .withVolumeMounts(
+                mount("cache", CACHE_ROOT, false),
+                mount("scratch", SCRATCH_ROOT, true),
+                mount("index-tmp", "/tmp", false))
             .withSecurityContext(restricted())
             .withTerminationMessagePolicy("FallbackToLogsOnError")
             .withNewResources()
@@ -158,7 +175,7 @@ public final class CacheSync {
             .withType("RuntimeDefault")
             .endSeccompProfile()
             .endSecurityContext()
-            // the download runs first; the index is rebuilt only once it succeeded
+            // the download runs first; the index container adds to the cache only once it succeeded
             .withInitContainers(download)
             .withContainers(index)
             .withVolumes(volumes)
@@ -178,22 +195,26 @@ public final class CacheSync {
     return new Plan(spec, sha256(Serialization.asJson(spec) + "\0" + resync));
   }
 
-  /** pip download's arguments (after {@code python -m pip}), writing under {@code cacheRoot}. */
+  /** The download container's command up to pip's arguments: python running DOWNLOAD_SCRIPT. */
+  public static List<String> downloadCommand(String requirementsFile) {
+    return List.of("python", "-I", "-B", "-c", DOWNLOAD_SCRIPT, requirementsFile);
+  }
+
+  /** pip's arguments (after {@code pip}): download {@code requirementsFile} into {@code dest}. */
   public static List<String> downloadArgs(
-      PypiMirror mirror, String cacheRoot, String requirementsFile) {
-    CacheSpec cache = mirror.getSpec().getCache();
-    SyncSpec sync = cache.getSync() == null ? new SyncSpec() : cache.getSync();
+      PypiMirror mirror, String dest, String requirementsFile, Requirements.Parsed requirements) {
+    SyncSpec sync = sync(mirror.getSpec());
     List<String> args =
         new ArrayList<>(
             List.of(
                 "download",
                 "--dest",
-                cacheRoot + "/" + FILES_DIR,
+                dest,
                 "--no-cache-dir",
                 "--disable-pip-version-check",
                 "--progress-bar",
                 "off"));
-    List<String> upstream = upstream(mirror);
+    List<String> upstream = upstream(mirror.getSpec()).stream().map(Upstream::url).toList();
     args.addAll(List.of("--index-url", upstream.get(0)));
     upstream.subList(1, upstream.size()).forEach(u -> args.addAll(List.of("--extra-index-url", u)));
     LinkedHashSet<String> trusted = new LinkedHashSet<>();
@@ -209,42 +230,92 @@ public final class CacheSync {
     if (sync.getPythonVersion() != null) {
       args.addAll(List.of("--python-version", sync.getPythonVersion()));
     }
-    if (!platforms.isEmpty() || sync.getPythonVersion() != null) {
-      // pip requires it with a foreign target: only wheels can be chosen without building
+    // wheels only unless the mirror opts in to building sdists' metadata (pip requires wheels
+    // only for a foreign platform or Python version anyway)
+    if (!sync.isAllowSourceBuilds() || !platforms.isEmpty() || sync.getPythonVersion() != null) {
       args.add("--only-binary=:all:");
     }
-    if (requirementsFile != null) {
-      args.addAll(List.of("-r", requirementsFile));
+    if (requirements.hashed()) {
+      args.add("--require-hashes");
     }
-    if (cache.getPackages() != null) {
-      args.addAll(
-          cache.getPackages().stream().map(String::trim).filter(p -> !p.isEmpty()).toList());
+    args.addAll(List.of("-r", requirementsFile));
+    return args;
+  }
+
+  /** The trusted step's arguments: check what the download left and add it, then index. */
+  static List<String> ingestArgs(PypiMirror mirror, Requirements.Parsed requirements) {
+    SyncSpec sync = sync(mirror.getSpec());
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "ingest",
+                SCRATCH_ROOT,
+                CACHE_ROOT,
+                "--summary-file",
+                "/dev/termination-log",
+                "--max-file-size",
+                Long.toString(maxFileSize(sync))));
+    if (requirements.hashed()) {
+      args.addAll(List.of("--requirements-env", REQUIREMENTS_ENV));
+    }
+    if (sync.isAllowSourceBuilds()) {
+      args.add("--allow-source-distributions");
     }
     return args;
   }
+
+  static long maxFileSize(SyncSpec sync) {
+    return new Quantity(
+            sync.getMaxFileSize() == null ? SyncSpec.DEFAULT_MAX_FILE_SIZE : sync.getMaxFileSize())
+        .getNumericalAmount()
+        .longValue();
+  }
+
+  /** One URL a sync downloads from, and the field it comes from. */
+  public record Upstream(String url, String field) {}
 
   /**
    * Where to download from: sync.upstream, else the mirror's own non-cache indexes, else the public
    * index.
    */
-  static List<String> upstream(PypiMirror mirror) {
-    SyncSpec sync = mirror.getSpec().getCache().getSync();
+  public static List<Upstream> upstream(PypiMirrorSpec spec) {
+    SyncSpec sync = spec.getCache() == null ? null : spec.getCache().getSync();
     if (sync != null && sync.getUpstream() != null) {
-      return List.of(sync.getUpstream());
+      return List.of(new Upstream(sync.getUpstream(), "spec.cache.sync.upstream"));
     }
-    List<String> own =
-        (mirror.getSpec().getIndexes() == null
-                ? List.<IndexSpec>of()
-                : mirror.getSpec().getIndexes())
-            .stream().map(IndexSpec::getUrl).filter(u -> !u.startsWith("file:")).toList();
+    List<IndexSpec> indexes = spec.getIndexes() == null ? List.of() : spec.getIndexes();
+    List<Upstream> own = new ArrayList<>();
+    for (int i = 0; i < indexes.size(); i++) {
+      String url = indexes.get(i).getUrl();
+      if (url != null && !url.startsWith("file:")) {
+        own.add(new Upstream(url, "spec.indexes[" + i + "].url"));
+      }
+    }
     if (!own.isEmpty()) {
       return own;
     }
     PublicIndexSpec publicIndex =
-        mirror.getSpec().getPublicIndex() == null
-            ? new PublicIndexSpec()
-            : mirror.getSpec().getPublicIndex();
-    return List.of(publicIndex.getUrl());
+        spec.getPublicIndex() == null ? new PublicIndexSpec() : spec.getPublicIndex();
+    return List.of(new Upstream(publicIndex.getUrl(), "spec.publicIndex.url"));
+  }
+
+  private static SyncSpec sync(PypiMirrorSpec spec) {
+    SyncSpec sync = spec.getCache() == null ? null : spec.getCache().getSync();
+    return sync == null ? new SyncSpec() : sync;
+  }
+
+  private static VolumeMount mount(String volume, String path, boolean readOnly) {
+    return new VolumeMountBuilder()
+        .withName(volume)
+        .withMountPath(path)
+        .withReadOnly(readOnly ? true : null)
+        .build();
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   public static String jobName(String mirrorName, String hash) {

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       RenderCommand.class,
       InjectCommand.class,
       IndexCommand.class,
+      IngestCommand.class,
       CheckCommand.class,
       CompletionCommand.class,
       VersionCommand.class

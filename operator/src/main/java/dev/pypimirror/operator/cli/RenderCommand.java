@@ -1,13 +1,20 @@
 package dev.pypimirror.operator.cli;
 
+import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.cache.Requirements;
 import dev.pypimirror.operator.config.InvalidMirrorException;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.policy.PolicyRules;
+import dev.pypimirror.operator.reconciler.MirrorOperator;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -19,7 +26,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "render",
     mixinStandardHelpOptions = true,
-    description = "Print the ConfigMap and (cache on) the PVC a PypiMirror reconciles into.")
+    description =
+        "Print the ConfigMap, (cache on) the PVC and (cache synced) the sync Job and CronJob a"
+            + " PypiMirror reconciles into.")
 class RenderCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -44,6 +53,13 @@ class RenderCommand implements Callable<Integer> {
       description = "Output format: a YAML stream or a JSON List (default: ${DEFAULT-VALUE}).")
   OutputFormat output;
 
+  @Option(
+      names = "--requirements",
+      paramLabel = "FILE",
+      description =
+          "The requirements file the mirror's requirementsConfigMap holds, for the sync Job.")
+  Path requirementsFile;
+
   @Override
   public Integer call() {
     if ("-".equals(file) && "-".equals(policyFile)) {
@@ -55,8 +71,20 @@ class RenderCommand implements Callable<Integer> {
     List<HasMetadata> objects = new ArrayList<>();
     for (ManifestReader.Located<PypiMirror> mirror : input.mirrors()) {
       objects.addAll(objects(mirror.object(), mirror.where()));
+      objects.addAll(syncObjects(mirror.object(), mirror.where(), requirementsText()));
       if (policy != null) {
         refuseViolations(mirror.object(), policy, mirror.where());
+      }
+      CacheSpec cache = mirror.object().getSpec().getCache();
+      if (requirementsFile == null
+          && cache != null
+          && cache.isSynced()
+          && cache.getRequirementsConfigMap() != null) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "note: the sync Job carries the requirementsConfigMap's lines as read at sync"
+                    + " time; --requirements FILE shows them");
       }
     }
     spec.commandLine()
@@ -64,6 +92,17 @@ class RenderCommand implements Callable<Integer> {
         .print(output.format(objects.size() == 1 ? objects.get(0) : objects));
     spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  private String requirementsText() {
+    if (requirementsFile == null) {
+      return null;
+    }
+    try {
+      return Files.readString(requirementsFile);
+    } catch (IOException e) {
+      throw new CliException(requirementsFile + ": cannot read: " + e.getMessage());
+    }
   }
 
   /** Exit 2 naming the policy and every rule the mirror breaks. */
@@ -96,6 +135,39 @@ class RenderCommand implements Callable<Integer> {
     if (MirrorObjects.createsClaim(mirror)) {
       objects.add(MirrorObjects.cacheClaim(mirror));
     }
+    return objects;
+  }
+
+  /**
+   * The sync Job (and CronJob when scheduled) of a synced mirror, as the reconciler makes them;
+   * {@code requirementsFile} stands for the requirementsConfigMap's content (null: none given).
+   */
+  static List<HasMetadata> syncObjects(PypiMirror mirror, String where, String requirementsFile) {
+    CacheSpec cache = mirror.getSpec().getCache();
+    if (cache == null || !cache.isSynced()) {
+      return List.of();
+    }
+    Requirements.Parsed requirements =
+        Requirements.ofPackages("spec.cache.packages", cache.getPackages());
+    if (requirementsFile != null) {
+      requirements =
+          Requirements.concat(requirements, Requirements.ofFile("requirements", requirementsFile));
+    }
+    if (!requirements.problems().isEmpty()) {
+      throw new CliException(where + ": " + String.join("; ", requirements.problems()));
+    }
+    CacheSync.Plan plan =
+        CacheSync.plan(
+            mirror,
+            MirrorObjects.claimName(mirror),
+            MirrorOperator.DEFAULT_INDEX_IMAGE,
+            requirements);
+    List<HasMetadata> objects = new ArrayList<>();
+    objects.add(CacheSync.job(mirror, plan));
+    if (cache.getSync() != null && cache.getSync().getSchedule() != null) {
+      objects.add(CacheSync.cronJob(mirror, plan));
+    }
+    objects.forEach(o -> o.getMetadata().setOwnerReferences(null));
     return objects;
   }
 }

@@ -3,6 +3,7 @@ package dev.pypimirror.operator.config;
 import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.cache.Requirements;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -38,6 +39,13 @@ public final class MirrorSpecValidator {
       checkAbsolutePath(problems, "spec.cache.mountPath", cache.getMountPath());
       if (cache.getSize() == null || !QUANTITY.matcher(cache.getSize()).matches()) {
         problems.add("spec.cache.size: not a Kubernetes quantity: " + cache.getSize());
+      }
+      // requirement specifiers only: a pip option could name an index no policy has seen
+      problems.addAll(
+          Requirements.ofPackages("spec.cache.packages", cache.getPackages()).problems());
+      String maxFileSize = cache.getSync() == null ? null : cache.getSync().getMaxFileSize();
+      if (maxFileSize != null && !QUANTITY.matcher(maxFileSize).matches()) {
+        problems.add("spec.cache.sync.maxFileSize: not a Kubernetes quantity: " + maxFileSize);
       }
     }
     List<IndexSpec> indexes = spec.getIndexes() == null ? List.of() : spec.getIndexes();

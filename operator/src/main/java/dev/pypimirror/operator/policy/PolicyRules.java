@@ -6,6 +6,7 @@ import dev.pypimirror.operator.api.PublicIndexSpec;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.cache.CacheSync;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,6 +44,34 @@ public final class PolicyRules {
     } else if (usesPublic && !isDefaultPublicIndex(publicIndex.getUrl())) {
       // allowPublicIndex allows pypi.org; any other URL there is an index like the others
       violations.addAll(indexUrlViolations(policy, "spec.publicIndex.url", publicIndex.getUrl()));
+    }
+    violations.addAll(syncViolations(policy, mirror));
+    return violations.stream().distinct().toList();
+  }
+
+  /**
+   * A synced cache serves what its upstream gave it, so every URL the sync downloads from obeys the
+   * same rules as an index: the mirror's own indexes (checked above), {@code
+   * spec.cache.sync.upstream}, and the public index it falls back to.
+   */
+  private static List<String> syncViolations(PypiMirrorPolicy policy, PypiMirrorSpec mirror) {
+    if (mirror.getCache() == null || !mirror.getCache().isSynced()) {
+      return List.of();
+    }
+    List<String> violations = new ArrayList<>();
+    for (CacheSync.Upstream upstream : CacheSync.upstream(mirror)) {
+      if (upstream.url() == null || upstream.field().startsWith("spec.indexes")) {
+        continue;
+      }
+      if (!upstream.field().equals("spec.publicIndex.url")) {
+        violations.addAll(indexUrlViolations(policy, upstream.field(), upstream.url()));
+      } else if (!policy.getSpec().isAllowPublicIndex()) {
+        violations.add(
+            "%s: allowPublicIndex is false, but the cache sync downloads from the public index (the mirror has no index of its own; set spec.cache.sync.upstream)"
+                .formatted(name(policy)));
+      } else if (!isDefaultPublicIndex(upstream.url())) {
+        violations.addAll(indexUrlViolations(policy, "spec.publicIndex.url", upstream.url()));
+      }
     }
     return violations;
   }

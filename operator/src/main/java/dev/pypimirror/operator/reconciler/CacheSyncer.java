@@ -2,11 +2,16 @@ package dev.pypimirror.operator.reconciler;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.CacheStatus;
+import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.RequirementsRef;
 import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.cache.Requirements;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.reconciler.EventRecorder.Type;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
@@ -20,6 +25,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -78,10 +84,32 @@ class CacheSyncer {
         context);
   }
 
-  Outcome sync(PypiMirror mirror, String claimName, CacheStatus previous) {
+  /**
+   * Syncs the mirror's cache, unless the governing policy forbids the mirror ({@code violations}):
+   * then no sync Job is created and its CronJob is removed, so no forbidden URL is ever used.
+   */
+  Outcome sync(PypiMirror mirror, String claimName, CacheStatus previous, List<String> violations) {
     String name = mirror.getMetadata().getName();
     String namespace = mirror.getMetadata().getNamespace();
-    CacheSync.Plan plan = CacheSync.plan(mirror, claimName, indexImage);
+    if (!violations.isEmpty()) {
+      deleteCronJob(mirror);
+      return new Outcome(
+          copy(previous),
+          false,
+          Conditions.REASON_POLICY_VIOLATION,
+          "no cache sync: " + String.join("; ", violations) + previousIndexNote(copy(previous)));
+    }
+    Requirements.Parsed requirements = requirements(mirror);
+    if (!requirements.problems().isEmpty()) {
+      return new Outcome(
+          copy(previous),
+          false,
+          "InvalidRequirements",
+          "no cache sync: "
+              + String.join("; ", requirements.problems())
+              + previousIndexNote(copy(previous)));
+    }
+    CacheSync.Plan plan = CacheSync.plan(mirror, claimName, indexImage, requirements);
     keepCronJob(mirror, plan);
 
     List<Job> ours =
@@ -143,7 +171,7 @@ class CacheSyncer {
               .formatted(
                   lastFailed.get().getMetadata().getName(),
                   failure.getReason(),
-                  failure.getMessage(),
+                  failure.getMessage() + failureDetail(lastFailed.get()),
                   previousIndexNote(status)));
     }
     if (plan.hash().equals(status.getSyncedHash())) {
@@ -164,6 +192,36 @@ class CacheSyncer {
         false,
         "Syncing",
         "waiting for the cache sync to start" + previousIndexNote(status));
+  }
+
+  /**
+   * The sync's requirement lines: the packages, then the ConfigMap's file, read now and carried in
+   * the Job itself, so what runs is what was checked.
+   */
+  private Requirements.Parsed requirements(PypiMirror mirror) {
+    CacheSpec cache = mirror.getSpec().getCache();
+    Requirements.Parsed packages =
+        Requirements.ofPackages("spec.cache.packages", cache.getPackages());
+    RequirementsRef ref = cache.getRequirementsConfigMap();
+    if (ref == null) {
+      return packages;
+    }
+    String where = "ConfigMap " + ref.getName() + " key " + ref.getKey();
+    ConfigMap configMap =
+        client
+            .configMaps()
+            .inNamespace(mirror.getMetadata().getNamespace())
+            .withName(ref.getName())
+            .get();
+    String text =
+        configMap == null || configMap.getData() == null
+            ? null
+            : configMap.getData().get(ref.getKey());
+    if (text == null) {
+      return new Requirements.Parsed(
+          List.of(), List.of("requirementsConfigMap: " + where + " not found"));
+    }
+    return Requirements.concat(packages, Requirements.ofFile(where, text));
   }
 
   private static String previousIndexNote(CacheStatus status) {
@@ -187,11 +245,37 @@ class CacheSyncer {
               status.setSizeBytes(s.path("bytes").asLong());
               status.setUnreadableCount(
                   s.hasNonNull("unreadable") ? s.get("unreadable").asInt() : null);
+              status.setAdded(s.has("added") ? s.path("added").asInt() : null);
+              status.setAlreadyPresent(
+                  s.has("alreadyPresent") ? s.path("alreadyPresent").asInt() : null);
+              status.setRefused(s.has("refused") ? s.path("refused").asInt() : null);
+              List<String> refusals = new ArrayList<>();
+              s.path("refusals").forEach(r -> refusals.add(r.asText()));
+              status.setRefusals(refusals.isEmpty() ? null : refusals);
             });
   }
 
   /** The index container's termination message of the Job's succeeded pod. */
   private Optional<JsonNode> summary(Job job) {
+    return summary(job, true);
+  }
+
+  /** What the index container of a failed Job said: its error and refusals, if it ran. */
+  private String failureDetail(Job job) {
+    return summary(job, false)
+        .filter(s -> s.has("error"))
+        .map(
+            s -> {
+              List<String> refusals = new ArrayList<>();
+              s.path("refusals").forEach(r -> refusals.add(r.asText()));
+              return "; "
+                  + s.path("error").asText()
+                  + (refusals.isEmpty() ? "" : ": " + String.join("; ", refusals));
+            })
+        .orElse("");
+  }
+
+  private Optional<JsonNode> summary(Job job, boolean succeeded) {
     String jobName = job.getMetadata().getName();
     return pods.list(
             p ->
@@ -205,7 +289,8 @@ class CacheSyncer {
                     && c.getState() != null
                     && c.getState().getTerminated() != null)
         .map(c -> c.getState().getTerminated())
-        .filter(t -> Integer.valueOf(0).equals(t.getExitCode()) && t.getMessage() != null)
+        .filter(
+            t -> succeeded == Integer.valueOf(0).equals(t.getExitCode()) && t.getMessage() != null)
         .map(t -> parse(t.getMessage()))
         .flatMap(Optional::stream)
         .findFirst();
@@ -227,9 +312,17 @@ class CacheSyncer {
     CronJob existing = cronJobs.get(id).orElse(null);
     if (sync != null && sync.getSchedule() != null) {
       writer.createOrUpdate(mirror, CacheSync.cronJob(mirror, plan), existing, CronJob.class);
-    } else if (existing != null && MirrorObjects.isOwnedBy(existing, mirror)) {
-      client.resource(existing).delete();
+    } else {
+      deleteCronJob(mirror);
     }
+  }
+
+  private void deleteCronJob(PypiMirror mirror) {
+    String name = CacheSync.cronJobName(mirror.getMetadata().getName());
+    cronJobs
+        .get(new ResourceID(name, mirror.getMetadata().getNamespace()))
+        .filter(existing -> MirrorObjects.isOwnedBy(existing, mirror))
+        .ifPresent(existing -> client.resource(existing).delete());
   }
 
   /** The Job's terminal condition, if it finished. */
@@ -263,6 +356,10 @@ class CacheSyncer {
       status.setUnreadableCount(previous.getUnreadableCount());
       status.setLastSyncJob(previous.getLastSyncJob());
       status.setSyncedHash(previous.getSyncedHash());
+      status.setAdded(previous.getAdded());
+      status.setAlreadyPresent(previous.getAlreadyPresent());
+      status.setRefused(previous.getRefused());
+      status.setRefusals(previous.getRefusals());
     }
     return status;
   }

@@ -193,10 +193,13 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     CacheState cache = observeCache(mirror);
     status.setClaimName(cache.usable() ? MirrorObjects.claimName(mirror) : null);
     status.setCache(previous.getCache());
+    List<String> violations = policyViolations(mirror);
     if (cache.usable()
         && mirror.getSpec().getCache() != null
         && mirror.getSpec().getCache().isSynced()) {
-      CacheSyncer.Outcome sync = syncer.sync(mirror, status.getClaimName(), previous.getCache());
+      // a mirror the policy forbids gets no sync Job: no forbidden URL is ever used
+      CacheSyncer.Outcome sync =
+          syncer.sync(mirror, status.getClaimName(), previous.getCache(), violations);
       status.setCache(sync.status());
       announceSync(mirror, previous, sync);
       cache =
@@ -206,7 +209,6 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
         Conditions.of(CACHE_READY, cache.bound(), cache.reason(), cache.message(), generation));
 
     Outcome ready = readiness(config, cache, rendered);
-    List<String> violations = policyViolations(mirror);
     if (ready.usable() && !violations.isEmpty()) {
       ready = new Outcome(false, Conditions.REASON_POLICY_VIOLATION, String.join("; ", violations));
     }

@@ -34,12 +34,20 @@ class CacheSyncTest {
     return m;
   }
 
+  static CacheSync.Plan plan(PypiMirror mirror, String claim, String image) {
+    return CacheSync.plan(
+        mirror,
+        claim,
+        image,
+        Requirements.ofPackages("p", mirror.getSpec().getCache().getPackages()));
+  }
+
   @Test
   void theJobDownloadsThenIndexesUnderTheRestrictedProfile() {
     PypiMirror mirror = synced("requests==2.32.3", "numpy>=2");
 
     CacheSync.Plan plan =
-        CacheSync.plan(mirror, "pypi-mirror-corp-cache", "registry.example/pypi-mirror-operator:1");
+        plan(mirror, "pypi-mirror-corp-cache", "registry.example/pypi-mirror-operator:1");
     Job job = CacheSync.job(mirror, plan);
 
     assertThat(job.getMetadata().getName())
@@ -69,28 +77,40 @@ class CacheSyncTest {
       assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
       assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
       assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
-      assertThat(c.getVolumeMounts())
-          .anySatisfy(
-              m -> {
-                assertThat(m.getMountPath()).isEqualTo("/cache");
-                assertThat(m.getReadOnly()).isNull();
-              });
       assertThat(c.getResources().getLimits()).containsKey("memory");
     }
+    // the step that talks to the internet never sees the cache: scratch and its own /tmp only
+    assertThat(download.getVolumeMounts())
+        .extracting(m -> m.getName() + ":" + m.getMountPath() + ":" + m.getReadOnly())
+        .containsExactlyInAnyOrder("scratch:/scratch:null", "download-tmp:/tmp:null");
+    assertThat(index.getVolumeMounts())
+        .extracting(m -> m.getName() + ":" + m.getMountPath() + ":" + m.getReadOnly())
+        .containsExactlyInAnyOrder(
+            "cache:/cache:null", "scratch:/scratch:true", "index-tmp:/tmp:null");
     assertThat(pod.getVolumes())
         .anySatisfy(
             v -> {
               assertThat(v.getPersistentVolumeClaim().getClaimName())
                   .isEqualTo("pypi-mirror-corp-cache");
               assertThat(v.getPersistentVolumeClaim().getReadOnly()).isFalse();
+            })
+        .anySatisfy(
+            v -> {
+              assertThat(v.getName()).isEqualTo("scratch");
+              assertThat(v.getEmptyDir().getSizeLimit().toString()).isEqualTo("10Gi");
             });
     assertThat(download.getImage()).isEqualTo("python:3.12-slim");
-    assertThat(download.getCommand()).containsExactly("python", "-m", "pip");
+    assertThat(download.getCommand()).containsExactly("python");
     assertThat(download.getArgs())
         .containsExactly(
+            "-I",
+            "-B",
+            "-c",
+            CacheSync.DOWNLOAD_SCRIPT,
+            "/tmp/requirements.txt",
             "download",
             "--dest",
-            "/cache/_files",
+            "/scratch",
             "--no-cache-dir",
             "--disable-pip-version-check",
             "--progress-bar",
@@ -101,16 +121,24 @@ class CacheSyncTest {
             "http://10.0.0.5:3141/simple/",
             "--trusted-host",
             "10.0.0.5:3141",
-            "requests==2.32.3",
-            "numpy>=2");
+            "--only-binary=:all:",
+            "-r",
+            "/tmp/requirements.txt");
     assertThat(download.getEnv())
         .anySatisfy(
             e ->
                 assertThat(e.getName() + "=" + e.getValue())
-                    .isEqualTo("PIP_CONFIG_FILE=/dev/null"));
+                    .isEqualTo("PYPI_MIRROR_REQUIREMENTS=requests==2.32.3\nnumpy>=2\n"));
     assertThat(index.getImage()).isEqualTo("registry.example/pypi-mirror-operator:1");
     assertThat(index.getArgs())
-        .containsExactly("index", "/cache", "--summary-file", "/dev/termination-log");
+        .containsExactly(
+            "ingest",
+            "/scratch",
+            "/cache",
+            "--summary-file",
+            "/dev/termination-log",
+            "--max-file-size",
+            "2147483648");
   }
 
   @Test
@@ -120,31 +148,58 @@ class CacheSyncTest {
     sync.setUpstream("https://pypi.internal/simple/");
     sync.setPlatforms(List.of("manylinux2014_x86_64", "manylinux_2_28_x86_64"));
     sync.setPythonVersion("3.12");
+    sync.setAllowSourceBuilds(true);
     mirror.getSpec().getCache().setSync(sync);
     RequirementsRef requirements = new RequirementsRef();
     requirements.setName("build-deps");
     mirror.getSpec().getCache().setRequirementsConfigMap(requirements);
 
-    var plan = CacheSync.plan(mirror, "claim", "img");
+    var plan =
+        CacheSync.plan(
+            mirror,
+            "claim",
+            "img",
+            Requirements.concat(
+                Requirements.ofPackages("p", List.of("lxml")),
+                Requirements.ofFile("f", "six==1.16.0\n")));
     var download = plan.jobSpec().getTemplate().getSpec().getInitContainers().get(0);
+    var index = plan.jobSpec().getTemplate().getSpec().getContainers().get(0);
 
     assertThat(download.getArgs())
         .containsSubsequence("--index-url", "https://pypi.internal/simple/")
         .containsSubsequence(
             "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64")
+        // a foreign platform needs wheels only, opt-in or not
         .containsSubsequence(
-            "--python-version",
-            "3.12",
-            "--only-binary=:all:",
-            "-r",
-            "/requirements/requirements.txt",
-            "lxml")
-        .doesNotContain("--extra-index-url", "--trusted-host");
+            "--python-version", "3.12", "--only-binary=:all:", "-r", "/tmp/requirements.txt")
+        .doesNotContain("--extra-index-url", "--trusted-host", "lxml");
+    assertThat(download.getEnv())
+        .anySatisfy(e -> assertThat(e.getValue()).isEqualTo("lxml\nsix==1.16.0\n"));
+    // the ConfigMap's lines are in the Job itself, checked: the ConfigMap is never mounted
     assertThat(plan.jobSpec().getTemplate().getSpec().getVolumes())
-        .anySatisfy(
-            v ->
-                assertThat(v.getConfigMap() == null ? null : v.getConfigMap().getName())
-                    .isEqualTo("build-deps"));
+        .allSatisfy(v -> assertThat(v.getConfigMap()).isNull());
+    assertThat(index.getArgs()).endsWith("--allow-source-distributions");
+  }
+
+  @Test
+  void sourceBuildsAreAnOptInAndHashesAreCheckedTwice() {
+    PypiMirror mirror = synced("a");
+    Requirements.Parsed wheelsOnly = Requirements.ofPackages("p", List.of("a"));
+    assertThat(CacheSync.downloadArgs(mirror, "/d", "/r", wheelsOnly))
+        .contains("--only-binary=:all:")
+        .doesNotContain("--require-hashes");
+
+    SyncSpec sync = new SyncSpec();
+    sync.setAllowSourceBuilds(true);
+    mirror.getSpec().getCache().setSync(sync);
+    Requirements.Parsed pinned =
+        Requirements.ofPackages("p", List.of("a==1.0 --hash=sha256:" + "ab".repeat(32)));
+    assertThat(CacheSync.downloadArgs(mirror, "/d", "/r", pinned))
+        .doesNotContain("--only-binary=:all:")
+        .contains("--require-hashes");
+    var index = CacheSync.plan(mirror, "c", "img", pinned).jobSpec().getTemplate().getSpec();
+    assertThat(index.getContainers().get(0).getArgs())
+        .containsSubsequence("--requirements-env", "PYPI_MIRROR_REQUIREMENTS");
   }
 
   @Test
@@ -152,20 +207,22 @@ class CacheSyncTest {
     PypiMirror mirror = mirror("b", "cache-only", withCache(spec(), "/tmp/pypi"));
     mirror.getSpec().getCache().setPackages(List.of("six"));
 
-    assertThat(CacheSync.downloadArgs(mirror, "/cache", null))
+    assertThat(
+            CacheSync.downloadArgs(
+                mirror, "/cache", "/r", Requirements.ofPackages("p", List.of("six"))))
         .containsSubsequence("--index-url", "https://pypi.org/simple");
   }
 
   @Test
   void theHashFollowsTheSpecAndTheResyncAnnotation() {
-    String base = CacheSync.plan(synced("a"), "c", "img").hash();
+    String base = plan(synced("a"), "c", "img").hash();
 
-    assertThat(CacheSync.plan(synced("a"), "c", "img").hash()).isEqualTo(base);
-    assertThat(CacheSync.plan(synced("b"), "c", "img").hash()).isNotEqualTo(base);
-    assertThat(CacheSync.plan(synced("a"), "c", "img2").hash()).isNotEqualTo(base);
+    assertThat(plan(synced("a"), "c", "img").hash()).isEqualTo(base);
+    assertThat(plan(synced("b"), "c", "img").hash()).isNotEqualTo(base);
+    assertThat(plan(synced("a"), "c", "img2").hash()).isNotEqualTo(base);
     PypiMirror resync = synced("a");
     resync.getMetadata().setAnnotations(Map.of("pypimirror.dev/resync", "2026-11-22"));
-    assertThat(CacheSync.plan(resync, "c", "img").hash()).isNotEqualTo(base);
+    assertThat(plan(resync, "c", "img").hash()).isNotEqualTo(base);
   }
 
   @Test
@@ -174,7 +231,7 @@ class CacheSyncTest {
     SyncSpec sync = new SyncSpec();
     sync.setSchedule("0 3 * * *");
     mirror.getSpec().getCache().setSync(sync);
-    var plan = CacheSync.plan(mirror, "c", "img");
+    var plan = plan(mirror, "c", "img");
 
     var cron = CacheSync.cronJob(mirror, plan);
 

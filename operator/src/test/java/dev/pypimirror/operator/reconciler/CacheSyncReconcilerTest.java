@@ -8,10 +8,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.api.RequirementsRef;
 import dev.pypimirror.operator.api.SyncSpec;
 import dev.pypimirror.operator.testing.MockCluster;
+import dev.pypimirror.operator.testing.Policies;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -24,6 +29,7 @@ import io.javaoperatorsdk.operator.Operator;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -131,8 +137,7 @@ class CacheSyncReconcilerTest {
 
     await().atMost(Duration.ofSeconds(10)).until(() -> jobs(ns).size() == 1);
     Job first = jobs(ns).get(0);
-    assertThat(first.getSpec().getTemplate().getSpec().getInitContainers().get(0).getArgs())
-        .contains("requests==2.32.3");
+    assertThat(requirements(first)).isEqualTo("requests==2.32.3\n");
     assertThat(first.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
         .isEqualTo("registry.example/op:1");
     await()
@@ -142,15 +147,12 @@ class CacheSyncReconcilerTest {
         .as("a syncing cache does not make the mirror unusable")
         .isTrue();
 
-    client
-        .resources(PypiMirror.class)
-        .inNamespace(ns)
-        .withName("m")
-        .edit(
-            m -> {
-              m.getSpec().getCache().setPackages(List.of("requests==2.32.3", "six"));
-              return m;
-            });
+    editMirror(
+        ns,
+        m -> {
+          m.getSpec().getCache().setPackages(List.of("requests==2.32.3", "six"));
+          return m;
+        });
     await()
         .during(Duration.ofSeconds(2))
         .atMost(Duration.ofSeconds(5))
@@ -166,14 +168,14 @@ class CacheSyncReconcilerTest {
             .filter(j -> !j.getMetadata().getName().equals(first.getMetadata().getName()))
             .findFirst()
             .orElseThrow();
-    assertThat(second.getSpec().getTemplate().getSpec().getInitContainers().get(0).getArgs())
-        .contains("six");
+    assertThat(requirements(second)).isEqualTo("requests==2.32.3\nsix\n");
 
     finish(
         second,
         true,
         "{\"projects\":6,\"files\":8,\"bytes\":200000,\"pagesWritten\":2,\"skipped\":1,"
-            + "\"unreadable\":1}");
+            + "\"unreadable\":1,\"added\":1,\"alreadyPresent\":7,\"refused\":1,"
+            + "\"refusals\":[\"six-1.0-py3-none-any.whl: differs from the file of that name\"]}");
     await()
         .atMost(Duration.ofSeconds(10))
         .ignoreExceptions()
@@ -188,7 +190,125 @@ class CacheSyncReconcilerTest {
               assertThat(cache.getUnreadableCount()).isEqualTo(1);
               assertThat(cache.getLastSyncTime()).isNotBlank();
               assertThat(cache.getLastSyncJob()).isEqualTo(second.getMetadata().getName());
+              assertThat(List.of(cache.getAdded(), cache.getAlreadyPresent(), cache.getRefused()))
+                  .containsExactly(1, 7, 1);
+              assertThat(cache.getRefusals())
+                  .containsExactly("six-1.0-py3-none-any.whl: differs from the file of that name");
             });
+  }
+
+  /** Edits the mirror, again on a conflict with the reconciler's status writes. */
+  void editMirror(String ns, java.util.function.UnaryOperator<PypiMirror> change) {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              client.resources(PypiMirror.class).inNamespace(ns).withName("m").edit(change);
+              return true;
+            });
+  }
+
+  static String requirements(Job job) {
+    var pod = job.getSpec().getTemplate().getSpec();
+    String download =
+        pod.getInitContainers().get(0).getEnv().stream()
+            .filter(e -> e.getName().equals("PYPI_MIRROR_REQUIREMENTS"))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
+    assertThat(pod.getContainers().get(0).getEnv())
+        .anySatisfy(e -> assertThat(e.getValue()).isEqualTo(download));
+    return download;
+  }
+
+  @Test
+  void aForbiddenUpstreamGetsNoSyncJob() {
+    String ns = "sync" + NAMESPACES.incrementAndGet();
+    client
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(ns)
+                .withLabels(Map.of("sync-policy", ns))
+                .endMetadata()
+                .build())
+        .create();
+    PypiMirrorPolicy policy = Policies.policy("p-" + ns, Map.of("sync-policy", ns), null, true);
+    policy.getSpec().setAllowedIndexPrefixes(List.of("https://devpi.corp.example/"));
+    client.resource(policy).create();
+    PypiMirrorSpec spec = synced("requests==2.32.3");
+    spec.getCache().setSync(new SyncSpec());
+    spec.getCache().getSync().setUpstream("https://elsewhere.example/simple/");
+    spec.getCache().getSync().setSchedule("0 3 * * *");
+    client.resource(mirror(ns, "m", spec)).create();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .untilAsserted(
+            () -> {
+              assertThat(cacheReady(ns).getReason()).isEqualTo("PolicyViolation");
+              assertThat(cacheReady(ns).getMessage())
+                  .contains(
+                      "spec.cache.sync.upstream https://elsewhere.example/simple/ is not under");
+            });
+    assertThat(jobs(ns)).isEmpty();
+    assertThat(client.batch().v1().cronjobs().inNamespace(ns).list().getItems()).isEmpty();
+  }
+
+  @Test
+  void requirementsConfigMapLinesAreCheckedAndCarriedInTheJob() {
+    String ns = "sync" + NAMESPACES.incrementAndGet();
+    client
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("deps")
+                .withNamespace(ns)
+                .endMetadata()
+                .addToData(
+                    "requirements.txt", "six==1.16.0\n--extra-index-url https://evil.example/\n")
+                .build())
+        .create();
+    PypiMirrorSpec spec = synced();
+    RequirementsRef ref = new RequirementsRef();
+    ref.setName("deps");
+    spec.getCache().setRequirementsConfigMap(ref);
+    client.resource(mirror(ns, "m", spec)).create();
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .untilAsserted(
+            () -> {
+              assertThat(cacheReady(ns).getReason()).isEqualTo("InvalidRequirements");
+              assertThat(cacheReady(ns).getMessage())
+                  .contains(
+                      "ConfigMap deps key requirements.txt line 2: only requirement specifiers");
+            });
+    assertThat(jobs(ns)).isEmpty();
+
+    client
+        .configMaps()
+        .inNamespace(ns)
+        .withName("deps")
+        .edit(
+            c -> {
+              c.getData().put("requirements.txt", "six==1.16.0  # pinned\n");
+              return c;
+            });
+    editMirror(
+        ns,
+        m -> {
+          m.getSpec().getCache().setPackages(List.of("idna==3.7"));
+          return m;
+        });
+    // the next reconcile (the edit, or an earlier one) reads the fixed ConfigMap
+    await().atMost(Duration.ofSeconds(10)).until(() -> !jobs(ns).isEmpty());
+    assertThat(requirements(jobs(ns).get(0))).endsWith("six==1.16.0\n");
+    assertThat(jobs(ns).get(0).getSpec().getTemplate().getSpec().getVolumes())
+        .allSatisfy(v -> assertThat(v.getConfigMap()).isNull());
   }
 
   @Test
@@ -254,15 +374,12 @@ class CacheSyncReconcilerTest {
               assertThat(cron.getSpec().getConcurrencyPolicy()).isEqualTo("Forbid");
             });
 
-    client
-        .resources(PypiMirror.class)
-        .inNamespace(ns)
-        .withName("m")
-        .edit(
-            m -> {
-              m.getSpec().getCache().getSync().setSchedule(null);
-              return m;
-            });
+    editMirror(
+        ns,
+        m -> {
+          m.getSpec().getCache().getSync().setSchedule(null);
+          return m;
+        });
     await()
         .atMost(Duration.ofSeconds(10))
         .until(

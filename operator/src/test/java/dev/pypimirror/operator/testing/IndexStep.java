@@ -44,6 +44,14 @@ public final class IndexStep {
   /** {@code java ... Main index <args>} as {@code uid} under {@code umask} (e.g. "077"). */
   public static Result index(int uid, String umask, String... args)
       throws IOException, InterruptedException {
+    List<String> all = new ArrayList<>(List.of("index"));
+    all.addAll(List.of(args));
+    return cli(uid, umask, all.toArray(String[]::new));
+  }
+
+  /** {@code java ... Main <args>}: any command, as {@code uid} under {@code umask}. */
+  public static Result cli(int uid, String umask, String... args)
+      throws IOException, InterruptedException {
     Path jars = readableClassPath();
     List<String> command = new ArrayList<>(as(uid));
     command.addAll(
@@ -58,8 +66,7 @@ public final class IndexStep {
                 + "*"
                 + File.pathSeparator
                 + classPath.resolve("classes"),
-            "dev.pypimirror.operator.cli.Main",
-            "index"));
+            "dev.pypimirror.operator.cli.Main"));
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).directory(new File("/")).start();
     process.getOutputStream().close();

@@ -1,0 +1,151 @@
+package dev.pypimirror.operator.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.cache.CacheIntake;
+import dev.pypimirror.operator.cache.Requirements;
+import dev.pypimirror.operator.cache.SimpleIndexBuilder;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "ingest",
+    mixinStandardHelpOptions = true,
+    description =
+        "The trusted step of a cache sync: check the files a download left in DOWNLOADS and add"
+            + " the good ones to CACHE/_files (never overwriting or deleting a file there), then"
+            + " index CACHE as the index command does. Exit 1 when a hash-pinned sync refused a"
+            + " file (then nothing is added).")
+class IngestCommand implements Callable<Integer> {
+  /** The kubelet keeps at most 4096 bytes of a termination message. */
+  static final int SUMMARY_LIMIT = 4096;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "DOWNLOADS", description = "Where pip download wrote.")
+  Path downloads;
+
+  @Parameters(index = "1", paramLabel = "CACHE", description = "The cache to add to and index.")
+  Path cache;
+
+  @Option(
+      names = "--summary-file",
+      paramLabel = "FILE",
+      description =
+          "Also write a one-line JSON summary here (the sync Job uses /dev/termination-log).")
+  Path summaryFile;
+
+  @Option(
+      names = "--max-file-size",
+      paramLabel = "BYTES",
+      defaultValue = "2147483648",
+      description = "Refuse larger files (default: ${DEFAULT-VALUE}).")
+  long maxFileSize;
+
+  @Option(
+      names = "--allow-source-distributions",
+      description = "Also take sdists (default: wheels only).")
+  boolean allowSourceDistributions;
+
+  static class RequirementsSource {
+    @Option(
+        names = "--requirements",
+        paramLabel = "FILE",
+        description = "The requirements file of the sync: with --hash lines, only listed files.")
+    Path file;
+
+    @Option(
+        names = "--requirements-env",
+        paramLabel = "VAR",
+        description = "The same, read from this environment variable.")
+    String variable;
+  }
+
+  @ArgGroup(exclusive = true)
+  RequirementsSource requirements;
+
+  @Override
+  public Integer call() throws IOException {
+    for (Path dir : new Path[] {downloads, cache}) {
+      if (!Files.isDirectory(dir)) {
+        throw new CliException(dir + ": not a directory");
+      }
+    }
+    Set<String> sha256 = Set.of();
+    if (requirements != null) {
+      Requirements.Parsed parsed = Requirements.ofFile("requirements", requirementsText());
+      if (!parsed.problems().isEmpty()) {
+        throw new CliException(String.join("; ", parsed.problems()));
+      }
+      sha256 = parsed.allowedSha256();
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    CacheIntake.Result result =
+        CacheIntake.accept(
+            downloads,
+            cache,
+            new CacheIntake.Options(maxFileSize, allowSourceDistributions, sha256));
+    result.refused().forEach(r -> err.println("refused " + r));
+    result.added().forEach((name, hash) -> out.println("added " + name + " sha256=" + hash));
+    ObjectNode summary = JSON.createObjectNode();
+    if (result.failed()) {
+      summary.put(
+          "error",
+          "hash-pinned sync refused %d files: nothing was added"
+              .formatted(result.refused().size()));
+    } else {
+      SimpleIndexBuilder.Summary indexed = SimpleIndexBuilder.build(cache);
+      indexed.skipped().forEach(s -> err.println("warning: skipped " + s));
+      summary = (ObjectNode) JSON.readTree(indexed.json());
+      out.printf(
+          "indexed %d files of %d projects (%d bytes) in %s; %d pages written%n",
+          indexed.files(), indexed.projects(), indexed.bytes(), cache, indexed.pagesWritten());
+    }
+    summary.put("added", result.added().size());
+    summary.put("alreadyPresent", result.present().size());
+    summary.put("refused", result.refused().size());
+    ArrayNode refusals = summary.putArray("refusals");
+    out.printf(
+        "added %d, already present %d, refused %d%n",
+        result.added().size(), result.present().size(), result.refused().size());
+    for (CacheIntake.Refusal refusal : result.refused()) {
+      refusals.add(refusal.toString());
+      if (JSON.writeValueAsBytes(summary).length > SUMMARY_LIMIT) {
+        refusals.remove(refusals.size() - 1);
+        break;
+      }
+    }
+    out.flush();
+    err.flush();
+    if (summaryFile != null) {
+      Files.write(summaryFile, JSON.writeValueAsBytes(summary));
+    }
+    return result.failed() ? 1 : 0;
+  }
+
+  private String requirementsText() throws IOException {
+    if (requirements.file != null) {
+      return Files.readString(requirements.file, StandardCharsets.UTF_8);
+    }
+    String text = System.getenv(requirements.variable);
+    if (text == null) {
+      throw new CliException("environment variable " + requirements.variable + " is not set");
+    }
+    return text;
+  }
+}
