@@ -149,7 +149,7 @@ class RenderCommand implements Callable<Integer> {
     }
     Requirements.Parsed requirements =
         Requirements.ofPackages("spec.cache.packages", cache.getPackages());
-    if (requirementsFile != null) {
+    if (requirementsFile != null && cache.getRequirementsConfigMap() != null) {
       requirements =
           Requirements.concat(requirements, Requirements.ofFile("requirements", requirementsFile));
     }

@@ -119,6 +119,67 @@ public class RenderCommandTest {
         .containsExactly("ConfigMap");
   }
 
+  @Test
+  void aSyncedMirrorShowsItsJobAndCronJobAndThePolicyJudgesTheirUrls(@TempDir Path dir)
+      throws Exception {
+    Path synced = ProjectPaths.example("pypimirror-synced.yaml");
+
+    Run run = run("", "render", "-f", synced.toString());
+
+    assertThat(run.status()).as(run.err()).isZero();
+    List<JsonNode> docs = yamlDocuments(run.out());
+    assertThat(docs)
+        .extracting(d -> d.get("kind").asText())
+        .containsExactly("ConfigMap", "PersistentVolumeClaim", "Job", "CronJob");
+    JsonNode pod = docs.get(2).at("/spec/template/spec");
+    // the download step never mounts the cache; the trusted step does
+    assertThat(pod.at("/initContainers/0/volumeMounts").toString())
+        .doesNotContain("\"cache\"")
+        .contains("scratch");
+    assertThat(pod.at("/containers/0/volumeMounts").toString()).contains("\"cache\"");
+    assertThat(pod.at("/containers/0/args/0").asText()).isEqualTo("ingest");
+    assertThat(pod.at("/initContainers/0/env").toString())
+        .contains("requests==2.32.3\\nnumpy==2.1.3\\n");
+    assertThat(docs.get(3).at("/spec/jobTemplate/spec")).isEqualTo(docs.get(2).at("/spec"));
+
+    Path policy =
+        Files.writeString(
+            dir.resolve("policy.yaml"),
+            """
+            apiVersion: pypimirror.dev/v1alpha1
+            kind: PypiMirrorPolicy
+            metadata: {name: corp-builds}
+            spec:
+              namespaceSelector: {}
+              allowedIndexPrefixes: ["https://devpi.corp.example/"]
+            """);
+    Run forbidden = run("", "render", "-f", synced.toString(), "--policy", policy.toString());
+    assertThat(forbidden.status()).isEqualTo(2);
+    assertThat(forbidden.err())
+        .contains(
+            "spec.cache.sync.upstream https://pypi.org/simple is not under allowedIndexPrefixes");
+  }
+
+  @Test
+  void packageLinesThatArePipOptionsAreRefused() {
+    Run run =
+        run(
+            """
+            apiVersion: pypimirror.dev/v1alpha1
+            kind: PypiMirror
+            metadata: {name: x}
+            spec:
+              cache: {enabled: true, packages: [six, "-i https://evil.example/simple/"]}
+            """,
+            "render",
+            "-f",
+            "-");
+
+    assertThat(run.status()).isEqualTo(2);
+    assertThat(run.err())
+        .contains("spec.cache.packages[1]: only requirement specifiers and --hash=sha256:<64 hex>");
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(
       delimiter = '|',

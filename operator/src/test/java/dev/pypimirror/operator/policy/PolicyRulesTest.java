@@ -51,6 +51,49 @@ class PolicyRulesTest {
             "PypiMirrorPolicy corp-builds: allowPublicIndex is false, but the mirror uses the public index (set offline: true or publicIndex.enabled: false)");
   }
 
+  @Test
+  void everyUrlACacheSyncUsesObeysThePolicy() {
+    // a synced cache serves what its upstream gave it
+    PypiMirrorSpec synced = withCache(spec(), "/tmp/pypi");
+    synced.setOffline(true);
+    synced.getCache().setPackages(List.of("requests==2.32.3"));
+    synced.getCache().setSync(new dev.pypimirror.operator.api.SyncSpec());
+
+    synced.getCache().getSync().setUpstream("http://devpi.corp.example.evil.com/simple/");
+    assertThat(PolicyRules.violations(strict(), synced))
+        .containsExactly(
+            "PypiMirrorPolicy corp-builds: allowInsecureHttp is false, but spec.cache.sync.upstream is plain http: http://devpi.corp.example.evil.com/simple/",
+            "PypiMirrorPolicy corp-builds: spec.cache.sync.upstream http://devpi.corp.example.evil.com/simple/ is not under allowedIndexPrefixes [https://devpi.corp.example/]");
+
+    synced.getCache().getSync().setUpstream("https://devpi.corp.example/root/pypi/../../x/");
+    assertThat(PolicyRules.violations(strict(), synced))
+        .singleElement()
+        .asString()
+        .startsWith("PypiMirrorPolicy corp-builds: spec.cache.sync.upstream");
+
+    synced.getCache().getSync().setUpstream("https://devpi.corp.example/root/pypi/+simple/");
+    assertThat(PolicyRules.violations(strict(), synced)).isEmpty();
+
+    // with no index of its own and no upstream, the sync falls back to the public index
+    synced.getCache().getSync().setUpstream(null);
+    assertThat(PolicyRules.violations(strict(), synced))
+        .containsExactly(
+            "PypiMirrorPolicy corp-builds: allowPublicIndex is false, but the cache sync downloads from the public index (the mirror has no index of its own; set spec.cache.sync.upstream)");
+
+    // the mirror's own indexes are its upstream: checked once, as indexes
+    PypiMirrorSpec own = withCache(spec(https("https://evil.example/simple/")), "/tmp/pypi");
+    own.setOffline(true);
+    own.getCache().setPackages(List.of("six"));
+    assertThat(PolicyRules.violations(strict(), own))
+        .containsExactly(
+            "PypiMirrorPolicy corp-builds: spec.indexes[0].url https://evil.example/simple/ is not under allowedIndexPrefixes [https://devpi.corp.example/]");
+
+    // an unsynced cache downloads nothing: its upstream is not used
+    synced.getCache().setPackages(List.of());
+    synced.getCache().getSync().setUpstream("http://evil.example/");
+    assertThat(PolicyRules.violations(strict(), synced)).isEmpty();
+  }
+
   @ParameterizedTest(name = "{0} under {1}: {2}")
   @CsvSource({
     "https://devpi.corp.example/root/pypi/+simple/, https://devpi.corp.example/root/pypi/, true",

@@ -201,6 +201,34 @@ class PolicyWebhooksTest {
   }
 
   @Test
+  void theValidatingWebhookRefusesAForbiddenSyncUpstreamAndOptionLines() throws Exception {
+    JsonNode upstream =
+        post(
+            WebhookServer.VALIDATE_MIRRORS,
+            mirrorReview(
+                "CREATE",
+                "{indexes: [{url: 'https://devpi.corp.example/simple/'}], offline: true, cache:"
+                    + " {enabled: true, packages: [six], sync: {upstream:"
+                    + " 'https://elsewhere.example/simple/'}}}"));
+    JsonNode option =
+        post(
+            WebhookServer.VALIDATE_MIRRORS,
+            mirrorReview(
+                "CREATE",
+                "{indexes: [{url: 'https://devpi.corp.example/simple/'}], offline: true, cache:"
+                    + " {enabled: true, packages: ['six --extra-index-url=https://elsewhere.example/simple/']}}"));
+
+    assertThat(upstream.path("allowed").asBoolean()).isFalse();
+    assertThat(upstream.at("/status/message").asText())
+        .contains(
+            "PypiMirrorPolicy corp-builds: spec.cache.sync.upstream https://elsewhere.example/simple/ is not under allowedIndexPrefixes");
+    assertThat(option.path("allowed").asBoolean()).isFalse();
+    assertThat(option.at("/status/message").asText())
+        .contains(
+            "spec.cache.packages[0]: only requirement specifiers and --hash=sha256:<64 hex> are allowed");
+  }
+
+  @Test
   void theValidatingWebhookLetsDeletesAndOtherNamespacesThroughAndRefusesGarbage()
       throws Exception {
     JsonNode delete =
