@@ -31,6 +31,10 @@ class DemoCommand implements Callable<Integer> {
               org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
           .setLevel(ch.qos.logback.classic.Level.WARN);
       MOCK_SERVER_LOG.setLevel(Level.WARNING);
+      // the client's notes about v1alpha1 and the like are for developers, not for this tour
+      ((ch.qos.logback.classic.Logger)
+              org.slf4j.LoggerFactory.getLogger("io.fabric8.kubernetes.client"))
+          .setLevel(ch.qos.logback.classic.Level.ERROR);
     }
     Demo.run(spec.commandLine().getOut());
     return 0;

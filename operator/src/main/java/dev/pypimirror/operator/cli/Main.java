@@ -68,6 +68,9 @@ public class Main implements Runnable {
   static String causes(Throwable e) {
     StringBuilder text = new StringBuilder();
     for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+      if (t.getCause() != null && String.valueOf(t.getCause()).equals(t.getMessage())) {
+        continue; // a wrapper that only repeats its cause
+      }
       String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
       if (text.indexOf(message) < 0) {
         text.append(text.isEmpty() ? "" : ": ").append(message);

@@ -1,5 +1,8 @@
 package dev.pypimirror.operator.cli;
 
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.core.joran.spi.JoranException;
 import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -10,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -108,10 +112,38 @@ class RunCommand implements Callable<Integer> {
     if (!logFormat.equals("text") && !logFormat.equals("json")) {
       throw new CliException("--log-format must be text or json, got " + logFormat);
     }
-    if (logFormat.equals("json")) {
-      // before the first logger exists: logging is configured once, from this file
-      System.setProperty("logback.configurationFile", "logback-json.xml");
+    if (!logFormat.equals("json")) {
+      return runUntilStopped(); // a failure is one "error:" line with its causes (Main)
     }
+    useJsonLogs();
+    try {
+      return runUntilStopped();
+    } catch (CliException e) {
+      LoggerFactory.getLogger(RunCommand.class).error(e.getMessage());
+      return Main.EXIT_BAD_INPUT;
+    } catch (Exception e) {
+      // every line JSON, a failed start too: the cause chain in the message, the trace beside it
+      LoggerFactory.getLogger(RunCommand.class).error("cannot run: {}", Main.causes(e), e);
+      return 1;
+    }
+  }
+
+  /** Switches logging to one JSON object per line, whatever was configured before. */
+  static void useJsonLogs() {
+    System.setProperty("logback.configurationFile", "logback-json.xml");
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.reset();
+      JoranConfigurator configurator = new JoranConfigurator();
+      configurator.setContext(context);
+      try {
+        configurator.doConfigure(RunCommand.class.getResource("/logback-json.xml"));
+      } catch (JoranException e) {
+        throw new IllegalStateException("logback-json.xml", e);
+      }
+    }
+  }
+
+  private int runUntilStopped() throws Exception {
     boolean selfManaged = certificateSource == CertificateSource.self_managed;
     if ((leaderElection || selfManaged)
         && (operatorNamespace == null || operatorNamespace.isBlank())) {

@@ -208,6 +208,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
           Conditions.REASON_CONFLICT,
           status.getConditions().get(0).getMessage());
     }
+    ReconcileLog.policy(policy, previous, status);
     if (!status.equals(previous)) {
       writer.writeStatus(policy, status, context);
     }

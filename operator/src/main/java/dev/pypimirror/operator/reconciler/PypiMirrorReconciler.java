@@ -243,6 +243,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
             .map(c -> Conditions.carryTransitionTime(c, previous.getConditions(), now))
             .toList());
     announceReadyChange(mirror, previous, status);
+    ReconcileLog.mirror(mirror, previous, status);
     if (!status.equals(previous)) {
       writer.writeStatus(mirror, status, context);
     }

@@ -135,4 +135,50 @@ class RunCommandIT {
     assertThat(log.lines().toList())
         .allSatisfy(line -> assertThat(Pods.json(line).path("level").asText()).isNotEmpty());
   }
+
+  @Test
+  void aFailedStartIsLoggedAsJsonWithItsCauseAndExitsOne(@TempDir Path dir) throws Exception {
+    Path kubeconfig =
+        Files.writeString(
+            dir.resolve("kubeconfig"),
+            """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+            users: [{name: nobody, user: {}}]
+            contexts: [{name: gone, context: {cluster: gone, user: nobody, namespace: default}}]
+            current-context: gone
+            """);
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                JarIT.javaBinary(),
+                "-jar",
+                JarIT.JAR.toString(),
+                "run",
+                "--log-format",
+                "json",
+                "--no-webhook",
+                "--operator-namespace",
+                "pypi-mirror-system",
+                "--leader-election")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("operator.log").toFile());
+    builder.environment().put("KUBECONFIG", kubeconfig.toString());
+    builder.environment().put("KUBERNETES_REQUEST_RETRY_BACKOFFLIMIT", "0");
+    Process operator = builder.start();
+    try {
+      assertThat(operator.waitFor(60, TimeUnit.SECONDS)).as("gives up").isTrue();
+    } finally {
+      operator.destroyForcibly();
+    }
+
+    List<String> lines = Files.readAllLines(dir.resolve("operator.log"));
+    assertThat(operator.exitValue()).as(String.join("\n", lines)).isEqualTo(1);
+    assertThat(lines).isNotEmpty().allSatisfy(line -> assertThat(line).startsWith("{\""));
+    var last = Pods.json(lines.get(lines.size() - 1));
+    assertThat(last.path("level").asText()).isEqualTo("ERROR");
+    assertThat(last.path("formattedMessage").asText())
+        .startsWith("cannot run: ")
+        .contains("ConnectException");
+  }
 }
