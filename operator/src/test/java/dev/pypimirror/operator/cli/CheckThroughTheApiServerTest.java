@@ -1,0 +1,198 @@
+package dev.pypimirror.operator.cli;
+
+import static dev.pypimirror.operator.cli.RenderCommandTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pypimirror.operator.OperatorApp;
+import dev.pypimirror.operator.testing.ApiServer;
+import dev.pypimirror.operator.testing.Mirrors;
+import dev.pypimirror.operator.testing.MockCluster;
+import dev.pypimirror.operator.testing.Policies;
+import dev.pypimirror.operator.webhook.WebhookServer;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code check} against the test API server that calls the operator's webhook: the pods it checks
+ * were created through the API server and stored as the webhook patched them (or, with the webhook
+ * down, as the fail-open entry let them through); the mirrors are the operator's own work. The
+ * operator's namespace comes from the webhook configuration, as in a cluster.
+ */
+class CheckThroughTheApiServerTest {
+  private static ApiServer api;
+  private static KubernetesClient client;
+  private static OperatorApp app;
+
+  @BeforeAll
+  static void startClusterAndOperator() throws Exception {
+    api = ApiServer.start().installCrds().installWebhookConfigurations();
+    client = api.client();
+    app =
+        OperatorApp.start(
+            client,
+            new OperatorApp.Settings(
+                Set.of(),
+                ApiServer.WEBHOOK_NAMESPACE,
+                new WebhookServer.Settings(
+                    "127.0.0.1",
+                    0,
+                    Path.of("unused.crt"),
+                    Path.of("unused.key"),
+                    Duration.ofSeconds(1)),
+                "pypi-mirror-operator:test",
+                false,
+                true),
+            Clock.systemUTC());
+    api.routeWebhookService(app.webhookPort()).awaitCaBundles();
+    System.setProperty(Config.KUBERNETES_MASTER_SYSTEM_PROPERTY, client.getMasterUrl().toString());
+    System.setProperty(Config.KUBERNETES_TRUST_CERT_SYSTEM_PROPERTY, "true");
+    System.setProperty(Config.KUBERNETES_AUTH_TRYKUBECONFIG_SYSTEM_PROPERTY, "false");
+    System.setProperty(Config.KUBERNETES_AUTH_TRYSERVICEACCOUNT_SYSTEM_PROPERTY, "false");
+  }
+
+  @AfterAll
+  static void stop() {
+    CheckCommandTest.CLIENT_PROPERTIES.forEach(System::clearProperty);
+    if (app != null) {
+      app.close();
+    }
+    if (api != null) {
+      api.close();
+    }
+  }
+
+  private static Pod buildPod(String namespace, String name, Map<String, String> annotations) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withNamespace(namespace)
+        .withName(name)
+        .withAnnotations(annotations)
+        .endMetadata()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("build")
+        .withImage("gcr.io/kaniko-project/executor:v1.23.2")
+        .endContainer()
+        .endSpec()
+        .build();
+  }
+
+  private static void readyMirror(String namespace, String name) {
+    client
+        .resource(
+            Mirrors.mirror(
+                namespace, name, Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/"))))
+        .create();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                app.mirrors()
+                    .get(namespace, name)
+                    .map(m -> m.getStatus() != null && m.getStatus().isReady())
+                    .orElse(false));
+  }
+
+  @Test
+  void anInjectedPodCarriesWhatTheWebhookDecidesAndOneCreatedDuringAnOutageDoesNot() {
+    MockCluster.namespace(client, "builds", Map.of());
+    readyMirror("builds", "corp");
+    client.resource(buildPod("builds", "kaniko", Map.of("pypimirror.dev/mirror", "corp"))).create();
+    client.resource(buildPod("builds", "web", Map.of())).create();
+    api.unrouteWebhookService();
+    try {
+      client
+          .resource(buildPod("builds", "during-outage", Map.of("pypimirror.dev/mirror", "corp")))
+          .create();
+    } finally {
+      api.routeWebhookService(app.webhookPort());
+    }
+
+    var injected = run("", "check", "-n", "builds", "kaniko");
+    var untouched = run("", "check", "-n", "builds", "web");
+    var missed = run("", "check", "-n", "builds", "during-outage");
+    if (client.namespaces().withName(ApiServer.WEBHOOK_NAMESPACE).get() == null) {
+      MockCluster.namespace(client, ApiServer.WEBHOOK_NAMESPACE, Map.of());
+    }
+    var operatorsOwn =
+        run(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, annotations: {pypimirror.dev/inject: \"true\"}}\nspec: {containers: [{name: c}]}\n",
+            "check",
+            "-n",
+            ApiServer.WEBHOOK_NAMESPACE,
+            "-f",
+            "-");
+
+    assertThat(injected.status()).as(injected.out() + injected.err()).isEqualTo(PodCheck.OK);
+    assertThat(injected.out())
+        .contains("3. pypimirror.dev/mirror: corp")
+        .contains("corp: Ready for generation 1")
+        .containsPattern("Pod carries: +pypimirror.dev/injected: corp@[0-9a-f]{12}, the mirror's");
+    assertThat(untouched.status()).isEqualTo(PodCheck.NOT_A_TARGET);
+    assertThat(untouched.out()).contains("6. no pypimirror.dev/mirror").contains("To inject it:");
+    assertThat(missed.status()).isEqualTo(PodCheck.DIFFERS);
+    assertThat(missed.out())
+        .contains("no pypimirror.dev/injected: created while the webhook was unavailable");
+    assertThat(operatorsOwn.status()).as(operatorsOwn.err()).isEqualTo(PodCheck.NOT_A_TARGET);
+    assertThat(operatorsOwn.out())
+        .as("the operator's namespace, read from the webhook configuration")
+        .contains("1. never injected: namespace " + ApiServer.WEBHOOK_NAMESPACE);
+  }
+
+  @Test
+  void anEnforcedNamespaceInjectsAnOptedOutPodAndSaysWhy() {
+    MockCluster.namespace(client, "secure", Map.of("team", "secure"));
+    client
+        .resource(
+            Policies.policy(
+                "secure-builds",
+                Map.of("team", "secure"),
+                Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
+                true))
+        .create();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                client
+                        .namespaces()
+                        .withName("secure")
+                        .get()
+                        .getMetadata()
+                        .getLabels()
+                        .containsKey("pypimirror.dev/enforced")
+                    && app.mirrors()
+                        .get("secure", "secure-builds")
+                        .map(m -> m.getStatus() != null && m.getStatus().isReady())
+                        .orElse(false));
+    client
+        .resource(buildPod("secure", "opted-out", Map.of("pypimirror.dev/inject", "false")))
+        .create();
+
+    var pod = run("", "check", "-n", "secure", "opted-out");
+    var namespace = run("", "check", "-n", "secure");
+
+    assertThat(pod.status()).as(pod.out() + pod.err()).isEqualTo(PodCheck.OK);
+    assertThat(pod.out())
+        .contains("secure-builds (Enforce, priority 0) governs namespace secure")
+        .contains(
+            "2. pypimirror.dev/inject: \"false\", ignored: PypiMirrorPolicy secure-builds enforces the mirror")
+        .contains("secure-builds: Ready for generation 1 [made by PypiMirrorPolicy secure-builds]")
+        .contains("pypimirror.dev/injected: secure-builds@");
+    assertThat(namespace.status()).isEqualTo(PodCheck.OK);
+    assertThat(namespace.out())
+        .contains("Fail-closed:")
+        .contains("yes: labelled pypimirror.dev/enforced=secure-builds");
+  }
+}
