@@ -1,6 +1,8 @@
 package dev.pypimirror.operator.inject;
 
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -43,6 +45,30 @@ public final class IndexSettings {
   private static final Set<String> TOOL_PREFIXES = Set.of("PIP_", "UV_");
 
   private IndexSettings() {}
+
+  /**
+   * What Enforce sets besides the mirror's own variables, so that no config file the mirror does
+   * not control (the image's, a virtualenv's, one under XDG_CONFIG_DIRS) can add an index. pip's
+   * environment beats every config file but skips empty values, so each pin is a harmless real
+   * value: the index again as the extra index (pip drops the duplicate), the mirror's config
+   * directory (no packages in it) as find-links, /dev/null as requirement and constraint files. uv
+   * reads only the mirror's uv.toml (UV_CONFIG_FILE replaces every discovered file).
+   *
+   * @param env the mirror's variables (PIP_INDEX_URL among them)
+   */
+  public static Map<String, String> enforcedPins(Map<String, String> env) {
+    Map<String, String> pins = new LinkedHashMap<>();
+    String index = env.get("PIP_INDEX_URL");
+    if (index != null) {
+      pins.put("PIP_EXTRA_INDEX_URL", index);
+    }
+    pins.put("PIP_FIND_LINKS", InjectedLayout.CONFIG_DIR);
+    pins.put("PIP_REQUIREMENT", "/dev/null");
+    pins.put("PIP_CONSTRAINT", "/dev/null");
+    pins.put("PIP_BUILD_CONSTRAINT", "/dev/null");
+    pins.put(InjectedLayout.UV_CONFIG_FILE_ENV, InjectedLayout.UV_CONFIG_FILE);
+    return pins;
+  }
 
   /** The pip option a variable sets, normalised as pip does; empty when pip does not read it. */
   public static Optional<String> pipOption(String variable) {

@@ -152,11 +152,7 @@ public final class PodPatchPlanner {
           .filter(rendered.data()::containsKey)
           .forEach(key -> env.put(key, rendered.data().get(key)));
       if (mode.enforce()) {
-        // what the mirror's config leaves unset, a config file it does not control could set
-        env.putIfAbsent("PIP_EXTRA_INDEX_URL", "");
-        env.putIfAbsent("PIP_FIND_LINKS", "");
-        // uv then reads only the mirror's file: no project, user or XDG_CONFIG_DIRS file
-        env.put(InjectedLayout.UV_CONFIG_FILE_ENV, InjectedLayout.UV_CONFIG_FILE);
+        IndexSettings.enforcedPins(env).forEach(env::putIfAbsent);
       }
       planEnv(containerOps, target, env, values, mode, warnings);
     }

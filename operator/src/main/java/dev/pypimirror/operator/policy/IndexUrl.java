@@ -38,6 +38,9 @@ public record IndexUrl(String scheme, String host, int port, List<String> segmen
         throw new UnsafeUrlException("it contains a backslash");
       }
     }
+    if (url.contains("$(")) {
+      throw new UnsafeUrlException("it contains $(, which Kubernetes expands in env values");
+    }
     int colon = url.indexOf("://");
     if (colon <= 0 || !url.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*")) {
       throw new UnsafeUrlException("it has no scheme://");

@@ -219,6 +219,8 @@ class EnforceBypassTest {
 
     assertThat(env.findValuesAsText("name"))
         .containsExactly(
+            "PIP_REQUIREMENT",
+            "PIP_CONSTRAINT",
             "PIP_CONFIG_FILE",
             "PIP_NO_CACHE_DIR",
             "PIP_config_file",
@@ -228,13 +230,14 @@ class EnforceBypassTest {
             "UV_INDEX",
             "UV_DEFAULT_INDEX",
             "PIP_FIND_LINKS",
+            "PIP_BUILD_CONSTRAINT",
             "UV_CONFIG_FILE");
-    assertThat(value(result.at("/spec/containers/0"), "PIP_CONFIG_FILE"))
-        .isEqualTo("/etc/pypi-mirror/pip.conf");
-    assertThat(env.get(0).has("valueFrom")).isFalse();
-    assertThat(value(result.at("/spec/containers/0"), "UV_CONFIG_FILE"))
-        .isEqualTo("/etc/pypi-mirror/uv.toml");
-    assertThat(value(result.at("/spec/containers/0"), "PIP_FIND_LINKS")).isEmpty();
+    JsonNode container = result.at("/spec/containers/0");
+    assertThat(value(container, "PIP_CONFIG_FILE")).isEqualTo("/etc/pypi-mirror/pip.conf");
+    assertThat(env.get(2).has("valueFrom")).isFalse();
+    assertThat(value(container, "UV_CONFIG_FILE")).isEqualTo("/etc/pypi-mirror/uv.toml");
+    assertThat(value(container, "PIP_FIND_LINKS")).isEqualTo("/etc/pypi-mirror");
+    assertThat(value(container, "PIP_REQUIREMENT")).isEqualTo("/dev/null");
   }
 
   @Test

@@ -163,9 +163,13 @@ class EnforcementTruthTableTest {
             "PIP_EXTRA_INDEX_URL",
             "UV_INDEX",
             "UV_DEFAULT_INDEX",
+            "PIP_REQUIREMENT",
+            "PIP_CONSTRAINT",
+            "PIP_BUILD_CONSTRAINT",
             "UV_CONFIG_FILE");
-    // Enforce empties find-links (a config file the mirror does not control could set it)
-    assertThat(env.get(2).path("value").asText()).isEmpty();
+    // Enforce pins find-links to the mirror's config directory (a config file the mirror does
+    // not control could set it otherwise)
+    assertThat(env.get(2).path("value").asText()).isEqualTo("/etc/pypi-mirror");
     assertThat(env.get(1).path("value").asText()).isEqualTo("https://devpi.corp.example/simple/");
     assertThat(plan.warnings())
         .contains(

@@ -1,0 +1,234 @@
+package dev.pypimirror.operator.fuzz;
+
+import static dev.pypimirror.operator.testing.Mirrors.https;
+import static dev.pypimirror.operator.testing.Mirrors.spec;
+import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.config.MirrorConfigRenderer;
+import dev.pypimirror.operator.config.RenderedConfig;
+import dev.pypimirror.operator.inject.MirrorSelector;
+import dev.pypimirror.operator.testing.EffectiveIndexConfig;
+import dev.pypimirror.operator.testing.Pods;
+import dev.pypimirror.operator.testing.Policies;
+import dev.pypimirror.operator.webhook.AdmissionResponse;
+import dev.pypimirror.operator.webhook.PodAdmission;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Pods generated from a line-based description, created in a namespace an Enforce policy governs
+ * (Jazzer; regression inputs in EnforcedPodFuzzTestInputs/enforcedPods run in every build). The
+ * invariant: a pod the webhook admits names, in every container's effective pip and uv
+ * configuration (as {@link EffectiveIndexConfig} resolves it the way pip and uv do), only indexes
+ * the policy allows. A pod it refuses is fine.
+ *
+ * <p>The description, one item per line (anything else is ignored): {@code container NAME}, {@code
+ * init NAME}, {@code env NAME VALUE}, {@code envref NAME} (valueFrom), {@code envfrom [PREFIX]},
+ * {@code mount PATH [SUBPATH]} (the pod's own ConfigMap), {@code annotation KEY VALUE}, {@code
+ * label KEY VALUE}. The value {@code EVIL} stands for a forbidden index.
+ */
+public class EnforcedPodFuzzTest {
+  static final ObjectMapper MAPPER = new ObjectMapper();
+  static final String NAMESPACE = "ml";
+  static final String EVIL = "https://evil.example/simple/";
+  static final List<String> ALLOWED = List.of("https://devpi.corp.example/");
+  static final PypiMirror MIRROR = policyMirror();
+  static final RenderedConfig RENDERED =
+      MirrorConfigRenderer.render(MIRROR.getMetadata().getName(), MIRROR.getSpec());
+  static final PodAdmission WEBHOOK =
+      new PodAdmission(
+          Pods.directory(MIRROR),
+          namespace -> namespace.equals(NAMESPACE) ? Optional.of(policy()) : Optional.empty(),
+          "pypi-mirror-system",
+          PodAdmission.Listener.NONE);
+
+  static PypiMirror policyMirror() {
+    PypiMirror m =
+        Pods.readyMirror(
+            NAMESPACE,
+            "corp-builds",
+            withCache(spec(https("https://devpi.corp.example/root/pypi/+simple/")), "/tmp/pypi"));
+    m.getSpec().setOffline(true);
+    m.getMetadata().setLabels(Map.of(MirrorSelector.POLICY_LABEL, "corp-builds"));
+    return m;
+  }
+
+  static PypiMirrorPolicy policy() {
+    PypiMirrorPolicy p =
+        Policies.policy(
+            "corp-builds",
+            Map.of("kubernetes.io/metadata.name", NAMESPACE),
+            MIRROR.getSpec(),
+            true);
+    p.getSpec().setPodSelector(Policies.selector(Map.of()));
+    p.getSpec().setAllowedIndexPrefixes(ALLOWED);
+    p.getSpec().setAllowPublicIndex(false);
+    return p;
+  }
+
+  @FuzzTest(maxDuration = "2m")
+  @DictionaryEntries({
+    "container ",
+    "init ",
+    "env ",
+    "envref ",
+    "envfrom ",
+    "mount ",
+    "annotation ",
+    "label ",
+    " EVIL",
+    "PIP_",
+    "UV_",
+    "index-url",
+    "INDEX_URL",
+    "EXTRA_INDEX_URL",
+    "FIND_LINKS",
+    "find_links",
+    "--",
+    "PIP_CONFIG_FILE",
+    "UV_CONFIG_FILE",
+    "UV_NO_CONFIG",
+    "UV_INDEX",
+    "UV_DEFAULT_INDEX",
+    "PIP_REQUIREMENT",
+    "HOME",
+    "XDG_CONFIG_DIRS",
+    "/etc/pip.conf",
+    "/etc/uv/uv.toml",
+    "/etc/pypi-mirror",
+    "/etc/pypi-mirror/pip.conf",
+    "/root/.pydistutils.cfg",
+    "/tmp/pypi",
+    "pypimirror.dev/injected",
+    "pypimirror.dev/inject",
+    "pypimirror.dev/containers",
+    "kubernetes.io/config.mirror",
+    "app.kubernetes.io/managed-by",
+    "pypi-mirror-operator",
+    "pypi-mirror-config",
+    "APP_"
+  })
+  void enforcedPods(byte[] description) {
+    ObjectNode pod = pod(new String(description, StandardCharsets.UTF_8));
+    ObjectNode review = AdmissionFuzzTest.review(pod);
+    review.with("request").put("namespace", NAMESPACE);
+    AdmissionResponse answer = WEBHOOK.review(review.toString().getBytes(StandardCharsets.UTF_8));
+    assertThat(answer.status()).isEqualTo(200);
+    JsonNode response = AdmissionFuzzTest.parse(answer.body()).path("response");
+    if (!response.path("allowed").asBoolean()) {
+      assertThat(response.at("/status/message").asText()).isNotBlank();
+      return;
+    }
+    JsonNode admitted =
+        response.has("patch")
+            ? Pods.applyPatch(
+                pod,
+                AdmissionFuzzTest.parse(
+                    Base64.getDecoder().decode(response.path("patch").asText())))
+            : pod;
+    for (String field : List.of("initContainers", "containers")) {
+      for (JsonNode container : admitted.at("/spec/" + field)) {
+        assertThat(
+                EffectiveIndexConfig.violations(
+                    admitted,
+                    container,
+                    "pypi-mirror-corp-builds",
+                    RENDERED.data(),
+                    ALLOWED,
+                    "file:///tmp/pypi"))
+            .as("admitted pod %s", admitted)
+            .isEmpty();
+      }
+    }
+  }
+
+  /** The pod a description describes (see the class comment). */
+  public static ObjectNode pod(String description) {
+    ObjectNode pod = MAPPER.createObjectNode().put("apiVersion", "v1").put("kind", "Pod");
+    ObjectNode metadata = pod.putObject("metadata").put("name", "p");
+    ObjectNode spec = pod.putObject("spec");
+    ArrayNode volumes = spec.putArray("volumes");
+    volumes.addObject().put("name", "own").putObject("configMap").put("name", "own-config");
+    ObjectNode container = null;
+    int n = 0;
+    for (String line : description.split("\n")) {
+      String[] words = line.trim().split("\\s+", 3);
+      String arg = words.length > 1 ? words[1].replace("EVIL", EVIL) : "";
+      String rest = words.length > 2 ? words[2].replace("EVIL", EVIL) : "";
+      switch (words[0]) {
+        case "container", "init" -> {
+          container =
+              spec.withArray(words[0].equals("init") ? "initContainers" : "containers")
+                  .addObject()
+                  .put("name", arg.isEmpty() ? "c" + n++ : arg);
+        }
+        case "env", "envref" -> {
+          if (arg.isEmpty()) {
+            continue;
+          }
+          ObjectNode variable = containerOf(spec, container).withArray("env").addObject();
+          variable.put("name", arg);
+          if (words[0].equals("env")) {
+            variable.put("value", rest);
+          } else {
+            variable
+                .putObject("valueFrom")
+                .putObject("configMapKeyRef")
+                .put("name", "x")
+                .put("key", "y");
+          }
+        }
+        case "envfrom" -> {
+          ObjectNode source = containerOf(spec, container).withArray("envFrom").addObject();
+          if (!arg.isEmpty()) {
+            source.put("prefix", arg);
+          }
+          source.putObject("configMapRef").put("name", "settings");
+        }
+        case "mount" -> {
+          if (arg.startsWith("/")) {
+            ObjectNode mount =
+                containerOf(spec, container)
+                    .withArray("volumeMounts")
+                    .addObject()
+                    .put("name", "own")
+                    .put("mountPath", arg);
+            if (!rest.isEmpty()) {
+              mount.put("subPath", rest);
+            }
+          }
+        }
+        case "annotation", "label" -> {
+          if (!arg.isEmpty()) {
+            metadata.with(words[0].equals("label") ? "labels" : "annotations").put(arg, rest);
+          }
+        }
+        default -> {}
+      }
+    }
+    containerOf(spec, container);
+    return pod;
+  }
+
+  private static ObjectNode containerOf(ObjectNode spec, ObjectNode current) {
+    if (current != null) {
+      return current;
+    }
+    ArrayNode containers = spec.withArray("containers");
+    return containers.isEmpty()
+        ? containers.addObject().put("name", "build")
+        : (ObjectNode) containers.get(0);
+  }
+}
