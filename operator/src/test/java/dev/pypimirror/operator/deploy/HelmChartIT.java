@@ -29,8 +29,11 @@ import org.junit.jupiter.api.Test;
  * charts/pypi-mirror-operator rendered and linted by real Helm (its Go engine, through helm-java):
  * the defaults give the objects deploy/default gives, other values give what they say, and every
  * rendering passes the checks deploy/ passes ({@link InstallChecks}).
+ *
+ * <p>An integration test (failsafe, its own JVM) because Helm's Go runtime, once loaded, takes over
+ * signals the JVM's attach mechanism needs, which the fuzz tests' agent uses.
  */
-class HelmChartTest {
+class HelmChartIT {
   static final Path CHART = ProjectPaths.ROOT.resolve("charts/pypi-mirror-operator");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   static final ObjectMapper SORTED_JSON =
