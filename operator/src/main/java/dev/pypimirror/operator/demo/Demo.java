@@ -260,9 +260,32 @@ public final class Demo {
         if (in == null) {
           throw new IOException("webhook configuration " + file + " is not in the jar");
         }
-        client.resource(YAML.readValue(in, GenericKubernetesResource.class)).create();
+        JsonNode configuration = inOperatorNamespace(YAML.readTree(in));
+        client.resource(YAML.treeToValue(configuration, GenericKubernetesResource.class)).create();
       }
     }
+  }
+
+  /**
+   * What deploy/default's kustomize does to deploy/webhook for the operator's namespace: the
+   * Service's namespace, and the operator's namespace in the webhooks' exclusions.
+   */
+  static JsonNode inOperatorNamespace(JsonNode configuration) {
+    for (JsonNode webhook : configuration.path("webhooks")) {
+      if (webhook.at("/clientConfig/service") instanceof ObjectNode service) {
+        service.put("namespace", OPERATOR_NAMESPACE);
+      }
+      for (JsonNode expression : webhook.at("/namespaceSelector/matchExpressions")) {
+        if (expression.path("values") instanceof com.fasterxml.jackson.databind.node.ArrayNode v) {
+          for (int i = 0; i < v.size(); i++) {
+            if (v.get(i).asText().equals("operator-namespace")) {
+              v.set(i, OPERATOR_NAMESPACE);
+            }
+          }
+        }
+      }
+    }
+    return configuration;
   }
 
   private static boolean caBundlesPatched(KubernetesClient client) {
