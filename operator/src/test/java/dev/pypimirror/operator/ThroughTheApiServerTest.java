@@ -2,6 +2,7 @@ package dev.pypimirror.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.api.PypiMirror;
@@ -12,6 +13,7 @@ import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
 import dev.pypimirror.operator.webhook.WebhookServer;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -19,6 +21,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -185,6 +188,37 @@ class ThroughTheApiServerTest {
             "admission webhook \"enforced.pods.pypimirror.dev\" denied the request")
         .hasMessageContaining("PypiMirrorPolicy secure-builds enforces a PyPI mirror here");
     assertThat(stored("secure", "elsewhere")).isNull();
+  }
+
+  @Test
+  void aForgedInjectedMarkerInAnEnforcedNamespaceIsInjectedAnyway() {
+    enforcedNamespace("forged");
+    Pod forged =
+        buildPod(
+            "forged",
+            "bypass",
+            Map.of(
+                "pypimirror.dev/inject", "false",
+                "pypimirror.dev/injected", "forged-builds@000000000000"));
+    forged
+        .getSpec()
+        .getContainers()
+        .get(0)
+        .setEnv(
+            List.of(
+                new EnvVar("PIP_INDEX_URL", "https://evil.example/simple/", null),
+                new EnvVar("PIP_extra-index-url", "https://evil.example/simple/", null)));
+
+    client.resource(forged).create();
+
+    Pod pod = stored("forged", "bypass");
+    assertThat(pod.getMetadata().getAnnotations().get("pypimirror.dev/injected"))
+        .startsWith("forged-builds@")
+        .isNotEqualTo("forged-builds@000000000000");
+    assertThat(pod.getSpec().getContainers().get(0).getEnv())
+        .extracting(EnvVar::getName, EnvVar::getValue)
+        .contains(tuple("PIP_INDEX_URL", "https://devpi.corp.example/simple/"))
+        .noneMatch(e -> String.valueOf(e.toList().get(1)).contains("evil"));
   }
 
   @Test
