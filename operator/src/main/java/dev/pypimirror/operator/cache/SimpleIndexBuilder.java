@@ -83,10 +83,12 @@ public final class SimpleIndexBuilder {
   private static final class Report {
     final List<String> skipped = new ArrayList<>();
     final List<String> warnings = new ArrayList<>();
+    final Set<String> unreadablePaths = new java.util.HashSet<>();
     int unreadable;
 
     void unreadable(String what, IOException e) {
       skipped.add(what + ": cannot read it (" + reason(e) + ")");
+      unreadablePaths.add(what);
       unreadable++;
     }
   }
@@ -145,6 +147,13 @@ public final class SimpleIndexBuilder {
         } catch (LeftAlone e) {
           report.skipped.add(
               e.getMessage() + ": left alone, so project " + project.getKey() + " is not indexed");
+        } catch (AccessDeniedException e) {
+          // e.g. a folder an earlier run left owner-only under another uid: the rest goes on
+          if (!report.unreadablePaths.contains(project.getKey())) { // else said already
+            report.skipped.add(
+                project.getKey()
+                    + ": permission denied on its folder or page, so its page is not updated");
+          }
         }
       }
       written += emptyStalePages(index, projects.keySet());
