@@ -93,12 +93,16 @@ public final class IndexStep {
         err.toString(StandardCharsets.UTF_8));
   }
 
-  /** Makes {@code path} and every folder above it reachable by every uid (o+x), as a PVC is. */
+  /**
+   * Makes {@code path} and every folder above it reachable by every uid (o+x), as a PVC is. Only
+   * folders lacking o+x are changed (a mode set from Java drops the sticky bit, which /tmp needs).
+   */
   public static void openUpTo(Path path) throws IOException {
     for (Path p = path.toAbsolutePath(); p != null && p.getParent() != null; p = p.getParent()) {
       var mode = Files.getPosixFilePermissions(p);
-      mode.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
-      Files.setPosixFilePermissions(p, mode);
+      if (mode.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+        Files.setPosixFilePermissions(p, mode);
+      }
     }
   }
 
