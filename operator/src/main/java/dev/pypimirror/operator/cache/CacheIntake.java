@@ -149,6 +149,12 @@ public final class CacheIntake {
     if (!Files.isDirectory(files, LinkOption.NOFOLLOW_LINKS)) {
       throw new IOException(files + " is not a directory (a link or a file): refusing to write");
     }
+    // copies an interrupted run left behind (hidden: never indexed); only one sync runs at a time
+    try (DirectoryStream<Path> stale = Files.newDirectoryStream(files, ".intake-*.part")) {
+      for (Path temporary : stale) {
+        Files.deleteIfExists(temporary);
+      }
+    }
     return files;
   }
 

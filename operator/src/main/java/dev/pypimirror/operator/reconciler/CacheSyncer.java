@@ -179,13 +179,14 @@ class CacheSyncer {
           status,
           true,
           "Synced",
-          "%d files of %d projects, %d bytes, synced at %s by Job %s"
+          "%d files of %d projects, %d bytes, synced at %s by Job %s%s"
               .formatted(
                   Optional.ofNullable(status.getPackageCount()).orElse(0),
                   Optional.ofNullable(status.getProjectCount()).orElse(0),
                   Optional.ofNullable(status.getSizeBytes()).orElse(0L),
                   status.getLastSyncTime(),
-                  status.getLastSyncJob()));
+                  status.getLastSyncJob(),
+                  refusedNote(status)));
     }
     return new Outcome(
         status,
@@ -222,6 +223,13 @@ class CacheSyncer {
           List.of(), List.of("requirementsConfigMap: " + where + " not found"));
     }
     return Requirements.concat(packages, Requirements.ofFile(where, text));
+  }
+
+  /** What the trusted step left out, when it left something out. */
+  private static String refusedNote(CacheStatus status) {
+    return status.getRefused() == null || status.getRefused() == 0
+        ? ""
+        : "; %d downloaded files refused (status.cache.refusals)".formatted(status.getRefused());
   }
 
   private static String previousIndexNote(CacheStatus status) {

@@ -194,6 +194,8 @@ class CacheSyncReconcilerTest {
                   .containsExactly(1, 7, 1);
               assertThat(cache.getRefusals())
                   .containsExactly("six-1.0-py3-none-any.whl: differs from the file of that name");
+              assertThat(cacheReady(ns).getMessage())
+                  .endsWith("; 1 downloaded files refused (status.cache.refusals)");
             });
   }
 
