@@ -10,13 +10,16 @@ import dev.pypimirror.operator.reconciler.MirrorOperator;
 import dev.pypimirror.operator.tls.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.MirrorAdmission;
 import dev.pypimirror.operator.webhook.PodAdmission;
+import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 /** The running system: the reconcilers, the caches and the webhook server, started together. */
@@ -54,8 +57,14 @@ public final class OperatorApp implements AutoCloseable {
   private final WebhookCertificateManager certificates;
   private final MissedInjectionAudit audit;
   private final WebhookServer webhook;
+  private final WebhookConfigurations routing;
   private final Runnable releaseLease;
   private final OperatorMetrics metrics;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Duration drainDelay = Duration.ZERO;
+
+  /** How long the webhook waits, once the delay is over, for admissions under way. */
+  static final Duration IN_FLIGHT_TIMEOUT = Duration.ofSeconds(10);
 
   private OperatorApp(
       OperatorMetrics metrics,
@@ -65,9 +74,11 @@ public final class OperatorApp implements AutoCloseable {
       InformerPolicyDirectory policies,
       WebhookCertificateManager certificates,
       MissedInjectionAudit audit,
-      WebhookServer webhook) {
+      WebhookServer webhook,
+      WebhookConfigurations routing) {
     this.metrics = metrics;
     this.operator = operator;
+    this.routing = routing;
     this.releaseLease = releaseLease;
     this.audit = audit;
     this.mirrors = mirrors;
@@ -80,18 +91,25 @@ public final class OperatorApp implements AutoCloseable {
       throws IOException {
     OperatorMetrics metrics = new OperatorMetrics();
     String identity = MirrorOperator.identity();
-    WebhookCertificateManager certificates =
-        settings.selfManagedCertificates()
-            ? new WebhookCertificateManager(client, settings.operatorNamespace(), clock)
-            : null;
     MissedInjectionAudit audit =
         new MissedInjectionAudit(
             client,
             settings.operatorNamespace(),
             new EventRecorder(client, clock),
             metrics::missedInjection);
+    InformerMirrorDirectory mirrors = InformerMirrorDirectory.start(client);
+    InformerPolicyDirectory policies =
+        InformerPolicyDirectory.start(client, settings.operatorNamespace());
+    WebhookConfigurations routing =
+        new WebhookConfigurations(client, settings.operatorNamespace(), policies::all);
+    policies.onPolicyChange(routing::changed);
+    WebhookCertificateManager certificates =
+        settings.selfManagedCertificates()
+            ? new WebhookCertificateManager(client, settings.operatorNamespace(), clock, routing)
+            : null;
     Runnable onLeading =
         () -> {
+          routing.startManaging();
           if (certificates != null) {
             certificates.startManaging();
           }
@@ -99,14 +117,12 @@ public final class OperatorApp implements AutoCloseable {
         };
     Runnable onStopLeading =
         () -> {
+          routing.stopManaging();
           if (certificates != null) {
             certificates.stopManaging();
           }
           audit.stop();
         };
-    InformerMirrorDirectory mirrors = InformerMirrorDirectory.start(client);
-    InformerPolicyDirectory policies =
-        InformerPolicyDirectory.start(client, settings.operatorNamespace());
     metrics.mirrors(
         () ->
             mirrors.all().stream()
@@ -169,7 +185,7 @@ public final class OperatorApp implements AutoCloseable {
             ? () -> MirrorOperator.releaseLease(client, settings.operatorNamespace(), identity)
             : () -> {};
     return new OperatorApp(
-        metrics, operator, releaseLease, mirrors, policies, certificates, audit, webhook);
+        metrics, operator, releaseLease, mirrors, policies, certificates, audit, webhook, routing);
   }
 
   /**
@@ -203,13 +219,29 @@ public final class OperatorApp implements AutoCloseable {
     return mirrors;
   }
 
-  /** Stops taking admissions first (readiness fails), then the caches and the reconcilers. */
+  /**
+   * On {@link #close}: how long the webhook keeps serving after readiness fails, so the Service's
+   * endpoints drop this replica before it stops answering (default zero: at once).
+   */
+  public OperatorApp drainDelay(Duration delay) {
+    this.drainDelay = delay;
+    return this;
+  }
+
+  /**
+   * Drains the webhook first (readiness fails, it serves on for the drain delay and answers the
+   * admissions under way), then stops the caches and the reconcilers and gives the lease up. Only
+   * the first call does anything.
+   */
   @Override
   public void close() {
-    if (webhook != null) {
-      webhook.drain();
-      webhook.close();
+    if (!closed.compareAndSet(false, true)) {
+      return;
     }
+    if (webhook != null) {
+      webhook.shutdown(drainDelay, IN_FLIGHT_TIMEOUT);
+    }
+    routing.close();
     audit.close();
     policies.close();
     mirrors.close();

@@ -89,6 +89,14 @@ class RunCommand implements Callable<Integer> {
           "This operator's image: the cache sync Job runs its `index` (default: ${DEFAULT-VALUE}).")
   String indexImage;
 
+  @Option(
+      names = "--drain-delay",
+      defaultValue = "10",
+      paramLabel = "SECONDS",
+      description =
+          "On SIGTERM: fail readiness and keep serving admissions this long, so the Service's endpoints drop this replica first; then answer those under way and stop (default: ${DEFAULT-VALUE}).")
+  int drainDelaySeconds;
+
   @Option(names = "--no-webhook", description = "Run the reconcilers only.")
   boolean noWebhook;
 
@@ -144,6 +152,9 @@ class RunCommand implements Callable<Integer> {
   }
 
   private int runUntilStopped() throws Exception {
+    if (drainDelaySeconds < 0) {
+      throw new CliException("--drain-delay must be 0 or more seconds, got " + drainDelaySeconds);
+    }
     boolean selfManaged = certificateSource == CertificateSource.self_managed;
     if ((leaderElection || selfManaged)
         && (operatorNamespace == null || operatorNamespace.isBlank())) {
@@ -172,9 +183,10 @@ class RunCommand implements Callable<Integer> {
                 leaderElection,
                 selfManaged),
             Clock.systemUTC());
+    app.drainDelay(Duration.ofSeconds(drainDelaySeconds));
     CountDownLatch stopped = new CountDownLatch(1);
-    // SIGTERM: stop taking admissions (readiness fails at once), then stop the reconcilers,
-    // which releases the leader lease for the next replica
+    // SIGTERM: readiness fails at once, admissions are served for the drain delay and those under
+    // way answered; then the reconcilers stop and the leader lease goes to the next replica
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

@@ -13,14 +13,6 @@ import java.util.Optional;
  * Which policy governs a namespace: of those selecting it, the highest priority, then name order.
  */
 public final class Governance {
-  /**
-   * Label the operator puts on namespaces an Enforce policy governs (the fail-closed webhook path).
-   */
-  public static final String ENFORCED_LABEL = "pypimirror.dev/enforced";
-
-  /** Label the operator puts on every namespace a policy governs (webhook matchConditions). */
-  public static final String POLICY_LABEL = "pypimirror.dev/policy";
-
   /** Best first: priority descending, then name ascending. */
   public static final Comparator<PypiMirrorPolicy> RANK =
       Comparator.<PypiMirrorPolicy>comparingInt(p -> -p.getSpec().getPriority())

@@ -3,7 +3,9 @@ package dev.pypimirror.operator.policy;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.Collection;
 import java.util.Optional;
 
 /**
@@ -34,6 +36,32 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
 
   public boolean hasSynced() {
     return namespaces.hasSynced() && policies.hasSynced();
+  }
+
+  /** Every policy, or empty until the informer has synced (an empty store means nothing yet). */
+  public Optional<Collection<PypiMirrorPolicy>> all() {
+    return policies.hasSynced() ? Optional.of(policies.getStore().list()) : Optional.empty();
+  }
+
+  /** Runs {@code onChange} on every add, update and delete of a policy. */
+  public void onPolicyChange(Runnable onChange) {
+    policies.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(PypiMirrorPolicy policy) {
+            onChange.run();
+          }
+
+          @Override
+          public void onUpdate(PypiMirrorPolicy before, PypiMirrorPolicy after) {
+            onChange.run();
+          }
+
+          @Override
+          public void onDelete(PypiMirrorPolicy policy, boolean unknownFinalState) {
+            onChange.run();
+          }
+        });
   }
 
   @Override

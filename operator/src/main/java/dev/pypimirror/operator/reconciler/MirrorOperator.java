@@ -114,9 +114,8 @@ public final class MirrorOperator {
   }
 
   /**
-   * A started operator: PypiMirrors, PypiMirrorPolicies and the labels of governed namespaces.
-   * Server-side apply is off: writes are create, update with resourceVersion, and JSON patches,
-   * which every API server supports.
+   * A started operator: PypiMirrors and PypiMirrorPolicies. Server-side apply is off: writes are
+   * create, update with resourceVersion, and JSON patches, which every API server supports.
    */
   public static Operator start(KubernetesClient client, Options options, Clock clock) {
     Operator operator =
@@ -157,9 +156,6 @@ public final class MirrorOperator {
         });
     operator.register(
         new PypiMirrorPolicyReconciler(client, events, clock, options.operatorNamespace()),
-        MirrorOperator::resilient);
-    operator.register(
-        new NamespaceEnforcementReconciler(client, options.operatorNamespace()),
         MirrorOperator::resilient);
     operator.start();
     if (!options.leaderElection() && options.onLeading() != null) {

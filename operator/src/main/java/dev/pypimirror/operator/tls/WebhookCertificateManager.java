@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.tls;
 
+import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,22 +21,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Self-managed webhook certificates. The leader keeps the Secret current ({@link
- * WebhookCertificates}) and patches its CA bundle into both webhook configurations; every replica
- * serves the Secret's certificate ({@link #servingSource}) and picks up a new one without restart.
+ * WebhookCertificates}) and hands its CA bundle to {@link WebhookConfigurations}, which writes it
+ * into every entry of both webhook configurations; every replica serves the Secret's certificate
+ * ({@link #servingSource}) and picks up a new one without restart.
  */
 public final class WebhookCertificateManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookCertificateManager.class);
-  public static final String WEBHOOK_CONFIGURATION = "pypi-mirror-operator";
   public static final String SERVICE = "pypi-mirror-operator-webhook";
 
   private final KubernetesClient client;
   private final String namespace;
   private final Clock clock;
   private final SharedIndexInformer<Secret> secret;
+  private final WebhookConfigurations configurations;
   private ScheduledExecutorService schedule;
 
-  public WebhookCertificateManager(KubernetesClient client, String namespace, Clock clock) {
+  /**
+   * @param configurations where the CA bundle goes: the one writer of the webhook configurations
+   */
+  public WebhookCertificateManager(
+      KubernetesClient client,
+      String namespace,
+      Clock clock,
+      WebhookConfigurations configurations) {
     this.client = client;
+    this.configurations = configurations;
     this.namespace = Objects.requireNonNull(namespace, "the operator's namespace is needed");
     this.clock = clock;
     this.secret =
@@ -146,41 +156,9 @@ public final class WebhookCertificateManager implements AutoCloseable {
   }
 
   private void patchCaBundles(String bundle) {
-    if (bundle == null) {
-      return;
-    }
-    String encoded = Base64.getEncoder().encodeToString(bundle.getBytes(StandardCharsets.US_ASCII));
-    var mutating =
-        client
-            .admissionRegistration()
-            .v1()
-            .mutatingWebhookConfigurations()
-            .withName(WEBHOOK_CONFIGURATION);
-    var m = mutating.get();
-    if (m != null
-        && m.getWebhooks().stream()
-            .anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
-      mutating.edit(
-          c -> {
-            c.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
-            return c;
-          });
-    }
-    var validating =
-        client
-            .admissionRegistration()
-            .v1()
-            .validatingWebhookConfigurations()
-            .withName(WEBHOOK_CONFIGURATION);
-    var v = validating.get();
-    if (v != null
-        && v.getWebhooks().stream()
-            .anyMatch(w -> !encoded.equals(w.getClientConfig().getCaBundle()))) {
-      validating.edit(
-          c -> {
-            c.getWebhooks().forEach(w -> w.getClientConfig().setCaBundle(encoded));
-            return c;
-          });
+    if (bundle != null) {
+      configurations.caBundle(
+          Base64.getEncoder().encodeToString(bundle.getBytes(StandardCharsets.US_ASCII)));
     }
   }
 

@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -80,6 +82,8 @@ public class WebhookServer implements AutoCloseable {
   private Supplier<String> metrics = () -> "";
   private ReloadingKeyManager keyManager;
   private volatile boolean stopping;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
    * @param routes POST paths and what answers them
@@ -228,6 +232,16 @@ public class WebhookServer implements AutoCloseable {
     }
     Buffer body = Buffer.buffer();
     long[] received = {0};
+    inFlight.incrementAndGet();
+    AtomicBoolean finished = new AtomicBoolean();
+    Runnable answered =
+        () -> {
+          if (finished.compareAndSet(false, true)) {
+            inFlight.decrementAndGet();
+          }
+        };
+    request.response().endHandler(v -> answered.run());
+    request.response().closeHandler(v -> answered.run());
     request.handler(
         chunk -> {
           received[0] += chunk.length();
@@ -247,6 +261,10 @@ public class WebhookServer implements AutoCloseable {
             return;
           }
           AdmissionResponse answer = handler.apply(body.getBytes());
+          if (stopping) {
+            // the client's next request opens a new connection, to a replica that is not stopping
+            request.response().putHeader("Connection", "close");
+          }
           request
               .response()
               .setStatusCode(answer.status())
@@ -285,14 +303,52 @@ public class WebhookServer implements AutoCloseable {
     }
   }
 
-  /** Stops taking admissions: /readyz answers 503 from now on. */
+  /**
+   * Fails readiness: /readyz answers 503 from now on, and every admission answer closes its
+   * connection, so clients reconnect to a replica that is not stopping. Admissions are still
+   * served.
+   */
   public void drain() {
     stopping = true;
   }
 
+  /** Admissions whose answer has not been sent yet. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /**
+   * The graceful stop: {@link #drain}, keep serving for {@code delay} (long enough for the
+   * Service's endpoints to drop this replica), wait at most {@code inFlightTimeout} for the
+   * admissions under way to be answered, then {@link #close}.
+   */
+  public void shutdown(Duration delay, Duration inFlightTimeout) {
+    drain();
+    try {
+      if (!delay.isZero() && !delay.isNegative()) {
+        LOG.info("webhook draining: not ready, still serving for {} s", delay.toMillis() / 1000.0);
+        Thread.sleep(delay.toMillis());
+      }
+      long deadline = System.nanoTime() + inFlightTimeout.toNanos();
+      while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (inFlight.get() > 0) {
+      LOG.warn("webhook closing with {} admission(s) unanswered", inFlight.get());
+    }
+    close();
+  }
+
+  /** Closes the servers at once (only the first call does anything). */
   @Override
   public void close() {
     stopping = true;
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     try {
       if (server != null) {
         server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

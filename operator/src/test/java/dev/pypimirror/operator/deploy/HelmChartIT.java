@@ -224,8 +224,6 @@ class HelmChartIT {
               certificates: cert-manager
               certManager: {issuerRef: {name: corp-ca, kind: ClusterIssuer, group: cert-manager.io}}
               pods: {failurePolicy: Fail, timeoutSeconds: 3}
-              enforcedPods: {failurePolicy: Fail, timeoutSeconds: 10}
-              pypiMirrors: {failurePolicy: Ignore, timeoutSeconds: 2}
             podLabels: {team.example/owner: platform}
             podAnnotations: {prometheus.io/scrape: "true"}
             nodeSelector: {kubernetes.io/os: linux}
@@ -264,11 +262,6 @@ class HelmChartIT {
         install.one("MutatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks");
     assertThat(mutating.get(0).path("failurePolicy").asText()).isEqualTo("Fail");
     assertThat(mutating.get(0).path("timeoutSeconds").asInt()).isEqualTo(3);
-    assertThat(mutating.get(1).path("timeoutSeconds").asInt()).isEqualTo(10);
-    JsonNode validating =
-        install.one("ValidatingWebhookConfiguration", "pypi-mirror-operator").at("/webhooks/0");
-    assertThat(validating.path("failurePolicy").asText()).isEqualTo("Ignore");
-    assertThat(validating.path("timeoutSeconds").asInt()).isEqualTo(2);
 
     assertThat(install.find("Issuer", "pypi-mirror-operator-selfsigned"))
         .as("the given issuer is used instead")

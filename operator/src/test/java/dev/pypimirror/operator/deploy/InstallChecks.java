@@ -32,8 +32,9 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
     everyNamespacedObjectIsInTheOperatorsNamespace();
     rbacIsLeastPrivilege();
     theDeploymentIsRestricted(replicas);
-    theMutatingWebhookFailsOpenForOptInAndClosedForEnforcedNamespaces();
-    theValidatingWebhookCoversPypiMirrorsInGovernedNamespaces();
+    theMutatingWebhookIsTheOptInEntryThePoliciesCopy();
+    theValidatingConfigurationIsFilledByTheLeader();
+    shutdownDrainsWithinTheGracePeriod();
     theWebhookMatchConditionsCompileAsTheApiServerCompilesThem();
   }
 
@@ -112,13 +113,27 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
       assertThat(texts(rule.path("verbs"))).doesNotContain("*", "escalate", "bind", "impersonate");
     }
     assertThat(clusterRole.path("rules"))
-        .filteredOn(r -> texts(r.path("resources")).contains("mutatingwebhookconfigurations"))
+        .filteredOn(
+            r ->
+                texts(r.path("resources")).contains("mutatingwebhookconfigurations")
+                    || texts(r.path("resources")).contains("validatingwebhookconfigurations"))
         .singleElement()
         .satisfies(
             r -> {
+              assertThat(texts(r.path("resources")))
+                  .containsExactlyInAnyOrder(
+                      "mutatingwebhookconfigurations", "validatingwebhookconfigurations");
               assertThat(texts(r.path("resourceNames"))).containsExactly("pypi-mirror-operator");
               assertThat(texts(r.path("verbs"))).containsExactlyInAnyOrder("get", "patch");
             });
+    assertThat(clusterRole.path("rules"))
+        .as("routing needs no namespace label: Namespaces are read, never written")
+        .filteredOn(r -> texts(r.path("resources")).contains("namespaces"))
+        .singleElement()
+        .satisfies(
+            r ->
+                assertThat(texts(r.path("verbs")))
+                    .containsExactlyInAnyOrder("get", "list", "watch"));
     assertThat(role.at("/metadata/namespace").asText()).isEqualTo(namespace);
     assertThat(role.path("rules"))
         .anySatisfy(r -> assertThat(texts(r.path("resources"))).containsExactly("secrets"));
@@ -166,68 +181,81 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
         .orElseThrow(() -> new AssertionError("no env " + name));
   }
 
-  void theMutatingWebhookFailsOpenForOptInAndClosedForEnforcedNamespaces() {
+  /**
+   * One deployed entry: the opt-in (by annotation) that fails open. The leader adds one entry per
+   * policy ({@code WebhookRoutes}), copying this one's client config, rules and timeouts.
+   */
+  void theMutatingWebhookIsTheOptInEntryThePoliciesCopy() {
     JsonNode webhooks =
         one("MutatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks");
-    assertThat(webhooks).hasSize(2);
-    for (JsonNode webhook : webhooks) {
-      assertThat(webhook.path("sideEffects").asText()).isEqualTo("None");
-      assertThat(webhook.path("reinvocationPolicy").asText()).isEqualTo("IfNeeded");
-      assertThat(webhook.path("timeoutSeconds").asInt()).isBetween(1, 30);
-      assertThat(texts(webhook.path("admissionReviewVersions"))).containsExactly("v1");
-      assertThat(webhook.path("rules"))
-          .singleElement()
-          .satisfies(
-              rule -> {
-                assertThat(texts(rule.path("operations"))).containsExactly("CREATE");
-                assertThat(texts(rule.path("resources"))).containsExactly("pods");
-              });
-      assertThat(webhook.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-pods");
-      assertThat(webhook.at("/clientConfig/service/namespace").asText()).isEqualTo(namespace);
-      JsonNode excluded =
-          StreamSupport.stream(
-                  webhook.at("/namespaceSelector/matchExpressions").spliterator(), false)
-              .filter(e -> e.path("key").asText().equals("kubernetes.io/metadata.name"))
-              .findFirst()
-              .orElseThrow();
-      assertThat(excluded.path("operator").asText()).isEqualTo("NotIn");
-      assertThat(texts(excluded.path("values")))
-          .as("the operator's own namespace is never injected, so it can always come back")
-          .containsExactlyInAnyOrder("kube-system", "kube-public", "kube-node-lease", namespace);
-    }
+    assertThat(webhooks).hasSize(1);
     JsonNode optIn = webhooks.get(0);
-    JsonNode enforced = webhooks.get(1);
+    assertThat(optIn.path("name").asText()).isEqualTo("pods.pypimirror.dev");
+    assertThat(optIn.path("sideEffects").asText()).isEqualTo("None");
+    assertThat(optIn.path("reinvocationPolicy").asText()).isEqualTo("IfNeeded");
+    assertThat(optIn.path("timeoutSeconds").asInt()).isBetween(1, 30);
+    assertThat(texts(optIn.path("admissionReviewVersions"))).containsExactly("v1");
+    assertThat(optIn.path("rules"))
+        .singleElement()
+        .satisfies(
+            rule -> {
+              assertThat(texts(rule.path("operations"))).containsExactly("CREATE");
+              assertThat(texts(rule.path("resources"))).containsExactly("pods");
+            });
+    assertThat(optIn.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-pods");
+    assertThat(optIn.at("/clientConfig/service/namespace").asText()).isEqualTo(namespace);
+    JsonNode excluded =
+        StreamSupport.stream(optIn.at("/namespaceSelector/matchExpressions").spliterator(), false)
+            .filter(e -> e.path("key").asText().equals("kubernetes.io/metadata.name"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(excluded.path("operator").asText()).isEqualTo("NotIn");
+    assertThat(texts(excluded.path("values")))
+        .as("the operator's own namespace is never injected, so it can always come back")
+        .containsExactlyInAnyOrder("kube-system", "kube-public", "kube-node-lease", namespace);
     assertThat(optIn.toString())
-        .contains("\"key\":\"pypimirror.dev/enforced\",\"operator\":\"DoesNotExist\"");
-    assertThat(enforced.toString())
-        .contains("\"key\":\"pypimirror.dev/enforced\",\"operator\":\"Exists\"");
+        .as("routing never waits for a label the operator writes")
+        .doesNotContain("pypimirror.dev/enforced", "pypimirror.dev/policy");
+    assertThat(optIn.has("objectSelector"))
+        .as("no label a pod's author can set keeps a pod from the webhook")
+        .isFalse();
     assertThat(optIn.path("matchConditions").toString())
         .contains("pypimirror.dev/mirror", "pypimirror.dev/inject")
         .doesNotContain("namespaceObject");
   }
 
-  /** The default failure policies: opt-in fails open, enforced namespaces fail closed. */
+  /** The deployed entry fails open; the policies' fail-closed entries are the leader's. */
   void theWebhooksFailAsDocumented() {
-    JsonNode webhooks =
-        one("MutatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks");
-    assertThat(webhooks.get(0).path("failurePolicy").asText()).isEqualTo("Ignore");
-    assertThat(webhooks.get(1).path("failurePolicy").asText()).isEqualTo("Fail");
     assertThat(
-            one("ValidatingWebhookConfiguration", "pypi-mirror-operator")
+            one("MutatingWebhookConfiguration", "pypi-mirror-operator")
                 .at("/webhooks/0/failurePolicy")
                 .asText())
-        .isEqualTo("Fail");
+        .isEqualTo("Ignore");
   }
 
-  void theValidatingWebhookCoversPypiMirrorsInGovernedNamespaces() {
-    JsonNode webhook =
-        one("ValidatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks").get(0);
-    assertThat(webhook.at("/clientConfig/service/path").asText())
-        .isEqualTo("/validate-pypimirrors");
-    assertThat(webhook.at("/clientConfig/service/namespace").asText()).isEqualTo(namespace);
-    assertThat(texts(webhook.at("/rules/0/resources"))).containsExactly("pypimirrors");
-    assertThat(texts(webhook.at("/rules/0/operations"))).containsExactly("CREATE", "UPDATE");
-    assertThat(webhook.path("sideEffects").asText()).isEqualTo("None");
+  /** No deployed entry: one per policy, failing closed, written by the leader. */
+  void theValidatingConfigurationIsFilledByTheLeader() {
+    assertThat(one("ValidatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks"))
+        .isEmpty();
+  }
+
+  /** Drain delay, then admissions under way, then the reconcilers and the lease: in the grace. */
+  void shutdownDrainsWithinTheGracePeriod() {
+    JsonNode pod = one("Deployment", "pypi-mirror-operator").at("/spec/template/spec");
+    JsonNode manager = pod.at("/containers/0");
+    int drainDelay =
+        texts(manager.path("args")).stream()
+            .filter(a -> a.startsWith("--drain-delay="))
+            .map(a -> Integer.parseInt(a.substring("--drain-delay=".length())))
+            .findFirst()
+            .orElse(10); // the run command's default
+    int admissionTimeout =
+        one("MutatingWebhookConfiguration", "pypi-mirror-operator")
+            .at("/webhooks/0/timeoutSeconds")
+            .asInt();
+    assertThat(pod.path("terminationGracePeriodSeconds").asInt(30))
+        .isGreaterThanOrEqualTo(drainDelay + admissionTimeout + 5);
+    assertThat(manager.at("/readinessProbe/periodSeconds").asInt()).isLessThanOrEqualTo(drainDelay);
   }
 
   void theWebhookMatchConditionsCompileAsTheApiServerCompilesThem() {

@@ -12,7 +12,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
-import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.testing.MockCluster;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -182,44 +181,30 @@ class PypiMirrorPolicyReconcilerTest {
   }
 
   @Test
-  void enforcedNamespacesAreLabelledAndUnlabelled() {
+  void aPolicyWithAMalformedSelectorSaysSoWhileTheOthersGovernAndNoNamespaceIsWritten() {
     namespace(client, "ml-4", Map.of("team", "ml"));
-    namespace(client, "other", Map.of());
+    PypiMirrorPolicy broken = policy("a-broken", Map.of(), DEVPI, true);
+    broken.getSpec().setPriority(100);
+    broken
+        .getSpec()
+        .setNamespaceSelector(
+            new io.fabric8.kubernetes.api.model.LabelSelectorBuilder()
+                .addNewMatchExpression()
+                .withKey("team")
+                .endMatchExpression()
+                .build());
+    client.resource(broken).create(); // the mock server does not apply the CRD's rules
     client.resource(policy("corp-builds", Map.of("team", "ml"), DEVPI, true)).create();
 
-    await()
-        .atMost(Duration.ofSeconds(15))
-        .untilAsserted(
-            () ->
-                assertThat(client.namespaces().withName("ml-4").get().getMetadata().getLabels())
-                    .containsEntry("pypimirror.dev/enforced", "corp-builds")
-                    .containsEntry("pypimirror.dev/policy", "corp-builds")
-                    .containsEntry("team", "ml"));
-    assertThat(client.namespaces().withName("other").get().getMetadata().getLabels())
-        .doesNotContainKey("pypimirror.dev/enforced");
-
-    client
-        .resources(PypiMirrorPolicy.class)
-        .withName("corp-builds")
-        .edit(
-            p -> {
-              p.getSpec().setEnforcement(PypiMirrorPolicySpec.Enforcement.Advisory);
-              return p;
-            });
-    await()
-        .atMost(Duration.ofSeconds(15))
-        .untilAsserted(
-            () ->
-                assertThat(client.namespaces().withName("ml-4").get().getMetadata().getLabels())
-                    .doesNotContainKey("pypimirror.dev/enforced")
-                    .containsEntry("pypimirror.dev/policy", "corp-builds"));
-    client.resources(PypiMirrorPolicy.class).withName("corp-builds").delete();
-    await()
-        .atMost(Duration.ofSeconds(15))
-        .untilAsserted(
-            () ->
-                assertThat(client.namespaces().withName("ml-4").get().getMetadata().getLabels())
-                    .doesNotContainKeys("pypimirror.dev/enforced", "pypimirror.dev/policy"));
+    awaitStatus("corp-builds", 1, 1, 0);
+    awaitStatus("a-broken", 0, 0, 0);
+    var ready = policyNamed("a-broken").getStatus().condition("Ready").orElseThrow();
+    assertThat(ready.getStatus() + "/" + ready.getReason()).isEqualTo("False/InvalidSpec");
+    assertThat(ready.getMessage())
+        .contains("spec.namespaceSelector.matchExpressions[0].operator is required");
+    assertThat(client.namespaces().withName("ml-4").get().getMetadata().getLabels())
+        .as("routing is derived from the policies: no namespace label is written")
+        .containsOnlyKeys("team");
   }
 
   @Test

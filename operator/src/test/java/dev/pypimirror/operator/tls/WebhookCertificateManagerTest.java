@@ -3,6 +3,7 @@ package dev.pypimirror.operator.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
@@ -13,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The Secret round trip and caBundle patching against the mock API server. */
@@ -55,10 +58,14 @@ class WebhookCertificateManagerTest {
                 .build())
         .create();
 
+    var configurations =
+        new WebhookConfigurations(client, "pypi-mirror-system", () -> Optional.of(List.of()));
     try (var leader =
-            new WebhookCertificateManager(client, "pypi-mirror-system", Clock.systemUTC());
+            new WebhookCertificateManager(
+                client, "pypi-mirror-system", Clock.systemUTC(), configurations);
         var replica =
-            new WebhookCertificateManager(client, "pypi-mirror-system", Clock.systemUTC())) {
+            new WebhookCertificateManager(
+                client, "pypi-mirror-system", Clock.systemUTC(), configurations)) {
       assertThat(replica.servingSource().read())
           .as("nothing to serve before the leader writes")
           .isEmpty();

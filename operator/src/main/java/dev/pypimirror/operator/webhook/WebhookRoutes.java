@@ -1,0 +1,278 @@
+package dev.pypimirror.operator.webhook;
+
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
+import dev.pypimirror.operator.inject.MirrorSelector;
+import dev.pypimirror.operator.policy.Governance;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MatchCondition;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperations;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfigBuilder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * Which webhook entries route admissions, derived from the policies (pure). Routing never waits for
+ * a label the operator writes: each policy gets its own entries whose namespaceSelector is the
+ * policy's own, so the API server routes a namespace the moment its labels match, whether the
+ * operator runs or not.
+ *
+ * <ul>
+ *   <li>The static opt-in entry (deployed, fails open) takes pods that ask by annotation.
+ *   <li>Per Enforce policy: a pod entry that fails closed, with no objectSelector and no
+ *       matchConditions, so nothing the pod's author writes keeps a pod away from it.
+ *   <li>Per Advisory policy with a podSelector: a pod entry that fails open, objectSelector = the
+ *       podSelector (webhook matchConditions cannot see the namespace; selectors can).
+ *   <li>Per policy: a PypiMirror validating entry that fails closed (its rules apply in Advisory
+ *       too).
+ * </ul>
+ *
+ * Every entry excludes the system namespaces and the operator's own, by the name label the API
+ * server sets. Policies being deleted or with invalid selectors get no entry (an invalid selector
+ * would make the API server refuse the whole configuration).
+ */
+public final class WebhookRoutes {
+  /** The configurations' name, as deployed. */
+  public static final String CONFIGURATION = "pypi-mirror-operator";
+
+  /** The deployed opt-in entry; the policies' entries copy its client config. */
+  public static final String OPT_IN_ENTRY = "pods.pypimirror.dev";
+
+  /** Entries derived from a policy are named {@code <policy>.policy.pypimirror.dev}. */
+  public static final String POLICY_SUFFIX = ".policy.pypimirror.dev";
+
+  static final String NAME_LABEL = "kubernetes.io/metadata.name";
+  static final int MAX_NAME = 253;
+
+  static final MatchCondition NOT_A_STATIC_POD =
+      new MatchCondition(
+          "!has(object.metadata.annotations) ||"
+              + " !('kubernetes.io/config.mirror' in object.metadata.annotations)",
+          "not-a-static-pod");
+
+  /** Pods that ask by annotation go through the opt-in entry; an Advisory entry leaves them. */
+  static final MatchCondition NO_OPT_IN_ANNOTATION =
+      new MatchCondition(
+          "!has(object.metadata.annotations) ||"
+              + " !('pypimirror.dev/mirror' in object.metadata.annotations ||"
+              + " 'pypimirror.dev/inject' in object.metadata.annotations)",
+          "no-opt-in-annotation");
+
+  private WebhookRoutes() {}
+
+  /** Whether an entry was derived from a policy (and so is rewritten by the leader). */
+  public static boolean isPolicyEntry(String name) {
+    return name != null && name.endsWith(POLICY_SUFFIX);
+  }
+
+  /**
+   * {@code <policy>.policy.pypimirror.dev}: a valid, unique webhook name (a DNS subdomain of at
+   * least three labels, at most 253 characters; longer policy names are cut and given a hash).
+   */
+  public static String entryName(String policy) {
+    String name = policy + POLICY_SUFFIX;
+    if (name.length() <= MAX_NAME) {
+      return name;
+    }
+    String hash = sha256(policy).substring(0, 10);
+    String cut = policy.substring(0, MAX_NAME - POLICY_SUFFIX.length() - hash.length() - 1);
+    cut = cut.replaceAll("[-.]+$", "");
+    return cut + "-" + hash + POLICY_SUFFIX;
+  }
+
+  /** The policies that get entries, in name order. */
+  static List<PypiMirrorPolicy> routed(Collection<PypiMirrorPolicy> policies) {
+    return policies.stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .filter(p -> p.getSpec() != null && Governance.problems(p).isEmpty())
+        .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
+        .toList();
+  }
+
+  /**
+   * The mutating configuration's entries: the deployed ones as they are (caBundle set when given),
+   * then one per policy. Null when there is no deployed entry to take the client config from.
+   *
+   * @param caBundle base64 PEM for every entry; null: keep each deployed entry's and give the
+   *     policies' entries the opt-in entry's (as when cert-manager injects it)
+   */
+  public static List<MutatingWebhook> mutating(
+      List<MutatingWebhook> current,
+      Collection<PypiMirrorPolicy> policies,
+      String operatorNamespace,
+      String caBundle) {
+    List<MutatingWebhook> deployed =
+        current.stream().filter(w -> !isPolicyEntry(w.getName())).toList();
+    MutatingWebhook template = template(deployed);
+    if (template == null) {
+      return null;
+    }
+    String bundle = caBundle != null ? caBundle : template.getClientConfig().getCaBundle();
+    List<MutatingWebhook> entries = new ArrayList<>();
+    for (MutatingWebhook w : deployed) {
+      entries.add(
+          caBundle == null
+              ? w
+              : new MutatingWebhookBuilder(w)
+                  .withClientConfig(withCa(w.getClientConfig(), caBundle))
+                  .build());
+    }
+    for (PypiMirrorPolicy policy : routed(policies)) {
+      PypiMirrorPolicySpec spec = policy.getSpec();
+      boolean enforce = spec.getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce;
+      if (!enforce && spec.getPodSelector() == null) {
+        continue; // Advisory without podSelector: only annotated pods, the opt-in entry's
+      }
+      var entry =
+          new MutatingWebhookBuilder()
+              .withName(entryName(policy.getMetadata().getName()))
+              .withAdmissionReviewVersions(template.getAdmissionReviewVersions())
+              .withClientConfig(withCa(template.getClientConfig(), bundle))
+              .withRules(template.getRules())
+              .withMatchPolicy(template.getMatchPolicy())
+              .withSideEffects(template.getSideEffects())
+              .withReinvocationPolicy(template.getReinvocationPolicy())
+              .withTimeoutSeconds(template.getTimeoutSeconds())
+              .withNamespaceSelector(namespaces(spec.getNamespaceSelector(), operatorNamespace));
+      if (enforce) {
+        entry.withFailurePolicy("Fail"); // no objectSelector, no matchConditions: nothing exempts
+      } else {
+        entry
+            .withFailurePolicy("Ignore")
+            .withObjectSelector(copy(spec.getPodSelector()))
+            .withMatchConditions(NOT_A_STATIC_POD, NO_OPT_IN_ANNOTATION);
+      }
+      entries.add(entry.build());
+    }
+    return entries;
+  }
+
+  /**
+   * The validating configuration's entries: deployed ones kept, then one per policy refusing
+   * PypiMirrors that break it, failing closed. Null without a template (see {@link #mutating}).
+   */
+  public static List<ValidatingWebhook> validating(
+      List<ValidatingWebhook> current,
+      List<MutatingWebhook> mutatingDeployed,
+      Collection<PypiMirrorPolicy> policies,
+      String operatorNamespace,
+      String caBundle) {
+    MutatingWebhook template =
+        template(mutatingDeployed.stream().filter(w -> !isPolicyEntry(w.getName())).toList());
+    if (template == null) {
+      return null;
+    }
+    String bundle = caBundle != null ? caBundle : template.getClientConfig().getCaBundle();
+    List<ValidatingWebhook> entries = new ArrayList<>();
+    for (ValidatingWebhook w : current) {
+      if (!isPolicyEntry(w.getName())) {
+        entries.add(
+            caBundle == null
+                ? w
+                : new ValidatingWebhookBuilder(w)
+                    .withClientConfig(withCa(w.getClientConfig(), caBundle))
+                    .build());
+      }
+    }
+    WebhookClientConfig client =
+        new WebhookClientConfigBuilder(withCa(template.getClientConfig(), bundle))
+            .editOrNewService()
+            .withPath(WebhookServer.VALIDATE_MIRRORS)
+            .endService()
+            .build();
+    for (PypiMirrorPolicy policy : routed(policies)) {
+      entries.add(
+          new ValidatingWebhookBuilder()
+              .withName(entryName(policy.getMetadata().getName()))
+              .withAdmissionReviewVersions("v1")
+              .withClientConfig(client)
+              .withRules(
+                  new RuleWithOperations(
+                      List.of(PypiMirror.GROUP),
+                      List.of(PypiMirror.VERSION),
+                      List.of("CREATE", "UPDATE"),
+                      List.of("pypimirrors"),
+                      "Namespaced"))
+              .withFailurePolicy("Fail")
+              .withMatchPolicy("Equivalent")
+              .withSideEffects("None")
+              .withTimeoutSeconds(template.getTimeoutSeconds())
+              .withNamespaceSelector(
+                  namespaces(policy.getSpec().getNamespaceSelector(), operatorNamespace))
+              .build());
+    }
+    return entries;
+  }
+
+  /**
+   * The policy's namespaceSelector, less the system namespaces and the operator's own (the same
+   * namespaces {@link Governance#selects} never governs).
+   */
+  static LabelSelector namespaces(LabelSelector policy, String operatorNamespace) {
+    LabelSelector selector = copy(policy);
+    List<LabelSelectorRequirement> expressions =
+        new ArrayList<>(
+            selector.getMatchExpressions() == null ? List.of() : selector.getMatchExpressions());
+    TreeSet<String> never = new TreeSet<>(MirrorSelector.SYSTEM_NAMESPACES);
+    if (operatorNamespace != null) {
+      never.add(operatorNamespace);
+    }
+    expressions.add(new LabelSelectorRequirement(NAME_LABEL, "NotIn", List.copyOf(never)));
+    selector.setMatchExpressions(expressions);
+    return selector;
+  }
+
+  private static MutatingWebhook template(List<MutatingWebhook> deployed) {
+    return deployed.stream()
+        .filter(w -> OPT_IN_ENTRY.equals(w.getName()))
+        .findFirst()
+        .orElse(deployed.isEmpty() ? null : deployed.get(0));
+  }
+
+  private static WebhookClientConfig withCa(WebhookClientConfig config, String caBundle) {
+    return new WebhookClientConfigBuilder(config).withCaBundle(caBundle).build();
+  }
+
+  private static LabelSelector copy(LabelSelector selector) {
+    LabelSelector copy = new LabelSelector();
+    if (selector.getMatchLabels() != null && !selector.getMatchLabels().isEmpty()) {
+      copy.setMatchLabels(new java.util.TreeMap<>(selector.getMatchLabels()));
+    }
+    if (selector.getMatchExpressions() != null && !selector.getMatchExpressions().isEmpty()) {
+      copy.setMatchExpressions(
+          selector.getMatchExpressions().stream()
+              .map(
+                  r ->
+                      new LabelSelectorRequirement(
+                          r.getKey(),
+                          r.getOperator(),
+                          r.getValues() == null ? null : List.copyOf(r.getValues())))
+              .toList());
+    }
+    return copy;
+  }
+
+  private static String sha256(String s) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
