@@ -12,6 +12,8 @@ import dev.pypimirror.operator.testing.ApiServer;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
+import dev.pypimirror.operator.webhook.WebhookConfigurations;
+import dev.pypimirror.operator.webhook.WebhookRoutes;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -25,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -138,7 +139,24 @@ class ThroughTheApiServerTest {
     assertThat(api.calls()).noneMatch(c -> c.name().equals("app"));
   }
 
-  /** A namespace an Enforce policy governs, once the operator has labelled it so. */
+  /** The pod webhook entries the API server currently has, by name. */
+  private static java.util.List<String> podEntries() {
+    return client
+        .admissionRegistration()
+        .v1()
+        .mutatingWebhookConfigurations()
+        .withName(WebhookRoutes.CONFIGURATION)
+        .get()
+        .getWebhooks()
+        .stream()
+        .map(w -> w.getName() + " " + w.getFailurePolicy())
+        .toList();
+  }
+
+  /**
+   * A namespace an Enforce policy governs, once the leader has written the policy's fail-closed
+   * entry (its namespaceSelector is the policy's own: no label of the operator's is needed).
+   */
   private static void enforcedNamespace(String namespace) {
     MockCluster.namespace(client, namespace, Map.of("team", namespace));
     client
@@ -153,17 +171,13 @@ class ThroughTheApiServerTest {
         .atMost(Duration.ofSeconds(20))
         .until(
             () ->
-                client
-                        .namespaces()
-                        .withName(namespace)
-                        .get()
-                        .getMetadata()
-                        .getLabels()
-                        .containsKey("pypimirror.dev/enforced")
+                podEntries().contains(namespace + "-builds.policy.pypimirror.dev Fail")
                     && app.mirrors()
                         .get(namespace, namespace + "-builds")
                         .map(m -> m.getStatus() != null && m.getStatus().isReady())
                         .orElse(false));
+    assertThat(client.namespaces().withName(namespace).get().getMetadata().getLabels())
+        .doesNotContainKeys("pypimirror.dev/enforced", "pypimirror.dev/policy");
   }
 
   @Test
@@ -185,7 +199,8 @@ class ThroughTheApiServerTest {
                     .create())
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining(
-            "admission webhook \"enforced.pods.pypimirror.dev\" denied the request")
+            // it asks by annotation: the opt-in entry, called first, already refuses it
+            "admission webhook \"pods.pypimirror.dev\" denied the request")
         .hasMessageContaining("PypiMirrorPolicy secure-builds enforces a PyPI mirror here");
     assertThat(stored("secure", "elsewhere")).isNull();
   }
@@ -235,13 +250,14 @@ class ThroughTheApiServerTest {
 
       assertThatThrownBy(
               () ->
-                  client
+                  once(client)
                       .resource(
                           buildPod(
                               "outage-closed", "build", Map.of("pypimirror.dev/inject", "true")))
                       .create())
           .isInstanceOf(KubernetesClientException.class)
-          .hasMessageContaining("failed calling webhook \"enforced.pods.pypimirror.dev\"")
+          .hasMessageContaining(
+              "failed calling webhook \"outage-closed-builds.policy.pypimirror.dev\"")
           .hasMessageContaining("no endpoints");
       assertThat(stored("outage-closed", "build")).isNull();
     } finally {
@@ -305,9 +321,6 @@ class ThroughTheApiServerTest {
   }
 
   @Test
-  @Disabled(
-      "Advisory podSelector routing (per-policy webhook entries kept by the leader) has not landed"
-          + " yet; enable with it")
   void anUnannotatedPodAnAdvisoryPolicysPodSelectorSelectsIsInjected() {
     MockCluster.namespace(client, "advisory", Map.of("team", "advisory"));
     var policy =
@@ -320,14 +333,96 @@ class ThroughTheApiServerTest {
     client.resource(policy).create();
     await()
         .atMost(Duration.ofSeconds(20))
-        .until(() -> app.mirrors().get("advisory", "advisory-builds").isPresent());
+        .until(
+            () ->
+                podEntries().contains("advisory-builds.policy.pypimirror.dev Ignore")
+                    && app.mirrors()
+                        .get("advisory", "advisory-builds")
+                        .map(m -> m.getStatus() != null && m.getStatus().isReady())
+                        .orElse(false));
 
     Pod pod = buildPod("advisory", "selected", Map.of());
     pod.getMetadata().setLabels(Map.of("build", "true"));
     client.resource(pod).create();
+    client.resource(buildPod("advisory", "other", Map.of())).create();
 
     assertThat(stored("advisory", "selected").getMetadata().getAnnotations())
         .containsKey("pypimirror.dev/injected");
+    assertThat(api.calls())
+        .filteredOn(c -> c.name().equals("selected"))
+        .extracting(AdmissionChain.Call::webhook)
+        .containsExactly("advisory-builds.policy.pypimirror.dev");
+    assertThat(stored("advisory", "other").getMetadata().getAnnotations())
+        .doesNotContainKey("pypimirror.dev/injected");
+    assertThat(api.calls()).noneMatch(c -> c.name().equals("other"));
+  }
+
+  @Test
+  void aNamespaceLabelledWhileTheOperatorIsDownIsEnforcedAtOnce() {
+    enforcedNamespace("late");
+    api.unrouteWebhookService();
+    try {
+      // labelled after the operator went down: no operator acts, the API server routes it
+      MockCluster.namespace(client, "late-2", Map.of("team", "late"));
+      assertThatThrownBy(
+              () -> once(client).resource(buildPod("late-2", "build", Map.of())).create())
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining("failed calling webhook \"late-builds.policy.pypimirror.dev\"");
+      assertThat(stored("late-2", "build")).isNull();
+    } finally {
+      api.routeWebhookService(app.webhookPort());
+    }
+  }
+
+  @Test
+  void theWindowANewEnforcePolicyHasUntilTheLeaderWritesItsEntry() throws Exception {
+    // another cluster, where no operator runs and the webhook Service has no endpoints
+    try (ApiServer down = ApiServer.start().installCrds().installWebhookConfigurations()) {
+      KubernetesClient other = down.client();
+      MockCluster.namespace(other, "ml", Map.of("team", "ml"));
+      other
+          .resource(
+              Policies.policy(
+                  "corp-builds",
+                  Map.of("team", "ml"),
+                  Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
+                  true))
+          .create();
+
+      other.resource(buildPod("ml", "before", Map.of())).create();
+      assertThat(other.pods().inNamespace("ml").withName("before").get())
+          .as("the window: the policy exists, its fail-closed entry does not yet")
+          .isNotNull();
+
+      // what the leader does when it sees the policy
+      new WebhookConfigurations(
+              other,
+              ApiServer.WEBHOOK_NAMESPACE,
+              () ->
+                  java.util.Optional.of(
+                      other
+                          .resources(dev.pypimirror.operator.api.PypiMirrorPolicy.class)
+                          .list()
+                          .getItems()))
+          .sync();
+
+      assertThatThrownBy(() -> once(other).resource(buildPod("ml", "after", Map.of())).create())
+          .hasMessageContaining("failed calling webhook \"corp-builds.policy.pypimirror.dev\"");
+      assertThat(other.pods().inNamespace("ml").withName("after").get()).isNull();
+    }
+  }
+
+  /**
+   * A client that does not retry: a refused admission is final here, where fabric8's client would
+   * retry the API server's 500 for about 20 s.
+   */
+  private static KubernetesClient once(KubernetesClient client) {
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+        .withConfig(
+            new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration())
+                .withRequestRetryBackoffLimit(0)
+                .build())
+        .build();
   }
 
   /** The mirror as a user writes it when they leave trustedHost out. */

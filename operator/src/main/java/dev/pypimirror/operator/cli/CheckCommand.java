@@ -3,6 +3,7 @@ package dev.pypimirror.operator.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.webhook.WebhookRoutes;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -13,6 +14,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -149,7 +151,29 @@ class CheckCommand implements Callable<Integer> {
         labels,
         policies,
         mirrors,
-        operatorNamespace != null ? operatorNamespace : webhookNamespace(client));
+        operatorNamespace != null ? operatorNamespace : webhookNamespace(client),
+        failClosedEntries(client));
+  }
+
+  /** The pod webhook entries that fail closed (empty when the configuration cannot be read). */
+  private static Set<String> failClosedEntries(KubernetesClient client) {
+    try {
+      var configuration =
+          client
+              .admissionRegistration()
+              .v1()
+              .mutatingWebhookConfigurations()
+              .withName(WebhookRoutes.CONFIGURATION)
+              .get();
+      return configuration == null
+          ? Set.of()
+          : configuration.getWebhooks().stream()
+              .filter(w -> "Fail".equals(w.getFailurePolicy()))
+              .map(w -> w.getName())
+              .collect(java.util.stream.Collectors.toSet());
+    } catch (KubernetesClientException e) {
+      return Set.of();
+    }
   }
 
   /** The namespace of the service the pod webhook calls: the operator's own. */

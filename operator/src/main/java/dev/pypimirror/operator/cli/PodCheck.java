@@ -15,6 +15,7 @@ import dev.pypimirror.operator.inject.PodInjector;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.webhook.WebhookRoutes;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Why a pod is (not) injected: the webhook's own decision ({@link PodInjector}) on a snapshot of
@@ -43,7 +45,8 @@ final class PodCheck {
       Map<String, String> namespaceLabels,
       List<PypiMirrorPolicy> policies,
       List<PypiMirror> mirrors,
-      String operatorNamespace) {
+      String operatorNamespace,
+      Set<String> failClosedEntries) {
 
     Optional<PypiMirrorPolicy> governing() {
       return Governance.governing(policies, namespace, namespaceLabels, operatorNamespace);
@@ -219,19 +222,14 @@ final class PodCheck {
     lines.put("inject: \"true\" gets", List.of(answer));
     if (policy != null
         && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce) {
-      boolean labelled =
-          policy
-              .getMetadata()
-              .getName()
-              .equals(label(cluster.namespaceLabels(), Governance.ENFORCED_LABEL));
+      String entry = WebhookRoutes.entryName(policy.getMetadata().getName());
       lines.put(
           "Fail-closed",
           List.of(
-              labelled
-                  ? "yes: labelled %s=%s"
-                      .formatted(Governance.ENFORCED_LABEL, policy.getMetadata().getName())
-                  : "not yet: the operator has not labelled the namespace %s (pods go through the fail-open webhook entry until it does)"
-                      .formatted(Governance.ENFORCED_LABEL)));
+              cluster.failClosedEntries().contains(entry)
+                  ? "yes: webhook entry %s fails closed".formatted(entry)
+                  : "not yet: no fail-closed webhook entry %s (the operator's leader writes it; until then pods go through the fail-open entry)"
+                      .formatted(entry)));
     }
     return new Report(lines, asked.outcome() == Outcome.INJECTED ? OK : NO_MIRROR);
   }
@@ -408,10 +406,6 @@ final class PodCheck {
       }
     }
     return false;
-  }
-
-  private static String label(Map<String, String> labels, String key) {
-    return labels == null ? null : labels.get(key);
   }
 
   static Map<String, String> stringMap(JsonNode node) {

@@ -285,7 +285,7 @@ class CheckCommandTest {
     assertThat(namespaceBefore.status()).isEqualTo(PodCheck.NO_MIRROR);
     assertThat(namespaceBefore.out())
         .contains("Fail-closed:")
-        .contains("not yet: the operator has not labelled the namespace pypimirror.dev/enforced");
+        .contains("not yet: no fail-closed webhook entry corp-builds.policy.pypimirror.dev");
     assertThat(withTheMirror.status()).as(withTheMirror.out()).isEqualTo(PodCheck.OK);
     assertThat(withTheMirror.out()).contains("inject PypiMirror corp-builds");
     assertThat(namespaceAfter.status()).isEqualTo(PodCheck.OK);

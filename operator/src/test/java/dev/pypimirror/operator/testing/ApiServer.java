@@ -123,41 +123,44 @@ public final class ApiServer implements AutoCloseable {
     return this;
   }
 
-  /** Waits until every webhook of both configurations carries a caBundle (the leader's CA). */
+  /**
+   * Waits until every webhook of both configurations carries a caBundle (the leader's CA). The
+   * validating configuration may have no entry at all (the leader adds one per policy).
+   */
   public ApiServer awaitCaBundles() {
     org.awaitility.Awaitility.await()
         .atMost(java.time.Duration.ofSeconds(20))
         .until(
             () ->
-                List.of("mutatingwebhookconfigurations", "validatingwebhookconfigurations").stream()
+                List.of("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration").stream()
                     .allMatch(
                         kind -> {
                           var list =
                               client
                                   .genericKubernetesResources(
-                                      "admissionregistration.k8s.io/v1",
-                                      kind.startsWith("mutating")
-                                          ? "MutatingWebhookConfiguration"
-                                          : "ValidatingWebhookConfiguration")
+                                      "admissionregistration.k8s.io/v1", kind)
                                   .list()
                                   .getItems();
                           return !list.isEmpty()
                               && list.stream()
-                                  .allMatch(
+                                  .map(
                                       c ->
                                           client
-                                                  .getKubernetesSerialization()
-                                                  .convertValue(c, JsonNode.class)
-                                                  .path("webhooks")
-                                                  .findValues("caBundle")
-                                                  .stream()
-                                                  .allMatch(b -> !b.asText().isEmpty())
-                                              && !client
-                                                  .getKubernetesSerialization()
-                                                  .convertValue(c, JsonNode.class)
-                                                  .path("webhooks")
-                                                  .findValues("caBundle")
-                                                  .isEmpty());
+                                              .getKubernetesSerialization()
+                                              .convertValue(c, JsonNode.class))
+                                  .allMatch(
+                                      c -> {
+                                        for (JsonNode webhook : c.path("webhooks")) {
+                                          if (webhook
+                                              .at("/clientConfig/caBundle")
+                                              .asText()
+                                              .isEmpty()) {
+                                            return false;
+                                          }
+                                        }
+                                        return !kind.startsWith("Mutating")
+                                            || !c.path("webhooks").isEmpty();
+                                      });
                         }));
     return this;
   }
