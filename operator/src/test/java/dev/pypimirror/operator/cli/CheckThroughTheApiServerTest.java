@@ -166,12 +166,14 @@ class CheckThroughTheApiServerTest {
         .until(
             () ->
                 client
-                        .namespaces()
-                        .withName("secure")
+                        .admissionRegistration()
+                        .v1()
+                        .mutatingWebhookConfigurations()
+                        .withName("pypi-mirror-operator")
                         .get()
-                        .getMetadata()
-                        .getLabels()
-                        .containsKey("pypimirror.dev/enforced")
+                        .getWebhooks()
+                        .stream()
+                        .anyMatch(w -> w.getName().equals("secure-builds.policy.pypimirror.dev"))
                     && app.mirrors()
                         .get("secure", "secure-builds")
                         .map(m -> m.getStatus() != null && m.getStatus().isReady())
@@ -193,6 +195,6 @@ class CheckThroughTheApiServerTest {
     assertThat(namespace.status()).isEqualTo(PodCheck.OK);
     assertThat(namespace.out())
         .contains("Fail-closed:")
-        .contains("yes: labelled pypimirror.dev/enforced=secure-builds");
+        .contains("yes: webhook entry secure-builds.policy.pypimirror.dev fails closed");
   }
 }
