@@ -138,9 +138,13 @@ class FaultInjectionTest {
 
     Map<String, String> claimUids = new HashMap<>();
     String deletedUid = null;
+    // faults for 8 s at least, and on until every kind of fault has happened (a slow machine
+    // makes fewer requests in 8 s), within a generous ceiling
     long faultsUntil = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+    long ceiling = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     int round = 0;
-    while (System.nanoTime() < faultsUntil) {
+    while (System.nanoTime() < faultsUntil
+        || (System.nanoTime() < ceiling && faults.counts().containsValue(0L))) {
       Thread.sleep(400);
       faults.dropWatches();
       round++;

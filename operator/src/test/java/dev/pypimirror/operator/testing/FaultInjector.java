@@ -8,8 +8,8 @@ import io.fabric8.mockwebserver.http.Response;
 import io.fabric8.mockwebserver.http.WebSocket;
 import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,7 +19,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * it answers some requests of one client with 500, 409 or 429 + Retry-After, delays others, and
  * drops open watches on demand. A dropped watch's first reconnect is answered 410 Gone, as a real
  * API server does once the watch's resourceVersion is too old, so the client relists (the mock
- * cannot replay the events it missed). Seeded, so a failing run can be repeated.
+ * cannot replay the events it missed). The dice are a function of the seed, the request (method and
+ * path) and how many times that same request came before, not of which thread asked first: the n-th
+ * write of one object gets the same fault in every run with the same seed, however the operator's
+ * threads interleave requests for different objects.
  */
 public final class FaultInjector extends Dispatcher {
   /** Requests carrying this header may be faulted; the test's own client does not send it. */
@@ -35,7 +38,8 @@ public final class FaultInjector extends Dispatcher {
   }
 
   private final Dispatcher cluster;
-  private final Random random;
+  private final long seed;
+  private final Map<String, AtomicLong> occurrences = new ConcurrentHashMap<>();
   private final Map<Fault, AtomicLong> injected = new ConcurrentHashMap<>();
   private final Set<WebSocket> openWatches = ConcurrentHashMap.newKeySet();
   private final Set<String> droppedWatchPaths = ConcurrentHashMap.newKeySet();
@@ -43,7 +47,7 @@ public final class FaultInjector extends Dispatcher {
 
   public FaultInjector(Dispatcher cluster, long seed) {
     this.cluster = cluster;
-    this.random = new Random(seed);
+    this.seed = seed;
     for (Fault fault : Fault.values()) {
       injected.put(fault, new AtomicLong());
     }
@@ -96,10 +100,7 @@ public final class FaultInjector extends Dispatcher {
   }
 
   private MockResponse roll(RecordedRequest request) {
-    int dice;
-    synchronized (random) {
-      dice = random.nextInt(100);
-    }
+    int dice = dice(request.getMethod() + " " + request.getPath());
     boolean write = !request.getMethod().equals("GET");
     if (write && dice < 10) {
       injected.get(Fault.SERVER_ERROR).incrementAndGet();
@@ -118,6 +119,12 @@ public final class FaultInjector extends Dispatcher {
       return cluster.dispatch(request).setBodyDelay(100 + dice * 10L, TimeUnit.MILLISECONDS);
     }
     return null;
+  }
+
+  /** 0..99, from the seed, the request, and how many times the same request came before. */
+  private int dice(String request) {
+    long nth = occurrences.computeIfAbsent(request, r -> new AtomicLong()).getAndIncrement();
+    return new SplittableRandom(seed ^ (31L * request.hashCode() + nth)).nextInt(100);
   }
 
   private static MockResponse status(int code, String reason, String message) {
