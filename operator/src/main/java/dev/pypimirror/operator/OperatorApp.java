@@ -29,7 +29,7 @@ public final class OperatorApp implements AutoCloseable {
    * @param operatorNamespace the operator's own namespace, never injected or governed (null:
    *     unknown)
    * @param webhook where to serve the webhooks (null: no webhook)
-   * @param indexImage the image the cache sync Job runs `index` with: this operator's own
+   * @param indexImage the image the cache sync Job runs `ingest` with: this operator's own
    * @param leaderElection one replica reconciles, every replica serves the webhook
    * @param selfManagedCertificates the leader keeps a CA and serving certificate in a Secret and
    *     the caBundles; the webhook serves that Secret (webhook.tls is then ignored)

@@ -25,7 +25,7 @@ public final class MirrorOperator {
   /**
    * @param namespaces namespaces to reconcile PypiMirrors in (empty: all)
    * @param operatorNamespace the operator's own namespace, never governed; the lease lives there
-   * @param indexImage the image the cache sync Job runs `index` with
+   * @param indexImage the image the cache sync Job runs `ingest` with
    * @param leaderElection elect one leader among replicas (needs operatorNamespace)
    * @param identity this replica's name in the lease (see {@link #identity()})
    * @param onLeading run when this replica starts leading (null: nothing)
