@@ -18,11 +18,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Finds pods that asked for a mirror but were admitted without one (the webhook was down and the
- * opt-in entry fails open): they carry pypimirror.dev/mirror or inject: "true" and neither
- * pypimirror.dev/injected nor pypimirror.dev/skipped. Each is reported once, as a Warning Event on
- * the pod and a metric. It lists pods page by page on a schedule instead of caching every pod of
- * the cluster in an informer: annotations cannot be selected on, and the operator's memory should
- * not grow with the cluster's pod count.
+ * opt-in entry fails open): they carry pypimirror.dev/mirror or inject: "true", no mirror's
+ * ConfigMap is mounted at /etc/pypi-mirror, and no pypimirror.dev/skipped says why. Each is
+ * reported once, as a Warning Event on the pod and a metric. It lists pods page by page on a
+ * schedule instead of caching every pod of the cluster in an informer: annotations cannot be
+ * selected on, and the operator's memory should not grow with the cluster's pod count.
  */
 public final class MissedInjectionAudit implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MissedInjectionAudit.class);

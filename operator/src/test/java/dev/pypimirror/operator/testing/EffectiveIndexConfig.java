@@ -203,7 +203,12 @@ public final class EffectiveIndexConfig {
   }
 
   private static String normal(String path) {
-    String p = java.nio.file.Path.of("/", path).normalize().toString();
+    String p;
+    try {
+      p = java.nio.file.Path.of("/", path).normalize().toString();
+    } catch (java.nio.file.InvalidPathException e) {
+      return path; // no such path can be mounted (a NUL in it): it matches nothing
+    }
     return p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
   }
 
