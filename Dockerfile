@@ -42,10 +42,13 @@ COPY operator/pom.xml operator/
 COPY bench/pom.xml bench/
 RUN ./mvnw -B -q -pl operator package -DskipTests -Dspotless.check.skip=true && rm -rf operator/target
 # The sources. .git is not in the build context: the commit comes in as VCS_REF.
+# (the jar carries deploy/examples and deploy/webhook for `demo`)
 COPY deploy/examples deploy/examples
+COPY deploy/webhook deploy/webhook
 COPY operator/src operator/src
 ARG VCS_REF=unknown
-RUN ./mvnw -B -q -o -pl operator package -DskipTests -Dspotless.check.skip=true -Dgit.commit.id="$VCS_REF"
+RUN ./mvnw -B -q -o -pl operator package -Dmaven.test.skip=true -Dspotless.check.skip=true \
+      -Dgit.commit.id="$VCS_REF"
 
 # Stage 2: a class-data-sharing archive of the classes the operator loads at start,
 # so the JVM maps them instead of parsing them (faster start, shared pages).
