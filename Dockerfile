@@ -33,8 +33,8 @@ RUN set -e; \
     fi
 WORKDIR /src
 # The dependency layer: Maven, and every plugin and dependency the package build uses, fetched
-# by building the poms alone (no sources yet), so a source change rebuilds from here offline,
-# in seconds. (dependency:go-offline misses what plugins resolve at run time.)
+# by building the poms alone (no sources yet), so a source change only recompiles, offline.
+# (dependency:go-offline misses what plugins resolve at run time.)
 COPY .mvn .mvn
 COPY mvnw pom.xml ./
 COPY operator/pom.xml operator/
