@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.apiserver.AdmissionChain;
 import dev.pypimirror.operator.testing.ApiServer;
@@ -263,6 +264,77 @@ class ThroughTheApiServerTest {
     } finally {
       api.routeWebhookService(app.webhookPort());
     }
+  }
+
+  /**
+   * A namespace a policy governs, once the leader has written the policy's PypiMirror validation
+   * entry and the webhook's caches have the mirror the policy makes there.
+   */
+  private static void governedNamespace(String namespace, PypiMirrorPolicy policy) {
+    MockCluster.namespace(client, namespace, Map.of("team", namespace));
+    client.resource(policy).create();
+    String entry = WebhookRoutes.entryName(policy.getMetadata().getName());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                client
+                        .admissionRegistration()
+                        .v1()
+                        .validatingWebhookConfigurations()
+                        .withName(WebhookRoutes.CONFIGURATION)
+                        .get()
+                        .getWebhooks()
+                        .stream()
+                        .anyMatch(w -> w.getName().equals(entry))
+                    && app.mirrors().get(namespace, policy.getMetadata().getName()).isPresent());
+  }
+
+  @Test
+  void theWebhooksWarningsReachTheClient() {
+    governedNamespace(
+        "advised",
+        Policies.policy(
+            "advised-builds",
+            Map.of("team", "advised"),
+            Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
+            false));
+
+    client
+        .resource(buildPod("advised", "opted-out", Map.of("pypimirror.dev/inject", "false")))
+        .create();
+
+    assertThat(stored("advised", "opted-out").getMetadata().getAnnotations())
+        .doesNotContainKey("pypimirror.dev/injected");
+    assertThat(api.warnings())
+        .anySatisfy(
+            w ->
+                assertThat(w).contains("is honoured; PypiMirrorPolicy advised-builds is Advisory"));
+  }
+
+  @Test
+  void theValidatingWebhookRefusesAMirrorThePolicyForbids() {
+    PypiMirrorPolicy policy =
+        Policies.policy(
+            "closed-builds",
+            Map.of("team", "closed"),
+            Mirrors.withPublic(
+                Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")), false, null),
+            false);
+    policy.getSpec().setAllowPublicIndex(false);
+    governedNamespace("closed", policy);
+
+    PypiMirror own =
+        Mirrors.mirror(
+            "closed", "own", Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")));
+
+    assertThatThrownBy(() -> client.resource(own).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining(
+            "admission webhook \"closed-builds.policy.pypimirror.dev\" denied the request")
+        .hasMessageContaining("allowPublicIndex is false");
+    assertThat(client.resources(PypiMirror.class).inNamespace("closed").withName("own").get())
+        .isNull();
   }
 
   @Test

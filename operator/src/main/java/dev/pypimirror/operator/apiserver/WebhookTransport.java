@@ -53,6 +53,40 @@ public final class WebhookTransport {
   public byte[] post(
       com.fasterxml.jackson.databind.JsonNode clientConfig, byte[] review, Duration timeout)
       throws IOException, InterruptedException {
+    HttpResponse<byte[]> response =
+        send(clientConfig, "POST", HttpRequest.BodyPublishers.ofByteArray(review), timeout);
+    if (response.statusCode() != 200) {
+      throw new IOException(
+          "the server responded with the status code "
+              + response.statusCode()
+              + ": "
+              + new String(response.body(), StandardCharsets.UTF_8));
+    }
+    return response.body();
+  }
+
+  /**
+   * Whether the webhook answers over TLS that its caBundle trusts (whatever the answer): a serving
+   * certificate patched into the configuration is not served by every replica at once.
+   */
+  public boolean answers(com.fasterxml.jackson.databind.JsonNode clientConfig) {
+    try {
+      send(clientConfig, "GET", HttpRequest.BodyPublishers.noBody(), Duration.ofSeconds(5));
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private HttpResponse<byte[]> send(
+      com.fasterxml.jackson.databind.JsonNode clientConfig,
+      String method,
+      HttpRequest.BodyPublisher body,
+      Duration timeout)
+      throws IOException, InterruptedException {
     URI uri;
     String serverName;
     var service = clientConfig.path("service");
@@ -73,23 +107,14 @@ public final class WebhookTransport {
     String caBundle = clientConfig.path("caBundle").asText("");
     HttpClient client =
         clients.computeIfAbsent(caBundle + "\n" + serverName, k -> newClient(caBundle, serverName));
-    HttpResponse<byte[]> response =
-        client.send(
-            HttpRequest.newBuilder(uri)
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(review))
-                .build(),
-            HttpResponse.BodyHandlers.ofByteArray());
-    if (response.statusCode() != 200) {
-      throw new IOException(
-          "the server responded with the status code "
-              + response.statusCode()
-              + ": "
-              + new String(response.body(), StandardCharsets.UTF_8));
-    }
-    return response.body();
+    return client.send(
+        HttpRequest.newBuilder(uri)
+            .timeout(timeout)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .method(method, body)
+            .build(),
+        HttpResponse.BodyHandlers.ofByteArray());
   }
 
   private static HttpClient newClient(String caBundle, String serverName) {

@@ -70,15 +70,15 @@ public final class Demo {
   private void runAll() throws Exception {
     AtomicInteger webhookPort = new AtomicInteger();
     List<AdmissionChain.Call> calls = new CopyOnWriteArrayList<>();
+    WebhookTransport transport =
+        new WebhookTransport(
+            (namespace, name, port) ->
+                namespace.equals(OPERATOR_NAMESPACE)
+                        && name.equals(WebhookCertificateManager.SERVICE)
+                    ? "127.0.0.1:" + webhookPort.get()
+                    : null);
     AdmissionChain admission =
-        new AdmissionChain(
-                new WebhookTransport(
-                    (namespace, name, port) ->
-                        namespace.equals(OPERATOR_NAMESPACE)
-                                && name.equals(WebhookCertificateManager.SERVICE)
-                            ? "127.0.0.1:" + webhookPort.get()
-                            : null),
-                AdmissionChain.MatchConditions.NOT_EVALUATED)
+        new AdmissionChain(transport, AdmissionChain.MatchConditions.NOT_EVALUATED)
             .observe(calls::add);
     KubernetesMockServer apiServer =
         new KubernetesMockServer(
@@ -113,7 +113,7 @@ public final class Demo {
               true);
       try (OperatorApp app = OperatorApp.start(client, settings, Clock.systemUTC())) {
         webhookPort.set(app.webhookPort());
-        await(() -> caBundlesPatched(client), () -> null);
+        await(() -> caBundlesPatched(client) && webhookAnswers(client, transport), () -> null);
         out.printf(
             "The webhook serves https://127.0.0.1:%d%s as Service %s/%s; the operator made its"
                 + " certificate and patched its CA into the webhook configurations of deploy/webhook.%n",
@@ -286,6 +286,21 @@ public final class Demo {
       }
     }
     return configuration;
+  }
+
+  /** The webhook serves the certificate its caBundle trusts (it reloads it from the Secret). */
+  private static boolean webhookAnswers(KubernetesClient client, WebhookTransport transport) {
+    return client
+        .genericKubernetesResources(
+            "admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration")
+        .list()
+        .getItems()
+        .stream()
+        .map(c -> JSON.valueToTree(c.getAdditionalProperties().get("webhooks")))
+        .flatMap(
+            webhooks ->
+                java.util.stream.StreamSupport.stream(((JsonNode) webhooks).spliterator(), false))
+        .allMatch(webhook -> transport.answers(webhook.path("clientConfig")));
   }
 
   private static boolean caBundlesPatched(KubernetesClient client) {

@@ -51,17 +51,17 @@ public final class ApiServer implements AutoCloseable {
   private final KubernetesMockServer server;
   private final KubernetesClient client;
   private final AdmittingDispatcher dispatcher;
+  private final WebhookTransport transport;
   private final Map<String, String> endpoints = new ConcurrentHashMap<>();
   private final List<AdmissionChain.Call> calls = new CopyOnWriteArrayList<>();
 
   private ApiServer() {
     Map<ServerRequest, Queue<ServerResponse>> expectations = new HashMap<>();
+    transport =
+        new WebhookTransport(
+            (namespace, name, port) -> endpoints.get(namespace + "/" + name + ":" + port));
     AdmissionChain chain =
-        new AdmissionChain(
-                new WebhookTransport(
-                    (namespace, name, port) -> endpoints.get(namespace + "/" + name + ":" + port)),
-                new CelMatchConditions())
-            .observe(calls::add);
+        new AdmissionChain(transport, new CelMatchConditions()).observe(calls::add);
     dispatcher =
         new AdmittingDispatcher(
             new KubernetesMixedDispatcher(expectations), chain, new CustomResourceSchemas());
@@ -124,44 +124,39 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * Waits until every webhook of both configurations carries a caBundle (the leader's CA). The
+   * Waits until every webhook of both configurations carries a caBundle (the leader's CA) and
+   * answers over TLS that it trusts (each replica reloads the certificate from the Secret). The
    * validating configuration may have no entry at all (the leader adds one per policy).
    */
   public ApiServer awaitCaBundles() {
     org.awaitility.Awaitility.await()
         .atMost(java.time.Duration.ofSeconds(20))
         .until(
-            () ->
-                List.of("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration").stream()
-                    .allMatch(
-                        kind -> {
-                          var list =
-                              client
-                                  .genericKubernetesResources(
-                                      "admissionregistration.k8s.io/v1", kind)
-                                  .list()
-                                  .getItems();
-                          return !list.isEmpty()
-                              && list.stream()
-                                  .map(
-                                      c ->
-                                          client
-                                              .getKubernetesSerialization()
-                                              .convertValue(c, JsonNode.class))
-                                  .allMatch(
-                                      c -> {
-                                        for (JsonNode webhook : c.path("webhooks")) {
-                                          if (webhook
-                                              .at("/clientConfig/caBundle")
-                                              .asText()
-                                              .isEmpty()) {
-                                            return false;
-                                          }
-                                        }
-                                        return !kind.startsWith("Mutating")
-                                            || !c.path("webhooks").isEmpty();
-                                      });
-                        }));
+            () -> {
+              List<JsonNode> webhooks = new java.util.ArrayList<>();
+              boolean mutatingHasEntries = false;
+              for (String kind :
+                  List.of("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")) {
+                client
+                    .genericKubernetesResources("admissionregistration.k8s.io/v1", kind)
+                    .list()
+                    .getItems()
+                    .forEach(
+                        c ->
+                            client
+                                .getKubernetesSerialization()
+                                .convertValue(c, JsonNode.class)
+                                .path("webhooks")
+                                .forEach(webhooks::add));
+                mutatingHasEntries |= kind.startsWith("Mutating") && !webhooks.isEmpty();
+              }
+              return mutatingHasEntries
+                  && webhooks.stream()
+                      .allMatch(
+                          w ->
+                              !w.at("/clientConfig/caBundle").asText("").isEmpty()
+                                  && transport.answers(w.path("clientConfig")));
+            });
     return this;
   }
 
