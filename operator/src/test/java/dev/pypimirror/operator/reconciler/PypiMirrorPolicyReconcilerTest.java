@@ -214,6 +214,7 @@ class PypiMirrorPolicyReconcilerTest {
         .resource(mirror("ml-5", "legacy", spec(trustedHttp("http://10.0.0.5:3141/simple/"))))
         .create();
     await()
+        .ignoreExceptions() // no status until the first reconcile has written one
         .untilAsserted(() -> assertThat(mirrorIn("ml-5", "legacy").getStatus().isReady()).isTrue());
 
     PypiMirrorPolicy strict = policy("corp-builds", Map.of("team", "ml"), null, true);
