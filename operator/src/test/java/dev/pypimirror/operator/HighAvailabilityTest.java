@@ -13,6 +13,9 @@ import dev.pypimirror.operator.testing.TestTls;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.net.URI;
@@ -22,7 +25,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -127,16 +133,47 @@ class HighAvailabilityTest {
           .contains("pypimirror_admission_duration_seconds_bucket")
           .containsPattern("pypimirror_mirrors\\{ready=\"true\"\\} 1");
 
+      // every holder the lease has had from here on, in order (null: released)
+      List<Optional<String>> holders = new CopyOnWriteArrayList<>();
+      Watch watch =
+          client
+              .leases()
+              .inNamespace("pypi-mirror-system")
+              .withName("pypi-mirror-operator-leader")
+              .watch(
+                  new Watcher<>() {
+                    @Override
+                    public void eventReceived(Action action, Lease lease) {
+                      holders.add(Optional.ofNullable(lease.getSpec().getHolderIdentity()));
+                    }
+
+                    @Override
+                    public void onClose(WatcherException cause) {}
+                  });
       long stopped = System.nanoTime();
-      first.close();
-      // the stopping leader gives the lease up, so the other takes over within its retry period
-      // (2 s) instead of the lease duration (15 s)
-      await()
-          .atMost(Duration.ofSeconds(40))
-          .until(() -> holder() != null && !holder().equals(firstHolder));
-      assertThat(Duration.ofNanos(System.nanoTime() - stopped))
-          .as("takeover after a clean stop")
-          .isLessThan(Duration.ofSeconds(8));
+      try {
+        first.close();
+        // the stopping leader gives the lease up (clears its holder) on close, so the other takes
+        // over within its retry period instead of waiting for the lease to expire
+        assertThat(holder()).as("holder once the leader has closed").isNotEqualTo(firstHolder);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> holder() != null && !holder().equals(firstHolder));
+        String secondHolder = holder();
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> holders.contains(Optional.of(secondHolder)));
+        assertThat(holders.subList(0, holders.indexOf(Optional.of(secondHolder))))
+            .as("the lease's holders before the takeover")
+            .contains(Optional.empty())
+            .doesNotContain(Optional.of(secondHolder));
+      } finally {
+        watch.close();
+      }
+      // a measurement on a shared machine, not a rule: reported, not asserted
+      System.out.printf(
+          "takeover after a clean stop: %d ms%n",
+          Duration.ofNanos(System.nanoTime() - stopped).toMillis());
       client
           .resource(mirror("builds", "two", spec(https("https://devpi.corp.example/simple/"))))
           .create();
