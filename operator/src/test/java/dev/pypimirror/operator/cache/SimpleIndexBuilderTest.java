@@ -312,6 +312,9 @@ class SimpleIndexBuilderTest {
         dir.resolve("zope-interface/index.html"), outside.resolve("page.html"));
     Files.createDirectory(dir.resolve("pmo-2fa"));
     Files.writeString(dir.resolve("pmo-2fa/index.html"), "<html>hand-written</html>");
+    // a package "file" that is a link out of DIR is neither read nor linked
+    Files.createSymbolicLink(
+        dir.resolve("_files/Linked_Pkg-1.0-py3-none-any.whl"), outside.resolve("page.html"));
 
     SimpleIndexBuilder.Summary summary = SimpleIndexBuilder.build(dir);
 
@@ -330,6 +333,7 @@ class SimpleIndexBuilderTest {
         .anySatisfy(s -> assertThat(s).contains("zope-interface/index.html is not a regular"))
         .anySatisfy(s -> assertThat(s).contains("pmo-2fa/index.html was not written by index"));
     assertThat(summary.projects()).isEqualTo(2);
+    assertThat(dir.resolve("linked-pkg")).doesNotExist();
     assertThat(Files.readString(dir.resolve("index.html")))
         .contains("href=\"dash-name/\"", "href=\"dotted-sdist-pkg/\"")
         .doesNotContain("foo-bar", "zope-interface", "pmo-2fa");
