@@ -7,10 +7,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.testing.Kustomize;
+import dev.pypimirror.operator.testing.Mirrors;
+import dev.pypimirror.operator.testing.Policies;
 import dev.pypimirror.operator.testing.ProjectPaths;
+import dev.pypimirror.operator.webhook.WebhookRoutes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -96,6 +100,57 @@ class CelRulesCheckTest {
         CelRulesCheck.checkWebhooks(Kustomize.render("deploy/default"));
     print(results);
     assertThat(results).isNotEmpty();
+    assertThat(results).allSatisfy(r -> assertThat(r.problems()).as(r.where()).isEmpty());
+  }
+
+  @Test
+  void theEntriesTheLeaderWritesPerPolicyPass() throws Exception {
+    List<JsonNode> rendered = Kustomize.render("deploy/default");
+    var serialization = new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
+    var mutating =
+        serialization.convertValue(
+            rendered.stream()
+                .filter(o -> o.path("kind").asText().equals("MutatingWebhookConfiguration"))
+                .findFirst()
+                .orElseThrow(),
+            io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration
+                .class);
+    var advisory =
+        Policies.policy(
+            "advisory",
+            Map.of("team", "a"),
+            Mirrors.spec(Mirrors.https("https://x.example/simple/")),
+            false);
+    advisory.getSpec().setPodSelector(Policies.selector(Map.of("build", "true")));
+    var enforce =
+        Policies.policy(
+            "enforce",
+            Map.of("team", "e"),
+            Mirrors.spec(Mirrors.https("https://x.example/simple/")),
+            true);
+    var policies = List.of(advisory, enforce);
+    mutating.setWebhooks(
+        WebhookRoutes.mutating(mutating.getWebhooks(), policies, "pypi-mirror-system", "Y2E="));
+    var validating =
+        new io.fabric8.kubernetes.api.model.admissionregistration.v1
+            .ValidatingWebhookConfiguration();
+    validating.setMetadata(mutating.getMetadata());
+    validating.setWebhooks(
+        WebhookRoutes.validating(
+            List.of(), mutating.getWebhooks(), policies, "pypi-mirror-system", "Y2E="));
+
+    List<CelRulesCheck.Result> results =
+        CelRulesCheck.checkWebhooks(
+            List.of(
+                serialization
+                    .convertValue(mutating, ObjectNode.class)
+                    .put("kind", "MutatingWebhookConfiguration"),
+                serialization
+                    .convertValue(validating, ObjectNode.class)
+                    .put("kind", "ValidatingWebhookConfiguration")));
+
+    print(results);
+    assertThat(results).anyMatch(r -> r.where().contains("advisory" + WebhookRoutes.POLICY_SUFFIX));
     assertThat(results).allSatisfy(r -> assertThat(r.problems()).as(r.where()).isEmpty());
   }
 
