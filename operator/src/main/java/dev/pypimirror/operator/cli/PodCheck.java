@@ -234,7 +234,7 @@ final class PodCheck {
     return new Report(lines, asked.outcome() == Outcome.INJECTED ? OK : NO_MIRROR);
   }
 
-  /** The rule of the contract (api.md, "Which pods") that decided, from the pod's facts. */
+  /** The rule of the contract ("Which pods") that decided, from the pod's facts. */
   static String rule(
       InjectionPlan plan,
       Map<String, String> annotations,

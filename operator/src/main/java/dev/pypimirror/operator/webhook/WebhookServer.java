@@ -24,9 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admission webhook's HTTPS server: POST /mutate-pods, GET /healthz and /readyz. TLS 1.2+ with
- * the certificate and key read from files and reloaded when they change, so rotation needs no
- * restart. Bodies are capped, idle and slow connections are closed.
+ * The admission webhook's HTTPS server: the POST routes it is given (the operator's: {@value
+ * #MUTATE_PODS} and {@value #VALIDATE_MIRRORS}), GET /healthz and /readyz; on the plain-HTTP
+ * management port GET /metrics, /healthz and /readyz. TLS 1.2+ with the certificate and key read
+ * from files and reloaded when they change, so rotation needs no restart. Bodies are capped, idle
+ * and slow connections are closed.
  */
 public class WebhookServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookServer.class);

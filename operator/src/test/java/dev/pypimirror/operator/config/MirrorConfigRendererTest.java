@@ -17,7 +17,9 @@ import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
-/** Golden tests: the exact files and keys a mirror renders to, one rule of api.md per test. */
+/**
+ * Golden tests: the exact files and keys a mirror renders to, one rule of the contract per test.
+ */
 class MirrorConfigRendererTest {
 
   @Test
