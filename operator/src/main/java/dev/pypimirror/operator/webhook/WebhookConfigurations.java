@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,7 +42,7 @@ public final class WebhookConfigurations implements AutoCloseable {
   private final Supplier<Optional<Collection<PypiMirrorPolicy>>> policies;
   private final AtomicBoolean pending = new AtomicBoolean();
   private String caBundle;
-  private ScheduledExecutorService schedule;
+  private volatile ScheduledExecutorService schedule;
 
   /**
    * @param policies every PypiMirrorPolicy, or empty while they are not known yet (an informer not
@@ -83,14 +84,22 @@ public final class WebhookConfigurations implements AutoCloseable {
     }
   }
 
-  /** A policy changed: sync soon (changes arriving together make one sync). */
-  public synchronized void changed() {
-    if (schedule != null && pending.compareAndSet(false, true)) {
-      schedule.execute(
-          () -> {
-            pending.set(false);
-            syncQuietly();
-          });
+  /**
+   * A policy changed: sync soon (changes arriving together make one sync). Never waits for a sync
+   * under way, so the informer that calls it is not held up.
+   */
+  public void changed() {
+    ScheduledExecutorService leading = schedule;
+    if (leading != null && pending.compareAndSet(false, true)) {
+      try {
+        leading.execute(
+            () -> {
+              pending.set(false);
+              syncQuietly();
+            });
+      } catch (RejectedExecutionException e) {
+        pending.set(false); // stopped leading meanwhile
+      }
     }
   }
 

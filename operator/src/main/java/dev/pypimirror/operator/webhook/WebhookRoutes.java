@@ -116,7 +116,9 @@ public final class WebhookRoutes {
       String operatorNamespace,
       String caBundle) {
     List<MutatingWebhook> deployed =
-        current.stream().filter(w -> !isPolicyEntry(w.getName())).toList();
+        current == null
+            ? List.of()
+            : current.stream().filter(w -> !isPolicyEntry(w.getName())).toList();
     MutatingWebhook template = template(deployed);
     if (template == null) {
       return null;
@@ -172,13 +174,16 @@ public final class WebhookRoutes {
       String operatorNamespace,
       String caBundle) {
     MutatingWebhook template =
-        template(mutatingDeployed.stream().filter(w -> !isPolicyEntry(w.getName())).toList());
+        template(
+            mutatingDeployed == null
+                ? List.of()
+                : mutatingDeployed.stream().filter(w -> !isPolicyEntry(w.getName())).toList());
     if (template == null) {
       return null;
     }
     String bundle = caBundle != null ? caBundle : template.getClientConfig().getCaBundle();
     List<ValidatingWebhook> entries = new ArrayList<>();
-    for (ValidatingWebhook w : current) {
+    for (ValidatingWebhook w : current == null ? List.<ValidatingWebhook>of() : current) {
       if (!isPolicyEntry(w.getName())) {
         entries.add(
             caBundle == null
