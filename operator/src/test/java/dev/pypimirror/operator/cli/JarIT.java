@@ -43,8 +43,7 @@ class JarIT {
 
     assertThat(run.status()).as(run.err()).isZero();
     assertThat(run.out())
-        .contains(
-            "kind: \"ConfigMap\"", "name: \"pypi-mirror-corp\"", "kind: \"PersistentVolumeClaim\"")
+        .contains("kind: ConfigMap", "name: pypi-mirror-corp", "kind: PersistentVolumeClaim")
         .contains("index-url = https://devpi.corp.example/root/pypi/+simple/");
   }
 
@@ -70,7 +69,7 @@ class JarIT {
             "deploy/examples/pypimirror.yaml");
 
     assertThat(run.status()).as(run.err()).isZero();
-    assertThat(run.out()).contains("pypimirror.dev/injected", "mountPath: \"/etc/pip.conf\"");
+    assertThat(run.out()).contains("pypimirror.dev/injected", "mountPath: /etc/pip.conf");
   }
 
   @Test
