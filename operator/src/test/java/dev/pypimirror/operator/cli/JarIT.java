@@ -43,7 +43,9 @@ class JarIT {
 
     assertThat(run.status()).as(run.err()).isZero();
     assertThat(run.out())
-        .contains("kind: ConfigMap", "name: pypi-mirror-corp", "kind: PersistentVolumeClaim")
+        .startsWith("apiVersion: v1\nkind: ConfigMap\n")
+        .contains(
+            "\n  name: pypi-mirror-corp\n", "\n---\napiVersion: v1\nkind: PersistentVolumeClaim\n")
         .contains("index-url = https://devpi.corp.example/root/pypi/+simple/");
   }
 
@@ -69,7 +71,7 @@ class JarIT {
             "deploy/examples/pypimirror.yaml");
 
     assertThat(run.status()).as(run.err()).isZero();
-    assertThat(run.out()).contains("pypimirror.dev/injected", "mountPath: /etc/pip.conf");
+    assertThat(run.out()).contains("pypimirror.dev/injected", "mountPath: /etc/pip.conf\n");
   }
 
   @Test

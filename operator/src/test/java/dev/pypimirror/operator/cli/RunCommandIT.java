@@ -59,8 +59,11 @@ class RunCommandIT {
     var ca = TestTls.newCa();
     TestTls.writeServing(ca, dir.resolve("tls.crt"), dir.resolve("tls.key"));
     int port;
-    try (ServerSocket free = new ServerSocket(0)) {
+    int metricsPort; // not the default 8080: another process on the machine may hold it
+    try (ServerSocket free = new ServerSocket(0);
+        ServerSocket freeToo = new ServerSocket(0)) {
       port = free.getLocalPort();
+      metricsPort = freeToo.getLocalPort();
     }
     ProcessBuilder builder =
         new ProcessBuilder(
@@ -73,6 +76,8 @@ class RunCommandIT {
                     "pypi-mirror-system",
                     "--webhook-port",
                     String.valueOf(port),
+                    "--metrics-port",
+                    String.valueOf(metricsPort),
                     "--tls-cert-file",
                     dir.resolve("tls.crt").toString(),
                     "--tls-key-file",
