@@ -38,6 +38,20 @@ class JarIT {
   }
 
   @Test
+  void versionIsTheOneBuiltIn() throws Exception {
+    Run run = java("", "version");
+
+    assertThat(run.status()).as(run.err()).isZero();
+    assertThat(run.out())
+        .startsWith("pypi-mirror-operator " + System.getProperty("operator.version") + "\n")
+        .contains("\ncommit ");
+    String head = VersionCommandTest.gitHead();
+    if (head != null) {
+      assertThat(run.out()).contains("commit " + head);
+    }
+  }
+
+  @Test
   void rendersTheReadmeExample() throws Exception {
     Run run = java("", "render", "-f", "deploy/examples/pypimirror.yaml");
 
