@@ -1,15 +1,15 @@
 package dev.pypimirror.operator;
 
-import dev.pypimirror.operator.inject.InformerMirrorDirectory;
+import dev.pypimirror.operator.cluster.EventRecorder;
+import dev.pypimirror.operator.cluster.InformerMirrorDirectory;
+import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
+import dev.pypimirror.operator.cluster.MissedInjectionAudit;
 import dev.pypimirror.operator.inject.MirrorDirectory;
-import dev.pypimirror.operator.inject.MissedInjectionAudit;
 import dev.pypimirror.operator.metrics.OperatorMetrics;
-import dev.pypimirror.operator.policy.InformerPolicyDirectory;
-import dev.pypimirror.operator.reconciler.EventRecorder;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
-import dev.pypimirror.operator.tls.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.MirrorAdmission;
 import dev.pypimirror.operator.webhook.PodAdmission;
+import dev.pypimirror.operator.webhook.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -8,6 +8,7 @@ import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.api.SyncSpec;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.config.Requirements;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;

@@ -3,7 +3,6 @@ package dev.pypimirror.operator.config;
 import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
-import dev.pypimirror.operator.cache.Requirements;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;

@@ -11,7 +11,7 @@ import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
-import dev.pypimirror.operator.tls.WebhookCertificateManager;
+import dev.pypimirror.operator.webhook.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;

@@ -1,8 +1,10 @@
 package dev.pypimirror.operator.inject;
 
+import dev.pypimirror.operator.api.Annotations;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
+import dev.pypimirror.operator.api.SystemNamespaces;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import dev.pypimirror.operator.policy.PolicyRules;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -10,13 +12,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /** Which mirror, if any, a pod gets: the first rule of the injection contract that applies. */
 public final class MirrorSelector {
-  public static final Set<String> SYSTEM_NAMESPACES =
-      Set.of("kube-system", "kube-public", "kube-node-lease");
-
   /** Label on a PypiMirror that a PypiMirrorPolicy made: the policy's name. */
   public static final String POLICY_LABEL = "pypimirror.dev/policy";
 
@@ -63,7 +61,7 @@ public final class MirrorSelector {
   public static Optional<Selection.Untouched> neverInjected(
       PodFacts pod, String operatorNamespace, boolean enforce) {
     String namespace = pod.namespace();
-    if (SYSTEM_NAMESPACES.contains(namespace) || namespace.equals(operatorNamespace)) {
+    if (SystemNamespaces.NAMES.contains(namespace) || namespace.equals(operatorNamespace)) {
       return Optional.of(
           new Selection.Untouched(
               Reason.NAMESPACE_NEVER_INJECTED, "namespace " + namespace + " is never injected"));

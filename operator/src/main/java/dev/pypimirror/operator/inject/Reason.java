@@ -1,5 +1,7 @@
 package dev.pypimirror.operator.inject;
 
+import dev.pypimirror.operator.api.Annotations;
+
 /**
  * Why a pod was (or was not) injected: carried from selection through planning to admission. The
  * metric label and the {@code pypimirror.dev/skipped} value derive from it, so both are a closed

@@ -1,7 +1,7 @@
 package dev.pypimirror.operator.policy;
 
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
-import dev.pypimirror.operator.inject.MirrorSelector;
+import dev.pypimirror.operator.api.SystemNamespaces;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -30,8 +30,7 @@ public final class Governance {
       String namespace,
       Map<String, String> labels,
       String operatorNamespace) {
-    if (MirrorSelector.SYSTEM_NAMESPACES.contains(namespace)
-        || namespace.equals(operatorNamespace)) {
+    if (SystemNamespaces.NAMES.contains(namespace) || namespace.equals(operatorNamespace)) {
       return false;
     }
     try {

@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.reconciler;
 
+import dev.pypimirror.operator.cluster.EventRecorder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;

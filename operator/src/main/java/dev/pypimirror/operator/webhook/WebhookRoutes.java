@@ -3,7 +3,7 @@ package dev.pypimirror.operator.webhook;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
-import dev.pypimirror.operator.inject.MirrorSelector;
+import dev.pypimirror.operator.api.SystemNamespaces;
 import dev.pypimirror.operator.policy.Governance;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
@@ -232,7 +232,7 @@ public final class WebhookRoutes {
     List<LabelSelectorRequirement> expressions =
         new ArrayList<>(
             selector.getMatchExpressions() == null ? List.of() : selector.getMatchExpressions());
-    TreeSet<String> never = new TreeSet<>(MirrorSelector.SYSTEM_NAMESPACES);
+    TreeSet<String> never = new TreeSet<>(SystemNamespaces.NAMES);
     if (operatorNamespace != null) {
       never.add(operatorNamespace);
     }

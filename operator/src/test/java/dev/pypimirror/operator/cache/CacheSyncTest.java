@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.RequirementsRef;
 import dev.pypimirror.operator.api.SyncSpec;
+import dev.pypimirror.operator.config.Requirements;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.List;

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.SyncSpec;
+import dev.pypimirror.operator.config.Requirements;
 import dev.pypimirror.operator.testing.IndexServer;
 import dev.pypimirror.operator.testing.IndexStep;
 import dev.pypimirror.operator.testing.Python;

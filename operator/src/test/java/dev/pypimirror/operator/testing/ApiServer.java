@@ -6,7 +6,7 @@ import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.CelMatchConditions;
 import dev.pypimirror.operator.apiserver.CustomResourceSchemas;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
-import dev.pypimirror.operator.tls.WebhookCertificateManager;
+import dev.pypimirror.operator.webhook.WebhookCertificateManager;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;

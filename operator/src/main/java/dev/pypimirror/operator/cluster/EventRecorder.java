@@ -1,4 +1,4 @@
-package dev.pypimirror.operator.reconciler;
+package dev.pypimirror.operator.cluster;
 
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;

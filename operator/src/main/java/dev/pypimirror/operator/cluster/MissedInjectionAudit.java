@@ -1,6 +1,6 @@
-package dev.pypimirror.operator.inject;
+package dev.pypimirror.operator.cluster;
 
-import dev.pypimirror.operator.reconciler.EventRecorder;
+import dev.pypimirror.operator.inject.MissedInjection;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodList;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -51,47 +51,6 @@ public final class MissedInjectionAudit implements AutoCloseable {
     this.onMissed = onMissed;
   }
 
-  /**
-   * Whether a pod asked for a mirror and got neither the mirror nor a reason why not. Whether it
-   * got the mirror is read from its content (a container mounting a mirror's ConfigMap at {@code
-   * /etc/pypi-mirror}), not from the injected marker or any label its author could write.
-   */
-  public static boolean missed(Pod pod, String operatorNamespace) {
-    Map<String, String> annotations =
-        pod.getMetadata().getAnnotations() == null ? Map.of() : pod.getMetadata().getAnnotations();
-    Map<String, String> labels =
-        pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
-    var facts = new MirrorSelector.PodFacts(annotations, labels, pod.getMetadata().getNamespace());
-    if (MirrorSelector.neverInjected(facts, operatorNamespace, false).isPresent()) {
-      return false;
-    }
-    boolean asked =
-        annotations.containsKey(Annotations.MIRROR)
-            || "true".equalsIgnoreCase(annotations.get(Annotations.INJECT));
-    // a forged skipped marker hides nothing the author could not hide by not asking
-    return asked && !annotations.containsKey(Annotations.SKIPPED) && !holdsMirrorConfig(pod);
-  }
-
-  /** Whether a container mounts a mirror's ConfigMap volume at the mirror's config directory. */
-  static boolean holdsMirrorConfig(Pod pod) {
-    if (pod.getSpec() == null || pod.getSpec().getVolumes() == null) {
-      return false;
-    }
-    Set<String> mirrorVolumes = new java.util.HashSet<>();
-    pod.getSpec().getVolumes().stream()
-        .filter(v -> v.getConfigMap() != null && v.getConfigMap().getName() != null)
-        .filter(v -> v.getConfigMap().getName().startsWith("pypi-mirror-"))
-        .forEach(v -> mirrorVolumes.add(v.getName()));
-    return java.util.stream.Stream.concat(
-            pod.getSpec().getInitContainers().stream(), pod.getSpec().getContainers().stream())
-        .flatMap(c -> c.getVolumeMounts().stream())
-        .anyMatch(
-            m ->
-                mirrorVolumes.contains(m.getName())
-                    && InjectedLayout.CONFIG_DIR.equals(
-                        PodPatchPlanner.normalisedPath(m.getMountPath())));
-  }
-
   /** One pass over every pod; returns the pods newly found. */
   public synchronized List<Pod> auditOnce() {
     List<Pod> found = new ArrayList<>();
@@ -107,7 +66,8 @@ public final class MissedInjectionAudit implements AutoCloseable {
                       .withContinue(continueToken)
                       .build());
       for (Pod pod : page.getItems()) {
-        if (missed(pod, operatorNamespace) && reported.add(pod.getMetadata().getUid())) {
+        if (MissedInjection.missed(pod, operatorNamespace)
+            && reported.add(pod.getMetadata().getUid())) {
           found.add(pod);
           onMissed.run();
           events.record(

@@ -1,4 +1,4 @@
-package dev.pypimirror.operator.cache;
+package dev.pypimirror.operator.config;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

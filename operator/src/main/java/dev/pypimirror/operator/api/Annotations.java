@@ -1,4 +1,4 @@
-package dev.pypimirror.operator.inject;
+package dev.pypimirror.operator.api;
 
 /** The pod annotations of the injection contract. */
 public final class Annotations {

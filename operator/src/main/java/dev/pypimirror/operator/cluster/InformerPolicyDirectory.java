@@ -1,6 +1,8 @@
-package dev.pypimirror.operator.policy;
+package dev.pypimirror.operator.cluster;
 
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.policy.Governance;
+import dev.pypimirror.operator.policy.PolicyDirectory;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;

@@ -1,6 +1,7 @@
-package dev.pypimirror.operator.tls;
+package dev.pypimirror.operator.webhook;
 
-import dev.pypimirror.operator.webhook.WebhookConfigurations;
+import dev.pypimirror.operator.tls.ReloadingKeyManager;
+import dev.pypimirror.operator.tls.WebhookCertificates;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,4 +1,4 @@
-package dev.pypimirror.operator.cache;
+package dev.pypimirror.operator.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

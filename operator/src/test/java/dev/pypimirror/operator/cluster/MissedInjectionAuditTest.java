@@ -1,8 +1,7 @@
-package dev.pypimirror.operator.inject;
+package dev.pypimirror.operator.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pypimirror.operator.reconciler.EventRecorder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,9 +1,10 @@
-package dev.pypimirror.operator.tls;
+package dev.pypimirror.operator.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.pypimirror.operator.webhook.WebhookConfigurations;
+import dev.pypimirror.operator.tls.ReloadingKeyManager;
+import dev.pypimirror.operator.tls.WebhookCertificates;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;

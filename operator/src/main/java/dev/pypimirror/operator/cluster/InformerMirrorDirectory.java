@@ -1,8 +1,9 @@
-package dev.pypimirror.operator.inject;
+package dev.pypimirror.operator.cluster;
 
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.config.RenderCache;
 import dev.pypimirror.operator.config.RenderedConfig;
+import dev.pypimirror.operator.inject.MirrorDirectory;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
