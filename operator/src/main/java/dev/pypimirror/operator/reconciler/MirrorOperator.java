@@ -1,5 +1,7 @@
 package dev.pypimirror.operator.reconciler;
 
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.cluster.EventRecorder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,6 +14,8 @@ import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +69,23 @@ public final class MirrorOperator {
 
   private static void resilient(ControllerConfigurationOverrider<?> config) {
     config.withRetry(retry()).withReconciliationMaxInterval(MAX_RECONCILIATION_INTERVAL);
+  }
+
+  /**
+   * Which updates of a PypiMirror are reconciled: a spec change (a new generation), a change of the
+   * {@code pypimirror.dev/resync} annotation (the user asks for a sync with an unchanged spec), and
+   * deletion. Status and other metadata writes are not, the operator's own status writes included.
+   */
+  static boolean specOrResyncChanged(PypiMirror updated, PypiMirror previous) {
+    return !Objects.equals(
+            updated.getMetadata().getGeneration(), previous.getMetadata().getGeneration())
+        || !Objects.equals(resync(updated), resync(previous))
+        || updated.isMarkedForDeletion();
+  }
+
+  private static String resync(PypiMirror mirror) {
+    Map<String, String> annotations = mirror.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(CacheSync.RESYNC_ANNOTATION);
   }
 
   /**
@@ -151,6 +172,8 @@ public final class MirrorOperator {
             client, events, clock, options.operatorNamespace(), options.indexImage()),
         config -> {
           resilient(config);
+          // the SDK's generation filter alone would drop a change of the resync annotation
+          config.withGenerationAware(false).withOnUpdateFilter(MirrorOperator::specOrResyncChanged);
           if (!options.namespaces().isEmpty()) {
             config.settingNamespaces(options.namespaces());
           }

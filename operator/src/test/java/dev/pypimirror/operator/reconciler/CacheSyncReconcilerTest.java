@@ -199,6 +199,43 @@ class CacheSyncReconcilerTest {
             });
   }
 
+  @Test
+  void changingTheResyncAnnotationAloneSyncsAgain() {
+    String ns = "sync" + NAMESPACES.incrementAndGet();
+    client.resource(mirror(ns, "m", synced("requests==2.32.3"))).create();
+    await().atMost(Duration.ofSeconds(10)).until(() -> jobs(ns).size() == 1);
+    Job first = jobs(ns).get(0);
+    finish(first, true, "{\"projects\":1,\"files\":1,\"bytes\":1,\"pagesWritten\":2}");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .until(() -> "Synced".equals(cacheReady(ns).getReason()));
+    long generation = get(ns).getMetadata().getGeneration();
+
+    editMirror(
+        ns,
+        m -> {
+          var annotations = new java.util.HashMap<String, String>();
+          if (m.getMetadata().getAnnotations() != null) {
+            annotations.putAll(m.getMetadata().getAnnotations());
+          }
+          annotations.put("pypimirror.dev/resync", "2026-11-29T10:00");
+          m.getMetadata().setAnnotations(annotations);
+          return m;
+        });
+
+    // metadata only: the same generation, and yet a new Job at once (not at the 10-minute safety
+    // reconcile), for the same requirements
+    await().atMost(Duration.ofSeconds(10)).until(() -> jobs(ns).size() == 2);
+    assertThat(get(ns).getMetadata().getGeneration()).isEqualTo(generation);
+    Job second =
+        jobs(ns).stream()
+            .filter(j -> !j.getMetadata().getName().equals(first.getMetadata().getName()))
+            .findFirst()
+            .orElseThrow();
+    assertThat(requirements(second)).isEqualTo(requirements(first));
+  }
+
   /** Edits the mirror, again on a conflict with the reconciler's status writes. */
   void editMirror(String ns, java.util.function.UnaryOperator<PypiMirror> change) {
     await()
