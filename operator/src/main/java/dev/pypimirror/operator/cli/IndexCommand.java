@@ -2,6 +2,7 @@ package dev.pypimirror.operator.cli;
 
 import dev.pypimirror.operator.cache.SimpleIndexBuilder;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -37,27 +38,36 @@ class IndexCommand implements Callable<Integer> {
     if (!Files.isDirectory(dir)) {
       throw new CliException(dir + ": not a directory");
     }
-    SimpleIndexBuilder.Summary summary = SimpleIndexBuilder.build(dir);
-    summary.skipped().forEach(s -> spec.commandLine().getErr().println("warning: skipped " + s));
-    summary.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
-    spec.commandLine()
-        .getOut()
-        .printf(
-            "indexed %d files of %d projects (%d bytes) in %s; %d pages written%s%n",
-            summary.files(),
-            summary.projects(),
-            summary.bytes(),
-            dir,
-            summary.pagesWritten(),
-            summary.skipped().isEmpty()
-                ? ""
-                : "; %d skipped (%d unreadable)"
-                    .formatted(summary.skipped().size(), summary.unreadable()));
-    spec.commandLine().getOut().flush();
-    spec.commandLine().getErr().flush();
+    SimpleIndexBuilder.Summary summary =
+        indexAndReport(dir, spec.commandLine().getOut(), spec.commandLine().getErr());
     if (summaryFile != null) {
       Files.writeString(summaryFile, summary.json());
     }
     return 0;
+  }
+
+  /**
+   * (Re)builds the pages over DIR and says what happened: one warning per entry skipped or left
+   * alone, then one line of figures. The sync's ingest step reports its index the same way.
+   */
+  static SimpleIndexBuilder.Summary indexAndReport(Path dir, PrintWriter out, PrintWriter err)
+      throws IOException {
+    SimpleIndexBuilder.Summary summary = SimpleIndexBuilder.build(dir);
+    summary.skipped().forEach(s -> err.println("warning: skipped " + s));
+    summary.warnings().forEach(w -> err.println("warning: " + w));
+    out.printf(
+        "indexed %d files of %d projects (%d bytes) in %s; %d pages written%s%n",
+        summary.files(),
+        summary.projects(),
+        summary.bytes(),
+        dir,
+        summary.pagesWritten(),
+        summary.skipped().isEmpty()
+            ? ""
+            : "; %d skipped (%d unreadable)"
+                .formatted(summary.skipped().size(), summary.unreadable()));
+    out.flush();
+    err.flush();
+    return summary;
   }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.cache.CacheIntake;
-import dev.pypimirror.operator.cache.SimpleIndexBuilder;
 import dev.pypimirror.operator.config.Requirements;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -109,12 +108,7 @@ class IngestCommand implements Callable<Integer> {
           "hash-pinned sync refused %d files: nothing was added"
               .formatted(result.refused().size()));
     } else {
-      SimpleIndexBuilder.Summary indexed = SimpleIndexBuilder.build(cache);
-      indexed.skipped().forEach(s -> err.println("warning: skipped " + s));
-      summary = (ObjectNode) JSON.readTree(indexed.json());
-      out.printf(
-          "indexed %d files of %d projects (%d bytes) in %s; %d pages written%n",
-          indexed.files(), indexed.projects(), indexed.bytes(), cache, indexed.pagesWritten());
+      summary = (ObjectNode) JSON.readTree(IndexCommand.indexAndReport(cache, out, err).json());
     }
     summary.put("added", result.added().size());
     summary.put("alreadyPresent", result.present().size());
