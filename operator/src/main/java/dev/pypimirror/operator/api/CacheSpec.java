@@ -40,6 +40,11 @@ public class CacheSpec {
       "Absolute path where build pods see the cache; its index is file://<mountPath>.")
   private String mountPath = DEFAULT_MOUNT_PATH;
 
+  /** The cache's own index, as pods see it: {@code file://<mountPath>}. */
+  public String indexUrl() {
+    return "file://" + mountPath;
+  }
+
   @Default(DEFAULT_SIZE)
   @Pattern("^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
   @JsonPropertyDescription("Requested size of the cache PVC (a Kubernetes quantity).")

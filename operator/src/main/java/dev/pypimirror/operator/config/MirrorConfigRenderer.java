@@ -69,7 +69,7 @@ public final class MirrorConfigRenderer {
     }
     CacheSpec cache = spec.getCache();
     if (cache != null && cache.isEnabled()) {
-      return List.of("file://" + cache.getMountPath());
+      return List.of(cache.indexUrl());
     }
     return List.of();
   }

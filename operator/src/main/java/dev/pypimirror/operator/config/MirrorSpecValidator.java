@@ -101,7 +101,7 @@ public final class MirrorSpecValidator {
         }
       }
       case "file" -> {
-        String cacheUrl = enabledCache == null ? null : "file://" + enabledCache.getMountPath();
+        String cacheUrl = enabledCache == null ? null : enabledCache.indexUrl();
         if (!url.equals(cacheUrl)) {
           problems.add(
               field

@@ -149,6 +149,6 @@ public final class PolicyRules {
   /** The cache's own file:// index is always allowed: it holds what the mirrors served. */
   private static boolean isCache(PypiMirrorSpec mirror, String url) {
     CacheSpec cache = mirror.getCache();
-    return cache != null && cache.isEnabled() && url.equals("file://" + cache.getMountPath());
+    return cache != null && cache.isEnabled() && url.equals(cache.indexUrl());
   }
 }
