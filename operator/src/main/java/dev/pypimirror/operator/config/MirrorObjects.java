@@ -110,12 +110,13 @@ public final class MirrorObjects {
     return meta.build();
   }
 
-  public static OwnerReference ownerReference(PypiMirror mirror) {
+  /** A controller reference to {@code owner} (a mirror, or the policy that made a mirror). */
+  public static OwnerReference ownerReference(HasMetadata owner) {
     return new OwnerReferenceBuilder()
-        .withApiVersion(mirror.getApiVersion())
-        .withKind(mirror.getKind())
-        .withName(mirror.getMetadata().getName())
-        .withUid(mirror.getMetadata().getUid())
+        .withApiVersion(owner.getApiVersion())
+        .withKind(owner.getKind())
+        .withName(owner.getMetadata().getName())
+        .withUid(owner.getMetadata().getUid())
         .withController(true)
         .withBlockOwnerDeletion(true)
         .build();

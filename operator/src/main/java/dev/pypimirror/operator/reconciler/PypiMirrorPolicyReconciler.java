@@ -12,7 +12,6 @@ import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.PolicyRules;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -234,18 +233,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
     labels.put(MirrorObjects.MANAGED_BY_LABEL, MirrorObjects.MANAGED_BY);
     labels.put(MirrorSelector.POLICY_LABEL, name);
     desired.getMetadata().setLabels(labels);
-    desired
-        .getMetadata()
-        .setOwnerReferences(
-            List.of(
-                new OwnerReferenceBuilder()
-                    .withApiVersion(policy.getApiVersion())
-                    .withKind(policy.getKind())
-                    .withName(name)
-                    .withUid(policy.getMetadata().getUid())
-                    .withController(true)
-                    .withBlockOwnerDeletion(true)
-                    .build()));
+    desired.getMetadata().setOwnerReferences(List.of(MirrorObjects.ownerReference(policy)));
     desired.setSpec(policy.getSpec().getMirror());
     if (existing == null) {
       desired.setStatus(null);
