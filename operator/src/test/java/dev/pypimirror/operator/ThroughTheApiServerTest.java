@@ -1,5 +1,6 @@
 package dev.pypimirror.operator;
 
+import static dev.pypimirror.operator.testing.OperatorInCluster.buildPod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
@@ -12,17 +13,14 @@ import dev.pypimirror.operator.apiserver.AdmissionChain;
 import dev.pypimirror.operator.testing.ApiServer;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
+import dev.pypimirror.operator.testing.OperatorInCluster;
 import dev.pypimirror.operator.testing.Policies;
 import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import dev.pypimirror.operator.webhook.WebhookRoutes;
-import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,87 +37,34 @@ import org.junit.jupiter.api.Test;
  * stored. The same API server validates PypiMirrors against their CRD (schema and CEL rules).
  */
 class ThroughTheApiServerTest {
+  private static OperatorInCluster cluster;
   private static ApiServer api;
   private static KubernetesClient client;
   private static OperatorApp app;
 
   @BeforeAll
   static void startClusterAndOperator() throws Exception {
-    api = ApiServer.start().installCrds().installWebhookConfigurations();
-    client = api.client();
-    app =
-        OperatorApp.start(
-            client,
-            new OperatorApp.Settings(
-                java.util.Set.of(),
-                ApiServer.WEBHOOK_NAMESPACE,
-                new WebhookServer.Settings(
-                    "127.0.0.1",
-                    0,
-                    Path.of("unused.crt"),
-                    Path.of("unused.key"),
-                    Duration.ofSeconds(1)),
-                "pypi-mirror-operator:test",
-                false,
-                true),
-            Clock.systemUTC());
-    api.routeWebhookService(app.webhookPort()).awaitCaBundles();
+    cluster = OperatorInCluster.start();
+    api = cluster.api;
+    client = cluster.client;
+    app = cluster.app;
   }
 
   @AfterAll
   static void stop() {
-    if (app != null) {
-      app.close();
+    if (cluster != null) {
+      cluster.close();
     }
-    if (api != null) {
-      api.close();
-    }
-  }
-
-  private static Pod buildPod(String namespace, String name, Map<String, String> annotations) {
-    return new PodBuilder()
-        .withNewMetadata()
-        .withNamespace(namespace)
-        .withName(name)
-        .withAnnotations(annotations)
-        .endMetadata()
-        .withNewSpec()
-        .addNewContainer()
-        .withName("build")
-        .withImage("gcr.io/kaniko-project/executor:v1.23.2")
-        .endContainer()
-        .endSpec()
-        .build();
-  }
-
-  private static void readyMirror(String namespace, String name) {
-    client
-        .resource(
-            Mirrors.mirror(
-                namespace, name, Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/"))))
-        .create();
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                app.mirrors()
-                    .get(namespace, name)
-                    .map(m -> m.getStatus() != null && m.getStatus().isReady())
-                    .orElse(false));
-  }
-
-  private static Pod stored(String namespace, String name) {
-    return client.pods().inNamespace(namespace).withName(name).get();
   }
 
   @Test
   void aPodThatAsksForAMirrorIsStoredInjectedBecauseTheApiServerCalledTheWebhook() {
     MockCluster.namespace(client, "builds", Map.of());
-    readyMirror("builds", "corp");
+    cluster.readyMirror("builds", "corp");
 
     client.resource(buildPod("builds", "kaniko", Map.of("pypimirror.dev/mirror", "corp"))).create();
 
-    Pod pod = stored("builds", "kaniko");
+    Pod pod = cluster.stored("builds", "kaniko");
     assertThat(pod.getMetadata().getAnnotations()).containsKey("pypimirror.dev/injected");
     assertThat(pod.getSpec().getVolumes()).extracting("name").contains("pypi-mirror-config");
     assertThat(pod.getSpec().getContainers().get(0).getEnv())
@@ -136,7 +81,7 @@ class ThroughTheApiServerTest {
 
     client.resource(buildPod("plain", "app", Map.of())).create();
 
-    assertThat(stored("plain", "app").getSpec().getVolumes()).isNullOrEmpty();
+    assertThat(cluster.stored("plain", "app").getSpec().getVolumes()).isNullOrEmpty();
     assertThat(api.calls()).noneMatch(c -> c.name().equals("app"));
   }
 
@@ -188,7 +133,7 @@ class ThroughTheApiServerTest {
     client
         .resource(buildPod("secure", "opted-out", Map.of("pypimirror.dev/inject", "false")))
         .create();
-    assertThat(stored("secure", "opted-out").getMetadata().getAnnotations())
+    assertThat(cluster.stored("secure", "opted-out").getMetadata().getAnnotations())
         .containsEntry("pypimirror.dev/inject", "false")
         .containsKey("pypimirror.dev/injected");
 
@@ -203,7 +148,7 @@ class ThroughTheApiServerTest {
             // it asks by annotation: the opt-in entry, called first, already refuses it
             "admission webhook \"pods.pypimirror.dev\" denied the request")
         .hasMessageContaining("PypiMirrorPolicy secure-builds enforces a PyPI mirror here");
-    assertThat(stored("secure", "elsewhere")).isNull();
+    assertThat(cluster.stored("secure", "elsewhere")).isNull();
   }
 
   @Test
@@ -227,7 +172,7 @@ class ThroughTheApiServerTest {
 
     client.resource(forged).create();
 
-    Pod pod = stored("forged", "bypass");
+    Pod pod = cluster.stored("forged", "bypass");
     assertThat(pod.getMetadata().getAnnotations().get("pypimirror.dev/injected"))
         .startsWith("forged-builds@")
         .isNotEqualTo("forged-builds@000000000000");
@@ -246,7 +191,7 @@ class ThroughTheApiServerTest {
       client
           .resource(buildPod("outage-open", "build", Map.of("pypimirror.dev/inject", "true")))
           .create();
-      assertThat(stored("outage-open", "build").getMetadata().getAnnotations())
+      assertThat(cluster.stored("outage-open", "build").getMetadata().getAnnotations())
           .doesNotContainKey("pypimirror.dev/injected");
 
       assertThatThrownBy(
@@ -260,7 +205,7 @@ class ThroughTheApiServerTest {
           .hasMessageContaining(
               "failed calling webhook \"outage-closed-builds.policy.pypimirror.dev\"")
           .hasMessageContaining("no endpoints");
-      assertThat(stored("outage-closed", "build")).isNull();
+      assertThat(cluster.stored("outage-closed", "build")).isNull();
     } finally {
       api.routeWebhookService(app.webhookPort());
     }
@@ -304,7 +249,7 @@ class ThroughTheApiServerTest {
         .resource(buildPod("advised", "opted-out", Map.of("pypimirror.dev/inject", "false")))
         .create();
 
-    assertThat(stored("advised", "opted-out").getMetadata().getAnnotations())
+    assertThat(cluster.stored("advised", "opted-out").getMetadata().getAnnotations())
         .doesNotContainKey("pypimirror.dev/injected");
     assertThat(api.warnings())
         .anySatisfy(
@@ -418,13 +363,13 @@ class ThroughTheApiServerTest {
     client.resource(pod).create();
     client.resource(buildPod("advisory", "other", Map.of())).create();
 
-    assertThat(stored("advisory", "selected").getMetadata().getAnnotations())
+    assertThat(cluster.stored("advisory", "selected").getMetadata().getAnnotations())
         .containsKey("pypimirror.dev/injected");
     assertThat(api.calls())
         .filteredOn(c -> c.name().equals("selected"))
         .extracting(AdmissionChain.Call::webhook)
         .containsExactly("advisory-builds.policy.pypimirror.dev");
-    assertThat(stored("advisory", "other").getMetadata().getAnnotations())
+    assertThat(cluster.stored("advisory", "other").getMetadata().getAnnotations())
         .doesNotContainKey("pypimirror.dev/injected");
     assertThat(api.calls()).noneMatch(c -> c.name().equals("other"));
   }
@@ -440,7 +385,7 @@ class ThroughTheApiServerTest {
               () -> once(client).resource(buildPod("late-2", "build", Map.of())).create())
           .isInstanceOf(KubernetesClientException.class)
           .hasMessageContaining("failed calling webhook \"late-builds.policy.pypimirror.dev\"");
-      assertThat(stored("late-2", "build")).isNull();
+      assertThat(cluster.stored("late-2", "build")).isNull();
     } finally {
       api.routeWebhookService(app.webhookPort());
     }

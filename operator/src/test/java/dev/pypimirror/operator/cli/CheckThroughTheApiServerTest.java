@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.cli;
 
 import static dev.pypimirror.operator.cli.RenderCommandTest.run;
+import static dev.pypimirror.operator.testing.OperatorInCluster.buildPod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,17 +9,12 @@ import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.testing.ApiServer;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
+import dev.pypimirror.operator.testing.OperatorInCluster;
 import dev.pypimirror.operator.testing.Policies;
-import dev.pypimirror.operator.webhook.WebhookServer;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,31 +26,17 @@ import org.junit.jupiter.api.Test;
  * operator's namespace comes from the webhook configuration, as in a cluster.
  */
 class CheckThroughTheApiServerTest {
+  private static OperatorInCluster cluster;
   private static ApiServer api;
   private static KubernetesClient client;
   private static OperatorApp app;
 
   @BeforeAll
   static void startClusterAndOperator() throws Exception {
-    api = ApiServer.start().installCrds().installWebhookConfigurations();
-    client = api.client();
-    app =
-        OperatorApp.start(
-            client,
-            new OperatorApp.Settings(
-                Set.of(),
-                ApiServer.WEBHOOK_NAMESPACE,
-                new WebhookServer.Settings(
-                    "127.0.0.1",
-                    0,
-                    Path.of("unused.crt"),
-                    Path.of("unused.key"),
-                    Duration.ofSeconds(1)),
-                "pypi-mirror-operator:test",
-                false,
-                true),
-            Clock.systemUTC());
-    api.routeWebhookService(app.webhookPort()).awaitCaBundles();
+    cluster = OperatorInCluster.start();
+    api = cluster.api;
+    client = cluster.client;
+    app = cluster.app;
     System.setProperty(Config.KUBERNETES_MASTER_SYSTEM_PROPERTY, client.getMasterUrl().toString());
     System.setProperty(Config.KUBERNETES_TRUST_CERT_SYSTEM_PROPERTY, "true");
     System.setProperty(Config.KUBERNETES_AUTH_TRYKUBECONFIG_SYSTEM_PROPERTY, "false");
@@ -64,50 +46,15 @@ class CheckThroughTheApiServerTest {
   @AfterAll
   static void stop() {
     CheckCommandTest.CLIENT_PROPERTIES.forEach(System::clearProperty);
-    if (app != null) {
-      app.close();
+    if (cluster != null) {
+      cluster.close();
     }
-    if (api != null) {
-      api.close();
-    }
-  }
-
-  private static Pod buildPod(String namespace, String name, Map<String, String> annotations) {
-    return new PodBuilder()
-        .withNewMetadata()
-        .withNamespace(namespace)
-        .withName(name)
-        .withAnnotations(annotations)
-        .endMetadata()
-        .withNewSpec()
-        .addNewContainer()
-        .withName("build")
-        .withImage("gcr.io/kaniko-project/executor:v1.23.2")
-        .endContainer()
-        .endSpec()
-        .build();
-  }
-
-  private static void readyMirror(String namespace, String name) {
-    client
-        .resource(
-            Mirrors.mirror(
-                namespace, name, Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/"))))
-        .create();
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                app.mirrors()
-                    .get(namespace, name)
-                    .map(m -> m.getStatus() != null && m.getStatus().isReady())
-                    .orElse(false));
   }
 
   @Test
   void anInjectedPodCarriesWhatTheWebhookDecidesAndOneCreatedDuringAnOutageDoesNot() {
     MockCluster.namespace(client, "builds", Map.of());
-    readyMirror("builds", "corp");
+    cluster.readyMirror("builds", "corp");
     client.resource(buildPod("builds", "kaniko", Map.of("pypimirror.dev/mirror", "corp"))).create();
     client.resource(buildPod("builds", "web", Map.of())).create();
     api.unrouteWebhookService();

@@ -1,0 +1,99 @@
+package dev.pypimirror.operator.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.pypimirror.operator.OperatorApp;
+import dev.pypimirror.operator.webhook.WebhookServer;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The end-to-end fixture: the test API server (CRDs and deploy/default's webhook configurations
+ * installed) with the operator, reconcilers and webhook, running against it as in a cluster. Its
+ * leader makes the webhook certificate and patches the CA in; the API server routes the webhook
+ * Service to the operator's port.
+ */
+public final class OperatorInCluster implements AutoCloseable {
+  public final ApiServer api;
+  public final KubernetesClient client;
+  public final OperatorApp app;
+
+  private OperatorInCluster(ApiServer api, OperatorApp app) {
+    this.api = api;
+    this.client = api.client();
+    this.app = app;
+  }
+
+  public static OperatorInCluster start() throws Exception {
+    ApiServer api = ApiServer.start().installCrds().installWebhookConfigurations();
+    OperatorApp app =
+        OperatorApp.start(
+            api.client(),
+            new OperatorApp.Settings(
+                Set.of(),
+                ApiServer.WEBHOOK_NAMESPACE,
+                new WebhookServer.Settings(
+                    "127.0.0.1",
+                    0,
+                    Path.of("unused.crt"),
+                    Path.of("unused.key"),
+                    Duration.ofSeconds(1)),
+                "pypi-mirror-operator:test",
+                false,
+                true),
+            Clock.systemUTC());
+    api.routeWebhookService(app.webhookPort()).awaitCaBundles();
+    return new OperatorInCluster(api, app);
+  }
+
+  /** A one-container build pod with these annotations. */
+  public static Pod buildPod(String namespace, String name, Map<String, String> annotations) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withNamespace(namespace)
+        .withName(name)
+        .withAnnotations(annotations)
+        .endMetadata()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("build")
+        .withImage("gcr.io/kaniko-project/executor:v1.23.2")
+        .endContainer()
+        .endSpec()
+        .build();
+  }
+
+  /** Creates an https mirror and waits until the webhook's directory sees it Ready. */
+  public void readyMirror(String namespace, String name) {
+    client
+        .resource(
+            Mirrors.mirror(
+                namespace, name, Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/"))))
+        .create();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                app.mirrors()
+                    .get(namespace, name)
+                    .map(m -> m.getStatus() != null && m.getStatus().isReady())
+                    .orElse(false));
+  }
+
+  /** The pod as the API server stored it. */
+  public Pod stored(String namespace, String name) {
+    return client.pods().inNamespace(namespace).withName(name).get();
+  }
+
+  @Override
+  public void close() {
+    app.close();
+    api.close();
+  }
+}
