@@ -77,6 +77,23 @@ public final class AdmissionChain {
       return namespace != null && !namespace.isEmpty();
     }
 
+    /** The same request with the objects read: its kind and name, and the namespace's labels. */
+    public Request withObjects(
+        String objectName, JsonNode newObject, JsonNode old, Map<String, String> labels) {
+      return new Request(
+          operation,
+          group,
+          version,
+          resource,
+          subResource,
+          newObject.path("kind").asText(),
+          namespace,
+          objectName,
+          newObject,
+          old,
+          labels);
+    }
+
     Request with(JsonNode newObject) {
       return new Request(
           operation,

@@ -173,14 +173,7 @@ public final class AdmittingDispatcher extends Dispatcher {
         object = strategy.decode(resource, object, reader);
       }
       AdmissionChain.Request admission =
-          new AdmissionChain.Request(
-              operation,
-              resource.group(),
-              resource.version(),
-              resource.resource(),
-              resource.subResource(),
-              object.path("kind").asText(),
-              resource.namespace(),
+          attributes.withObjects(
               resource.name().isEmpty() ? object.at("/metadata/name").asText() : resource.name(),
               object,
               old,
