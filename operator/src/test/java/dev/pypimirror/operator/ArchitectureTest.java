@@ -39,7 +39,7 @@ class ArchitectureTest {
   static final String[] IO_PACKAGES = {
     "dev.pypimirror.operator",
     "dev.pypimirror.operator.reconciler..",
-    "dev.pypimirror.operator.directory..",
+    "dev.pypimirror.operator.cluster..",
     "dev.pypimirror.operator.webhook..",
     "dev.pypimirror.operator.tls..",
     "dev.pypimirror.operator.metrics..",

@@ -10,9 +10,9 @@ import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.MirrorDirectory;
-import dev.pypimirror.operator.inject.MirrorSelector;
 import dev.pypimirror.operator.inject.PodInjector;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.policy.PolicyMirrors;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.zjsonpatch.JsonPatch;
 import java.io.PrintWriter;
@@ -123,7 +123,7 @@ class InjectCommand implements Callable<Integer> {
     mirror.getMetadata().setName(policy.getMetadata().getName());
     mirror
         .getMetadata()
-        .setLabels(Map.of(MirrorSelector.POLICY_LABEL, policy.getMetadata().getName()));
+        .setLabels(Map.of(PolicyMirrors.MADE_BY_POLICY_LABEL, policy.getMetadata().getName()));
     mirror.setSpec(policy.getSpec().getMirror());
     return mirror;
   }
@@ -224,7 +224,7 @@ class InjectCommand implements Callable<Integer> {
         copy.getMetadata().setNamespace(namespace);
         copy.getMetadata().setName(name);
         if (policy != null && name.equals(policy.getMetadata().getName())) {
-          copy.getMetadata().setLabels(Map.of(MirrorSelector.POLICY_LABEL, name));
+          copy.getMetadata().setLabels(Map.of(PolicyMirrors.MADE_BY_POLICY_LABEL, name));
         }
         PypiMirrorStatus status = new PypiMirrorStatus();
         status.setConditions(

@@ -15,6 +15,7 @@ import dev.pypimirror.operator.inject.PodInjector;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.webhook.WebhookRoutes;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.LabelSelector;
@@ -343,11 +344,8 @@ final class PodCheck {
       marks.add("default");
     }
     var mirrorLabels = mirror.getMetadata().getLabels();
-    if (mirrorLabels != null
-        && mirrorLabels.containsKey(dev.pypimirror.operator.inject.MirrorSelector.POLICY_LABEL)) {
-      marks.add(
-          "made by PypiMirrorPolicy "
-              + mirrorLabels.get(dev.pypimirror.operator.inject.MirrorSelector.POLICY_LABEL));
+    if (mirrorLabels != null && mirrorLabels.containsKey(PolicyMirrors.MADE_BY_POLICY_LABEL)) {
+      marks.add("made by PypiMirrorPolicy " + mirrorLabels.get(PolicyMirrors.MADE_BY_POLICY_LABEL));
     }
     String suffix = marks.isEmpty() ? "" : " [" + String.join(", ", marks) + "]";
     if (mirror.getStatus() == null) {

@@ -6,6 +6,7 @@ import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.api.SystemNamespaces;
 import dev.pypimirror.operator.policy.LabelSelectors;
+import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.policy.PolicyRules;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.Comparator;
@@ -15,9 +16,6 @@ import java.util.Optional;
 
 /** Which mirror, if any, a pod gets: the first rule of the injection contract that applies. */
 public final class MirrorSelector {
-  /** Label on a PypiMirror that a PypiMirrorPolicy made: the policy's name. */
-  public static final String POLICY_LABEL = "pypimirror.dev/policy";
-
   /** The outcome of selection. */
   public sealed interface Selection {
     /** Not a target: no patch at all. */
@@ -144,7 +142,7 @@ public final class MirrorSelector {
     }
     return mirrors
         .get(namespace, name)
-        .filter(m -> name.equals(label(m, POLICY_LABEL)))
+        .filter(m -> name.equals(PolicyMirrors.madeByPolicy(m)))
         .<Selection>map(m -> useIfReady(m, policy))
         .orElseGet(
             () ->
@@ -162,7 +160,7 @@ public final class MirrorSelector {
     for (var choice :
         List.<List<PypiMirror>>of(
             sorted.stream().filter(m -> "true".equals(annotation(m, Annotations.DEFAULT))).toList(),
-            sorted.stream().filter(m -> label(m, POLICY_LABEL) != null).toList(),
+            sorted.stream().filter(m -> PolicyMirrors.madeByPolicy(m) != null).toList(),
             sorted)) {
       if (choice.size() == 1) {
         return useIfReady(choice.get(0), policy);
@@ -229,10 +227,5 @@ public final class MirrorSelector {
   private static String annotation(PypiMirror m, String key) {
     var a = m.getMetadata().getAnnotations();
     return a == null ? null : a.get(key);
-  }
-
-  private static String label(PypiMirror m, String key) {
-    var l = m.getMetadata().getLabels();
-    return l == null ? null : l.get(key);
   }
 }

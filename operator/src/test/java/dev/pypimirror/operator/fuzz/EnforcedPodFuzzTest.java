@@ -15,7 +15,7 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.RenderedConfig;
-import dev.pypimirror.operator.inject.MirrorSelector;
+import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.testing.EffectiveIndexConfig;
 import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.Policies;
@@ -61,7 +61,7 @@ public class EnforcedPodFuzzTest {
             "corp-builds",
             withCache(spec(https("https://devpi.corp.example/root/pypi/+simple/")), "/tmp/pypi"));
     m.getSpec().setOffline(true);
-    m.getMetadata().setLabels(Map.of(MirrorSelector.POLICY_LABEL, "corp-builds"));
+    m.getMetadata().setLabels(Map.of(PolicyMirrors.MADE_BY_POLICY_LABEL, "corp-builds"));
     return m;
   }
 

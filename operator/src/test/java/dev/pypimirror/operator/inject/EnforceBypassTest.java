@@ -16,6 +16,7 @@ import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.testing.Policies;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,7 @@ class EnforceBypassTest {
 
   static PypiMirror policyMirror() {
     PypiMirror m = readyMirror("ml", "corp-builds", SPEC);
-    m.getMetadata().setLabels(Map.of(MirrorSelector.POLICY_LABEL, "corp-builds"));
+    m.getMetadata().setLabels(Map.of(PolicyMirrors.MADE_BY_POLICY_LABEL, "corp-builds"));
     return m;
   }
 

@@ -11,6 +11,7 @@ import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.fuzz.EnforcedPodFuzzTest;
 import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
+import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.testing.IndexServer;
 import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.Policies;
@@ -54,7 +55,7 @@ class EnforcedPodRealPipTest {
       Path image = imageConfig(scratch, evil.url());
       PypiMirror corp = Pods.readyMirror("ml", "corp-builds", spec(trustedHttp(mirror.url())));
       corp.getSpec().setOffline(true);
-      corp.getMetadata().setLabels(Map.of(MirrorSelector.POLICY_LABEL, "corp-builds"));
+      corp.getMetadata().setLabels(Map.of(PolicyMirrors.MADE_BY_POLICY_LABEL, "corp-builds"));
       PypiMirrorPolicy policy =
           Policies.policy("corp-builds", Map.of("team", "ml"), corp.getSpec(), true);
       policy.getSpec().setPodSelector(Policies.selector(Map.of()));
