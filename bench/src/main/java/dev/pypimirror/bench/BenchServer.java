@@ -2,8 +2,10 @@ package dev.pypimirror.bench;
 
 import dev.pypimirror.operator.metrics.OperatorMetrics;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.webhook.AdmissionResponse;
 import dev.pypimirror.operator.webhook.PodAdmission;
 import dev.pypimirror.operator.webhook.WebhookServer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,9 +14,17 @@ import java.util.Map;
 /**
  * The real webhook server on loopback for load tests from another process: the injecting pod is
  * POSTed to /mutate-pods; the same admission code answering allowed-without-patch is compared on
- * the same server. Prints the port, then serves until killed.
+ * the same server; {@value #NULL} reads the body through the same code and answers a fixed 200, the
+ * floor any admission costs on this server. Prints the port, then serves until killed.
+ *
+ * <p>System properties choose the transport, to compare them side by side in separate processes:
+ * {@code bench.eventLoops}, {@code bench.native} (epoll), {@code bench.openssl} (netty-tcnative).
  */
 public final class BenchServer {
+  static final String NULL = "/null";
+  private static final AdmissionResponse NULL_ANSWER =
+      new AdmissionResponse(200, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
+
   private BenchServer() {}
 
   public static void main(String[] args) throws Exception {
@@ -35,12 +45,23 @@ public final class BenchServer {
                     dir.resolve("tls.crt"),
                     dir.resolve("tls.key"),
                     Duration.ofMinutes(10)),
-                Map.of(WebhookServer.MUTATE_PODS, admission::review),
-                () -> true)
+                Map.of(WebhookServer.MUTATE_PODS, admission::review, NULL, body -> NULL_ANSWER),
+                () -> true,
+                new WebhookServer.Transport(
+                    Integer.getInteger(
+                        "bench.eventLoops", WebhookServer.Transport.DEFAULT.eventLoops()),
+                    Boolean.parseBoolean(
+                        System.getProperty(
+                            "bench.native",
+                            "" + WebhookServer.Transport.DEFAULT.nativeTransport())),
+                    Boolean.parseBoolean(
+                        System.getProperty(
+                            "bench.openssl", "" + WebhookServer.Transport.DEFAULT.openSsl()))))
             .start();
     Files.write(dir.resolve("injected.json"), Workload.injectedReview());
     Files.write(dir.resolve("untouched.json"), Workload.untouchedReview());
-    System.out.println("port=" + server.port() + " dir=" + dir);
+    System.out.println(
+        "port=" + server.port() + " pid=" + ProcessHandle.current().pid() + " dir=" + dir);
     System.out.flush();
     Thread.currentThread().join();
   }

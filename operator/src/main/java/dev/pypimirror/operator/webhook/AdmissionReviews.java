@@ -58,41 +58,68 @@ final class AdmissionReviews {
       byte[] body,
       Function<JsonNode, Decision> handler,
       BiFunction<JsonNode, RuntimeException, Decision> onError) {
+    Read read = read(body);
+    return read instanceof Read.Request request
+        ? answer(request.uid(), decide(request, handler, onError))
+        : ((Read.Refused) read).answer();
+  }
+
+  /** A body read as an AdmissionReview: its request, or the 400 for a body that is none. */
+  sealed interface Read {
+    record Request(String uid, JsonNode request) implements Read {}
+
+    record Refused(AdmissionResponse answer) implements Read {}
+  }
+
+  static Read read(byte[] body) {
     if (body.length == 0) {
-      return AdmissionResponse.badRequest("empty body: expected an AdmissionReview");
+      return new Read.Refused(
+          AdmissionResponse.badRequest("empty body: expected an AdmissionReview"));
     }
     if (!isUtf8(body)) {
-      return AdmissionResponse.badRequest("malformed AdmissionReview: not UTF-8");
+      return new Read.Refused(AdmissionResponse.badRequest("malformed AdmissionReview: not UTF-8"));
     }
     JsonNode review;
     try {
       review = MAPPER.readTree(body);
     } catch (IOException e) {
-      return AdmissionResponse.badRequest(
-          "malformed AdmissionReview: "
-              + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
+      return new Read.Refused(
+          AdmissionResponse.badRequest(
+              "malformed AdmissionReview: "
+                  + (e instanceof JsonProcessingException j
+                      ? j.getOriginalMessage()
+                      : e.getMessage())));
     }
     if (review == null || !review.isObject()) {
-      return AdmissionResponse.badRequest("malformed AdmissionReview: not a JSON object");
+      return new Read.Refused(
+          AdmissionResponse.badRequest("malformed AdmissionReview: not a JSON object"));
     }
     if (!"AdmissionReview".equals(review.path("kind").asText())
         || !API_VERSION.equals(review.path("apiVersion").asText())) {
-      return AdmissionResponse.badRequest(
-          "expected kind AdmissionReview, apiVersion " + API_VERSION);
+      return new Read.Refused(
+          AdmissionResponse.badRequest("expected kind AdmissionReview, apiVersion " + API_VERSION));
     }
     JsonNode request = review.path("request");
     String uid = request.path("uid").asText("");
     if (!request.isObject() || uid.isEmpty()) {
-      return AdmissionResponse.badRequest("AdmissionReview has no request.uid");
+      return new Read.Refused(AdmissionResponse.badRequest("AdmissionReview has no request.uid"));
     }
-    Decision decision;
+    return new Read.Request(uid, request);
+  }
+
+  /**
+   * What {@code handler} decides, or when it throws, what {@code onError} decides (after logging).
+   */
+  static <T> T decide(
+      Read.Request request,
+      Function<JsonNode, T> handler,
+      BiFunction<JsonNode, RuntimeException, T> onError) {
     try {
-      decision = handler.apply(request);
+      return handler.apply(request.request());
     } catch (RuntimeException e) {
-      LOG.error("admission {} failed", uid, e);
-      decision = onError.apply(request, e);
+      LOG.error("admission {} failed", request.uid(), e);
+      return onError.apply(request.request(), e);
     }
-    return answer(uid, decision);
   }
 
   /**
@@ -125,7 +152,7 @@ final class AdmissionReviews {
     }
   }
 
-  private static AdmissionResponse answer(String uid, Decision decision) {
+  static AdmissionResponse answer(String uid, Decision decision) {
     try {
       byte[] patch =
           decision.patch() == null || decision.patch().isEmpty()

@@ -24,8 +24,16 @@ public class PodAdmission {
     Listener NONE = (namespace, pod, plan, dryRun, nanos) -> {};
   }
 
-  /** The decision on one request, for the listener. */
-  private record Decided(String namespace, JsonNode pod, InjectionPlan plan, boolean dryRun) {}
+  /**
+   * The decision on one request, and for the listener what it was about (all null when the webhook
+   * could not decide).
+   */
+  private record Decided(
+      Decision decision, String namespace, JsonNode pod, InjectionPlan plan, boolean dryRun) {
+    static Decided answerOnly(Decision decision) {
+      return new Decided(decision, null, null, null, false);
+    }
+  }
 
   private final MirrorDirectory mirrors;
   private final PolicyDirectory policies;
@@ -45,15 +53,23 @@ public class PodAdmission {
 
   public AdmissionResponse review(byte[] body) {
     long start = System.nanoTime();
-    Decided[] decided = {null};
-    AdmissionResponse response =
-        AdmissionReviews.review(body, request -> decide(request, decided), this::failed);
-    Decided d = decided[0];
+    AdmissionResponse response;
+    Decided decided;
+    AdmissionReviews.Read read = AdmissionReviews.read(body);
+    if (read instanceof AdmissionReviews.Read.Request request) {
+      decided =
+          AdmissionReviews.decide(
+              request, this::decide, (r, e) -> Decided.answerOnly(failed(r, e)));
+      response = AdmissionReviews.answer(request.uid(), decided.decision());
+    } else {
+      response = ((AdmissionReviews.Read.Refused) read).answer();
+      decided = Decided.answerOnly(null);
+    }
     listener.answered(
-        d == null ? null : d.namespace(),
-        d == null ? null : d.pod(),
-        d == null ? null : d.plan(),
-        d != null && d.dryRun(),
+        decided.namespace(),
+        decided.pod(),
+        decided.plan(),
+        decided.dryRun(),
         System.nanoTime() - start);
     return response;
   }
@@ -92,34 +108,34 @@ public class PodAdmission {
         : namespace;
   }
 
-  private Decision decide(JsonNode request, Decided[] decided) {
+  private Decided decide(JsonNode request) {
     JsonNode pod = request.path("object");
     boolean isPodCreate =
         "CREATE".equals(request.path("operation").asText())
             && "pods".equals(request.path("resource").path("resource").asText())
             && request.path("subResource").asText("").isEmpty();
     if (!isPodCreate) {
-      decided[0] =
-          new Decided(
-              null,
-              null,
-              InjectionPlan.untouched(Reason.NOT_A_POD_CREATE, "not a pod CREATE"),
-              false);
-      return Decision.allow(List.of());
+      return new Decided(
+          Decision.allow(List.of()),
+          null,
+          null,
+          InjectionPlan.untouched(Reason.NOT_A_POD_CREATE, "not a pod CREATE"),
+          false);
     }
     if (!pod.isObject()) {
-      return Decision.allow(
-          List.of("pypi-mirror: the request carries no pod; admitted without a mirror"));
+      return Decided.answerOnly(
+          Decision.allow(
+              List.of("pypi-mirror: the request carries no pod; admitted without a mirror")));
     }
     String namespace = namespaceOf(request);
     InjectionPlan plan =
         PodInjector.inject(
             pod, namespace, operatorNamespace, mirrors, policies, false, createdByNode(request));
-    decided[0] = new Decided(namespace, pod, plan, request.path("dryRun").asBoolean(false));
-    if (plan.outcome() == InjectionPlan.Outcome.DENIED) {
-      return Decision.deny(plan.detail(), plan.warnings());
-    }
-    return new Decision(true, plan.patch(), plan.warnings(), null);
+    Decision decision =
+        plan.outcome() == InjectionPlan.Outcome.DENIED
+            ? Decision.deny(plan.detail(), plan.warnings())
+            : new Decision(true, plan.patch(), plan.warnings(), null);
+    return new Decided(decision, namespace, pod, plan, request.path("dryRun").asBoolean(false));
   }
 
   /** Whether a node (a kubelet) sends the request: only nodes create real static pods. */

@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,7 +76,18 @@ public class WebhookServer implements AutoCloseable {
     }
   }
 
+  /**
+   * How the server talks to the network: Vert.x event loops, Netty's native epoll transport when it
+   * is on the class path, and TLS through OpenSSL (netty-tcnative) when it is on the class path,
+   * else the JDK's. {@link #DEFAULT} is what measured fastest per admission (bench/findings.md).
+   */
+  public record Transport(int eventLoops, boolean nativeTransport, boolean openSsl) {
+    public static final Transport DEFAULT =
+        new Transport(Math.max(2, Runtime.getRuntime().availableProcessors()), false, false);
+  }
+
   private final Settings settings;
+  private final Transport transport;
   private final Map<String, Function<byte[], AdmissionResponse>> routes;
   private final BooleanSupplier ready;
   private final Vertx vertx;
@@ -95,13 +107,23 @@ public class WebhookServer implements AutoCloseable {
       Settings settings,
       Map<String, Function<byte[], AdmissionResponse>> routes,
       BooleanSupplier ready) {
+    this(settings, routes, ready, Transport.DEFAULT);
+  }
+
+  public WebhookServer(
+      Settings settings,
+      Map<String, Function<byte[], AdmissionResponse>> routes,
+      BooleanSupplier ready,
+      Transport transport) {
     this.settings = settings;
+    this.transport = transport;
     this.routes = Map.copyOf(routes);
     this.ready = ready;
     this.vertx =
         Vertx.vertx(
             new VertxOptions()
-                .setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
+                .setEventLoopPoolSize(transport.eventLoops())
+                .setPreferNativeTransport(transport.nativeTransport())
                 .setWorkerPoolSize(2)
                 .setInternalBlockingPoolSize(2));
   }
@@ -123,6 +145,9 @@ public class WebhookServer implements AutoCloseable {
             .setMaxHeaderSize(16 * 1024)
             .setMaxInitialLineLength(4096)
             .setCompressionSupported(false);
+    if (transport.openSsl() && OpenSSLEngineOptions.isAvailable()) {
+      options.setSslEngineOptions(new OpenSSLEngineOptions());
+    }
     try {
       server =
           vertx
@@ -158,7 +183,13 @@ public class WebhookServer implements AutoCloseable {
     long interval = settings.tlsReloadInterval().toMillis();
     vertx.setPeriodic(
         interval, interval, id -> vertx.executeBlocking(() -> keyManager.reloadIfChanged(), false));
-    LOG.info("webhook serving https on {}:{}", settings.host(), server.actualPort());
+    LOG.info(
+        "webhook serving https on {}:{} ({} event loops, {} transport, {} TLS)",
+        settings.host(),
+        server.actualPort(),
+        transport.eventLoops(),
+        vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
+        options.getSslEngineOptions() instanceof OpenSSLEngineOptions ? "OpenSSL" : "JDK");
     return this;
   }
 
