@@ -7,8 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -26,12 +26,7 @@ class IndexCommand implements Callable<Integer> {
   @Parameters(paramLabel = "DIR", description = "The directory to index.")
   Path dir;
 
-  @Option(
-      names = "--summary-file",
-      paramLabel = "FILE",
-      description =
-          "Also write a one-line JSON summary here (the sync Job uses /dev/termination-log).")
-  Path summaryFile;
+  @Mixin SummaryFileOption summaryFile;
 
   @Override
   public Integer call() throws IOException {
@@ -40,9 +35,7 @@ class IndexCommand implements Callable<Integer> {
     }
     SimpleIndexBuilder.Summary summary =
         indexAndReport(dir, spec.commandLine().getOut(), spec.commandLine().getErr());
-    if (summaryFile != null) {
-      Files.writeString(summaryFile, summary.json());
-    }
+    summaryFile.write(summary.json());
     return 0;
   }
 

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -41,12 +42,7 @@ class IngestCommand implements Callable<Integer> {
   @Parameters(index = "1", paramLabel = "CACHE", description = "The cache to add to and index.")
   Path cache;
 
-  @Option(
-      names = "--summary-file",
-      paramLabel = "FILE",
-      description =
-          "Also write a one-line JSON summary here (the sync Job uses /dev/termination-log).")
-  Path summaryFile;
+  @Mixin SummaryFileOption summaryFile;
 
   @Option(
       names = "--max-file-size",
@@ -126,9 +122,7 @@ class IngestCommand implements Callable<Integer> {
     }
     out.flush();
     err.flush();
-    if (summaryFile != null) {
-      Files.write(summaryFile, JSON.writeValueAsBytes(summary));
-    }
+    summaryFile.write(JSON.writeValueAsString(summary));
     return result.failed() ? 1 : 0;
   }
 

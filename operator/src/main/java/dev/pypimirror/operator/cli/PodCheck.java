@@ -12,10 +12,12 @@ import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.PodInjector;
+import dev.pypimirror.operator.inject.Reason;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyMirrors;
+import dev.pypimirror.operator.policy.PolicyRules;
 import dev.pypimirror.operator.webhook.WebhookRoutes;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.LabelSelector;
@@ -221,8 +223,7 @@ final class PodCheck {
           default -> "no mirror: " + String.join("; ", asked.warnings());
         };
     lines.put("inject: \"true\" gets", List.of(answer));
-    if (policy != null
-        && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce) {
+    if (PolicyRules.enforces(policy)) {
       String entry = WebhookRoutes.entryName(policy.getMetadata().getName());
       lines.put(
           "Fail-closed",
@@ -241,15 +242,11 @@ final class PodCheck {
       Map<String, String> annotations,
       Map<String, String> labels,
       PypiMirrorPolicy policy) {
-    boolean enforce =
-        policy != null
-            && policy.getSpec().getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce;
-    String detail = plan.detail() == null ? "" : plan.detail();
+    boolean enforce = PolicyRules.enforces(policy);
     if (plan.outcome() == Outcome.UNTOUCHED
-        && (detail.startsWith("namespace ")
-            || detail.equals("static pod")
-            || detail.startsWith("the operator's own"))) {
-      return "1. never injected: " + detail;
+        && (plan.reason() == Reason.NAMESPACE_NEVER_INJECTED
+            || plan.reason() == Reason.STATIC_POD)) {
+      return "1. never injected: " + plan.detail();
     }
     if ("false".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
       return enforce

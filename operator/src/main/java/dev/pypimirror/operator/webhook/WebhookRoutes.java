@@ -5,6 +5,7 @@ import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.api.SystemNamespaces;
 import dev.pypimirror.operator.policy.Governance;
+import dev.pypimirror.operator.policy.PolicyRules;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MatchCondition;
@@ -135,7 +136,7 @@ public final class WebhookRoutes {
     }
     for (PypiMirrorPolicy policy : routed(policies)) {
       PypiMirrorPolicySpec spec = policy.getSpec();
-      boolean enforce = spec.getEnforcement() == PypiMirrorPolicySpec.Enforcement.Enforce;
+      boolean enforce = PolicyRules.enforces(policy);
       if (!enforce && spec.getPodSelector() == null) {
         continue; // Advisory without podSelector: only annotated pods, the opt-in entry's
       }
