@@ -1,5 +1,6 @@
 package dev.pypimirror.operator;
 
+import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.cluster.EventRecorder;
 import dev.pypimirror.operator.cluster.InformerMirrorDirectory;
 import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
@@ -43,8 +44,7 @@ public final class OperatorApp implements AutoCloseable {
       boolean selfManagedCertificates) {
     public Settings(
         Set<String> namespaces, String operatorNamespace, WebhookServer.Settings webhook) {
-      this(
-          namespaces, operatorNamespace, webhook, MirrorOperator.DEFAULT_INDEX_IMAGE, false, false);
+      this(namespaces, operatorNamespace, webhook, CacheSync.DEFAULT_INDEX_IMAGE, false, false);
     }
   }
 

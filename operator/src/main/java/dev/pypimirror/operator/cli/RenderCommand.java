@@ -10,7 +10,6 @@ import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.config.Requirements;
 import dev.pypimirror.operator.policy.PolicyRules;
-import dev.pypimirror.operator.reconciler.MirrorOperator;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -158,10 +157,7 @@ class RenderCommand implements Callable<Integer> {
     }
     CacheSync.Plan plan =
         CacheSync.plan(
-            mirror,
-            MirrorObjects.claimName(mirror),
-            MirrorOperator.DEFAULT_INDEX_IMAGE,
-            requirements);
+            mirror, MirrorObjects.claimName(mirror), CacheSync.DEFAULT_INDEX_IMAGE, requirements);
     List<HasMetadata> objects = new ArrayList<>();
     objects.add(CacheSync.job(mirror, plan));
     if (cache.getSync() != null && cache.getSync().getSchedule() != null) {

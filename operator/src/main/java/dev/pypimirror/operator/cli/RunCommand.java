@@ -4,6 +4,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.core.joran.spi.JoranException;
 import dev.pypimirror.operator.OperatorApp;
+import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Path;
@@ -84,7 +85,7 @@ class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--index-image",
-      defaultValue = "${env:PYPI_MIRROR_INDEX_IMAGE:-pypi-mirror-operator:0.1.0}",
+      defaultValue = "${env:PYPI_MIRROR_INDEX_IMAGE:-" + CacheSync.DEFAULT_INDEX_IMAGE + "}",
       description =
           "This operator's image: the cache sync Job runs its `index` (default: ${DEFAULT-VALUE}).")
   String indexImage;

@@ -9,8 +9,8 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.apiserver.AdmissionChain;
 import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
+import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.config.MirrorObjects;
-import dev.pypimirror.operator.reconciler.MirrorOperator;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -108,7 +108,7 @@ public final class Demo {
                   Path.of("unused.crt"),
                   Path.of("unused.key"),
                   Duration.ofSeconds(1)),
-              MirrorOperator.DEFAULT_INDEX_IMAGE,
+              CacheSync.DEFAULT_INDEX_IMAGE,
               false,
               true);
       try (OperatorApp app = OperatorApp.start(client, settings, Clock.systemUTC())) {

@@ -23,8 +23,6 @@ import org.slf4j.LoggerFactory;
 /** Wires the reconcilers into a java-operator-sdk Operator on a given client. */
 public final class MirrorOperator {
   /** The image whose `index` command the cache sync Job runs: this operator's own image. */
-  public static final String DEFAULT_INDEX_IMAGE = "pypi-mirror-operator:0.1.0";
-
   public static final String LEASE_NAME = "pypi-mirror-operator-leader";
 
   /**
@@ -120,7 +118,7 @@ public final class MirrorOperator {
 
   public static Operator start(
       KubernetesClient client, Set<String> namespaces, String operatorNamespace, Clock clock) {
-    return start(client, namespaces, operatorNamespace, DEFAULT_INDEX_IMAGE, clock);
+    return start(client, namespaces, operatorNamespace, CacheSync.DEFAULT_INDEX_IMAGE, clock);
   }
 
   public static Operator start(

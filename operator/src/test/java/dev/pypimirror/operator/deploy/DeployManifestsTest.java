@@ -3,6 +3,9 @@ package dev.pypimirror.operator.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.testing.Kustomize;
 import dev.pypimirror.operator.testing.ProjectPaths;
 import java.nio.file.Files;
@@ -31,6 +34,28 @@ class DeployManifestsTest {
                     .one("Deployment", "pypi-mirror-operator")
                     .at("/spec/template/spec/containers/0/args")))
         .contains("--webhook-certs=self-managed");
+  }
+
+  /**
+   * The default image is written once in code ({@link CacheSync#DEFAULT_INDEX_IMAGE}, what {@code
+   * run} and {@code render} use when none is given); deploy/ and the chart must name it too, as
+   * YAML cannot import it.
+   */
+  @Test
+  void deployAndTheChartNameTheDefaultImageTheCodeUses() throws Exception {
+    JsonNode manager =
+        new InstallChecks(Kustomize.render("deploy/default"), NAMESPACE)
+            .one("Deployment", "pypi-mirror-operator")
+            .at("/spec/template/spec/containers/0");
+    assertThat(manager.path("image").asText()).isEqualTo(CacheSync.DEFAULT_INDEX_IMAGE);
+
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    Path chart = ProjectPaths.ROOT.resolve("charts/pypi-mirror-operator");
+    JsonNode values = yaml.readTree(chart.resolve("values.yaml").toFile());
+    JsonNode meta = yaml.readTree(chart.resolve("Chart.yaml").toFile());
+    assertThat(values.at("/image/tag").asText()).as("the tag defaults to appVersion").isEmpty();
+    assertThat(values.at("/image/repository").asText() + ":" + meta.path("appVersion").asText())
+        .isEqualTo(CacheSync.DEFAULT_INDEX_IMAGE);
   }
 
   @Test
