@@ -24,6 +24,13 @@ public final class Conditions {
   public static final String REASON_CLAIM_LOST = "ClaimLost";
   public static final String REASON_POLICY_VIOLATION = "PolicyViolation";
 
+  /** CacheReady with a cache sync. */
+  public static final String REASON_SYNCING = "Syncing";
+
+  public static final String REASON_SYNCED = "Synced";
+  public static final String REASON_SYNC_FAILED = "SyncFailed";
+  public static final String REASON_INVALID_REQUIREMENTS = "InvalidRequirements";
+
   private Conditions() {}
 
   public static Condition of(

@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.inject;
 
 import dev.pypimirror.operator.api.Annotations;
+import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
@@ -27,9 +28,14 @@ public final class MirrorSelector {
     /**
      * Asked for a mirror that cannot be used: admitted without it (or denied under Enforce).
      *
-     * @param warning what the user is told, ending in "; the pod is admitted without a mirror"
+     * @param problem why the mirror cannot be used, as the user is told it
      */
-    record Unavailable(Reason reason, String warning) implements Selection {}
+    record Unavailable(Reason reason, String problem) implements Selection {
+      /** What a pod admitted without its mirror is warned. */
+      public String warning() {
+        return problem + "; the pod is admitted without a mirror";
+      }
+    }
   }
 
   /**
@@ -114,8 +120,7 @@ public final class MirrorSelector {
               () ->
                   new Selection.Unavailable(
                       Reason.MIRROR_NOT_FOUND,
-                      "PypiMirror %s/%s not found; the pod is admitted without a mirror"
-                          .formatted(namespace, named.trim())));
+                      "PypiMirror %s/%s not found".formatted(namespace, named.trim())));
     }
     if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
       return defaultMirror(namespace, mirrors.inNamespace(namespace), policy);
@@ -148,7 +153,7 @@ public final class MirrorSelector {
             () ->
                 new Selection.Unavailable(
                     Reason.MIRROR_NOT_FOUND,
-                    "PypiMirrorPolicy %s's mirror %s/%s does not exist (yet); the pod is admitted without a mirror"
+                    "PypiMirrorPolicy %s's mirror %s/%s does not exist (yet)"
                         .formatted(name, namespace, name)));
   }
 
@@ -173,12 +178,11 @@ public final class MirrorSelector {
                 + " could be the default ("
                 + String.join(", ", choice.stream().map(m -> m.getMetadata().getName()).toList())
                 + "); annotate one pypimirror.dev/default: \"true\" or name it with"
-                + " pypimirror.dev/mirror; the pod is admitted without a mirror");
+                + " pypimirror.dev/mirror");
       }
     }
     return new Selection.Unavailable(
-        Reason.MIRROR_NOT_FOUND,
-        "no PypiMirror in namespace " + namespace + "; the pod is admitted without a mirror");
+        Reason.MIRROR_NOT_FOUND, "no PypiMirror in namespace " + namespace);
   }
 
   /**
@@ -190,14 +194,14 @@ public final class MirrorSelector {
     String name = mirror.getMetadata().getNamespace() + "/" + mirror.getMetadata().getName();
     PypiMirrorStatus status = mirror.getStatus();
     Optional<Condition> ready =
-        status == null ? Optional.empty() : status.condition("Ready").filter(c -> c != null);
+        status == null
+            ? Optional.empty()
+            : status.condition(Conditions.READY).filter(c -> c != null);
     if (status == null || !status.isReady() || ready.isEmpty()) {
       String why =
           ready.map(c -> c.getReason() + ": " + c.getMessage()).orElse("not reconciled yet");
       return new Selection.Unavailable(
-          Reason.MIRROR_NOT_READY,
-          "PypiMirror %s is not Ready (%s); the pod is admitted without a mirror"
-              .formatted(name, why));
+          Reason.MIRROR_NOT_READY, "PypiMirror %s is not Ready (%s)".formatted(name, why));
     }
     long generation = orZero(mirror.getMetadata().getGeneration());
     long observed = orZero(status.getObservedGeneration());
@@ -205,7 +209,7 @@ public final class MirrorSelector {
     if (observed != generation || readyObserved != generation) {
       return new Selection.Unavailable(
           Reason.MIRROR_STALE,
-          "PypiMirror %s's status describes generation %d (Ready: %d), not its current generation %d; the pod is admitted without a mirror"
+          "PypiMirror %s's status describes generation %d (Ready: %d), not its current generation %d"
               .formatted(name, observed, readyObserved, generation));
     }
     if (policy != null) {
@@ -213,7 +217,7 @@ public final class MirrorSelector {
       if (!violations.isEmpty()) {
         return new Selection.Unavailable(
             Reason.MIRROR_POLICY_VIOLATION,
-            "PypiMirror %s breaks its namespace's policy (%s); the pod is admitted without a mirror"
+            "PypiMirror %s breaks its namespace's policy (%s)"
                 .formatted(name, String.join("; ", violations)));
       }
     }

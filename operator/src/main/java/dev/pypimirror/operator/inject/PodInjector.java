@@ -15,8 +15,6 @@ import java.util.Map;
 
 /** The whole injection decision for one pod: policy, selection, then the patch. Pure. */
 public final class PodInjector {
-  private static final String ADMITTED_WITHOUT = "; the pod is admitted without a mirror";
-
   private PodInjector() {}
 
   /** Injection with no policy, as for a pod that asked by annotation. */
@@ -86,9 +84,8 @@ public final class PodInjector {
           mode,
           new Selection.Unavailable(
               Reason.MIRROR_INVALID,
-              "PypiMirror %s/%s is invalid (%s)%s"
-                  .formatted(
-                      namespace, mirror.getMetadata().getName(), e.getMessage(), ADMITTED_WITHOUT)),
+              "PypiMirror %s/%s is invalid (%s)"
+                  .formatted(namespace, mirror.getMetadata().getName(), e.getMessage())),
           warnings);
     }
     InjectionPlan plan = PodPatchPlanner.plan(pod, mirror, rendered, mode);
@@ -108,11 +105,10 @@ public final class PodInjector {
       Selection.Unavailable unavailable,
       List<String> warnings) {
     if (mode.enforce()) {
-      String why = unavailable.warning().replace(ADMITTED_WITHOUT, "");
       return InjectionPlan.denied(
           unavailable.reason(),
           "PypiMirrorPolicy %s enforces a PyPI mirror here, and it cannot be injected: %s"
-              .formatted(mode.policy(), why),
+              .formatted(mode.policy(), unavailable.problem()),
           warnings);
     }
     String skipped = unavailable.reason().skippedAnnotation();

@@ -85,13 +85,21 @@ public final class OperatorMetrics {
     // the admission series whose labels do not depend on a pod
     admissionCounter("injected", Reason.INJECTED.label());
     Reason.DENIALS.forEach(reason -> admissionCounter("denied", reason.label()));
-    admissionCounter("error", "bad-request");
+    admissionCounter(ERROR, BAD_REQUEST);
   }
+
+  /** The outcome and reason of an AdmissionReview that could not be decided. */
+  private static final String ERROR = "error";
+
+  private static final String BAD_REQUEST = "bad-request";
 
   private final Map<String, Counter> admissionCounters = new ConcurrentHashMap<>();
 
-  /** Counts one admission by outcome (injected, skipped, untouched, denied, error) and reason. */
-  public void admission(String outcome, String reason, long nanos) {
+  /**
+   * Counts one admission by outcome and reason. Private: the values come from {@link InjectionPlan}
+   * (closed sets) or are the one error pair, never from a message or a pod.
+   */
+  private void admission(String outcome, String reason, long nanos) {
     admissionCounter(outcome, reason).increment();
     admissionLatency.record(nanos, TimeUnit.NANOSECONDS);
   }
@@ -111,7 +119,7 @@ public final class OperatorMetrics {
   public PodAdmission.Listener admissions() {
     return (namespace, pod, plan, dryRun, nanos) -> {
       if (plan == null) {
-        admission("error", "bad-request", nanos);
+        admission(ERROR, BAD_REQUEST, nanos);
       } else {
         admission(plan, nanos);
       }

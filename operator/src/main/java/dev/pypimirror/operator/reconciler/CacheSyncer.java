@@ -105,7 +105,7 @@ class CacheSyncer {
       return new Outcome(
           copy(previous),
           false,
-          "InvalidRequirements",
+          Conditions.REASON_INVALID_REQUIREMENTS,
           "no cache sync: "
               + String.join("; ", requirements.problems())
               + previousIndexNote(copy(previous)));
@@ -156,7 +156,7 @@ class CacheSyncer {
       return new Outcome(
           status,
           false,
-          "Syncing",
+          Conditions.REASON_SYNCING,
           "cache sync Job "
               + running.get().getMetadata().getName()
               + " is running"
@@ -167,7 +167,7 @@ class CacheSyncer {
       return new Outcome(
           status,
           false,
-          "SyncFailed",
+          Conditions.REASON_SYNC_FAILED,
           "cache sync Job %s failed (%s: %s)%s"
               .formatted(
                   lastFailed.get().getMetadata().getName(),
@@ -179,7 +179,7 @@ class CacheSyncer {
       return new Outcome(
           status,
           true,
-          "Synced",
+          Conditions.REASON_SYNCED,
           "%d files of %d projects, %d bytes, synced at %s by Job %s%s"
               .formatted(
                   Optional.ofNullable(status.getPackageCount()).orElse(0),
@@ -192,7 +192,7 @@ class CacheSyncer {
     return new Outcome(
         status,
         false,
-        "Syncing",
+        Conditions.REASON_SYNCING,
         "waiting for the cache sync to start" + previousIndexNote(status));
   }
 

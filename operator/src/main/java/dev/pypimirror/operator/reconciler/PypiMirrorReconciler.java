@@ -258,10 +258,10 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     if (sync.reason().equals(before)) {
       return;
     }
-    if ("SyncFailed".equals(sync.reason())) {
-      events.record(mirror, Type.Warning, "SyncFailed", sync.message());
-    } else if ("Synced".equals(sync.reason())) {
-      events.record(mirror, Type.Normal, "Synced", sync.message());
+    if (Conditions.REASON_SYNC_FAILED.equals(sync.reason())) {
+      events.record(mirror, Type.Warning, sync.reason(), sync.message());
+    } else if (Conditions.REASON_SYNCED.equals(sync.reason())) {
+      events.record(mirror, Type.Normal, sync.reason(), sync.message());
     }
   }
 

@@ -2,6 +2,8 @@ package dev.pypimirror.operator.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pypimirror.operator.inject.InjectionPlan;
+import dev.pypimirror.operator.inject.Reason;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -47,8 +49,9 @@ class OperatorMetricsTest {
   void admissionLatencyHasADozenBucketsFromSubMillisecondToTheApiServersTimeout() {
     OperatorMetrics metrics = new OperatorMetrics();
     try {
-      metrics.admission("injected", "", TimeUnit.MICROSECONDS.toNanos(80));
-      metrics.admission("injected", "", TimeUnit.MILLISECONDS.toNanos(3));
+      var plan = InjectionPlan.untouched(Reason.NOT_SELECTED, "no injection annotation");
+      metrics.admission(plan, TimeUnit.MICROSECONDS.toNanos(80));
+      metrics.admission(plan, TimeUnit.MILLISECONDS.toNanos(3));
 
       List<String> buckets =
           metrics
