@@ -7,9 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.TestTls;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -34,16 +34,7 @@ class RunCommandIT {
 
   @Test
   void runReconcilesMirrorsAndServesTheWebhookUntilSigterm(@TempDir Path dir) throws Exception {
-    client
-        .resource(
-            client
-                .getKubernetesSerialization()
-                .unmarshal(
-                    Files.readString(
-                        Path.of(
-                            "target/classes/META-INF/fabric8/pypimirrors.pypimirror.dev-v1.yml")),
-                    CustomResourceDefinition.class))
-        .create();
+    MockCluster.installCrds(client);
     Path kubeconfig =
         Files.writeString(
             dir.resolve("kubeconfig"),

@@ -26,11 +26,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.javaoperatorsdk.operator.Operator;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,10 +44,7 @@ class CacheSyncReconcilerTest {
 
   @BeforeAll
   static void start() throws Exception {
-    MockCluster.installCrds(client);
-    operator =
-        MirrorOperator.start(
-            client, Set.of(), "pypi-mirror-system", "registry.example/op:1", Clock.systemUTC());
+    operator = MockCluster.startOperator(client, "registry.example/op:1");
   }
 
   @AfterAll

@@ -2,16 +2,15 @@ package dev.pypimirror.operator.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pypimirror.operator.testing.MockCluster;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +21,8 @@ class InformerScopeTest {
   static KubernetesClient client;
 
   @Test
-  void configMapAndPvcInformersAreLabelSelected() throws InterruptedException {
-    var operator = MirrorOperator.start(client, Set.of(), "pypi-mirror-system", Clock.systemUTC());
+  void configMapAndPvcInformersAreLabelSelected() throws Exception {
+    var operator = MockCluster.startOperator(client);
     operator.stop();
 
     List<String> reads = new ArrayList<>();

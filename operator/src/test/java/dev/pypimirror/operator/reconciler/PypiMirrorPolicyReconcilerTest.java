@@ -18,10 +18,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.javaoperatorsdk.operator.Operator;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,8 +35,7 @@ class PypiMirrorPolicyReconcilerTest {
 
   @BeforeEach
   void start() throws Exception {
-    MockCluster.installCrds(client);
-    operator = MirrorOperator.start(client, Set.of(), "pypi-mirror-system", Clock.systemUTC());
+    operator = MockCluster.startOperator(client);
   }
 
   @AfterEach

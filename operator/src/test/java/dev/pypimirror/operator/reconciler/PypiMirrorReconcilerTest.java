@@ -12,6 +12,7 @@ import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
+import dev.pypimirror.operator.testing.MockCluster;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -19,18 +20,14 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.Operator;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,15 +43,7 @@ class PypiMirrorReconcilerTest {
 
   @BeforeAll
   static void startOperator() throws Exception {
-    var crd =
-        client
-            .getKubernetesSerialization()
-            .unmarshal(
-                java.nio.file.Files.readString(
-                    Path.of("target/classes/META-INF/fabric8/pypimirrors.pypimirror.dev-v1.yml")),
-                CustomResourceDefinition.class);
-    client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
-    operator = MirrorOperator.start(client, Set.of(), "pypi-mirror-system", Clock.systemUTC());
+    operator = MockCluster.startOperator(client);
   }
 
   @AfterAll

@@ -1,16 +1,43 @@
 package dev.pypimirror.operator.testing;
 
+import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.reconciler.MirrorOperator;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Map;
+import java.util.Set;
 
-/** Setting up fabric8's mock API server as a cluster: the project's CRDs, namespaces. */
+/**
+ * Setting up fabric8's mock API server as a cluster: the project's CRDs, namespaces, the operator's
+ * reconcilers.
+ */
 public final class MockCluster {
+  /** The operator's namespace in tests, as deploy/ installs it. */
+  public static final String OPERATOR_NAMESPACE = "pypi-mirror-system";
+
   private MockCluster() {}
+
+  /**
+   * The project's CRDs installed and the reconcilers started on {@code client} (no webhook), with
+   * the default index image. Stop the operator after.
+   */
+  public static Operator startOperator(KubernetesClient client) throws IOException {
+    return startOperator(client, CacheSync.DEFAULT_INDEX_IMAGE);
+  }
+
+  /** As {@link #startOperator(KubernetesClient)}, the cache sync running {@code indexImage}. */
+  public static Operator startOperator(KubernetesClient client, String indexImage)
+      throws IOException {
+    installCrds(client);
+    return MirrorOperator.start(
+        client, Set.of(), OPERATOR_NAMESPACE, indexImage, Clock.systemUTC());
+  }
 
   /** Creates every CRD this build generated. */
   public static void installCrds(KubernetesClient client) throws IOException {
