@@ -2,6 +2,8 @@ package dev.pypimirror.bench;
 
 import dev.pypimirror.operator.metrics.OperatorMetrics;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.settings.OperatorSettings;
+import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.webhook.AdmissionResponse;
 import dev.pypimirror.operator.webhook.PodAdmission;
 import dev.pypimirror.operator.webhook.WebhookServer;
@@ -39,14 +41,15 @@ public final class BenchServer {
             new OperatorMetrics().admissions());
     var server =
         new WebhookServer(
-                new WebhookServer.Settings(
-                    "127.0.0.1",
-                    port,
-                    dir.resolve("tls.crt"),
-                    dir.resolve("tls.key"),
-                    Duration.ofMinutes(10)),
+                OperatorSettings.defaults()
+                    .webhook()
+                    .onLoopback()
+                    .withPort(port)
+                    .withTlsReloadInterval(Duration.ofMinutes(10)),
+                ReloadingKeyManager.Source.files(dir.resolve("tls.crt"), dir.resolve("tls.key")),
                 Map.of(WebhookServer.MUTATE_PODS, admission::review, NULL, body -> NULL_ANSWER),
                 () -> true,
+                () -> "",
                 new WebhookServer.Transport(
                     Integer.getInteger(
                         "bench.eventLoops", WebhookServer.Transport.DEFAULT.eventLoops()),

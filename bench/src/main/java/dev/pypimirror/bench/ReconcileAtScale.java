@@ -1,11 +1,12 @@
 package dev.pypimirror.bench;
 
+import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
-import dev.pypimirror.operator.reconciler.MirrorOperator;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -97,7 +98,12 @@ public final class ReconcileAtScale {
       // forget the setup's requests
     }
     long start = System.nanoTime();
-    var operator = MirrorOperator.start(client, Set.of(), "pypi-mirror-system", Clock.systemUTC());
+    var operator =
+        OperatorApp.reconcilers(
+                client,
+                OperatorSettings.defaults().withOperatorNamespace("pypi-mirror-system"),
+                Clock.systemUTC())
+            .start();
     boolean done = allReady.await(300, TimeUnit.SECONDS);
     long allReadyAt = System.nanoTime();
     System.out.printf("mirrors=%d%nnamespaces=%d%n", total, namespaces);
@@ -136,7 +142,7 @@ public final class ReconcileAtScale {
     System.out.printf(
         "change_to_configmap_ms_median=%.0f%nchange_to_configmap_ms_max=%.0f%nchanges=%d%n",
         latencies.get(latencies.size() / 2), latencies.get(latencies.size() - 1), changes);
-    operator.stop();
+    operator.close();
     client.close();
     server.destroy();
     System.exit(0);

@@ -112,4 +112,16 @@ class ArchitectureTest {
                           && !c.getPackageName().startsWith("dev.pypimirror.operator.api")))
           .orShould()
           .dependOnClassesThat(CLUSTER_IO);
+
+  /** The operator's settings are data, read by the parts they configure. */
+  @ArchTest
+  static final ArchRule theSettingsAreData =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.pypimirror.operator.settings..")
+          .should()
+          .dependOnClassesThat(CLUSTER_IO)
+          .orShould()
+          .dependOnClassesThat()
+          .resideInAnyPackage(IO_PACKAGES);
 }

@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.TestTls;
-import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
@@ -27,7 +27,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,22 +39,18 @@ class HighAvailabilityTest {
   @TempDir Path dir;
 
   OperatorApp replica() throws Exception {
-    return OperatorApp.start(
-        client,
-        new OperatorApp.Settings(
-            Set.of(),
-            "pypi-mirror-system",
-            new WebhookServer.Settings(
-                "127.0.0.1",
-                0,
-                dir.resolve("tls.crt"),
-                dir.resolve("tls.key"),
-                Duration.ofSeconds(10),
-                0),
-            "img",
-            true,
-            false),
-        Clock.systemUTC());
+    return new OperatorApp(
+            client,
+            OperatorSettings.defaults()
+                .withOperatorNamespace("pypi-mirror-system")
+                .withReconcile(r -> r.withIndexImage("img").withLeaderElection(true))
+                .withWebhook(
+                    w ->
+                        w.onLoopback()
+                            .withCertificateFiles(dir.resolve("tls.crt"), dir.resolve("tls.key"))
+                            .withManagementPort(0)),
+            Clock.systemUTC())
+        .start();
   }
 
   String holder() {

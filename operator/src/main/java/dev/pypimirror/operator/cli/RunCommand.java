@@ -5,7 +5,8 @@ import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.core.joran.spi.JoranException;
 import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.cache.CacheSync;
-import dev.pypimirror.operator.webhook.WebhookServer;
+import dev.pypimirror.operator.settings.OperatorSettings;
+import dev.pypimirror.operator.settings.OperatorSettings.Certificates;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,12 +25,7 @@ import picocli.CommandLine.Option;
     description =
         "Run the operator and its webhooks against the cluster of the kubeconfig, or in-cluster.")
 class RunCommand implements Callable<Integer> {
-  enum CertificateSource {
-    /** The leader keeps a CA and serving certificate in a Secret and patches the caBundles. */
-    self_managed,
-    /** Read --tls-cert-file and --tls-key-file (cert-manager, or a Secret mounted by hand). */
-    files
-  }
+  private static final OperatorSettings DEFAULTS = OperatorSettings.defaults();
 
   @Option(
       names = "--watch-namespaces",
@@ -46,36 +42,32 @@ class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--webhook-port",
-      defaultValue = "9443",
       description = "HTTPS port of the webhooks (default: ${DEFAULT-VALUE}).")
-  int webhookPort;
+  int webhookPort = DEFAULTS.webhook().port();
 
   @Option(
       names = "--metrics-port",
-      defaultValue = "8080",
       description =
           "Plain-HTTP port of /metrics, /healthz, /readyz; 0: none (default: ${DEFAULT-VALUE}).")
-  int metricsPort;
+  int metricsPort = DEFAULTS.webhook().managementPort();
 
   @Option(
       names = "--webhook-certs",
       defaultValue = "files",
       converter = CertificateSourceConverter.class,
       description = "self-managed or files (default: ${DEFAULT-VALUE}).")
-  CertificateSource certificateSource;
+  Certificates certificateSource;
 
   @Option(
       names = "--tls-cert-file",
-      defaultValue = "/tmp/k8s-webhook-server/serving-certs/tls.crt",
       description =
           "Serving certificate (PEM) with --webhook-certs=files, reloaded when it changes (default: ${DEFAULT-VALUE}).")
-  Path certificate;
+  Path certificate = DEFAULTS.webhook().certificateFile();
 
   @Option(
       names = "--tls-key-file",
-      defaultValue = "/tmp/k8s-webhook-server/serving-certs/tls.key",
       description = "Serving key (PEM) with --webhook-certs=files (default: ${DEFAULT-VALUE}).")
-  Path key;
+  Path key = DEFAULTS.webhook().keyFile();
 
   @Option(
       names = "--leader-election",
@@ -92,11 +84,10 @@ class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--drain-delay",
-      defaultValue = "10",
       paramLabel = "SECONDS",
       description =
           "On SIGTERM: fail readiness and keep serving admissions this long, so the Service's endpoints drop this replica first; then answer those under way and stop (default: ${DEFAULT-VALUE}).")
-  int drainDelaySeconds;
+  int drainDelaySeconds = (int) DEFAULTS.webhook().drainDelay().toSeconds();
 
   @Option(names = "--no-webhook", description = "Run the reconcilers only.")
   boolean noWebhook;
@@ -108,11 +99,18 @@ class RunCommand implements Callable<Integer> {
       description = "text, or json: one JSON object per line (default: ${DEFAULT-VALUE}).")
   String logFormat;
 
+  /** self-managed or files, as {@link Certificates}. */
   static class CertificateSourceConverter
-      implements picocli.CommandLine.ITypeConverter<CertificateSource> {
+      implements picocli.CommandLine.ITypeConverter<Certificates> {
     @Override
-    public CertificateSource convert(String value) {
-      return CertificateSource.valueOf(value.replace('-', '_'));
+    public Certificates convert(String value) {
+      return switch (value) {
+        case "self-managed", "self_managed" -> Certificates.SELF_MANAGED;
+        case "files" -> Certificates.FILES;
+        default ->
+            throw new picocli.CommandLine.TypeConversionException(
+                "expected self-managed or files, got " + value);
+      };
     }
   }
 
@@ -152,39 +150,43 @@ class RunCommand implements Callable<Integer> {
     }
   }
 
+  /** The operator's settings from the options: the defaults with what was given. */
+  OperatorSettings settings() {
+    return DEFAULTS
+        .withOperatorNamespace(operatorNamespace)
+        .withReconcile(
+            r ->
+                r.withNamespaces(new LinkedHashSet<>(namespaces))
+                    .withIndexImage(indexImage)
+                    .withLeaderElection(leaderElection))
+        .withWebhook(
+            w -> {
+              OperatorSettings.Webhook given =
+                  w.withPort(webhookPort)
+                      .withCertificateFiles(certificate, key)
+                      .withManagementPort(
+                          metricsPort > 0 ? metricsPort : OperatorSettings.Webhook.NO_PORT)
+                      .withDrainDelay(Duration.ofSeconds(drainDelaySeconds));
+              given =
+                  certificateSource == Certificates.SELF_MANAGED
+                      ? given.withSelfManagedCertificates()
+                      : given;
+              return noWebhook ? given.disabled() : given;
+            });
+  }
+
   private int runUntilStopped() throws Exception {
     if (drainDelaySeconds < 0) {
       throw new CliException("--drain-delay must be 0 or more seconds, got " + drainDelaySeconds);
     }
-    boolean selfManaged = certificateSource == CertificateSource.self_managed;
+    boolean selfManaged = certificateSource == Certificates.SELF_MANAGED;
     if ((leaderElection || selfManaged)
         && (operatorNamespace == null || operatorNamespace.isBlank())) {
       throw new CliException(
           "--leader-election and --webhook-certs=self-managed need --operator-namespace (or POD_NAMESPACE)");
     }
     var client = new KubernetesClientBuilder().build();
-    var webhook =
-        noWebhook
-            ? null
-            : new WebhookServer.Settings(
-                "0.0.0.0",
-                webhookPort,
-                certificate,
-                key,
-                Duration.ofSeconds(10),
-                metricsPort > 0 ? metricsPort : -1);
-    var app =
-        OperatorApp.start(
-            client,
-            new OperatorApp.Settings(
-                new LinkedHashSet<>(namespaces),
-                operatorNamespace,
-                webhook,
-                indexImage,
-                leaderElection,
-                selfManaged),
-            Clock.systemUTC());
-    app.drainDelay(Duration.ofSeconds(drainDelaySeconds));
+    var app = new OperatorApp(client, settings(), Clock.systemUTC()).start();
     CountDownLatch stopped = new CountDownLatch(1);
     // SIGTERM: readiness fails at once, admissions are served for the drain delay and those under
     // way answered; then the reconcilers stop and the leader lease goes to the next replica

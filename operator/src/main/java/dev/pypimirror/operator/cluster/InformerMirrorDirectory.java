@@ -18,16 +18,15 @@ public final class InformerMirrorDirectory implements MirrorDirectory, AutoClose
   private final SharedIndexInformer<PypiMirror> informer;
   private final RenderCache renders = new RenderCache();
 
-  private InformerMirrorDirectory(SharedIndexInformer<PypiMirror> informer) {
-    this.informer = informer;
+  /** Watches nothing yet: {@link #start} does. */
+  public InformerMirrorDirectory(KubernetesClient client) {
+    this.informer = client.resources(PypiMirror.class).inAnyNamespace().runnableInformer(0);
   }
 
   /** Starts the informer and returns at once; {@link #hasSynced()} tells when the cache is full. */
-  public static InformerMirrorDirectory start(KubernetesClient client) {
-    SharedIndexInformer<PypiMirror> informer =
-        client.resources(PypiMirror.class).inAnyNamespace().runnableInformer(0);
+  public InformerMirrorDirectory start() {
     informer.start();
-    return new InformerMirrorDirectory(informer);
+    return this;
   }
 
   public boolean hasSynced() {
@@ -55,6 +54,7 @@ public final class InformerMirrorDirectory implements MirrorDirectory, AutoClose
     return informer.getStore().list();
   }
 
+  /** Stops the informer; a second call, or one before {@link #start}, does nothing more. */
   @Override
   public void close() {
     informer.close();

@@ -19,21 +19,22 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
   private final SharedIndexInformer<PypiMirrorPolicy> policies;
   private final String operatorNamespace;
 
-  private InformerPolicyDirectory(
-      SharedIndexInformer<Namespace> namespaces,
-      SharedIndexInformer<PypiMirrorPolicy> policies,
-      String operatorNamespace) {
-    this.namespaces = namespaces;
-    this.policies = policies;
+  /**
+   * Watches nothing yet: {@link #start} does.
+   *
+   * @param operatorNamespace never governed (null: unknown)
+   */
+  public InformerPolicyDirectory(KubernetesClient client, String operatorNamespace) {
+    this.namespaces = client.namespaces().runnableInformer(0);
+    this.policies = client.resources(PypiMirrorPolicy.class).runnableInformer(0);
     this.operatorNamespace = operatorNamespace;
   }
 
-  public static InformerPolicyDirectory start(KubernetesClient client, String operatorNamespace) {
-    var namespaces = client.namespaces().runnableInformer(0);
-    var policies = client.resources(PypiMirrorPolicy.class).runnableInformer(0);
+  /** Starts the informers and returns at once; {@link #hasSynced()} tells when both are full. */
+  public InformerPolicyDirectory start() {
     namespaces.start();
     policies.start();
-    return new InformerPolicyDirectory(namespaces, policies, operatorNamespace);
+    return this;
   }
 
   public boolean hasSynced() {
@@ -73,6 +74,7 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
     return Governance.governing(policies.getStore().list(), namespace, labels, operatorNamespace);
   }
 
+  /** Stops the informers; a second call, or one before {@link #start}, does nothing more. */
   @Override
   public void close() {
     namespaces.close();

@@ -9,8 +9,8 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.apiserver.AdmissionChain;
 import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
-import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -28,13 +28,11 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -99,19 +97,14 @@ public final class Demo {
       installCrd(client);
       installWebhookConfigurations(client);
       var settings =
-          new OperatorApp.Settings(
-              Set.of(),
-              OPERATOR_NAMESPACE,
-              new WebhookServer.Settings(
-                  "127.0.0.1",
-                  0,
-                  Path.of("unused.crt"),
-                  Path.of("unused.key"),
-                  Duration.ofSeconds(1)),
-              CacheSync.DEFAULT_INDEX_IMAGE,
-              false,
-              true);
-      try (OperatorApp app = OperatorApp.start(client, settings, Clock.systemUTC())) {
+          OperatorSettings.defaults()
+              .withOperatorNamespace(OPERATOR_NAMESPACE)
+              .withWebhook(
+                  w ->
+                      w.onLoopback()
+                          .withSelfManagedCertificates()
+                          .withTlsReloadInterval(Duration.ofSeconds(1)));
+      try (OperatorApp app = new OperatorApp(client, settings, Clock.systemUTC()).start()) {
         webhookPort.set(app.webhookPort());
         await(() -> caBundlesPatched(client) && webhookAnswers(client, transport), () -> null);
         out.printf(

@@ -39,7 +39,7 @@ import java.util.Set;
  * message. A failed sync changes nothing in the cache: the download runs first, the index is only
  * rebuilt after it, and no file is ever deleted.
  */
-class CacheSyncer {
+public class CacheSyncer {
   static final String SYNC_SELECTOR =
       MirrorObjects.OWNED_SELECTOR + ",app.kubernetes.io/component=" + CacheSync.COMPONENT;
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,7 +55,10 @@ class CacheSyncer {
   private InformerEventSource<CronJob, PypiMirror> cronJobs;
   private InformerEventSource<Pod, PypiMirror> pods;
 
-  CacheSyncer(
+  /**
+   * @param indexImage the image the sync Job runs {@code ingest} with: this operator's own
+   */
+  public CacheSyncer(
       KubernetesClient client, ObjectWriter writer, EventRecorder events, String indexImage) {
     this.client = client;
     this.writer = writer;

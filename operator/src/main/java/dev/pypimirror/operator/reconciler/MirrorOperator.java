@@ -2,7 +2,7 @@ package dev.pypimirror.operator.reconciler;
 
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.cache.CacheSync;
-import dev.pypimirror.operator.cluster.EventRecorder;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -12,42 +12,74 @@ import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Wires the reconcilers into a java-operator-sdk Operator on a given client. */
-public final class MirrorOperator {
-  /** The image whose `index` command the cache sync Job runs: this operator's own image. */
+/**
+ * The reconcilers in a java-operator-sdk Operator, with leader election when asked: {@link #start}
+ * starts them, {@link #close} stops them and gives the lease up.
+ */
+public final class MirrorOperator implements AutoCloseable {
   public static final String LEASE_NAME = "pypi-mirror-operator-leader";
 
   /**
-   * @param namespaces namespaces to reconcile PypiMirrors in (empty: all)
-   * @param operatorNamespace the operator's own namespace, never governed; the lease lives there
-   * @param indexImage the image the cache sync Job runs `ingest` with
-   * @param leaderElection elect one leader among replicas (needs operatorNamespace)
-   * @param identity this replica's name in the lease (see {@link #identity()})
-   * @param onLeading run when this replica starts leading (null: nothing)
-   * @param onStopLeading run when it stops (null: nothing)
-   * @param metrics reconcile metrics (null: none)
+   * What this replica does while it leads, besides reconciling. Without leader election the one
+   * replica leads from {@link #start} on.
    */
-  public record Options(
-      Set<String> namespaces,
-      String operatorNamespace,
-      String indexImage,
-      boolean leaderElection,
-      String identity,
-      Runnable onLeading,
-      Runnable onStopLeading,
-      Metrics metrics) {}
+  public interface LeaderDuties {
+    LeaderDuties NONE =
+        new LeaderDuties() {
+          @Override
+          public void start() {}
+
+          @Override
+          public void stop() {}
+        };
+
+    void start();
+
+    void stop();
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(MirrorOperator.class);
 
-  private MirrorOperator() {}
+  private final KubernetesClient client;
+  private final OperatorSettings settings;
+  private final PypiMirrorReconciler mirrors;
+  private final PypiMirrorPolicyReconciler policies;
+  private final LeaderDuties duties;
+  private final Metrics metrics;
+  private final String identity = identity();
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private Operator operator;
+
+  /**
+   * Starts nothing: {@link #start} does.
+   *
+   * @param settings the namespaces to reconcile and leader election; the operator's namespace holds
+   *     the lease
+   * @param duties what the leader does besides reconciling
+   * @param metrics reconcile metrics ({@link Metrics#NOOP}: none)
+   */
+  public MirrorOperator(
+      KubernetesClient client,
+      OperatorSettings settings,
+      PypiMirrorReconciler mirrors,
+      PypiMirrorPolicyReconciler policies,
+      LeaderDuties duties,
+      Metrics metrics) {
+    this.client = client;
+    this.settings = settings;
+    this.mirrors = mirrors;
+    this.policies = policies;
+    this.duties = duties;
+    this.metrics = metrics;
+  }
 
   /**
    * Every failed reconcile is retried, backing off from half a second to at most 30 seconds, for as
@@ -91,7 +123,8 @@ public final class MirrorOperator {
    * period (2 s) instead of waiting for the lease to expire (15 s): java-operator-sdk stops without
    * releasing it. Optimistic locking: a lease taken over meanwhile is left alone.
    */
-  public static void releaseLease(KubernetesClient client, String namespace, String identity) {
+  private void releaseLease() {
+    String namespace = settings.operatorNamespace();
     try {
       Lease lease = client.leases().inNamespace(namespace).withName(LEASE_NAME).get();
       if (lease != null
@@ -109,80 +142,73 @@ public final class MirrorOperator {
   /**
    * The pod name (HOSTNAME) made unique, so two instances on one host never share a lease identity.
    */
-  public static String identity() {
+  private static String identity() {
     String host = System.getenv("HOSTNAME");
     return (host == null || host.isBlank() ? "pypi-mirror-operator" : host)
         + "-"
         + java.util.UUID.randomUUID().toString().substring(0, 8);
   }
 
-  public static Operator start(
-      KubernetesClient client, Set<String> namespaces, String operatorNamespace, Clock clock) {
-    return start(client, namespaces, operatorNamespace, CacheSync.DEFAULT_INDEX_IMAGE, clock);
-  }
-
-  public static Operator start(
-      KubernetesClient client,
-      Set<String> namespaces,
-      String operatorNamespace,
-      String indexImage,
-      Clock clock) {
-    return start(
-        client,
-        new Options(namespaces, operatorNamespace, indexImage, false, null, null, null, null),
-        clock);
-  }
-
   /**
-   * A started operator: PypiMirrors and PypiMirrorPolicies. Server-side apply is off: writes are
-   * create, update with resourceVersion, and JSON patches, which every API server supports.
+   * Starts the reconcilers (and the election). Server-side apply is off: writes are create, update
+   * with resourceVersion, and JSON patches, which every API server supports.
    */
-  public static Operator start(KubernetesClient client, Options options, Clock clock) {
-    Operator operator =
+  public synchronized MirrorOperator start() {
+    if (closed.get() || !started.compareAndSet(false, true)) {
+      throw new IllegalStateException("the operator starts once, before it is closed");
+    }
+    OperatorSettings.Reconcile reconcile = settings.reconcile();
+    operator =
         new Operator(
             o -> {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
                   .withUseSSAToPatchPrimaryResource(false)
-                  .withSSABasedCreateUpdateMatchForDependentResources(false);
-              if (options.metrics() != null) {
-                o.withMetrics(options.metrics());
-              }
-              if (options.leaderElection()) {
-                Runnable start = options.onLeading() == null ? () -> {} : options.onLeading();
-                Runnable stop =
-                    options.onStopLeading() == null ? () -> {} : options.onStopLeading();
+                  .withSSABasedCreateUpdateMatchForDependentResources(false)
+                  .withMetrics(metrics);
+              if (reconcile.leaderElection()) {
                 o.withLeaderElectionConfiguration(
                     new LeaderElectionConfiguration(
                         LEASE_NAME,
-                        options.operatorNamespace(),
+                        settings.operatorNamespace(),
                         Duration.ofSeconds(15),
                         Duration.ofSeconds(10),
                         Duration.ofSeconds(2),
-                        options.identity(),
-                        new LeaderCallbacks(start, stop, leader -> {}),
+                        identity,
+                        new LeaderCallbacks(duties::start, duties::stop, leader -> {}),
                         false));
               }
             });
-    EventRecorder events = new EventRecorder(client, clock);
     operator.register(
-        new PypiMirrorReconciler(
-            client, events, clock, options.operatorNamespace(), options.indexImage()),
+        mirrors,
         config -> {
           resilient(config);
           // the SDK's generation filter alone would drop a change of the resync annotation
           config.withGenerationAware(false).withOnUpdateFilter(MirrorOperator::specOrResyncChanged);
-          if (!options.namespaces().isEmpty()) {
-            config.settingNamespaces(options.namespaces());
+          if (!reconcile.namespaces().isEmpty()) {
+            config.settingNamespaces(reconcile.namespaces());
           }
         });
-    operator.register(
-        new PypiMirrorPolicyReconciler(client, events, clock, options.operatorNamespace()),
-        MirrorOperator::resilient);
+    operator.register(policies, MirrorOperator::resilient);
     operator.start();
-    if (!options.leaderElection() && options.onLeading() != null) {
-      options.onLeading().run(); // a single instance leads from the start
+    if (!reconcile.leaderElection()) {
+      duties.start(); // a single instance leads from the start
     }
-    return operator;
+    return this;
+  }
+
+  /**
+   * Stops the reconcilers and, with leader election, gives the lease up. Only the first call does
+   * anything; before {@link #start} it only keeps the operator from starting.
+   */
+  @Override
+  public synchronized void close() {
+    if (!closed.compareAndSet(false, true) || operator == null) {
+      return;
+    }
+    operator.stop();
+    if (settings.reconcile().leaderElection()) {
+      releaseLease();
+    }
   }
 }

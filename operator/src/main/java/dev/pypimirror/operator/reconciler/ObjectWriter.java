@@ -28,7 +28,7 @@ import java.util.Objects;
  * carry the resourceVersion read, so a concurrent change fails the write (and the reconcile
  * retries) instead of being overwritten.
  */
-class ObjectWriter {
+public class ObjectWriter {
   enum Result {
     CREATED,
     UPDATED,
@@ -42,7 +42,7 @@ class ObjectWriter {
 
   private final KubernetesClient client;
 
-  ObjectWriter(KubernetesClient client) {
+  public ObjectWriter(KubernetesClient client) {
     this.client = client;
   }
 

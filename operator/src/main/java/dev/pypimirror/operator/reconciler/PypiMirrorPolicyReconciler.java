@@ -44,12 +44,16 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
   private InformerEventSource<PypiMirror, PypiMirrorPolicy> mirrors;
 
   public PypiMirrorPolicyReconciler(
-      KubernetesClient client, EventRecorder events, Clock clock, String operatorNamespace) {
+      KubernetesClient client,
+      ObjectWriter writer,
+      EventRecorder events,
+      Clock clock,
+      String operatorNamespace) {
     this.client = client;
     this.events = events;
     this.clock = clock;
     this.operatorNamespace = operatorNamespace;
-    this.writer = new ObjectWriter(client);
+    this.writer = writer;
   }
 
   @Override

@@ -67,18 +67,24 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
 
   private final CacheSyncer syncer;
 
+  /**
+   * @param writer the reconciler's writes of the ConfigMap and PVC
+   * @param syncer fills the cache (the same writer's)
+   * @param operatorNamespace never governed (null: unknown)
+   */
   public PypiMirrorReconciler(
       KubernetesClient client,
+      ObjectWriter writer,
+      CacheSyncer syncer,
       EventRecorder events,
       Clock clock,
-      String operatorNamespace,
-      String indexImage) {
+      String operatorNamespace) {
     this.client = client;
     this.operatorNamespace = operatorNamespace;
     this.events = events;
     this.clock = clock;
-    this.writer = new ObjectWriter(client);
-    this.syncer = new CacheSyncer(client, writer, events, indexImage);
+    this.writer = writer;
+    this.syncer = syncer;
   }
 
   @Override

@@ -55,7 +55,12 @@ public final class WebhookCertificateManager implements AutoCloseable {
             .inNamespace(namespace)
             .withName(WebhookCertificates.SECRET_NAME)
             .runnableInformer(0);
-    this.secret.start();
+  }
+
+  /** Starts watching the Secret (every replica serves it); returns at once. */
+  public WebhookCertificateManager start() {
+    secret.start();
+    return this;
   }
 
   /** The Secret's serving pair, as the webhook server reads it on each reload. */
@@ -189,6 +194,9 @@ public final class WebhookCertificateManager implements AutoCloseable {
     return secret.hasSynced();
   }
 
+  /**
+   * Stops managing and watching; a second call, or one before {@link #start}, does nothing more.
+   */
   @Override
   public void close() {
     stopManaging();

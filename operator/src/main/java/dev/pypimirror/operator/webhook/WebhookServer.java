@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.webhook;
 
+import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -11,7 +12,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -44,39 +44,6 @@ public class WebhookServer implements AutoCloseable {
   public static final String VALIDATE_MIRRORS = "/validate-pypimirrors";
 
   /**
-   * Where and how to serve.
-   *
-   * @param managementPort plain-HTTP port for /metrics, /healthz and /readyz (probes and Prometheus
-   *     need no certificate); 0: any free port; negative: none
-   */
-  public record Settings(
-      String host,
-      int port,
-      ReloadingKeyManager.Source tls,
-      Duration tlsReloadInterval,
-      int managementPort) {
-    public Settings(
-        String host,
-        int port,
-        Path certificateFile,
-        Path keyFile,
-        Duration tlsReloadInterval,
-        int managementPort) {
-      this(
-          host,
-          port,
-          ReloadingKeyManager.Source.files(certificateFile, keyFile),
-          tlsReloadInterval,
-          managementPort);
-    }
-
-    public Settings(
-        String host, int port, Path certificateFile, Path keyFile, Duration tlsReloadInterval) {
-      this(host, port, certificateFile, keyFile, tlsReloadInterval, -1);
-    }
-  }
-
-  /**
    * How the server talks to the network: Vert.x event loops, Netty's native epoll transport when it
    * is on the class path, and TLS through OpenSSL (netty-tcnative) when it is on the class path,
    * else the JDK's. {@link #DEFAULT} is what measured fastest per admission (bench/findings.md).
@@ -86,51 +53,62 @@ public class WebhookServer implements AutoCloseable {
         new Transport(Math.max(2, Runtime.getRuntime().availableProcessors()), false, false);
   }
 
-  private final Settings settings;
+  private final OperatorSettings.Webhook settings;
+  private final ReloadingKeyManager.Source tls;
   private final Transport transport;
   private final Map<String, Function<byte[], AdmissionResponse>> routes;
   private final BooleanSupplier ready;
-  private final Vertx vertx;
-  private HttpServer server;
+  private final Supplier<String> metrics;
+  private Vertx vertx;
+  private volatile HttpServer server;
   private HttpServer management;
-  private Supplier<String> metrics = () -> "";
   private ReloadingKeyManager keyManager;
   private volatile boolean stopping;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
+   * Serves nothing yet: {@link #start} does.
+   *
+   * @param settings where to serve (its host, ports and TLS reload interval)
+   * @param tls where the serving certificate and key come from
    * @param routes POST paths and what answers them
    * @param ready whether /readyz answers 200 (the caches the handlers read have synced)
+   * @param metrics what /metrics on the management port answers
+   * @param transport event loops, epoll and OpenSSL ({@link Transport#DEFAULT}: as measured best)
    */
   public WebhookServer(
-      Settings settings,
-      Map<String, Function<byte[], AdmissionResponse>> routes,
-      BooleanSupplier ready) {
-    this(settings, routes, ready, Transport.DEFAULT);
-  }
-
-  public WebhookServer(
-      Settings settings,
+      OperatorSettings.Webhook settings,
+      ReloadingKeyManager.Source tls,
       Map<String, Function<byte[], AdmissionResponse>> routes,
       BooleanSupplier ready,
+      Supplier<String> metrics,
       Transport transport) {
     this.settings = settings;
+    this.tls = tls;
     this.transport = transport;
     this.routes = Map.copyOf(routes);
     this.ready = ready;
-    this.vertx =
+    this.metrics = metrics;
+  }
+
+  /**
+   * Starts serving; returns once the port is bound. Fails when the TLS source cannot be read, and
+   * when started twice or after {@link #close}.
+   */
+  public synchronized WebhookServer start() throws IOException {
+    if (closed.get() || !started.compareAndSet(false, true)) {
+      throw new IllegalStateException("the webhook server starts once, before it is closed");
+    }
+    keyManager = new ReloadingKeyManager(tls);
+    vertx =
         Vertx.vertx(
             new VertxOptions()
                 .setEventLoopPoolSize(transport.eventLoops())
                 .setPreferNativeTransport(transport.nativeTransport())
                 .setWorkerPoolSize(2)
                 .setInternalBlockingPoolSize(2));
-  }
-
-  /** Starts serving; returns once the port is bound. Fails when the TLS files cannot be read. */
-  public WebhookServer start() throws IOException {
-    keyManager = new ReloadingKeyManager(settings.tls());
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(settings.host())
@@ -158,7 +136,7 @@ public class WebhookServer implements AutoCloseable {
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
-      vertx.close();
+      close();
       throw new IOException(
           "webhook server cannot listen on " + settings.host() + ":" + settings.port(), e);
     }
@@ -200,12 +178,6 @@ public class WebhookServer implements AutoCloseable {
   /** Looks at the TLS files now instead of at the next tick. */
   void reloadTlsIfChanged() {
     keyManager.reloadIfChanged();
-  }
-
-  /** What /metrics answers. */
-  public WebhookServer withMetrics(Supplier<String> scrape) {
-    this.metrics = scrape;
-    return this;
   }
 
   public int managementPort() {
@@ -356,6 +328,10 @@ public class WebhookServer implements AutoCloseable {
    * admissions under way to be answered, then {@link #close}.
    */
   public void shutdown(Duration delay, Duration inFlightTimeout) {
+    if (closed.get() || server == null) {
+      close(); // nothing is served: nothing to drain
+      return;
+    }
     drain();
     try {
       if (!delay.isZero() && !delay.isNegative()) {
@@ -375,9 +351,12 @@ public class WebhookServer implements AutoCloseable {
     close();
   }
 
-  /** Closes the servers at once (only the first call does anything). */
+  /**
+   * Closes the servers at once. Only the first call does anything; before {@link #start} it only
+   * keeps the server from starting.
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
     stopping = true;
     if (!closed.compareAndSet(false, true)) {
       return;
@@ -389,7 +368,9 @@ public class WebhookServer implements AutoCloseable {
       if (management != null) {
         management.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       }
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      if (vertx != null) {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
     } catch (Exception e) {
       LOG.warn("webhook server did not close cleanly: {}", e.getMessage());
     }

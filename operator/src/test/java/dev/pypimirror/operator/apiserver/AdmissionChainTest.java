@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.testing.LoopbackWebhook;
 import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.TestTls;
 import dev.pypimirror.operator.tls.CertificateAuthority;
+import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.webhook.AdmissionResponse;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import java.nio.charset.StandardCharsets;
@@ -74,15 +76,11 @@ class AdmissionChainTest {
 
   private static WebhookServer serve(Map<String, Function<byte[], AdmissionResponse>> routes)
       throws Exception {
-    return new WebhookServer(
-            new WebhookServer.Settings(
-                "127.0.0.1",
-                0,
-                tls.resolve("tls.crt"),
-                tls.resolve("tls.key"),
-                Duration.ofSeconds(10)),
+    return LoopbackWebhook.server(
+            ReloadingKeyManager.Source.files(tls.resolve("tls.crt"), tls.resolve("tls.key")),
             routes,
-            () -> true)
+            () -> true,
+            Duration.ofSeconds(10))
         .start();
   }
 

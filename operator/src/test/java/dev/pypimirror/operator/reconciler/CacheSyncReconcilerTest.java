@@ -25,7 +25,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.javaoperatorsdk.operator.Operator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +38,7 @@ import org.junit.jupiter.api.Test;
 class CacheSyncReconcilerTest {
   static KubernetesMockServer server;
   static KubernetesClient client;
-  static Operator operator;
+  static MirrorOperator operator;
   static final AtomicInteger NAMESPACES = new AtomicInteger();
 
   @BeforeAll
@@ -49,7 +48,7 @@ class CacheSyncReconcilerTest {
 
   @AfterAll
   static void stop() {
-    operator.stop();
+    operator.close();
   }
 
   static PypiMirrorSpec synced(String... packages) {

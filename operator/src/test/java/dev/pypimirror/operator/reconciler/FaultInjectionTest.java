@@ -7,10 +7,12 @@ import static dev.pypimirror.operator.testing.Mirrors.withCache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.FaultInjector;
 import dev.pypimirror.operator.testing.MockCluster;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -25,7 +27,6 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
-import io.javaoperatorsdk.operator.Operator;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,7 +59,7 @@ class FaultInjectionTest {
   FaultInjector faults;
   KubernetesClient client; // the test's own: never faulted
   KubernetesClient operatorClient;
-  Operator operator;
+  MirrorOperator operator;
 
   /** Each mirror's config hash by generation, as the test wrote the specs. */
   final Map<String, Map<Long, String>> hashes = new ConcurrentHashMap<>();
@@ -87,7 +88,7 @@ class FaultInjectionTest {
   @AfterEach
   void stop() {
     if (operator != null) {
-      operator.stop();
+      operator.close();
     }
     operatorClient.close();
     client.close();
@@ -117,7 +118,11 @@ class FaultInjectionTest {
 
     faults.on();
     operator =
-        MirrorOperator.start(operatorClient, Set.of(), "pypi-mirror-system", Clock.systemUTC());
+        OperatorApp.reconcilers(
+                operatorClient,
+                OperatorSettings.defaults().withOperatorNamespace("pypi-mirror-system"),
+                Clock.systemUTC())
+            .start();
     AtomicBoolean watching = new AtomicBoolean(true);
     Thread observer = new Thread(() -> observe(watching), "ready-observer");
     observer.start();

@@ -23,7 +23,7 @@ class InformerScopeTest {
   @Test
   void configMapAndPvcInformersAreLabelSelected() throws Exception {
     var operator = MockCluster.startOperator(client);
-    operator.stop();
+    operator.close();
 
     List<String> reads = new ArrayList<>();
     RecordedRequest request;

@@ -17,7 +17,6 @@ import dev.pypimirror.operator.testing.MockCluster;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.javaoperatorsdk.operator.Operator;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class PypiMirrorPolicyReconcilerTest {
   KubernetesMockServer server;
   KubernetesClient client;
-  Operator operator;
+  MirrorOperator operator;
 
   static final PypiMirrorSpec DEVPI = spec(https("https://devpi.corp.example/root/pypi/+simple/"));
 
@@ -40,7 +39,7 @@ class PypiMirrorPolicyReconcilerTest {
 
   @AfterEach
   void stop() {
-    operator.stop();
+    operator.close();
   }
 
   PypiMirror mirrorIn(String ns, String name) {

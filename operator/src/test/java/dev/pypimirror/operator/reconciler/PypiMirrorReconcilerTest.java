@@ -24,7 +24,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.javaoperatorsdk.operator.Operator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +37,7 @@ import org.junit.jupiter.api.Test;
 class PypiMirrorReconcilerTest {
   static KubernetesMockServer server;
   static KubernetesClient client;
-  static Operator operator;
+  static MirrorOperator operator;
   static final AtomicInteger NAMESPACES = new AtomicInteger();
 
   @BeforeAll
@@ -48,7 +47,7 @@ class PypiMirrorReconcilerTest {
 
   @AfterAll
   static void stopOperator() {
-    operator.stop();
+    operator.close();
   }
 
   static String newNamespace() {

@@ -36,7 +36,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *   KubernetesClient client = api.client();
  *   api.installCrds();                    // the generated CRDs: their schemas now apply
  *   api.installWebhookConfigurations();   // deploy/default's, as `kubectl kustomize` renders them
- *   try (OperatorApp app = OperatorApp.start(client, settingsWithSelfManagedCertificates, clock)) {
+ *   try (OperatorApp app = new OperatorApp(client, selfManagedSettings, clock).start()) {
  *     api.routeWebhookService(app.webhookPort()); // the webhook Service's endpoint
  *     api.awaitCaBundles();                // the leader patched its CA into both configurations
  *     client.resource(pod).create();       // API server -> webhook over HTTPS -> stored, injected

@@ -1,17 +1,17 @@
 package dev.pypimirror.operator.testing;
 
+import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.Operator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Setting up fabric8's mock API server as a cluster: the project's CRDs, namespaces, the operator's
@@ -25,18 +25,23 @@ public final class MockCluster {
 
   /**
    * The project's CRDs installed and the reconcilers started on {@code client} (no webhook), with
-   * the default index image. Stop the operator after.
+   * the default index image. Close the operator after.
    */
-  public static Operator startOperator(KubernetesClient client) throws IOException {
+  public static MirrorOperator startOperator(KubernetesClient client) throws IOException {
     return startOperator(client, CacheSync.DEFAULT_INDEX_IMAGE);
   }
 
   /** As {@link #startOperator(KubernetesClient)}, the cache sync running {@code indexImage}. */
-  public static Operator startOperator(KubernetesClient client, String indexImage)
+  public static MirrorOperator startOperator(KubernetesClient client, String indexImage)
       throws IOException {
     installCrds(client);
-    return MirrorOperator.start(
-        client, Set.of(), OPERATOR_NAMESPACE, indexImage, Clock.systemUTC());
+    return OperatorApp.reconcilers(
+            client,
+            OperatorSettings.defaults()
+                .withOperatorNamespace(OPERATOR_NAMESPACE)
+                .withReconcile(r -> r.withIndexImage(indexImage)),
+            Clock.systemUTC())
+        .start();
   }
 
   /** Creates every CRD this build generated. */

@@ -3,15 +3,13 @@ package dev.pypimirror.operator.testing;
 import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.OperatorApp;
-import dev.pypimirror.operator.webhook.WebhookServer;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The end-to-end fixture: the test API server (CRDs and deploy/default's webhook configurations
@@ -33,21 +31,18 @@ public final class OperatorInCluster implements AutoCloseable {
   public static OperatorInCluster start() throws Exception {
     ApiServer api = ApiServer.start().installCrds().installWebhookConfigurations();
     OperatorApp app =
-        OperatorApp.start(
-            api.client(),
-            new OperatorApp.Settings(
-                Set.of(),
-                ApiServer.WEBHOOK_NAMESPACE,
-                new WebhookServer.Settings(
-                    "127.0.0.1",
-                    0,
-                    Path.of("unused.crt"),
-                    Path.of("unused.key"),
-                    Duration.ofSeconds(1)),
-                "pypi-mirror-operator:test",
-                false,
-                true),
-            Clock.systemUTC());
+        new OperatorApp(
+                api.client(),
+                OperatorSettings.defaults()
+                    .withOperatorNamespace(ApiServer.WEBHOOK_NAMESPACE)
+                    .withReconcile(r -> r.withIndexImage("pypi-mirror-operator:test"))
+                    .withWebhook(
+                        w ->
+                            w.onLoopback()
+                                .withSelfManagedCertificates()
+                                .withTlsReloadInterval(Duration.ofSeconds(1))),
+                Clock.systemUTC())
+            .start();
     api.routeWebhookService(app.webhookPort()).awaitCaBundles();
     return new OperatorInCluster(api, app);
   }

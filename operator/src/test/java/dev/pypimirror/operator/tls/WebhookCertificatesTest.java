@@ -2,6 +2,7 @@ package dev.pypimirror.operator.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pypimirror.operator.testing.LoopbackWebhook;
 import dev.pypimirror.operator.testing.TestTls;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import java.net.URI;
@@ -87,15 +88,11 @@ class WebhookCertificatesTest {
         serving.certificatePem() + forLoopback.get(WebhookCertificates.CA_CROSS));
     Files.writeString(dir.resolve("tls.key"), serving.keyPem());
     try (WebhookServer server =
-        new WebhookServer(
-                new WebhookServer.Settings(
-                    "127.0.0.1",
-                    0,
-                    dir.resolve("tls.crt"),
-                    dir.resolve("tls.key"),
-                    Duration.ofSeconds(10)),
+        LoopbackWebhook.server(
+                ReloadingKeyManager.Source.files(dir.resolve("tls.crt"), dir.resolve("tls.key")),
                 Map.of(),
-                () -> true)
+                () -> true,
+                Duration.ofSeconds(10))
             .start()) {
       for (X509Certificate trusted : List.of(oldCa, newCa)) {
         HttpClient client = HttpClient.newBuilder().sslContext(TestTls.trusting(trusted)).build();

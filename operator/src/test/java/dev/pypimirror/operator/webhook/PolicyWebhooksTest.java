@@ -12,15 +12,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.testing.LoopbackWebhook;
 import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.Policies;
-import dev.pypimirror.operator.testing.TestTls;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Enforcement and the PypiMirror validating webhook, through the real HTTPS server. */
 class PolicyWebhooksTest {
   @TempDir Path dir;
+  LoopbackWebhook webhook;
   WebhookServer server;
   HttpClient client;
   PypiMirrorPolicy policy =
@@ -52,34 +52,26 @@ class PolicyWebhooksTest {
     policy.getSpec().setAllowPublicIndex(false);
     policyMirror = readyMirror("builds", "corp-builds", policy.getSpec().getMirror());
     policyMirror.getMetadata().setLabels(Map.of("pypimirror.dev/policy", "corp-builds"));
-    var ca = TestTls.newCa();
-    TestTls.writeServing(ca, dir.resolve("tls.crt"), dir.resolve("tls.key"));
     PolicyDirectory policies = ns -> ns.equals("builds") ? Optional.of(policy) : Optional.empty();
     var pods =
         new PodAdmission(
             directory(policyMirror), policies, "pypi-mirror-system", PodAdmission.Listener.NONE);
     var mirrors = new MirrorAdmission(policies);
-    server =
-        new WebhookServer(
-                new WebhookServer.Settings(
-                    "127.0.0.1",
-                    0,
-                    dir.resolve("tls.crt"),
-                    dir.resolve("tls.key"),
-                    Duration.ofSeconds(10)),
-                Map.of(
-                    WebhookServer.MUTATE_PODS,
-                    pods::review,
-                    WebhookServer.VALIDATE_MIRRORS,
-                    mirrors::review),
-                () -> true)
-            .start();
-    client = HttpClient.newBuilder().sslContext(TestTls.trusting(ca.certificate())).build();
+    webhook =
+        LoopbackWebhook.serve(
+            dir,
+            Map.of(
+                WebhookServer.MUTATE_PODS,
+                pods::review,
+                WebhookServer.VALIDATE_MIRRORS,
+                mirrors::review));
+    server = webhook.server;
+    client = webhook.client();
   }
 
   @AfterEach
   void stop() {
-    server.close();
+    webhook.close();
   }
 
   JsonNode post(String path, String body) throws Exception {

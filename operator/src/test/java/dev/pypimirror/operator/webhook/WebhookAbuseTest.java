@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.testing.LoopbackWebhook;
 import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.TestTls;
 import java.io.OutputStream;
@@ -49,8 +50,6 @@ class WebhookAbuseTest {
 
   @Test
   void wellBehavedClientsAreAnsweredDuringAbuse() throws Exception {
-    var ca = TestTls.newCa();
-    TestTls.writeServing(ca, dir.resolve("tls.crt"), dir.resolve("tls.key"));
     var admission =
         new PodAdmission(
             directory(
@@ -59,17 +58,10 @@ class WebhookAbuseTest {
             "pypi-mirror-system",
             PodAdmission.Listener.NONE);
     List<Socket> abusers = new ArrayList<>();
-    try (WebhookServer server =
-        new WebhookServer(
-                new WebhookServer.Settings(
-                    "127.0.0.1",
-                    0,
-                    dir.resolve("tls.crt"),
-                    dir.resolve("tls.key"),
-                    Duration.ofSeconds(10)),
-                Map.of(WebhookServer.MUTATE_PODS, admission::review),
-                () -> true)
-            .start()) {
+    try (LoopbackWebhook webhook =
+        LoopbackWebhook.serve(dir, Map.of(WebhookServer.MUTATE_PODS, admission::review))) {
+      WebhookServer server = webhook.server;
+      var ca = webhook.ca;
       var address = new InetSocketAddress("127.0.0.1", server.port());
       List<Socket> neverHandshaken = new ArrayList<>();
       for (int i = 0; i < idleConnections(); i++) {

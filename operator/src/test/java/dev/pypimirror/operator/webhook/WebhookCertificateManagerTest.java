@@ -66,7 +66,8 @@ class WebhookCertificateManagerTest {
                 client, "pypi-mirror-system", Clock.systemUTC(), configurations);
         var replica =
             new WebhookCertificateManager(
-                client, "pypi-mirror-system", Clock.systemUTC(), configurations)) {
+                    client, "pypi-mirror-system", Clock.systemUTC(), configurations)
+                .start()) {
       assertThat(replica.servingSource().read())
           .as("nothing to serve before the leader writes")
           .isEmpty();

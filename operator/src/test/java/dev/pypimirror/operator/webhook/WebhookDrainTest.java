@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.pypimirror.operator.testing.LoopbackWebhook;
 import dev.pypimirror.operator.testing.Pods;
-import dev.pypimirror.operator.testing.TestTls;
-import dev.pypimirror.operator.tls.CertificateAuthority;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,45 +30,28 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WebhookDrainTest {
   @TempDir Path dir;
-  CertificateAuthority ca;
+  LoopbackWebhook webhook;
   WebhookServer server;
 
   @BeforeEach
   void start() throws Exception {
-    ca = TestTls.newCa();
-    TestTls.writeServing(ca, dir.resolve("tls.crt"), dir.resolve("tls.key"));
     var admission =
         new PodAdmission(
             Pods.directory(),
             dev.pypimirror.operator.policy.PolicyDirectory.NONE,
             "pypi-mirror-system",
             PodAdmission.Listener.NONE);
-    server =
-        new WebhookServer(
-                new WebhookServer.Settings(
-                    "127.0.0.1",
-                    0,
-                    dir.resolve("tls.crt"),
-                    dir.resolve("tls.key"),
-                    Duration.ofSeconds(10)),
-                Map.of(WebhookServer.MUTATE_PODS, admission::review),
-                () -> true)
-            .start();
+    webhook = LoopbackWebhook.serve(dir, Map.of(WebhookServer.MUTATE_PODS, admission::review));
+    server = webhook.server;
   }
 
   @AfterEach
   void stop() {
-    server.close();
+    webhook.close();
   }
 
   SSLSocket connect() throws Exception {
-    var socket =
-        (SSLSocket)
-            TestTls.trusting(ca.certificate())
-                .getSocketFactory()
-                .createSocket("127.0.0.1", server.port());
-    socket.setSoTimeout(10_000);
-    return socket;
+    return webhook.connect();
   }
 
   static byte[] review() {

@@ -12,6 +12,7 @@ import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec.Enforcement;
 import dev.pypimirror.operator.apiserver.CelRulesCheck;
 import dev.pypimirror.operator.policy.LabelSelectors;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.Kustomize;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
@@ -29,7 +30,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -353,10 +353,13 @@ class WebhookRoutingTest {
   void theLeaderRoutesANewPolicyAndDropsADeletedOne() throws Exception {
     MockCluster.installCrds(client);
     try (OperatorApp app =
-        OperatorApp.start(
-            client,
-            new OperatorApp.Settings(Set.of(), "pypi-mirror-system", null),
-            Clock.systemUTC())) {
+        new OperatorApp(
+                client,
+                OperatorSettings.defaults()
+                    .withOperatorNamespace("pypi-mirror-system")
+                    .withWebhook(OperatorSettings.Webhook::disabled),
+                Clock.systemUTC())
+            .start()) {
       client.resource(enforce("corp-builds", Map.of("team", "ml"))).create();
       await()
           .atMost(Duration.ofSeconds(10))

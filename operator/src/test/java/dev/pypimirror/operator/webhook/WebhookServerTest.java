@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.testing.LoopbackWebhook;
 import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.TestTls;
 import dev.pypimirror.operator.tls.CertificateAuthority;
@@ -30,16 +31,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** The real HTTPS server on loopback, driven as the API server drives it. */
 class WebhookServerTest {
   @TempDir Path dir;
+  LoopbackWebhook webhook;
   CertificateAuthority ca;
   CertificateAuthority.Issued serving;
   WebhookServer server;
-  HttpClient client;
   final AtomicBoolean ready = new AtomicBoolean(true);
 
   @BeforeEach
   void start() throws Exception {
-    ca = TestTls.newCa();
-    serving = TestTls.writeServing(ca, dir.resolve("tls.crt"), dir.resolve("tls.key"));
     var admission =
         new PodAdmission(
             directory(
@@ -47,45 +46,36 @@ class WebhookServerTest {
             dev.pypimirror.operator.policy.PolicyDirectory.NONE,
             "pypi-mirror-system",
             PodAdmission.Listener.NONE);
-    server =
-        new WebhookServer(
-                new WebhookServer.Settings(
-                    "127.0.0.1",
-                    0,
-                    dir.resolve("tls.crt"),
-                    dir.resolve("tls.key"),
-                    Duration.ofMillis(100)),
-                java.util.Map.of(WebhookServer.MUTATE_PODS, admission::review),
-                ready::get)
-            .start();
-    client =
-        HttpClient.newBuilder()
-            .sslContext(TestTls.trusting(ca.certificate()))
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    webhook =
+        LoopbackWebhook.serve(
+            dir,
+            java.util.Map.of(WebhookServer.MUTATE_PODS, admission::review),
+            ready::get,
+            Duration.ofMillis(100));
+    ca = webhook.ca;
+    serving = webhook.serving;
+    server = webhook.server;
   }
 
   @AfterEach
   void stop() {
-    server.close();
+    webhook.close();
   }
 
   HttpResponse<String> post(String path, byte[] body) throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + path))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-            .timeout(Duration.ofSeconds(10))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return webhook.post(path, body);
   }
 
   HttpResponse<String> get(String path) throws Exception {
-    return client.send(
-        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + path))
-            .GET()
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    return webhook.get(path);
+  }
+
+  @Test
+  void aServerStartsOnceAndClosesOnce() {
+    assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class);
+    server.close();
+    server.close();
+    assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class);
   }
 
   @Test

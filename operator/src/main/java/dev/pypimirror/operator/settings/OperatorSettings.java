@@ -1,0 +1,238 @@
+package dev.pypimirror.operator.settings;
+
+import dev.pypimirror.operator.cache.CacheSync;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * How the operator runs, read once: everything {@code run} can be told, with every default here
+ * ({@link #defaults()}: what {@code run} does without options). The {@code run} command builds it
+ * from its options; the demo and the tests start from the defaults and change what they need with
+ * the {@code with...} methods. Each part goes to the component it configures.
+ *
+ * @param operatorNamespace the operator's own namespace: never injected or governed; the leader
+ *     lease and the certificate Secret live there (null: unknown)
+ * @param reconcile what the reconcilers watch and write
+ * @param webhook where and how the webhooks are served
+ */
+public record OperatorSettings(String operatorNamespace, Reconcile reconcile, Webhook webhook) {
+  public OperatorSettings {
+    Objects.requireNonNull(reconcile, "reconcile");
+    Objects.requireNonNull(webhook, "webhook");
+  }
+
+  /** What {@code run} does without options. */
+  public static OperatorSettings defaults() {
+    return new OperatorSettings(
+        null,
+        new Reconcile(Set.of(), CacheSync.DEFAULT_INDEX_IMAGE, false),
+        new Webhook(
+            true,
+            "0.0.0.0",
+            9443,
+            Certificates.FILES,
+            Path.of("/tmp/k8s-webhook-server/serving-certs/tls.crt"),
+            Path.of("/tmp/k8s-webhook-server/serving-certs/tls.key"),
+            Duration.ofSeconds(10),
+            8080,
+            Duration.ofSeconds(10)));
+  }
+
+  public OperatorSettings withOperatorNamespace(String namespace) {
+    return new OperatorSettings(namespace, reconcile, webhook);
+  }
+
+  public OperatorSettings withReconcile(UnaryOperator<Reconcile> change) {
+    return new OperatorSettings(operatorNamespace, change.apply(reconcile), webhook);
+  }
+
+  public OperatorSettings withWebhook(UnaryOperator<Webhook> change) {
+    return new OperatorSettings(operatorNamespace, reconcile, change.apply(webhook));
+  }
+
+  /**
+   * @param namespaces PypiMirrors are reconciled in these (empty: in all)
+   * @param indexImage the image the cache sync Job runs {@code ingest} with: this operator's own
+   * @param leaderElection one replica (holding a Lease in the operator's namespace) reconciles and
+   *     does the leader's other work; every replica serves the webhooks
+   */
+  public record Reconcile(Set<String> namespaces, String indexImage, boolean leaderElection) {
+    public Reconcile {
+      namespaces = Set.copyOf(namespaces);
+      Objects.requireNonNull(indexImage, "indexImage");
+    }
+
+    public Reconcile withNamespaces(Set<String> value) {
+      return new Reconcile(value, indexImage, leaderElection);
+    }
+
+    public Reconcile withIndexImage(String value) {
+      return new Reconcile(namespaces, value, leaderElection);
+    }
+
+    public Reconcile withLeaderElection(boolean value) {
+      return new Reconcile(namespaces, indexImage, value);
+    }
+  }
+
+  /** Where the webhook's serving certificate comes from. */
+  public enum Certificates {
+    /** The certificate and key files (cert-manager, or a Secret mounted by hand). */
+    FILES,
+    /**
+     * The leader keeps a CA and serving certificate in a Secret of the operator's namespace and
+     * patches the caBundles; every replica serves that Secret (the files are not read).
+     */
+    SELF_MANAGED
+  }
+
+  /**
+   * @param enabled whether the webhooks are served at all (false: the reconcilers only, and no
+   *     management port either)
+   * @param host the address both ports listen on
+   * @param port the HTTPS port (0: any free port)
+   * @param certificates where the serving certificate comes from
+   * @param certificateFile the serving certificate (PEM) with {@link Certificates#FILES}
+   * @param keyFile its key (PEM)
+   * @param tlsReloadInterval how often the certificate is looked at again
+   * @param managementPort the plain-HTTP port of /metrics, /healthz and /readyz (probes and
+   *     Prometheus need no certificate); 0: any free port; {@link #NO_PORT}: none
+   * @param drainDelay on close: how long the webhook serves on with readiness failing, so the
+   *     Service's endpoints drop this replica before it stops answering
+   */
+  public record Webhook(
+      boolean enabled,
+      String host,
+      int port,
+      Certificates certificates,
+      Path certificateFile,
+      Path keyFile,
+      Duration tlsReloadInterval,
+      int managementPort,
+      Duration drainDelay) {
+    /** No management port. */
+    public static final int NO_PORT = -1;
+
+    public Webhook {
+      Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(certificates, "certificates");
+      Objects.requireNonNull(tlsReloadInterval, "tlsReloadInterval");
+      Objects.requireNonNull(drainDelay, "drainDelay");
+      if (drainDelay.isNegative()) {
+        throw new IllegalArgumentException("the drain delay is negative: " + drainDelay);
+      }
+    }
+
+    /**
+     * On 127.0.0.1, on any free port, without a management port, stopping without a drain delay:
+     * for the demo and tests, where nothing else runs on the address.
+     */
+    public Webhook onLoopback() {
+      return new Webhook(
+          enabled,
+          "127.0.0.1",
+          0,
+          certificates,
+          certificateFile,
+          keyFile,
+          tlsReloadInterval,
+          NO_PORT,
+          Duration.ZERO);
+    }
+
+    public Webhook disabled() {
+      return new Webhook(
+          false,
+          host,
+          port,
+          certificates,
+          certificateFile,
+          keyFile,
+          tlsReloadInterval,
+          managementPort,
+          drainDelay);
+    }
+
+    public Webhook withPort(int value) {
+      return new Webhook(
+          enabled,
+          host,
+          value,
+          certificates,
+          certificateFile,
+          keyFile,
+          tlsReloadInterval,
+          managementPort,
+          drainDelay);
+    }
+
+    /** Serves these files ({@link Certificates#FILES}). */
+    public Webhook withCertificateFiles(Path certificate, Path key) {
+      return new Webhook(
+          enabled,
+          host,
+          port,
+          Certificates.FILES,
+          certificate,
+          key,
+          tlsReloadInterval,
+          managementPort,
+          drainDelay);
+    }
+
+    public Webhook withSelfManagedCertificates() {
+      return new Webhook(
+          enabled,
+          host,
+          port,
+          Certificates.SELF_MANAGED,
+          certificateFile,
+          keyFile,
+          tlsReloadInterval,
+          managementPort,
+          drainDelay);
+    }
+
+    public Webhook withTlsReloadInterval(Duration value) {
+      return new Webhook(
+          enabled,
+          host,
+          port,
+          certificates,
+          certificateFile,
+          keyFile,
+          value,
+          managementPort,
+          drainDelay);
+    }
+
+    public Webhook withManagementPort(int value) {
+      return new Webhook(
+          enabled,
+          host,
+          port,
+          certificates,
+          certificateFile,
+          keyFile,
+          tlsReloadInterval,
+          value,
+          drainDelay);
+    }
+
+    public Webhook withDrainDelay(Duration value) {
+      return new Webhook(
+          enabled,
+          host,
+          port,
+          certificates,
+          certificateFile,
+          keyFile,
+          tlsReloadInterval,
+          managementPort,
+          value);
+    }
+  }
+}
