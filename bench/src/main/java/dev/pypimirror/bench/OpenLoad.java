@@ -63,7 +63,9 @@ public final class OpenLoad {
     long answered;
     long failed;
     long serverTicks;
+    long serverSystemTicks;
     long ownTicks;
+    final Map<String, Long> threadTicks = new java.util.TreeMap<>();
     long nanos;
     final List<long[]> latencies = new ArrayList<>();
   }
@@ -138,7 +140,8 @@ public final class OpenLoad {
             .setURI(target.path())
             .putHeader("Content-Type", "application/json")
             .setTimeout(10_000);
-    long serverBefore = cpuTicks(target.pid());
+    long[] serverBefore = userAndSystemTicks(target.pid());
+    Map<String, Long> threadsBefore = ticksByThreadGroup(target.pid());
     long ownBefore = cpuTicks(ProcessHandle.current().pid());
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5);
     EventLoop loop = ((ContextInternal) context).nettyEventLoop();
@@ -181,7 +184,14 @@ public final class OpenLoad {
     context.runOnContext(v -> tick[0].run());
     boolean finished = done.await(30, TimeUnit.SECONDS);
     long elapsed = System.nanoTime() - start;
-    totals.serverTicks += cpuTicks(target.pid()) - serverBefore;
+    long[] serverAfter = userAndSystemTicks(target.pid());
+    totals.serverTicks += serverAfter[0] + serverAfter[1] - serverBefore[0] - serverBefore[1];
+    totals.serverSystemTicks += serverAfter[1] - serverBefore[1];
+    ticksByThreadGroup(target.pid())
+        .forEach(
+            (group, ticks) ->
+                totals.threadTicks.merge(
+                    group, ticks - threadsBefore.getOrDefault(group, 0L), Long::sum));
     totals.ownTicks += cpuTicks(ProcessHandle.current().pid()) - ownBefore;
     totals.nanos += elapsed;
     totals.sent += count;
@@ -196,20 +206,32 @@ public final class OpenLoad {
     long answers = Math.max(1, totals.answered);
     return String.format(
         Locale.ROOT,
-        "%s sent=%d answered=%d failed=%d rate=%.1f cpu_us=%.1f loadgen_cpu_us=%.1f"
-            + " p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f",
+        "%s sent=%d answered=%d failed=%d rate=%.1f cpu_us=%.1f system_cpu_us=%.1f"
+            + " loadgen_cpu_us=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f"
+            + " threads_us=%s",
         name,
         totals.sent,
         totals.answered,
         totals.failed,
         totals.sent / (totals.nanos / 1e9),
         totals.serverTicks * TICK_NANOS / 1e3 / answers,
+        totals.serverSystemTicks * TICK_NANOS / 1e3 / answers,
         totals.ownTicks * TICK_NANOS / 1e3 / answers,
         percentile(all, 50),
         percentile(all, 90),
         percentile(all, 99),
         percentile(all, 99.9),
-        all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6);
+        all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6,
+        totals.threadTicks.entrySet().stream()
+            .filter(e -> e.getValue() > 0)
+            .map(
+                e ->
+                    String.format(
+                        Locale.ROOT,
+                        "%s:%.1f",
+                        e.getKey(),
+                        e.getValue() * TICK_NANOS / 1e3 / answers))
+            .collect(java.util.stream.Collectors.joining(",")));
   }
 
   private static double percentile(long[] sorted, double p) {
@@ -222,13 +244,53 @@ public final class OpenLoad {
 
   /** A process's user + system CPU time in clock ticks, its exited threads included. */
   static long cpuTicks(long pid) {
+    long[] ticks = userAndSystemTicks(pid);
+    return ticks[0] + ticks[1];
+  }
+
+  /** A process's user and system CPU time in clock ticks, its exited threads included. */
+  static long[] userAndSystemTicks(long pid) {
     try {
-      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-      // the command name may hold spaces; the fields after it are fixed
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+      return userAndSystem(Files.readString(Path.of("/proc/" + pid + "/stat")));
     } catch (IOException e) {
       throw new IllegalStateException("cannot read the CPU time of process " + pid, e);
     }
+  }
+
+  private static long[] userAndSystem(String stat) {
+    // the command name may hold spaces; the fields after it are fixed
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return new long[] {Long.parseLong(fields[11]), Long.parseLong(fields[12])};
+  }
+
+  /**
+   * CPU ticks of the process's live threads by kind: Vert.x event loops, garbage collection (the
+   * serial collector runs in the VM thread), the JIT compilers, the rest. A thread that exited
+   * between two readings is missing from the second, so the groups can sum to less than the total.
+   */
+  static Map<String, Long> ticksByThreadGroup(long pid) {
+    Map<String, Long> groups = new java.util.TreeMap<>();
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (IOException gone) {
+          continue;
+        }
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        String group =
+            name.startsWith("vert.x-eventloo")
+                ? "eventloop"
+                : name.startsWith("GC ") || name.startsWith("G1 ") || name.equals("VM Thread")
+                    ? "gc+vm"
+                    : name.startsWith("C1 ") || name.startsWith("C2 ") ? "jit" : "other";
+        long[] ticks = userAndSystem(stat);
+        groups.merge(group, ticks[0] + ticks[1], Long::sum);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot list the threads of process " + pid, e);
+    }
+    return groups;
   }
 }

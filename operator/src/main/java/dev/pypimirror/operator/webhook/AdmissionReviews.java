@@ -1,11 +1,16 @@
 package dev.pypimirror.operator.webhook;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,6 +19,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -72,6 +78,15 @@ final class AdmissionReviews {
   }
 
   static Read read(byte[] body) {
+    return read(body, null);
+  }
+
+  /**
+   * Reads the AdmissionReview into a tree that holds only what {@code keep} names (null: all of
+   * it), so the parts a handler does not read cost no nodes. Every byte is still tokenized, so a
+   * body that is not JSON is refused as before, whatever part of it is skipped.
+   */
+  static Read read(byte[] body, Fields keep) {
     if (body.length == 0) {
       return new Read.Refused(
           AdmissionResponse.badRequest("empty body: expected an AdmissionReview"));
@@ -81,7 +96,7 @@ final class AdmissionReviews {
     }
     JsonNode review;
     try {
-      review = MAPPER.readTree(body);
+      review = keep == null ? MAPPER.readTree(body) : readKept(body, keep);
     } catch (IOException e) {
       return new Read.Refused(
           AdmissionResponse.badRequest(
@@ -105,6 +120,71 @@ final class AdmissionReviews {
       return new Read.Refused(AdmissionResponse.badRequest("AdmissionReview has no request.uid"));
     }
     return new Read.Request(uid, request);
+  }
+
+  /**
+   * Which fields of an object (and of each object in an array) {@link #read(byte[], Fields)} puts
+   * in the tree, each with what to keep of its value. Objects and arrays on the way are kept even
+   * when nothing in them is, so positions in an array stay those of the request.
+   */
+  static final class Fields {
+    /** The whole value. */
+    static final Fields ALL = new Fields(null);
+
+    private final Map<String, Fields> keep;
+
+    private Fields(Map<String, Fields> keep) {
+      this.keep = keep;
+    }
+
+    static Fields of(Map<String, Fields> keep) {
+      return new Fields(Map.copyOf(keep));
+    }
+  }
+
+  /** A reader for the values kept whole, inside a document whose end is checked by its caller. */
+  private static final ObjectReader SUBTREE =
+      MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private static JsonNode readKept(byte[] body, Fields keep) throws IOException {
+    try (JsonParser parser = MAPPER.getFactory().createParser(body)) {
+      if (parser.nextToken() == null) {
+        return null;
+      }
+      JsonNode tree = kept(parser, keep);
+      JsonToken trailing = parser.nextToken();
+      if (trailing != null) {
+        throw new JsonParseException(
+            parser, "Trailing token (of type " + trailing + ") found after value");
+      }
+      return tree;
+    }
+  }
+
+  /** The value at the parser's current token, as much of it as {@code keep} says. */
+  private static JsonNode kept(JsonParser parser, Fields keep) throws IOException {
+    JsonToken token = parser.currentToken();
+    if (keep.keep == null || !token.isStructStart()) {
+      return SUBTREE.readTree(parser);
+    }
+    if (token == JsonToken.START_ARRAY) {
+      ArrayNode array = MAPPER.getNodeFactory().arrayNode();
+      while (parser.nextToken() != JsonToken.END_ARRAY) {
+        array.add(kept(parser, keep));
+      }
+      return array;
+    }
+    ObjectNode object = MAPPER.getNodeFactory().objectNode();
+    for (String name = parser.nextFieldName(); name != null; name = parser.nextFieldName()) {
+      parser.nextToken();
+      Fields field = keep.keep.get(name);
+      if (field == null) {
+        parser.skipChildren(); // still tokenized: a body that is not JSON is refused all the same
+      } else {
+        object.set(name, kept(parser, field));
+      }
+    }
+    return object;
   }
 
   /**

@@ -9,7 +9,9 @@ import dev.pypimirror.operator.inject.Reason;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyRules;
 import dev.pypimirror.operator.webhook.AdmissionReviews.Decision;
+import dev.pypimirror.operator.webhook.AdmissionReviews.Fields;
 import java.util.List;
+import java.util.Map;
 
 /** POST /mutate-pods: the mirror injected into pods on CREATE. */
 public class PodAdmission {
@@ -35,6 +37,47 @@ public class PodAdmission {
     }
   }
 
+  private static final Fields ALL = Fields.ALL;
+
+  /**
+   * What the decision reads of an AdmissionReview (the request's identity, operation and requester;
+   * the pod's metadata, volumes, and each container's name, env, envFrom and mounts): the rest (the
+   * images, args, resources, probes, status, oldObject...) is skipped without building a tree.
+   */
+  private static final Fields READ = readFields();
+
+  private static Fields readFields() {
+    Fields container =
+        Fields.of(Map.of("name", ALL, "env", ALL, "envFrom", ALL, "volumeMounts", ALL));
+    Fields pod =
+        Fields.of(
+            Map.of(
+                "metadata",
+                Fields.of(
+                    Map.of(
+                        "name", ALL,
+                        "generateName", ALL,
+                        "namespace", ALL,
+                        "annotations", ALL,
+                        "labels", ALL)),
+                "spec",
+                Fields.of(
+                    Map.of("volumes", ALL, "initContainers", container, "containers", container))));
+    Fields request =
+        Fields.of(
+            Map.of(
+                "uid", ALL,
+                "namespace", ALL,
+                "name", ALL,
+                "operation", ALL,
+                "resource", ALL,
+                "subResource", ALL,
+                "dryRun", ALL,
+                "userInfo", ALL,
+                "object", pod));
+    return Fields.of(Map.of("kind", ALL, "apiVersion", ALL, "request", request));
+  }
+
   private final MirrorDirectory mirrors;
   private final PolicyDirectory policies;
   private final String operatorNamespace;
@@ -55,7 +98,7 @@ public class PodAdmission {
     long start = System.nanoTime();
     AdmissionResponse response;
     Decided decided;
-    AdmissionReviews.Read read = AdmissionReviews.read(body);
+    AdmissionReviews.Read read = AdmissionReviews.read(body, READ);
     if (read instanceof AdmissionReviews.Read.Request request) {
       decided =
           AdmissionReviews.decide(
