@@ -13,6 +13,9 @@ import dev.pypimirror.operator.cluster.EventRecorder.Type;
 import dev.pypimirror.operator.config.InvalidMirrorException;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.config.MirrorStatuses;
+import dev.pypimirror.operator.config.MirrorStatuses.CacheState;
+import dev.pypimirror.operator.config.MirrorStatuses.Step;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.PolicyRules;
@@ -36,7 +39,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -169,34 +171,27 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
         Optional.ofNullable(mirror.getStatus()).orElseGet(PypiMirrorStatus::new);
     PypiMirrorStatus status = new PypiMirrorStatus();
     status.setObservedGeneration(generation);
-    List<Condition> conditions = new ArrayList<>();
 
     RenderedConfig rendered;
     try {
       rendered = MirrorConfigRenderer.render(mirror.getMetadata().getName(), mirror.getSpec());
     } catch (InvalidMirrorException e) {
       // the ConfigMap and cache that exist stay as they are: an invalid edit loses nothing
-      String message = "invalid spec: " + e.getMessage();
-      conditions.add(
-          Conditions.of(
-              CONFIG_RENDERED, false, Conditions.REASON_INVALID_SPEC, message, generation));
-      conditions.add(
-          Conditions.of(CACHE_READY, false, Conditions.REASON_INVALID_SPEC, message, generation));
-      conditions.add(
-          Conditions.of(READY, false, Conditions.REASON_INVALID_SPEC, message, generation));
-      return finish(mirror, context, previous, status, conditions, null);
+      return finish(
+          mirror,
+          context,
+          previous,
+          status,
+          MirrorStatuses.invalidSpec(e.getMessage(), generation),
+          null);
     }
     status.setIndexUrls(rendered.indexUrls());
     status.setConfigHash(rendered.hash());
 
-    Outcome config = applyConfigMap(mirror, rendered);
+    Step config = applyConfigMap(mirror, rendered);
     if (config.usable()) {
       status.setConfigMapName(MirrorObjects.configMapName(mirror.getMetadata().getName()));
     }
-    conditions.add(
-        Conditions.of(
-            CONFIG_RENDERED, config.usable(), config.reason(), config.message(), generation));
-
     CacheState cache = observeCache(mirror);
     status.setClaimName(cache.usable() ? MirrorObjects.claimName(mirror) : null);
     status.setCache(previous.getCache());
@@ -212,29 +207,14 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
       cache =
           new CacheState(true, sync.synced(), sync.reason(), sync.message(), cache.recheckAfter());
     }
-    conditions.add(
-        Conditions.of(CACHE_READY, cache.bound(), cache.reason(), cache.message(), generation));
-
-    Outcome ready = readiness(config, cache, rendered);
-    if (ready.usable() && !violations.isEmpty()) {
-      ready = new Outcome(false, Conditions.REASON_POLICY_VIOLATION, String.join("; ", violations));
-    }
-    conditions.add(
-        Conditions.of(READY, ready.usable(), ready.reason(), ready.message(), generation));
+    Step ready = MirrorStatuses.ready(config, cache, rendered, violations);
+    List<Condition> conditions =
+        List.of(
+            Conditions.of(
+                CONFIG_RENDERED, config.usable(), config.reason(), config.message(), generation),
+            Conditions.of(CACHE_READY, cache.bound(), cache.reason(), cache.message(), generation),
+            Conditions.of(READY, ready.usable(), ready.reason(), ready.message(), generation));
     return finish(mirror, context, previous, status, conditions, cache.recheckAfter());
-  }
-
-  private static Outcome readiness(Outcome config, CacheState cache, RenderedConfig rendered) {
-    if (!config.usable()) {
-      return config;
-    }
-    if (!cache.usable()) {
-      return new Outcome(false, cache.reason(), cache.message());
-    }
-    return new Outcome(
-        true,
-        Conditions.REASON_READY,
-        "pip uses " + String.join(", ", rendered.indexUrls()) + "; " + cache.message());
   }
 
   private UpdateControl<PypiMirror> finish(
@@ -244,12 +224,15 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
       PypiMirrorStatus status,
       List<Condition> conditions,
       Duration recheckAfter) {
-    var now = clock.instant();
-    status.setConditions(
-        conditions.stream()
-            .map(c -> Conditions.carryTransitionTime(c, previous.getConditions(), now))
-            .toList());
-    announceReadyChange(mirror, previous, status);
+    status.setConditions(MirrorStatuses.stamped(conditions, previous, clock.instant()));
+    MirrorStatuses.readyChange(previous, status)
+        .ifPresent(
+            c ->
+                events.record(
+                    mirror,
+                    "True".equals(c.getStatus()) ? Type.Normal : Type.Warning,
+                    c.getReason(),
+                    c.getMessage()));
     ReconcileLog.mirror(mirror, previous, status);
     if (!status.equals(previous)) {
       writer.writeStatus(mirror, status, context);
@@ -271,20 +254,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     }
   }
 
-  private void announceReadyChange(
-      PypiMirror mirror, PypiMirrorStatus before, PypiMirrorStatus after) {
-    Condition was = before.condition(READY).orElse(null);
-    Condition now = after.condition(READY).orElseThrow();
-    if (was != null
-        && Objects.equals(was.getStatus(), now.getStatus())
-        && Objects.equals(was.getReason(), now.getReason())) {
-      return;
-    }
-    boolean ready = "True".equals(now.getStatus());
-    events.record(mirror, ready ? Type.Normal : Type.Warning, now.getReason(), now.getMessage());
-  }
-
-  private Outcome applyConfigMap(PypiMirror mirror, RenderedConfig rendered) {
+  private Step applyConfigMap(PypiMirror mirror, RenderedConfig rendered) {
     ConfigMap desired = MirrorObjects.configMap(mirror, rendered);
     ResourceID id = ResourceID.fromResource(desired);
     ConfigMap existing = configMaps.get(id).orElse(null);
@@ -292,14 +262,14 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
         writer.createOrUpdate(mirror, desired, existing, ConfigMap.class).result();
     String name = desired.getMetadata().getName();
     return switch (result) {
-      case CONFLICT -> conflict(mirror, "ConfigMap", name);
+      case CONFLICT -> logged(mirror, MirrorStatuses.conflict("ConfigMap", name));
       case RESTORED -> {
         events.record(
             mirror,
             Type.Warning,
             "ConfigRestored",
             "ConfigMap " + name + " was edited outside the operator; restored");
-        yield rendered(name, rendered);
+        yield MirrorStatuses.rendered(name, rendered);
       }
       case UPDATED -> {
         events.record(
@@ -307,39 +277,26 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
             Type.Normal,
             "ConfigUpdated",
             "ConfigMap " + name + " updated to " + rendered.hashPrefix());
-        yield rendered(name, rendered);
+        yield MirrorStatuses.rendered(name, rendered);
       }
-      case CREATED, UNCHANGED -> rendered(name, rendered);
+      case CREATED, UNCHANGED -> MirrorStatuses.rendered(name, rendered);
     };
   }
 
-  private static Outcome rendered(String name, RenderedConfig rendered) {
-    return new Outcome(
-        true,
-        Conditions.REASON_RENDERED,
-        "ConfigMap "
-            + name
-            + " holds "
-            + String.join(
-                ", ", rendered.data().keySet().stream().filter(k -> k.contains(".")).toList()));
-  }
-
-  private Outcome conflict(PypiMirror mirror, String kind, String name) {
-    String message =
-        kind
-            + " "
-            + name
-            + " exists and is not owned by this mirror; it is left as it is. Delete or rename it to let"
-            + " the mirror use the name.";
+  /** A conflict is the user's to resolve; it is logged as well as reported in status. */
+  private static Step logged(PypiMirror mirror, Step conflict) {
     LOG.info(
-        "{}/{}: {}", mirror.getMetadata().getNamespace(), mirror.getMetadata().getName(), message);
-    return new Outcome(false, Conditions.REASON_CONFLICT, message);
+        "{}/{}: {}",
+        mirror.getMetadata().getNamespace(),
+        mirror.getMetadata().getName(),
+        conflict.message());
+    return conflict;
   }
 
   private CacheState observeCache(PypiMirror mirror) {
     String claimName = MirrorObjects.claimName(mirror);
     if (claimName == null) {
-      return new CacheState(true, true, Conditions.REASON_CACHE_DISABLED, "cache disabled", null);
+      return CacheState.disabled();
     }
     String namespace = mirror.getMetadata().getNamespace();
     if (MirrorObjects.createsClaim(mirror)) {
@@ -347,57 +304,13 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
       PersistentVolumeClaim existing = claims.get(ResourceID.fromResource(desired)).orElse(null);
       var written = writer.createOrUpdate(mirror, desired, existing, PersistentVolumeClaim.class);
       if (written.result() == ObjectWriter.Result.CONFLICT) {
-        Outcome c = conflict(mirror, "PersistentVolumeClaim", claimName);
-        return new CacheState(false, false, c.reason(), c.message(), null);
+        logged(mirror, MirrorStatuses.conflict("PersistentVolumeClaim", claimName));
+        return CacheState.conflict(claimName);
       }
       return CacheState.of(claimName, written.object(), null);
     }
     PersistentVolumeClaim existingClaim =
         client.persistentVolumeClaims().inNamespace(namespace).withName(claimName).get();
     return CacheState.of(claimName, existingClaim, EXISTING_CLAIM_RECHECK);
-  }
-
-  /** A step's result as a condition: usable, reason, message. */
-  record Outcome(boolean usable, String reason, String message) {}
-
-  /**
-   * What the cache looks like: usable (pods may mount it: Bound or Pending), bound, and when to
-   * look again because no informer will tell us.
-   */
-  record CacheState(
-      boolean usable, boolean bound, String reason, String message, Duration recheckAfter) {
-    static CacheState of(
-        String claimName, PersistentVolumeClaim claim, Duration recheckIfNotBound) {
-      if (claim == null) {
-        return new CacheState(
-            false,
-            false,
-            Conditions.REASON_CLAIM_NOT_FOUND,
-            "PersistentVolumeClaim " + claimName + " not found",
-            recheckIfNotBound);
-      }
-      String phase = claim.getStatus() == null ? null : claim.getStatus().getPhase();
-      if ("Bound".equals(phase)) {
-        return new CacheState(
-            true, true, Conditions.REASON_BOUND, "cache PVC " + claimName + " is Bound", null);
-      }
-      if ("Lost".equals(phase)) {
-        return new CacheState(
-            false,
-            false,
-            Conditions.REASON_CLAIM_LOST,
-            "cache PVC " + claimName + " lost its volume",
-            recheckIfNotBound);
-      }
-      return new CacheState(
-          true,
-          false,
-          Conditions.REASON_PENDING,
-          "cache PVC "
-              + claimName
-              + " is Pending (a WaitForFirstConsumer storage class binds it when the first build pod"
-              + " mounts it)",
-          recheckIfNotBound);
-    }
   }
 }

@@ -1,0 +1,155 @@
+package dev.pypimirror.operator.config;
+
+import static dev.pypimirror.operator.api.Conditions.CACHE_READY;
+import static dev.pypimirror.operator.api.Conditions.CONFIG_RENDERED;
+import static dev.pypimirror.operator.api.Conditions.READY;
+
+import dev.pypimirror.operator.api.Conditions;
+import dev.pypimirror.operator.api.PypiMirrorStatus;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a PypiMirror's conditions say, decided from what its reconciler rendered, wrote and found:
+ * the ConfigMap step, the cache claim, readiness, and which change of Ready is announced.
+ */
+public final class MirrorStatuses {
+  private MirrorStatuses() {}
+
+  /** A step's result as a condition: usable, reason, message. */
+  public record Step(boolean usable, String reason, String message) {}
+
+  /**
+   * What the cache looks like: usable (pods may mount it: Bound or Pending), bound, and when to
+   * look again because no informer will tell (null: an informer will).
+   */
+  public record CacheState(
+      boolean usable, boolean bound, String reason, String message, Duration recheckAfter) {
+    /** No cache: nothing to wait for. */
+    public static CacheState disabled() {
+      return new CacheState(true, true, Conditions.REASON_CACHE_DISABLED, "cache disabled", null);
+    }
+
+    /** The cache PVC's name is taken by an object the mirror does not own. */
+    public static CacheState conflict(String claimName) {
+      Step c = MirrorStatuses.conflict("PersistentVolumeClaim", claimName);
+      return new CacheState(false, false, c.reason(), c.message(), null);
+    }
+
+    /** The cache as {@code claim} (null: not found) shows it. */
+    public static CacheState of(
+        String claimName, PersistentVolumeClaim claim, Duration recheckIfNotBound) {
+      if (claim == null) {
+        return new CacheState(
+            false,
+            false,
+            Conditions.REASON_CLAIM_NOT_FOUND,
+            "PersistentVolumeClaim " + claimName + " not found",
+            recheckIfNotBound);
+      }
+      String phase = claim.getStatus() == null ? null : claim.getStatus().getPhase();
+      if ("Bound".equals(phase)) {
+        return new CacheState(
+            true, true, Conditions.REASON_BOUND, "cache PVC " + claimName + " is Bound", null);
+      }
+      if ("Lost".equals(phase)) {
+        return new CacheState(
+            false,
+            false,
+            Conditions.REASON_CLAIM_LOST,
+            "cache PVC " + claimName + " lost its volume",
+            recheckIfNotBound);
+      }
+      return new CacheState(
+          true,
+          false,
+          Conditions.REASON_PENDING,
+          "cache PVC "
+              + claimName
+              + " is Pending (a WaitForFirstConsumer storage class binds it when the first build pod"
+              + " mounts it)",
+          recheckIfNotBound);
+    }
+  }
+
+  /** The three conditions of a spec that cannot be rendered: each says why. */
+  public static List<Condition> invalidSpec(String problem, long generation) {
+    String message = "invalid spec: " + problem;
+    return List.of(
+        Conditions.of(CONFIG_RENDERED, false, Conditions.REASON_INVALID_SPEC, message, generation),
+        Conditions.of(CACHE_READY, false, Conditions.REASON_INVALID_SPEC, message, generation),
+        Conditions.of(READY, false, Conditions.REASON_INVALID_SPEC, message, generation));
+  }
+
+  /** The ConfigMap holds the rendered files. */
+  public static Step rendered(String configMapName, RenderedConfig rendered) {
+    return new Step(
+        true,
+        Conditions.REASON_RENDERED,
+        "ConfigMap "
+            + configMapName
+            + " holds "
+            + String.join(
+                ", ", rendered.data().keySet().stream().filter(k -> k.contains(".")).toList()));
+  }
+
+  /** An object of the mirror's name for {@code kind} exists that the mirror does not own. */
+  public static Step conflict(String kind, String name) {
+    return new Step(
+        false,
+        Conditions.REASON_CONFLICT,
+        kind
+            + " "
+            + name
+            + " exists and is not owned by this mirror; it is left as it is. Delete or rename it to let"
+            + " the mirror use the name.");
+  }
+
+  /**
+   * Ready: the first step that is not usable says why; else the governing policy's violations
+   * (empty: none); else the indexes pip uses and the cache.
+   */
+  public static Step ready(
+      Step config, CacheState cache, RenderedConfig rendered, List<String> violations) {
+    if (!config.usable()) {
+      return config;
+    }
+    if (!cache.usable()) {
+      return new Step(false, cache.reason(), cache.message());
+    }
+    if (!violations.isEmpty()) {
+      return new Step(false, Conditions.REASON_POLICY_VIOLATION, String.join("; ", violations));
+    }
+    return new Step(
+        true,
+        Conditions.REASON_READY,
+        "pip uses " + String.join(", ", rendered.indexUrls()) + "; " + cache.message());
+  }
+
+  /** The conditions stamped with their transition times, carried from {@code previous}. */
+  public static List<Condition> stamped(
+      List<Condition> conditions, PypiMirrorStatus previous, Instant now) {
+    return conditions.stream()
+        .map(c -> Conditions.carryTransitionTime(c, previous.getConditions(), now))
+        .toList();
+  }
+
+  /**
+   * The Ready condition to announce as an event (Normal when True, else Warning): when its status
+   * or reason changed, or on the first status.
+   */
+  public static Optional<Condition> readyChange(PypiMirrorStatus before, PypiMirrorStatus after) {
+    Condition was = before.condition(READY).orElse(null);
+    Condition now = after.condition(READY).orElseThrow();
+    boolean same =
+        was != null
+            && Objects.equals(was.getStatus(), now.getStatus())
+            && Objects.equals(was.getReason(), now.getReason());
+    return same ? Optional.empty() : Optional.of(now);
+  }
+}
