@@ -97,6 +97,8 @@ public final class ReconcileAtScale {
     while (server.takeRequest(0, TimeUnit.SECONDS) != null) {
       // forget the setup's requests
     }
+    Map<String, Long> cpuBefore = ThreadCpu.reading();
+    long processCpuBefore = ThreadCpu.process();
     long start = System.nanoTime();
     var operator =
         OperatorApp.reconcilers(
@@ -106,7 +108,20 @@ public final class ReconcileAtScale {
             .start();
     boolean done = allReady.await(300, TimeUnit.SECONDS);
     long allReadyAt = System.nanoTime();
+    Map<String, Long> cpu = ThreadCpu.since(cpuBefore);
+    long processCpu = ThreadCpu.process() - processCpuBefore;
     System.out.printf("mirrors=%d%nnamespaces=%d%n", total, namespaces);
+    // CPU until all were Ready: the operator's threads (reconcilers, informers, HTTP client;
+    // the bench's two watches share that client), the mock API server's (Vert.x), and the whole
+    // process (with the JVM's own: GC, JIT compilers)
+    System.out.printf(
+        "cpu_ms_operator_threads=%d%ncpu_ms_mock_server_threads=%d%ncpu_ms_process=%d%n",
+        cpu.getOrDefault(ThreadCpu.OPERATOR, 0L) / 1_000_000,
+        cpu.getOrDefault(ThreadCpu.MOCK, 0L) / 1_000_000,
+        processCpu / 1_000_000);
+    System.out.printf(
+        "cpu_us_per_mirror_operator_threads=%.0f%n",
+        cpu.getOrDefault(ThreadCpu.OPERATOR, 0L) / 1e3 / total);
     Map<String, Integer> requests = new java.util.TreeMap<>();
     for (var r = server.takeRequest(0, TimeUnit.SECONDS);
         r != null;
@@ -119,6 +134,9 @@ public final class ReconcileAtScale {
       requests.merge(r.getMethod() + " " + kind, 1, Integer::sum);
     }
     System.out.printf("api_requests_until_ready=%s%n", requests);
+    System.out.printf(
+        "api_requests_per_mirror=%.2f%n",
+        requests.values().stream().mapToInt(Integer::intValue).sum() / (double) total);
     System.out.printf(
         "all_ready_seconds=%s%n", done ? "%.2f".formatted((allReadyAt - start) / 1e9) : "timeout");
 

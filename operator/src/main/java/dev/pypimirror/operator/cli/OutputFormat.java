@@ -23,25 +23,31 @@ enum OutputFormat {
   yaml,
   json;
 
-  private static final ObjectMapper YAML =
-      new ObjectMapper(
-          YAMLFactory.builder()
-              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-              .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
-              .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
-              .build());
+  /**
+   * Made on first use, not when picocli reads the enum's constants for an option: `run` never
+   * prints objects and should not pay for two mappers at start.
+   */
+  private static final class Writers {
+    static final ObjectMapper YAML =
+        new ObjectMapper(
+            YAMLFactory.builder()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+                .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
+                .build());
 
-  private static final ObjectWriter JSON =
-      new ObjectMapper()
-          .writer(
-              new DefaultPrettyPrinter()
-                  .withSeparators(
-                      Separators.createDefaultInstance()
-                          .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
-                  .withObjectIndenter(new DefaultIndenter("    ", "\n"))
-                  .withArrayIndenter(new DefaultIndenter("    ", "\n")))
-          .without(JsonGenerator.Feature.ESCAPE_NON_ASCII);
+    static final ObjectWriter JSON =
+        new ObjectMapper()
+            .writer(
+                new DefaultPrettyPrinter()
+                    .withSeparators(
+                        Separators.createDefaultInstance()
+                            .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+                    .withObjectIndenter(new DefaultIndenter("    ", "\n"))
+                    .withArrayIndenter(new DefaultIndenter("    ", "\n")))
+            .without(JsonGenerator.Feature.ESCAPE_NON_ASCII);
+  }
 
   /** A single object as itself; several as a List (JSON) or a stream (YAML). */
   String format(Object objectOrList) {
@@ -58,14 +64,14 @@ enum OutputFormat {
         } else {
           tree = Serialization.jsonMapper().valueToTree(objectOrList);
         }
-        return JSON.writeValueAsString(tree) + "\n";
+        return Writers.JSON.writeValueAsString(tree) + "\n";
       }
       StringBuilder out = new StringBuilder();
       for (Object object : objects) {
         if (!out.isEmpty()) {
           out.append("---\n");
         }
-        out.append(YAML.writeValueAsString(Serialization.jsonMapper().valueToTree(object)));
+        out.append(Writers.YAML.writeValueAsString(Serialization.jsonMapper().valueToTree(object)));
       }
       return out.toString();
     } catch (JsonProcessingException e) {
