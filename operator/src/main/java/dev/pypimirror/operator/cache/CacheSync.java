@@ -326,11 +326,11 @@ public final class CacheSync {
   }
 
   public static String jobName(String mirrorName, String hash) {
-    return "pypi-mirror-" + mirrorName + "-sync-" + hash.substring(0, 10);
+    return MirrorObjects.NAME_PREFIX + mirrorName + "-sync-" + hash.substring(0, 10);
   }
 
   public static String cronJobName(String mirrorName) {
-    return "pypi-mirror-" + mirrorName + "-sync";
+    return MirrorObjects.NAME_PREFIX + mirrorName + "-sync";
   }
 
   /** The one-off sync Job for the plan, owned by the mirror. */

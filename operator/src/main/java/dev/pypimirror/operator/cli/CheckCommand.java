@@ -187,7 +187,7 @@ class CheckCommand implements Callable<Integer> {
           .getItems()
           .stream()
           .flatMap(c -> c.getWebhooks().stream())
-          .filter(w -> w.getName().endsWith("pods.pypimirror.dev"))
+          .filter(w -> w.getName().endsWith(WebhookRoutes.OPT_IN_ENTRY))
           .filter(w -> w.getClientConfig() != null && w.getClientConfig().getService() != null)
           .map(w -> w.getClientConfig().getService().getNamespace())
           .findFirst()

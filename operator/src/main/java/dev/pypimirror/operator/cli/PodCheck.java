@@ -113,8 +113,8 @@ final class PodCheck {
     lines.put(
         "Pod", List.of(cluster.namespace() + "/" + name + (existing ? "" : " (not created)")));
     lines.put("Policy", List.of(describePolicy(policy, labels, cluster)));
-    String rule = rule(plan, annotations, labels, policy);
-    lines.put("Rule", List.of(rule));
+    ContractRule rule = rule(plan, annotations, labels, policy);
+    lines.put("Rule", List.of(rule.line()));
     lines.put("Mirrors", mirrorLines(cluster));
     List<String> decision = new ArrayList<>();
     int status;
@@ -144,7 +144,7 @@ final class PodCheck {
       default -> throw new IllegalStateException(plan.outcome().name());
     }
     lines.put("Webhook would", decision);
-    if (rule.startsWith("6.")) {
+    if (rule.number() == ContractRule.UNTOUCHED) {
       lines.put(
           "To inject it",
           List.of(
@@ -236,8 +236,20 @@ final class PodCheck {
     return new Report(lines, asked.outcome() == Outcome.INJECTED ? OK : NO_MIRROR);
   }
 
+  /**
+   * A rule of the contract's "Which pods" list, numbered as there, and what it means for this pod.
+   */
+  record ContractRule(int number, String text) {
+    /** Rule 6: neither annotated nor selected, so untouched. */
+    static final int UNTOUCHED = 6;
+
+    String line() {
+      return number + ". " + text;
+    }
+  }
+
   /** The rule of the contract ("Which pods") that decided, from the pod's facts. */
-  static String rule(
+  static ContractRule rule(
       InjectionPlan plan,
       Map<String, String> annotations,
       Map<String, String> labels,
@@ -246,31 +258,38 @@ final class PodCheck {
     if (plan.outcome() == Outcome.UNTOUCHED
         && (plan.reason() == Reason.NAMESPACE_NEVER_INJECTED
             || plan.reason() == Reason.STATIC_POD)) {
-      return "1. never injected: " + plan.detail();
+      return new ContractRule(1, "never injected: " + plan.detail());
     }
     if ("false".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
       return enforce
-          ? "2. pypimirror.dev/inject: \"false\", ignored: PypiMirrorPolicy %s enforces the mirror"
-              .formatted(policy.getMetadata().getName())
-          : "2. pypimirror.dev/inject: \"false\": opted out";
+          ? new ContractRule(
+              2,
+              "pypimirror.dev/inject: \"false\", ignored: PypiMirrorPolicy %s enforces the mirror"
+                  .formatted(policy.getMetadata().getName()))
+          : new ContractRule(2, "pypimirror.dev/inject: \"false\": opted out");
     }
     String named = annotations.get(Annotations.MIRROR);
     if (named != null && !named.isBlank()) {
-      return "3. pypimirror.dev/mirror: " + named.trim() + ": that PypiMirror of the namespace";
+      return new ContractRule(
+          3, "pypimirror.dev/mirror: " + named.trim() + ": that PypiMirror of the namespace");
     }
     if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
-      return "4. pypimirror.dev/inject: \"true\": the namespace's default mirror";
+      return new ContractRule(4, "pypimirror.dev/inject: \"true\": the namespace's default mirror");
     }
     if (policy != null && LabelSelectors.matches(policy.getSpec().getPodSelector(), labels)) {
-      return "5. selected by PypiMirrorPolicy %s's podSelector: the policy's mirror"
-          .formatted(policy.getMetadata().getName());
+      return new ContractRule(
+          5,
+          "selected by PypiMirrorPolicy %s's podSelector: the policy's mirror"
+              .formatted(policy.getMetadata().getName()));
     }
-    return "6. no pypimirror.dev/mirror or pypimirror.dev/inject annotation"
-        + (policy == null
-            ? ""
-            : " and not selected by the podSelector of PypiMirrorPolicy "
-                + policy.getMetadata().getName())
-        + ": untouched";
+    return new ContractRule(
+        6,
+        "no pypimirror.dev/mirror or pypimirror.dev/inject annotation"
+            + (policy == null
+                ? ""
+                : " and not selected by the podSelector of PypiMirrorPolicy "
+                    + policy.getMetadata().getName())
+            + ": untouched");
   }
 
   private static String describePolicy(

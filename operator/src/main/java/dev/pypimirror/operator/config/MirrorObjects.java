@@ -29,8 +29,11 @@ public final class MirrorObjects {
 
   private MirrorObjects() {}
 
+  /** What the names of the objects a mirror makes start with. */
+  public static final String NAME_PREFIX = "pypi-mirror-";
+
   public static String configMapName(String mirrorName) {
-    return "pypi-mirror-" + mirrorName;
+    return NAME_PREFIX + mirrorName;
   }
 
   /**
@@ -47,7 +50,7 @@ public final class MirrorObjects {
   }
 
   public static String ownClaimName(String mirrorName) {
-    return "pypi-mirror-" + mirrorName + "-cache";
+    return NAME_PREFIX + mirrorName + "-cache";
   }
 
   /** True when the mirror's cache is on and it creates its own PVC (no existingClaim). */

@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.inject;
 
 import dev.pypimirror.operator.api.Annotations;
+import dev.pypimirror.operator.config.MirrorObjects;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +42,7 @@ public final class MissedInjection {
     Set<String> mirrorVolumes = new java.util.HashSet<>();
     pod.getSpec().getVolumes().stream()
         .filter(v -> v.getConfigMap() != null && v.getConfigMap().getName() != null)
-        .filter(v -> v.getConfigMap().getName().startsWith("pypi-mirror-"))
+        .filter(v -> v.getConfigMap().getName().startsWith(MirrorObjects.NAME_PREFIX))
         .forEach(v -> mirrorVolumes.add(v.getName()));
     return java.util.stream.Stream.concat(
             pod.getSpec().getInitContainers().stream(), pod.getSpec().getContainers().stream())
