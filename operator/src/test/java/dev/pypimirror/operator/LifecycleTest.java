@@ -8,7 +8,6 @@ import dev.pypimirror.operator.cluster.InformerMirrorDirectory;
 import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.LoopbackWebhook;
-import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -19,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,8 +28,11 @@ import org.junit.jupiter.api.Test;
  */
 @EnableKubernetesMockClient(crud = true)
 class LifecycleTest {
-  KubernetesMockServer server;
-  KubernetesClient client;
+  static KubernetesMockServer server;
+  static KubernetesClient client;
+
+  @BeforeAll
+  static void installCrds() throws Exception {}
 
   static final OperatorSettings SETTINGS =
       OperatorSettings.defaults()
@@ -41,7 +44,7 @@ class LifecycleTest {
                       .withSelfManagedCertificates());
 
   /** The requests the mock API server received since the last call. */
-  int requests() throws InterruptedException {
+  static int requests() throws InterruptedException {
     int count = 0;
     while (server.takeRequest(50, TimeUnit.MILLISECONDS) != null) {
       count++;
@@ -62,7 +65,6 @@ class LifecycleTest {
 
   @Test
   void theOperatorStartsOnceAndClosesOnce() throws Exception {
-    MockCluster.installCrds(client);
     var app =
         new OperatorApp(
             client, SETTINGS.withWebhook(OperatorSettings.Webhook::disabled), Clock.systemUTC());
@@ -77,7 +79,6 @@ class LifecycleTest {
 
   @Test
   void theReconcilersCloseBeforeStartAndTwice() throws Exception {
-    MockCluster.installCrds(client);
     var unstarted = OperatorApp.reconcilers(client, SETTINGS, Clock.systemUTC());
     unstarted.close();
     unstarted.close();
