@@ -19,7 +19,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
@@ -79,13 +78,7 @@ public class CacheSyncer {
       Class<R> type,
       String name,
       SecondaryToPrimaryMapper<HasMetadata> mapper) {
-    return new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(type, PypiMirror.class)
-            .withName(name)
-            .withLabelSelector(SYNC_SELECTOR)
-            .withSecondaryToPrimaryMapper(mapper::toPrimaryResourceIDs)
-            .build(),
-        context);
+    return Secondaries.labelled(context, type, name, SYNC_SELECTOR, mapper::toPrimaryResourceIDs);
   }
 
   /**

@@ -10,7 +10,6 @@ import dev.pypimirror.operator.policy.PolicyStatuses;
 import dev.pypimirror.operator.policy.PolicyStatuses.Reach;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -61,21 +60,9 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
       EventSourceContext<PypiMirrorPolicy> context) {
     var primaries = context.getPrimaryCache();
     namespaces =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Namespace.class, PypiMirrorPolicy.class)
-                .withName("namespaces")
-                .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(EveryPrimary.of(primaries))
-                .build(),
-            context);
+        Secondaries.everywhere(context, Namespace.class, "namespaces", EveryPrimary.of(primaries));
     mirrors =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(PypiMirror.class, PypiMirrorPolicy.class)
-                .withName("mirrors")
-                .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(EveryPrimary.of(primaries))
-                .build(),
-            context);
+        Secondaries.everywhere(context, PypiMirror.class, "mirrors", EveryPrimary.of(primaries));
     return List.of(namespaces, mirrors);
   }
 

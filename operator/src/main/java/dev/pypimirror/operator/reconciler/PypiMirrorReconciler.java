@@ -25,7 +25,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -93,48 +92,30 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
   public List<EventSource<?, PypiMirror>> prepareEventSources(
       EventSourceContext<PypiMirror> context) {
     configMaps =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(ConfigMap.class, PypiMirror.class)
-                .withName("configmaps")
-                .withLabelSelector(MirrorObjects.OWNED_SELECTOR)
-                .withSecondaryToPrimaryMapper(byMirrorLabel())
-                .build(),
-            context);
+        Secondaries.labelled(
+            context, ConfigMap.class, "configmaps", MirrorObjects.OWNED_SELECTOR, byMirrorLabel());
     claims =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(PersistentVolumeClaim.class, PypiMirror.class)
-                .withName("claims")
-                .withLabelSelector(MirrorObjects.OWNED_SELECTOR)
-                .withSecondaryToPrimaryMapper(byMirrorLabel())
-                .build(),
-            context);
+        Secondaries.labelled(
+            context,
+            PersistentVolumeClaim.class,
+            "claims",
+            MirrorObjects.OWNED_SELECTOR,
+            byMirrorLabel());
     var primaries = context.getPrimaryCache();
     // a policy may govern any mirror; a namespace's labels decide which policy governs its mirrors
     policies =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(PypiMirrorPolicy.class, PypiMirror.class)
-                .withName("policies")
-                .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(EveryPrimary.of(primaries))
-                .build(),
-            context);
+        Secondaries.everywhere(
+            context, PypiMirrorPolicy.class, "policies", EveryPrimary.of(primaries));
     namespaces =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Namespace.class, PypiMirror.class)
-                .withName("namespaces")
-                .withWatchAllNamespaces()
-                .withSecondaryToPrimaryMapper(
-                    ns ->
-                        primaries
-                            .list(
-                                m ->
-                                    ns.getMetadata()
-                                        .getName()
-                                        .equals(m.getMetadata().getNamespace()))
-                            .map(ResourceID::fromResource)
-                            .collect(Collectors.toSet()))
-                .build(),
-            context);
+        Secondaries.everywhere(
+            context,
+            Namespace.class,
+            "namespaces",
+            ns ->
+                primaries
+                    .list(m -> ns.getMetadata().getName().equals(m.getMetadata().getNamespace()))
+                    .map(ResourceID::fromResource)
+                    .collect(Collectors.toSet()));
     List<EventSource<?, PypiMirror>> sources =
         new ArrayList<>(List.of(configMaps, claims, policies, namespaces));
     sources.addAll(syncer.eventSources(context, byMirrorLabel()));
