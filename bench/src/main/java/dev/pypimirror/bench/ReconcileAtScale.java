@@ -109,6 +109,7 @@ public final class ReconcileAtScale {
     boolean done = allReady.await(300, TimeUnit.SECONDS);
     long allReadyAt = System.nanoTime();
     Map<String, Long> cpu = ThreadCpu.since(cpuBefore);
+    String cpuByKind = ThreadCpu.byKind(cpuBefore);
     long processCpu = ThreadCpu.process() - processCpuBefore;
     System.out.printf("mirrors=%d%nnamespaces=%d%n", total, namespaces);
     // CPU until all were Ready: the operator's threads (reconcilers, informers, HTTP client;
@@ -119,6 +120,7 @@ public final class ReconcileAtScale {
         cpu.getOrDefault(ThreadCpu.OPERATOR, 0L) / 1_000_000,
         cpu.getOrDefault(ThreadCpu.MOCK, 0L) / 1_000_000,
         processCpu / 1_000_000);
+    System.out.printf("cpu_ms_by_thread_kind=%s%n", cpuByKind);
     System.out.printf(
         "cpu_us_per_mirror_operator_threads=%.0f%n",
         cpu.getOrDefault(ThreadCpu.OPERATOR, 0L) / 1e3 / total);

@@ -16,8 +16,32 @@ final class ThreadCpu {
 
   private ThreadCpu() {}
 
-  /** CPU nanoseconds per thread id, with each thread's group. */
+  /** CPU nanoseconds per thread id, with each thread's kind or group. */
   private static Map<Long, Map.Entry<String, Long>> threads() {
+    return threads(false);
+  }
+
+  /**
+   * CPU milliseconds since {@code before} per kind of thread: its name without numbers (pools
+   * number their threads), largest first.
+   */
+  static String byKind(Map<String, Long> before) {
+    Map<String, Long> kinds = new HashMap<>();
+    threads(true)
+        .forEach(
+            (id, entry) ->
+                kinds.merge(
+                    entry.getKey(),
+                    (entry.getValue() - before.getOrDefault(String.valueOf(id), 0L)) / 1_000_000,
+                    Long::sum));
+    return kinds.entrySet().stream()
+        .filter(e -> e.getValue() > 0)
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .map(e -> e.getKey() + "=" + e.getValue())
+        .collect(java.util.stream.Collectors.joining(", ", "{", "}"));
+  }
+
+  private static Map<Long, Map.Entry<String, Long>> threads(boolean byKind) {
     ThreadMXBean bean = ManagementFactory.getThreadMXBean();
     Map<Long, Map.Entry<String, Long>> byThread = new HashMap<>();
     for (var info : bean.getThreadInfo(bean.getAllThreadIds())) {
@@ -26,7 +50,9 @@ final class ThreadCpu {
       }
       long cpu = bean.getThreadCpuTime(info.getThreadId());
       if (cpu >= 0) {
-        String group = info.getThreadName().startsWith("vert.x-") ? MOCK : OPERATOR;
+        String name = info.getThreadName();
+        String group =
+            byKind ? name.replaceAll("[0-9]+", "#") : name.startsWith("vert.x-") ? MOCK : OPERATOR;
         byThread.put(info.getThreadId(), Map.entry(group, cpu));
       }
     }
