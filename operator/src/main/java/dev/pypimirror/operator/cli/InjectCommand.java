@@ -92,7 +92,7 @@ class InjectCommand implements Callable<Integer> {
       mirror = mirrorInput.singleMirror();
       mirrorSource = mirrorInput.source();
     } else if (policy != null && policy.getSpec().getMirror() != null) {
-      mirror = policyMirror(policy);
+      mirror = PolicyMirrors.desired(policy);
       mirrorSource = policyFile;
     } else {
       throw new CliException(
@@ -115,17 +115,6 @@ class InjectCommand implements Callable<Integer> {
     spec.commandLine().getOut().flush();
     err.flush();
     return 0;
-  }
-
-  /** The PypiMirror a policy makes in each governed namespace. */
-  static PypiMirror policyMirror(PypiMirrorPolicy policy) {
-    PypiMirror mirror = new PypiMirror();
-    mirror.getMetadata().setName(policy.getMetadata().getName());
-    mirror
-        .getMetadata()
-        .setLabels(Map.of(PolicyMirrors.MADE_BY_POLICY_LABEL, policy.getMetadata().getName()));
-    mirror.setSpec(policy.getSpec().getMirror());
-    return mirror;
   }
 
   /**

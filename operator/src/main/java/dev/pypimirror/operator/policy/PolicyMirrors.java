@@ -50,24 +50,38 @@ public final class PolicyMirrors {
     if (existing != null && !madeBy(existing, policy)) {
       return new Write.Conflict();
     }
-    String name = policy.getMetadata().getName();
-    PypiMirror desired = existing == null ? new PypiMirror() : Serialization.clone(existing);
-    desired.getMetadata().setName(name);
+    PypiMirror desired =
+        madeFrom(existing == null ? new PypiMirror() : Serialization.clone(existing), policy);
     desired.getMetadata().setNamespace(namespace);
-    Map<String, String> labels = new LinkedHashMap<>();
-    if (desired.getMetadata().getLabels() != null) {
-      labels.putAll(desired.getMetadata().getLabels());
-    }
-    labels.put(MirrorObjects.MANAGED_BY_LABEL, MirrorObjects.MANAGED_BY);
-    labels.put(MADE_BY_POLICY_LABEL, name);
-    desired.getMetadata().setLabels(labels);
-    desired.getMetadata().setOwnerReferences(List.of(MirrorObjects.ownerReference(policy)));
-    desired.setSpec(policy.getSpec().getMirror());
     if (existing != null && Serialization.asJson(desired).equals(Serialization.asJson(existing))) {
       return new Write.Unchanged();
     }
     desired.setStatus(null);
     return existing == null ? new Write.Create(desired) : new Write.Update(desired);
+  }
+
+  /**
+   * The mirror the policy makes, as {@code inject --policy} injects it: no namespace yet, no
+   * status.
+   */
+  public static PypiMirror desired(PypiMirrorPolicy policy) {
+    return madeFrom(new PypiMirror(), policy);
+  }
+
+  /** {@code mirror} made the policy's: its name, labels, owner and spec; other labels kept. */
+  private static PypiMirror madeFrom(PypiMirror mirror, PypiMirrorPolicy policy) {
+    String name = policy.getMetadata().getName();
+    mirror.getMetadata().setName(name);
+    Map<String, String> labels = new LinkedHashMap<>();
+    if (mirror.getMetadata().getLabels() != null) {
+      labels.putAll(mirror.getMetadata().getLabels());
+    }
+    labels.put(MirrorObjects.MANAGED_BY_LABEL, MirrorObjects.MANAGED_BY);
+    labels.put(MADE_BY_POLICY_LABEL, name);
+    mirror.getMetadata().setLabels(labels);
+    mirror.getMetadata().setOwnerReferences(List.of(MirrorObjects.ownerReference(policy)));
+    mirror.setSpec(policy.getSpec().getMirror());
+    return mirror;
   }
 
   /** The mirrors {@code policy} made outside the namespaces {@code keep}: to delete. */
