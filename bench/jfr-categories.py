@@ -36,7 +36,7 @@ def category(frames):
         for name, prefixes in CATEGORIES:
             if frame.startswith(prefixes):
                 return name
-    return "other (" + (frames[0].split("(")[0] if frames else "no stack") + ")"
+    return "other"
 
 
 def main():
