@@ -4,9 +4,10 @@ category of the frame nearest its leaf that belongs to one (library helpers such
 java.util are skipped, so a Jackson frame counts for the webhook step that called it), plus the
 collector's pauses. Prints a Markdown table.
 
-Usage: jfr-categories.py RECORDING.jfr
+Usage: [JFR_TOOL=/path/to/jdk/bin/jfr] jfr-categories.py RECORDING.jfr
 """
 import collections
+import os
 import re
 import subprocess
 import sys
@@ -41,7 +42,8 @@ def category(frames):
 
 def main():
     recording = sys.argv[1]
-    text = subprocess.run(["jfr", "print", "--events", "jdk.ExecutionSample", "--stack-depth", "96",
+    jfr = os.environ.get("JFR_TOOL", "jfr")  # the recording JDK's own
+    text = subprocess.run([jfr, "print", "--events", "jdk.ExecutionSample", "--stack-depth", "96",
                            recording], capture_output=True, text=True, check=True).stdout
     counts = collections.Counter()
     leaves = collections.Counter()
@@ -52,7 +54,7 @@ def main():
         if frames:
             leaves[frames[0].split("(")[0]] += 1
     total = sum(counts.values()) or 1
-    gc = subprocess.run(["jfr", "print", "--events", "jdk.GarbageCollection", recording],
+    gc = subprocess.run([jfr, "print", "--events", "jdk.GarbageCollection", recording],
                         capture_output=True, text=True, check=True).stdout
     pauses = [float(v) * {"s": 1e6, "ms": 1e3, "us": 1, "ns": 1e-3}[u]
               for v, u in re.findall(r"sumOfPauses = ([\d.]+) (s|ms|us|ns)", gc)]
