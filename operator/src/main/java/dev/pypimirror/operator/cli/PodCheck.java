@@ -11,8 +11,8 @@ import dev.pypimirror.operator.demo.PatchDescription;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
 import dev.pypimirror.operator.inject.MirrorDirectory;
+import dev.pypimirror.operator.inject.MirrorSelector;
 import dev.pypimirror.operator.inject.PodInjector;
-import dev.pypimirror.operator.inject.Reason;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import dev.pypimirror.operator.policy.PolicyDirectory;
@@ -113,7 +113,15 @@ final class PodCheck {
     lines.put(
         "Pod", List.of(cluster.namespace() + "/" + name + (existing ? "" : " (not created)")));
     lines.put("Policy", List.of(describePolicy(policy, labels, cluster)));
-    ContractRule rule = rule(plan, annotations, labels, policy);
+    ContractRule rule =
+        rule(
+            MirrorSelector.rule(
+                new MirrorSelector.PodFacts(annotations, labels, cluster.namespace()),
+                policy,
+                cluster.operatorNamespace()),
+            plan,
+            annotations,
+            policy);
     lines.put("Rule", List.of(rule.line()));
     lines.put("Mirrors", mirrorLines(cluster));
     List<String> decision = new ArrayList<>();
@@ -144,7 +152,7 @@ final class PodCheck {
       default -> throw new IllegalStateException(plan.outcome().name());
     }
     lines.put("Webhook would", decision);
-    if (rule.number() == ContractRule.UNTOUCHED) {
+    if (rule.rule() == MirrorSelector.Rule.NOT_ASKED) {
       lines.put(
           "To inject it",
           List.of(
@@ -236,60 +244,45 @@ final class PodCheck {
     return new Report(lines, asked.outcome() == Outcome.INJECTED ? OK : NO_MIRROR);
   }
 
-  /**
-   * A rule of the contract's "Which pods" list, numbered as there, and what it means for this pod.
-   */
-  record ContractRule(int number, String text) {
-    /** Rule 6: neither annotated nor selected, so untouched. */
-    static final int UNTOUCHED = 6;
-
+  /** A rule of the contract's "Which pods" list and what it means for this pod. */
+  record ContractRule(MirrorSelector.Rule rule, String text) {
     String line() {
-      return number + ". " + text;
+      return rule.number() + ". " + text;
     }
   }
 
-  /** The rule of the contract ("Which pods") that decided, from the pod's facts. */
+  /** What the rule of the contract that decided ({@code rule}) means for this pod. */
   static ContractRule rule(
+      MirrorSelector.Rule rule,
       InjectionPlan plan,
       Map<String, String> annotations,
-      Map<String, String> labels,
       PypiMirrorPolicy policy) {
-    boolean enforce = PolicyRules.enforces(policy);
-    if (plan.outcome() == Outcome.UNTOUCHED
-        && (plan.reason() == Reason.NAMESPACE_NEVER_INJECTED
-            || plan.reason() == Reason.STATIC_POD)) {
-      return new ContractRule(1, "never injected: " + plan.detail());
-    }
-    if ("false".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
-      return enforce
-          ? new ContractRule(
-              2,
-              "pypimirror.dev/inject: \"false\", ignored: PypiMirrorPolicy %s enforces the mirror"
-                  .formatted(policy.getMetadata().getName()))
-          : new ContractRule(2, "pypimirror.dev/inject: \"false\": opted out");
-    }
-    String named = annotations.get(Annotations.MIRROR);
-    if (named != null && !named.isBlank()) {
-      return new ContractRule(
-          3, "pypimirror.dev/mirror: " + named.trim() + ": that PypiMirror of the namespace");
-    }
-    if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
-      return new ContractRule(4, "pypimirror.dev/inject: \"true\": the namespace's default mirror");
-    }
-    if (policy != null && LabelSelectors.matches(policy.getSpec().getPodSelector(), labels)) {
-      return new ContractRule(
-          5,
-          "selected by PypiMirrorPolicy %s's podSelector: the policy's mirror"
-              .formatted(policy.getMetadata().getName()));
-    }
-    return new ContractRule(
-        6,
-        "no pypimirror.dev/mirror or pypimirror.dev/inject annotation"
-            + (policy == null
-                ? ""
-                : " and not selected by the podSelector of PypiMirrorPolicy "
-                    + policy.getMetadata().getName())
-            + ": untouched");
+    String policyName = policy == null ? null : policy.getMetadata().getName();
+    String text =
+        switch (rule) {
+          case NEVER_INJECTED -> "never injected: " + plan.detail();
+          case OPTED_OUT ->
+              PolicyRules.enforces(policy)
+                  ? "pypimirror.dev/inject: \"false\", ignored: PypiMirrorPolicy %s enforces the mirror"
+                      .formatted(policyName)
+                  : "pypimirror.dev/inject: \"false\": opted out";
+          case NAMED_MIRROR ->
+              "pypimirror.dev/mirror: "
+                  + annotations.get(Annotations.MIRROR).trim()
+                  + ": that PypiMirror of the namespace";
+          case NAMESPACE_DEFAULT ->
+              "pypimirror.dev/inject: \"true\": the namespace's default mirror";
+          case POLICY_SELECTED ->
+              "selected by PypiMirrorPolicy %s's podSelector: the policy's mirror"
+                  .formatted(policyName);
+          case NOT_ASKED ->
+              "no pypimirror.dev/mirror or pypimirror.dev/inject annotation"
+                  + (policy == null
+                      ? ""
+                      : " and not selected by the podSelector of PypiMirrorPolicy " + policyName)
+                  + ": untouched";
+        };
+    return new ContractRule(rule, text);
   }
 
   private static String describePolicy(

@@ -97,43 +97,93 @@ public final class MirrorSelector {
     if (never.isPresent()) {
       return never.get();
     }
-    if ("false".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
-      if (!enforce) {
-        if (policy != null) {
-          warnings.add(
-              "pypimirror.dev/inject: \"false\" is honoured; PypiMirrorPolicy %s is Advisory, under Enforce this pod would get the mirror"
-                  .formatted(policy.getMetadata().getName()));
+    return switch (asked(pod, policy)) {
+      case OPTED_OUT -> {
+        if (!enforce) {
+          if (policy != null) {
+            warnings.add(
+                "pypimirror.dev/inject: \"false\" is honoured; PypiMirrorPolicy %s is Advisory, under Enforce this pod would get the mirror"
+                    .formatted(policy.getMetadata().getName()));
+          }
+          yield new Selection.Untouched(Reason.OPTED_OUT, "opted out");
         }
-        return new Selection.Untouched(Reason.OPTED_OUT, "opted out");
+        warnings.add(
+            "pypimirror.dev/inject: \"false\" is ignored: PypiMirrorPolicy %s enforces the mirror in namespace %s"
+                .formatted(policy.getMetadata().getName(), namespace));
+        yield policyMirror(policy, namespace, mirrors);
       }
-      warnings.add(
-          "pypimirror.dev/inject: \"false\" is ignored: PypiMirrorPolicy %s enforces the mirror in namespace %s"
-              .formatted(policy.getMetadata().getName(), namespace));
-      return policyMirror(policy, namespace, mirrors);
+      case NAMED_MIRROR -> {
+        String named = annotations.get(Annotations.MIRROR).trim();
+        yield mirrors
+            .get(namespace, named)
+            .<Selection>map(m -> useIfReady(m, policy))
+            .orElseGet(
+                () ->
+                    new Selection.Unavailable(
+                        Reason.MIRROR_NOT_FOUND,
+                        "PypiMirror %s/%s not found".formatted(namespace, named)));
+      }
+      case NAMESPACE_DEFAULT -> defaultMirror(namespace, mirrors.inNamespace(namespace), policy);
+      case POLICY_SELECTED -> policyMirror(policy, namespace, mirrors);
+      default -> {
+        if (optedInByDefault) {
+          yield policy != null
+              ? policyMirror(policy, namespace, mirrors)
+              : defaultMirror(namespace, mirrors.inNamespace(namespace), null);
+        }
+        yield new Selection.Untouched(Reason.NOT_SELECTED, "no injection annotation");
+      }
+    };
+  }
+
+  /**
+   * The rules of the contract's "Which pods" list, in its order (numbered from 1): the first that
+   * applies to a pod decides what it gets.
+   */
+  public enum Rule {
+    /** System namespaces, the operator's own, static pods. */
+    NEVER_INJECTED,
+    /** {@code pypimirror.dev/inject: "false"} (ignored under Enforce). */
+    OPTED_OUT,
+    /** {@code pypimirror.dev/mirror: NAME}. */
+    NAMED_MIRROR,
+    /** {@code pypimirror.dev/inject: "true"}: the namespace's default mirror. */
+    NAMESPACE_DEFAULT,
+    /** Selected by the governing policy's podSelector: the policy's mirror. */
+    POLICY_SELECTED,
+    /** None of these: untouched. */
+    NOT_ASKED;
+
+    /** The rule's number in the contract's list. */
+    public int number() {
+      return ordinal() + 1;
+    }
+  }
+
+  /** Which rule of the contract decides for {@code pod}; {@link #select} follows it. */
+  public static Rule rule(PodFacts pod, PypiMirrorPolicy policy, String operatorNamespace) {
+    return neverInjected(pod, operatorNamespace, PolicyRules.enforces(policy)).isPresent()
+        ? Rule.NEVER_INJECTED
+        : asked(pod, policy);
+  }
+
+  /** Rules 2 to 6: what the pod's annotations and labels ask for. */
+  private static Rule asked(PodFacts pod, PypiMirrorPolicy policy) {
+    Map<String, String> annotations = pod.annotations();
+    if ("false".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
+      return Rule.OPTED_OUT;
     }
     String named = annotations.get(Annotations.MIRROR);
     if (named != null && !named.isBlank()) {
-      return mirrors
-          .get(namespace, named.trim())
-          .<Selection>map(m -> useIfReady(m, policy))
-          .orElseGet(
-              () ->
-                  new Selection.Unavailable(
-                      Reason.MIRROR_NOT_FOUND,
-                      "PypiMirror %s/%s not found".formatted(namespace, named.trim())));
+      return Rule.NAMED_MIRROR;
     }
     if ("true".equalsIgnoreCase(annotations.get(Annotations.INJECT))) {
-      return defaultMirror(namespace, mirrors.inNamespace(namespace), policy);
+      return Rule.NAMESPACE_DEFAULT;
     }
     if (policy != null && LabelSelectors.matches(policy.getSpec().getPodSelector(), pod.labels())) {
-      return policyMirror(policy, namespace, mirrors);
+      return Rule.POLICY_SELECTED;
     }
-    if (optedInByDefault) {
-      return policy != null
-          ? policyMirror(policy, namespace, mirrors)
-          : defaultMirror(namespace, mirrors.inNamespace(namespace), null);
-    }
-    return new Selection.Untouched(Reason.NOT_SELECTED, "no injection annotation");
+    return Rule.NOT_ASKED;
   }
 
   /**
