@@ -109,6 +109,31 @@ class PodAdmissionTest {
     }
   }
 
+  /**
+   * The pod is read without the fields the decision never looks at: the answer is the same as for
+   * the pod without them, and a body that is not JSON inside such a field is still refused.
+   */
+  @Test
+  void fieldsTheDecisionDoesNotReadChangeNothingButMustStillBeJson() throws IOException {
+    String recorded = Pods.recordedAdmissionReview();
+    ObjectNode padded = (ObjectNode) json(recorded);
+    ObjectNode container = (ObjectNode) padded.at("/request/object/spec/containers/0");
+    container.putObject("resources").putObject("limits").put("memory", 1e308);
+    container.putArray("args").add("--huge").addArray().add(1).add(true).addNull();
+    ((ObjectNode) padded.path("request")).putObject("oldObject").put("kind", "Pod");
+
+    AdmissionResponse plain = admission.review(recorded.getBytes(StandardCharsets.UTF_8));
+    AdmissionResponse withMore =
+        admission.review(padded.toString().getBytes(StandardCharsets.UTF_8));
+    AdmissionResponse broken =
+        admission.review(
+            padded.toString().replace("\"--huge\"", "--huge").getBytes(StandardCharsets.UTF_8));
+
+    assertThat(withMore.bodyText()).isEqualTo(plain.bodyText());
+    assertThat(broken.status()).isEqualTo(400);
+    assertThat(broken.bodyText()).startsWith("malformed AdmissionReview: ");
+  }
+
   @Test
   void aRequestWithAUidButNoPodIsAllowedWithAWarning() {
     String request =
