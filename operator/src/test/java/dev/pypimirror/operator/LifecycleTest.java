@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.pypimirror.operator.cluster.EventRecorder;
 import dev.pypimirror.operator.cluster.InformerMirrorDirectory;
 import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
+import dev.pypimirror.operator.cluster.MissedInjectionAudit;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.LoopbackWebhook;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
+import dev.pypimirror.operator.webhook.WebhookCertificateManager;
+import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -16,7 +20,9 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,6 +67,22 @@ class LifecycleTest {
 
     assertThat(requests()).as("requests to the API server").isZero();
     assertThatThrownBy(app::start).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void theLeadersPartsCloseBeforeStartAndTwice() throws Exception {
+    requests();
+    var routing = new WebhookConfigurations(client, "pypi-mirror-system", Optional::empty);
+    var certificates =
+        new WebhookCertificateManager(client, "pypi-mirror-system", Clock.systemUTC(), routing);
+    var audit =
+        new MissedInjectionAudit(
+            client, "pypi-mirror-system", new EventRecorder(client, Clock.systemUTC()), () -> {});
+    for (AutoCloseable part : List.of(certificates, routing, audit, certificates, routing, audit)) {
+      part.close();
+    }
+
+    assertThat(requests()).isZero();
   }
 
   @Test
