@@ -10,6 +10,7 @@ import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
 import dev.pypimirror.operator.cluster.MissedInjectionAudit;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.LoopbackWebhook;
+import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.WebhookConfigurations;
@@ -24,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,11 +34,9 @@ import org.junit.jupiter.api.Test;
  */
 @EnableKubernetesMockClient(crud = true)
 class LifecycleTest {
-  static KubernetesMockServer server;
-  static KubernetesClient client;
-
-  @BeforeAll
-  static void installCrds() throws Exception {}
+  // a fresh API server for each test: no request of another test's informers is counted
+  KubernetesMockServer server;
+  KubernetesClient client;
 
   static final OperatorSettings SETTINGS =
       OperatorSettings.defaults()
@@ -50,7 +48,7 @@ class LifecycleTest {
                       .withSelfManagedCertificates());
 
   /** The requests the mock API server received since the last call. */
-  static int requests() throws InterruptedException {
+  int requests() throws InterruptedException {
     int count = 0;
     while (server.takeRequest(50, TimeUnit.MILLISECONDS) != null) {
       count++;
@@ -87,6 +85,7 @@ class LifecycleTest {
 
   @Test
   void theOperatorStartsOnceAndClosesOnce() throws Exception {
+    MockCluster.installCrds(client);
     var app =
         new OperatorApp(
             client, SETTINGS.withWebhook(OperatorSettings.Webhook::disabled), Clock.systemUTC());
@@ -101,6 +100,7 @@ class LifecycleTest {
 
   @Test
   void theReconcilersCloseBeforeStartAndTwice() throws Exception {
+    MockCluster.installCrds(client);
     var unstarted = OperatorApp.reconcilers(client, SETTINGS, Clock.systemUTC());
     unstarted.close();
     unstarted.close();
