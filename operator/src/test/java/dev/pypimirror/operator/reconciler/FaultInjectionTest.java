@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -66,6 +67,11 @@ class FaultInjectionTest {
 
   final List<String> violations = new CopyOnWriteArrayList<>();
 
+  /** Checks Ready claims while the test runs; stopped after each test, whatever its outcome. */
+  final AtomicBoolean watching = new AtomicBoolean(true);
+
+  Thread observer;
+
   @BeforeEach
   void startCluster() throws Exception {
     Map<ServerRequest, Queue<ServerResponse>> expectations = new HashMap<>();
@@ -86,7 +92,11 @@ class FaultInjectionTest {
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws InterruptedException {
+    watching.set(false);
+    if (observer != null) {
+      observer.join();
+    }
     if (operator != null) {
       operator.close();
     }
@@ -123,8 +133,7 @@ class FaultInjectionTest {
                 OperatorSettings.defaults().withOperatorNamespace("pypi-mirror-system"),
                 Clock.systemUTC())
             .start();
-    AtomicBoolean watching = new AtomicBoolean(true);
-    Thread observer = new Thread(() -> observe(watching), "ready-observer");
+    observer = new Thread(() -> observe(watching), "ready-observer");
     observer.start();
 
     List<String[]> mirrors = new ArrayList<>();
@@ -218,15 +227,27 @@ class FaultInjectionTest {
         .allSatisfy((fault, n) -> assertThat(n).as("%s", fault).isPositive());
   }
 
-  /** Creates or updates the mirror, remembering the config hash of the generation it got. */
+  /**
+   * Creates or updates the mirror, remembering the config hash of the generation it got. An update
+   * that loses the race with the operator's status write (409) is read again and retried, as a
+   * user's tool does.
+   */
   void write(String ns, String name, PypiMirrorSpec spec) {
-    PypiMirror written;
-    PypiMirror existing = get(ns, name);
-    if (existing == null) {
-      written = client.resource(mirror(ns, name, spec)).create();
-    } else {
-      existing.setSpec(spec);
-      written = client.resource(existing).update();
+    PypiMirror written = null;
+    for (int attempt = 1; written == null; attempt++) {
+      PypiMirror existing = get(ns, name);
+      try {
+        if (existing == null) {
+          written = client.resource(mirror(ns, name, spec)).create();
+        } else {
+          existing.setSpec(spec);
+          written = client.resource(existing).update();
+        }
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
     }
     hashes
         .computeIfAbsent(ns + "/" + name, k -> new ConcurrentHashMap<>())
