@@ -12,7 +12,7 @@ ARG JDK_IMAGE=eclipse-temurin:17-jdk
 ARG JRE_IMAGE=eclipse-temurin:25-jre
 # The runtime's JVM options; the training run below uses the same, as the cache requires.
 ARG JVM_OPTIONS="-XX:MaxRAMPercentage=70 -XX:InitialRAMPercentage=5 -XX:+UseSerialGC \
- -XX:+UseCompactObjectHeaders -XX:+ExitOnOutOfMemoryError -Xss512k"
+ -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError -Xss512k"
 
 # Stage 1 builds the fat jar with the project's own Maven wrapper.
 FROM ${JDK_IMAGE} AS build
