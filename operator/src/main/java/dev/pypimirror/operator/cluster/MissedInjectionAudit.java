@@ -10,8 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +39,7 @@ public final class MissedInjectionAudit implements AutoCloseable {
               return size() > REMEMBERED;
             }
           });
-  private ScheduledExecutorService schedule;
+  private final LeaderSchedule schedule = new LeaderSchedule("missed-injection-audit");
 
   public MissedInjectionAudit(
       KubernetesClient client, String operatorNamespace, EventRecorder events, Runnable onMissed) {
@@ -88,33 +86,21 @@ public final class MissedInjectionAudit implements AutoCloseable {
 
   /** While leading: every {@code periodSeconds}. */
   public synchronized void start(long periodSeconds) {
-    if (schedule == null) {
-      schedule =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "missed-injection-audit");
-                t.setDaemon(true);
-                return t;
-              });
-      schedule.scheduleWithFixedDelay(
-          () -> {
-            try {
-              auditOnce();
-            } catch (RuntimeException e) {
-              LOG.warn("missed-injection audit failed: {}", e.getMessage());
-            }
-          },
-          periodSeconds,
-          periodSeconds,
-          TimeUnit.SECONDS);
-    }
+    schedule.start(
+        () -> {
+          try {
+            auditOnce();
+          } catch (RuntimeException e) {
+            LOG.warn("missed-injection audit failed: {}", e.getMessage());
+          }
+        },
+        periodSeconds,
+        periodSeconds,
+        TimeUnit.SECONDS);
   }
 
   public synchronized void stop() {
-    if (schedule != null) {
-      schedule.shutdownNow();
-      schedule = null;
-    }
+    schedule.stop();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.webhook;
 
+import dev.pypimirror.operator.cluster.LeaderSchedule;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.tls.WebhookCertificates;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -14,8 +15,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +34,7 @@ public final class WebhookCertificateManager implements AutoCloseable {
   private final Clock clock;
   private final SharedIndexInformer<Secret> secret;
   private final WebhookConfigurations configurations;
-  private ScheduledExecutorService schedule;
+  private final LeaderSchedule schedule = new LeaderSchedule("webhook-certificates");
 
   /**
    * @param configurations where the CA bundle goes: the one writer of the webhook configurations
@@ -92,23 +91,11 @@ public final class WebhookCertificateManager implements AutoCloseable {
 
   /** While leading: now, then every hour. */
   public synchronized void startManaging() {
-    if (schedule == null) {
-      schedule =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "webhook-certificates");
-                t.setDaemon(true);
-                return t;
-              });
-      schedule.scheduleWithFixedDelay(this::manageQuietly, 0, 1, TimeUnit.HOURS);
-    }
+    schedule.start(this::manageQuietly, 0, 1, TimeUnit.HOURS);
   }
 
   public synchronized void stopManaging() {
-    if (schedule != null) {
-      schedule.shutdownNow();
-      schedule = null;
-    }
+    schedule.stop();
   }
 
   private void manageQuietly() {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.cluster.LeaderSchedule;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
@@ -16,9 +17,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -42,7 +40,7 @@ public final class WebhookConfigurations implements AutoCloseable {
   private final Supplier<Optional<Collection<PypiMirrorPolicy>>> policies;
   private final AtomicBoolean pending = new AtomicBoolean();
   private String caBundle;
-  private volatile ScheduledExecutorService schedule;
+  private final LeaderSchedule schedule = new LeaderSchedule("webhook-configurations");
 
   /**
    * @param policies every PypiMirrorPolicy, or empty while they are not known yet (an informer not
@@ -65,23 +63,11 @@ public final class WebhookConfigurations implements AutoCloseable {
 
   /** While leading: now, on every {@link #changed}, and every minute. */
   public synchronized void startManaging() {
-    if (schedule == null) {
-      schedule =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "webhook-configurations");
-                t.setDaemon(true);
-                return t;
-              });
-      schedule.scheduleWithFixedDelay(this::syncQuietly, 0, PERIOD_SECONDS, TimeUnit.SECONDS);
-    }
+    schedule.start(this::syncQuietly, 0, PERIOD_SECONDS, TimeUnit.SECONDS);
   }
 
   public synchronized void stopManaging() {
-    if (schedule != null) {
-      schedule.shutdownNow();
-      schedule = null;
-    }
+    schedule.stop();
   }
 
   /**
@@ -89,17 +75,13 @@ public final class WebhookConfigurations implements AutoCloseable {
    * under way, so the informer that calls it is not held up.
    */
   public void changed() {
-    ScheduledExecutorService leading = schedule;
-    if (leading != null && pending.compareAndSet(false, true)) {
-      try {
-        leading.execute(
+    if (pending.compareAndSet(false, true)
+        && !schedule.runSoon(
             () -> {
               pending.set(false);
               syncQuietly();
-            });
-      } catch (RejectedExecutionException e) {
-        pending.set(false); // stopped leading meanwhile
-      }
+            })) {
+      pending.set(false); // not leading
     }
   }
 
