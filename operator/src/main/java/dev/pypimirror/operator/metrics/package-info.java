@@ -1,0 +1,2 @@
+/** I/O: the operator's Prometheus metrics. */
+package dev.pypimirror.operator.metrics;

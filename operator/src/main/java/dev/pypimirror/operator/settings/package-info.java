@@ -1,0 +1,2 @@
+/** Data: how the operator runs, every setting with its default. */
+package dev.pypimirror.operator.settings;
