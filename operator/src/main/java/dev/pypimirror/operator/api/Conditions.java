@@ -13,6 +13,9 @@ public final class Conditions {
   public static final String CONFIG_RENDERED = "ConfigRendered";
   public static final String CACHE_READY = "CacheReady";
 
+  /** Not blocking: pip gets the public index beside a private one (see DependencyConfusion). */
+  public static final String DEPENDENCY_CONFUSION_RISK = "DependencyConfusionRisk";
+
   public static final String REASON_READY = "Ready";
   public static final String REASON_RENDERED = "Rendered";
   public static final String REASON_INVALID_SPEC = "InvalidSpec";
@@ -23,6 +26,12 @@ public final class Conditions {
   public static final String REASON_CLAIM_NOT_FOUND = "ClaimNotFound";
   public static final String REASON_CLAIM_LOST = "ClaimLost";
   public static final String REASON_POLICY_VIOLATION = "PolicyViolation";
+
+  /** DependencyConfusionRisk: True, False with one index for pip, False without a public index. */
+  public static final String REASON_PUBLIC_BESIDE_PRIVATE = "PublicIndexBesidePrivate";
+
+  public static final String REASON_SINGLE_INDEX = "SingleIndexForPip";
+  public static final String REASON_NO_PUBLIC_INDEX = "NoPublicIndex";
 
   /** CacheReady with a cache sync. */
   public static final String REASON_SYNCING = "Syncing";

@@ -7,7 +7,8 @@ import io.fabric8.generator.annotation.Min;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PipSpec {
   @Min(0)
-  @JsonPropertyDescription("pip retries per index; 0 falls through to the next index at once.")
+  @JsonPropertyDescription(
+      "pip retries per request; 0: an unreachable index fails at once instead of after the retries (pip asks every index either way).")
   private Integer retries;
 
   @Min(1)

@@ -11,7 +11,9 @@ public class PublicIndexSpec {
 
   @Default("true")
   @JsonPropertyDescription(
-      "Append the public index after the mirrors (pip extra-index-url, uv's default index); default true.")
+      "Add the public index (pip extra-index-url, uv's default index); default true. pip installs the"
+          + " highest version found on any index, so beside a private index this invites dependency"
+          + " confusion (the mirror's DependencyConfusionRisk condition says so).")
   private boolean enabled = true;
 
   @Default(DEFAULT_URL)

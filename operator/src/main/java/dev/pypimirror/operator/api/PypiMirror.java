@@ -47,14 +47,14 @@ public class PypiMirror extends CustomResource<PypiMirrorSpec, PypiMirrorStatus>
 
   @Override
   @JsonPropertyDescription(
-      "The desired mirror: its indexes in order, the cache, the public index, and what build pods get.")
+      "The desired mirror: its indexes, the cache, the public index, and what build pods get.")
   public PypiMirrorSpec getSpec() {
     return super.getSpec();
   }
 
   @Override
   @JsonPropertyDescription(
-      "What the operator made of the mirror: conditions, the ConfigMap and PVC, the indexes in pip's order.")
+      "What the operator made of the mirror: conditions, the ConfigMap and PVC, the indexes pip gets.")
   public PypiMirrorStatus getStatus() {
     return super.getStatus();
   }

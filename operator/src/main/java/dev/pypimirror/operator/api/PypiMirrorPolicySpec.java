@@ -49,6 +49,14 @@ public class PypiMirrorPolicySpec {
   @JsonPropertyDescription("false: no plain http:// index in governed namespaces.")
   private boolean allowInsecureHttp = true;
 
+  @Default("false")
+  @JsonPropertyDescription(
+      "true: every PypiMirror in governed namespaces gives pip exactly one index (serve: Proxy, or"
+          + " one index with offline or publicIndex.enabled: false). pip installs the highest"
+          + " version found on any of its indexes, so a private index beside the public one invites"
+          + " dependency confusion.")
+  private boolean requireSingleIndexForPip;
+
   @Default("0")
   @JsonPropertyDescription(
       "Where policies select the same namespace, the highest priority governs it; then name order.")
@@ -108,6 +116,14 @@ public class PypiMirrorPolicySpec {
 
   public void setAllowInsecureHttp(boolean allowInsecureHttp) {
     this.allowInsecureHttp = allowInsecureHttp;
+  }
+
+  public boolean isRequireSingleIndexForPip() {
+    return requireSingleIndexForPip;
+  }
+
+  public void setRequireSingleIndexForPip(boolean requireSingleIndexForPip) {
+    this.requireSingleIndexForPip = requireSingleIndexForPip;
   }
 
   public int getPriority() {

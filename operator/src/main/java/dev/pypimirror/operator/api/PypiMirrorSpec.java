@@ -15,14 +15,17 @@ import java.util.List;
     message =
         "a file:// index must be the enabled cache's own mount path (file://<cache.mountPath>)")
 public class PypiMirrorSpec {
-  @JsonPropertyDescription("Ordered mirror indexes; the first is pip's index-url.")
+  @JsonPropertyDescription(
+      "Mirror indexes: the first is pip's index-url, the rest extra-index-url (pip asks all and"
+          + " takes the highest version on any); uv asks them in this order and takes the first"
+          + " that has the project.")
   @Size(max = 32)
   private List<IndexSpec> indexes = new ArrayList<>();
 
   @JsonPropertyDescription("The cache PVC, served to build pods as file://<mountPath>.")
   private CacheSpec cache;
 
-  @JsonPropertyDescription("The public index, appended after the mirrors unless offline.")
+  @JsonPropertyDescription("The public index, added after the mirrors unless offline.")
   private PublicIndexSpec publicIndex;
 
   @JsonPropertyDescription("Use only the mirrors, never the public index.")

@@ -17,7 +17,8 @@ public class PypiMirrorStatus extends ConditionedStatus {
   private String claimName;
 
   @JsonPropertyDescription(
-      "The indexes in the order pip uses them: index-url, then each extra-index-url.")
+      "The indexes pip gets: index-url, then each extra-index-url (pip asks all of them and installs"
+          + " the highest version found on any).")
   private List<String> indexUrls = new ArrayList<>();
 
   @JsonPropertyDescription(

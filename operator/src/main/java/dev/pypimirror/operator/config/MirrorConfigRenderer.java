@@ -33,10 +33,7 @@ public final class MirrorConfigRenderer {
     Integer retries = spec.getPip() == null ? null : spec.getPip().getRetries();
     Integer timeout = spec.getPip() == null ? null : spec.getPip().getTimeoutSeconds();
 
-    List<String> pipOrder = new ArrayList<>(mirrors);
-    if (publicUrl != null) {
-      pipOrder.add(publicUrl);
-    }
+    List<String> pipOrder = pipIndexes(spec);
     List<String> extras = pipOrder.subList(1, pipOrder.size());
 
     Map<String, String> data = new LinkedHashMap<>();
@@ -52,13 +49,27 @@ public final class MirrorConfigRenderer {
     putIfPresent(data, "PIP_RETRIES", retries == null ? null : retries.toString());
     putIfPresent(data, "PIP_TIMEOUT", timeout == null ? null : timeout.toString());
     // uv: UV_INDEX is tried first, in order; UV_DEFAULT_INDEX last. Without a public index the
-    // last mirror is the default, so uv walks the mirrors in pip's order either way.
+    // last mirror is the default, so uv asks the mirrors in the given order either way and takes a
+    // project from the first index that has it (uv's first-index strategy; pip has no order).
     List<String> uvFirst = publicUrl == null ? mirrors.subList(0, mirrors.size() - 1) : mirrors;
     putIfPresent(data, "UV_INDEX", String.join(" ", uvFirst));
     putIfPresent(
         data, "UV_DEFAULT_INDEX", publicUrl != null ? publicUrl : mirrors.get(mirrors.size() - 1));
     putIfPresent(data, "UV_INSECURE_HOST", String.join(" ", insecureHosts));
     return new RenderedConfig(data, pipOrder, sha256(data));
+  }
+
+  /**
+   * The indexes pip gets: index-url, then each extra-index-url. pip asks every one of them and
+   * installs the highest version found on any; the order decides nothing but which is index-url.
+   */
+  public static List<String> pipIndexes(PypiMirrorSpec spec) {
+    List<String> pipIndexes = new ArrayList<>(mirrors(spec));
+    String publicUrl = publicUrl(spec);
+    if (publicUrl != null) {
+      pipIndexes.add(publicUrl);
+    }
+    return pipIndexes;
   }
 
   /** The effective mirror list M: the indexes as given, else the cache's file:// URL. */
@@ -75,7 +86,7 @@ public final class MirrorConfigRenderer {
   }
 
   /** The public index URL when it is used: enabled and not offline; else null. */
-  static String publicUrl(PypiMirrorSpec spec) {
+  public static String publicUrl(PypiMirrorSpec spec) {
     PublicIndexSpec publicIndex =
         spec.getPublicIndex() == null ? new PublicIndexSpec() : spec.getPublicIndex();
     return publicIndex.isEnabled() && !spec.isOffline() ? publicIndex.getUrl() : null;

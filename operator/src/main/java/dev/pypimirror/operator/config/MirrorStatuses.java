@@ -2,9 +2,11 @@ package dev.pypimirror.operator.config;
 
 import static dev.pypimirror.operator.api.Conditions.CACHE_READY;
 import static dev.pypimirror.operator.api.Conditions.CONFIG_RENDERED;
+import static dev.pypimirror.operator.api.Conditions.DEPENDENCY_CONFUSION_RISK;
 import static dev.pypimirror.operator.api.Conditions.READY;
 
 import dev.pypimirror.operator.api.Conditions;
+import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -131,6 +133,38 @@ public final class MirrorStatuses {
         "pip uses " + String.join(", ", rendered.indexUrls()) + "; " + cache.message());
   }
 
+  /**
+   * DependencyConfusionRisk of a renderable spec: True (not blocking) when pip gets the public
+   * index beside a private one, saying why and what avoids it; else False, saying what pip gets.
+   */
+  public static Condition dependencyConfusion(PypiMirrorSpec spec, long generation) {
+    List<String> pipIndexes = MirrorConfigRenderer.pipIndexes(spec);
+    return DependencyConfusion.risk(spec)
+        .map(
+            why ->
+                Conditions.of(
+                    DEPENDENCY_CONFUSION_RISK,
+                    true,
+                    Conditions.REASON_PUBLIC_BESIDE_PRIVATE,
+                    why,
+                    generation))
+        .orElseGet(
+            () ->
+                pipIndexes.size() == 1
+                    ? Conditions.of(
+                        DEPENDENCY_CONFUSION_RISK,
+                        false,
+                        Conditions.REASON_SINGLE_INDEX,
+                        "pip gets one index: " + pipIndexes.get(0),
+                        generation)
+                    : Conditions.of(
+                        DEPENDENCY_CONFUSION_RISK,
+                        false,
+                        Conditions.REASON_NO_PUBLIC_INDEX,
+                        "pip gets no public index: " + String.join(", ", pipIndexes),
+                        generation));
+  }
+
   /** The conditions stamped with their transition times, carried from {@code previous}. */
   public static List<Condition> stamped(
       List<Condition> conditions, PypiMirrorStatus previous, Instant now) {
@@ -151,5 +185,18 @@ public final class MirrorStatuses {
             && Objects.equals(was.getStatus(), now.getStatus())
             && Objects.equals(was.getReason(), now.getReason());
     return same ? Optional.empty() : Optional.of(now);
+  }
+
+  /** DependencyConfusionRisk when it has just become True (announced as a Warning event). */
+  public static Optional<Condition> riskRaised(PypiMirrorStatus before, PypiMirrorStatus after) {
+    boolean was =
+        before.condition(DEPENDENCY_CONFUSION_RISK).map(MirrorStatuses::isTrue).orElse(false);
+    return was
+        ? Optional.empty()
+        : after.condition(DEPENDENCY_CONFUSION_RISK).filter(MirrorStatuses::isTrue);
+  }
+
+  private static boolean isTrue(Condition condition) {
+    return "True".equals(condition.getStatus());
   }
 }

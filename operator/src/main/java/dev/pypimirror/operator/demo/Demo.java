@@ -210,9 +210,11 @@ public final class Demo {
     out.printf("   status (observedGeneration %d):%n", status.getObservedGeneration());
     for (Condition c : status.getConditions()) {
       out.printf(
-          "     %-15s %-6s %-14s %s%n", c.getType(), c.getStatus(), c.getReason(), c.getMessage());
+          "     %-23s %-6s %-24s %s%n", c.getType(), c.getStatus(), c.getReason(), c.getMessage());
     }
-    out.printf("   pip tries, in order: %s%n", String.join("  ", status.getIndexUrls()));
+    out.printf(
+        "   pip gets: %s (all of them alike: pip installs the highest version found on any)%n",
+        String.join("  ", status.getIndexUrls()));
     out.printf(
         "   ConfigMap %s, PVC %s, config hash %s%n",
         status.getConfigMapName(), status.getClaimName(), status.getConfigHash().substring(0, 12));

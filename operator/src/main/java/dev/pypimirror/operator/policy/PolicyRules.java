@@ -7,6 +7,7 @@ import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,6 +45,12 @@ public final class PolicyRules {
     } else if (usesPublic && !isDefaultPublicIndex(publicIndex.getUrl())) {
       // allowPublicIndex allows pypi.org; any other URL there is an index like the others
       violations.addAll(indexUrlViolations(policy, "spec.publicIndex.url", publicIndex.getUrl()));
+    }
+    List<String> pipIndexes = MirrorConfigRenderer.pipIndexes(mirror);
+    if (rules.isRequireSingleIndexForPip() && pipIndexes.size() > 1) {
+      violations.add(
+          "%s: requireSingleIndexForPip is true, but pip gets %d indexes (%s) and installs the highest version found on any of them (use serve: Proxy, or a single index with offline: true or publicIndex.enabled: false)"
+              .formatted(name(policy), pipIndexes.size(), String.join(", ", pipIndexes)));
     }
     violations.addAll(syncViolations(policy, mirror));
     return violations.stream().distinct().toList();

@@ -194,7 +194,8 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
             Conditions.of(
                 CONFIG_RENDERED, config.usable(), config.reason(), config.message(), generation),
             Conditions.of(CACHE_READY, cache.bound(), cache.reason(), cache.message(), generation),
-            Conditions.of(READY, ready.usable(), ready.reason(), ready.message(), generation));
+            Conditions.of(READY, ready.usable(), ready.reason(), ready.message(), generation),
+            MirrorStatuses.dependencyConfusion(mirror.getSpec(), generation));
     return finish(mirror, context, previous, status, conditions, cache.recheckAfter());
   }
 
@@ -214,6 +215,8 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
                     "True".equals(c.getStatus()) ? Type.Normal : Type.Warning,
                     c.getReason(),
                     c.getMessage()));
+    MirrorStatuses.riskRaised(previous, status)
+        .ifPresent(c -> events.record(mirror, Type.Warning, c.getType(), c.getMessage()));
     ReconcileLog.mirror(mirror, previous, status);
     if (!status.equals(previous)) {
       writer.writeStatus(mirror, status, context);

@@ -3,6 +3,7 @@ package dev.pypimirror.operator.webhook;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.config.DependencyConfusion;
 import dev.pypimirror.operator.config.MirrorSpecValidator;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyRules;
@@ -12,7 +13,8 @@ import java.util.List;
 
 /**
  * POST /validate-pypimirrors: a PypiMirror that breaks the policy governing its namespace (or is
- * invalid) is refused on CREATE and UPDATE, with a message naming the policy and the rule.
+ * invalid) is refused on CREATE and UPDATE, with a message naming the policy and the rule; one that
+ * gives pip the public index beside a private one is admitted with a warning saying so.
  */
 public class MirrorAdmission {
   private final PolicyDirectory policies;
@@ -72,12 +74,20 @@ public class MirrorAdmission {
     policies
         .governing(namespace)
         .ifPresent(p -> problems.addAll(PolicyRules.violations(p, mirror.getSpec())));
+    List<String> warnings =
+        DependencyConfusion.risk(mirror.getSpec())
+            .map(
+                why ->
+                    List.of(
+                        "pypi-mirror: PypiMirror %s/%s: %s"
+                            .formatted(namespace, mirror.getMetadata().getName(), why)))
+            .orElse(List.of());
     if (problems.isEmpty()) {
-      return Decision.allow(List.of());
+      return Decision.allow(warnings);
     }
     return Decision.deny(
         "PypiMirror %s/%s refused: %s"
             .formatted(namespace, mirror.getMetadata().getName(), String.join("; ", problems)),
-        List.of());
+        warnings);
   }
 }

@@ -33,6 +33,9 @@ class RealPipTest {
   static final String MIRRORED = "pmo-probe";
   static final String PUBLIC_ONLY = "Pmo_Public.Only";
 
+  /** A private project: 1.0 on the mirror, and a higher version of its name on the public index. */
+  static final String SHADOWED = "pmo-private";
+
   @TempDir static Path scratch;
   static Python python;
   static Path mirrorTree;
@@ -53,6 +56,8 @@ class RealPipTest {
     publicTree = Files.createDirectories(scratch.resolve("public"));
     SimpleIndex.add(mirrorTree, MIRRORED, python.buildWheel(scratch, MIRRORED, "1.0"));
     SimpleIndex.add(publicTree, PUBLIC_ONLY, python.buildWheel(scratch, PUBLIC_ONLY, "2.0"));
+    SimpleIndex.add(mirrorTree, SHADOWED, python.buildWheel(scratch, SHADOWED, "1.0"));
+    SimpleIndex.add(publicTree, SHADOWED, python.buildWheel(scratch, SHADOWED, "9.0"));
     tls = SelfSignedTls.create(Files.createDirectories(scratch.resolve("tls")));
     mirror = IndexServer.http(mirrorTree);
     publicIndex = IndexServer.https(publicTree, tls.serverContext());
@@ -130,6 +135,29 @@ class RealPipTest {
 
     assertThat(wheelsIn(out)).singleElement().asString().endsWith("-2.0-py3-none-any.whl");
     assertThat(publicIndex.requests()).contains("/simple/pmo-public-only/");
+  }
+
+  /**
+   * pip's extra-index-url has no priority: with the mirror as index-url, the public index's higher
+   * version of the private project's name wins (dependency confusion), which is what the mirror's
+   * DependencyConfusionRisk condition warns of; offline, the mirror's own version is installed.
+   */
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void thePublicIndexsHigherVersionWinsOverTheMirrorsUnderExtraIndexUrl(Mode mode)
+      throws Exception {
+    PypiMirrorSpec spec = withPublic(spec(trustedHttp(mirror.url())), true, publicIndex.url());
+    Path online = newDir("confusion");
+    Path offline = newDir("confusion-offline");
+
+    python.pipDownload(online, podEnvironment(spec, mode, online), SHADOWED).assertOk();
+    assertThat(DependencyConfusion.risk(spec)).isPresent();
+    spec.setOffline(true);
+    python.pipDownload(offline, podEnvironment(spec, mode, offline), SHADOWED).assertOk();
+
+    assertThat(MirrorConfigRenderer.pipIndexes(spec)).containsExactly(mirror.url());
+    assertThat(wheelsIn(online)).containsExactly("pmo_private-9.0-py3-none-any.whl");
+    assertThat(wheelsIn(offline)).containsExactly("pmo_private-1.0-py3-none-any.whl");
   }
 
   @ParameterizedTest

@@ -52,6 +52,29 @@ class PolicyRulesTest {
   }
 
   @Test
+  void requireSingleIndexForPipRefusesEveryMirrorThatGivesPipMoreThanOneIndex() {
+    PypiMirrorPolicy single = policy("one-index", Map.of("team", "ml"), null, true);
+    single.getSpec().setRequireSingleIndexForPip(true);
+    PypiMirrorSpec mixed = spec(https("https://devpi.corp.example/simple/"));
+    PypiMirrorSpec twoPrivate =
+        spec(https("https://devpi.corp.example/simple/"), https("https://b.corp.example/simple/"));
+    twoPrivate.setOffline(true);
+    PypiMirrorSpec one = spec(https("https://devpi.corp.example/simple/"));
+    one.setOffline(true);
+
+    assertThat(PolicyRules.violations(single, mixed))
+        .containsExactly(
+            "PypiMirrorPolicy one-index: requireSingleIndexForPip is true, but pip gets 2 indexes (https://devpi.corp.example/simple/, https://pypi.org/simple) and installs the highest version found on any of them (use serve: Proxy, or a single index with offline: true or publicIndex.enabled: false)");
+    assertThat(PolicyRules.violations(single, twoPrivate))
+        .singleElement()
+        .asString()
+        .contains("requireSingleIndexForPip is true, but pip gets 2 indexes");
+    assertThat(PolicyRules.violations(single, one)).isEmpty();
+    single.getSpec().setRequireSingleIndexForPip(false);
+    assertThat(PolicyRules.violations(single, mixed)).isEmpty();
+  }
+
+  @Test
   void everyUrlACacheSyncUsesObeysThePolicy() {
     // a synced cache serves what its upstream gave it
     PypiMirrorSpec synced = withCache(spec(), "/tmp/pypi");

@@ -125,7 +125,7 @@ class PypiMirrorReconcilerTest {
             "https://devpi.corp.example/root/pypi/+simple/", "https://pypi.org/simple");
     assertThat(status.getConditions())
         .extracting(Condition::getType)
-        .containsExactly("ConfigRendered", "CacheReady", "Ready");
+        .containsExactly("ConfigRendered", "CacheReady", "Ready", "DependencyConfusionRisk");
     assertThat(condition(ready, "CacheReady").getReason()).isEqualTo("CacheDisabled");
     assertThat(status.getConditions())
         .allSatisfy(
@@ -134,6 +134,31 @@ class PypiMirrorReconcilerTest {
               assertThat(c.getObservedGeneration()).isEqualTo(ready.getMetadata().getGeneration());
             });
     await().untilAsserted(() -> assertThat(eventReasons(ns, "corp")).contains("Ready"));
+  }
+
+  @Test
+  void aPrivateIndexBesideThePublicOneIsReportedAndAnnouncedOnceWithoutBlocking() {
+    String ns = newNamespace();
+    PypiMirrorSpec mixed = spec(https("https://devpi.corp.example/simple/"));
+    create(ns, "mixed", mixed);
+
+    PypiMirror risky =
+        awaitCondition(ns, "mixed", "DependencyConfusionRisk", "True", "PublicIndexBesidePrivate");
+
+    assertThat(condition(risky, "Ready").getStatus()).isEqualTo("True");
+    assertThat(condition(risky, "DependencyConfusionRisk").getMessage())
+        .contains("pip gets the public index https://pypi.org/simple beside")
+        .contains("serve: Proxy");
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(eventReasons(ns, "mixed")).containsOnlyOnce("DependencyConfusionRisk"));
+
+    PypiMirror edited = get(ns, "mixed");
+    edited.getSpec().setOffline(true);
+    client.resource(edited).update();
+    awaitCondition(ns, "mixed", "DependencyConfusionRisk", "False", "SingleIndexForPip");
+    assertThat(eventReasons(ns, "mixed")).containsOnlyOnce("DependencyConfusionRisk");
   }
 
   @Test

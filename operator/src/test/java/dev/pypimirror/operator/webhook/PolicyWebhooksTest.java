@@ -221,6 +221,35 @@ class PolicyWebhooksTest {
   }
 
   @Test
+  void aMirrorGivingPipThePublicIndexBesideAPrivateOneIsAdmittedWithAWarning() throws Exception {
+    ObjectNode mixed =
+        (ObjectNode)
+            json(
+                mirrorReview("CREATE", "{indexes: [{url: 'https://devpi.corp.example/simple/'}]}"));
+    ((ObjectNode) mixed.path("request")).put("namespace", "ungoverned");
+    ObjectNode offline =
+        (ObjectNode)
+            json(
+                mirrorReview(
+                    "CREATE",
+                    "{indexes: [{url: 'https://devpi.corp.example/simple/'}, {url: 'https://b.corp.example/simple/'}], offline: true}"));
+    ((ObjectNode) offline.path("request")).put("namespace", "ungoverned");
+
+    JsonNode warned = post(WebhookServer.VALIDATE_MIRRORS, mixed.toString());
+    JsonNode quiet = post(WebhookServer.VALIDATE_MIRRORS, offline.toString());
+
+    assertThat(warned.path("allowed").asBoolean()).isTrue();
+    assertThat(warned.path("warnings")).hasSize(1);
+    assertThat(warned.path("warnings").get(0).asText())
+        .startsWith(
+            "pypi-mirror: PypiMirror ungoverned/team: pip gets the public index https://pypi.org/simple beside https://devpi.corp.example/simple/")
+        .contains("dependency confusion")
+        .contains("serve: Proxy");
+    assertThat(quiet.path("allowed").asBoolean()).isTrue();
+    assertThat(quiet.path("warnings").isMissingNode() || quiet.path("warnings").isEmpty()).isTrue();
+  }
+
+  @Test
   void theValidatingWebhookLetsDeletesAndOtherNamespacesThroughAndRefusesGarbage()
       throws Exception {
     JsonNode delete =
