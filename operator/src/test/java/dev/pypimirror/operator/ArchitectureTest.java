@@ -33,6 +33,7 @@ class ArchitectureTest {
     "dev.pypimirror.operator.inject..",
     "dev.pypimirror.operator.policy..",
     "dev.pypimirror.operator.cache..",
+    "dev.pypimirror.operator.owned..",
   };
 
   /** The operator's own packages that talk to the cluster, serve HTTPS or run processes. */

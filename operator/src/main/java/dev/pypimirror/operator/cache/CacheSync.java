@@ -21,10 +21,6 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
-import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobSpec;
 import io.fabric8.kubernetes.api.model.batch.v1.JobSpecBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -331,47 +327,6 @@ public final class CacheSync {
 
   public static String cronJobName(String mirrorName) {
     return MirrorObjects.NAME_PREFIX + mirrorName + "-sync";
-  }
-
-  /** The one-off sync Job for the plan, owned by the mirror. */
-  public static Job job(PypiMirror mirror, Plan plan) {
-    String name = mirror.getMetadata().getName();
-    return new JobBuilder()
-        .withNewMetadata()
-        .withName(jobName(name, plan.hash()))
-        .withNamespace(mirror.getMetadata().getNamespace())
-        .withLabels(MirrorObjects.labels(name, COMPONENT))
-        .withAnnotations(Map.of(HASH_ANNOTATION, plan.hash()))
-        .withOwnerReferences(MirrorObjects.ownerReference(mirror))
-        .endMetadata()
-        .withSpec(plan.jobSpec())
-        .build();
-  }
-
-  /** The scheduled refresh: the same Job, one at a time (concurrencyPolicy Forbid). */
-  public static CronJob cronJob(PypiMirror mirror, Plan plan) {
-    String name = mirror.getMetadata().getName();
-    return new CronJobBuilder()
-        .withNewMetadata()
-        .withName(cronJobName(name))
-        .withNamespace(mirror.getMetadata().getNamespace())
-        .withLabels(MirrorObjects.labels(name, COMPONENT))
-        .withOwnerReferences(MirrorObjects.ownerReference(mirror))
-        .endMetadata()
-        .withNewSpec()
-        .withSchedule(mirror.getSpec().getCache().getSync().getSchedule())
-        .withConcurrencyPolicy("Forbid")
-        .withSuccessfulJobsHistoryLimit(1)
-        .withFailedJobsHistoryLimit(1)
-        .withNewJobTemplate()
-        .withNewMetadata()
-        .withLabels(MirrorObjects.labels(name, COMPONENT))
-        .withAnnotations(Map.of(HASH_ANNOTATION, plan.hash()))
-        .endMetadata()
-        .withSpec(plan.jobSpec())
-        .endJobTemplate()
-        .endSpec()
-        .build();
   }
 
   private static SecurityContext restricted() {

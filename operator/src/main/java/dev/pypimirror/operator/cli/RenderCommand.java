@@ -9,6 +9,10 @@ import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.config.Requirements;
+import dev.pypimirror.operator.owned.OwnedCacheClaim;
+import dev.pypimirror.operator.owned.OwnedConfigMap;
+import dev.pypimirror.operator.owned.OwnedSyncCronJob;
+import dev.pypimirror.operator.owned.OwnedSyncJob;
 import dev.pypimirror.operator.policy.PolicyRules;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.IOException;
@@ -130,9 +134,9 @@ class RenderCommand implements Callable<Integer> {
           where + ": invalid PypiMirror " + mirror.getMetadata().getName() + ": " + e.getMessage());
     }
     List<HasMetadata> objects = new ArrayList<>();
-    objects.add(MirrorObjects.configMap(mirror, rendered));
+    objects.add(OwnedConfigMap.desired(mirror, rendered));
     if (MirrorObjects.createsClaim(mirror)) {
-      objects.add(MirrorObjects.cacheClaim(mirror));
+      objects.add(OwnedCacheClaim.desired(mirror));
     }
     return objects;
   }
@@ -159,9 +163,9 @@ class RenderCommand implements Callable<Integer> {
         CacheSync.plan(
             mirror, MirrorObjects.claimName(mirror), CacheSync.DEFAULT_INDEX_IMAGE, requirements);
     List<HasMetadata> objects = new ArrayList<>();
-    objects.add(CacheSync.job(mirror, plan));
+    objects.add(OwnedSyncJob.desired(mirror, plan));
     if (cache.getSync() != null && cache.getSync().getSchedule() != null) {
-      objects.add(CacheSync.cronJob(mirror, plan));
+      objects.add(OwnedSyncCronJob.desired(mirror, plan));
     }
     objects.forEach(o -> o.getMetadata().setOwnerReferences(null));
     return objects;

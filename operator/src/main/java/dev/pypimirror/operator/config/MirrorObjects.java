@@ -2,22 +2,20 @@ package dev.pypimirror.operator.config;
 
 import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.PypiMirror;
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-/** The names, labels and desired state of the objects a PypiMirror owns. */
+/**
+ * The names, labels, metadata and ownership rule of the objects a PypiMirror owns (their desired
+ * state: {@code owned}).
+ */
 public final class MirrorObjects {
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "pypi-mirror-operator";
@@ -69,37 +67,15 @@ public final class MirrorObjects {
     return labels;
   }
 
-  public static ConfigMap configMap(PypiMirror mirror, RenderedConfig rendered) {
-    String name = mirror.getMetadata().getName();
-    ObjectMeta meta = metadata(mirror, configMapName(name), "config", true);
-    meta.setAnnotations(Map.of(CONFIG_HASH_ANNOTATION, rendered.hash()));
-    return new ConfigMapBuilder().withMetadata(meta).withData(rendered.data()).build();
-  }
-
-  /**
-   * The cache PVC; owned by the mirror (garbage-collected with it) only under reclaimPolicy Delete.
-   */
-  public static PersistentVolumeClaim cacheClaim(PypiMirror mirror) {
-    CacheSpec cache = mirror.getSpec().getCache();
-    String name = mirror.getMetadata().getName();
-    return new PersistentVolumeClaimBuilder()
-        .withMetadata(metadata(mirror, ownClaimName(name), "cache", deletesClaim(cache)))
-        .withNewSpec()
-        .withAccessModes(cache.getAccessModes().stream().map(Enum::name).toList())
-        .withStorageClassName(
-            hasText(cache.getStorageClassName()) ? cache.getStorageClassName() : null)
-        .withNewResources()
-        .addToRequests("storage", new Quantity(cache.getSize()))
-        .endResources()
-        .endSpec()
-        .build();
-  }
-
   public static boolean deletesClaim(CacheSpec cache) {
     return cache.getReclaimPolicy() == CacheSpec.ReclaimPolicy.Delete;
   }
 
-  private static ObjectMeta metadata(
+  /**
+   * The metadata of an object the mirror makes: our labels, and (when {@code owned}) a controller
+   * reference to the mirror.
+   */
+  public static ObjectMeta metadata(
       PypiMirror mirror, String name, String component, boolean owned) {
     ObjectMetaBuilder meta =
         new ObjectMetaBuilder()
@@ -157,7 +133,7 @@ public final class MirrorObjects {
         && mirror.getMetadata().getName().equals(ref.getName());
   }
 
-  static boolean hasText(String s) {
+  public static boolean hasText(String s) {
     return s != null && !s.isBlank();
   }
 }

@@ -12,6 +12,8 @@ import dev.pypimirror.operator.cluster.EventRecorder;
 import dev.pypimirror.operator.cluster.EventRecorder.Type;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.Requirements;
+import dev.pypimirror.operator.owned.OwnedSyncCronJob;
+import dev.pypimirror.operator.owned.OwnedSyncJob;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -39,8 +41,6 @@ import java.util.Set;
  * rebuilt after it, and no file is ever deleted.
  */
 public class CacheSyncer {
-  static final String SYNC_SELECTOR =
-      MirrorObjects.OWNED_SELECTOR + ",app.kubernetes.io/component=" + CacheSync.COMPONENT;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What the sync says about the cache. */
@@ -50,8 +50,7 @@ public class CacheSyncer {
   private final ObjectWriter writer;
   private final EventRecorder events;
   private final String indexImage;
-  private InformerEventSource<Job, PypiMirror> jobs;
-  private InformerEventSource<CronJob, PypiMirror> cronJobs;
+  private OwnedInformers owned;
   private InformerEventSource<Pod, PypiMirror> pods;
 
   /**
@@ -65,20 +64,23 @@ public class CacheSyncer {
     this.indexImage = indexImage;
   }
 
+  /**
+   * The sync pods' informer (their index container reports the sync's result); the Jobs and
+   * CronJobs are read through {@code owned}.
+   */
   List<EventSource<?, PypiMirror>> eventSources(
-      EventSourceContext<PypiMirror> context, SecondaryToPrimaryMapper<HasMetadata> byMirrorLabel) {
-    jobs = informer(context, Job.class, "sync-jobs", byMirrorLabel);
-    cronJobs = informer(context, CronJob.class, "sync-cronjobs", byMirrorLabel);
-    pods = informer(context, Pod.class, "sync-pods", byMirrorLabel);
-    return List.of(jobs, cronJobs, pods);
-  }
-
-  private static <R extends HasMetadata> InformerEventSource<R, PypiMirror> informer(
       EventSourceContext<PypiMirror> context,
-      Class<R> type,
-      String name,
-      SecondaryToPrimaryMapper<HasMetadata> mapper) {
-    return Secondaries.labelled(context, type, name, SYNC_SELECTOR, mapper::toPrimaryResourceIDs);
+      OwnedInformers owned,
+      SecondaryToPrimaryMapper<HasMetadata> byMirrorLabel) {
+    this.owned = owned;
+    pods =
+        Secondaries.labelled(
+            context,
+            Pod.class,
+            "sync-pods",
+            OwnedSyncJob.SYNC_SELECTOR,
+            byMirrorLabel::toPrimaryResourceIDs);
+    return List.of(pods);
   }
 
   /**
@@ -110,7 +112,9 @@ public class CacheSyncer {
     keepCronJob(mirror, plan);
 
     List<Job> ours =
-        jobs.list(
+        owned
+            .list(
+                OwnedSyncJob.KIND,
                 j ->
                     namespace.equals(j.getMetadata().getNamespace())
                         && name.equals(label(j, MirrorObjects.MIRROR_LABEL)))
@@ -121,7 +125,7 @@ public class CacheSyncer {
             .anyMatch(j -> j.getMetadata().getName().equals(CacheSync.jobName(name, plan.hash())));
     String syncedHash = previous == null ? null : previous.getSyncedHash();
     if (!currentExists && !plan.hash().equals(syncedHash) && running.isEmpty()) {
-      Job job = client.resource(CacheSync.job(mirror, plan)).create();
+      Job job = client.resource(OwnedSyncJob.desired(mirror, plan)).create();
       events.record(
           mirror,
           Type.Normal,
@@ -314,9 +318,10 @@ public class CacheSyncer {
     var sync = mirror.getSpec().getCache().getSync();
     String name = CacheSync.cronJobName(mirror.getMetadata().getName());
     ResourceID id = new ResourceID(name, mirror.getMetadata().getNamespace());
-    CronJob existing = cronJobs.get(id).orElse(null);
+    CronJob existing = owned.get(OwnedSyncCronJob.KIND, id).orElse(null);
     if (sync != null && sync.getSchedule() != null) {
-      writer.createOrUpdate(mirror, CacheSync.cronJob(mirror, plan), existing, CronJob.class);
+      writer.createOrUpdate(
+          mirror, OwnedSyncCronJob.KIND, OwnedSyncCronJob.desired(mirror, plan), existing);
     } else {
       deleteCronJob(mirror);
     }
@@ -324,8 +329,8 @@ public class CacheSyncer {
 
   private void deleteCronJob(PypiMirror mirror) {
     String name = CacheSync.cronJobName(mirror.getMetadata().getName());
-    cronJobs
-        .get(new ResourceID(name, mirror.getMetadata().getNamespace()))
+    owned
+        .get(OwnedSyncCronJob.KIND, new ResourceID(name, mirror.getMetadata().getNamespace()))
         .filter(existing -> MirrorObjects.isOwnedBy(existing, mirror))
         .ifPresent(existing -> client.resource(existing).delete());
   }

@@ -2,12 +2,10 @@ package dev.pypimirror.operator.reconciler;
 
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.config.MirrorObjects;
-import io.fabric8.kubernetes.api.model.ConfigMap;
+import dev.pypimirror.operator.owned.OwnedKind;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -21,7 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Creates or updates the objects a mirror owns, and never touches one it does not own. Updates
@@ -46,8 +43,12 @@ public class ObjectWriter {
     this.client = client;
   }
 
+  /**
+   * Creates {@code desired}, or updates the object found ({@code cached}, else read when the create
+   * finds the name taken) by {@code kind}'s merge rule, if the mirror owns it.
+   */
   <T extends HasMetadata> Written<T> createOrUpdate(
-      PypiMirror mirror, T desired, T cached, Class<T> type) {
+      PypiMirror mirror, OwnedKind<T> kind, T desired, T cached) {
     T existing = cached;
     if (existing == null) {
       try {
@@ -59,7 +60,7 @@ public class ObjectWriter {
         // not in our label-selected cache, yet there: someone else's object, or ours, unlabelled
         existing =
             client
-                .resources(type)
+                .resources(kind.type())
                 .inNamespace(desired.getMetadata().getNamespace())
                 .withName(desired.getMetadata().getName())
                 .get();
@@ -73,18 +74,8 @@ public class ObjectWriter {
     }
     T merged = Serialization.clone(existing);
     mergeMetadata(merged.getMetadata(), desired.getMetadata(), mirror);
-    boolean handEdited = false;
-    if (merged instanceof ConfigMap cm) {
-      handEdited =
-          !Objects.equals(cm.getData(), ((ConfigMap) desired).getData())
-              && sameHash(existing, desired);
-      cm.setData(((ConfigMap) desired).getData());
-      cm.setBinaryData(null);
-    } else if (merged instanceof PersistentVolumeClaim pvc) {
-      growStorage(pvc, (PersistentVolumeClaim) desired);
-    } else if (merged instanceof io.fabric8.kubernetes.api.model.batch.v1.CronJob cronJob) {
-      cronJob.setSpec(((io.fabric8.kubernetes.api.model.batch.v1.CronJob) desired).getSpec());
-    }
+    boolean handEdited = kind.handEdited(existing, desired);
+    kind.merge(merged, desired);
     if (Serialization.asJson(merged).equals(Serialization.asJson(existing))) {
       return new Written<>(Result.UNCHANGED, existing);
     }
@@ -115,15 +106,6 @@ public class ObjectWriter {
     return updated;
   }
 
-  private static boolean sameHash(HasMetadata a, HasMetadata b) {
-    return Objects.equals(hash(a), hash(b));
-  }
-
-  private static String hash(HasMetadata o) {
-    var annotations = o.getMetadata().getAnnotations();
-    return annotations == null ? null : annotations.get(MirrorObjects.CONFIG_HASH_ANNOTATION);
-  }
-
   /** Our labels and annotations win; others' stay. Our owner reference is as desired. */
   private static void mergeMetadata(ObjectMeta target, ObjectMeta desired, PypiMirror mirror) {
     target.setLabels(mergeMaps(target.getLabels(), desired.getLabels()));
@@ -148,21 +130,5 @@ public class ObjectWriter {
       merged.putAll(ours);
     }
     return merged;
-  }
-
-  /**
-   * A PVC's spec is immutable but for a larger storage request (where the class allows expansion):
-   * grow, never shrink.
-   */
-  private static void growStorage(PersistentVolumeClaim target, PersistentVolumeClaim desired) {
-    Quantity want = desired.getSpec().getResources().getRequests().get("storage");
-    var resources = target.getSpec().getResources();
-    Quantity have =
-        resources == null || resources.getRequests() == null
-            ? null
-            : resources.getRequests().get("storage");
-    if (have == null || want.getNumericalAmount().compareTo(have.getNumericalAmount()) > 0) {
-      target.getSpec().getResources().getRequests().put("storage", want);
-    }
   }
 }

@@ -17,6 +17,10 @@ import dev.pypimirror.operator.config.MirrorStatuses;
 import dev.pypimirror.operator.config.MirrorStatuses.CacheState;
 import dev.pypimirror.operator.config.MirrorStatuses.Step;
 import dev.pypimirror.operator.config.RenderedConfig;
+import dev.pypimirror.operator.owned.OwnedCacheClaim;
+import dev.pypimirror.operator.owned.OwnedConfigMap;
+import dev.pypimirror.operator.owned.OwnedKind;
+import dev.pypimirror.operator.owned.OwnedKinds;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.PolicyRules;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -61,8 +65,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
   private final Clock clock;
   private final ObjectWriter writer;
   private final String operatorNamespace;
-  private InformerEventSource<ConfigMap, PypiMirror> configMaps;
-  private InformerEventSource<PersistentVolumeClaim, PypiMirror> claims;
+  private final OwnedInformers owned = new OwnedInformers(OwnedKinds.ALL);
   private InformerEventSource<PypiMirrorPolicy, PypiMirror> policies;
   private InformerEventSource<Namespace, PypiMirror> namespaces;
 
@@ -91,16 +94,6 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
   @Override
   public List<EventSource<?, PypiMirror>> prepareEventSources(
       EventSourceContext<PypiMirror> context) {
-    configMaps =
-        Secondaries.labelled(
-            context, ConfigMap.class, "configmaps", MirrorObjects.OWNED_SELECTOR, byMirrorLabel());
-    claims =
-        Secondaries.labelled(
-            context,
-            PersistentVolumeClaim.class,
-            "claims",
-            MirrorObjects.OWNED_SELECTOR,
-            byMirrorLabel());
     var primaries = context.getPrimaryCache();
     // a policy may govern any mirror; a namespace's labels decide which policy governs its mirrors
     policies =
@@ -117,8 +110,9 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
                     .map(ResourceID::fromResource)
                     .collect(Collectors.toSet()));
     List<EventSource<?, PypiMirror>> sources =
-        new ArrayList<>(List.of(configMaps, claims, policies, namespaces));
-    sources.addAll(syncer.eventSources(context, byMirrorLabel()));
+        new ArrayList<>(owned.eventSources(context, byMirrorLabel()));
+    sources.addAll(List.of(policies, namespaces));
+    sources.addAll(syncer.eventSources(context, owned, byMirrorLabel()));
     return sources;
   }
 
@@ -239,11 +233,8 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
   }
 
   private Step applyConfigMap(PypiMirror mirror, RenderedConfig rendered) {
-    ConfigMap desired = MirrorObjects.configMap(mirror, rendered);
-    ResourceID id = ResourceID.fromResource(desired);
-    ConfigMap existing = configMaps.get(id).orElse(null);
-    ObjectWriter.Result result =
-        writer.createOrUpdate(mirror, desired, existing, ConfigMap.class).result();
+    ConfigMap desired = OwnedConfigMap.desired(mirror, rendered);
+    ObjectWriter.Result result = write(mirror, OwnedConfigMap.KIND, desired).result();
     String name = desired.getMetadata().getName();
     return switch (result) {
       case CONFLICT -> logged(mirror, MirrorStatuses.conflict("ConfigMap", name));
@@ -267,6 +258,13 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     };
   }
 
+  /** Creates or updates {@code desired} from what the kind's informer holds of it. */
+  private <R extends HasMetadata> ObjectWriter.Written<R> write(
+      PypiMirror mirror, OwnedKind<R> kind, R desired) {
+    R existing = owned.get(kind, ResourceID.fromResource(desired)).orElse(null);
+    return writer.createOrUpdate(mirror, kind, desired, existing);
+  }
+
   /** A conflict is the user's to resolve; it is logged as well as reported in status. */
   private static Step logged(PypiMirror mirror, Step conflict) {
     LOG.info(
@@ -284,9 +282,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     }
     String namespace = mirror.getMetadata().getNamespace();
     if (MirrorObjects.createsClaim(mirror)) {
-      PersistentVolumeClaim desired = MirrorObjects.cacheClaim(mirror);
-      PersistentVolumeClaim existing = claims.get(ResourceID.fromResource(desired)).orElse(null);
-      var written = writer.createOrUpdate(mirror, desired, existing, PersistentVolumeClaim.class);
+      var written = write(mirror, OwnedCacheClaim.KIND, OwnedCacheClaim.desired(mirror));
       if (written.result() == ObjectWriter.Result.CONFLICT) {
         logged(mirror, MirrorStatuses.conflict("PersistentVolumeClaim", claimName));
         return CacheState.conflict(claimName);

@@ -11,6 +11,8 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.RequirementsRef;
 import dev.pypimirror.operator.api.SyncSpec;
 import dev.pypimirror.operator.config.Requirements;
+import dev.pypimirror.operator.owned.OwnedSyncCronJob;
+import dev.pypimirror.operator.owned.OwnedSyncJob;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.List;
@@ -49,7 +51,7 @@ class CacheSyncTest {
 
     CacheSync.Plan plan =
         plan(mirror, "pypi-mirror-corp-cache", "registry.example/pypi-mirror-operator:1");
-    Job job = CacheSync.job(mirror, plan);
+    Job job = OwnedSyncJob.desired(mirror, plan);
 
     assertThat(job.getMetadata().getName())
         .isEqualTo("pypi-mirror-corp-sync-" + plan.hash().substring(0, 10));
@@ -234,7 +236,7 @@ class CacheSyncTest {
     mirror.getSpec().getCache().setSync(sync);
     var plan = plan(mirror, "c", "img");
 
-    var cron = CacheSync.cronJob(mirror, plan);
+    var cron = OwnedSyncCronJob.desired(mirror, plan);
 
     assertThat(cron.getMetadata().getName()).isEqualTo("pypi-mirror-corp-sync");
     assertThat(cron.getSpec().getSchedule()).isEqualTo("0 3 * * *");

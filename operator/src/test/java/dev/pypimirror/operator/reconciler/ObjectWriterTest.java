@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.owned.OwnedCacheClaim;
+import dev.pypimirror.operator.owned.OwnedConfigMap;
 import dev.pypimirror.operator.reconciler.ObjectWriter.Result;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -47,7 +49,7 @@ class ObjectWriterTest {
   }
 
   ConfigMap desiredConfigMap() {
-    return MirrorObjects.configMap(mirror, MirrorConfigRenderer.render("builds", mirror.getSpec()));
+    return OwnedConfigMap.desired(mirror, MirrorConfigRenderer.render("builds", mirror.getSpec()));
   }
 
   ConfigMap stored() {
@@ -82,7 +84,7 @@ class ObjectWriterTest {
 
   @Test
   void createsWhatIsMissingOwnedByTheMirror() {
-    var written = writer.createOrUpdate(mirror, desiredConfigMap(), null, ConfigMap.class);
+    var written = writer.createOrUpdate(mirror, OwnedConfigMap.KIND, desiredConfigMap(), null);
 
     assertThat(written.result()).isEqualTo(Result.CREATED);
     assertThat(stored().getData()).isEqualTo(desiredConfigMap().getData());
@@ -94,9 +96,9 @@ class ObjectWriterTest {
   @Test
   void leavesItsOwnObjectUnchangedWhenItIsAsDesired() {
     ConfigMap created =
-        writer.createOrUpdate(mirror, desiredConfigMap(), null, ConfigMap.class).object();
+        writer.createOrUpdate(mirror, OwnedConfigMap.KIND, desiredConfigMap(), null).object();
 
-    var written = writer.createOrUpdate(mirror, desiredConfigMap(), created, ConfigMap.class);
+    var written = writer.createOrUpdate(mirror, OwnedConfigMap.KIND, desiredConfigMap(), created);
 
     assertThat(written.result()).isEqualTo(Result.UNCHANGED);
     assertThat(stored().getMetadata().getResourceVersion())
@@ -106,11 +108,11 @@ class ObjectWriterTest {
   @Test
   void putsBackDataEditedByHand() {
     ConfigMap created =
-        writer.createOrUpdate(mirror, desiredConfigMap(), null, ConfigMap.class).object();
+        writer.createOrUpdate(mirror, OwnedConfigMap.KIND, desiredConfigMap(), null).object();
     created.getData().put("pip.conf", "[global]\nindex-url = https://pypi.org/simple/\n");
     ConfigMap edited = client.resource(created).update();
 
-    var written = writer.createOrUpdate(mirror, desiredConfigMap(), edited, ConfigMap.class);
+    var written = writer.createOrUpdate(mirror, OwnedConfigMap.KIND, desiredConfigMap(), edited);
 
     assertThat(written.result()).isEqualTo(Result.RESTORED);
     assertThat(stored().getData()).isEqualTo(desiredConfigMap().getData());
@@ -128,7 +130,7 @@ class ObjectWriterTest {
             "ml"));
 
     // not in the label-selected cache (null): the create conflicts and the writer reads it
-    var written = writer.createOrUpdate(mirror, desiredConfigMap(), null, ConfigMap.class);
+    var written = writer.createOrUpdate(mirror, OwnedConfigMap.KIND, desiredConfigMap(), null);
 
     assertThat(written.result()).isEqualTo(Result.UPDATED);
     ConfigMap adopted = stored();
@@ -150,7 +152,7 @@ class ObjectWriterTest {
         controller(mirror.getApiVersion(), "PypiMirror", "builds", earlier),
         other);
 
-    var written = writer.createOrUpdate(mirror, desiredConfigMap(), null, ConfigMap.class);
+    var written = writer.createOrUpdate(mirror, OwnedConfigMap.KIND, desiredConfigMap(), null);
 
     assertThat(written.result()).isEqualTo(Result.UPDATED);
     assertThat(stored().getMetadata().getOwnerReferences())
@@ -162,7 +164,8 @@ class ObjectWriterTest {
   @Test
   void neverChangesSomeoneElsesObject() {
     ConfigMap unlabelled = existing(Map.of("app", "web"));
-    assertThat(writer.createOrUpdate(mirror, desiredConfigMap(), null, ConfigMap.class).result())
+    assertThat(
+            writer.createOrUpdate(mirror, OwnedConfigMap.KIND, desiredConfigMap(), null).result())
         .isEqualTo(Result.CONFLICT);
     assertThat(stored()).isEqualTo(unlabelled);
 
@@ -171,7 +174,8 @@ class ObjectWriterTest {
         existing(
             MirrorObjects.labels("builds", "config"),
             controller("apps/v1", "Deployment", "builds", "u-1"));
-    assertThat(writer.createOrUpdate(mirror, desiredConfigMap(), null, ConfigMap.class).result())
+    assertThat(
+            writer.createOrUpdate(mirror, OwnedConfigMap.KIND, desiredConfigMap(), null).result())
         .isEqualTo(Result.CONFLICT);
     assertThat(stored()).isEqualTo(controlled);
   }
@@ -181,20 +185,17 @@ class ObjectWriterTest {
     mirror.getSpec().getCache().setSize("10Gi");
     PersistentVolumeClaim claim =
         writer
-            .createOrUpdate(
-                mirror, MirrorObjects.cacheClaim(mirror), null, PersistentVolumeClaim.class)
+            .createOrUpdate(mirror, OwnedCacheClaim.KIND, OwnedCacheClaim.desired(mirror), null)
             .object();
 
     mirror.getSpec().getCache().setSize("5Gi");
     var shrink =
-        writer.createOrUpdate(
-            mirror, MirrorObjects.cacheClaim(mirror), claim, PersistentVolumeClaim.class);
+        writer.createOrUpdate(mirror, OwnedCacheClaim.KIND, OwnedCacheClaim.desired(mirror), claim);
     assertThat(shrink.result()).isEqualTo(Result.UNCHANGED);
 
     mirror.getSpec().getCache().setSize("20Gi");
     var grow =
-        writer.createOrUpdate(
-            mirror, MirrorObjects.cacheClaim(mirror), claim, PersistentVolumeClaim.class);
+        writer.createOrUpdate(mirror, OwnedCacheClaim.KIND, OwnedCacheClaim.desired(mirror), claim);
     assertThat(grow.result()).isEqualTo(Result.UPDATED);
     assertThat(
             client
