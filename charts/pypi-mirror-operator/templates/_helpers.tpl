@@ -1,6 +1,38 @@
-{{/* The operator's namespace: namespace.name, else the release's. */}}
+{{/* The chart's name: nameOverride, else the chart's. */}}
+{{- define "pmo.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+The name of every object the chart makes: fullnameOverride, else the release's name when it
+already holds the chart's name (`helm install pypi-mirror-operator ...`), else
+<release>-<name>. At most 63 characters.
+*/}}
+{{- define "pmo.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* <fullname>-<suffix>, at most 63 characters (Service names are DNS labels). */}}
+{{- define "pmo.suffixed" -}}
+{{- printf "%s-%s" (include "pmo.fullname" .root) .suffix | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "pmo.webhookService" -}}
+{{- include "pmo.suffixed" (dict "root" . "suffix" "webhook") -}}
+{{- end -}}
+
+{{/* The operator's namespace: namespaceOverride, else the release's. */}}
 {{- define "pmo.namespace" -}}
-{{- default .Release.Namespace .Values.namespace.name -}}
+{{- default .Release.Namespace .Values.namespaceOverride -}}
 {{- end -}}
 
 {{/* Labels on every object the chart makes (its pods carry pmo.selector and component). */}}
@@ -12,8 +44,9 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
+{{/* The pods' selector. Never changed by an upgrade: a Deployment's selector is immutable. */}}
 {{- define "pmo.selector" -}}
-app.kubernetes.io/name: pypi-mirror-operator
+app.kubernetes.io/name: {{ include "pmo.name" . }}
 {{- end -}}
 
 {{/* The operator image: repository:tag, or repository@digest when a digest is given. */}}
@@ -25,13 +58,9 @@ app.kubernetes.io/name: pypi-mirror-operator
 {{- end -}}
 {{- end -}}
 
-{{- define "pmo.certManager" -}}
-{{- eq .Values.webhook.certificates "cert-manager" -}}
-{{- end -}}
-
 {{- define "pmo.caInjection" -}}
 {{- if eq .Values.webhook.certificates "cert-manager" }}
   annotations:
-    cert-manager.io/inject-ca-from: {{ include "pmo.namespace" . }}/pypi-mirror-operator-webhook
+    cert-manager.io/inject-ca-from: {{ include "pmo.namespace" . }}/{{ include "pmo.webhookService" . }}
 {{- end }}
 {{- end -}}

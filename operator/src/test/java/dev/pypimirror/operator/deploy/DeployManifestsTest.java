@@ -83,7 +83,7 @@ class DeployManifestsTest {
         namespace: platform-tools
         resources: [%1$s/certmanager]
         images:
-          - {name: pypi-mirror-operator, newName: registry.example.com/pypi-mirror-operator, newTag: "9.9.9"}
+          - {name: ghcr.io/pypimirror/pypi-mirror-operator, newName: registry.example.com/pypi-mirror-operator, newTag: "9.9.9"}
         transformers: [%1$s/derived]
         """
             .formatted(deploy));

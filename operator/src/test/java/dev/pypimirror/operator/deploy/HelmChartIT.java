@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class HelmChartIT {
   static final Path CHART = ProjectPaths.ROOT.resolve("charts/pypi-mirror-operator");
+  static final String NAMESPACE = DeployManifestsTest.NAMESPACE;
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   static final ObjectMapper SORTED_JSON =
       new ObjectMapper()
@@ -54,18 +55,24 @@ class HelmChartIT {
    * chart's crds/, which Helm applies as they are on install.
    */
   static List<JsonNode> helmTemplate(String releaseNamespace, String values) throws IOException {
+    return helmTemplate(CHART, "pypi-mirror-operator", releaseNamespace, values);
+  }
+
+  /** `helm template` of a chart (this one, or one that has it as a subchart) as this release. */
+  static List<JsonNode> helmTemplate(
+      Path chart, String release, String releaseNamespace, String values) throws IOException {
     Path valuesFile = Files.createTempFile("values-", ".yaml");
     try {
       Files.writeString(valuesFile, values);
       String out =
-          new Helm(CHART)
+          new Helm(chart)
               .template()
-              .withName("pypi-mirror-operator")
+              .withName(release)
               .withNamespace(releaseNamespace)
               .withValuesFile(valuesFile)
               .call();
       List<JsonNode> objects = new ArrayList<>(parse(out));
-      try (Stream<Path> crds = Files.list(CHART.resolve("crds"))) {
+      try (Stream<Path> crds = Files.list(CHART.resolve("crds"))) { // a subchart's too
         for (Path crd : crds.sorted().toList()) {
           objects.addAll(parse(Files.readString(crd)));
         }
@@ -154,58 +161,160 @@ class HelmChartIT {
     assertThat(lint.getMessages()).noneMatch(m -> m.contains("[WARNING]") || m.contains("[ERROR]"));
   }
 
+  /** deploy/default names its namespace and makes it: the chart does so when asked. */
+  static final String AS_DEPLOY_DEFAULT = "namespace: {create: true}\n";
+
   @Test
   void theDefaultsRenderTheObjectsOfDeployDefault() throws Exception {
-    List<JsonNode> helm = helmTemplate("default", "{}");
+    List<JsonNode> helm = helmTemplate(NAMESPACE, AS_DEPLOY_DEFAULT);
 
     assertSameObjects(helm, Kustomize.render("deploy/default"));
-    InstallChecks install = new InstallChecks(helm, "pypi-mirror-system");
+    InstallChecks install = new InstallChecks(helm, NAMESPACE);
     install.all(2);
     install.theWebhooksFailAsDocumented();
-    assertThat(install.find("ServiceMonitor", "pypi-mirror-operator")).isEmpty();
+    assertThat(install.find("ServiceMonitor", InstallChecks.NAME)).isEmpty();
   }
 
   @Test
   void certManagerModeRendersTheObjectsOfDeployCertmanager() throws Exception {
-    List<JsonNode> helm = helmTemplate("default", "webhook: {certificates: cert-manager}");
+    List<JsonNode> helm =
+        helmTemplate(NAMESPACE, AS_DEPLOY_DEFAULT + "webhook: {certificates: cert-manager}");
 
     assertSameObjects(helm, Kustomize.render("deploy/certmanager"));
-    InstallChecks install = new InstallChecks(helm, "pypi-mirror-system");
+    InstallChecks install = new InstallChecks(helm, NAMESPACE);
     install.all(2);
     install.certManagerIssuesTheCertificate();
   }
 
+  /**
+   * `helm upgrade` of a release made by the chart that put everything in pypi-mirror-system and
+   * made that Namespace: with the values docs/operations.md gives, the same objects, in the same
+   * namespace, with the same names and (immutable) selectors.
+   */
   @Test
-  void anotherNamespaceMovesEverythingThatNamesIt() throws Exception {
+  void anUpgradeFromTheChartThatMadeItsNamespaceKeepsEveryObject() throws Exception {
     List<JsonNode> helm =
         helmTemplate(
-            "default",
-            "namespace: {name: platform-tools}\nwebhook: {certificates: cert-manager}\n");
+            "default", "namespaceOverride: pypi-mirror-system\nnamespace: {create: true}\n");
 
-    for (JsonNode o : helm) {
-      assertThat(o.toString())
-          .as("%s %s", o.path("kind").asText(), o.at("/metadata/name").asText())
-          .doesNotContain("pypi-mirror-system");
+    assertSameObjects(helm, Kustomize.render("deploy/default"));
+  }
+
+  /** `helm install -n platform-tools` with default values: everything there, no Namespace made. */
+  @Test
+  void theReleaseNamespaceHoldsEverythingAndNoNamespaceIsMade() throws Exception {
+    for (String values : List.of("{}", "webhook: {certificates: cert-manager}")) {
+      List<JsonNode> helm = helmTemplate("platform-tools", values);
+
+      assertThat(helm).noneMatch(o -> o.toString().contains(NAMESPACE));
+      assertThat(helm).noneMatch(o -> o.path("kind").asText().equals("Namespace"));
+      InstallChecks install = new InstallChecks(helm, "platform-tools");
+      install.all(2);
+      if (!values.equals("{}")) {
+        install.certManagerIssuesTheCertificate();
+      }
     }
-    InstallChecks install = new InstallChecks(helm, "platform-tools");
-    install.all(2);
-    install.certManagerIssuesTheCertificate();
-    assertThat(install.find("Namespace", "platform-tools")).isPresent();
   }
 
   @Test
-  void withoutANamespaceNameTheReleaseNamespaceIsUsedAndNotMade() throws Exception {
-    List<JsonNode> helm = helmTemplate("build-infra", "namespace: {name: \"\", create: false}\n");
+  void namespaceOverrideMovesEverythingAndMakesTheNamespaceOnlyWhenAsked() throws Exception {
+    List<JsonNode> helm =
+        helmTemplate("default", "namespaceOverride: platform-tools\nnamespace: {create: true}\n");
 
-    InstallChecks install = new InstallChecks(helm, "build-infra");
+    assertThat(helm).noneMatch(o -> o.toString().contains(NAMESPACE));
+    InstallChecks install = new InstallChecks(helm, "platform-tools");
     install.all(2);
-    assertThat(helm).noneMatch(o -> o.path("kind").asText().equals("Namespace"));
+    assertThat(install.find("Namespace", "platform-tools")).isPresent();
+    assertThat(helmTemplate("default", "namespaceOverride: platform-tools\n"))
+        .noneMatch(o -> o.path("kind").asText().equals("Namespace"));
+  }
+
+  /** Every object takes the fullname; the pods' selector keeps the chart's name (immutable). */
+  @Test
+  void fullnameOverrideNamesEveryObject() throws Exception {
+    List<JsonNode> helm =
+        helmTemplate(
+            "builds", "fullnameOverride: build-mirrors\nwebhook: {certificates: cert-manager}\n");
+
+    InstallChecks install = new InstallChecks(helm, "builds", "build-mirrors");
+    install.all(2);
+    install.certManagerIssuesTheCertificate();
+    assertThat(helm)
+        .filteredOn(o -> !o.path("kind").asText().equals("CustomResourceDefinition"))
+        .allSatisfy(o -> assertThat(o.at("/metadata/name").asText()).startsWith("build-mirrors"));
+    assertThat(
+            install
+                .one("Deployment", "build-mirrors")
+                .at("/spec/selector/matchLabels/app.kubernetes.io~1name")
+                .asText())
+        .isEqualTo(InstallChecks.NAME);
+  }
+
+  /** As Helm users expect: a release of another name prefixes it, nameOverride changes it. */
+  @Test
+  void theReleaseNameAndNameOverrideMakeTheFullname() throws Exception {
+    new InstallChecks(
+            helmTemplate(CHART, "mirrors", "builds", "{}"),
+            "builds",
+            "mirrors-pypi-mirror-operator")
+        .all(2);
+    new InstallChecks(
+            helmTemplate(CHART, "mirrors", "builds", "nameOverride: pypi"),
+            "builds",
+            "mirrors-pypi")
+        .all(2);
+  }
+
+  /**
+   * As a subchart of an umbrella chart that sets global values (which Helm hands to every subchart,
+   * through its values schema).
+   */
+  @Test
+  void rendersAsASubchartWithGlobalValues() throws Exception {
+    Path umbrella = Files.createTempDirectory("umbrella-");
+    try {
+      Files.writeString(
+          umbrella.resolve("Chart.yaml"),
+          "apiVersion: v2\nname: platform\nversion: 1.0.0\n"
+              + "dependencies:\n  - {name: pypi-mirror-operator, version: \"*\"}\n");
+      copyTree(CHART, umbrella.resolve("charts/pypi-mirror-operator"));
+      List<JsonNode> helm =
+          helmTemplate(
+              umbrella,
+              "platform",
+              "platform-tools",
+              """
+              global: {imageRegistry: registry.example.com, storageClass: fast}
+              pypi-mirror-operator: {replicaCount: 3}
+              """);
+
+      new InstallChecks(helm, "platform-tools", "platform-pypi-mirror-operator").all(3);
+    } finally {
+      deleteTree(umbrella);
+    }
+  }
+
+  static void copyTree(Path from, Path to) throws IOException {
+    Files.createDirectories(to.getParent());
+    try (Stream<Path> paths = Files.walk(from)) {
+      for (Path p : paths.toList()) {
+        Files.copy(p, to.resolve(from.relativize(p).toString()));
+      }
+    }
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   @Test
   void replicasAreWhatTheValueSays() throws Exception {
-    new InstallChecks(helmTemplate("default", "replicaCount: 3"), "pypi-mirror-system").all(3);
-    new InstallChecks(helmTemplate("default", "replicaCount: 1"), "pypi-mirror-system").all(1);
+    new InstallChecks(helmTemplate("default", "replicaCount: 3"), "default").all(3);
+    new InstallChecks(helmTemplate("default", "replicaCount: 1"), "default").all(1);
   }
 
   @Test
@@ -234,7 +343,7 @@ class HelmChartIT {
             """
                 .formatted(digest));
 
-    InstallChecks install = new InstallChecks(helm, "pypi-mirror-system");
+    InstallChecks install = new InstallChecks(helm, "default");
     install.all(2);
     install.certManagerIssuesTheCertificate();
     JsonNode pod = install.one("Deployment", "pypi-mirror-operator").at("/spec/template");

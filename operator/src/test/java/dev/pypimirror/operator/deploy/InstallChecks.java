@@ -14,8 +14,15 @@ import java.util.stream.StreamSupport;
  *
  * @param objects the rendered objects
  * @param namespace the operator's namespace they were rendered for
+ * @param name the name of the operator's objects (the chart's fullname)
  */
-record InstallChecks(List<JsonNode> objects, String namespace) {
+record InstallChecks(List<JsonNode> objects, String namespace, String name) {
+  static final String NAME = "pypi-mirror-operator";
+
+  InstallChecks(List<JsonNode> objects, String namespace) {
+    this(objects, namespace, NAME);
+  }
+
   /** Kinds that live in no namespace. */
   static final Set<String> CLUSTER_SCOPED =
       Set.of(
@@ -62,16 +69,16 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
         .contains(
             "CustomResourceDefinition/pypimirrors.pypimirror.dev",
             "CustomResourceDefinition/pypimirrorpolicies.pypimirror.dev",
-            "ServiceAccount/pypi-mirror-operator",
-            "ClusterRole/pypi-mirror-operator",
-            "ClusterRoleBinding/pypi-mirror-operator",
-            "Role/pypi-mirror-operator",
-            "RoleBinding/pypi-mirror-operator",
-            "Deployment/pypi-mirror-operator",
-            "Service/pypi-mirror-operator-webhook",
-            "Service/pypi-mirror-operator-metrics",
-            "MutatingWebhookConfiguration/pypi-mirror-operator",
-            "ValidatingWebhookConfiguration/pypi-mirror-operator");
+            "ServiceAccount/" + name,
+            "ClusterRole/" + name,
+            "ClusterRoleBinding/" + name,
+            "Role/" + name,
+            "RoleBinding/" + name,
+            "Deployment/" + name,
+            "Service/" + name + "-webhook",
+            "Service/" + name + "-metrics",
+            "MutatingWebhookConfiguration/" + name,
+            "ValidatingWebhookConfiguration/" + name);
     find("Namespace", namespace)
         .ifPresent(
             ns ->
@@ -98,15 +105,15 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
       }
     }
     for (String binding : List.of("ClusterRoleBinding", "RoleBinding")) {
-      assertThat(one(binding, "pypi-mirror-operator").path("subjects"))
+      assertThat(one(binding, name).path("subjects"))
           .singleElement()
           .satisfies(s -> assertThat(s.path("namespace").asText()).isEqualTo(namespace));
     }
   }
 
   void rbacIsLeastPrivilege() {
-    JsonNode clusterRole = one("ClusterRole", "pypi-mirror-operator");
-    JsonNode role = one("Role", "pypi-mirror-operator");
+    JsonNode clusterRole = one("ClusterRole", name);
+    JsonNode role = one("Role", name);
     for (JsonNode rule : clusterRole.path("rules")) {
       assertThat(texts(rule.path("apiGroups"))).doesNotContain("*");
       assertThat(texts(rule.path("resources"))).doesNotContain("*", "secrets");
@@ -123,7 +130,7 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
               assertThat(texts(r.path("resources")))
                   .containsExactlyInAnyOrder(
                       "mutatingwebhookconfigurations", "validatingwebhookconfigurations");
-              assertThat(texts(r.path("resourceNames"))).containsExactly("pypi-mirror-operator");
+              assertThat(texts(r.path("resourceNames"))).containsExactly(name);
               assertThat(texts(r.path("verbs"))).containsExactlyInAnyOrder("get", "patch");
             });
     assertThat(clusterRole.path("rules"))
@@ -142,7 +149,7 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
   }
 
   void theDeploymentIsRestricted(int replicas) {
-    JsonNode deployment = one("Deployment", "pypi-mirror-operator");
+    JsonNode deployment = one("Deployment", name);
     JsonNode pod = deployment.at("/spec/template/spec");
     JsonNode manager = pod.at("/containers/0");
     assertThat(deployment.at("/spec/replicas").asInt()).isEqualTo(replicas);
@@ -164,11 +171,11 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
     assertThat(env(manager, "POD_NAMESPACE").at("/valueFrom/fieldRef/fieldPath").asText())
         .isEqualTo("metadata.namespace");
     if (replicas > 1) {
-      JsonNode pdb = one("PodDisruptionBudget", "pypi-mirror-operator");
+      JsonNode pdb = one("PodDisruptionBudget", name);
       assertThat(pdb.at("/spec/minAvailable").asInt()).isEqualTo(1);
       assertThat(pdb.at("/spec/selector")).isEqualTo(deployment.at("/spec/selector"));
     } else {
-      assertThat(find("PodDisruptionBudget", "pypi-mirror-operator"))
+      assertThat(find("PodDisruptionBudget", name))
           .as("one replica with minAvailable 1 would block every node drain")
           .isEmpty();
     }
@@ -186,8 +193,7 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
    * policy ({@code WebhookRoutes}), copying this one's client config, rules and timeouts.
    */
   void theMutatingWebhookIsTheOptInEntryThePoliciesCopy() {
-    JsonNode webhooks =
-        one("MutatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks");
+    JsonNode webhooks = one("MutatingWebhookConfiguration", name).path("webhooks");
     assertThat(webhooks).hasSize(1);
     JsonNode optIn = webhooks.get(0);
     assertThat(optIn.path("name").asText()).isEqualTo("pods.pypimirror.dev");
@@ -204,6 +210,7 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
             });
     assertThat(optIn.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-pods");
     assertThat(optIn.at("/clientConfig/service/namespace").asText()).isEqualTo(namespace);
+    assertThat(optIn.at("/clientConfig/service/name").asText()).isEqualTo(name + "-webhook");
     JsonNode excluded =
         StreamSupport.stream(optIn.at("/namespaceSelector/matchExpressions").spliterator(), false)
             .filter(e -> e.path("key").asText().equals("kubernetes.io/metadata.name"))
@@ -226,22 +233,18 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
 
   /** The deployed entry fails open; the policies' fail-closed entries are the leader's. */
   void theWebhooksFailAsDocumented() {
-    assertThat(
-            one("MutatingWebhookConfiguration", "pypi-mirror-operator")
-                .at("/webhooks/0/failurePolicy")
-                .asText())
+    assertThat(one("MutatingWebhookConfiguration", name).at("/webhooks/0/failurePolicy").asText())
         .isEqualTo("Ignore");
   }
 
   /** No deployed entry: one per policy, failing closed, written by the leader. */
   void theValidatingConfigurationIsFilledByTheLeader() {
-    assertThat(one("ValidatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks"))
-        .isEmpty();
+    assertThat(one("ValidatingWebhookConfiguration", name).path("webhooks")).isEmpty();
   }
 
   /** Drain delay, then admissions under way, then the reconcilers and the lease: in the grace. */
   void shutdownDrainsWithinTheGracePeriod() {
-    JsonNode pod = one("Deployment", "pypi-mirror-operator").at("/spec/template/spec");
+    JsonNode pod = one("Deployment", name).at("/spec/template/spec");
     JsonNode manager = pod.at("/containers/0");
     int drainDelay =
         texts(manager.path("args")).stream()
@@ -250,9 +253,7 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
             .findFirst()
             .orElse(10); // the run command's default
     int admissionTimeout =
-        one("MutatingWebhookConfiguration", "pypi-mirror-operator")
-            .at("/webhooks/0/timeoutSeconds")
-            .asInt();
+        one("MutatingWebhookConfiguration", name).at("/webhooks/0/timeoutSeconds").asInt();
     assertThat(pod.path("terminationGracePeriodSeconds").asInt(30))
         .isGreaterThanOrEqualTo(drainDelay + admissionTimeout + 5);
     assertThat(manager.at("/readinessProbe/periodSeconds").asInt()).isLessThanOrEqualTo(drainDelay);
@@ -272,14 +273,14 @@ record InstallChecks(List<JsonNode> objects, String namespace) {
         .allSatisfy(
             o ->
                 assertThat(o.at("/metadata/annotations/cert-manager.io~1inject-ca-from").asText())
-                    .isEqualTo(namespace + "/pypi-mirror-operator-webhook"));
-    JsonNode certificate = one("Certificate", "pypi-mirror-operator-webhook");
+                    .isEqualTo(namespace + "/" + name + "-webhook"));
+    JsonNode certificate = one("Certificate", name + "-webhook");
     assertThat(texts(certificate.at("/spec/dnsNames")))
         .containsExactly(
-            "pypi-mirror-operator-webhook." + namespace + ".svc",
-            "pypi-mirror-operator-webhook." + namespace + ".svc.cluster.local");
+            name + "-webhook." + namespace + ".svc",
+            name + "-webhook." + namespace + ".svc.cluster.local");
     String secret = certificate.at("/spec/secretName").asText();
-    JsonNode pod = one("Deployment", "pypi-mirror-operator").at("/spec/template/spec");
+    JsonNode pod = one("Deployment", name).at("/spec/template/spec");
     assertThat(texts(pod.at("/containers/0/args")))
         .contains(
             "--webhook-certs=files",
