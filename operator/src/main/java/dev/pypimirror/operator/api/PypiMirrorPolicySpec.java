@@ -62,6 +62,21 @@ public class PypiMirrorPolicySpec {
       "Where policies select the same namespace, the highest priority governs it; then name order.")
   private int priority;
 
+  @Size(max = 64)
+  @JsonPropertyDescription(
+      "Enforce: variables (exact names) a pod may set that would otherwise be removed (PIP_*, UV_*) or refused (PYTHONPATH, proxies, CA bundles, ...); never the mirror's own or an index setting.")
+  private List<@Size(min = 1, max = 256) @Pattern("^[^=]+$") String> allowedEnv = new ArrayList<>();
+
+  @Default("false")
+  @JsonPropertyDescription(
+      "Enforce with a proxy mirror (cache.serve: Proxy): a NetworkPolicy in every governed namespace lets the pods the podSelector selects reach only the mirror's proxy, DNS and allowedEgressCIDRs.")
+  private boolean restrictEgress;
+
+  @Size(max = 32)
+  @JsonPropertyDescription("With restrictEgress: what else those pods may reach (CIDRs).")
+  private List<@Pattern("^[0-9a-fA-F.:]+/[0-9]{1,3}$") String> allowedEgressCIDRs =
+      new ArrayList<>();
+
   public LabelSelector getNamespaceSelector() {
     return namespaceSelector;
   }
@@ -132,5 +147,29 @@ public class PypiMirrorPolicySpec {
 
   public void setPriority(int priority) {
     this.priority = priority;
+  }
+
+  public List<String> getAllowedEnv() {
+    return allowedEnv;
+  }
+
+  public void setAllowedEnv(List<String> allowedEnv) {
+    this.allowedEnv = allowedEnv;
+  }
+
+  public boolean isRestrictEgress() {
+    return restrictEgress;
+  }
+
+  public void setRestrictEgress(boolean restrictEgress) {
+    this.restrictEgress = restrictEgress;
+  }
+
+  public List<String> getAllowedEgressCIDRs() {
+    return allowedEgressCIDRs;
+  }
+
+  public void setAllowedEgressCIDRs(List<String> allowedEgressCIDRs) {
+    this.allowedEgressCIDRs = allowedEgressCIDRs;
   }
 }

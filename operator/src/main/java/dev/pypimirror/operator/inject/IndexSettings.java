@@ -15,19 +15,33 @@ import java.util.Set;
  * variables by exact name only.
  */
 public final class IndexSettings {
-  /** pip options that name an index or a source of packages, or read files that can. */
+  /**
+   * pip options (aliases included: {@code --pypi-url} is {@code --index-url}) that name an index or
+   * a source of packages, read files that can, or change where pip connects, whom it trusts or
+   * which interpreter runs it. {@code allowedEnv} never keeps one of these.
+   */
   static final Set<String> PIP_OPTIONS =
       Set.of(
           "index-url",
+          "pypi-url",
           "extra-index-url",
           "no-index",
           "find-links",
           "trusted-host",
           "requirement",
           "constraint",
-          "build-constraint");
+          "build-constraint",
+          "editable",
+          "proxy",
+          "cert",
+          "client-cert",
+          "python",
+          "isolated");
 
-  /** uv's variables that name an index, a config file, or switch config files off. */
+  /**
+   * uv's variables that name an index, a config file, a constraint or override, a download mirror
+   * or an interpreter, or switch config files off. {@code allowedEnv} never keeps one of these.
+   */
   static final Set<String> UV_VARIABLES =
       Set.of(
           "UV_INDEX",
@@ -39,10 +53,17 @@ public final class IndexSettings {
           "UV_INSECURE_HOST",
           "UV_CONFIG_FILE",
           "UV_NO_CONFIG",
-          "UV_TORCH_BACKEND");
-
-  /** Prefixes of every name pip or uv reads. */
-  private static final Set<String> TOOL_PREFIXES = Set.of("PIP_", "UV_");
+          "UV_TORCH_BACKEND",
+          "UV_CONSTRAINT",
+          "UV_OVERRIDE",
+          "UV_BUILD_CONSTRAINT",
+          "UV_INDEX_STRATEGY",
+          "UV_PYTHON_INSTALL_MIRROR",
+          "UV_PYPY_INSTALL_MIRROR",
+          "UV_PYTHON_DOWNLOADS_JSON_URL",
+          "UV_NATIVE_TLS",
+          "UV_PYTHON",
+          "UV_KEYRING_PROVIDER");
 
   private IndexSettings() {}
 
@@ -79,20 +100,13 @@ public final class IndexSettings {
     return Optional.of(name.startsWith("--") ? name.substring(2) : name);
   }
 
-  /** Whether the variable can change which index pip or uv uses, in any spelling they read. */
+  /**
+   * Whether the variable can change which index pip or uv uses (or where they connect), in any
+   * spelling they read.
+   */
   public static boolean affectsIndex(String variable) {
     return variable.equals("PIP_CONFIG_FILE")
         || pipOption(variable).filter(PIP_OPTIONS::contains).isPresent()
         || UV_VARIABLES.contains(variable);
-  }
-
-  /**
-   * Whether every name an {@code envFrom} source with this prefix brings is one pip and uv never
-   * read: the prefix is set and can neither begin nor extend {@code PIP_} or {@code UV_}.
-   */
-  public static boolean envFromPrefixIsSafe(String prefix) {
-    return prefix != null
-        && !prefix.isEmpty()
-        && TOOL_PREFIXES.stream().noneMatch(p -> p.startsWith(prefix) || prefix.startsWith(p));
   }
 }

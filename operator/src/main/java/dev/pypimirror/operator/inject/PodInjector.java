@@ -58,14 +58,11 @@ public final class PodInjector {
     PypiMirrorPolicy policy = policies.governing(namespace).orElse(null);
     PolicyMode mode = PolicyMode.of(policy);
     List<String> warnings = new ArrayList<>();
+    MirrorSelector.PodFacts facts =
+        new MirrorSelector.PodFacts(annotations, labels, namespace, createdByNode);
     Selection selection =
         MirrorSelector.select(
-            new MirrorSelector.PodFacts(annotations, labels, namespace, createdByNode),
-            policy,
-            operatorNamespace,
-            mirrors,
-            optedInByDefault,
-            warnings);
+            facts, policy, operatorNamespace, mirrors, optedInByDefault, warnings);
     if (selection instanceof Selection.Untouched untouched) {
       return new InjectionPlan(
           Outcome.UNTOUCHED, untouched.reason(), untouched.why(), List.of(), warnings);
@@ -88,7 +85,11 @@ public final class PodInjector {
                   .formatted(namespace, mirror.getMetadata().getName(), e.getMessage())),
           warnings);
     }
-    InjectionPlan plan = PodPatchPlanner.plan(pod, mirror, rendered, mode);
+    // an opt-out that Enforce overrides gets the configuration, never the cache: the cache sync's
+    // download container opts out so that upstream code never sees the cache
+    boolean withCache =
+        MirrorSelector.rule(facts, policy, operatorNamespace) != MirrorSelector.Rule.OPTED_OUT;
+    InjectionPlan plan = PodPatchPlanner.plan(pod, mirror, rendered, mode, withCache);
     if (warnings.isEmpty()) {
       return plan;
     }

@@ -53,6 +53,20 @@ public final class PodPatchPlanner {
    */
   public static InjectionPlan plan(
       JsonNode pod, PypiMirror mirror, RenderedConfig rendered, PolicyMode mode) {
+    return plan(pod, mirror, rendered, mode, true);
+  }
+
+  /**
+   * As {@link #plan(JsonNode, PypiMirror, RenderedConfig, PolicyMode)}; without {@code withCache}
+   * the configuration only, never the cache volume (a pod that opted out and gets the mirror
+   * because a policy enforces it: the cache sync's download container must not see the cache).
+   */
+  public static InjectionPlan plan(
+      JsonNode pod,
+      PypiMirror mirror,
+      RenderedConfig rendered,
+      PolicyMode mode,
+      boolean withCache) {
     Map<String, String> annotations = stringMap(pod.path("metadata").path("annotations"));
     String mirrorName = mirror.getMetadata().getName();
     List<String> warnings = new ArrayList<>();
@@ -73,7 +87,7 @@ public final class PodPatchPlanner {
     }
 
     String configMap = MirrorObjects.configMapName(mirrorName);
-    String claim = MirrorObjects.claimName(mirror);
+    String claim = withCache ? MirrorObjects.claimName(mirror) : null;
     String configVolume = volumeName(spec, CONFIG_VOLUME, "configMap", "name", configMap, warnings);
     String cacheVolume =
         claim == null
@@ -84,9 +98,11 @@ public final class PodPatchPlanner {
     SharedValues values = new SharedValues();
     boolean usesConfig = false;
     boolean usesCache = false;
+    Set<String> written = writtenVariables(rendered);
     for (Target target : targets) {
       if (mode.enforce()) {
-        refusals.addAll(unknownEnvironment(target, mode));
+        ContainerEnv.refusals(target.node(), target.name(), written, mode)
+            .forEach(r -> refusals.add(new Refusal(r.reason(), r.message())));
       }
       List<Mount> mounts = new ArrayList<>();
       mounts.add(new Mount(configVolume, InjectedLayout.CONFIG_DIR, null));
@@ -236,26 +252,15 @@ public final class PodPatchPlanner {
             .formatted(target.name(), mount.path("mountPath").asText()));
   }
 
-  /** envFrom sources that could set variables pip or uv read, unseen by the webhook. */
-  private static List<Refusal> unknownEnvironment(Target target, PolicyMode mode) {
-    List<Refusal> refusals = new ArrayList<>();
-    for (JsonNode source : target.node().path("envFrom")) {
-      if (IndexSettings.envFromPrefixIsSafe(source.path("prefix").asText(null))) {
-        continue;
-      }
-      String from =
-          source.has("secretRef")
-              ? "Secret " + source.path("secretRef").path("name").asText()
-              : "ConfigMap " + source.path("configMapRef").path("name").asText();
-      refusals.add(
-          new Refusal(
-              Reason.UNKNOWN_ENVIRONMENT,
-              ("container %s takes its environment from %s (envFrom), which may set pip or uv"
-                      + " index settings the webhook cannot see; give envFrom a prefix that is"
-                      + " not PIP_ or UV_ (e.g. APP_) or list the variables under env")
-                  .formatted(target.name(), from)));
-    }
-    return refusals;
+  /** Every variable the webhook may write into a container: the mirror's and the pins. */
+  private static Set<String> writtenVariables(RenderedConfig rendered) {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put(InjectedLayout.PIP_CONFIG_FILE_ENV, InjectedLayout.PIP_CONFIG_FILE);
+    RenderedConfig.ENV_KEYS.stream()
+        .filter(rendered.data()::containsKey)
+        .forEach(key -> env.put(key, rendered.data().get(key)));
+    env.putAll(IndexSettings.enforcedPins(env));
+    return env.keySet();
   }
 
   /**
@@ -311,6 +316,9 @@ public final class PodPatchPlanner {
       PolicyMode mode,
       List<String> warnings) {
     JsonNode existing = target.node().path("env");
+    if (!existing.isArray()) {
+      existing = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
     Set<String> handled = new HashSet<>();
     List<Integer> removals = new ArrayList<>();
     for (int i = 0; i < existing.size(); i++) {
@@ -332,7 +340,7 @@ public final class PodPatchPlanner {
               "container %s sets %s itself; kept, so it overrides the mirror for this container%s"
                   .formatted(target.name(), name, wouldUnderEnforce(mode, "replace")));
         }
-      } else if (mode.enforce() && (ours || affectsIndex)) {
+      } else if (mode.enforce() && (ours || mode.verdict(name) == EnvAllowList.Verdict.REMOVE)) {
         removals.add(i);
         warnings.add(
             "container %s sets %s itself; removed (PypiMirrorPolicy %s enforces the mirror)"
@@ -450,15 +458,15 @@ public final class PodPatchPlanner {
     return targets;
   }
 
-  /** HOME: the container's literal HOME, else the pod's pypimirror.dev/home, else the mirror's. */
+  /**
+   * HOME: the container's literal HOME as the kubelet gives it (the last entry of the name), else
+   * the pod's pypimirror.dev/home, else the mirror's.
+   */
   private static String home(
       JsonNode container, Map<String, String> annotations, PypiMirror mirror) {
-    for (JsonNode env : container.path("env")) {
-      if ("HOME".equals(env.path("name").asText())
-          && env.path("value").isTextual()
-          && env.path("value").asText().startsWith("/")) {
-        return env.path("value").asText();
-      }
+    String literal = ContainerEnv.literalHome(container);
+    if (literal != null) {
+      return literal;
     }
     String annotated = annotations.get(Annotations.HOME);
     if (annotated != null && annotated.startsWith("/")) {

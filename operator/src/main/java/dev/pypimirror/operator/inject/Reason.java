@@ -38,8 +38,15 @@ public enum Reason {
   NO_DEFAULT_MIRROR("no-default-mirror"),
   /** Under Enforce: a container's own file or directory at a path the mirror's config uses. */
   OWN_CONFIG_MOUNT("own-config-mount"),
-  /** Under Enforce: envFrom that may bring pip or uv settings the webhook cannot see. */
-  UNKNOWN_ENVIRONMENT("env-from");
+  /** Under Enforce: envFrom that may bring variables the allow-list removes or refuses, unseen. */
+  UNKNOWN_ENVIRONMENT("env-from"),
+  /**
+   * Under Enforce: a variable the allow-list refuses, a name the webhook reads or writes given
+   * twice, HOME other than a literal absolute path, or an env that is not a list of named entries.
+   */
+  REFUSED_ENVIRONMENT("env"),
+  /** Under Enforce: the request carries no pod the webhook can read. */
+  MALFORMED_POD("malformed-pod");
 
   /** The reasons a pod can be refused for under Enforce (each also skips it elsewhere). */
   public static final java.util.Set<Reason> DENIALS =
@@ -52,7 +59,9 @@ public enum Reason {
               MIRROR_POLICY_VIOLATION,
               NO_DEFAULT_MIRROR,
               OWN_CONFIG_MOUNT,
-              UNKNOWN_ENVIRONMENT));
+              UNKNOWN_ENVIRONMENT,
+              REFUSED_ENVIRONMENT,
+              MALFORMED_POD));
 
   private final String label;
 

@@ -38,7 +38,7 @@ import java.util.Optional;
  *   <li>injecting the patched pod again changes nothing.
  * </ul>
  */
-class AdmissionFuzzTest {
+public class AdmissionFuzzTest {
   static final ObjectMapper MAPPER =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   static final String NAMESPACE = "builds";
@@ -135,7 +135,7 @@ class AdmissionFuzzTest {
     }
   }
 
-  static ObjectNode review(JsonNode pod) {
+  public static ObjectNode review(JsonNode pod) {
     ObjectNode review =
         MAPPER
             .createObjectNode()

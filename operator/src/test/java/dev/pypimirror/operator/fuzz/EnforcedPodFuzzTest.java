@@ -15,6 +15,7 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.RenderedConfig;
+import dev.pypimirror.operator.inject.EnvAllowList;
 import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.testing.EffectiveIndexConfig;
 import dev.pypimirror.operator.testing.Pods;
@@ -26,13 +27,15 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Pods generated from a line-based description, created in a namespace an Enforce policy governs
  * (Jazzer; regression inputs in EnforcedPodFuzzTestInputs/enforcedPods run in every build). The
  * invariant: a pod the webhook admits names, in every container's effective pip and uv
  * configuration (as {@link EffectiveIndexConfig} resolves it the way pip and uv do), only indexes
- * the policy allows. A pod it refuses is fine.
+ * the policy allows, and no variable outside the allow-list survives in any container ({@link
+ * #outsideTheAllowList}). A pod it refuses is fine.
  *
  * <p>The description, one item per line (anything else is ignored): {@code container NAME}, {@code
  * init NAME}, {@code env NAME VALUE}, {@code envref NAME} (valueFrom), {@code envfrom [PREFIX]},
@@ -118,7 +121,19 @@ public class EnforcedPodFuzzTest {
     "app.kubernetes.io/managed-by",
     "pypi-mirror-operator",
     "pypi-mirror-config",
-    "APP_"
+    "APP_",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "NO_PROXY",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "PIP_PYPI_URL",
+    "PIP_PROXY",
+    "PIP_EDITABLE",
+    "UV_CONSTRAINT",
+    "pip_"
   })
   void enforcedPods(byte[] description) {
     ObjectNode pod = pod(new String(description, StandardCharsets.UTF_8));
@@ -140,6 +155,7 @@ public class EnforcedPodFuzzTest {
             : pod;
     for (String field : List.of("initContainers", "containers")) {
       for (JsonNode container : admitted.at("/spec/" + field)) {
+        assertThat(outsideTheAllowList(container)).as("admitted pod %s", admitted).isEmpty();
         assertThat(
                 EffectiveIndexConfig.violations(
                     admitted,
@@ -152,6 +168,67 @@ public class EnforcedPodFuzzTest {
             .isEmpty();
       }
     }
+  }
+
+  /** What the mirror writes into a container under Enforce: its variables and the pins. */
+  static final Set<String> WRITTEN = written();
+
+  /**
+   * The issue's own list, in any case: what changes which code Python runs or where its requests go
+   * (the allow-list refuses more; this is the floor it must hold).
+   */
+  static final Set<String> NEVER_ADMITTED =
+      Set.of(
+          "PYTHONPATH",
+          "PYTHONHOME",
+          "PYTHONSTARTUP",
+          "PYTHONUSERBASE",
+          "HTTP_PROXY",
+          "HTTPS_PROXY",
+          "ALL_PROXY",
+          "NO_PROXY",
+          "REQUESTS_CA_BUNDLE",
+          "SSL_CERT_FILE",
+          "SSL_CERT_DIR",
+          "CURL_CA_BUNDLE");
+
+  private static Set<String> written() {
+    Set<String> names = new java.util.HashSet<>(Set.of("PIP_CONFIG_FILE"));
+    RenderedConfig.ENV_KEYS.stream().filter(RENDERED.data()::containsKey).forEach(names::add);
+    names.addAll(
+        dev.pypimirror.operator.inject.IndexSettings.enforcedPins(
+                Map.of("PIP_INDEX_URL", RENDERED.data().get("PIP_INDEX_URL")))
+            .keySet());
+    return names;
+  }
+
+  /**
+   * The variables of an admitted container outside the allow-list (the policy allows none): any
+   * PIP_/UV_ name but the mirror's, a name the issue lists, a name the allow-list refuses, and a
+   * name the webhook reads or writes given twice.
+   */
+  static List<String> outsideTheAllowList(JsonNode container) {
+    List<String> outside = new java.util.ArrayList<>();
+    Map<String, Integer> counts = new java.util.HashMap<>();
+    for (JsonNode e : container.path("env")) {
+      String name = e.path("name").asText();
+      String upper = name.toUpperCase(java.util.Locale.ROOT);
+      counts.merge(name, 1, Integer::sum);
+      boolean tool =
+          upper.startsWith("PIP_") || upper.startsWith("_PIP_") || upper.startsWith("UV_");
+      if (tool && !WRITTEN.contains(name)
+          || NEVER_ADMITTED.contains(upper)
+          || EnvAllowList.verdict(name, Set.of()) == EnvAllowList.Verdict.REFUSE) {
+        outside.add(name);
+      }
+    }
+    counts.forEach(
+        (name, n) -> {
+          if (n > 1 && (WRITTEN.contains(name) || name.equals("HOME"))) {
+            outside.add(name + " x" + n);
+          }
+        });
+    return outside;
   }
 
   /** The pod a description describes (see the class comment). */

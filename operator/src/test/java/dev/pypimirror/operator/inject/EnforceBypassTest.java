@@ -58,6 +58,18 @@ class EnforceBypassTest {
         false);
   }
 
+  static InjectionPlan admitAllowing(ObjectNode pod, List<String> allowedEnv) {
+    PypiMirrorPolicy policy = policy(true);
+    policy.getSpec().setAllowedEnv(allowedEnv);
+    return PodInjector.inject(
+        pod,
+        "ml",
+        "pypi-mirror-system",
+        directory(policyMirror()),
+        ns -> Optional.of(policy),
+        false);
+  }
+
   static ObjectNode pod(String metadata, String container) {
     return yaml("metadata: " + metadata + "\nspec:\n  containers:\n  - " + container);
   }
@@ -223,9 +235,6 @@ class EnforceBypassTest {
             "PIP_REQUIREMENT",
             "PIP_CONSTRAINT",
             "PIP_CONFIG_FILE",
-            "PIP_NO_CACHE_DIR",
-            "PIP_config_file",
-            "pip_index_url",
             "PIP_INDEX_URL",
             "PIP_EXTRA_INDEX_URL",
             "UV_INDEX",
@@ -258,7 +267,7 @@ class EnforceBypassTest {
     assertThat(refused.reason()).isEqualTo(Reason.UNKNOWN_ENVIRONMENT);
     assertThat(refused.detail())
         .isEqualTo(
-            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c takes its environment from ConfigMap build-settings (envFrom), which may set pip or uv index settings the webhook cannot see; give envFrom a prefix that is not PIP_ or UV_ (e.g. APP_) or list the variables under env");
+            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c takes its environment from ConfigMap build-settings (envFrom), which may set variables the policy removes or refuses, unseen by the webhook; give envFrom a prefix that begins no such name (e.g. APP_) or list the variables under env");
     assertThat(admit(pipPrefixed, true).outcome()).isEqualTo(Outcome.DENIED);
     assertThat(admit(shortPrefix, true).outcome()).isEqualTo(Outcome.DENIED);
     assertThat(admit(appPrefixed, true).outcome()).isEqualTo(Outcome.INJECTED);
@@ -302,5 +311,278 @@ class EnforceBypassTest {
     assertThat(plan.detail())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here, and it cannot be injected: PypiMirror ml/team breaks its namespace's policy (PypiMirrorPolicy corp-builds: spec.indexes[0].url https://evil.example/root/pypi/+simple/ is not under allowedIndexPrefixes [https://devpi.corp.example/])");
+  }
+
+  // the allow-list: no PIP_*/UV_* but the mirror's, nothing that changes what runs or where to
+
+  @Test
+  void everyOtherPipAndUvVariableIsRemovedWithAWarningWhateverItsCaseOrSource() {
+    ObjectNode pod =
+        pod(
+            "{name: p}",
+            """
+            {name: c, env: [
+              {name: A, value: a},
+              {name: PIP_PYPI_URL, value: 'https://evil.example/simple/'},
+              {name: PIP_EDITABLE, value: 'git+http://evil.example/repo.git#egg=x'},
+              {name: PIP_PROXY, value: 'http://evil.example:3128'},
+              {name: PIP_CERT, value: /mine/ca.pem},
+              {name: PIP_PYTHON, value: /mine/python},
+              {name: PIP_NO_CACHE_DIR, value: '1'},
+              {name: pip_index_url, value: 'https://evil.example/lower/'},
+              {name: _PIP_STANDALONE_CERT, value: /mine/ca.pem},
+              {name: UV_CONSTRAINT, value: 'https://evil.example/c.txt'},
+              {name: UV_OVERRIDE, value: /mine/o.txt},
+              {name: UV_BUILD_CONSTRAINT, value: /mine/b.txt},
+              {name: UV_INDEX_STRATEGY, value: unsafe-best-match},
+              {name: UV_PYTHON_INSTALL_MIRROR, valueFrom: {secretKeyRef: {name: s, key: k}}},
+              {name: B, value: b}
+            ]}""");
+
+    InjectionPlan plan = admit(pod, true);
+    JsonNode env = applyPatch(pod, plan.patch()).at("/spec/containers/0/env");
+
+    assertThat(plan.outcome()).as(plan.detail()).isEqualTo(Outcome.INJECTED);
+    assertThat(env.findValuesAsText("name")).startsWith("A", "B", "PIP_CONFIG_FILE");
+    for (String removed :
+        List.of(
+            "PIP_PYPI_URL",
+            "PIP_EDITABLE",
+            "PIP_PROXY",
+            "PIP_CERT",
+            "PIP_PYTHON",
+            "PIP_NO_CACHE_DIR",
+            "pip_index_url",
+            "_PIP_STANDALONE_CERT",
+            "UV_CONSTRAINT",
+            "UV_OVERRIDE",
+            "UV_BUILD_CONSTRAINT",
+            "UV_INDEX_STRATEGY",
+            "UV_PYTHON_INSTALL_MIRROR")) {
+      assertThat(env.findValuesAsText("name")).doesNotContain(removed);
+      assertThat(plan.warnings())
+          .contains(
+              "container c sets %s itself; removed (PypiMirrorPolicy corp-builds enforces the mirror)"
+                  .formatted(removed));
+    }
+  }
+
+  @Test
+  void allowedEnvKeepsAPipVariableByItsExactNameButNeverAnIndexOrConnectionSetting() {
+    ObjectNode pod =
+        pod(
+            "{name: p}",
+            """
+            {name: c, env: [
+              {name: PIP_NO_CACHE_DIR, value: '1'},
+              {name: PIP_DISABLE_PIP_VERSION_CHECK, value: '1'},
+              {name: PIP_PYPI_URL, value: 'https://evil.example/simple/'},
+              {name: PIP_PROXY, value: 'http://evil.example:3128'},
+              {name: UV_OVERRIDE, value: /mine/o.txt}
+            ]}""");
+
+    InjectionPlan plan =
+        admitAllowing(
+            pod,
+            List.of(
+                "PIP_NO_CACHE_DIR",
+                "pip_disable_pip_version_check",
+                "PIP_PYPI_URL",
+                "PIP_PROXY",
+                "UV_OVERRIDE"));
+    JsonNode env = applyPatch(pod, plan.patch()).at("/spec/containers/0/env");
+
+    assertThat(env.findValuesAsText("name"))
+        .contains("PIP_NO_CACHE_DIR")
+        .doesNotContain(
+            "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_PYPI_URL", "PIP_PROXY", "UV_OVERRIDE");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PYTHONSTARTUP",
+        "PYTHONUSERBASE",
+        "PYTHONPYCACHEPREFIX",
+        "PYTHONWARNINGS",
+        "PYTHONBREAKPOINT",
+        "PYTHON_KEYRING_BACKEND",
+        "pythonpath",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "Https_Proxy",
+        "all_proxy",
+        "no_proxy",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "VIRTUAL_ENV",
+        "DIST_EXTRA_CONFIG",
+        "LD_PRELOAD",
+        "PATH",
+        "GIT_CONFIG_COUNT",
+        "OPENSSL_CONF"
+      })
+  void aVariableThatChangesWhatRunsOrWhereRequestsGoIsRefusedUnlessAllowedByName(String name) {
+    ObjectNode literal =
+        pod("{name: p}", "{name: c, env: [{name: '%s', value: /mine}]}".formatted(name));
+    ObjectNode fromSecret =
+        pod(
+            "{name: p}",
+            "{name: c, env: [{name: '%s', valueFrom: {secretKeyRef: {name: s, key: k}}}]}"
+                .formatted(name));
+
+    InjectionPlan refused = admit(literal, true);
+
+    assertThat(refused.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(refused.reason()).isEqualTo(Reason.REFUSED_ENVIRONMENT);
+    assertThat(refused.detail())
+        .isEqualTo(
+            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c sets %s, which changes which code Python runs or where its requests go; remove it, or ask for it in the policy's allowedEnv"
+                .formatted(name));
+    assertThat(admit(fromSecret, true).outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(admit(literal, false).outcome()).as("Advisory").isEqualTo(Outcome.INJECTED);
+    assertThat(admitAllowing(literal, List.of(name)).outcome()).isEqualTo(Outcome.INJECTED);
+    assertThat(admitAllowing(fromSecret, List.of(name)).outcome()).isEqualTo(Outcome.INJECTED);
+    // exact: another spelling is another name
+    String other = name.equals(name.toUpperCase()) ? name.toLowerCase() : name.toUpperCase();
+    assertThat(admitAllowing(literal, List.of(other)).outcome()).isEqualTo(Outcome.DENIED);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "A",
+        "PYTHONUNBUFFERED",
+        "PYTHONDONTWRITEBYTECODE",
+        "APP_HTTP_PROXY",
+        "XDG_CACHE_HOME"
+      })
+  void harmlessVariablesAreKept(String name) {
+    ObjectNode pod = pod("{name: p}", "{name: c, env: [{name: '%s', value: x}]}".formatted(name));
+
+    JsonNode result = admitted(pod);
+
+    assertThat(value(result.at("/spec/containers/0"), name)).isEqualTo("x");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"initContainers", "sidecar"})
+  void theAllowListHoldsInInitAndSidecarContainersAlike(String kind) {
+    ObjectNode pod =
+        yaml(
+            """
+            metadata: {name: p}
+            spec:
+              initContainers:
+              - {name: i, %s env: [{name: PYTHONPATH, value: /mine}]}
+              containers:
+              - {name: c}
+            """
+                .formatted(kind.equals("sidecar") ? "restartPolicy: Always," : ""));
+    ObjectNode removal =
+        yaml(
+            """
+            metadata: {name: p}
+            spec:
+              initContainers:
+              - {name: i, env: [{name: PIP_PROXY, value: 'http://evil.example:3128'}]}
+              containers:
+              - {name: c}
+            """);
+
+    assertThat(admit(pod, true).detail()).contains("container i sets PYTHONPATH");
+    assertThat(
+            applyPatch(removal, admit(removal, true).patch())
+                .at("/spec/initContainers/0/env")
+                .findValuesAsText("name"))
+        .doesNotContain("PIP_PROXY")
+        .contains("PIP_INDEX_URL");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"HTTP", "PY", "python", "ld_", "GIT", "H", "S", "no_", "pip_", "_"})
+  void envFromIsRefusedUnlessItsPrefixBeginsNoRemovedOrRefusedName(String prefix) {
+    ObjectNode pod =
+        pod(
+            "{name: p}",
+            "{name: c, envFrom: [{prefix: '%s', configMapRef: {name: s}}]}".formatted(prefix));
+
+    assertThat(admit(pod, true).reason()).isEqualTo(Reason.UNKNOWN_ENVIRONMENT);
+  }
+
+  // HOME, as the kubelet reads it
+
+  @Test
+  void twoHomeEntriesAreRefusedUnderEnforceAndTheLastOneCountsElsewhere() {
+    ObjectNode pod =
+        pod(
+            "{name: p}",
+            "{name: c, env: [{name: HOME, value: /decoy}, {name: HOME, value: /home/build}]}");
+
+    InjectionPlan enforced = admit(pod, true);
+    JsonNode advisory = applyPatch(pod, admit(pod, false).patch());
+
+    assertThat(enforced.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(enforced.detail())
+        .isEqualTo(
+            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c sets HOME 2 times; set it once");
+    assertThat(advisory.at("/spec/containers/0/volumeMounts").findValuesAsText("mountPath"))
+        .contains("/home/build/.pydistutils.cfg")
+        .doesNotContain("/decoy/.pydistutils.cfg");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{name: HOME, valueFrom: {configMapKeyRef: {name: x, key: home}}}",
+        "{name: HOME, value: home/build}",
+        "{name: HOME, value: '$(WORKSPACE)/home'}"
+      })
+  void aHomeTheWebhookCannotReadIsRefusedUnderEnforce(String entry) {
+    ObjectNode pod = pod("{name: p}", "{name: c, env: [%s]}".formatted(entry));
+
+    InjectionPlan plan = admit(pod, true);
+
+    assertThat(plan.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(plan.detail())
+        .isEqualTo(
+            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c sets HOME other than as a literal absolute path (valueFrom, a relative path or $(...)); the mirror's .pydistutils.cfg must go to the HOME the process gets");
+  }
+
+  @Test
+  void anEnvThatIsNotAListOfNamedEntriesIsRefusedUnderEnforce() {
+    ObjectNode notAList = pod("{name: p}", "{name: c, env: {PYTHONPATH: /mine}}");
+    ObjectNode unnamed = pod("{name: p}", "{name: c, env: [{value: /mine}]}");
+
+    assertThat(admit(notAList, true).reason()).isEqualTo(Reason.REFUSED_ENVIRONMENT);
+    assertThat(admit(unnamed, true).reason()).isEqualTo(Reason.REFUSED_ENVIRONMENT);
+  }
+
+  // an opt-out that Enforce overrides
+
+  @Test
+  void anOptOutEnforceOverridesGetsTheConfigurationButNeverTheCache() {
+    ObjectNode optedOut =
+        pod("{name: sync, annotations: {pypimirror.dev/inject: 'false'}}", "{name: download}");
+
+    InjectionPlan plan = admit(optedOut, true);
+    JsonNode result = applyPatch(optedOut, plan.patch());
+
+    assertThat(plan.outcome()).isEqualTo(Outcome.INJECTED);
+    assertThat(result.at("/spec/volumes")).hasSize(1);
+    assertThat(result.at("/spec/volumes/0/configMap/name").asText())
+        .isEqualTo("pypi-mirror-corp-builds");
+    assertThat(result.at("/spec/containers/0/volumeMounts").findValuesAsText("mountPath"))
+        .doesNotContain("/tmp/pypi")
+        .contains("/etc/pip.conf");
+    assertThat(value(result.at("/spec/containers/0"), "PIP_INDEX_URL"))
+        .isEqualTo("https://devpi.corp.example/root/pypi/+simple/");
   }
 }

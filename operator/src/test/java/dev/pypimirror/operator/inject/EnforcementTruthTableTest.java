@@ -148,6 +148,9 @@ class EnforcementTruthTableTest {
   void enforcementReplacesAndRemovesTheContainersOwnIndexSettings() {
     ObjectNode pod = podWithOwnSettings();
     PolicyDirectory enforce = ns -> Optional.of(policy("Enforce", true));
+    InjectionPlan twice =
+        PodInjector.inject(pod, "ml", null, directory(policyMade()), enforce, false);
+    ((com.fasterxml.jackson.databind.node.ArrayNode) pod.at("/spec/containers/0/env")).remove(4);
 
     InjectionPlan plan =
         PodInjector.inject(pod, "ml", null, directory(policyMade()), enforce, false);
@@ -176,6 +179,11 @@ class EnforcementTruthTableTest {
             "pypimirror.dev/containers is ignored: PypiMirrorPolicy corp-builds enforces the mirror in every container",
             "container c sets PIP_FIND_LINKS itself; replaced by the mirror's value (PypiMirrorPolicy corp-builds enforces it)",
             "container c sets UV_INDEX_URL itself; removed (PypiMirrorPolicy corp-builds enforces the mirror)");
+    // which of two entries the process gets is the kubelet's choice (the last): refused
+    assertThat(twice.outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(twice.detail())
+        .isEqualTo(
+            "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c sets PIP_INDEX_URL 2 times; set it once");
   }
 
   @Test

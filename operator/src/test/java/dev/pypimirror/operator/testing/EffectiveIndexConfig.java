@@ -60,7 +60,8 @@ public final class EffectiveIndexConfig {
     List<String> problems = new ArrayList<>();
     String name = container.path("name").asText();
     for (JsonNode source : container.path("envFrom")) {
-      if (!IndexSettings.envFromPrefixIsSafe(source.path("prefix").asText(null))) {
+      if (!dev.pypimirror.operator.inject.EnvAllowList.envFromPrefixIsSafe(
+          source.path("prefix").asText(null))) {
         problems.add(name + ": envFrom may set any PIP_/UV_ variable");
       }
     }
