@@ -16,6 +16,13 @@ public class CacheSpec {
   /** Bounds the file:// rule's cost (kube-apiserver sizes an unbounded string at 3 MiB). */
   public static final int MAX_MOUNT_PATH = 1024;
 
+  /**
+   * An absolute path as the kubelet would see it (no empty, '.' or '..' segment, no trailing '/'):
+   * one spelling per directory, so comparing strings compares places.
+   */
+  public static final String CLEAN_ABSOLUTE_PATH =
+      "^(/([^/\\s.][^/\\s]*|\\.[^/\\s.][^/\\s]*|\\.\\.[^/\\s]+))+$";
+
   public enum AccessMode {
     ReadWriteOnce,
     ReadOnlyMany,
@@ -35,9 +42,12 @@ public class CacheSpec {
 
   @Default(DEFAULT_MOUNT_PATH)
   @Size(max = MAX_MOUNT_PATH)
-  @Pattern("^/[^\\s]*$")
+  @Pattern(CLEAN_ABSOLUTE_PATH)
   @JsonPropertyDescription(
-      "Absolute path where build pods see the cache; its index is file://<mountPath>.")
+      "Absolute path where build pods see the cache; its index is file://<mountPath>. Written"
+          + " plainly (no '.' or '..' segment, '//' or trailing '/'), and not at, above or below"
+          + " where the configuration is mounted: /etc/pypi-mirror, /etc/pip.conf, /etc/uv/uv.toml,"
+          + " <injection.homeDir>/.pydistutils.cfg.")
   private String mountPath = DEFAULT_MOUNT_PATH;
 
   /** The cache's own index, as pods see it: {@code file://<mountPath>}. */

@@ -14,7 +14,84 @@ import java.util.List;
             + " && self.cache.enabled && i.url == 'file://' + self.cache.mountPath))",
     message =
         "a file:// index must be the enabled cache's own mount path (file://<cache.mountPath>)")
+@ValidationRule(
+    value =
+        "!has(self.cache) || ("
+            + PypiMirrorSpec.CACHE_BESIDE_CONFIG_DIR
+            + " && "
+            + PypiMirrorSpec.CACHE_BESIDE_PIP_CONF
+            + " && "
+            + PypiMirrorSpec.CACHE_BESIDE_UV_TOML
+            + " && "
+            + PypiMirrorSpec.CACHE_BESIDE_PYDISTUTILS
+            + ")",
+    message =
+        "cache.mountPath may not be at, above or below a path the mirror's configuration is"
+            + " mounted at (/etc/pypi-mirror, /etc/pip.conf, /etc/uv/uv.toml,"
+            + " <injection.homeDir>/.pydistutils.cfg)")
 public class PypiMirrorSpec {
+  // CEL, one clause per configuration path P: the cache is not at P, under P, or above P
+  static final String MOUNT = "self.cache.mountPath";
+  static final String CACHE_BESIDE_CONFIG_DIR =
+      MOUNT
+          + " != '"
+          + MountedConfig.CONFIG_DIR
+          + "' && !"
+          + MOUNT
+          + ".startsWith('"
+          + MountedConfig.CONFIG_DIR
+          + "/') && !'"
+          + MountedConfig.CONFIG_DIR
+          + "'.startsWith("
+          + MOUNT
+          + " + '/')";
+  static final String CACHE_BESIDE_PIP_CONF =
+      MOUNT
+          + " != '"
+          + MountedConfig.PIP_CONF
+          + "' && !"
+          + MOUNT
+          + ".startsWith('"
+          + MountedConfig.PIP_CONF
+          + "/') && !'"
+          + MountedConfig.PIP_CONF
+          + "'.startsWith("
+          + MOUNT
+          + " + '/')";
+  static final String CACHE_BESIDE_UV_TOML =
+      MOUNT
+          + " != '"
+          + MountedConfig.UV_TOML
+          + "' && !"
+          + MOUNT
+          + ".startsWith('"
+          + MountedConfig.UV_TOML
+          + "/') && !'"
+          + MountedConfig.UV_TOML
+          + "'.startsWith("
+          + MOUNT
+          + " + '/')";
+  static final String PYDISTUTILS_PATH =
+      "((has(self.injection) && has(self.injection.homeDir) ? self.injection.homeDir"
+          + " + (self.injection.homeDir.endsWith('/') ? '' : '/') : '"
+          + InjectionSpec.DEFAULT_HOME_DIR
+          + "/') + '"
+          + MountedConfig.PYDISTUTILS_FILE
+          + "')";
+  static final String CACHE_BESIDE_PYDISTUTILS =
+      MOUNT
+          + " != "
+          + PYDISTUTILS_PATH
+          + " && !"
+          + MOUNT
+          + ".startsWith("
+          + PYDISTUTILS_PATH
+          + " + '/') && !"
+          + PYDISTUTILS_PATH
+          + ".startsWith("
+          + MOUNT
+          + " + '/')";
+
   @JsonPropertyDescription(
       "Mirror indexes: the first is pip's index-url, the rest extra-index-url (pip asks all and"
           + " takes the highest version on any); uv asks them in this order and takes the first"

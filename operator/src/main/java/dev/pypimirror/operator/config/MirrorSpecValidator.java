@@ -2,6 +2,8 @@ package dev.pypimirror.operator.config;
 
 import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
+import dev.pypimirror.operator.api.InjectionSpec;
+import dev.pypimirror.operator.api.MountedConfig;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -15,6 +17,7 @@ import java.util.regex.Pattern;
  */
 public final class MirrorSpecValidator {
   static final int MAX_NAME_LENGTH = 63;
+  private static final Pattern CLEAN_PATH = Pattern.compile(CacheSpec.CLEAN_ABSOLUTE_PATH);
   private static final Pattern QUANTITY =
       Pattern.compile("^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$");
 
@@ -35,7 +38,7 @@ public final class MirrorSpecValidator {
     CacheSpec cache = spec.getCache();
     boolean cacheOn = cache != null && cache.isEnabled();
     if (cache != null) {
-      checkAbsolutePath(problems, "spec.cache.mountPath", cache.getMountPath());
+      checkMountPath(problems, cache.getMountPath(), spec.getInjection());
       if (cache.getSize() == null || !QUANTITY.matcher(cache.getSize()).matches()) {
         problems.add("spec.cache.size: not a Kubernetes quantity: " + cache.getSize());
       }
@@ -112,6 +115,35 @@ public final class MirrorSpecValidator {
         }
       }
       default -> problems.add(field + ": scheme must be https, http or file, got " + quoted(url));
+    }
+  }
+
+  /**
+   * The cache's mount path: one spelling per place, and not at, above or below a path the
+   * configuration is mounted at (two mounts at one path make the API server refuse every pod).
+   */
+  private static void checkMountPath(List<String> problems, String path, InjectionSpec injection) {
+    String field = "spec.cache.mountPath";
+    if (path == null || !CLEAN_PATH.matcher(path).matches()) {
+      problems.add(
+          field
+              + ": must be an absolute path without spaces, '.' or '..' segments, '//' or a"
+              + " trailing '/', got "
+              + quoted(path));
+      return;
+    }
+    String home =
+        injection == null || injection.getHomeDir() == null
+            ? InjectionSpec.DEFAULT_HOME_DIR
+            : injection.getHomeDir();
+    List<String> configPaths = new ArrayList<>(MountedConfig.FIXED_PATHS);
+    configPaths.add(MountedConfig.pydistutilsPath(home));
+    for (String config : configPaths) {
+      if (config.equals(path) || config.startsWith(path + "/") || path.startsWith(config + "/")) {
+        problems.add(
+            "%s: may not be at, above or below %s, where the mirror's configuration is mounted, got %s"
+                .formatted(field, config, quoted(path)));
+      }
     }
   }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.Annotations;
 import dev.pypimirror.operator.api.InjectionSpec;
+import dev.pypimirror.operator.api.MountedConfig;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
@@ -112,9 +113,7 @@ public final class PodPatchPlanner {
         String home = home(target.node(), annotations, mirror);
         mounts.add(
             new Mount(
-                configVolume,
-                (home.endsWith("/") ? home : home + "/") + InjectedLayout.PYDISTUTILS_FILE,
-                RenderedConfig.PYDISTUTILS_CFG));
+                configVolume, MountedConfig.pydistutilsPath(home), RenderedConfig.PYDISTUTILS_CFG));
       }
       if (cacheVolume != null) {
         mounts.add(new Mount(cacheVolume, mirror.getSpec().getCache().getMountPath(), null));
@@ -122,19 +121,35 @@ public final class PodPatchPlanner {
 
       ArrayNode newMounts = JSON.arrayNode();
       boolean configDirMounted = false;
+      // a path may hold one mount and no device: the API server refuses the pod otherwise
+      Set<String> planned = new HashSet<>();
+      Map<String, JsonNode> devices = devicesByPath(target.node());
       for (Mount mount : mounts) {
         boolean config = mount.volume().equals(configVolume);
+        String path = normalisedPath(mount.path());
+        if (!planned.add(path)) {
+          skipped.add(target.name() + ":" + mount.path());
+          warnings.add(
+              "the mirror's cache and its configuration would both be mounted at %s in container %s; the cache is left out"
+                  .formatted(mount.path(), target.name()));
+          continue;
+        }
         JsonNode existing = mountAt(target.node(), mount.path());
-        if (existing != null && !isSame(existing, mount)) {
+        JsonNode device = existing == null ? devices.get(path) : null;
+        if (device != null || (existing != null && !isSame(existing, mount))) {
           if (mode.enforce() && config) {
-            refusals.add(ownConfigMount(target, existing, mode));
+            refusals.add(
+                device != null
+                    ? ownConfigDevice(target, device)
+                    : ownConfigMount(target, existing, mode));
             continue;
           }
           skipped.add(target.name() + ":" + mount.path());
           warnings.add(
-              "container %s already mounts %s; left alone, so the mirror's %s is not there"
+              "container %s %s %s; left alone, so the mirror's %s is not there"
                   .formatted(
                       target.name(),
+                      device != null ? "has a block device (volumeDevices) at" : "already mounts",
                       mount.path(),
                       mount.subPath() == null ? "directory" : mount.subPath()));
           continue;
@@ -250,6 +265,22 @@ public final class PodPatchPlanner {
         Reason.OWN_CONFIG_MOUNT,
         "container %s mounts its own %s where the mirror's configuration goes; remove that mount"
             .formatted(target.name(), mount.path("mountPath").asText()));
+  }
+
+  private static Refusal ownConfigDevice(Target target, JsonNode device) {
+    return new Refusal(
+        Reason.OWN_CONFIG_MOUNT,
+        "container %s has a block device (volumeDevices) at %s where the mirror's configuration goes; move that device"
+            .formatted(target.name(), device.path("devicePath").asText()));
+  }
+
+  /** The container's volumeDevices by their normalised path. */
+  private static Map<String, JsonNode> devicesByPath(JsonNode container) {
+    Map<String, JsonNode> devices = new HashMap<>();
+    for (JsonNode device : container.path("volumeDevices")) {
+      devices.putIfAbsent(normalisedPath(device.path("devicePath").asText()), device);
+    }
+    return devices;
   }
 
   /** Every variable the webhook may write into a container: the mirror's and the pins. */

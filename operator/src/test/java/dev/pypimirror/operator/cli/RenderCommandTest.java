@@ -200,6 +200,8 @@ public class RenderCommandTest {
           no name                | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nspec: {indexes: [{url: "https://a/"}]}' | '<stdin>: metadata.name is required'
           http without trust     | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {indexes: [{url: "http://h/s/"}]}' | '<stdin>: invalid PypiMirror x: spec.indexes[0].url: plain http index http://h/s/ needs trustedHost: true'
           no index               | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {}' | '<stdin>: invalid PypiMirror x: spec.indexes: no index: list at least one or enable spec.cache'
+          cache on the config    | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {cache: {enabled: true, mountPath: /etc/pypi-mirror}}' | '<stdin>: invalid PypiMirror x: spec.cache.mountPath: may not be at, above or below /etc/pypi-mirror,'
+          cache above pydistutils| 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {cache: {enabled: true, mountPath: /home/b}, injection: {homeDir: /home/b/}}' | '<stdin>: invalid PypiMirror x: spec.cache.mountPath: may not be at, above or below /home/b/.pydistutils.cfg'
           negative retries       | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {indexes: [{url: "https://a/"}], pip: {retries: -1}}' | '<stdin>: invalid PypiMirror x: spec.pip.retries: must be 0 or more, got -1'
           """)
   void badInputExitsTwoWithOneLine(String why, String yaml, String expected) {

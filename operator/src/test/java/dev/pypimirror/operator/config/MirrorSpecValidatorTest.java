@@ -13,6 +13,8 @@ import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.InjectionSpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class MirrorSpecValidatorTest {
 
@@ -81,6 +83,64 @@ class MirrorSpecValidatorTest {
             "spec.pip.timeoutSeconds: must be 1 or more, got 0");
   }
 
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "/etc/pypi-mirror",
+        "/etc/pypi-mirror/cache",
+        "/etc",
+        "/etc/pip.conf",
+        "/etc/uv",
+        "/etc/uv/uv.toml",
+        "/root/.pydistutils.cfg",
+        "/root",
+        "/home/builder/.pydistutils.cfg",
+        "/home"
+      })
+  void theCacheIsNeverMountedAtAboveOrBelowTheConfiguration(String mountPath) {
+    PypiMirrorSpec spec = withCache(spec(https("https://a.example/")), mountPath);
+    PypiMirrorSpec homed = withCache(spec(https("https://a.example/")), mountPath);
+    InjectionSpec injection = new InjectionSpec();
+    injection.setHomeDir("/home/builder/");
+    homed.setInjection(injection);
+
+    assertThat(
+            mountPath.startsWith("/home")
+                ? MirrorSpecValidator.problems("m", homed)
+                : MirrorSpecValidator.problems("m", spec))
+        .isNotEmpty()
+        .allMatch(
+            p ->
+                p.startsWith("spec.cache.mountPath: may not be at, above or below /")
+                    && p.endsWith(
+                        ", where the mirror's configuration is mounted, got \""
+                            + mountPath
+                            + "\""));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/", "/tmp/pypi/", "/etc//pip.conf", "/etc/./pip.conf", "/x/../etc"})
+  void theCachePathIsWrittenOneWayOnly(String mountPath) {
+    assertThat(
+            MirrorSpecValidator.problems(
+                "m", withCache(spec(https("https://a.example/")), mountPath)))
+        .containsExactly(
+            "spec.cache.mountPath: must be an absolute path without spaces, '.' or '..' segments,"
+                + " '//' or a trailing '/', got \""
+                + mountPath
+                + "\"");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"/tmp/pypi", "/cache", "/etc/pypi-mirrors", "/root2", "/.cache", "/a/..b"})
+  void aCacheBesideTheConfigurationIsValid(String mountPath) {
+    assertThat(
+            MirrorSpecValidator.problems(
+                "m", withCache(spec(https("https://a.example/")), mountPath)))
+        .isEmpty();
+  }
+
   @Test
   void pathsMustBeAbsoluteAndPublicIndexHttp() {
     PypiMirrorSpec spec = withCache(spec(https("https://a.example/")), "relative/path");
@@ -92,7 +152,8 @@ class MirrorSpecValidatorTest {
 
     assertThat(MirrorSpecValidator.problems("m", spec))
         .containsExactly(
-            "spec.cache.mountPath: must be an absolute path without spaces, got \"relative/path\"",
+            "spec.cache.mountPath: must be an absolute path without spaces, '.' or '..' segments,"
+                + " '//' or a trailing '/', got \"relative/path\"",
             "spec.cache.size: not a Kubernetes quantity: ten gigs",
             "spec.publicIndex.url: must be an http(s) URL, got \"file:///pypi\"",
             "spec.injection.homeDir: must be an absolute path without spaces, got \"~\"");

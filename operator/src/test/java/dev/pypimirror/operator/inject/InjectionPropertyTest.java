@@ -9,10 +9,15 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.config.MirrorConfigRenderer;
+import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.Pods;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -31,28 +36,75 @@ class InjectionPropertyTest {
           "/root/.pydistutils.cfg",
           "/workspace",
           "/etc/uv/uv.toml",
-          "/cache");
+          "/cache",
+          "/home/c/.pydistutils.cfg");
   static final List<String> ENV =
       List.of("PIP_INDEX_URL", "UV_INDEX", "HOME", "PATH", "PIP_CONFIG_FILE", "LANG");
   static final List<String> VOLUMES =
       List.of("pypi-mirror-config", "pypi-mirror-cache", "pypi-mirror-config-2", "work", "cache");
 
-  final PypiMirror mirror =
-      Pods.readyMirror(
-          "ns",
-          "m",
-          Mirrors.withCache(Mirrors.spec(Mirrors.https("https://a.example/simple/")), "/tmp/pypi"));
-  final MirrorDirectory mirrors = directory(mirror);
+  /**
+   * Where the cache goes: the default, elsewhere, and where the configuration goes (refused by the
+   * CRD and the validator, but the planner must still never make an invalid pod of it).
+   */
+  static final List<String> CACHE_PATHS =
+      List.of(
+          "/tmp/pypi",
+          "/cache",
+          "/etc/pypi-mirror",
+          "/etc/pip.conf",
+          "/etc/uv/uv.toml",
+          "/root/.pydistutils.cfg",
+          "/home/c/.pydistutils.cfg",
+          "/workspace");
+
+  /**
+   * The mirror with its cache at {@code cachePath}, rendered even where the validator refuses the
+   * path: as a mirror stored before that rule would be, so the planner alone must keep pods valid.
+   */
+  static MirrorDirectory mirrors(String cachePath) {
+    MirrorDirectory directory =
+        directory(
+            Pods.readyMirror(
+                "ns",
+                "m",
+                Mirrors.withCache(
+                    Mirrors.spec(Mirrors.https("https://a.example/simple/")), cachePath)));
+    RenderedConfig rendered =
+        MirrorConfigRenderer.render(
+            "m",
+            Mirrors.withCache(
+                Mirrors.spec(Mirrors.https("https://a.example/simple/")), "/tmp/pypi"));
+    return new MirrorDirectory() {
+      @Override
+      public Optional<PypiMirror> get(String namespace, String name) {
+        return directory.get(namespace, name);
+      }
+
+      @Override
+      public List<PypiMirror> inNamespace(String namespace) {
+        return directory.inNamespace(namespace);
+      }
+
+      @Override
+      public RenderedConfig rendered(PypiMirror mirror) {
+        return rendered;
+      }
+    };
+  }
 
   @Test
   void injectedPodsAreValidAndInjectionIsIdempotent() {
     Random random = new Random(20261121);
     int injected = 0;
-    for (int i = 0; i < 2000; i++) {
+    Map<String, MirrorDirectory> directories = new HashMap<>();
+    for (int i = 0; i < 4000; i++) {
       ObjectNode pod = randomPod(random);
+      String cachePath = CACHE_PATHS.get(random.nextInt(CACHE_PATHS.size()));
+      MirrorDirectory mirrors = directories.computeIfAbsent(cachePath, path -> mirrors(path));
       InjectionPlan first = PodInjector.inject(pod, "ns", null, mirrors);
       JsonNode once = applyPatch(pod, first.patch());
-      String why = "pod #" + i + ": " + pod;
+      String why = "pod #" + i + " (cache at " + cachePath + "): " + pod;
 
       assertThat(Pods.violations(once)).as(why).isEmpty();
       InjectionPlan second = PodInjector.inject(once, "ns", null, mirrors);
@@ -112,15 +164,23 @@ class InjectionPropertyTest {
       ArrayNode containers = spec.putArray(field);
       for (int c = 0; c < count; c++) {
         ObjectNode container = containers.addObject().put("name", field.charAt(0) + "" + c);
+        Set<String> used = new HashSet<>();
         if (random.nextBoolean() && !volumeNames.isEmpty()) {
           ArrayNode mounts = container.putArray("volumeMounts");
-          Set<String> used = new HashSet<>();
           for (int m = random.nextInt(3); m > 0; m--) {
             String path = PATHS.get(random.nextInt(PATHS.size()));
             if (used.add(path)) {
               mounts.addObject().put("name", volumeNames.iterator().next()).put("mountPath", path);
             }
           }
+        }
+        String devicePath = PATHS.get(random.nextInt(PATHS.size()));
+        if (random.nextInt(4) == 0 && !used.contains(devicePath)) {
+          container
+              .putArray("volumeDevices")
+              .addObject()
+              .put("name", "block")
+              .put("devicePath", devicePath);
         }
         if (random.nextBoolean()) {
           ArrayNode env = container.putArray("env");

@@ -79,9 +79,14 @@ public final class Pods {
     for (String field : List.of("initContainers", "containers")) {
       for (JsonNode container : pod.at("/spec/" + field)) {
         Set<String> paths = new HashSet<>();
+        Set<String> devices = new HashSet<>();
+        container.path("volumeDevices").forEach(d -> devices.add(d.path("devicePath").asText()));
         for (JsonNode mount : container.path("volumeMounts")) {
           if (!paths.add(mount.path("mountPath").asText())) {
             violations.add("duplicate mountPath " + mount.path("mountPath"));
+          }
+          if (devices.contains(mount.path("mountPath").asText())) {
+            violations.add("mountPath of a volumeDevice " + mount.path("mountPath"));
           }
           if (!volumes.contains(mount.path("name").asText())) {
             violations.add("mount of a missing volume " + mount.path("name"));
