@@ -98,7 +98,7 @@ class InjectionPropertyTest {
     Random random = new Random(20261121);
     int injected = 0;
     Map<String, MirrorDirectory> directories = new HashMap<>();
-    for (int i = 0; i < 4000; i++) {
+    for (int i = 0; i < 3000; i++) {
       ObjectNode pod = randomPod(random);
       String cachePath = CACHE_PATHS.get(random.nextInt(CACHE_PATHS.size()));
       MirrorDirectory mirrors = directories.computeIfAbsent(cachePath, path -> mirrors(path));
