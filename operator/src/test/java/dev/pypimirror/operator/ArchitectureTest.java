@@ -34,6 +34,7 @@ class ArchitectureTest {
     "dev.pypimirror.operator.policy..",
     "dev.pypimirror.operator.cache..",
     "dev.pypimirror.operator.owned..",
+    "dev.pypimirror.operator.simple..",
   };
 
   /** The operator's own packages that talk to the cluster, serve HTTPS or run processes. */

@@ -1,19 +1,17 @@
 package dev.pypimirror.operator.cache;
 
-import java.util.Locale;
+import dev.pypimirror.operator.simple.ProjectName;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /** A wheel or sdist file name, parsed into its project name and version (PEP 427, PEP 625). */
 public record DistributionFile(String fileName, String project, String version) {
-  private static final Pattern NORMALIZE = Pattern.compile("[-_.]+");
   private static final String[] SDIST_SUFFIXES = {
     ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar"
   };
 
   /** PEP 503 normalized name: runs of -, _ and . become one -, lower case. */
   public static String normalize(String name) {
-    return NORMALIZE.matcher(name).replaceAll("-").toLowerCase(Locale.ROOT);
+    return ProjectName.normalize(name);
   }
 
   public String normalizedProject() {

@@ -1,6 +1,8 @@
 package dev.pypimirror.operator.cache;
 
 import dev.pypimirror.operator.cache.ConfinedFolder.LeftAlone;
+import dev.pypimirror.operator.simple.FileLink;
+import dev.pypimirror.operator.simple.SimpleHtml;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -261,38 +263,26 @@ public final class SimpleIndexBuilder {
 
   /** A project's page: one link per file, in file-name order. */
   static String projectPage(String project, List<Link> links) {
-    StringBuilder html = new StringBuilder(header(project));
-    html.append("<h1>Links for ").append(escape(project)).append("</h1>\n");
-    links.stream()
-        .sorted(Comparator.comparing(Link::fileName))
-        .forEach(
-            link -> {
-              html.append("<a href=\"../")
-                  .append(encodePath(link.relativePath()))
-                  .append("#sha256=")
-                  .append(link.facts().sha256())
-                  .append('"');
-              if (!link.facts().requiresPython().isEmpty()) {
-                html.append(" data-requires-python=\"")
-                    .append(escape(link.facts().requiresPython()))
-                    .append('"');
-              }
-              html.append('>').append(escape(link.fileName())).append("</a><br/>\n");
-            });
-    return html.append("</body>\n</html>\n").toString();
+    return SimpleHtml.projectPage(
+        project,
+        links.stream()
+            .sorted(Comparator.comparing(Link::fileName))
+            .map(
+                link ->
+                    new FileLink(
+                        link.fileName(),
+                        "../" + SimpleHtml.encodePath(link.relativePath()),
+                        Map.of("sha256", link.facts().sha256()),
+                        link.facts().requiresPython(),
+                        null,
+                        null))
+            .toList(),
+        MARKER);
   }
 
   /** The root page: one link per project. */
   static String rootPage(List<String> projects) {
-    StringBuilder html = new StringBuilder(header("Simple index"));
-    for (String project : projects) {
-      html.append("<a href=\"")
-          .append(encodePath(project))
-          .append("/\">")
-          .append(escape(project))
-          .append("</a><br/>\n");
-    }
-    return html.append("</body>\n</html>\n").toString();
+    return SimpleHtml.rootPage(projects, MARKER);
   }
 
   /**
@@ -350,12 +340,7 @@ public final class SimpleIndexBuilder {
       try (ConfinedFolder folder = index.folder(name, false)) {
         var page = folder.read("index.html", PAGE_PROBE);
         if (page.isPresent() && isOurs(page.get())) {
-          written +=
-              writePage(
-                      folder,
-                      header(name) + "<h1>Links for " + escape(name) + "</h1>\n</body>\n</html>\n")
-                  ? 1
-                  : 0;
+          written += writePage(folder, projectPage(name, List.of())) ? 1 : 0;
         }
       } catch (LeftAlone | AccessDeniedException | NoSuchFileException e) {
         // not a folder of ours
@@ -396,14 +381,6 @@ public final class SimpleIndexBuilder {
     }
   }
 
-  private static String header(String title) {
-    return "<!DOCTYPE html>\n<html>\n<head>\n<meta name=\"pypi:repository-version\" content=\"1.0\">\n<title>"
-        + escape(title)
-        + "</title>\n</head>\n<body>\n"
-        + MARKER
-        + "\n";
-  }
-
   static String sha256(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
@@ -415,35 +392,6 @@ public final class SimpleIndexBuilder {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK always has SHA-256", e);
     }
-  }
-
-  /** Text for HTML content and double-quoted attributes. */
-  static String escape(String s) {
-    return s.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\"", "&quot;")
-        .replace("'", "&#39;");
-  }
-
-  /**
-   * A relative path as an href: every byte but unreserved characters and '/' percent-encoded, so a
-   * name can neither end the attribute, start a fragment or query, nor read as a scheme.
-   */
-  static String encodePath(String path) {
-    StringBuilder out = new StringBuilder();
-    for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
-      int c = b & 0xff;
-      if (c >= 'a' && c <= 'z'
-          || c >= 'A' && c <= 'Z'
-          || c >= '0' && c <= '9'
-          || "-._~/".indexOf(c) >= 0) {
-        out.append((char) c);
-      } else {
-        out.append('%').append(String.format("%02X", c));
-      }
-    }
-    return out.toString();
   }
 
   /** The entry's permissions, not following a link; all of them where there are none to read. */

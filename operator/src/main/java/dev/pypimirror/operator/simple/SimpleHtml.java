@@ -1,0 +1,234 @@
+package dev.pypimirror.operator.simple;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * PEP 503 HTML pages: rendered for {@code index} and the proxy alike, and parsed from an upstream.
+ */
+public final class SimpleHtml {
+  public static final String CONTENT_TYPE = "text/html";
+
+  private static final Pattern ANCHOR =
+      Pattern.compile("<a\\s([^>]*)>(.*?)</a\\s*>", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+  private static final Pattern ATTRIBUTE =
+      Pattern.compile(
+          "([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s\"'=<>`]+)))?");
+  private static final Pattern TAG = Pattern.compile("<[^>]*>");
+  private static final Pattern ENTITY =
+      Pattern.compile("&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]+);");
+  private static final Pattern HASH_FRAGMENT = Pattern.compile("([a-z0-9]+)=([0-9a-fA-F]+)");
+
+  private SimpleHtml() {}
+
+  /**
+   * A project's page: one link per file in the given order, each with its {@code #sha256=} and the
+   * PEP 503/592/658/714 attributes it has. {@code marker} (may be null) is a comment line after
+   * {@code <body>}.
+   */
+  public static String projectPage(String project, List<FileLink> files, String marker) {
+    StringBuilder html = new StringBuilder(header(project, marker));
+    html.append("<h1>Links for ").append(escape(project)).append("</h1>\n");
+    for (FileLink file : files) {
+      html.append("<a href=\"").append(escape(file.url()));
+      if (file.sha256() != null) {
+        html.append("#sha256=").append(file.sha256());
+      }
+      html.append('"');
+      if (!file.requiresPython().isEmpty()) {
+        html.append(" data-requires-python=\"").append(escape(file.requiresPython())).append('"');
+      }
+      if (file.yanked() != null) {
+        html.append(" data-yanked=\"").append(escape(file.yanked())).append('"');
+      }
+      if (file.coreMetadata() != null) {
+        String value = metadataAttribute(file.coreMetadata());
+        html.append(" data-core-metadata=\"").append(value).append('"');
+        html.append(" data-dist-info-metadata=\"").append(value).append('"');
+      }
+      html.append('>').append(escape(file.filename())).append("</a><br/>\n");
+    }
+    return html.append("</body>\n</html>\n").toString();
+  }
+
+  /** The root page: one link per project, relative ({@code name/}). */
+  public static String rootPage(List<String> projects, String marker) {
+    StringBuilder html = new StringBuilder(header("Simple index", marker));
+    for (String project : projects) {
+      html.append("<a href=\"")
+          .append(encodePath(project))
+          .append("/\">")
+          .append(escape(project))
+          .append("</a><br/>\n");
+    }
+    return html.append("</body>\n</html>\n").toString();
+  }
+
+  private static String header(String title, String marker) {
+    return "<!DOCTYPE html>\n<html>\n<head>\n<meta name=\"pypi:repository-version\" content=\"1.0\">\n<title>"
+        + escape(title)
+        + "</title>\n</head>\n<body>\n"
+        + (marker == null ? "" : marker + "\n");
+  }
+
+  private static String metadataAttribute(Map<String, String> hashes) {
+    String sha256 = hashes.get("sha256");
+    if (sha256 != null) {
+      return "sha256=" + sha256;
+    }
+    return hashes.isEmpty() ? "true" : escape(hashes.entrySet().iterator().next().toString());
+  }
+
+  /**
+   * The files an upstream's PEP 503 page links to, with URLs made absolute against {@code base}
+   * (the page's URL). Links whose URL does not parse are dropped.
+   */
+  public static ProjectPage parse(String project, String html, URI base) {
+    List<FileLink> files = new ArrayList<>();
+    Matcher anchor = ANCHOR.matcher(html);
+    while (anchor.find()) {
+      Map<String, String> attributes = attributes(anchor.group(1));
+      String href = attributes.get("href");
+      String text = unescape(TAG.matcher(anchor.group(2)).replaceAll("")).strip();
+      if (href == null || text.isEmpty()) {
+        continue;
+      }
+      URI url;
+      try {
+        url = base.resolve(new URI(href.strip().replace(" ", "%20")));
+      } catch (URISyntaxException | IllegalArgumentException e) {
+        continue;
+      }
+      Map<String, String> hashes = new LinkedHashMap<>();
+      if (url.getRawFragment() != null) {
+        Matcher hash = HASH_FRAGMENT.matcher(url.getRawFragment());
+        if (hash.matches()) {
+          hashes.put(
+              hash.group(1).toLowerCase(Locale.ROOT), hash.group(2).toLowerCase(Locale.ROOT));
+        }
+      }
+      String metadata =
+          attributes.getOrDefault("data-core-metadata", attributes.get("data-dist-info-metadata"));
+      files.add(
+          new FileLink(
+              text,
+              withoutFragment(url),
+              hashes,
+              attributes.getOrDefault("data-requires-python", ""),
+              attributes.get("data-yanked"),
+              metadata == null ? null : metadataHashes(metadata)));
+    }
+    return new ProjectPage(project, files);
+  }
+
+  /** The project names a root page links to. */
+  public static List<String> parseRoot(String html) {
+    List<String> names = new ArrayList<>();
+    Matcher anchor = ANCHOR.matcher(html);
+    while (anchor.find()) {
+      String text = unescape(TAG.matcher(anchor.group(2)).replaceAll("")).strip();
+      ProjectName.parse(text).ifPresent(names::add);
+    }
+    return names;
+  }
+
+  private static Map<String, String> metadataHashes(String value) {
+    Matcher hash = HASH_FRAGMENT.matcher(value.strip());
+    return hash.matches()
+        ? Map.of(hash.group(1).toLowerCase(Locale.ROOT), hash.group(2).toLowerCase(Locale.ROOT))
+        : Map.of();
+  }
+
+  private static String withoutFragment(URI url) {
+    String s = url.toString();
+    int hash = s.indexOf('#');
+    return hash < 0 ? s : s.substring(0, hash);
+  }
+
+  private static Map<String, String> attributes(String tag) {
+    Map<String, String> attributes = new LinkedHashMap<>();
+    Matcher attribute = ATTRIBUTE.matcher(tag);
+    while (attribute.find()) {
+      String name = attribute.group(1).toLowerCase(Locale.ROOT);
+      String value =
+          attribute.group(2) != null
+              ? attribute.group(2)
+              : attribute.group(3) != null
+                  ? attribute.group(3)
+                  : attribute.group(4) != null ? attribute.group(4) : "";
+      attributes.putIfAbsent(name, unescape(value));
+    }
+    return attributes;
+  }
+
+  static String unescape(String s) {
+    if (s.indexOf('&') < 0) {
+      return s;
+    }
+    Matcher entity = ENTITY.matcher(s);
+    StringBuilder out = new StringBuilder();
+    while (entity.find()) {
+      String name = entity.group(1);
+      String replacement;
+      if (name.startsWith("#x") || name.startsWith("#X")) {
+        replacement = codePoint(Integer.parseInt(name.substring(2), 16), entity.group());
+      } else if (name.startsWith("#")) {
+        replacement = codePoint(Integer.parseInt(name.substring(1)), entity.group());
+      } else {
+        replacement =
+            switch (name) {
+              case "amp" -> "&";
+              case "lt" -> "<";
+              case "gt" -> ">";
+              case "quot" -> "\"";
+              case "apos" -> "'";
+              default -> entity.group();
+            };
+      }
+      entity.appendReplacement(out, Matcher.quoteReplacement(replacement));
+    }
+    entity.appendTail(out);
+    return out.toString();
+  }
+
+  private static String codePoint(int c, String literal) {
+    return Character.isValidCodePoint(c) && c != 0 ? new String(Character.toChars(c)) : literal;
+  }
+
+  /** Text for HTML content and double-quoted attributes. */
+  public static String escape(String s) {
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;")
+        .replace("'", "&#39;");
+  }
+
+  /**
+   * A relative path as an href: every byte but unreserved characters and '/' percent-encoded, so a
+   * name can neither end the attribute, start a fragment or query, nor read as a scheme.
+   */
+  public static String encodePath(String path) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if (c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || "-._~/".indexOf(c) >= 0) {
+        out.append((char) c);
+      } else {
+        out.append('%').append(String.format("%02X", c));
+      }
+    }
+    return out.toString();
+  }
+}

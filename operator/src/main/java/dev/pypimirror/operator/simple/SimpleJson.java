@@ -1,0 +1,176 @@
+package dev.pypimirror.operator.simple;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** PEP 691 JSON pages ({@value #CONTENT_TYPE}): rendered for the proxy, parsed from an upstream. */
+public final class SimpleJson {
+  public static final String CONTENT_TYPE = "application/vnd.pypi.simple.v1+json";
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final JsonFactory FACTORY = MAPPER.getFactory();
+
+  private SimpleJson() {}
+
+  /** A project's page, api-version 1.0. */
+  public static byte[] projectPage(ProjectPage page) {
+    return write(
+        json -> {
+          json.writeStartObject();
+          meta(json);
+          json.writeStringField("name", page.name());
+          json.writeArrayFieldStart("files");
+          for (FileLink file : page.files()) {
+            json.writeStartObject();
+            json.writeStringField("filename", file.filename());
+            json.writeStringField("url", file.url());
+            json.writeObjectFieldStart("hashes");
+            for (var hash : file.hashes().entrySet()) {
+              json.writeStringField(hash.getKey(), hash.getValue());
+            }
+            json.writeEndObject();
+            if (!file.requiresPython().isEmpty()) {
+              json.writeStringField("requires-python", file.requiresPython());
+            }
+            if (file.yanked() != null) {
+              if (file.yanked().isEmpty()) {
+                json.writeBooleanField("yanked", true);
+              } else {
+                json.writeStringField("yanked", file.yanked());
+              }
+            }
+            if (file.coreMetadata() != null) {
+              for (String field : List.of("core-metadata", "dist-info-metadata")) {
+                if (file.coreMetadata().isEmpty()) {
+                  json.writeBooleanField(field, true);
+                } else {
+                  json.writeObjectFieldStart(field);
+                  for (var hash : file.coreMetadata().entrySet()) {
+                    json.writeStringField(hash.getKey(), hash.getValue());
+                  }
+                  json.writeEndObject();
+                }
+              }
+            }
+            json.writeEndObject();
+          }
+          json.writeEndArray();
+          json.writeEndObject();
+        });
+  }
+
+  /** The root page: the projects, by name. */
+  public static byte[] rootPage(List<String> projects) {
+    return write(
+        json -> {
+          json.writeStartObject();
+          meta(json);
+          json.writeArrayFieldStart("projects");
+          for (String project : projects) {
+            json.writeStartObject();
+            json.writeStringField("name", project);
+            json.writeEndObject();
+          }
+          json.writeEndArray();
+          json.writeEndObject();
+        });
+  }
+
+  /**
+   * An upstream's PEP 691 project page, URLs made absolute against {@code base}. Files whose name
+   * or URL is missing or does not parse are dropped.
+   *
+   * @throws IOException when it is not JSON or not a project page
+   */
+  public static ProjectPage parse(String project, byte[] body, URI base) throws IOException {
+    JsonNode root = MAPPER.readTree(body);
+    JsonNode files = root == null ? null : root.get("files");
+    if (files == null || !files.isArray()) {
+      throw new IOException("not a PEP 691 project page (no files list)");
+    }
+    List<FileLink> links = new ArrayList<>();
+    for (JsonNode file : files) {
+      String filename = text(file.get("filename"));
+      String url = text(file.get("url"));
+      if (filename == null || filename.isEmpty() || url == null) {
+        continue;
+      }
+      String absolute;
+      try {
+        absolute = base.resolve(new URI(url)).toString();
+      } catch (URISyntaxException | IllegalArgumentException e) {
+        continue;
+      }
+      int hash = absolute.indexOf('#');
+      absolute = hash < 0 ? absolute : absolute.substring(0, hash);
+      JsonNode yanked = file.get("yanked");
+      JsonNode metadata =
+          file.has("core-metadata") ? file.get("core-metadata") : file.get("dist-info-metadata");
+      links.add(
+          new FileLink(
+              filename,
+              absolute,
+              hashes(file.get("hashes")),
+              text(file.get("requires-python")),
+              yanked == null || yanked.isBoolean() && !yanked.booleanValue()
+                  ? null
+                  : yanked.isTextual() ? yanked.textValue() : "",
+              metadata == null || metadata.isBoolean() && !metadata.booleanValue()
+                  ? null
+                  : hashes(metadata)));
+    }
+    return new ProjectPage(project, links);
+  }
+
+  private static Map<String, String> hashes(JsonNode node) {
+    Map<String, String> hashes = new LinkedHashMap<>();
+    if (node != null && node.isObject()) {
+      node.fields()
+          .forEachRemaining(
+              e -> {
+                if (e.getValue().isTextual() && e.getValue().textValue().matches("[0-9a-fA-F]+")) {
+                  hashes.put(
+                      e.getKey().toLowerCase(Locale.ROOT),
+                      e.getValue().textValue().toLowerCase(Locale.ROOT));
+                }
+              });
+    }
+    return hashes;
+  }
+
+  private static String text(JsonNode node) {
+    return node != null && node.isTextual() ? node.textValue() : null;
+  }
+
+  private static void meta(JsonGenerator json) throws IOException {
+    json.writeObjectFieldStart("meta");
+    json.writeStringField("api-version", "1.0");
+    json.writeEndObject();
+  }
+
+  private interface Body {
+    void write(JsonGenerator json) throws IOException;
+  }
+
+  private static byte[] write(Body body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JsonGenerator json = FACTORY.createGenerator(out)) {
+      body.write(json);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}
