@@ -48,7 +48,19 @@ class ArchitectureTest {
     "dev.pypimirror.operator.apiserver..",
     "dev.pypimirror.operator.demo..",
     "dev.pypimirror.operator.cli..",
+    "dev.pypimirror.operator.proxy..",
   };
+
+  /** Talking over the network: an HTTP client or a socket (a URI is data). */
+  private static final Set<String> NETWORK_CLASSES =
+      Set.of(
+          "java.net.Socket",
+          "java.net.ServerSocket",
+          "java.net.DatagramSocket",
+          "java.net.URLConnection",
+          "java.net.HttpURLConnection",
+          "java.nio.channels.SocketChannel",
+          "java.nio.channels.ServerSocketChannel");
 
   private static final Set<String> SCHEDULERS =
       Set.of(
@@ -65,8 +77,8 @@ class ArchitectureTest {
    */
   static final DescribedPredicate<JavaClass> CLUSTER_IO =
       describe(
-          "a cluster client, informer, request DSL, the operator SDK, Vert.x, Netty, a scheduler"
-              + " or event recording",
+          "a cluster client, informer, request DSL, the operator SDK, Vert.x, Netty, a network"
+              + " client or socket, a scheduler or event recording",
           c -> {
             String pkg = c.getPackageName();
             String name = c.getName();
@@ -79,6 +91,8 @@ class ArchitectureTest {
                 || pkg.startsWith("io.javaoperatorsdk")
                 || pkg.startsWith("io.vertx")
                 || pkg.startsWith("io.netty")
+                || pkg.startsWith("java.net.http")
+                || NETWORK_CLASSES.contains(name)
                 || SCHEDULERS.contains(name)
                 || c.getSimpleName().equals("EventRecorder");
           });
@@ -126,4 +140,17 @@ class ArchitectureTest {
           .orShould()
           .dependOnClassesThat()
           .resideInAnyPackage(IO_PACKAGES);
+
+  /**
+   * The caching proxy serves files and pages over HTTP and needs no Kubernetes client, no operator
+   * SDK and no service account: not even the cluster's model classes.
+   */
+  @ArchTest
+  static final ArchRule theProxyNeedsNoKubernetes =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.pypimirror.operator.proxy..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("io.fabric8..", "io.javaoperatorsdk..");
 }

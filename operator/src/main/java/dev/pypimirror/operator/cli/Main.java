@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       InjectCommand.class,
       IndexCommand.class,
       IngestCommand.class,
+      ProxyCommand.class,
       CheckCommand.class,
       CompletionCommand.class,
       VersionCommand.class

@@ -1,0 +1,135 @@
+package dev.pypimirror.operator.cli;
+
+import dev.pypimirror.operator.proxy.ProxyApp;
+import dev.pypimirror.operator.proxy.ProxySettings;
+import dev.pypimirror.operator.simple.Resolution;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "proxy",
+    mixinStandardHelpOptions = true,
+    description =
+        "Serve the cache in DIR over HTTP as a pull-through caching proxy of the upstream indexes"
+            + " (PEP 503 HTML and PEP 691 JSON). Credentials of upstream i (from 0, in --upstream"
+            + " order) come from the environment, never the command line:"
+            + " PYPI_PROXY_UPSTREAM_<i>_USERNAME and _PASSWORD, or _TOKEN (sent as user __token__);"
+            + " each may be given as a file with _FILE appended.")
+class ProxyCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--cache",
+      required = true,
+      paramLabel = "DIR",
+      description = "The cache folder (the layout of index and ingest: files in DIR/_files/).")
+  Path cache;
+
+  @Option(
+      names = "--upstream",
+      paramLabel = "URL",
+      description = "An upstream simple index, repeated in priority order.")
+  List<String> upstreams = List.of();
+
+  @Option(
+      names = "--listen",
+      paramLabel = "HOST:PORT",
+      description = "Where to listen; port 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  String listen = ProxySettings.DEFAULT_HOST + ":" + ProxySettings.DEFAULT_PORT;
+
+  @Option(
+      names = "--offline",
+      description = "Never contact an upstream: serve what the cache holds.")
+  boolean offline;
+
+  @Option(
+      names = "--index-ttl",
+      paramLabel = "SECONDS",
+      description =
+          "How long a cached index page is served before it is revalidated upstream (default: ${DEFAULT-VALUE}).")
+  long indexTtl = ProxySettings.DEFAULT_INDEX_TTL.toSeconds();
+
+  @Option(
+      names = "--resolution",
+      paramLabel = "FirstMatch|Merge",
+      description =
+          "FirstMatch: the first upstream that has a project answers alone; Merge: all upstreams' files (default: ${DEFAULT-VALUE}).")
+  Resolution resolution = Resolution.FirstMatch;
+
+  @Override
+  public Integer call() throws Exception {
+    ProxySettings settings = settings();
+    ProxyApp app;
+    try {
+      app = new ProxyApp(settings, System.getenv());
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage());
+    }
+    int port = app.start();
+    String host = settings.host().contains(":") ? "[" + settings.host() + "]" : settings.host();
+    spec.commandLine().getOut().println("listening on http://" + host + ":" + port + "/simple/");
+    spec.commandLine().getOut().flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    app.close();
+                  } catch (Exception e) {
+                    // stopping anyway
+                  }
+                  stopped.countDown();
+                },
+                "shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  ProxySettings settings() {
+    if (!Files.isDirectory(cache)) {
+      throw new CliException(cache + ": not a directory");
+    }
+    if (upstreams.isEmpty() && !offline) {
+      throw new CliException("give at least one --upstream, or --offline");
+    }
+    if (indexTtl < 0) {
+      throw new CliException("--index-ttl must be 0 or more seconds, got " + indexTtl);
+    }
+    int colon = listen.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new CliException("--listen must be HOST:PORT, got " + listen);
+    }
+    String host = listen.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(listen.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port < 0 || port > 65535) {
+      throw new CliException(
+          "--listen must be HOST:PORT with a port from 0 to 65535, got " + listen);
+    }
+    return new ProxySettings(
+        cache,
+        upstreams,
+        host,
+        port,
+        offline,
+        Duration.ofSeconds(indexTtl),
+        resolution,
+        ProxySettings.DEFAULT_HIGH_WATER);
+  }
+}

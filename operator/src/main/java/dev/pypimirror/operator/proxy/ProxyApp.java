@@ -1,0 +1,125 @@
+package dev.pypimirror.operator.proxy;
+
+import dev.pypimirror.operator.BuildInfo;
+import dev.pypimirror.operator.simple.Freshness;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code proxy} command's composition root: builds the file store, upstream client, page cache,
+ * metrics and server from the settings and the environment (credentials); {@link #start} serves,
+ * {@link #close} stops everything it started. No Kubernetes client: the proxy needs none.
+ */
+public final class ProxyApp implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyApp.class);
+
+  /** Threads for disk work (stat, page files, eviction) off the event loops. */
+  static final int WORKERS = 8;
+
+  /** Threads the upstream client runs its callbacks and file writes on. */
+  static final int UPSTREAM_THREADS = 8;
+
+  private final ProxySettings settings;
+  private final ExecutorService workers;
+  private final ExecutorService upstreamThreads;
+  private final Vertx vertx;
+  private final FileStore store;
+  private final ProxyServer server;
+  private volatile boolean ready;
+
+  public ProxyApp(ProxySettings settings, Map<String, String> env) throws IOException {
+    this.settings = settings;
+    List<Upstream> upstreams =
+        Upstream.of(settings.upstreams(), env, path -> Files.readString(Path.of(path)));
+    this.store = new FileStore(settings.cache(), settings.highWater(), Clock.systemUTC());
+    this.workers = pool("proxy-worker-", WORKERS);
+    this.upstreamThreads = pool("proxy-upstream-", UPSTREAM_THREADS);
+    ProxyMetrics metrics = new ProxyMetrics(upstreams.size(), store::fetchedBytes, store::full);
+    UpstreamClient client =
+        new UpstreamClient(
+            upstreamThreads, "pypi-mirror-operator-proxy/" + BuildInfo.current().version());
+    PageCache pages =
+        new PageCache(
+            upstreams,
+            settings.resolution(),
+            Freshness.of(settings.indexTtl()),
+            settings.offline(),
+            client,
+            store,
+            workers,
+            Clock.systemUTC(),
+            metrics);
+    this.vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
+                .setWorkerPoolSize(1));
+    this.server =
+        new ProxyServer(
+            vertx,
+            pages,
+            store,
+            client,
+            upstreams,
+            settings.offline(),
+            metrics,
+            workers,
+            () -> ready);
+    upstreams.forEach(u -> LOG.info("{}", u));
+  }
+
+  private static ExecutorService pool(String prefix, int threads) {
+    AtomicInteger n = new AtomicInteger();
+    return new ThreadPoolExecutor(
+        threads,
+        threads,
+        60,
+        TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(),
+        r -> {
+          Thread t = new Thread(r, prefix + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  /** Serves; returns the port it listens on. */
+  public int start() throws Exception {
+    int port = server.start(settings.host(), settings.port());
+    workers.execute(
+        () -> {
+          try {
+            store.count();
+          } catch (IOException e) {
+            LOG.warn("cannot count the cache: {}", e.toString());
+          }
+        });
+    ready = true;
+    return port;
+  }
+
+  @Override
+  public void close() throws Exception {
+    ready = false;
+    try {
+      server.close();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      workers.shutdownNow();
+      upstreamThreads.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package dev.pypimirror.operator.proxy;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+
+/**
+ * A loopback upstream index written for the proxy's tests, independent of the project's own page
+ * code: PEP 503 HTML or PEP 691 JSON by the Accept header, files under /files/, every request
+ * recorded. It can demand basic auth, serve a file with other bytes than its page's hash, and hold
+ * file answers back for a while so that clients overlap.
+ */
+final class FakeUpstream implements AutoCloseable {
+  private final HttpServer server;
+  private final Map<String, List<Path>> projects = new ConcurrentHashMap<>();
+  final List<String> requests = new CopyOnWriteArrayList<>();
+  final List<String> authorizations = new CopyOnWriteArrayList<>();
+  final Set<String> corrupt = ConcurrentHashMap.newKeySet();
+  volatile String requiredAuthorization;
+  volatile long fileDelayMillis;
+
+  FakeUpstream() throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext("/", this::handle);
+    server.start();
+  }
+
+  String url() {
+    return "http://127.0.0.1:" + server.getAddress().getPort() + "/simple/";
+  }
+
+  void add(String project, Path file) {
+    projects.computeIfAbsent(normalize(project), k -> new CopyOnWriteArrayList<>()).add(file);
+  }
+
+  void requireBasic(String user, String password) {
+    requiredAuthorization =
+        "Basic "
+            + Base64.getEncoder()
+                .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  long count(String pathPrefix) {
+    return requests.stream().filter(r -> r.startsWith(pathPrefix)).count();
+  }
+
+  static String normalize(String name) {
+    return name.toLowerCase().replaceAll("[-_.]+", "-");
+  }
+
+  static String sha256(Path file) throws IOException {
+    try {
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getRawPath();
+      requests.add(path);
+      String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+      if (authorization != null) {
+        authorizations.add(authorization);
+      }
+      if (requiredAuthorization != null && !requiredAuthorization.equals(authorization)) {
+        exchange.getResponseHeaders().add("WWW-Authenticate", "Basic realm=\"test\"");
+        exchange.sendResponseHeaders(401, -1);
+        return;
+      }
+      if (path.startsWith("/simple/") && path.endsWith("/") && path.length() > 8) {
+        page(exchange, path.substring(8, path.length() - 1));
+      } else if (path.startsWith("/files/")) {
+        file(exchange, path.substring(7));
+      } else {
+        exchange.sendResponseHeaders(404, -1);
+      }
+    }
+  }
+
+  private void page(HttpExchange exchange, String project) throws IOException {
+    List<Path> files = projects.get(project);
+    if (files == null) {
+      exchange.sendResponseHeaders(404, -1);
+      return;
+    }
+    String accept = String.valueOf(exchange.getRequestHeaders().getFirst("Accept"));
+    boolean json = accept.startsWith("application/vnd.pypi.simple.v1+json");
+    Map<String, String> hashes = new LinkedHashMap<>();
+    for (Path file : files) {
+      hashes.put(file.getFileName().toString(), sha256(file));
+    }
+    StringBuilder body = new StringBuilder();
+    if (json) {
+      List<String> entries = new ArrayList<>();
+      hashes.forEach(
+          (name, hash) ->
+              entries.add(
+                  "{\"filename\":\"%s\",\"url\":\"../../files/%s\",\"hashes\":{\"sha256\":\"%s\"},\"requires-python\":\">=3\"}"
+                      .formatted(name, name, hash)));
+      body.append("{\"meta\":{\"api-version\":\"1.0\"},\"name\":\"")
+          .append(project)
+          .append("\",\"files\":[")
+          .append(String.join(",", entries))
+          .append("]}");
+    } else {
+      body.append("<!DOCTYPE html><html><body>\n");
+      hashes.forEach(
+          (name, hash) ->
+              body.append(
+                  "<a href=\"/files/%s#sha256=%s\" data-requires-python=\"&gt;=3\">%s</a><br/>\n"
+                      .formatted(name, hash, name)));
+      body.append("</body></html>\n");
+    }
+    byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+    exchange
+        .getResponseHeaders()
+        .add("Content-Type", json ? "application/vnd.pypi.simple.v1+json" : "text/html");
+    exchange.sendResponseHeaders(200, bytes.length);
+    exchange.getResponseBody().write(bytes);
+  }
+
+  private void file(HttpExchange exchange, String name) throws IOException {
+    Path found = null;
+    for (List<Path> files : projects.values()) {
+      for (Path file : files) {
+        if (file.getFileName().toString().equals(name)) {
+          found = file;
+        }
+      }
+    }
+    if (found == null) {
+      exchange.sendResponseHeaders(404, -1);
+      return;
+    }
+    if (fileDelayMillis > 0) {
+      try {
+        Thread.sleep(fileDelayMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    byte[] bytes = Files.readAllBytes(found);
+    if (corrupt.contains(name)) {
+      bytes[bytes.length / 2] ^= 0x55;
+    }
+    exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
+    exchange.sendResponseHeaders(200, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}

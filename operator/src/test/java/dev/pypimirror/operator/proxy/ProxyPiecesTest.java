@@ -1,0 +1,198 @@
+package dev.pypimirror.operator.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.pypimirror.operator.simple.FileLink;
+import dev.pypimirror.operator.simple.ProjectPage;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The proxy's small pieces as tables: routes, upstream credentials and origins, single flight. */
+class ProxyPiecesTest {
+  @Test
+  void routes() {
+    assertThat(Route.of("/simple/")).isEqualTo(new Route.Root());
+    assertThat(Route.of("/simple/foo-bar/")).isEqualTo(new Route.Project("foo-bar"));
+    assertThat(Route.of("/simple/Foo_Bar/")).isEqualTo(new Route.Redirect("../foo-bar/"));
+    assertThat(Route.of("/simple/Foo_Bar")).isEqualTo(new Route.Redirect("foo-bar/"));
+    assertThat(Route.of("/files/foo-bar/foo_bar-1.0-py3-none-any.whl"))
+        .isEqualTo(new Route.File("foo-bar", "foo_bar-1.0-py3-none-any.whl", false));
+    assertThat(Route.of("/files/foo-bar/foo_bar-1.0-py3-none-any.whl.metadata"))
+        .isEqualTo(new Route.File("foo-bar", "foo_bar-1.0-py3-none-any.whl", true));
+    assertThat(Route.of("/-/healthz")).isEqualTo(new Route.Health());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "/",
+        "/simple",
+        "/simple//",
+        "/simple/../",
+        "/simple/./foo/",
+        "/simple/foo%2fbar/",
+        "/simple/foo%2Fbar/",
+        "/simple/%2e%2e/",
+        "/simple/foo%00/",
+        "/simple/foo\\bar/",
+        "/simple/foo%25/",
+        "/simple/foo%zz/",
+        "/simple/a/b/",
+        "/files/foo/../x.whl",
+        "/files/Foo/foo-1.0.tar.gz",
+        "/files/foo/.hidden.whl",
+        "/files/foo/foo-1.0.tar.gz/",
+        "/files/foo/foo%c3%28.whl",
+        "/_files/foo-1.0.tar.gz",
+        "http://evil.example/simple/foo/",
+        "/http://evil.example/",
+      })
+  void anythingElseIsNotFound(String path) {
+    assertThat(Route.of(path)).isEqualTo(new Route.NotFound());
+  }
+
+  static String basic(String user, String password) {
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void credentialsComeFromTheEnvironmentOrFilesPerUpstreamNumber() {
+    var upstreams =
+        Upstream.of(
+            List.of(
+                "https://a.example/simple",
+                "https://b.example/simple/",
+                "https://c.example/simple/"),
+            Map.of(
+                "PYPI_PROXY_UPSTREAM_0_USERNAME", "u",
+                "PYPI_PROXY_UPSTREAM_0_PASSWORD", "p",
+                "PYPI_PROXY_UPSTREAM_2_TOKEN_FILE", "/secret/token"),
+            path -> path.equals("/secret/token") ? "tok\n" : null);
+    assertThat(upstreams.get(0).authorization()).isEqualTo(basic("u", "p"));
+    assertThat(upstreams.get(0).url()).isEqualTo(URI.create("https://a.example/simple/"));
+    assertThat(upstreams.get(1).authorization()).isNull();
+    assertThat(upstreams.get(2).authorization()).isEqualTo(basic("__token__", "tok"));
+    assertThat(upstreams.get(0).toString())
+        .doesNotContain(basic("u", "p"))
+        .contains("with credentials");
+  }
+
+  @Test
+  void credentialsOnTheCommandLineOrGivenInHalfAreRefusedWithoutShowingThem() {
+    assertThatThrownBy(
+            () -> Upstream.of(List.of("https://u:hunter2@a.example/simple/"), Map.of(), p -> ""))
+        .hasMessageContaining("environment")
+        .hasMessageNotContaining("hunter2");
+    assertThatThrownBy(
+            () ->
+                Upstream.of(
+                    List.of("https://a.example/simple/"),
+                    Map.of("PYPI_PROXY_UPSTREAM_0_USERNAME", "u"),
+                    p -> ""))
+        .hasMessageContaining("password");
+    assertThatThrownBy(() -> Upstream.of(List.of("file:///etc/"), Map.of(), p -> ""))
+        .hasMessageContaining("http");
+  }
+
+  @Test
+  void credentialsGoOnlyToTheUpstreamsOriginAndFilesOnlyFromHttpsOrThere() {
+    Upstream upstream =
+        Upstream.of(
+                List.of("http://index.corp:8080/simple/"),
+                Map.of("PYPI_PROXY_UPSTREAM_0_TOKEN", "t"),
+                p -> "")
+            .get(0);
+    assertThat(upstream.authorizationFor(URI.create("http://index.corp:8080/files/x.whl")))
+        .isNotNull();
+    assertThat(upstream.authorizationFor(URI.create("https://index.corp/files/x.whl"))).isNull();
+    assertThat(upstream.authorizationFor(URI.create("http://other.corp:8080/x.whl"))).isNull();
+    assertThat(upstream.mayFetch(URI.create("http://index.corp:8080/files/x.whl"))).isTrue();
+    assertThat(upstream.mayFetch(URI.create("https://files.example/x.whl"))).isTrue();
+    assertThat(upstream.mayFetch(URI.create("http://169.254.169.254/latest/meta-data"))).isFalse();
+    assertThat(upstream.mayFetch(URI.create("https://u:p@files.example/x.whl"))).isFalse();
+    assertThat(upstream.mayFetch(URI.create("file:///etc/passwd"))).isFalse();
+  }
+
+  @Test
+  void aPageCannotListAnotherProjectsFileOrAUrlTheProxyMayNotFetch() {
+    Upstream upstream = Upstream.of(List.of("http://index.corp/simple/"), Map.of(), p -> "").get(0);
+    ProjectPage page =
+        new ProjectPage(
+            "foo",
+            List.of(
+                link("foo-1.0-py3-none-any.whl", "http://index.corp/f/foo-1.0-py3-none-any.whl"),
+                link("bar-1.0-py3-none-any.whl", "http://index.corp/f/bar-1.0-py3-none-any.whl"),
+                link("foo-2.0-py3-none-any.whl", "http://elsewhere/foo-2.0-py3-none-any.whl"),
+                link("foo-3.0-py3-none-any.whl", "https://cdn.example/foo-3.0-py3-none-any.whl"),
+                link("../foo-4.0-py3-none-any.whl", "https://cdn.example/x.whl")));
+    assertThat(PageCache.allowed(upstream, page).files())
+        .extracting(FileLink::filename)
+        .containsExactly("foo-1.0-py3-none-any.whl", "foo-3.0-py3-none-any.whl");
+  }
+
+  static FileLink link(String name, String url) {
+    return new FileLink(name, url, Map.of(), "", null, null);
+  }
+
+  @Test
+  void singleFlightRunsTheWorkOncePerKeyAtATime() {
+    SingleFlight<String, String> flight = new SingleFlight<>();
+    AtomicInteger runs = new AtomicInteger();
+    CompletableFuture<String> gate = new CompletableFuture<>();
+    var first =
+        flight.run(
+            "k",
+            () -> {
+              runs.incrementAndGet();
+              return gate;
+            });
+    var second =
+        flight.run(
+            "k",
+            () -> {
+              runs.incrementAndGet();
+              return CompletableFuture.completedFuture("other");
+            });
+    var third =
+        flight.run(
+            "j",
+            () -> {
+              runs.incrementAndGet();
+              return CompletableFuture.completedFuture("j");
+            });
+    assertThat(second).isSameAs(first);
+    gate.complete("done");
+    assertThat(first.join()).isEqualTo("done");
+    assertThat(third.join()).isEqualTo("j");
+    assertThat(runs).hasValue(2);
+    // once done, the key is free again
+    flight.run(
+        "k",
+        () -> {
+          runs.incrementAndGet();
+          return CompletableFuture.completedFuture("again");
+        });
+    assertThat(runs).hasValue(3);
+    assertThat(flight.size()).isZero();
+  }
+
+  @Test
+  void gzipOnlyWhenAskedForWithAPositiveQuality() {
+    assertThat(ProxyServer.acceptsGzip("gzip, deflate")).isTrue();
+    assertThat(ProxyServer.acceptsGzip("br;q=1, gzip;q=0.5")).isTrue();
+    assertThat(ProxyServer.acceptsGzip("gzip;q=0")).isFalse();
+    assertThat(ProxyServer.acceptsGzip(null)).isFalse();
+    assertThat(ProxyServer.acceptsGzip("identity")).isFalse();
+  }
+}
