@@ -32,6 +32,18 @@ class CrdDocumentationTest {
     assertThat(undocumented).as("fields without a description").isEmpty();
   }
 
+  @Test
+  void bothKindsHaveATopLevelDescriptionForKubectlExplain() throws IOException {
+    assertThat(
+            crd("pypimirrors").at("/spec/versions/0/schema/openAPIV3Schema/description").asText())
+        .startsWith("PypiMirror gives the build pods of one namespace a PyPI mirror");
+    assertThat(
+            crd("pypimirrorpolicies")
+                .at("/spec/versions/0/schema/openAPIV3Schema/description")
+                .asText())
+        .startsWith("PypiMirrorPolicy (cluster-scoped) makes a PypiMirror");
+  }
+
   /** Every property, list item and map value; apiVersion, kind, metadata are the API server's. */
   private static void walk(JsonNode schema, String path, List<String> undocumented, boolean root) {
     schema
@@ -59,7 +71,7 @@ class CrdDocumentationTest {
   void printerColumnsComeInTheOrderUsersExpectWithAgeLast() throws IOException {
     assertThat(columns("pypimirrors")).containsExactly("Ready", "Index", "Age", "Reason");
     assertThat(columns("pypimirrorpolicies"))
-        .containsExactly("Enforcement", "Namespaces", "Violations", "Age");
+        .containsExactly("Enforcement", "Ready", "Namespaces", "Violations", "Age");
   }
 
   private static List<String> columns(String plural) throws IOException {

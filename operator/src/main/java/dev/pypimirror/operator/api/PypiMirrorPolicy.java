@@ -21,6 +21,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.STRING,
     jsonPath = "..spec.enforcement")
 @AdditionalPrinterColumn(
+    name = "Ready",
+    type = AdditionalPrinterColumn.Type.STRING,
+    jsonPath = "..status.conditions[?(@.type==\"Ready\")].status")
+@AdditionalPrinterColumn(
     name = "Namespaces",
     type = AdditionalPrinterColumn.Type.INTEGER,
     jsonPath = "..status.governedNamespaces")

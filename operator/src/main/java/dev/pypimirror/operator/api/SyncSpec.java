@@ -18,9 +18,21 @@ public class SyncSpec {
   public static final String DEFAULT_IMAGE = "python:3.12-slim";
   public static final String DEFAULT_MAX_FILE_SIZE = "2Gi";
 
+  /**
+   * A CronJob schedule's shape (config.CronSchedule checks the values): five fields, each a list of
+   * items {@code *}, {@code ?}, a number or a three-letter name, a range, each with an optional
+   * step; or a macro.
+   */
+  public static final String SCHEDULE_PATTERN =
+      "^\\s*(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every [0-9.a-z]+|"
+          + "((\\*|\\?|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(/[0-9]{1,2})?(,(\\*|\\?|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(/[0-9]{1,2})?)*)"
+          + "(\\s+((\\*|\\?|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(/[0-9]{1,2})?(,(\\*|\\?|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(/[0-9]{1,2})?)*)){4})\\s*$";
+
   @JsonPropertyDescription(
-      "Cron schedule for refreshing the cache; none: sync when the spec changes only.")
-  @Pattern("^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\\S+\\s+){4}\\S+)$")
+      "Cron schedule for refreshing the cache, as a CronJob takes it (five fields, e.g. '0 3 * * *', or"
+          + " @hourly, @daily, ...); none: sync when the spec changes only.")
+  @Size(max = 128)
+  @Pattern(SCHEDULE_PATTERN)
   private String schedule;
 
   @Default(DEFAULT_IMAGE)

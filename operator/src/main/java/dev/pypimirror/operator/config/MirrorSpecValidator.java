@@ -49,6 +49,15 @@ public final class MirrorSpecValidator {
       if (maxFileSize != null && !QUANTITY.matcher(maxFileSize).matches()) {
         problems.add("spec.cache.sync.maxFileSize: not a Kubernetes quantity: " + maxFileSize);
       }
+      String schedule = cache.getSync() == null ? null : cache.getSync().getSchedule();
+      if (schedule != null) {
+        CronSchedule.problem(schedule)
+            .ifPresent(
+                why ->
+                    problems.add(
+                        "spec.cache.sync.schedule: \"%s\" is no CronJob schedule: %s"
+                            .formatted(schedule, why)));
+      }
     }
     List<IndexSpec> indexes = spec.getIndexes() == null ? List.of() : spec.getIndexes();
     for (int i = 0; i < indexes.size(); i++) {
