@@ -6,6 +6,7 @@ import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
 import dev.pypimirror.operator.cluster.MissedInjectionAudit;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.metrics.OperatorMetrics;
+import dev.pypimirror.operator.reconciler.CacheProxy;
 import dev.pypimirror.operator.reconciler.CacheSyncer;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
 import dev.pypimirror.operator.reconciler.ObjectWriter;
@@ -107,7 +108,14 @@ public final class OperatorApp implements AutoCloseable {
     return new MirrorOperator(
         client,
         settings,
-        new PypiMirrorReconciler(client, writer, syncer, events, clock, operatorNamespace),
+        new PypiMirrorReconciler(
+            client,
+            writer,
+            syncer,
+            new CacheProxy(client, writer, settings.reconcile().indexImage()),
+            events,
+            clock,
+            operatorNamespace),
         new PypiMirrorPolicyReconciler(client, writer, events, clock, operatorNamespace),
         duties,
         metrics);

@@ -5,10 +5,19 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    value = "!has(self.serve) || self.serve != 'Proxy' || (has(self.enabled) && self.enabled)",
+    message = "serve: Proxy needs the cache enabled")
+@ValidationRule(
+    value =
+        "!has(self.proxy) || !has(self.proxy.replicas) || self.proxy.replicas <= 1"
+            + " || (has(self.accessModes) && self.accessModes.exists(m, m == 'ReadWriteMany'))",
+    message = "proxy.replicas above 1 needs accessModes [ReadWriteMany]")
 public class CacheSpec {
   public static final String DEFAULT_MOUNT_PATH = "/tmp/pypi";
   public static final String DEFAULT_SIZE = "10Gi";
@@ -30,6 +39,14 @@ public class CacheSpec {
     ReadWriteOncePod
   }
 
+  /** How build pods get the cache. */
+  public enum Serve {
+    /** The PVC mounted into every build pod, read-only, as file://mountPath. */
+    Mount,
+    /** A caching proxy serves the cache over HTTP; build pods mount nothing. */
+    Proxy
+  }
+
   public enum ReclaimPolicy {
     Retain,
     Delete
@@ -39,6 +56,17 @@ public class CacheSpec {
   @JsonPropertyDescription(
       "Create (or use) a cache PVC, mounted read-only into build pods at mountPath; default false.")
   private boolean enabled;
+
+  @Default("Mount")
+  @JsonPropertyDescription(
+      "Mount (default): the PVC mounted read-only into build pods as file://<mountPath> (with"
+          + " ReadWriteOnce storage, pods on one node only). Proxy: a caching proxy (Deployment and"
+          + " Service pypi-mirror-<name>-proxy) serves the cache over HTTP, fetching what is"
+          + " missing from the upstreams; build pods mount nothing.")
+  private Serve serve = Serve.Mount;
+
+  @JsonPropertyDescription("The caching proxy, when serve is Proxy.")
+  private ProxySpec proxy;
 
   @Default(DEFAULT_MOUNT_PATH)
   @Size(max = MAX_MOUNT_PATH)
@@ -63,7 +91,10 @@ public class CacheSpec {
   @JsonPropertyDescription("Storage class of the cache PVC; default: the cluster's default class.")
   private String storageClassName;
 
-  @JsonPropertyDescription("Access modes of the cache PVC; default [ReadWriteOnce].")
+  @Size(max = 4)
+  @JsonPropertyDescription(
+      "Access modes of the cache PVC; default [ReadWriteOnce] (one node: with serve Mount, build"
+          + " pods on other nodes cannot attach it).")
   private List<AccessMode> accessModes = new ArrayList<>(List.of(AccessMode.ReadWriteOnce));
 
   @JsonPropertyDescription("Use this existing PVC and create none.")
@@ -88,6 +119,28 @@ public class CacheSpec {
   @Default("Retain")
   @JsonPropertyDescription("Retain: the PVC outlives the mirror. Delete: it is deleted with it.")
   private ReclaimPolicy reclaimPolicy = ReclaimPolicy.Retain;
+
+  public Serve getServe() {
+    return serve;
+  }
+
+  public void setServe(Serve serve) {
+    this.serve = serve;
+  }
+
+  public ProxySpec getProxy() {
+    return proxy;
+  }
+
+  public void setProxy(ProxySpec proxy) {
+    this.proxy = proxy;
+  }
+
+  /** Whether a caching proxy serves this cache: enabled and serve Proxy. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public boolean isProxied() {
+    return enabled && serve == Serve.Proxy;
+  }
 
   public List<String> getPackages() {
     return packages;

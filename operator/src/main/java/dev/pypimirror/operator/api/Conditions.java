@@ -13,6 +13,9 @@ public final class Conditions {
   public static final String CONFIG_RENDERED = "ConfigRendered";
   public static final String CACHE_READY = "CacheReady";
 
+  /** serve: Proxy: the proxy's Deployment is Available. */
+  public static final String PROXY_READY = "ProxyReady";
+
   /** Not blocking: pip gets the public index beside a private one (see DependencyConfusion). */
   public static final String DEPENDENCY_CONFUSION_RISK = "DependencyConfusionRisk";
 
@@ -26,6 +29,11 @@ public final class Conditions {
   public static final String REASON_CLAIM_NOT_FOUND = "ClaimNotFound";
   public static final String REASON_CLAIM_LOST = "ClaimLost";
   public static final String REASON_POLICY_VIOLATION = "PolicyViolation";
+
+  /** ProxyReady: the proxy's Deployment is (not) Available. */
+  public static final String REASON_AVAILABLE = "Available";
+
+  public static final String REASON_UNAVAILABLE = "Unavailable";
 
   /** DependencyConfusionRisk: True, False with one index for pip, False without a public index. */
   public static final String REASON_PUBLIC_BESIDE_PRIVATE = "PublicIndexBesidePrivate";

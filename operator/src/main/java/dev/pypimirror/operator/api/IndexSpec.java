@@ -22,6 +22,12 @@ public class IndexSpec {
       "Allow this plain-http index (pip trusted-host, uv allow-insecure-host).")
   private boolean trustedHost;
 
+  @JsonPropertyDescription(
+      "A Secret in the mirror's namespace with keys username and password, or token (sent as user"
+          + " __token__), for this index. Used only by the caching proxy and the cache sync's"
+          + " download step, never given to build pods: needs cache.serve Proxy.")
+  private SecretRef credentialsSecret;
+
   public IndexSpec() {}
 
   public IndexSpec(String url, boolean trustedHost) {
@@ -35,6 +41,14 @@ public class IndexSpec {
 
   public void setUrl(String url) {
     this.url = url;
+  }
+
+  public SecretRef getCredentialsSecret() {
+    return credentialsSecret;
+  }
+
+  public void setCredentialsSecret(SecretRef credentialsSecret) {
+    this.credentialsSecret = credentialsSecret;
   }
 
   public boolean isTrustedHost() {

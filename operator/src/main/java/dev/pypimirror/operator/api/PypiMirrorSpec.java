@@ -29,6 +29,13 @@ import java.util.List;
         "cache.mountPath may not be at, above or below a path the mirror's configuration is"
             + " mounted at (/etc/pypi-mirror, /etc/pip.conf, /etc/uv/uv.toml,"
             + " <injection.homeDir>/.pydistutils.cfg)")
+@ValidationRule(
+    value =
+        "!has(self.indexes) || !self.indexes.exists(i, has(i.credentialsSecret)) ||"
+            + " (has(self.cache) && has(self.cache.serve) && self.cache.serve == 'Proxy')",
+    message =
+        "indexes[].credentialsSecret needs cache.serve: Proxy (with Mount the credentials would"
+            + " be in every build pod)")
 public class PypiMirrorSpec {
   // CEL, one clause per configuration path P: the cache is not at P, under P, or above P
   static final String MOUNT = "self.cache.mountPath";

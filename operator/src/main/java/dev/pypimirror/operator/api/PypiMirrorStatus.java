@@ -25,6 +25,10 @@ public class PypiMirrorStatus extends ConditionedStatus {
       "sha256 of the rendered configuration; its prefix is in the pods' pypimirror.dev/injected annotation.")
   private String configHash;
 
+  @JsonPropertyDescription(
+      "The caching proxy's URL (serve: Proxy): the one index build pods are given.")
+  private String proxyUrl;
+
   @JsonPropertyDescription("What the last cache sync put into the cache.")
   private CacheStatus cache;
 
@@ -39,6 +43,14 @@ public class PypiMirrorStatus extends ConditionedStatus {
   @JsonIgnore
   public boolean isReady() {
     return condition(Conditions.READY).map(c -> "True".equals(c.getStatus())).orElse(false);
+  }
+
+  public String getProxyUrl() {
+    return proxyUrl;
+  }
+
+  public void setProxyUrl(String proxyUrl) {
+    this.proxyUrl = proxyUrl;
   }
 
   public String getConfigMapName() {
@@ -79,6 +91,7 @@ public class PypiMirrorStatus extends ConditionedStatus {
         && sameConditions(s)
         && Objects.equals(configMapName, s.configMapName)
         && Objects.equals(claimName, s.claimName)
+        && Objects.equals(proxyUrl, s.proxyUrl)
         && Objects.equals(indexUrls, s.indexUrls)
         && Objects.equals(configHash, s.configHash)
         && Objects.equals(cache, s.cache);

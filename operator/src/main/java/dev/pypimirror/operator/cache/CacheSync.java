@@ -15,8 +15,6 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.SecurityContext;
-import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -60,7 +58,6 @@ public final class CacheSync {
   /** Change this annotation on a PypiMirror to sync again with an unchanged spec. */
   public static final String RESYNC_ANNOTATION = "pypimirror.dev/resync";
 
-  static final long NON_ROOT_ID = 65532;
   static final int TTL_AFTER_FINISHED_SECONDS = 24 * 3600;
 
   private CacheSync() {}
@@ -133,7 +130,7 @@ public final class CacheSync {
             .addToEnv(requirementsEnv)
             .withVolumeMounts(
                 mount("scratch", SCRATCH_ROOT, false), mount("download-tmp", "/tmp", false))
-            .withSecurityContext(restricted())
+            .withSecurityContext(MirrorObjects.restrictedContainer())
             .withTerminationMessagePolicy("FallbackToLogsOnError")
             .withNewResources()
             .addToRequests("cpu", new Quantity("100m"))
@@ -151,7 +148,7 @@ public final class CacheSync {
                 mount("cache", CACHE_ROOT, false),
                 mount("scratch", SCRATCH_ROOT, true),
                 mount("index-tmp", "/tmp", false))
-            .withSecurityContext(restricted())
+            .withSecurityContext(MirrorObjects.restrictedContainer())
             .withTerminationMessagePolicy("FallbackToLogsOnError")
             .withNewResources()
             .addToRequests("cpu", new Quantity("100m"))
@@ -169,15 +166,7 @@ public final class CacheSync {
             .withNewSpec()
             .withRestartPolicy("Never")
             .withAutomountServiceAccountToken(false)
-            .withNewSecurityContext()
-            .withRunAsNonRoot(true)
-            .withRunAsUser(NON_ROOT_ID)
-            .withRunAsGroup(NON_ROOT_ID)
-            .withFsGroup(NON_ROOT_ID)
-            .withNewSeccompProfile()
-            .withType("RuntimeDefault")
-            .endSeccompProfile()
-            .endSecurityContext()
+            .withSecurityContext(MirrorObjects.restrictedPod())
             // the download runs first; the index container adds to the cache only once it succeeded
             .withInitContainers(download)
             .withContainers(index)
@@ -329,21 +318,8 @@ public final class CacheSync {
     return MirrorObjects.NAME_PREFIX + mirrorName + "-sync";
   }
 
-  private static SecurityContext restricted() {
-    return new SecurityContextBuilder()
-        .withAllowPrivilegeEscalation(false)
-        .withReadOnlyRootFilesystem(true)
-        .withRunAsNonRoot(true)
-        .withNewCapabilities()
-        .withDrop("ALL")
-        .endCapabilities()
-        .withNewSeccompProfile()
-        .withType("RuntimeDefault")
-        .endSeccompProfile()
-        .build();
-  }
-
-  static String sha256(String text) {
+  /** The hex sha256 of {@code text}'s UTF-8 bytes. */
+  public static String sha256(String text) {
     try {
       return HexFormat.of()
           .formatHex(

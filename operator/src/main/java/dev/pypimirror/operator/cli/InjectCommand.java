@@ -167,9 +167,9 @@ class InjectCommand implements Callable<Integer> {
                     mirror.getMetadata().getName(),
                     mirrorNamespace,
                     MirrorObjects.configMapName(mirror.getMetadata().getName()),
-                    MirrorObjects.claimName(mirror) == null
+                    MirrorObjects.mountedClaimName(mirror) == null
                         ? ""
-                        : " and PVC " + MirrorObjects.claimName(mirror),
+                        : " and PVC " + MirrorObjects.mountedClaimName(mirror),
                     namespace));
       }
       warnings.println(
@@ -178,7 +178,7 @@ class InjectCommand implements Callable<Integer> {
                   where,
                   mirrorNamespace,
                   mirror.getMetadata().getName(),
-                  MirrorObjects.claimName(mirror) == null ? "" : " and PVC"));
+                  MirrorObjects.mountedClaimName(mirror) == null ? "" : " and PVC"));
     }
     JsonNode injected = JsonPatch.apply(plan.patch(), template);
     if (pointer.isEmpty()) {

@@ -11,6 +11,8 @@ import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.config.Requirements;
 import dev.pypimirror.operator.owned.OwnedCacheClaim;
 import dev.pypimirror.operator.owned.OwnedConfigMap;
+import dev.pypimirror.operator.owned.OwnedProxyDeployment;
+import dev.pypimirror.operator.owned.OwnedProxyService;
 import dev.pypimirror.operator.owned.OwnedSyncCronJob;
 import dev.pypimirror.operator.owned.OwnedSyncJob;
 import dev.pypimirror.operator.policy.PolicyRules;
@@ -128,7 +130,7 @@ class RenderCommand implements Callable<Integer> {
     }
     RenderedConfig rendered;
     try {
-      rendered = MirrorConfigRenderer.render(mirror.getMetadata().getName(), mirror.getSpec());
+      rendered = MirrorConfigRenderer.render(mirror);
     } catch (InvalidMirrorException e) {
       throw new CliException(
           where + ": invalid PypiMirror " + mirror.getMetadata().getName() + ": " + e.getMessage());
@@ -137,6 +139,13 @@ class RenderCommand implements Callable<Integer> {
     objects.add(OwnedConfigMap.desired(mirror, rendered));
     if (MirrorObjects.createsClaim(mirror)) {
       objects.add(OwnedCacheClaim.desired(mirror));
+    }
+    CacheSpec cache = mirror.getSpec().getCache();
+    if (cache != null && cache.isProxied()) {
+      objects.add(
+          OwnedProxyDeployment.desired(
+              mirror, CacheSync.DEFAULT_INDEX_IMAGE, MirrorObjects.claimName(mirror)));
+      objects.add(OwnedProxyService.desired(mirror));
     }
     return objects;
   }

@@ -3,6 +3,7 @@ package dev.pypimirror.operator.config;
 import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PublicIndexSpec;
+import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,44 @@ public final class MirrorConfigRenderer {
    * @param name the mirror's name, checked for length; may be null when unknown
    */
   public static RenderedConfig render(String name, PypiMirrorSpec spec) {
+    return render(name, null, spec);
+  }
+
+  /**
+   * Renders a valid spec of the mirror {@code name} in {@code namespace} (null: default; it names a
+   * proxied mirror's Service); throws {@link InvalidMirrorException} naming every problem
+   * otherwise.
+   */
+  public static RenderedConfig render(String name, String namespace, PypiMirrorSpec spec) {
     MirrorSpecValidator.requireValid(name, spec);
+    return renderValid(served(name, namespace, spec));
+  }
+
+  /** The mirror of {@code metadata}'s name and namespace rendered. */
+  public static RenderedConfig render(PypiMirror mirror) {
+    return render(
+        mirror.getMetadata().getName(), mirror.getMetadata().getNamespace(), mirror.getSpec());
+  }
+
+  /**
+   * What build pods are given, as a spec: {@code spec} itself, or for a proxied cache (serve:
+   * Proxy) its proxy alone: one trusted plain-http index, no public index and no cache (the
+   * upstreams are the proxy's, the cache its volume).
+   */
+  public static PypiMirrorSpec served(String name, String namespace, PypiMirrorSpec spec) {
+    if (spec.getCache() == null || !spec.getCache().isProxied()) {
+      return spec;
+    }
+    PypiMirrorSpec served = new PypiMirrorSpec();
+    served.setIndexes(List.of(new IndexSpec(MirrorObjects.proxyUrl(name, namespace), true)));
+    served.setOffline(true);
+    served.setPip(spec.getPip());
+    served.setPydistutils(spec.getPydistutils());
+    served.setInjection(spec.getInjection());
+    return served;
+  }
+
+  private static RenderedConfig renderValid(PypiMirrorSpec spec) {
     List<String> mirrors = mirrors(spec);
     String publicUrl = publicUrl(spec);
     List<String> insecureHosts = insecureHosts(spec);

@@ -7,6 +7,10 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +49,29 @@ public final class MirrorObjects {
     return hasText(cache.getExistingClaim())
         ? cache.getExistingClaim()
         : ownClaimName(mirror.getMetadata().getName());
+  }
+
+  /** The port the caching proxy's Service and container listen on. */
+  public static final int PROXY_PORT = 8080;
+
+  /** The caching proxy's Deployment and Service (serve: Proxy). */
+  public static String proxyName(String mirrorName) {
+    return NAME_PREFIX + mirrorName + "-proxy";
+  }
+
+  /** The one index build pods of a proxied mirror get: its proxy Service's simple index. */
+  public static String proxyUrl(String mirrorName, String namespace) {
+    return "http://%s.%s.svc:%d/simple/"
+        .formatted(proxyName(mirrorName), namespace == null ? "default" : namespace, PROXY_PORT);
+  }
+
+  /**
+   * The PVC build pods mount: the cache's claim when it is served by mounting it (serve: Mount);
+   * null when the cache is off or a proxy serves it.
+   */
+  public static String mountedClaimName(PypiMirror mirror) {
+    CacheSpec cache = mirror.getSpec().getCache();
+    return cache != null && cache.isProxied() ? null : claimName(mirror);
   }
 
   public static String ownClaimName(String mirrorName) {
@@ -87,6 +114,40 @@ public final class MirrorObjects {
       meta.withOwnerReferences(ownerReference(mirror));
     }
     return meta.build();
+  }
+
+  /** The user and group the operator's own pods run as (the image's user). */
+  public static final long NON_ROOT_ID = 65532;
+
+  /** Pod Security restricted, for a pod the operator runs: non-root, seccomp RuntimeDefault. */
+  public static PodSecurityContext restrictedPod() {
+    return new PodSecurityContextBuilder()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(NON_ROOT_ID)
+        .withRunAsGroup(NON_ROOT_ID)
+        .withFsGroup(NON_ROOT_ID)
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .build();
+  }
+
+  /**
+   * Pod Security restricted, for a container the operator runs: no privilege escalation, every
+   * capability dropped, read-only root file system.
+   */
+  public static SecurityContext restrictedContainer() {
+    return new SecurityContextBuilder()
+        .withAllowPrivilegeEscalation(false)
+        .withReadOnlyRootFilesystem(true)
+        .withRunAsNonRoot(true)
+        .withNewCapabilities()
+        .withDrop("ALL")
+        .endCapabilities()
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .build();
   }
 
   /** A controller reference to {@code owner} (a mirror, or the policy that made a mirror). */

@@ -4,7 +4,9 @@ import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.InjectionSpec;
 import dev.pypimirror.operator.api.MountedConfig;
+import dev.pypimirror.operator.api.ProxySpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.api.SecretRef;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -62,6 +64,10 @@ public final class MirrorSpecValidator {
     List<IndexSpec> indexes = spec.getIndexes() == null ? List.of() : spec.getIndexes();
     for (int i = 0; i < indexes.size(); i++) {
       checkIndex(problems, "spec.indexes[" + i + "].url", indexes.get(i), cacheOn ? cache : null);
+      checkCredentials(problems, "spec.indexes[" + i + "]", indexes.get(i), cache);
+    }
+    if (cache != null) {
+      checkServe(problems, cache);
     }
     if (indexes.isEmpty() && !cacheOn) {
       problems.add("spec.indexes: no index: list at least one or enable spec.cache");
@@ -153,6 +159,52 @@ public final class MirrorSpecValidator {
             "%s: may not be at, above or below %s, where the mirror's configuration is mounted, got %s"
                 .formatted(field, config, quoted(path)));
       }
+    }
+  }
+
+  /** Credentials go to the proxy and the sync only: with Mount they would be in every build pod. */
+  private static void checkCredentials(
+      List<String> problems, String field, IndexSpec index, CacheSpec cache) {
+    SecretRef secret = index.getCredentialsSecret();
+    if (secret == null) {
+      return;
+    }
+    if (secret.getName() == null || secret.getName().isBlank()) {
+      problems.add(field + ".credentialsSecret.name: missing");
+    }
+    if (cache == null || !cache.isProxied()) {
+      problems.add(
+          field
+              + ".credentialsSecret: credentials need spec.cache.serve: Proxy (and the cache"
+              + " enabled); with Mount they would be in every build pod's environment");
+    }
+    if ("file".equals(scheme(index.getUrl()))) {
+      problems.add(field + ".credentialsSecret: a file:// index takes no credentials");
+    }
+  }
+
+  private static void checkServe(List<String> problems, CacheSpec cache) {
+    if (cache.getServe() == CacheSpec.Serve.Proxy && !cache.isEnabled()) {
+      problems.add("spec.cache.serve: Proxy needs spec.cache.enabled: true");
+    }
+    ProxySpec proxy = cache.getProxy();
+    if (proxy == null) {
+      return;
+    }
+    List<CacheSpec.AccessMode> modes =
+        cache.getAccessModes() == null ? List.of() : cache.getAccessModes();
+    if (proxy.getReplicas() > 1 && !modes.contains(CacheSpec.AccessMode.ReadWriteMany)) {
+      problems.add(
+          "spec.cache.proxy.replicas: %d replicas mount the cache read-write together: needs"
+                  .formatted(proxy.getReplicas())
+              + " spec.cache.accessModes [ReadWriteMany]");
+    }
+    if (proxy.getReplicas() < 1) {
+      problems.add("spec.cache.proxy.replicas: must be 1 or more, got " + proxy.getReplicas());
+    }
+    if (proxy.getIndexTTLSeconds() < 0) {
+      problems.add(
+          "spec.cache.proxy.indexTTLSeconds: must be 0 or more, got " + proxy.getIndexTTLSeconds());
     }
   }
 

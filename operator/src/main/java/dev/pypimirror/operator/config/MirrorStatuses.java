@@ -10,6 +10,8 @@ import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -110,6 +112,38 @@ public final class MirrorStatuses {
             + name
             + " exists and is not owned by this mirror; it is left as it is. Delete or rename it to let"
             + " the mirror use the name.");
+  }
+
+  /** ProxyReady from the proxy's Deployment: True once it is Available. */
+  public static Step proxy(Deployment deployment) {
+    String name = deployment.getMetadata().getName();
+    var available =
+        deployment.getStatus() == null || deployment.getStatus().getConditions() == null
+            ? Optional.<DeploymentCondition>empty()
+            : deployment.getStatus().getConditions().stream()
+                .filter(c -> "Available".equals(c.getType()))
+                .findFirst();
+    if (available.isPresent() && "True".equals(available.get().getStatus())) {
+      return new Step(
+          true, Conditions.REASON_AVAILABLE, "proxy Deployment " + name + " is Available");
+    }
+    return new Step(
+        false,
+        Conditions.REASON_UNAVAILABLE,
+        "proxy Deployment "
+            + name
+            + " is not Available"
+            + available
+                .map(c -> " (" + c.getReason() + ": " + c.getMessage() + ")")
+                .orElse(" yet"));
+  }
+
+  /** No proxy runs for a mirror its governing policy forbids. */
+  public static Step proxyForbidden(List<String> violations) {
+    return new Step(
+        false,
+        Conditions.REASON_POLICY_VIOLATION,
+        "no caching proxy: " + String.join("; ", violations));
   }
 
   /**

@@ -18,14 +18,14 @@ public final class RenderCache {
   public RenderedConfig render(PypiMirror mirror) {
     var meta = mirror.getMetadata();
     if (meta.getUid() == null || meta.getResourceVersion() == null) {
-      return MirrorConfigRenderer.render(meta.getName(), mirror.getSpec());
+      return MirrorConfigRenderer.render(mirror);
     }
     String key = meta.getUid() + "/" + meta.getResourceVersion();
     RenderedConfig cached = rendered.get(key);
     if (cached != null) {
       return cached;
     }
-    RenderedConfig fresh = MirrorConfigRenderer.render(meta.getName(), mirror.getSpec());
+    RenderedConfig fresh = MirrorConfigRenderer.render(mirror);
     if (rendered.size() >= MAX_ENTRIES) {
       rendered.clear(); // old versions of mirrors are never asked for again
     }

@@ -14,6 +14,6 @@ public interface MirrorDirectory {
 
   /** The mirror's rendered config (a directory backed by a cache may keep it). */
   default RenderedConfig rendered(PypiMirror mirror) {
-    return MirrorConfigRenderer.render(mirror.getMetadata().getName(), mirror.getSpec());
+    return MirrorConfigRenderer.render(mirror);
   }
 }

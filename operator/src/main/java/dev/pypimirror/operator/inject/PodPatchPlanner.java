@@ -88,7 +88,7 @@ public final class PodPatchPlanner {
     }
 
     String configMap = MirrorObjects.configMapName(mirrorName);
-    String claim = withCache ? MirrorObjects.claimName(mirror) : null;
+    String claim = withCache ? MirrorObjects.mountedClaimName(mirror) : null;
     String configVolume = volumeName(spec, CONFIG_VOLUME, "configMap", "name", configMap, warnings);
     String cacheVolume =
         claim == null

@@ -47,7 +47,8 @@ public final class PolicyRules {
       violations.addAll(indexUrlViolations(policy, "spec.publicIndex.url", publicIndex.getUrl()));
     }
     List<String> pipIndexes = MirrorConfigRenderer.pipIndexes(mirror);
-    if (rules.isRequireSingleIndexForPip() && pipIndexes.size() > 1) {
+    boolean proxied = mirror.getCache() != null && mirror.getCache().isProxied();
+    if (rules.isRequireSingleIndexForPip() && !proxied && pipIndexes.size() > 1) {
       violations.add(
           "%s: requireSingleIndexForPip is true, but pip gets %d indexes (%s) and installs the highest version found on any of them (use serve: Proxy, or a single index with offline: true or publicIndex.enabled: false)"
               .formatted(name(policy), pipIndexes.size(), String.join(", ", pipIndexes)));

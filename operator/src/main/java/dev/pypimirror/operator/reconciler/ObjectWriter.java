@@ -73,9 +73,9 @@ public class ObjectWriter {
       return new Written<>(Result.CONFLICT, existing);
     }
     T merged = Serialization.clone(existing);
-    mergeMetadata(merged.getMetadata(), desired.getMetadata(), mirror);
     boolean handEdited = kind.handEdited(existing, desired);
-    kind.merge(merged, desired);
+    kind.merge(merged, desired); // sees the object's own metadata, before ours is merged in
+    mergeMetadata(merged.getMetadata(), desired.getMetadata(), mirror);
     if (Serialization.asJson(merged).equals(Serialization.asJson(existing))) {
       return new Written<>(Result.UNCHANGED, existing);
     }

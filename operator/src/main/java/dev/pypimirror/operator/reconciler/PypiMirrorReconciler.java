@@ -2,6 +2,7 @@ package dev.pypimirror.operator.reconciler;
 
 import static dev.pypimirror.operator.api.Conditions.CACHE_READY;
 import static dev.pypimirror.operator.api.Conditions.CONFIG_RENDERED;
+import static dev.pypimirror.operator.api.Conditions.PROXY_READY;
 import static dev.pypimirror.operator.api.Conditions.READY;
 
 import dev.pypimirror.operator.api.Conditions;
@@ -70,16 +71,19 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
   private InformerEventSource<Namespace, PypiMirror> namespaces;
 
   private final CacheSyncer syncer;
+  private final CacheProxy proxy;
 
   /**
    * @param writer the reconciler's writes of the ConfigMap and PVC
    * @param syncer fills the cache (the same writer's)
+   * @param proxy runs a proxied mirror's caching proxy (the same writer's)
    * @param operatorNamespace never governed (null: unknown)
    */
   public PypiMirrorReconciler(
       KubernetesClient client,
       ObjectWriter writer,
       CacheSyncer syncer,
+      CacheProxy proxy,
       EventRecorder events,
       Clock clock,
       String operatorNamespace) {
@@ -89,6 +93,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     this.clock = clock;
     this.writer = writer;
     this.syncer = syncer;
+    this.proxy = proxy;
   }
 
   @Override
@@ -149,7 +154,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
 
     RenderedConfig rendered;
     try {
-      rendered = MirrorConfigRenderer.render(mirror.getMetadata().getName(), mirror.getSpec());
+      rendered = MirrorConfigRenderer.render(mirror);
     } catch (InvalidMirrorException e) {
       // the ConfigMap and cache that exist stay as they are: an invalid edit loses nothing
       return finish(
@@ -182,15 +187,59 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
       cache =
           new CacheState(true, sync.synced(), sync.reason(), sync.message(), cache.recheckAfter());
     }
+    Step proxy = serveThroughProxy(mirror, cache, status, violations);
     Step ready = MirrorStatuses.ready(config, cache, rendered, violations);
+    if (proxy != null && Conditions.REASON_CONFLICT.equals(proxy.reason())) {
+      ready = proxy; // a proxy that is not ours to run; a proxy still starting does not block
+    }
     List<Condition> conditions =
-        List.of(
-            Conditions.of(
-                CONFIG_RENDERED, config.usable(), config.reason(), config.message(), generation),
-            Conditions.of(CACHE_READY, cache.bound(), cache.reason(), cache.message(), generation),
-            Conditions.of(READY, ready.usable(), ready.reason(), ready.message(), generation),
-            MirrorStatuses.dependencyConfusion(mirror.getSpec(), generation));
+        new ArrayList<>(
+            List.of(
+                Conditions.of(
+                    CONFIG_RENDERED,
+                    config.usable(),
+                    config.reason(),
+                    config.message(),
+                    generation),
+                Conditions.of(
+                    CACHE_READY, cache.bound(), cache.reason(), cache.message(), generation),
+                Conditions.of(READY, ready.usable(), ready.reason(), ready.message(), generation),
+                MirrorStatuses.dependencyConfusion(
+                    MirrorConfigRenderer.served(
+                        mirror.getMetadata().getName(),
+                        mirror.getMetadata().getNamespace(),
+                        mirror.getSpec()),
+                    generation)));
+    if (proxy != null) {
+      conditions.add(
+          Conditions.of(PROXY_READY, proxy.usable(), proxy.reason(), proxy.message(), generation));
+    }
     return finish(mirror, context, previous, status, conditions, cache.recheckAfter());
+  }
+
+  /**
+   * The caching proxy of a proxied mirror whose cache is usable: written, its URL in status, its
+   * ProxyReady step; null (and any proxy of ours removed) when the mirror serves no proxy.
+   */
+  private Step serveThroughProxy(
+      PypiMirror mirror, CacheState cache, PypiMirrorStatus status, List<String> violations) {
+    var spec = mirror.getSpec().getCache();
+    if (spec == null || !spec.isProxied()) {
+      proxy.remove(mirror, owned);
+      return null;
+    }
+    status.setProxyUrl(
+        MirrorObjects.proxyUrl(
+            mirror.getMetadata().getName(), mirror.getMetadata().getNamespace()));
+    if (!cache.usable()) {
+      return new Step(
+          false, cache.reason(), "no caching proxy without its cache: " + cache.message());
+    }
+    Step step = proxy.apply(mirror, status.getClaimName(), violations, owned);
+    if (Conditions.REASON_CONFLICT.equals(step.reason())) {
+      logged(mirror, step);
+    }
+    return step;
   }
 
   private UpdateControl<PypiMirror> finish(

@@ -1,13 +1,17 @@
 package dev.pypimirror.operator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.testing.ProjectPaths;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -96,6 +100,108 @@ public class RenderCommandTest {
     assertThat(list.get("items")).hasSize(2);
     assertThat(list.at("/items/0/data/PIP_INDEX_URL").asText())
         .isEqualTo("https://devpi.corp.example/root/pypi/+simple/");
+  }
+
+  static final String PROXY_MIRROR =
+      """
+      apiVersion: pypimirror.dev/v1alpha1
+      kind: PypiMirror
+      metadata: {name: corp, namespace: builds}
+      spec:
+        indexes:
+          - url: https://corp.jfrog.example/api/pypi/pypi/simple/
+            credentialsSecret: {name: jfrog-pull}
+          - {url: "http://10.0.0.5:3141/simple/", trustedHost: true}
+        cache:
+          enabled: true
+          serve: Proxy
+          proxy: {indexTTLSeconds: 300, resolution: Merge}
+      """;
+
+  @Test
+  void aProxyMirrorRendersItsDeploymentAndServiceAndAConfigMapNamingTheService() throws Exception {
+    Run run = run(PROXY_MIRROR, "render", "-f", "-");
+
+    assertThat(run.status()).as(run.err()).isZero();
+    List<JsonNode> docs = yamlDocuments(run.out());
+    assertThat(docs)
+        .extracting(d -> d.get("kind").asText())
+        .containsExactly("ConfigMap", "PersistentVolumeClaim", "Deployment", "Service");
+    assertThat(docs.get(0).at("/data/pip.conf").asText())
+        .isEqualTo(
+            """
+            [global]
+            index-url = http://pypi-mirror-corp-proxy.builds.svc:8080/simple/
+            trusted-host = pypi-mirror-corp-proxy.builds.svc:8080
+            """);
+    Deployment deployment = Serialization.unmarshal(docs.get(2).toString(), Deployment.class);
+    assertThat(deployment.getMetadata().getName()).isEqualTo("pypi-mirror-corp-proxy");
+    assertThat(deployment.getMetadata().getLabels())
+        .containsEntry("app.kubernetes.io/managed-by", "pypi-mirror-operator")
+        .containsEntry("pypimirror.dev/mirror", "corp")
+        .containsEntry("app.kubernetes.io/component", "proxy");
+    var pod = deployment.getSpec().getTemplate().getSpec();
+    var container = pod.getContainers().get(0);
+    assertThat(container.getImage()).isEqualTo(CacheSync.DEFAULT_INDEX_IMAGE);
+    assertThat(container.getArgs())
+        .containsExactly(
+            "proxy",
+            "--cache",
+            "/cache",
+            "--listen",
+            "0.0.0.0:8080",
+            "--index-ttl",
+            "300",
+            "--resolution",
+            "Merge",
+            "--upstream",
+            "https://corp.jfrog.example/api/pypi/pypi/simple/",
+            "--upstream",
+            "http://10.0.0.5:3141/simple/",
+            "--upstream",
+            "https://pypi.org/simple");
+    // upstream 0's credentials: optional keys of its Secret, never a value
+    assertThat(container.getEnv())
+        .extracting(
+            e -> e.getName(),
+            e -> e.getValue(),
+            e -> e.getValueFrom().getSecretKeyRef().getName(),
+            e -> e.getValueFrom().getSecretKeyRef().getKey(),
+            e -> e.getValueFrom().getSecretKeyRef().getOptional())
+        .containsExactly(
+            tuple("PYPI_PROXY_UPSTREAM_0_USERNAME", null, "jfrog-pull", "username", true),
+            tuple("PYPI_PROXY_UPSTREAM_0_PASSWORD", null, "jfrog-pull", "password", true),
+            tuple("PYPI_PROXY_UPSTREAM_0_TOKEN", null, "jfrog-pull", "token", true));
+    assertThat(container.getVolumeMounts())
+        .extracting(m -> m.getName(), m -> m.getMountPath(), m -> m.getReadOnly())
+        .containsExactly(tuple("cache", "/cache", null), tuple("tmp", "/tmp", null));
+    assertThat(pod.getVolumes().get(0).getPersistentVolumeClaim().getClaimName())
+        .isEqualTo("pypi-mirror-corp-cache");
+    assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/-/readyz");
+    assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/-/healthz");
+    assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+    assertThat(container.getResources().getLimits()).containsKey("memory");
+    // one node can attach a ReadWriteOnce cache: the old pod goes first
+    assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    Service service = Serialization.unmarshal(docs.get(3).toString(), Service.class);
+    assertThat(service.getMetadata().getName()).isEqualTo("pypi-mirror-corp-proxy");
+    assertThat(service.getSpec().getPorts().get(0).getPort()).isEqualTo(8080);
+    assertThat(service.getSpec().getSelector())
+        .isEqualTo(deployment.getSpec().getSelector().getMatchLabels());
+    assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels())
+        .containsAllEntriesOf(service.getSpec().getSelector());
+  }
+
+  @Test
+  void aMountMirrorWithCredentialsIsRefusedPointingAtProxy() {
+    Run run = run(PROXY_MIRROR.replace("serve: Proxy", "serve: Mount"), "render", "-f", "-");
+
+    assertThat(run.status()).isEqualTo(2);
+    assertThat(run.err()).contains("credentialsSecret").contains("serve: Proxy");
   }
 
   @Test

@@ -4,7 +4,9 @@ import static dev.pypimirror.operator.testing.Mirrors.https;
 import static dev.pypimirror.operator.testing.Mirrors.spec;
 import static dev.pypimirror.operator.testing.Mirrors.trustedHttp;
 import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static dev.pypimirror.operator.testing.Mirrors.withCredentials;
 import static dev.pypimirror.operator.testing.Mirrors.withPip;
+import static dev.pypimirror.operator.testing.Mirrors.withProxy;
 import static dev.pypimirror.operator.testing.Mirrors.withPublic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
@@ -21,6 +23,53 @@ import org.junit.jupiter.api.Test;
  * Golden tests: the exact files and keys a mirror renders to, one rule of the contract per test.
  */
 class MirrorConfigRendererTest {
+
+  @Test
+  void aProxiedMirrorGivesPipUvAndPydistutilsItsProxyAloneWithTrustedHost() {
+    PypiMirrorSpec spec =
+        withPip(
+            withProxy(
+                spec(
+                    withCredentials(https("https://corp.jfrog.example/api/pypi/simple/"), "jfrog"),
+                    trustedHttp("http://10.0.0.5:3141/simple/"))),
+            0,
+            15);
+
+    RenderedConfig rendered = MirrorConfigRenderer.render("corp", "builds", spec);
+
+    String proxy = "http://pypi-mirror-corp-proxy.builds.svc:8080/simple/";
+    assertThat(rendered.data().get("pip.conf"))
+        .isEqualTo(
+            """
+            [global]
+            index-url = http://pypi-mirror-corp-proxy.builds.svc:8080/simple/
+            trusted-host = pypi-mirror-corp-proxy.builds.svc:8080
+            retries = 0
+            timeout = 15
+            """);
+    assertThat(rendered.data().get("uv.toml"))
+        .isEqualTo(
+            """
+            allow-insecure-host = ["pypi-mirror-corp-proxy.builds.svc:8080"]
+
+            [[index]]
+            name = "mirror-1"
+            url = "http://pypi-mirror-corp-proxy.builds.svc:8080/simple/"
+            default = true
+            """);
+    assertThat(rendered.data())
+        .containsExactly(
+            entry("pip.conf", rendered.data().get("pip.conf")),
+            entry("uv.toml", rendered.data().get("uv.toml")),
+            entry("pydistutils.cfg", "[easy_install]\nindex_url = " + proxy + "\n"),
+            entry("PIP_INDEX_URL", proxy),
+            entry("PIP_TRUSTED_HOST", "pypi-mirror-corp-proxy.builds.svc:8080"),
+            entry("PIP_RETRIES", "0"),
+            entry("PIP_TIMEOUT", "15"),
+            entry("UV_DEFAULT_INDEX", proxy),
+            entry("UV_INSECURE_HOST", "pypi-mirror-corp-proxy.builds.svc:8080"));
+    assertThat(rendered.indexUrls()).containsExactly(proxy);
+  }
 
   @Test
   void theApiExampleRendersEveryFileAndKey() {

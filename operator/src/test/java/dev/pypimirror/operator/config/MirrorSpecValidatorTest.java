@@ -4,14 +4,19 @@ import static dev.pypimirror.operator.testing.Mirrors.https;
 import static dev.pypimirror.operator.testing.Mirrors.spec;
 import static dev.pypimirror.operator.testing.Mirrors.trustedHttp;
 import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static dev.pypimirror.operator.testing.Mirrors.withCredentials;
 import static dev.pypimirror.operator.testing.Mirrors.withPip;
+import static dev.pypimirror.operator.testing.Mirrors.withProxy;
 import static dev.pypimirror.operator.testing.Mirrors.withPublic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.InjectionSpec;
+import dev.pypimirror.operator.api.ProxySpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,6 +33,37 @@ class MirrorSpecValidatorTest {
                 new IndexSpec("file:///tmp/pypi", false)),
             "/tmp/pypi");
     assertThat(MirrorSpecValidator.problems("corp", spec)).isEmpty();
+  }
+
+  @Test
+  void credentialsUnderMountAreRefusedPointingAtProxy() {
+    PypiMirrorSpec spec =
+        withCache(
+            spec(withCredentials(https("https://corp.jfrog.example/simple/"), "jfrog")),
+            "/tmp/pypi");
+    assertThat(MirrorSpecValidator.problems("m", spec))
+        .containsExactly(
+            "spec.indexes[0].credentialsSecret: credentials need spec.cache.serve: Proxy (and the"
+                + " cache enabled); with Mount they would be in every build pod's environment");
+    spec.getCache().setServe(CacheSpec.Serve.Proxy);
+    assertThat(MirrorSpecValidator.problems("m", spec)).isEmpty();
+  }
+
+  @Test
+  void aProxyNeedsTheCacheAndSeveralReplicasNeedReadWriteMany() {
+    PypiMirrorSpec spec = withProxy(spec(https("https://a.example/simple/")));
+    ProxySpec proxy = new ProxySpec();
+    proxy.setReplicas(2);
+    spec.getCache().setProxy(proxy);
+    spec.getCache().setEnabled(false);
+    assertThat(MirrorSpecValidator.problems("m", spec))
+        .containsExactly(
+            "spec.cache.serve: Proxy needs spec.cache.enabled: true",
+            "spec.cache.proxy.replicas: 2 replicas mount the cache read-write together: needs"
+                + " spec.cache.accessModes [ReadWriteMany]");
+    spec.getCache().setEnabled(true);
+    spec.getCache().setAccessModes(List.of(CacheSpec.AccessMode.ReadWriteMany));
+    assertThat(MirrorSpecValidator.problems("m", spec)).isEmpty();
   }
 
   @Test

@@ -6,6 +6,7 @@ import dev.pypimirror.operator.api.PipSpec;
 import dev.pypimirror.operator.api.PublicIndexSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.api.SecretRef;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +35,19 @@ public final class Mirrors {
     cache.setMountPath(mountPath);
     spec.setCache(cache);
     return spec;
+  }
+
+  /** The cache on, served through the caching proxy (serve: Proxy). */
+  public static PypiMirrorSpec withProxy(PypiMirrorSpec spec) {
+    withCache(spec, CacheSpec.DEFAULT_MOUNT_PATH);
+    spec.getCache().setServe(CacheSpec.Serve.Proxy);
+    return spec;
+  }
+
+  /** {@code index} with its credentials in Secret {@code secret}. */
+  public static IndexSpec withCredentials(IndexSpec index, String secret) {
+    index.setCredentialsSecret(new SecretRef(secret));
+    return index;
   }
 
   public static PypiMirrorSpec withPublic(PypiMirrorSpec spec, boolean enabled, String url) {

@@ -1,0 +1,84 @@
+package dev.pypimirror.operator.reconciler;
+
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.config.MirrorStatuses;
+import dev.pypimirror.operator.config.MirrorStatuses.Step;
+import dev.pypimirror.operator.owned.OwnedKind;
+import dev.pypimirror.operator.owned.OwnedProxyDeployment;
+import dev.pypimirror.operator.owned.OwnedProxyService;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Keeps a proxied mirror's caching proxy (its Deployment and Service), and removes them when the
+ * mirror no longer serves through one or its governing policy forbids it (the proxy is no way
+ * around a policy).
+ */
+public class CacheProxy {
+  private final KubernetesClient client;
+  private final ObjectWriter writer;
+  private final String image;
+
+  /**
+   * @param image the operator's own image, which the proxy runs (the same as the cache sync's)
+   */
+  public CacheProxy(KubernetesClient client, ObjectWriter writer, String image) {
+    this.client = client;
+    this.writer = writer;
+    this.image = image;
+  }
+
+  /**
+   * Writes the proxy over {@code claimName} unless {@code violations} forbid the mirror; the
+   * ProxyReady step from the Deployment found.
+   */
+  Step apply(PypiMirror mirror, String claimName, List<String> violations, OwnedInformers owned) {
+    if (!violations.isEmpty()) {
+      remove(mirror, owned);
+      return MirrorStatuses.proxyForbidden(violations);
+    }
+    var service =
+        writer.createOrUpdate(
+            mirror,
+            OwnedProxyService.KIND,
+            OwnedProxyService.desired(mirror),
+            cached(owned, OwnedProxyService.KIND, mirror).orElse(null));
+    if (service.result() == ObjectWriter.Result.CONFLICT) {
+      return MirrorStatuses.conflict("Service", MirrorObjects.proxyName(name(mirror)));
+    }
+    var deployment =
+        writer.createOrUpdate(
+            mirror,
+            OwnedProxyDeployment.KIND,
+            OwnedProxyDeployment.desired(mirror, image, claimName),
+            cached(owned, OwnedProxyDeployment.KIND, mirror).orElse(null));
+    if (deployment.result() == ObjectWriter.Result.CONFLICT) {
+      return MirrorStatuses.conflict("Deployment", MirrorObjects.proxyName(name(mirror)));
+    }
+    return MirrorStatuses.proxy(deployment.object());
+  }
+
+  /** Deletes the mirror's own proxy objects, if there are any; others' are never touched. */
+  void remove(PypiMirror mirror, OwnedInformers owned) {
+    for (OwnedKind<?> kind : List.of(OwnedProxyDeployment.KIND, OwnedProxyService.KIND)) {
+      cached(owned, kind, mirror)
+          .filter(existing -> MirrorObjects.isOwnedBy(existing, mirror))
+          .ifPresent(existing -> client.resource(existing).delete());
+    }
+  }
+
+  private static <R extends HasMetadata> Optional<R> cached(
+      OwnedInformers owned, OwnedKind<R> kind, PypiMirror mirror) {
+    return owned.get(
+        kind,
+        new ResourceID(MirrorObjects.proxyName(name(mirror)), mirror.getMetadata().getNamespace()));
+  }
+
+  private static String name(PypiMirror mirror) {
+    return mirror.getMetadata().getName();
+  }
+}
