@@ -7,5 +7,11 @@ public final class OwnedKinds {
   private OwnedKinds() {}
 
   public static final List<OwnedKind<?>> ALL =
-      List.of(OwnedConfigMap.KIND, OwnedCacheClaim.KIND, OwnedSyncJob.KIND, OwnedSyncCronJob.KIND);
+      List.of(
+          OwnedConfigMap.KIND,
+          OwnedCacheClaim.KIND,
+          OwnedSyncJob.KIND,
+          OwnedSyncCronJob.KIND,
+          OwnedProxyDeployment.KIND,
+          OwnedProxyService.KIND);
 }
