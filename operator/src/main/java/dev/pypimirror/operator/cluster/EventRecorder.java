@@ -60,7 +60,9 @@ public class EventRecorder {
       return;
     }
     String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
-    var events = client.v1().events().inNamespace(meta.getNamespace());
+    // a cluster-scoped object's events go to namespace default, as client-go's recorder puts them
+    String namespace = meta.getNamespace() == null ? "default" : meta.getNamespace();
+    var events = client.v1().events().inNamespace(namespace);
     try {
       if (decision.existingName() != null) {
         try {
@@ -86,7 +88,7 @@ public class EventRecorder {
           new EventBuilder()
               .withNewMetadata()
               .withGenerateName(meta.getName() + ".")
-              .withNamespace(meta.getNamespace())
+              .withNamespace(namespace)
               .endMetadata()
               .withNewInvolvedObject()
               .withApiVersion(apiVersion)

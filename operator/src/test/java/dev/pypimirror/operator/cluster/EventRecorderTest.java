@@ -88,6 +88,30 @@ class EventRecorderTest {
   }
 
   @Test
+  void aClusterScopedObjectsEventsGoToNamespaceDefault() {
+    EventRecorder recorder = new EventRecorder(client, clock);
+    var policy =
+        new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+            .withNewMetadata()
+            .withName("ml")
+            .withUid("uid-ml")
+            .endMetadata()
+            .build();
+
+    recorder.record(policy, Type.Warning, "Conflict", "taken");
+    recorder.record(policy, Type.Warning, "Conflict", "taken");
+
+    assertThat(client.v1().events().inNamespace("default").list().getItems())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getCount()).isEqualTo(2);
+              assertThat(e.getInvolvedObject().getName()).isEqualTo("ml");
+              assertThat(e.getInvolvedObject().getNamespace()).isNull();
+            });
+  }
+
+  @Test
   void anEventThatExpiredIsWrittenAnew() {
     EventRecorder recorder = new EventRecorder(client, clock);
     ConfigMap about = object("corp");
