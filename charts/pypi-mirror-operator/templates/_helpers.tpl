@@ -57,10 +57,3 @@ app.kubernetes.io/name: {{ include "pmo.name" . }}
 {{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
 {{- end -}}
 {{- end -}}
-
-{{- define "pmo.caInjection" -}}
-{{- if eq .Values.webhook.certificates "cert-manager" }}
-  annotations:
-    cert-manager.io/inject-ca-from: {{ include "pmo.namespace" . }}/{{ include "pmo.webhookService" . }}
-{{- end }}
-{{- end -}}

@@ -61,7 +61,8 @@ public final class OperatorApp implements AutoCloseable {
     EventRecorder events = new EventRecorder(client, clock);
     mirrors = new InformerMirrorDirectory(client);
     policies = new InformerPolicyDirectory(client, operatorNamespace);
-    routing = new WebhookConfigurations(client, operatorNamespace, policies::all);
+    routing =
+        new WebhookConfigurations(client, operatorNamespace, settings.routing(), policies::all);
     policies.onPolicyChange(routing::changed);
     certificates =
         settings.webhook().certificates() == Certificates.SELF_MANAGED

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       DemoCommand.class,
       RunCommand.class,
+      UninstallCommand.class,
       RenderCommand.class,
       InjectCommand.class,
       IndexCommand.class,

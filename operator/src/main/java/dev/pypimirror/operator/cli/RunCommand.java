@@ -5,9 +5,13 @@ import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.core.joran.spi.JoranException;
 import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.cluster.OwnPod;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.settings.OperatorSettings.Certificates;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,9 +57,9 @@ class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--webhook-certs",
-      defaultValue = "files",
       converter = CertificateSourceConverter.class,
-      description = "self-managed or files (default: ${DEFAULT-VALUE}).")
+      description =
+          "self-managed or files (default: files when --tls-cert-file and --tls-key-file exist, else self-managed).")
   Certificates certificateSource;
 
   @Option(
@@ -77,10 +81,51 @@ class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--index-image",
-      defaultValue = "${env:PYPI_MIRROR_INDEX_IMAGE:-" + CacheSync.DEFAULT_INDEX_IMAGE + "}",
+      defaultValue = "${env:PYPI_MIRROR_INDEX_IMAGE}",
       description =
-          "This operator's image: the cache sync Job runs its `index` (default: ${DEFAULT-VALUE}).")
+          "This operator's image: the cache sync Job runs its `ingest` (default: $PYPI_MIRROR_INDEX_IMAGE, else the image of this pod's container, read from the pod $POD_NAME, else "
+              + CacheSync.DEFAULT_INDEX_IMAGE
+              + ").")
   String indexImage;
+
+  @Option(
+      names = "--pod-name",
+      defaultValue = "${env:POD_NAME}",
+      description = "This pod, to read the operator's image from (default: $POD_NAME).")
+  String podName;
+
+  @Option(
+      names = "--webhook-configuration",
+      paramLabel = "NAME",
+      description =
+          "The Mutating- and ValidatingWebhookConfiguration the leader owns; the ClusterRole of this name owns them (default: ${DEFAULT-VALUE}).")
+  String webhookConfiguration = DEFAULTS.routing().name();
+
+  @Option(
+      names = "--webhook-service",
+      paramLabel = "NAME",
+      description = "The webhook Service in the operator's namespace (default: ${DEFAULT-VALUE}).")
+  String webhookService = DEFAULTS.routing().service();
+
+  @Option(
+      names = "--webhook-failure-policy",
+      paramLabel = "Ignore|Fail",
+      description =
+          "The opt-in entry's failure policy; the policies' entries fail as their enforcement says (default: ${DEFAULT-VALUE}).")
+  String webhookFailurePolicy = DEFAULTS.routing().failurePolicy();
+
+  @Option(
+      names = "--webhook-timeout",
+      paramLabel = "SECONDS",
+      description = "Every webhook entry's timeout, 1 to 30 (default: ${DEFAULT-VALUE}).")
+  int webhookTimeout = DEFAULTS.routing().timeoutSeconds();
+
+  @Option(
+      names = "--cert-manager-certificate",
+      paramLabel = "NAME",
+      description =
+          "With cert-manager: the Certificate in the operator's namespace whose CA cainjector writes into the webhook configurations.")
+  String certManagerCertificate;
 
   @Option(
       names = "--drain-delay",
@@ -150,14 +195,30 @@ class RunCommand implements Callable<Integer> {
     }
   }
 
-  /** The operator's settings from the options: the defaults with what was given. */
+  /**
+   * The operator's settings from the options: the defaults with what was given. The index image is
+   * the given one, else the default (run replaces it with its pod's image when it knows its pod).
+   */
   OperatorSettings settings() {
+    OperatorSettings.Routing routing;
+    try {
+      routing =
+          new OperatorSettings.Routing(
+              webhookConfiguration,
+              webhookService,
+              webhookFailurePolicy,
+              webhookTimeout,
+              certManagerCertificate);
+    } catch (IllegalArgumentException e) {
+      throw new CliException("--webhook-failure-policy or --webhook-timeout: " + e.getMessage());
+    }
     return DEFAULTS
         .withOperatorNamespace(operatorNamespace)
+        .withRouting(routing)
         .withReconcile(
             r ->
                 r.withNamespaces(new LinkedHashSet<>(namespaces))
-                    .withIndexImage(indexImage)
+                    .withIndexImage(indexImage != null ? indexImage : CacheSync.DEFAULT_INDEX_IMAGE)
                     .withLeaderElection(leaderElection))
         .withWebhook(
             w -> {
@@ -168,25 +229,116 @@ class RunCommand implements Callable<Integer> {
                           metricsPort > 0 ? metricsPort : OperatorSettings.Webhook.NO_PORT)
                       .withDrainDelay(Duration.ofSeconds(drainDelaySeconds));
               given =
-                  certificateSource == Certificates.SELF_MANAGED
+                  certificates() == Certificates.SELF_MANAGED
                       ? given.withSelfManagedCertificates()
                       : given;
               return noWebhook ? given.disabled() : given;
             });
   }
 
-  private int runUntilStopped() throws Exception {
+  /**
+   * Where the serving certificate comes from: as given, else the files when both exist, else
+   * self-managed (the leader makes a CA and a certificate).
+   */
+  Certificates certificates() {
+    if (certificateSource != null) {
+      return certificateSource;
+    }
+    return Files.isRegularFile(certificate) && Files.isRegularFile(key)
+        ? Certificates.FILES
+        : Certificates.SELF_MANAGED;
+  }
+
+  /** Every problem found before starting, each with its cause and its fix. */
+  private void checkBeforeStart() {
     if (drainDelaySeconds < 0) {
       throw new CliException("--drain-delay must be 0 or more seconds, got " + drainDelaySeconds);
     }
-    boolean selfManaged = certificateSource == Certificates.SELF_MANAGED;
-    if ((leaderElection || selfManaged)
-        && (operatorNamespace == null || operatorNamespace.isBlank())) {
+    boolean noNamespace = operatorNamespace == null || operatorNamespace.isBlank();
+    if (leaderElection && noNamespace) {
       throw new CliException(
-          "--leader-election and --webhook-certs=self-managed need --operator-namespace (or POD_NAMESPACE)");
+          "--leader-election keeps its Lease in the operator's namespace, which is not known:"
+              + " give --operator-namespace NS (in a pod: env POD_NAMESPACE from the downward API,"
+              + " fieldPath metadata.namespace)");
     }
+    if (noWebhook) {
+      return;
+    }
+    Certificates source = certificates();
+    if (source == Certificates.SELF_MANAGED && noNamespace) {
+      throw new CliException(
+          (certificateSource == null
+                  ? "no certificate files at "
+                      + certificate
+                      + " and "
+                      + key
+                      + ", so the webhook certificates would be self-managed, which"
+                  : "--webhook-certs=self-managed")
+              + " keeps them in a Secret of the operator's namespace, which is not known: give"
+              + " --operator-namespace NS (in a pod: env POD_NAMESPACE from the downward API),"
+              + " or --tls-cert-file and --tls-key-file, or --no-webhook to run the reconcilers"
+              + " only");
+    }
+    if (source == Certificates.FILES) {
+      for (Path file : List.of(certificate, key)) {
+        if (!Files.isReadable(file)) {
+          throw new CliException(
+              "--webhook-certs=files: cannot read "
+                  + file
+                  + ": mount the certificate and key there (cert-manager's Secret), give"
+                  + " --tls-cert-file and --tls-key-file, or use --webhook-certs=self-managed");
+        }
+      }
+    }
+  }
+
+  /**
+   * The image the sync Jobs run: the given one, else the image of this pod's container (read from
+   * the pod, so an install that changed the image needs to say nothing else), else the default.
+   */
+  private OperatorSettings withIndexImage(KubernetesClient client, OperatorSettings settings) {
+    if (indexImage != null || podName == null || podName.isBlank()) {
+      return settings;
+    }
+    if (operatorNamespace == null || operatorNamespace.isBlank()) {
+      throw new CliException(
+          "$POD_NAME is set but the operator's namespace is not: give --operator-namespace NS (env"
+              + " POD_NAMESPACE), or --index-image IMAGE");
+    }
+    String image;
+    try {
+      image = OwnPod.image(client, operatorNamespace, podName);
+    } catch (KubernetesClientException e) {
+      throw new CliException(
+          "cannot read this pod "
+              + operatorNamespace
+              + "/"
+              + podName
+              + " to learn the operator's image ("
+              + Main.causes(e)
+              + "): grant the service account `get` on pods (the chart's and deploy/rbac's"
+              + " ClusterRole do), or give --index-image IMAGE");
+    }
+    return settings.withReconcile(r -> r.withIndexImage(image));
+  }
+
+  private int runUntilStopped() throws Exception {
+    checkBeforeStart();
     var client = new KubernetesClientBuilder().build();
-    var app = new OperatorApp(client, settings(), Clock.systemUTC()).start();
+    OperatorSettings settings;
+    try {
+      settings = withIndexImage(client, settings());
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
+    OperatorApp app;
+    try {
+      app = new OperatorApp(client, settings, Clock.systemUTC()).start();
+    } catch (RuntimeException | java.io.IOException e) {
+      client.close();
+      throw StartFailure.explained(e, client.getMasterUrl());
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     // SIGTERM: readiness fails at once, admissions are served for the drain delay and those under
     // way answered; then the reconcilers stop and the leader lease goes to the next replica

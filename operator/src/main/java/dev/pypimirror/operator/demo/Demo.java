@@ -12,6 +12,7 @@ import dev.pypimirror.operator.apiserver.WebhookTransport;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
+import dev.pypimirror.operator.webhook.WebhookRoutes;
 import dev.pypimirror.operator.webhook.WebhookServer;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -40,10 +41,10 @@ import java.util.function.BooleanSupplier;
 /**
  * The whole flow in one process, for a newcomer with no cluster: an embedded API server (fabric8's
  * mock server in CRUD mode, with the admission chain of {@link AdmittingDispatcher} in front), the
- * webhook configurations of deploy/webhook installed in it, the operator (which makes its webhook
- * certificate and patches its CA into them) and its webhook, and the examples applied: each pod is
- * created through the API server, which calls the webhook over HTTPS and stores what it patched.
- * matchConditions are not evaluated here (no CEL engine in the jar); the tests' API server does.
+ * operator (which makes its webhook certificate and creates the webhook configurations with its CA)
+ * and its webhook, and the examples applied: each pod is created through the API server, which
+ * calls the webhook over HTTPS and stores what it patched. matchConditions are not evaluated here
+ * (no CEL engine in the jar); the tests' API server does.
  */
 public final class Demo {
   static final List<String> EXAMPLES =
@@ -95,7 +96,6 @@ public final class Demo {
               + " webhooks, the operator and its webhook, all in this process.%n",
           client.getMasterUrl());
       installCrd(client);
-      installWebhookConfigurations(client);
       var settings =
           OperatorSettings.defaults()
               .withOperatorNamespace(OPERATOR_NAMESPACE)
@@ -109,7 +109,7 @@ public final class Demo {
         await(() -> caBundlesPatched(client) && webhookAnswers(client, transport), () -> null);
         out.printf(
             "The webhook serves https://127.0.0.1:%d%s as Service %s/%s; the operator made its"
-                + " certificate and patched its CA into the webhook configurations of deploy/webhook.%n",
+                + " certificate and created the webhook configurations with its CA.%n",
             app.webhookPort(),
             WebhookServer.MUTATE_PODS,
             OPERATOR_NAMESPACE,
@@ -249,40 +249,6 @@ public final class Demo {
             : stored.getMetadata().getAnnotations().get("pypimirror.dev/injected"));
   }
 
-  private static void installWebhookConfigurations(KubernetesClient client) throws IOException {
-    for (String file : List.of("mutating.yaml", "validating.yaml")) {
-      try (InputStream in = Demo.class.getResourceAsStream("/webhook/" + file)) {
-        if (in == null) {
-          throw new IOException("webhook configuration " + file + " is not in the jar");
-        }
-        JsonNode configuration = inOperatorNamespace(YAML.readTree(in));
-        client.resource(YAML.treeToValue(configuration, GenericKubernetesResource.class)).create();
-      }
-    }
-  }
-
-  /**
-   * What deploy/default's kustomize does to deploy/webhook for the operator's namespace: the
-   * Service's namespace, and the operator's namespace in the webhooks' exclusions.
-   */
-  static JsonNode inOperatorNamespace(JsonNode configuration) {
-    for (JsonNode webhook : configuration.path("webhooks")) {
-      if (webhook.at("/clientConfig/service") instanceof ObjectNode service) {
-        service.put("namespace", OPERATOR_NAMESPACE);
-      }
-      for (JsonNode expression : webhook.at("/namespaceSelector/matchExpressions")) {
-        if (expression.path("values") instanceof com.fasterxml.jackson.databind.node.ArrayNode v) {
-          for (int i = 0; i < v.size(); i++) {
-            if (v.get(i).asText().equals("operator-namespace")) {
-              v.set(i, OPERATOR_NAMESPACE);
-            }
-          }
-        }
-      }
-    }
-    return configuration;
-  }
-
   /** The webhook serves the certificate its caBundle trusts (it reloads it from the Secret). */
   private static boolean webhookAnswers(KubernetesClient client, WebhookTransport transport) {
     return client
@@ -299,6 +265,15 @@ public final class Demo {
   }
 
   private static boolean caBundlesPatched(KubernetesClient client) {
+    if (client
+            .admissionRegistration()
+            .v1()
+            .mutatingWebhookConfigurations()
+            .withName(WebhookRoutes.CONFIGURATION)
+            .get()
+        == null) {
+      return false;
+    }
     return List.of("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration").stream()
         .map(kind -> client.genericKubernetesResources("admissionregistration.k8s.io/v1", kind))
         .flatMap(resources -> resources.list().getItems().stream())

@@ -17,11 +17,14 @@ import java.util.function.UnaryOperator;
  *     lease and the certificate Secret live there (null: unknown)
  * @param reconcile what the reconcilers watch and write
  * @param webhook where and how the webhooks are served
+ * @param routing the webhook configurations the leader owns
  */
-public record OperatorSettings(String operatorNamespace, Reconcile reconcile, Webhook webhook) {
+public record OperatorSettings(
+    String operatorNamespace, Reconcile reconcile, Webhook webhook, Routing routing) {
   public OperatorSettings {
     Objects.requireNonNull(reconcile, "reconcile");
     Objects.requireNonNull(webhook, "webhook");
+    Objects.requireNonNull(routing, "routing");
   }
 
   /** What {@code run} does without options. */
@@ -38,24 +41,67 @@ public record OperatorSettings(String operatorNamespace, Reconcile reconcile, We
             Path.of("/tmp/k8s-webhook-server/serving-certs/tls.key"),
             Duration.ofSeconds(10),
             8080,
-            Duration.ofSeconds(10)));
+            Duration.ofSeconds(10)),
+        Routing.DEFAULTS);
   }
 
   public OperatorSettings withOperatorNamespace(String namespace) {
-    return new OperatorSettings(namespace, reconcile, webhook);
+    return new OperatorSettings(namespace, reconcile, webhook, routing);
   }
 
   public OperatorSettings withReconcile(UnaryOperator<Reconcile> change) {
-    return new OperatorSettings(operatorNamespace, change.apply(reconcile), webhook);
+    return new OperatorSettings(operatorNamespace, change.apply(reconcile), webhook, routing);
   }
 
   public OperatorSettings withWebhook(UnaryOperator<Webhook> change) {
-    return new OperatorSettings(operatorNamespace, reconcile, change.apply(webhook));
+    return new OperatorSettings(operatorNamespace, reconcile, change.apply(webhook), routing);
+  }
+
+  public OperatorSettings withRouting(Routing value) {
+    return new OperatorSettings(operatorNamespace, reconcile, webhook, value);
+  }
+
+  /**
+   * The two webhook configurations (mutating and validating), which the leader owns outright: it
+   * creates them, writes the opt-in entry from these settings and one entry per policy, and keeps
+   * them so. Nothing Helm or kustomize apply is changed at run time.
+   *
+   * @param name both configurations' name; the ClusterRole of this name, when it exists, is their
+   *     owner, so they are garbage-collected with the install
+   * @param service the webhook Service, in the operator's namespace
+   * @param failurePolicy the opt-in entry's: Ignore (admit when the webhook is down) or Fail
+   * @param timeoutSeconds every entry's, 1 to 30
+   * @param caFromCertificate with cert-manager: the Certificate in the operator's namespace whose
+   *     CA cert-manager's cainjector writes into them; null: none
+   */
+  public record Routing(
+      String name,
+      String service,
+      String failurePolicy,
+      int timeoutSeconds,
+      String caFromCertificate) {
+    public static final Routing DEFAULTS =
+        new Routing("pypi-mirror-operator", "pypi-mirror-operator-webhook", "Ignore", 5, null);
+
+    public Routing {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(service, "service");
+      if (!failurePolicy.equals("Ignore") && !failurePolicy.equals("Fail")) {
+        throw new IllegalArgumentException(
+            "the failure policy is Ignore or Fail, not " + failurePolicy);
+      }
+      if (timeoutSeconds < 1 || timeoutSeconds > 30) {
+        throw new IllegalArgumentException(
+            "the webhook timeout is 1 to 30 seconds (the API server's limits), not "
+                + timeoutSeconds);
+      }
+    }
   }
 
   /**
    * @param namespaces PypiMirrors are reconciled in these (empty: in all)
    * @param indexImage the image the cache sync Job runs {@code ingest} with: this operator's own
+   *     (run reads it from its own pod)
    * @param leaderElection one replica (holding a Lease in the operator's namespace) reconciles and
    *     does the leader's other work; every replica serves the webhooks
    */

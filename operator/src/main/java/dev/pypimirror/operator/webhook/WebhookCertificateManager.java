@@ -113,7 +113,9 @@ public final class WebhookCertificateManager implements AutoCloseable {
     Map<String, String> data = current == null ? Map.of() : decode(current);
     var next =
         WebhookCertificates.next(
-            data, WebhookCertificates.dnsNames(SERVICE, namespace), clock.instant());
+            data,
+            WebhookCertificates.dnsNames(configurations.service(), namespace),
+            clock.instant());
     if (next.isPresent()) {
       data = next.get();
       Secret desired =

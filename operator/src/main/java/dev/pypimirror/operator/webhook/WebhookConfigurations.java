@@ -6,17 +6,28 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.cluster.LeaderSchedule;
+import dev.pypimirror.operator.settings.OperatorSettings;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -24,23 +35,45 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one writer of the two webhook configurations: the entries derived from the policies ({@link
- * WebhookRoutes}) and the caBundle of every entry (self-managed certificates). The leader syncs on
- * every policy change and every minute (which also puts back entries someone removed); writes are
- * JSON patches guarded by the resourceVersion, and only when the entries differ after the API
- * server's defaults.
+ * The one writer of the two webhook configurations, which the operator owns outright: the leader
+ * creates them, writes the opt-in entry from the settings ({@link WebhookRoutes#optIn}), the
+ * entries derived from the policies ({@link WebhookRoutes}) and the caBundle of every entry
+ * (self-managed certificates), and excludes its own namespace, whatever the install named. Helm and
+ * kustomize apply neither, so GitOps tools see no drift. The leader syncs on every policy change
+ * and every minute (which also puts back what someone changed); writes are JSON patches guarded by
+ * the resourceVersion, and only when something differs after the API server's defaults. The
+ * ClusterRole of the configurations' name, when it can be read, becomes their owner: deleting the
+ * install (which deletes it) lets the garbage collector remove them, so no fail-closed entry
+ * outlives the operator.
  */
 public final class WebhookConfigurations implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookConfigurations.class);
   private static final ObjectMapper MAPPER = new ObjectMapper();
   static final long PERIOD_SECONDS = 60;
 
+  /** Labels on both configurations. */
+  static final Map<String, String> LABELS =
+      Map.of(
+          "app.kubernetes.io/part-of", "pypi-mirror-operator",
+          "app.kubernetes.io/managed-by", "pypi-mirror-operator");
+
+  static final String INJECT_CA_FROM = "cert-manager.io/inject-ca-from";
+
   private final KubernetesClient client;
   private final String operatorNamespace;
+  private final OperatorSettings.Routing routing;
   private final Supplier<Optional<Collection<PypiMirrorPolicy>>> policies;
   private final AtomicBoolean pending = new AtomicBoolean();
   private String caBundle;
   private final LeaderSchedule schedule = new LeaderSchedule("webhook-configurations");
+
+  /** With the default names, failure policy and timeout ({@link OperatorSettings.Routing}). */
+  public WebhookConfigurations(
+      KubernetesClient client,
+      String operatorNamespace,
+      Supplier<Optional<Collection<PypiMirrorPolicy>>> policies) {
+    this(client, operatorNamespace, OperatorSettings.Routing.DEFAULTS, policies);
+  }
 
   /**
    * @param policies every PypiMirrorPolicy, or empty while they are not known yet (an informer not
@@ -49,10 +82,17 @@ public final class WebhookConfigurations implements AutoCloseable {
   public WebhookConfigurations(
       KubernetesClient client,
       String operatorNamespace,
+      OperatorSettings.Routing routing,
       Supplier<Optional<Collection<PypiMirrorPolicy>>> policies) {
     this.client = client;
     this.operatorNamespace = operatorNamespace;
+    this.routing = routing;
     this.policies = policies;
+  }
+
+  /** The webhook Service the entries call (the serving certificate's name). */
+  public String service() {
+    return routing.service();
   }
 
   /** The CA bundle (base64 PEM) every entry must carry from now on; written at once. */
@@ -94,8 +134,8 @@ public final class WebhookConfigurations implements AutoCloseable {
   }
 
   /**
-   * Makes both configurations hold their deployed entries and one set per policy. Returns false
-   * when the policies are not known yet or a configuration is missing (not installed).
+   * Makes both configurations exist and hold the opt-in entry and one set per policy. Returns false
+   * when the policies are not known yet (nothing is written then).
    */
   public synchronized boolean sync() {
     Optional<Collection<PypiMirrorPolicy>> known = policies.get();
@@ -107,56 +147,123 @@ public final class WebhookConfigurations implements AutoCloseable {
             .admissionRegistration()
             .v1()
             .mutatingWebhookConfigurations()
-            .withName(WebhookRoutes.CONFIGURATION);
+            .withName(routing.name());
     MutatingWebhookConfiguration mutating = mutatingResource.get();
-    if (mutating == null) {
-      LOG.debug(
-          "no MutatingWebhookConfiguration {}: nothing to route", WebhookRoutes.CONFIGURATION);
-      return false;
-    }
-    List<MutatingWebhook> currentMutating = mutating.getWebhooks();
+    // with cert-manager, cainjector writes the bundle: keep the one it wrote
+    String bundle = caBundle != null ? caBundle : storedBundle(mutating);
+    MutatingWebhook optIn = WebhookRoutes.optIn(routing, operatorNamespace, bundle);
     List<MutatingWebhook> desiredMutating =
-        WebhookRoutes.mutating(currentMutating, known.get(), operatorNamespace, caBundle);
-    if (desiredMutating == null) {
-      LOG.warn(
-          "MutatingWebhookConfiguration {} has no {} entry to copy: policies are not routed",
-          WebhookRoutes.CONFIGURATION,
-          WebhookRoutes.OPT_IN_ENTRY);
-      return false;
-    }
-    if (!sameEntries(currentMutating, desiredMutating, true)) {
+        WebhookRoutes.mutating(List.of(optIn), known.get(), operatorNamespace, caBundle);
+    ObjectMeta metadata = metadata();
+    if (mutating == null) {
+      mutatingResource.create(
+          new MutatingWebhookConfigurationBuilder()
+              .withMetadata(metadata)
+              .withWebhooks(desiredMutating)
+              .build());
+      LOG.info(
+          "MutatingWebhookConfiguration {} created: {}", routing.name(), names(desiredMutating));
+    } else if (!sameEntries(mutating.getWebhooks(), desiredMutating, true)
+        || !ours(mutating.getMetadata(), metadata)) {
       mutatingResource.patch(
           PatchContext.of(PatchType.JSON),
-          replaceWebhooks(mutating.getMetadata().getResourceVersion(), desiredMutating));
+          replace(mutating.getMetadata(), metadata, desiredMutating));
       LOG.info(
-          "MutatingWebhookConfiguration {} updated: {}",
-          WebhookRoutes.CONFIGURATION,
-          names(desiredMutating));
+          "MutatingWebhookConfiguration {} updated: {}", routing.name(), names(desiredMutating));
     }
     var validatingResource =
         client
             .admissionRegistration()
             .v1()
             .validatingWebhookConfigurations()
-            .withName(WebhookRoutes.CONFIGURATION);
+            .withName(routing.name());
     ValidatingWebhookConfiguration validating = validatingResource.get();
-    if (validating == null) {
-      return false;
-    }
-    List<ValidatingWebhook> currentValidating = validating.getWebhooks();
     List<ValidatingWebhook> desiredValidating =
         WebhookRoutes.validating(
-            currentValidating, currentMutating, known.get(), operatorNamespace, caBundle);
-    if (!sameEntries(currentValidating, desiredValidating, false)) {
+            List.of(), List.of(optIn), known.get(), operatorNamespace, caBundle);
+    if (validating == null) {
+      validatingResource.create(
+          new ValidatingWebhookConfigurationBuilder()
+              .withMetadata(metadata)
+              .withWebhooks(desiredValidating)
+              .build());
+      LOG.info(
+          "ValidatingWebhookConfiguration {} created: {}",
+          routing.name(),
+          names(desiredValidating));
+    } else if (!sameEntries(validating.getWebhooks(), desiredValidating, false)
+        || !ours(validating.getMetadata(), metadata)) {
       validatingResource.patch(
           PatchContext.of(PatchType.JSON),
-          replaceWebhooks(validating.getMetadata().getResourceVersion(), desiredValidating));
+          replace(validating.getMetadata(), metadata, desiredValidating));
       LOG.info(
           "ValidatingWebhookConfiguration {} updated: {}",
-          WebhookRoutes.CONFIGURATION,
+          routing.name(),
           names(desiredValidating));
     }
     return true;
+  }
+
+  /** The opt-in entry's caBundle as stored (cert-manager's cainjector writes it), or null. */
+  private static String storedBundle(MutatingWebhookConfiguration stored) {
+    if (stored == null || stored.getWebhooks() == null) {
+      return null;
+    }
+    return stored.getWebhooks().stream()
+        .filter(w -> WebhookRoutes.OPT_IN_ENTRY.equals(w.getName()))
+        .map(w -> w.getClientConfig() == null ? null : w.getClientConfig().getCaBundle())
+        .filter(b -> b != null && !b.isEmpty())
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** Name, labels, the cert-manager annotation, and the owner: what the configurations carry. */
+  private ObjectMeta metadata() {
+    ObjectMetaBuilder metadata =
+        new ObjectMetaBuilder().withName(routing.name()).withLabels(new TreeMap<>(LABELS));
+    if (routing.caFromCertificate() != null) {
+      metadata.withAnnotations(
+          Map.of(INJECT_CA_FROM, operatorNamespace + "/" + routing.caFromCertificate()));
+    }
+    owner().ifPresent(metadata::withOwnerReferences);
+    return metadata.build();
+  }
+
+  /**
+   * The ClusterRole of the configurations' name, as their owner (not blocking its deletion, which
+   * would need the right to delete it). Empty when it cannot be read: out of a cluster, or without
+   * the right.
+   */
+  private Optional<OwnerReference> owner() {
+    try {
+      ClusterRole role = client.rbac().clusterRoles().withName(routing.name()).get();
+      return Optional.ofNullable(role)
+          .map(
+              r ->
+                  new OwnerReferenceBuilder()
+                      .withApiVersion("rbac.authorization.k8s.io/v1")
+                      .withKind("ClusterRole")
+                      .withName(r.getMetadata().getName())
+                      .withUid(r.getMetadata().getUid())
+                      .build());
+    } catch (KubernetesClientException e) {
+      LOG.debug("ClusterRole {} not readable: no owner", routing.name(), e);
+      return Optional.empty();
+    }
+  }
+
+  /** Whether the stored metadata has our labels, our annotation and our owner. */
+  private static boolean ours(ObjectMeta stored, ObjectMeta desired) {
+    Map<String, String> labels = stored.getLabels() == null ? Map.of() : stored.getLabels();
+    Map<String, String> annotations =
+        stored.getAnnotations() == null ? Map.of() : stored.getAnnotations();
+    Map<String, String> wanted =
+        desired.getAnnotations() == null ? Map.of() : desired.getAnnotations();
+    return labels.entrySet().containsAll(desired.getLabels().entrySet())
+        && Objects.equals(annotations.get(INJECT_CA_FROM), wanted.get(INJECT_CA_FROM))
+        && Objects.equals(
+            stored.getOwnerReferences() == null ? List.of() : stored.getOwnerReferences(),
+            desired.getOwnerReferences() == null ? List.of() : desired.getOwnerReferences());
   }
 
   private static List<String> names(List<?> webhooks) {
@@ -165,19 +272,49 @@ public final class WebhookConfigurations implements AutoCloseable {
         .toList();
   }
 
-  /** A JSON Patch that replaces the entries if the object is still at {@code resourceVersion}. */
-  private static String replaceWebhooks(String resourceVersion, List<?> webhooks) {
+  /**
+   * A JSON Patch that, if the object is still at its resourceVersion, replaces the entries, adds
+   * our labels, sets or removes the cert-manager annotation, and sets the owner.
+   */
+  private static String replace(ObjectMeta stored, ObjectMeta desired, List<?> webhooks) {
     ArrayNode patch = MAPPER.createArrayNode();
     patch
         .addObject()
         .put("op", "test")
         .put("path", "/metadata/resourceVersion")
-        .put("value", resourceVersion);
+        .put("value", stored.getResourceVersion());
     patch
         .addObject()
         .put("op", "add")
         .put("path", "/webhooks")
         .set("value", MAPPER.valueToTree(webhooks));
+    Map<String, String> labels =
+        new TreeMap<>(stored.getLabels() == null ? Map.of() : stored.getLabels());
+    labels.putAll(desired.getLabels());
+    patch
+        .addObject()
+        .put("op", "add")
+        .put("path", "/metadata/labels")
+        .set("value", MAPPER.valueToTree(labels));
+    Map<String, String> annotations =
+        new TreeMap<>(stored.getAnnotations() == null ? Map.of() : stored.getAnnotations());
+    annotations.remove(INJECT_CA_FROM);
+    if (desired.getAnnotations() != null) {
+      annotations.putAll(desired.getAnnotations());
+    }
+    patch
+        .addObject()
+        .put("op", "add")
+        .put("path", "/metadata/annotations")
+        .set("value", MAPPER.valueToTree(annotations));
+    patch
+        .addObject()
+        .put("op", "add")
+        .put("path", "/metadata/ownerReferences")
+        .set(
+            "value",
+            MAPPER.valueToTree(
+                desired.getOwnerReferences() == null ? List.of() : desired.getOwnerReferences()));
     return patch.toString();
   }
 

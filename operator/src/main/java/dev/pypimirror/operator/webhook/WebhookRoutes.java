@@ -6,6 +6,7 @@ import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.api.SystemNamespaces;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.PolicyRules;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MatchCondition;
@@ -47,10 +48,10 @@ import java.util.TreeSet;
  * would make the API server refuse the whole configuration).
  */
 public final class WebhookRoutes {
-  /** The configurations' name, as deployed. */
-  public static final String CONFIGURATION = "pypi-mirror-operator";
+  /** The configurations' name by default ({@link OperatorSettings.Routing#name}). */
+  public static final String CONFIGURATION = OperatorSettings.Routing.DEFAULTS.name();
 
-  /** The deployed opt-in entry; the policies' entries copy its client config. */
+  /** The opt-in entry ({@link #optIn}); the policies' entries copy its client config. */
   public static final String OPT_IN_ENTRY = "pods.pypimirror.dev";
 
   /** Entries derived from a policy are named {@code <policy>.policy.pypimirror.dev}. */
@@ -64,6 +65,13 @@ public final class WebhookRoutes {
           "!has(object.metadata.annotations) ||"
               + " !('kubernetes.io/config.mirror' in object.metadata.annotations)",
           "not-a-static-pod");
+
+  static final MatchCondition ASKS_FOR_A_MIRROR =
+      new MatchCondition(
+          "has(object.metadata.annotations) &&"
+              + " ('pypimirror.dev/mirror' in object.metadata.annotations ||"
+              + " 'pypimirror.dev/inject' in object.metadata.annotations)",
+          "asks-for-a-mirror");
 
   /** Pods that ask by annotation go through the opt-in entry; an Advisory entry leaves them. */
   static final MatchCondition NO_OPT_IN_ANNOTATION =
@@ -93,6 +101,39 @@ public final class WebhookRoutes {
     String cut = policy.substring(0, MAX_NAME - POLICY_SUFFIX.length() - hash.length() - 1);
     cut = cut.replaceAll("[-.]+$", "");
     return cut + "-" + hash + POLICY_SUFFIX;
+  }
+
+  /**
+   * The opt-in entry: pods that ask for a mirror by annotation, in any namespace but the system
+   * namespaces and the operator's own, failing as the settings say (open by default: a build
+   * without the mirror is slower, not broken). Webhook matchConditions see the pod, never its
+   * namespace (namespaceObject is null there), so namespaces are selected by label.
+   */
+  public static MutatingWebhook optIn(
+      OperatorSettings.Routing routing, String operatorNamespace, String caBundle) {
+    return new MutatingWebhookBuilder()
+        .withName(OPT_IN_ENTRY)
+        .withAdmissionReviewVersions("v1")
+        .withNewClientConfig()
+        .withCaBundle(caBundle)
+        .withNewService()
+        .withName(routing.service())
+        .withNamespace(operatorNamespace)
+        .withPath(WebhookServer.MUTATE_PODS)
+        .withPort(443)
+        .endService()
+        .endClientConfig()
+        .withRules(
+            new RuleWithOperations(
+                List.of(""), List.of("v1"), List.of("CREATE"), List.of("pods"), "Namespaced"))
+        .withFailurePolicy(routing.failurePolicy())
+        .withMatchPolicy("Equivalent")
+        .withSideEffects("None")
+        .withReinvocationPolicy("IfNeeded")
+        .withTimeoutSeconds(routing.timeoutSeconds())
+        .withNamespaceSelector(namespaces(new LabelSelector(), operatorNamespace))
+        .withMatchConditions(ASKS_FOR_A_MIRROR, NOT_A_STATIC_POD)
+        .build();
   }
 
   /** The policies that get entries, in name order. */

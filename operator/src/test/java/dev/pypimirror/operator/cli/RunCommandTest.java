@@ -1,10 +1,20 @@
 package dev.pypimirror.operator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.settings.OperatorSettings.Certificates;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
@@ -25,9 +35,11 @@ class RunCommandTest {
     String indexImage = System.getenv("PYPI_MIRROR_INDEX_IMAGE");
 
     assertThat(settings("--operator-namespace", "ops"))
+        .as("no certificate files at the default paths: self-managed")
         .isEqualTo(
             defaults
                 .withOperatorNamespace("ops")
+                .withWebhook(w -> w.withSelfManagedCertificates())
                 .withReconcile(
                     r ->
                         r.withIndexImage(
@@ -75,9 +87,110 @@ class RunCommandTest {
     assertThat(help)
         .contains("(default: 9443)")
         .contains("(default: 8080)")
-        .contains("(default: 10)")
-        .contains("(default: files)");
+        .contains("(default: 10)");
     assertThat(help.replaceAll("\\s+", ""))
+        .contains("(default:fileswhen--tls-cert-fileand--tls-key-fileexist,elseself-managed)")
+        .contains("(default:pypi-mirror-operator-webhook)")
         .contains("(default:/tmp/k8s-webhook-server/serving-certs/tls.crt)");
+  }
+
+  static String runFails(String... args) {
+    StringWriter err = new StringWriter();
+    String[] all = new String[args.length + 1];
+    all[0] = "run";
+    System.arraycopy(args, 0, all, 1, args.length);
+    assertThat(Main.execute(all, new PrintWriter(new StringWriter()), new PrintWriter(err)))
+        .as("exit status")
+        .isEqualTo(Main.EXIT_BAD_INPUT);
+    return err.toString();
+  }
+
+  /** Each start-up error names its cause and its fix, before anything is started. */
+  @Test
+  void startUpErrorsNameTheCauseAndTheFix() {
+    assumeThat(System.getenv("POD_NAMESPACE")).isNull();
+
+    assertThat(runFails())
+        .contains("no certificate files at /tmp/k8s-webhook-server/serving-certs/tls.crt")
+        .contains("--operator-namespace NS")
+        .contains("--tls-cert-file and --tls-key-file")
+        .contains("--no-webhook");
+    assertThat(runFails("--webhook-certs=files", "--tls-cert-file=/nonexistent/tls.crt"))
+        .contains("cannot read /nonexistent/tls.crt")
+        .contains("--webhook-certs=self-managed");
+    assertThat(runFails("--no-webhook", "--leader-election"))
+        .contains("--leader-election keeps its Lease in the operator's namespace")
+        .contains("POD_NAMESPACE");
+    assertThat(runFails("--operator-namespace=ops", "--webhook-timeout=31"))
+        .contains("1 to 30 seconds");
+    assertThat(runFails("--operator-namespace=ops", "--webhook-failure-policy=Sometimes"))
+        .contains("Ignore or Fail");
+  }
+
+  @Test
+  void certificateFilesThatExistAreServedWithoutBeingAskedFor() throws Exception {
+    Path dir = Files.createTempDirectory("certs");
+    try {
+      Path crt = Files.writeString(dir.resolve("tls.crt"), "x");
+      Path key = Files.writeString(dir.resolve("tls.key"), "x");
+
+      assertThat(
+              settings("--tls-cert-file=" + crt, "--tls-key-file=" + key).webhook().certificates())
+          .isEqualTo(Certificates.FILES);
+      Files.delete(key);
+      assertThat(
+              settings("--tls-cert-file=" + crt, "--tls-key-file=" + key).webhook().certificates())
+          .isEqualTo(Certificates.SELF_MANAGED);
+    } finally {
+      try (var files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          Files.delete(f);
+        }
+      }
+      Files.delete(dir);
+    }
+  }
+
+  @Test
+  void theWebhookConfigurationsAreWhatTheOptionsSay() {
+    assertThat(
+            settings(
+                    "--webhook-configuration=build-mirrors",
+                    "--webhook-service=build-mirrors-webhook",
+                    "--webhook-failure-policy=Fail",
+                    "--webhook-timeout=3",
+                    "--cert-manager-certificate=build-mirrors-webhook")
+                .routing())
+        .isEqualTo(
+            new OperatorSettings.Routing(
+                "build-mirrors", "build-mirrors-webhook", "Fail", 3, "build-mirrors-webhook"));
+    assertThat(settings().routing()).isEqualTo(OperatorSettings.Routing.DEFAULTS);
+  }
+
+  /** A failed start says what fixes it, then the causes. */
+  @Test
+  void aFailedStartSaysWhatFixesIt() throws Exception {
+    URL api = new URL("https://10.0.0.1:6443");
+
+    assertThat(StartFailure.explained(new IOException(new ConnectException("refused")), api))
+        .hasMessageContaining("cannot reach the API server at https://10.0.0.1:6443")
+        .hasMessageContaining("KUBECONFIG");
+    assertThat(
+            StartFailure.fix(
+                new KubernetesClientException("Forbidden", 403, new StatusBuilder().build()), api))
+        .contains("RBAC of this version");
+    assertThat(
+            StartFailure.fix(
+                new KubernetesClientException(
+                    "the server could not find the requested resource pypimirrors.pypimirror.dev",
+                    404,
+                    new StatusBuilder().build()),
+                api))
+        .contains("kubectl apply -f crds/");
+    assertThat(StartFailure.fix(new RuntimeException(new BindException("in use")), api))
+        .contains("--webhook-port");
+    assertThat(StartFailure.explained(new IllegalStateException("odd"), api))
+        .hasMessage("cannot start")
+        .hasCauseInstanceOf(IllegalStateException.class);
   }
 }

@@ -38,8 +38,8 @@ class DeployManifestsTest {
 
   /**
    * The default image is written once in code ({@link CacheSync#DEFAULT_INDEX_IMAGE}, what {@code
-   * run} and {@code render} use when none is given); deploy/ and the chart must name it too, as
-   * YAML cannot import it.
+   * run} and {@code render} use when they know no other); deploy/ and the chart must name it too,
+   * as YAML cannot import it.
    */
   @Test
   void deployAndTheChartNameTheDefaultImageTheCodeUses() throws Exception {
@@ -67,37 +67,75 @@ class DeployManifestsTest {
   }
 
   /**
-   * The namespace is written once: an overlay that sets another one (and lists deploy/derived, as
-   * README says) moves everything that names it, the webhooks' exclusion and cert-manager's
-   * references included.
+   * An overlay written the usual way, with only `namespace:` and `images:`, installs correctly: no
+   * trace of the default namespace, and the overlay's image the only one (the operator reads its
+   * namespace and its image at run time, and the sync Jobs run that image).
    */
   @Test
-  void anOverlayInAnotherNamespaceLeavesNothingInTheDefaultOne() throws Exception {
-    Path overlay = Files.createDirectories(Path.of("target/namespace-overlay").toAbsolutePath());
-    Path deploy = overlay.relativize(ProjectPaths.ROOT.resolve("deploy"));
-    Files.writeString(
-        overlay.resolve("kustomization.yaml"),
-        """
-        apiVersion: kustomize.config.k8s.io/v1beta1
-        kind: Kustomization
-        namespace: platform-tools
-        resources: [%1$s/certmanager]
-        images:
-          - {name: ghcr.io/pypimirror/pypi-mirror-operator, newName: registry.example.com/pypi-mirror-operator, newTag: "9.9.9"}
-        transformers: [%1$s/derived]
-        """
-            .formatted(deploy));
+  void aPlainOverlayWithNamespaceAndImagesOnlyLeavesNoTraceOfTheDefaults() throws Exception {
+    List<JsonNode> objects =
+        Kustomize.render(
+            overlay(
+                "plain-overlay",
+                """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                namespace: platform-tools
+                resources: [%s/default]
+                images:
+                  - {name: ghcr.io/pypimirror/pypi-mirror-operator, newName: registry.example.com/pmo, newTag: "9.9.9"}
+                """));
 
-    List<JsonNode> objects = Kustomize.render(overlay.toString());
+    assertThat(objects)
+        .allSatisfy(
+            o ->
+                assertThat(o.toString())
+                    .doesNotContain(NAMESPACE)
+                    .doesNotContain("ghcr.io")
+                    .doesNotContain(CacheSync.DEFAULT_INDEX_IMAGE));
+    InstallChecks install = new InstallChecks(objects, "platform-tools");
+    install.all(2);
+    assertThat(install.find("Namespace", "platform-tools")).isPresent();
+    assertThat(objects.toString()).containsOnlyOnce("registry.example.com/pmo:9.9.9");
+    assertThat(
+            install
+                .one("Deployment", "pypi-mirror-operator")
+                .at("/spec/template/spec/containers/0/image")
+                .asText())
+        .isEqualTo("registry.example.com/pmo:9.9.9");
+  }
+
+  /**
+   * cert-manager mode elsewhere: the Certificate's DNS names hold the namespace, which kustomize's
+   * namespace transformer does not set; the overlay lists deploy/derived again (README).
+   */
+  @Test
+  void aCertManagerOverlayInAnotherNamespaceLeavesNothingInTheDefaultOne() throws Exception {
+    List<JsonNode> objects =
+        Kustomize.render(
+            overlay(
+                "certmanager-overlay",
+                """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                namespace: platform-tools
+                resources: [%1$s/certmanager]
+                images:
+                  - {name: ghcr.io/pypimirror/pypi-mirror-operator, newName: registry.example.com/pmo, newTag: "9.9.9"}
+                transformers: [%1$s/derived]
+                """));
 
     assertThat(objects).allSatisfy(o -> assertThat(o.toString()).doesNotContain(NAMESPACE));
     InstallChecks install = new InstallChecks(objects, "platform-tools");
     install.all(2);
     install.certManagerIssuesTheCertificate();
-    assertThat(install.find("Namespace", "platform-tools")).isPresent();
-    JsonNode manager =
-        install.one("Deployment", "pypi-mirror-operator").at("/spec/template/spec/containers/0");
-    assertThat(manager.path("image").asText())
-        .isEqualTo("registry.example.com/pypi-mirror-operator:9.9.9");
+  }
+
+  /** A kustomization in target/NAME over deploy/ (%s and %1$s: the path to deploy/). */
+  static String overlay(String name, String kustomization) throws Exception {
+    Path overlay = Files.createDirectories(Path.of("target", name).toAbsolutePath());
+    Path deploy = overlay.relativize(ProjectPaths.ROOT.resolve("deploy"));
+    Files.writeString(overlay.resolve("kustomization.yaml"), kustomization.formatted(deploy));
+    return overlay.toString();
   }
 }

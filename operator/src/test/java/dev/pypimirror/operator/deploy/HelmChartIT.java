@@ -96,10 +96,40 @@ class HelmChartIT {
     return docs;
   }
 
+  /** Helm's hooks: run by Helm around install and uninstall, not part of the install. */
+  static boolean hook(JsonNode o) {
+    return o.at("/metadata/annotations/helm.sh~1hook").isTextual()
+        || o.at("/metadata/annotations/" + HOOK_SHOWN.replace("/", "~1")).isTextual();
+  }
+
+  /** What {@link #withHooksShown} renames Helm's hook annotation to. */
+  static final String HOOK_SHOWN = "test.example/helm-hook";
+
+  /**
+   * `helm template` leaves hooks out of what helm-java returns: rendered from a copy of the chart
+   * whose hook annotations are renamed, they come out as ordinary objects, still by Helm's engine.
+   */
+  static List<JsonNode> withHooksShown(String release, String namespace, String values)
+      throws IOException {
+    Path copy = Files.createTempDirectory("chart-");
+    try {
+      Path chart = copy.resolve("pypi-mirror-operator");
+      copyTree(CHART, chart);
+      try (Stream<Path> templates = Files.list(chart.resolve("templates"))) {
+        for (Path t : templates.toList()) {
+          Files.writeString(t, Files.readString(t).replace("helm.sh/hook", HOOK_SHOWN));
+        }
+      }
+      return helmTemplate(chart, release, namespace, values);
+    } finally {
+      deleteTree(copy);
+    }
+  }
+
   /** The objects by kind/namespace/name, without the labels that say which tool made them. */
   static Map<String, String> comparable(List<JsonNode> objects) throws IOException {
     Map<String, String> byKey = new TreeMap<>();
-    for (JsonNode o : objects) {
+    for (JsonNode o : objects.stream().filter(o -> !hook(o)).toList()) {
       ObjectNode copy = o.deepCopy();
       if (copy.at("/metadata/labels") instanceof ObjectNode labels) {
         labels.remove(TOOL_LABELS);
@@ -311,6 +341,48 @@ class HelmChartIT {
     }
   }
 
+  /**
+   * helm uninstall first runs `uninstall` (UninstallCommandTest: what it removes), as a pre-delete
+   * hook that runs under Pod Security restricted with rights to those objects only, by name.
+   */
+  @Test
+  void thePreDeleteHookStopsTheOperatorAndRemovesWhatItMadeWithLeastPrivilege() throws Exception {
+    List<JsonNode> hooks =
+        withHooksShown("mirrors", "builds", "{}").stream().filter(HelmChartIT::hook).toList();
+
+    assertThat(hooks)
+        .allSatisfy(
+            h -> {
+              assertThat(h.at("/metadata/annotations/" + HOOK_SHOWN.replace("/", "~1")).asText())
+                  .isEqualTo("pre-delete");
+              assertThat(h.at("/metadata/name").asText())
+                  .isEqualTo("mirrors-pypi-mirror-operator-uninstall");
+            })
+        .extracting(h -> h.path("kind").asText())
+        .containsExactlyInAnyOrder(
+            "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Job");
+    InstallChecks install = new InstallChecks(hooks, "builds", "mirrors-pypi-mirror-operator");
+    JsonNode pod = install.one("Job", install.name() + "-uninstall").at("/spec/template/spec");
+    JsonNode container = pod.at("/containers/0");
+    assertThat(texts(container.path("args")))
+        .containsExactly(
+            "uninstall",
+            "--webhook-configuration=mirrors-pypi-mirror-operator",
+            "--deployment=mirrors-pypi-mirror-operator");
+    assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+    assertThat(pod.at("/securityContext/seccompProfile/type").asText()).isEqualTo("RuntimeDefault");
+    assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean(true)).isFalse();
+    assertThat(texts(container.at("/securityContext/capabilities/drop"))).containsExactly("ALL");
+    for (String kind : List.of("ClusterRole", "Role")) {
+      for (JsonNode rule : install.one(kind, install.name() + "-uninstall").path("rules")) {
+        assertThat(texts(rule.path("verbs"))).doesNotContain("*", "create", "escalate", "bind");
+        if (!texts(rule.path("resources")).equals(List.of("pods"))) {
+          assertThat(rule.has("resourceNames")).as(rule.toString()).isTrue();
+        }
+      }
+    }
+  }
+
   @Test
   void replicasAreWhatTheValueSays() throws Exception {
     new InstallChecks(helmTemplate("default", "replicaCount: 3"), "default").all(3);
@@ -367,10 +439,8 @@ class HelmChartIT {
     assertThat(pod.at("/spec/affinity/nodeAffinity").isObject()).isTrue();
     assertThat(pod.at("/spec/priorityClassName").asText()).isEqualTo("system-cluster-critical");
 
-    JsonNode mutating =
-        install.one("MutatingWebhookConfiguration", "pypi-mirror-operator").path("webhooks");
-    assertThat(mutating.get(0).path("failurePolicy").asText()).isEqualTo("Fail");
-    assertThat(mutating.get(0).path("timeoutSeconds").asInt()).isEqualTo(3);
+    assertThat(install.arg("webhook-failure-policy")).isEqualTo("Fail");
+    assertThat(install.arg("webhook-timeout")).isEqualTo("3");
 
     assertThat(install.find("Issuer", "pypi-mirror-operator-selfsigned"))
         .as("the given issuer is used instead")

@@ -3,7 +3,6 @@ package dev.pypimirror.operator.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.pypimirror.operator.apiserver.CelRulesCheck;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.StreamSupport;
@@ -39,10 +38,8 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
     everyNamespacedObjectIsInTheOperatorsNamespace();
     rbacIsLeastPrivilege();
     theDeploymentIsRestricted(replicas);
-    theMutatingWebhookIsTheOptInEntryThePoliciesCopy();
-    theValidatingConfigurationIsFilledByTheLeader();
+    theOperatorIsToldItsWebhookConfigurations();
     shutdownDrainsWithinTheGracePeriod();
-    theWebhookMatchConditionsCompileAsTheApiServerCompilesThem();
   }
 
   JsonNode one(String kind, String name) {
@@ -76,9 +73,10 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
             "RoleBinding/" + name,
             "Deployment/" + name,
             "Service/" + name + "-webhook",
-            "Service/" + name + "-metrics",
-            "MutatingWebhookConfiguration/" + name,
-            "ValidatingWebhookConfiguration/" + name);
+            "Service/" + name + "-metrics");
+    assertThat(objects)
+        .as("the operator owns its webhook configurations: nothing applied changes at run time")
+        .noneMatch(o -> o.path("kind").asText().endsWith("WebhookConfiguration"));
     find("Namespace", namespace)
         .ifPresent(
             ns ->
@@ -124,14 +122,31 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
             r ->
                 texts(r.path("resources")).contains("mutatingwebhookconfigurations")
                     || texts(r.path("resources")).contains("validatingwebhookconfigurations"))
+        .as("create (which cannot be narrowed to a name), then only its own two by name")
+        .hasSize(2)
+        .allSatisfy(
+            r ->
+                assertThat(texts(r.path("resources")))
+                    .containsExactlyInAnyOrder(
+                        "mutatingwebhookconfigurations", "validatingwebhookconfigurations"))
+        .anySatisfy(
+            r -> {
+              assertThat(texts(r.path("verbs"))).containsExactly("create");
+              assertThat(r.has("resourceNames")).isFalse();
+            })
+        .anySatisfy(
+            r -> {
+              assertThat(texts(r.path("resourceNames"))).containsExactly(name);
+              assertThat(texts(r.path("verbs"))).containsExactlyInAnyOrder("get", "patch");
+            });
+    assertThat(clusterRole.path("rules"))
+        .as("its own ClusterRole, read to own the webhook configurations")
+        .filteredOn(r -> texts(r.path("resources")).contains("clusterroles"))
         .singleElement()
         .satisfies(
             r -> {
-              assertThat(texts(r.path("resources")))
-                  .containsExactlyInAnyOrder(
-                      "mutatingwebhookconfigurations", "validatingwebhookconfigurations");
               assertThat(texts(r.path("resourceNames"))).containsExactly(name);
-              assertThat(texts(r.path("verbs"))).containsExactlyInAnyOrder("get", "patch");
+              assertThat(texts(r.path("verbs"))).containsExactly("get");
             });
     assertThat(clusterRole.path("rules"))
         .as("routing needs no namespace label: Namespaces are read, never written")
@@ -165,9 +180,6 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
     assertThat(manager.at("/resources/requests/cpu").isMissingNode()).isFalse();
     assertThat(manager.at("/resources/requests/memory").isMissingNode()).isFalse();
     assertThat(manager.at("/resources/limits/memory").isMissingNode()).isFalse();
-    assertThat(env(manager, "PYPI_MIRROR_INDEX_IMAGE").path("value").asText())
-        .as("the cache sync runs `index` with the operator's own image")
-        .isEqualTo(manager.path("image").asText());
     assertThat(env(manager, "POD_NAMESPACE").at("/valueFrom/fieldRef/fieldPath").asText())
         .isEqualTo("metadata.namespace");
     if (replicas > 1) {
@@ -188,58 +200,35 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
         .orElseThrow(() -> new AssertionError("no env " + name));
   }
 
+  /** The value of {@code --NAME=} among the manager's args, or null. */
+  String arg(String option) {
+    return texts(one("Deployment", name).at("/spec/template/spec/containers/0/args")).stream()
+        .filter(a -> a.startsWith("--" + option + "="))
+        .map(a -> a.substring(option.length() + 3))
+        .findFirst()
+        .orElse(null);
+  }
+
   /**
-   * One deployed entry: the opt-in (by annotation) that fails open. The leader adds one entry per
-   * policy ({@code WebhookRoutes}), copying this one's client config, rules and timeouts.
+   * The leader writes the webhook configurations: named as its ClusterRole (their owner, whose
+   * rights name them), calling the webhook Service, with a valid failure policy and timeout.
    */
-  void theMutatingWebhookIsTheOptInEntryThePoliciesCopy() {
-    JsonNode webhooks = one("MutatingWebhookConfiguration", name).path("webhooks");
-    assertThat(webhooks).hasSize(1);
-    JsonNode optIn = webhooks.get(0);
-    assertThat(optIn.path("name").asText()).isEqualTo("pods.pypimirror.dev");
-    assertThat(optIn.path("sideEffects").asText()).isEqualTo("None");
-    assertThat(optIn.path("reinvocationPolicy").asText()).isEqualTo("IfNeeded");
-    assertThat(optIn.path("timeoutSeconds").asInt()).isBetween(1, 30);
-    assertThat(texts(optIn.path("admissionReviewVersions"))).containsExactly("v1");
-    assertThat(optIn.path("rules"))
-        .singleElement()
-        .satisfies(
-            rule -> {
-              assertThat(texts(rule.path("operations"))).containsExactly("CREATE");
-              assertThat(texts(rule.path("resources"))).containsExactly("pods");
-            });
-    assertThat(optIn.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-pods");
-    assertThat(optIn.at("/clientConfig/service/namespace").asText()).isEqualTo(namespace);
-    assertThat(optIn.at("/clientConfig/service/name").asText()).isEqualTo(name + "-webhook");
-    JsonNode excluded =
-        StreamSupport.stream(optIn.at("/namespaceSelector/matchExpressions").spliterator(), false)
-            .filter(e -> e.path("key").asText().equals("kubernetes.io/metadata.name"))
-            .findFirst()
-            .orElseThrow();
-    assertThat(excluded.path("operator").asText()).isEqualTo("NotIn");
-    assertThat(texts(excluded.path("values")))
-        .as("the operator's own namespace is never injected, so it can always come back")
-        .containsExactlyInAnyOrder("kube-system", "kube-public", "kube-node-lease", namespace);
-    assertThat(optIn.toString())
-        .as("routing never waits for a label the operator writes")
-        .doesNotContain("pypimirror.dev/enforced", "pypimirror.dev/policy");
-    assertThat(optIn.has("objectSelector"))
-        .as("no label a pod's author can set keeps a pod from the webhook")
-        .isFalse();
-    assertThat(optIn.path("matchConditions").toString())
-        .contains("pypimirror.dev/mirror", "pypimirror.dev/inject")
-        .doesNotContain("namespaceObject");
+  void theOperatorIsToldItsWebhookConfigurations() {
+    assertThat(arg("webhook-configuration")).isEqualTo(name);
+    assertThat(arg("webhook-service")).isEqualTo(name + "-webhook");
+    assertThat(find("Service", arg("webhook-service"))).isPresent();
+    assertThat(arg("webhook-failure-policy")).isIn("Ignore", "Fail");
+    assertThat(Integer.parseInt(arg("webhook-timeout"))).isBetween(1, 30);
+    JsonNode manager = one("Deployment", name).at("/spec/template/spec/containers/0");
+    assertThat(env(manager, "POD_NAME").at("/valueFrom/fieldRef/fieldPath").asText())
+        .as("the operator reads its image from its own pod")
+        .isEqualTo("metadata.name");
+    assertThat(manager.path("env").toString()).doesNotContain("PYPI_MIRROR_INDEX_IMAGE");
   }
 
-  /** The deployed entry fails open; the policies' fail-closed entries are the leader's. */
+  /** The opt-in entry fails open, as documented. */
   void theWebhooksFailAsDocumented() {
-    assertThat(one("MutatingWebhookConfiguration", name).at("/webhooks/0/failurePolicy").asText())
-        .isEqualTo("Ignore");
-  }
-
-  /** No deployed entry: one per policy, failing closed, written by the leader. */
-  void theValidatingConfigurationIsFilledByTheLeader() {
-    assertThat(one("ValidatingWebhookConfiguration", name).path("webhooks")).isEmpty();
+    assertThat(arg("webhook-failure-policy")).isEqualTo("Ignore");
   }
 
   /** Drain delay, then admissions under way, then the reconcilers and the lease: in the grace. */
@@ -247,34 +236,19 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
     JsonNode pod = one("Deployment", name).at("/spec/template/spec");
     JsonNode manager = pod.at("/containers/0");
     int drainDelay =
-        texts(manager.path("args")).stream()
-            .filter(a -> a.startsWith("--drain-delay="))
-            .map(a -> Integer.parseInt(a.substring("--drain-delay=".length())))
-            .findFirst()
-            .orElse(10); // the run command's default
-    int admissionTimeout =
-        one("MutatingWebhookConfiguration", name).at("/webhooks/0/timeoutSeconds").asInt();
+        arg("drain-delay") == null ? 10 : Integer.parseInt(arg("drain-delay")); // run's default
+    int admissionTimeout = Integer.parseInt(arg("webhook-timeout"));
     assertThat(pod.path("terminationGracePeriodSeconds").asInt(30))
         .isGreaterThanOrEqualTo(drainDelay + admissionTimeout + 5);
     assertThat(manager.at("/readinessProbe/periodSeconds").asInt()).isLessThanOrEqualTo(drainDelay);
   }
 
-  void theWebhookMatchConditionsCompileAsTheApiServerCompilesThem() {
-    List<CelRulesCheck.Result> results = CelRulesCheck.checkWebhooks(objects);
-    assertThat(results).isNotEmpty();
-    assertThat(results).allSatisfy(r -> assertThat(r.problems()).as(r.where()).isEmpty());
-  }
-
   /** cert-manager issues the serving certificate, injects its CA, and the operator reads it. */
   void certManagerIssuesTheCertificate() {
-    assertThat(objects)
-        .filteredOn(o -> o.path("kind").asText().endsWith("WebhookConfiguration"))
-        .hasSize(2)
-        .allSatisfy(
-            o ->
-                assertThat(o.at("/metadata/annotations/cert-manager.io~1inject-ca-from").asText())
-                    .isEqualTo(namespace + "/" + name + "-webhook"));
     JsonNode certificate = one("Certificate", name + "-webhook");
+    assertThat(arg("cert-manager-certificate"))
+        .as("the operator annotates its webhook configurations for cainjector")
+        .isEqualTo(certificate.at("/metadata/name").asText());
     assertThat(texts(certificate.at("/spec/dnsNames")))
         .containsExactly(
             name + "-webhook." + namespace + ".svc",

@@ -7,7 +7,7 @@ import dev.pypimirror.operator.apiserver.CelMatchConditions;
 import dev.pypimirror.operator.apiserver.CustomResourceSchemas;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -35,7 +36,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * try (ApiServer api = ApiServer.start()) {
  *   KubernetesClient client = api.client();
  *   api.installCrds();                    // the generated CRDs: their schemas now apply
- *   api.installWebhookConfigurations();   // deploy/default's, as `kubectl kustomize` renders them
+ *   api.installWebhookConfigurations();   // as the leader makes them (the operator would too)
  *   try (OperatorApp app = new OperatorApp(client, selfManagedSettings, clock).start()) {
  *     api.routeWebhookService(app.webhookPort()); // the webhook Service's endpoint
  *     api.awaitCaBundles();                // the leader patched its CA into both configurations
@@ -90,18 +91,12 @@ public final class ApiServer implements AutoCloseable {
     return this;
   }
 
-  /** Creates the webhook configurations of deploy/default, rendered by `kubectl kustomize`. */
-  public ApiServer installWebhookConfigurations() throws IOException, InterruptedException {
-    for (JsonNode object : Kustomize.render("deploy/default")) {
-      if (object.path("kind").asText().endsWith("WebhookConfiguration")) {
-        client
-            .resource(
-                client
-                    .getKubernetesSerialization()
-                    .convertValue(object, GenericKubernetesResource.class))
-            .create();
-      }
-    }
+  /**
+   * Creates the webhook configurations as the operator's leader creates them before it knows of any
+   * policy (the opt-in entry, no caBundle yet): for a cluster where the operator has run once.
+   */
+  public ApiServer installWebhookConfigurations() {
+    new WebhookConfigurations(client, WEBHOOK_NAMESPACE, () -> Optional.of(List.of())).sync();
     return this;
   }
 

@@ -13,12 +13,12 @@ import dev.pypimirror.operator.api.PypiMirrorPolicySpec.Enforcement;
 import dev.pypimirror.operator.apiserver.CelRulesCheck;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import dev.pypimirror.operator.settings.OperatorSettings;
-import dev.pypimirror.operator.testing.Kustomize;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -30,7 +30,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -47,23 +46,10 @@ class WebhookRoutingTest {
   List<PypiMirrorPolicy> policies = new ArrayList<>();
   WebhookConfigurations configurations;
 
-  static List<JsonNode> deployed;
-
-  @BeforeAll
-  static void render() throws Exception {
-    deployed = Kustomize.render("deploy/default");
-  }
-
   @BeforeEach
-  void install() throws Exception {
-    for (JsonNode object : deployed) {
-      String kind = object.path("kind").asText();
-      if (kind.equals("MutatingWebhookConfiguration")) {
-        client.resource(JSON.treeToValue(object, MutatingWebhookConfiguration.class)).create();
-      } else if (kind.equals("ValidatingWebhookConfiguration")) {
-        client.resource(JSON.treeToValue(object, ValidatingWebhookConfiguration.class)).create();
-      }
-    }
+  void install() {
+    // as the leader left them before any policy existed
+    new WebhookConfigurations(client, "pypi-mirror-system", () -> Optional.of(List.of())).sync();
     configurations =
         new WebhookConfigurations(
             client, "pypi-mirror-system", () -> Optional.of(List.copyOf(policies)));
@@ -214,6 +200,87 @@ class WebhookRoutingTest {
             "the matchConditions written compile as kube-apiserver compiles them, no namespaceObject")
         .isNotEmpty()
         .allSatisfy(r -> assertThat(r.problems()).as(r.where()).isEmpty());
+  }
+
+  /**
+   * The operator owns both configurations: it makes them when they are missing (after an install,
+   * or when someone deleted them), writes the opt-in entry from its settings with its own namespace
+   * excluded, and makes the ClusterRole of their name their owner, so deleting the install
+   * garbage-collects them.
+   */
+  @Test
+  void theOperatorCreatesItsConfigurationsOwnedByItsClusterRole() {
+    client.admissionRegistration().v1().mutatingWebhookConfigurations().delete();
+    client.admissionRegistration().v1().validatingWebhookConfigurations().delete();
+    var role =
+        client
+            .rbac()
+            .clusterRoles()
+            .resource(
+                new io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder()
+                    .withNewMetadata()
+                    .withName("build-mirrors")
+                    .endMetadata()
+                    .build())
+            .create();
+    var routing =
+        new dev.pypimirror.operator.settings.OperatorSettings.Routing(
+            "build-mirrors", "build-mirrors-webhook", "Fail", 3, "build-mirrors-webhook");
+    policies.add(enforce("corp-builds", Map.of("team", "ml")));
+
+    new WebhookConfigurations(
+            client, "platform-tools", routing, () -> Optional.of(List.copyOf(policies)))
+        .sync();
+
+    var mutating =
+        client
+            .admissionRegistration()
+            .v1()
+            .mutatingWebhookConfigurations()
+            .withName("build-mirrors")
+            .get();
+    var validating =
+        client
+            .admissionRegistration()
+            .v1()
+            .validatingWebhookConfigurations()
+            .withName("build-mirrors")
+            .get();
+    for (var metadata : List.of(mutating.getMetadata(), validating.getMetadata())) {
+      assertThat(metadata.getOwnerReferences())
+          .singleElement()
+          .satisfies(
+              o -> {
+                assertThat(o.getKind()).isEqualTo("ClusterRole");
+                assertThat(o.getUid()).isEqualTo(role.getMetadata().getUid());
+                assertThat(o.getBlockOwnerDeletion()).as("needs no right to delete it").isNull();
+              });
+      assertThat(metadata.getAnnotations())
+          .containsEntry("cert-manager.io/inject-ca-from", "platform-tools/build-mirrors-webhook");
+      assertThat(metadata.getLabels())
+          .containsEntry("app.kubernetes.io/part-of", "pypi-mirror-operator");
+    }
+    MutatingWebhook optIn = mutating.getWebhooks().get(0);
+    assertThat(optIn.getName()).isEqualTo("pods.pypimirror.dev");
+    assertThat(optIn.getFailurePolicy()).isEqualTo("Fail");
+    assertThat(optIn.getTimeoutSeconds()).isEqualTo(3);
+    assertThat(optIn.getClientConfig().getService().getName()).isEqualTo("build-mirrors-webhook");
+    assertThat(mutating.getWebhooks())
+        .allSatisfy(
+            w -> {
+              assertThat(w.getClientConfig().getService().getNamespace())
+                  .isEqualTo("platform-tools");
+              assertThat(w.getNamespaceSelector().getMatchExpressions())
+                  .anySatisfy(
+                      e ->
+                          assertThat(e.getValues())
+                              .as("its own namespace, whatever the install named")
+                              .contains("platform-tools")
+                              .doesNotContain("pypi-mirror-system"));
+            });
+    assertThat(validating.getWebhooks())
+        .extracting(ValidatingWebhook::getName)
+        .containsExactly("corp-builds.policy.pypimirror.dev");
   }
 
   @Test

@@ -1,0 +1,130 @@
+package dev.pypimirror.operator.cli;
+
+import dev.pypimirror.operator.reconciler.MirrorOperator;
+import dev.pypimirror.operator.settings.OperatorSettings;
+import dev.pypimirror.operator.tls.WebhookCertificates;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * What the install leaves that it did not apply, removed: the webhook configurations (a fail-closed
+ * entry left behind would refuse pods cluster-wide), the certificate Secret and the leader Lease.
+ * The operator is stopped first (its Deployment scaled to zero, its pods waited for), so no leader
+ * puts them back. The Helm chart runs it as a pre-delete hook; with kustomize, run it (or delete
+ * the objects by hand) before `kubectl delete -k`.
+ */
+@Command(
+    name = "uninstall",
+    mixinStandardHelpOptions = true,
+    description =
+        "Stop the operator and remove what it made at run time: its webhook configurations, certificate Secret and leader Lease.")
+class UninstallCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--operator-namespace",
+      defaultValue = "${env:POD_NAMESPACE}",
+      description = "The operator's namespace (default: $POD_NAMESPACE).")
+  String namespace;
+
+  @Option(
+      names = "--webhook-configuration",
+      paramLabel = "NAME",
+      description = "The webhook configurations' name (default: ${DEFAULT-VALUE}).")
+  String configuration = OperatorSettings.Routing.DEFAULTS.name();
+
+  @Option(
+      names = "--deployment",
+      paramLabel = "NAME",
+      description = "The operator's Deployment, scaled to zero first (default: ${DEFAULT-VALUE}).")
+  String deployment = OperatorSettings.Routing.DEFAULTS.name();
+
+  @Option(
+      names = "--wait",
+      paramLabel = "SECONDS",
+      description = "How long to wait for the operator's pods to stop (default: ${DEFAULT-VALUE}).")
+  int waitSeconds = 60;
+
+  @Override
+  public Integer call() throws Exception {
+    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+      run(client, spec.commandLine().getOut());
+    }
+    return 0;
+  }
+
+  /** Every step, each said in one line. */
+  void run(KubernetesClient client, PrintWriter out) throws InterruptedException {
+    boolean inNamespace = namespace != null && !namespace.isBlank();
+    if (inNamespace) {
+      stopOperator(client, out);
+    }
+    say(
+        out,
+        "MutatingWebhookConfiguration " + configuration,
+        client
+            .admissionRegistration()
+            .v1()
+            .mutatingWebhookConfigurations()
+            .withName(configuration));
+    say(
+        out,
+        "ValidatingWebhookConfiguration " + configuration,
+        client
+            .admissionRegistration()
+            .v1()
+            .validatingWebhookConfigurations()
+            .withName(configuration));
+    if (inNamespace) {
+      say(
+          out,
+          "Secret " + namespace + "/" + WebhookCertificates.SECRET_NAME,
+          client.secrets().inNamespace(namespace).withName(WebhookCertificates.SECRET_NAME));
+      say(
+          out,
+          "Lease " + namespace + "/" + MirrorOperator.LEASE_NAME,
+          client.leases().inNamespace(namespace).withName(MirrorOperator.LEASE_NAME));
+    } else {
+      out.println("no operator namespace given: its Secret and Lease are left");
+    }
+    out.flush();
+  }
+
+  /** Scales the Deployment to zero and waits (up to --wait) until its pods are gone. */
+  private void stopOperator(KubernetesClient client, PrintWriter out) throws InterruptedException {
+    var resource = client.apps().deployments().inNamespace(namespace).withName(deployment);
+    Deployment found = resource.get();
+    if (found == null) {
+      out.printf("Deployment %s/%s: not found%n", namespace, deployment);
+      return;
+    }
+    resource.scale(0);
+    var selector = found.getSpec().getSelector().getMatchLabels();
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(waitSeconds));
+    int running;
+    while ((running =
+                client.pods().inNamespace(namespace).withLabels(selector).list().getItems().size())
+            > 0
+        && Instant.now().isBefore(deadline)) {
+      Thread.sleep(1000);
+    }
+    out.printf(
+        "Deployment %s/%s scaled to 0%s%n",
+        namespace,
+        deployment,
+        running == 0 ? ", its pods stopped" : ", " + running + " pod(s) still stopping");
+  }
+
+  private static void say(PrintWriter out, String what, Resource<?> resource) {
+    out.println(what + (resource.delete().isEmpty() ? ": not found" : ": deleted"));
+  }
+}
