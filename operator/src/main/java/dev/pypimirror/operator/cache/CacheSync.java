@@ -5,6 +5,7 @@ import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PublicIndexSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.api.SecretRef;
 import dev.pypimirror.operator.api.SyncSpec;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
@@ -86,6 +87,37 @@ public final class CacheSync {
           "sys.argv = ['pip'] + sys.argv[2:]",
           "runpy.run_module('pip', run_name='__main__', alter_sys=True)");
 
+  /** The variable prefix of upstream i's credentials in the download container. */
+  public static final String CREDENTIALS_ENV_PREFIX = "PYPI_MIRROR_UPSTREAM_";
+
+  /**
+   * {@link #DOWNLOAD_SCRIPT} for a sync with credentials: before pip runs, the i-th index option's
+   * URL (in upstream order) takes upstream i's {@code _USERNAME}/{@code _PASSWORD} or {@code
+   * _TOKEN} (as user {@code __token__}) as its user info, as pip takes an index's login; the
+   * variables are removed from the environment first, so nothing pip starts sees them (pip shows an
+   * index URL with its password masked).
+   */
+  static final String DOWNLOAD_SCRIPT_WITH_CREDENTIALS =
+      DOWNLOAD_SCRIPT.replace(
+          "sys.argv = ['pip'] + sys.argv[2:]",
+          String.join(
+              "\n",
+              "from urllib.parse import quote",
+              "creds = {k: os.environ.pop(k) for k in [k for k in os.environ if k.startswith('"
+                  + CREDENTIALS_ENV_PREFIX
+                  + "')]}",
+              "n = 0",
+              "for j in range(3, len(sys.argv)):",
+              "  if sys.argv[j - 1] in ('--index-url', '--extra-index-url'):",
+              "    p = '" + CREDENTIALS_ENV_PREFIX + "%d_' % n",
+              "    n += 1",
+              "    u, w, t = (creds.get(p + x, '') for x in ('USERNAME', 'PASSWORD', 'TOKEN'))",
+              "    u, w = ('__token__', t) if t else (u, w)",
+              "    if u or w:",
+              "      s, r = sys.argv[j].split('://', 1)",
+              "      sys.argv[j] = s + '://' + quote(u, safe='') + ':' + quote(w, safe='') + '@' + r",
+              "sys.argv = ['pip'] + sys.argv[2:]"));
+
   /**
    * The sync of one mirror with its checked {@code requirements} (packages, then the ConfigMap's
    * lines): its Job template and the hash of it. The download container never mounts the cache: it
@@ -113,7 +145,12 @@ public final class CacheSync {
             new VolumeBuilder().withName("download-tmp").withNewEmptyDir().endEmptyDir().build(),
             new VolumeBuilder().withName("index-tmp").withNewEmptyDir().endEmptyDir().build());
     EnvVar requirementsEnv = new EnvVar(REQUIREMENTS_ENV, requirements.text(), null);
-    List<String> command = downloadCommand(requirementsFile);
+    List<SecretRef> credentials =
+        upstream(mirror.getSpec()).stream().map(Upstream::credentials).toList();
+    List<String> command =
+        credentials.stream().allMatch(java.util.Objects::isNull)
+            ? downloadCommand(requirementsFile)
+            : downloadCommand(DOWNLOAD_SCRIPT_WITH_CREDENTIALS, requirementsFile);
     Container download =
         new ContainerBuilder()
             .withName("download")
@@ -128,6 +165,8 @@ public final class CacheSync {
             .withValue("/tmp")
             .endEnv()
             .addToEnv(requirementsEnv)
+            // the step that talks to the upstreams is the one that needs their logins
+            .addAllToEnv(MirrorObjects.credentialVariables(CREDENTIALS_ENV_PREFIX, credentials))
             .withVolumeMounts(
                 mount("scratch", SCRATCH_ROOT, false), mount("download-tmp", "/tmp", false))
             .withSecurityContext(MirrorObjects.restrictedContainer())
@@ -189,7 +228,11 @@ public final class CacheSync {
 
   /** The download container's command up to pip's arguments: python running DOWNLOAD_SCRIPT. */
   public static List<String> downloadCommand(String requirementsFile) {
-    return List.of("python", "-I", "-B", "-c", DOWNLOAD_SCRIPT, requirementsFile);
+    return downloadCommand(DOWNLOAD_SCRIPT, requirementsFile);
+  }
+
+  private static List<String> downloadCommand(String script, String requirementsFile) {
+    return List.of("python", "-I", "-B", "-c", script, requirementsFile);
   }
 
   /** pip's arguments (after {@code pip}): download {@code requirementsFile} into {@code dest}. */
@@ -263,8 +306,12 @@ public final class CacheSync {
         .longValue();
   }
 
-  /** One URL a sync downloads from, and the field it comes from. */
-  public record Upstream(String url, String field) {}
+  /** One URL a sync downloads from, the field it comes from, and its credentials (or null). */
+  public record Upstream(String url, String field, SecretRef credentials) {
+    public Upstream(String url, String field) {
+      this(url, field, null);
+    }
+  }
 
   /**
    * Where to download from: sync.upstream, else the mirror's own non-cache indexes, else the public
@@ -280,7 +327,9 @@ public final class CacheSync {
     for (int i = 0; i < indexes.size(); i++) {
       String url = indexes.get(i).getUrl();
       if (url != null && !url.startsWith("file:")) {
-        own.add(new Upstream(url, "spec.indexes[" + i + "].url"));
+        own.add(
+            new Upstream(
+                url, "spec.indexes[" + i + "].url", indexes.get(i).getCredentialsSecret()));
       }
     }
     if (!own.isEmpty()) {

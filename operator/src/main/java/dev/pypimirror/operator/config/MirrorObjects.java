@@ -2,6 +2,9 @@ package dev.pypimirror.operator.config;
 
 import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.SecretRef;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -11,8 +14,10 @@ import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -148,6 +153,31 @@ public final class MirrorObjects {
         .withType("RuntimeDefault")
         .endSeccompProfile()
         .build();
+  }
+
+  /**
+   * Upstream i's credentials as variables {@code <prefix><i>_USERNAME}, {@code _PASSWORD} and
+   * {@code _TOKEN}: references to the optional keys {@code username}, {@code password} and {@code
+   * token} of its Secret ({@code secrets}, by upstream; null: none), never values.
+   */
+  public static List<EnvVar> credentialVariables(String prefix, List<SecretRef> secrets) {
+    List<EnvVar> env = new ArrayList<>();
+    for (int i = 0; i < secrets.size(); i++) {
+      SecretRef secret = secrets.get(i);
+      if (secret == null) {
+        continue;
+      }
+      for (String key : List.of("username", "password", "token")) {
+        env.add(
+            new EnvVarBuilder()
+                .withName(prefix + i + "_" + key.toUpperCase(Locale.ROOT))
+                .withNewValueFrom()
+                .withNewSecretKeyRef(key, secret.getName(), true)
+                .endValueFrom()
+                .build());
+      }
+    }
+    return env;
   }
 
   /** A controller reference to {@code owner} (a mirror, or the policy that made a mirror). */

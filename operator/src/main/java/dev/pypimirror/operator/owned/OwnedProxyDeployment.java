@@ -11,8 +11,6 @@ import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
-import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
@@ -160,7 +158,9 @@ public final class OwnedProxyDeployment extends OwnedKind<Deployment> {
         .withName(COMPONENT)
         .withImage(image)
         .withArgs(args)
-        .withEnv(credentials(upstreams))
+        .withEnv(
+            MirrorObjects.credentialVariables(
+                CREDENTIALS_ENV_PREFIX, upstreams.stream().map(Upstream::credentials).toList()))
         .addNewPort()
         .withName("http")
         .withContainerPort(MirrorObjects.PROXY_PORT)
@@ -179,30 +179,6 @@ public final class OwnedProxyDeployment extends OwnedKind<Deployment> {
         .endVolumeMount()
         .withSecurityContext(MirrorObjects.restrictedContainer())
         .build();
-  }
-
-  /**
-   * Upstream i's credentials as the proxy reads them: {@code PYPI_PROXY_UPSTREAM_<i>_USERNAME},
-   * {@code _PASSWORD} or {@code _TOKEN}, each an optional key of the index's Secret.
-   */
-  public static List<EnvVar> credentials(List<Upstream> upstreams) {
-    List<EnvVar> env = new ArrayList<>();
-    for (int i = 0; i < upstreams.size(); i++) {
-      SecretRef secret = upstreams.get(i).credentials();
-      if (secret == null) {
-        continue;
-      }
-      for (String key : List.of("username", "password", "token")) {
-        env.add(
-            new EnvVarBuilder()
-                .withName(CREDENTIALS_ENV_PREFIX + i + "_" + key.toUpperCase(java.util.Locale.ROOT))
-                .withNewValueFrom()
-                .withNewSecretKeyRef(key, secret.getName(), true)
-                .endValueFrom()
-                .build());
-      }
-    }
-    return env;
   }
 
   private static Probe probe(String path, int periodSeconds) {

@@ -5,7 +5,10 @@ import static dev.pypimirror.operator.testing.Mirrors.mirror;
 import static dev.pypimirror.operator.testing.Mirrors.spec;
 import static dev.pypimirror.operator.testing.Mirrors.trustedHttp;
 import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static dev.pypimirror.operator.testing.Mirrors.withCredentials;
+import static dev.pypimirror.operator.testing.Mirrors.withProxy;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.RequirementsRef;
@@ -15,6 +18,7 @@ import dev.pypimirror.operator.owned.OwnedSyncCronJob;
 import dev.pypimirror.operator.owned.OwnedSyncJob;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -244,5 +248,77 @@ class CacheSyncTest {
     assertThat(cron.getSpec().getJobTemplate().getSpec()).isEqualTo(plan.jobSpec());
     assertThat(cron.getSpec().getJobTemplate().getMetadata().getAnnotations())
         .containsEntry("pypimirror.dev/sync-hash", plan.hash());
+  }
+
+  @Test
+  void onlyTheDownloadStepGetsAnIndexsCredentialsAsSecretReferencesAndPipGetsThemInTheUrl()
+      throws Exception {
+    PypiMirror mirror =
+        mirror(
+            "builds",
+            "m",
+            withProxy(
+                spec(
+                    https("https://open.example/simple/"),
+                    withCredentials(https("https://corp.jfrog.example/simple/"), "jfrog"))));
+    mirror.getSpec().getCache().setPackages(List.of("requests"));
+    Requirements.Parsed requirements =
+        Requirements.ofPackages("packages", mirror.getSpec().getCache().getPackages());
+    Job job =
+        OwnedSyncJob.desired(
+            mirror, CacheSync.plan(mirror, "claim", CacheSync.DEFAULT_INDEX_IMAGE, requirements));
+    var pod = job.getSpec().getTemplate().getSpec();
+    Container download = pod.getInitContainers().get(0);
+    assertThat(download.getEnv())
+        .filteredOn(e -> e.getName().startsWith(CacheSync.CREDENTIALS_ENV_PREFIX))
+        .extracting(
+            e -> e.getName(),
+            e -> e.getValue(),
+            e ->
+                e.getValueFrom().getSecretKeyRef().getName()
+                    + "/"
+                    + e.getValueFrom().getSecretKeyRef().getKey())
+        .containsExactly(
+            tuple("PYPI_MIRROR_UPSTREAM_1_USERNAME", null, "jfrog/username"),
+            tuple("PYPI_MIRROR_UPSTREAM_1_PASSWORD", null, "jfrog/password"),
+            tuple("PYPI_MIRROR_UPSTREAM_1_TOKEN", null, "jfrog/token"));
+    assertThat(download.getArgs()).contains(CacheSync.DOWNLOAD_SCRIPT_WITH_CREDENTIALS);
+    assertThat(pod.getContainers().get(0).getEnv())
+        .noneMatch(e -> e.getName().startsWith(CacheSync.CREDENTIALS_ENV_PREFIX));
+
+    // the script itself, run by Debian's python3 up to where it hands over to pip
+    String script =
+        CacheSync.DOWNLOAD_SCRIPT_WITH_CREDENTIALS.replace(
+            "runpy.run_module('pip', run_name='__main__', alter_sys=True)",
+            "print(repr(sys.argv)); print([k for k in os.environ if 'UPSTREAM' in k])");
+    List<String> command = new ArrayList<>(List.of("/usr/bin/python3", "-I", "-B", "-c", script));
+    command.add(java.nio.file.Files.createTempFile("requirements", ".txt").toString());
+    command.addAll(
+        List.of(
+            "download",
+            "--index-url",
+            "https://open.example/simple/",
+            "--extra-index-url",
+            "https://corp.jfrog.example/simple/"));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().clear();
+    builder
+        .environment()
+        .putAll(
+            Map.of(
+                CacheSync.REQUIREMENTS_ENV,
+                "requests\n",
+                "PYPI_MIRROR_UPSTREAM_1_USERNAME",
+                "ci bot",
+                "PYPI_MIRROR_UPSTREAM_1_PASSWORD",
+                "p@ss:w/rd"));
+    Process process = builder.start();
+    String out = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor()).as(out).isZero();
+    assertThat(out)
+        .contains(
+            "'--index-url', 'https://open.example/simple/', '--extra-index-url',"
+                + " 'https://ci%20bot:p%40ss%3Aw%2Frd@corp.jfrog.example/simple/'")
+        .contains("[]"); // no credential variable is left for pip or what it starts
   }
 }

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.testing.Mirrors;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import java.util.List;
@@ -36,6 +37,30 @@ class PolicyRulesTest {
     ok.setOffline(true);
 
     assertThat(PolicyRules.violations(strict(), ok)).isEmpty();
+  }
+
+  @Test
+  void aProxyIsNoWayAroundAPolicyButItsOwnHttpUrlIsAllowed() {
+    PypiMirrorSpec proxied =
+        Mirrors.withProxy(
+            spec(
+                https("https://devpi.corp.example/root/pypi/+simple/"),
+                https("https://evil.example/simple/")));
+    proxied.setOffline(true);
+    PypiMirrorPolicy single = strict();
+    single.getSpec().setRequireSingleIndexForPip(true);
+
+    // every upstream obeys the policy; pip gets the proxy's plain-http URL alone, which is fine
+    assertThat(PolicyRules.violations(single, proxied))
+        .containsExactly(
+            "PypiMirrorPolicy corp-builds: spec.indexes[1].url https://evil.example/simple/ is not under allowedIndexPrefixes [https://devpi.corp.example/]");
+    proxied.getIndexes().remove(1);
+    assertThat(PolicyRules.violations(single, proxied)).isEmpty();
+    proxied.setOffline(false);
+    assertThat(PolicyRules.violations(single, proxied))
+        .singleElement()
+        .asString()
+        .contains("allowPublicIndex is false");
   }
 
   @Test
