@@ -35,6 +35,7 @@ class ArchitectureTest {
     "dev.pypimirror.operator.cache..",
     "dev.pypimirror.operator.owned..",
     "dev.pypimirror.operator.simple..",
+    "dev.pypimirror.operator.admissionpolicy..",
   };
 
   /** The operator's own packages that talk to the cluster, serve HTTPS or run processes. */

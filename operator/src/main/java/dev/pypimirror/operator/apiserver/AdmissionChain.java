@@ -94,7 +94,7 @@ public final class AdmissionChain {
           labels);
     }
 
-    Request with(JsonNode newObject) {
+    public Request with(JsonNode newObject) {
       return new Request(
           operation,
           group,
@@ -303,8 +303,28 @@ public final class AdmissionChain {
     return webhooks;
   }
 
+  /**
+   * Whether a MatchResources ({@code resourceRules}, {@code namespaceSelector}, {@code
+   * objectSelector}, as admission policies and their bindings carry it) selects the request; an
+   * absent one selects everything.
+   */
+  public static boolean matchResources(JsonNode match, Request request) {
+    return resourceRulesMatch(match, request)
+        && namespaceMatches(match, request)
+        && objectMatches(match, request);
+  }
+
+  /** Whether a MatchResources' {@code resourceRules} name this kind of write (absent: all do). */
+  public static boolean resourceRulesMatch(JsonNode match, Request request) {
+    return !match.has("resourceRules") || anyRule(match.path("resourceRules"), request);
+  }
+
   static boolean rulesMatch(JsonNode webhook, Request request) {
-    for (JsonNode rule : webhook.path("rules")) {
+    return anyRule(webhook.path("rules"), request);
+  }
+
+  private static boolean anyRule(JsonNode rules, Request request) {
+    for (JsonNode rule : rules) {
       if (contains(rule.path("operations"), request.operation())
           && contains(rule.path("apiGroups"), request.group())
           && contains(rule.path("apiVersions"), request.version())

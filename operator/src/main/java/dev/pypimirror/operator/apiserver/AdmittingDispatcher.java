@@ -93,15 +93,58 @@ public final class AdmittingDispatcher extends Dispatcher {
         };
   }
 
+  /**
+   * MutatingAdmissionPolicies and ValidatingAdmissionPolicies, which kube-apiserver evaluates
+   * itself (CEL): the mutating ones before the mutating webhooks (and again after them, when they
+   * changed the object, for those with {@code reinvocationPolicy: IfNeeded}), the validating ones
+   * before the validating webhooks.
+   */
+  public interface Policies {
+    /** Whether any stored policy could select this kind of write. */
+    boolean anyMatch(AdmissionChain.Request request, Store store);
+
+    /** The mutating policies; {@code reinvocation}: only those that may be reinvoked. */
+    AdmissionChain.Outcome mutate(
+        AdmissionChain.Request request, Store store, boolean reinvocation);
+
+    AdmissionChain.Outcome validate(AdmissionChain.Request request, Store store);
+
+    Policies NONE =
+        new Policies() {
+          @Override
+          public boolean anyMatch(AdmissionChain.Request request, Store store) {
+            return false;
+          }
+
+          @Override
+          public AdmissionChain.Outcome mutate(
+              AdmissionChain.Request request, Store store, boolean reinvocation) {
+            return new AdmissionChain.Outcome(request.object(), List.of(), null);
+          }
+
+          @Override
+          public AdmissionChain.Outcome validate(AdmissionChain.Request request, Store store) {
+            return new AdmissionChain.Outcome(request.object(), List.of(), null);
+          }
+        };
+  }
+
   private final Dispatcher store;
   private final AdmissionChain chain;
   private final Strategy strategy;
+  private final Policies policies;
   private final List<String> warnings = new CopyOnWriteArrayList<>();
 
   public AdmittingDispatcher(Dispatcher store, AdmissionChain chain, Strategy strategy) {
+    this(store, chain, strategy, Policies.NONE);
+  }
+
+  public AdmittingDispatcher(
+      Dispatcher store, AdmissionChain chain, Strategy strategy, Policies policies) {
     this.store = store;
     this.chain = chain;
     this.strategy = strategy;
+    this.policies = policies;
   }
 
   /** Every warning the webhooks returned, in order (also sent as Warning headers). */
@@ -151,7 +194,8 @@ public final class AdmittingDispatcher extends Dispatcher {
     boolean known = resource.subResource().isEmpty() && strategy.handles(resource, reader);
     if (!known
         && !AdmissionChain.anyRuleMatches(attributes, mutating)
-        && !AdmissionChain.anyRuleMatches(attributes, validating)) {
+        && !AdmissionChain.anyRuleMatches(attributes, validating)
+        && !policies.anyMatch(attributes, reader)) {
       return store.dispatch(request);
     }
     try {
@@ -179,10 +223,22 @@ public final class AdmittingDispatcher extends Dispatcher {
               old,
               namespaceLabels(resource.namespace()));
       List<String> answered = new ArrayList<>();
-      AdmissionChain.Outcome mutated = chain.mutate(admission, mutating);
+      AdmissionChain.Outcome byPolicies = policies.mutate(admission, reader, false);
+      answered.addAll(byPolicies.warnings());
+      if (!byPolicies.allowed()) {
+        return refuse(byPolicies.refusal(), answered);
+      }
+      AdmissionChain.Outcome mutated = chain.mutate(admission.with(byPolicies.object()), mutating);
       answered.addAll(mutated.warnings());
       if (!mutated.allowed()) {
         return refuse(mutated.refusal(), answered);
+      }
+      if (!mutated.object().equals(byPolicies.object())) {
+        mutated = policies.mutate(admission.with(mutated.object()), reader, true);
+        answered.addAll(mutated.warnings());
+        if (!mutated.allowed()) {
+          return refuse(mutated.refusal(), answered);
+        }
       }
       object = mutated.object();
       if (known) {
@@ -191,6 +247,11 @@ public final class AdmittingDispatcher extends Dispatcher {
         if (!problems.isEmpty()) {
           return refuse(invalid(object, resource, problems), answered);
         }
+      }
+      AdmissionChain.Outcome checked = policies.validate(admission.with(object), reader);
+      answered.addAll(checked.warnings());
+      if (!checked.allowed()) {
+        return refuse(checked.refusal(), answered);
       }
       AdmissionChain.Outcome validated = chain.validate(admission.with(object), validating);
       answered.addAll(validated.warnings());

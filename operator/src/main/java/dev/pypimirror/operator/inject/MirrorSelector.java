@@ -189,7 +189,7 @@ public final class MirrorSelector {
   /**
    * The policy's own mirror (the PypiMirror it made); a policy without one: the namespace default.
    */
-  static Selection policyMirror(
+  public static Selection policyMirror(
       PypiMirrorPolicy policy, String namespace, MirrorDirectory mirrors) {
     String name = policy.getMetadata().getName();
     if (policy.getSpec().getMirror() == null) {

@@ -145,10 +145,44 @@ public final class CelCost {
         paths.put(e.id(), path);
       }
     }
+    long[] library = libraryCost(call.function(), target, argSum);
+    if (library != null) {
+      fnCost = library[0];
+      resultSize = library[1];
+    }
     if (resultSize != null) {
       sizes.put(e.id(), resultSize);
     }
     return add(sum, fnCost);
+  }
+
+  /**
+   * The strings extension as Kubernetes' cost estimator ({@code library/cost.go}) charges it: a
+   * traversal of the receiver per call, the result as long as the receiver (split: as many items);
+   * {@code string()} of a number at most 20 characters. Null for other functions.
+   */
+  private long[] libraryCost(String function, CelExpr target, long argSum) {
+    return switch (function) {
+      case "split", "trim", "lowerAscii", "upperAscii", "replace" ->
+          target == null
+              ? null
+              : new long[] {
+                add(factor(sizeOrUnknown(target), STRING_TRAVERSAL), add(1, argSum)),
+                sizeOrUnknown(target)
+              };
+      case "join" -> {
+        if (target == null) {
+          yield null;
+        }
+        List<String> items = new ArrayList<>(path(target));
+        items.add("@items");
+        long item = sizeOfPath.apply(items).orElse(UNKNOWN);
+        long size = multiply(sizeOrUnknown(target), add(item, 1));
+        yield new long[] {add(factor(size, STRING_TRAVERSAL), add(1, argSum)), size};
+      }
+      case "string" -> new long[] {add(1, argSum), 20};
+      default -> null;
+    };
   }
 
   /** {cost, result size or -1}; argument costs included, the target's not. */
@@ -223,10 +257,18 @@ public final class CelCost {
     List<String> itemPath = new ArrayList<>(path(c.iterRange()));
     boolean list = type(c.iterRange()).kind() != CelKind.MAP;
     itemPath.add(list ? "@items" : "@keys");
-    push(c.iterVar(), new Local(itemPath, null));
+    boolean twoVariables = !c.iterVar2().isEmpty();
+    // with two variables (cel-go's two-variable comprehensions) the first is the index or key
+    push(c.iterVar(), twoVariables ? new Local(List.of(), 1L) : new Local(itemPath, null));
+    if (twoVariables) {
+      push(c.iterVar2(), new Local(itemPath, null));
+    }
     long loop = cost(c.loopCondition());
     long step = cost(c.loopStep());
     pop(c.iterVar());
+    if (twoVariables) {
+      pop(c.iterVar2());
+    }
     sum = add(sum, cost(c.result()));
     pop(c.accuVar());
     long range = sizeOrUnknown(c.iterRange());
@@ -327,7 +369,7 @@ public final class CelCost {
     return new long[] {cost, -1};
   }
 
-  static long add(long a, long b) {
+  public static long add(long a, long b) {
     long sum = a + b;
     return sum < 0 ? UNKNOWN : sum;
   }

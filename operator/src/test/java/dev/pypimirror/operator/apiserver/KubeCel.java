@@ -86,13 +86,8 @@ public final class KubeCel {
 
   /** A compiled expression: its checked AST and a program. */
   public record Compiled(String expression, CelAbstractSyntaxTree ast, Cel cel) {
-    /** Evaluates to a boolean; variables are JSON trees turned into CEL values. */
-    public boolean evaluate(Map<String, JsonNode> variables) throws CelEvaluationException {
-      return evaluate(variables, Map.of());
-    }
-
-    /** Evaluates with these JSON variables and these CEL values (such as {@link #NULL}). */
-    public boolean evaluate(Map<String, JsonNode> variables, Map<String, Object> celValues)
+    /** Evaluates to any value; JSON variables are turned into CEL values. */
+    public Object value(Map<String, JsonNode> variables, Map<String, Object> celValues)
         throws CelEvaluationException {
       Map<String, Object> values = new LinkedHashMap<>(celValues);
       variables.forEach(
@@ -101,7 +96,18 @@ public final class KubeCel {
               values.put(name, toCel(json));
             }
           });
-      Object result = cel.createProgram(ast).eval(values);
+      return cel.createProgram(ast).eval(values);
+    }
+
+    /** Evaluates to a boolean; variables are JSON trees turned into CEL values. */
+    public boolean evaluate(Map<String, JsonNode> variables) throws CelEvaluationException {
+      return evaluate(variables, Map.of());
+    }
+
+    /** Evaluates with these JSON variables and these CEL values (such as {@link #NULL}). */
+    public boolean evaluate(Map<String, JsonNode> variables, Map<String, Object> celValues)
+        throws CelEvaluationException {
+      Object result = value(variables, celValues);
       if (result instanceof Boolean b) {
         return b;
       }
@@ -222,6 +228,117 @@ public final class KubeCel {
             .addVar(NAMESPACE_OBJECT, SimpleType.DYN)
             .build();
     return new Compiled(expression, cel.compile(expression).getAst(), cel);
+  }
+
+  /**
+   * Compiles an expression of a MutatingAdmissionPolicy or ValidatingAdmissionPolicy in the
+   * environment kube-apiserver 1.36 declares for them: {@code object}, {@code oldObject}, {@code
+   * params}, {@code namespaceObject} (dyn), {@code request}, {@code authorizer}, {@code variables};
+   * CEL's standard library with the strings extension, two-variable comprehensions and homogeneous
+   * aggregate literals; the {@code JSONPatch} type and {@code Object...} types whose fields are
+   * whatever the expression initializes (kube-apiserver resolves them without a schema:
+   * mutation/unstructured's type resolver). Struct values evaluate to maps of their fields.
+   */
+  public static Compiled compilePolicyExpression(String expression) throws CelValidationException {
+    Cel parser =
+        builder(List.of())
+            .addCompilerLibraries(
+                dev.cel.extensions.CelExtensions.strings(),
+                dev.cel.extensions.CelExtensions.comprehensions())
+            .build();
+    CelAbstractSyntaxTree parsed = parser.parse(expression).getAst();
+    Map<String, Set<String>> fields = new LinkedHashMap<>();
+    structFields(parsed.getExpr(), fields);
+    List<CelType> types =
+        new ArrayList<>(
+            List.of(GROUP_VERSION_KIND, GROUP_VERSION_RESOURCE, USER_INFO, REQUEST, AUTHORIZER));
+    fields.putIfAbsent("JSONPatch", new java.util.HashSet<>());
+    fields.get("JSONPatch").addAll(List.of("op", "path", "from", "value"));
+    fields.forEach(
+        (name, names) -> {
+          if (name.equals("JSONPatch") || name.equals("Object") || name.startsWith("Object.")) {
+            types.add(
+                StructType.create(
+                    name, ImmutableSet.copyOf(names), f -> Optional.of(SimpleType.DYN)));
+          }
+        });
+    Map<String, CelType> byName = new LinkedHashMap<>();
+    types.forEach(t -> byName.put(t.name(), t));
+    Cel cel =
+        dev.cel.bundle.CelFactory.plannerCelBuilder()
+            .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+            .setOptions(
+                CelOptions.current()
+                    .enableHeterogeneousNumericComparisons(true)
+                    .enableHomogeneousLiterals(true)
+                    .build())
+            .setTypeProvider(
+                new CelTypeProvider() {
+                  @Override
+                  public ImmutableList<CelType> types() {
+                    return ImmutableList.copyOf(byName.values());
+                  }
+
+                  @Override
+                  public Optional<CelType> findType(String name) {
+                    return Optional.ofNullable(byName.get(name));
+                  }
+                })
+            .setValueProvider((type, values) -> Optional.of(new LinkedHashMap<>(values)))
+            .addCompilerLibraries(
+                dev.cel.extensions.CelExtensions.strings(),
+                dev.cel.extensions.CelExtensions.comprehensions())
+            .addRuntimeLibraries(
+                dev.cel.extensions.CelExtensions.strings(),
+                dev.cel.extensions.CelExtensions.comprehensions())
+            .addVar("object", SimpleType.DYN)
+            .addVar("oldObject", SimpleType.DYN)
+            .addVar("params", SimpleType.DYN)
+            .addVar(NAMESPACE_OBJECT, SimpleType.DYN)
+            .addVar("request", REQUEST)
+            .addVar("authorizer", AUTHORIZER)
+            .addVar("variables", MapType.create(SimpleType.STRING, SimpleType.DYN))
+            .build();
+    return new Compiled(expression, cel.check(parsed).getAst(), cel);
+  }
+
+  private static void structFields(CelExpr e, Map<String, Set<String>> out) {
+    switch (e.getKind()) {
+      case SELECT -> structFields(e.select().operand(), out);
+      case CALL -> {
+        e.call().target().ifPresent(t -> structFields(t, out));
+        e.call().args().forEach(a -> structFields(a, out));
+      }
+      case LIST -> e.list().elements().forEach(a -> structFields(a, out));
+      case MAP ->
+          e.map()
+              .entries()
+              .forEach(
+                  en -> {
+                    structFields(en.key(), out);
+                    structFields(en.value(), out);
+                  });
+      case STRUCT -> {
+        Set<String> names =
+            out.computeIfAbsent(e.struct().messageName(), n -> new java.util.HashSet<>());
+        e.struct()
+            .entries()
+            .forEach(
+                en -> {
+                  names.add(en.fieldKey());
+                  structFields(en.value(), out);
+                });
+      }
+      case COMPREHENSION -> {
+        var c = e.comprehension();
+        structFields(c.iterRange(), out);
+        structFields(c.accuInit(), out);
+        structFields(c.loopCondition(), out);
+        structFields(c.loopStep(), out);
+        structFields(c.result(), out);
+      }
+      default -> {}
+    }
   }
 
   /** Whether a matchCondition reads namespaceObject, which webhooks never get. */

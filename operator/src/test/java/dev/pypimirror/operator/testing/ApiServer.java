@@ -3,6 +3,7 @@ package dev.pypimirror.operator.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pypimirror.operator.apiserver.AdmissionChain;
 import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
+import dev.pypimirror.operator.apiserver.CelAdmissionPolicies;
 import dev.pypimirror.operator.apiserver.CelMatchConditions;
 import dev.pypimirror.operator.apiserver.CustomResourceSchemas;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
@@ -55,6 +56,7 @@ public final class ApiServer implements AutoCloseable {
   private final WebhookTransport transport;
   private final Map<String, String> endpoints = new ConcurrentHashMap<>();
   private final List<AdmissionChain.Call> calls = new CopyOnWriteArrayList<>();
+  private final CelAdmissionPolicies policies = new CelAdmissionPolicies();
 
   private ApiServer() {
     Map<ServerRequest, Queue<ServerResponse>> expectations = new HashMap<>();
@@ -65,7 +67,10 @@ public final class ApiServer implements AutoCloseable {
         new AdmissionChain(transport, new CelMatchConditions()).observe(calls::add);
     dispatcher =
         new AdmittingDispatcher(
-            new KubernetesMixedDispatcher(expectations), chain, new CustomResourceSchemas());
+            new KubernetesMixedDispatcher(expectations),
+            chain,
+            new CustomResourceSchemas(),
+            policies);
     server =
         new KubernetesMockServer(
             new Context(), new MockWebServer(), expectations, dispatcher, false);
@@ -153,6 +158,11 @@ public final class ApiServer implements AutoCloseable {
                                   && transport.answers(w.path("clientConfig")));
             });
     return this;
+  }
+
+  /** The admission policies this API server evaluates. */
+  public CelAdmissionPolicies policies() {
+    return policies;
   }
 
   /** Every webhook call that got an answer, in order. */

@@ -1,0 +1,126 @@
+package dev.pypimirror.operator.admissionpolicy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.inject.InjectionPlan;
+import dev.pypimirror.operator.inject.MirrorDirectory;
+import dev.pypimirror.operator.inject.PodInjector;
+import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.testing.ApiServer;
+import dev.pypimirror.operator.testing.Pods;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import java.util.List;
+
+/**
+ * Runs pods through the test API server with the admission policies admission-policy mode writes,
+ * and compares the stored pod with what the webhook's own decision makes of the same pod (its patch
+ * applied as the API server applies it).
+ */
+public final class PolicyModeDifferential implements AutoCloseable {
+  static final String OPERATOR_NAMESPACE = "pypi-mirror-system";
+  private final ApiServer api = ApiServer.start();
+  private final KubernetesClient client = api.client();
+  private final String namespace;
+  private final MirrorDirectory mirrors;
+  private final PolicyDirectory policies;
+  private int created;
+
+  public PolicyModeDifferential(
+      String namespace, MirrorDirectory mirrors, PolicyDirectory policies) {
+    this.namespace = namespace;
+    this.mirrors = mirrors;
+    this.policies = policies;
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+        .create();
+    InjectionPolicies.Generated generated =
+        InjectionPolicies.forNamespace(namespace, mirrors, policies, OPERATOR_NAMESPACE);
+    assertThat(generated.uncovered()).isEmpty();
+    for (ObjectNode object : generated.objects()) {
+      client
+          .genericKubernetesResources(context(object.path("kind").asText()))
+          .resource(
+              client
+                  .getKubernetesSerialization()
+                  .convertValue(object, GenericKubernetesResource.class))
+          .create();
+    }
+  }
+
+  static ResourceDefinitionContext context(String kind) {
+    return new ResourceDefinitionContext.Builder()
+        .withGroup("admissionregistration.k8s.io")
+        .withVersion("v1")
+        .withKind(kind)
+        .withPlural(
+            kind.endsWith("Policy")
+                ? kind.toLowerCase(java.util.Locale.ROOT).replaceAll("y$", "ies")
+                : kind.toLowerCase(java.util.Locale.ROOT) + "s")
+        .withNamespaced(false)
+        .build();
+  }
+
+  ApiServer api() {
+    return api;
+  }
+
+  /** The pod as the API server stores it in admission-policy mode, or the refusal's message. */
+  public JsonNode storedByPolicies(JsonNode pod) {
+    ObjectNode copy = pod.deepCopy();
+    copy.withObject("/metadata").put("name", "p" + created++).put("namespace", namespace);
+    try {
+      GenericKubernetesResource stored =
+          client
+              .genericKubernetesResources("v1", "Pod")
+              .inNamespace(namespace)
+              .resource(
+                  client
+                      .getKubernetesSerialization()
+                      .convertValue(copy, GenericKubernetesResource.class))
+              .create();
+      return comparable(client.getKubernetesSerialization().convertValue(stored, JsonNode.class));
+    } catch (KubernetesClientException e) {
+      return com.fasterxml.jackson.databind.node.TextNode.valueOf(
+          "refused: " + e.getStatus().getMessage());
+    }
+  }
+
+  /** The pod as the API server stores it in webhook mode: the webhook's patch applied. */
+  public JsonNode storedByWebhook(JsonNode pod) {
+    InjectionPlan plan =
+        PodInjector.inject(pod, namespace, OPERATOR_NAMESPACE, mirrors, policies, false);
+    if (plan.outcome() == InjectionPlan.Outcome.DENIED) {
+      return com.fasterxml.jackson.databind.node.TextNode.valueOf("refused: " + plan.detail());
+    }
+    ObjectNode copy = pod.deepCopy();
+    copy.withObject("/metadata").put("namespace", namespace);
+    return comparable(Pods.applyPatch(copy, plan.patch()));
+  }
+
+  /** What the pod holds, without what the store sets (name, uid, versions, timestamps). */
+  static JsonNode comparable(JsonNode pod) {
+    ObjectNode copy = pod.deepCopy();
+    ObjectNode metadata = copy.withObject("/metadata");
+    for (String field :
+        List.of("name", "uid", "resourceVersion", "creationTimestamp", "generation", "namespace")) {
+      metadata.remove(field);
+    }
+    if (metadata.isEmpty()) {
+      copy.remove("metadata");
+    }
+    return copy;
+  }
+
+  @Override
+  public void close() {
+    api.close();
+  }
+}
