@@ -65,6 +65,10 @@ final class InjectionExpression {
           list + "Paths",
           "variables.%s.map(c, (has(c.volumeMounts) ? c.volumeMounts : []).map(m, has(m.mountPath) ? %s : ''))"
               .formatted(list, normalisedCel("m.mountPath")));
+      variables.put(
+          list + "Devices",
+          "variables.%s.map(c, (has(c.volumeDevices) ? c.volumeDevices : []).map(d, has(d.devicePath) ? %s : ''))"
+              .formatted(list, normalisedCel("d.devicePath")));
       if (rendered.data().containsKey(RenderedConfig.PYDISTUTILS_CFG)) {
         String home = home(InjectionPolicies.homeDir(mirror));
         variables.put(
@@ -88,7 +92,10 @@ final class InjectionExpression {
                   list,
                   TARGET,
                   String.join(
-                      ", ", mounts.stream().map(m -> state(m).replace(LIST, list)).toList())));
+                      ", ",
+                      java.util.stream.IntStream.range(0, mounts.size())
+                          .mapToObj(k -> state(mounts, k).replace(LIST, list))
+                          .toList())));
     }
     variables.put("usesConfig", uses(mounts, true));
     variables.put("usesCache", claim == null ? "false" : uses(mounts, false));
@@ -209,11 +216,15 @@ final class InjectionExpression {
    * mirror's.
    */
   private static String home(String homeDir) {
-    String homeEnv = "has(e.name) && e.name == 'HOME' && has(e.value) && e.value.startsWith('/')";
-    return "(has(c.env) && c.env.exists(e, %s) ? c.env.filter(e, %s)[0].value : (%s in variables.annotations && variables.annotations[%s].startsWith('/') ? variables.annotations[%s] : %s))"
+    String last =
+        "c.env.filter(e, has(e.name) && e.name == 'HOME')[size(c.env.filter(e, has(e.name) && e.name == 'HOME')) - 1]";
+    String literal =
+        "has(c.env) && c.env.exists(e, has(e.name) && e.name == 'HOME') && !has(%s.valueFrom) && has(%s.value) && %s.value.startsWith('/') && !%s.value.contains('$(')"
+            .formatted(last, last, last, last);
+    return "(%s ? %s.value : (%s in variables.annotations && variables.annotations[%s].startsWith('/') ? variables.annotations[%s] : %s))"
         .formatted(
-            homeEnv,
-            homeEnv,
+            literal,
+            last,
             string(Annotations.HOME),
             string(Annotations.HOME),
             string(Annotations.HOME),
@@ -226,16 +237,25 @@ final class InjectionExpression {
   }
 
   /**
-   * Of the first of container {@code c}'s (index {@code i}) mounts at the mount's path (compared
-   * normalised): 'same' when it is already the mirror's, 'skip' when it is someone else's; 'add'
-   * when there is none.
+   * Of the {@code k}th mount in container {@code c} (index {@code i}), as the webhook plans it:
+   * 'skip' when an earlier mount of the mirror already goes to its path, else of the first of the
+   * container's mounts at the path (compared normalised) 'same' when it is already the mirror's and
+   * 'skip' when it is someone else's, else 'skip' for a block device at the path; 'add' when the
+   * path is free.
    */
-  private static String state(Mount mount) {
+  private static String state(List<Mount> mounts, int k) {
+    Mount mount = mounts.get(k);
     String same =
         "m.name == %s && (has(m.subPath) ? m.subPath : '') == %s && has(m.readOnly) && m.readOnly == true && !has(m.subPathExpr)"
             .formatted(mount.volume(), string(mount.subPath() == null ? "" : mount.subPath()));
-    return "((has(c.volumeMounts) ? c.volumeMounts : []).transformList(j, m, variables.%sPaths[i][j] == %s ? (%s ? 'same' : 'skip') : '').filter(s, s != '') + ['add'])[0]"
-        .formatted(LIST, mount.normalisedPath(), same);
+    String planned =
+        mounts.subList(0, k).stream()
+            .map(m -> "%s == %s".formatted(mount.normalisedPath(), m.normalisedPath()))
+            .reduce((a, b) -> a + " || " + b)
+            .orElse("false");
+    return ("(%s) ? 'skip' : ((has(c.volumeMounts) ? c.volumeMounts : []).transformList(j, m, variables.%sPaths[i][j] == %s ? (%s ? 'same' : 'skip') : '').filter(s, s != '')"
+            + " + (%s in variables.%sDevices[i] ? ['skip'] : ['add']))[0]")
+        .formatted(planned, LIST, mount.normalisedPath(), same, mount.normalisedPath(), LIST);
   }
 
   /** Whether some target container uses a config (or the cache) mount: added or already there. */

@@ -25,7 +25,16 @@ import java.util.List;
 public final class PolicyModeDifferential implements AutoCloseable {
   static final String OPERATOR_NAMESPACE = "pypi-mirror-system";
   private final ApiServer api = ApiServer.start();
-  private final KubernetesClient client = api.client();
+  // admission runs CEL on the API server's event loop: the first compile takes seconds under load,
+  // and a client that gave up and retried would create the pod twice
+  private final KubernetesClient client =
+      new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+          .withConfig(
+              new io.fabric8.kubernetes.client.ConfigBuilder(api.client().getConfiguration())
+                  .withRequestTimeout(300_000)
+                  .withRequestRetryBackoffLimit(0)
+                  .build())
+          .build();
   private final String namespace;
   private final MirrorDirectory mirrors;
   private final PolicyDirectory policies;
@@ -121,6 +130,7 @@ public final class PolicyModeDifferential implements AutoCloseable {
 
   @Override
   public void close() {
+    client.close();
     api.close();
   }
 }
