@@ -1,5 +1,6 @@
 package dev.pypimirror.operator;
 
+import dev.pypimirror.operator.cluster.AdmissionPolicyWriter;
 import dev.pypimirror.operator.cluster.EventRecorder;
 import dev.pypimirror.operator.cluster.InformerMirrorDirectory;
 import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
@@ -43,11 +44,14 @@ public final class OperatorApp implements AutoCloseable {
   /** How long the webhook waits, once the drain delay is over, for admissions under way. */
   static final Duration IN_FLIGHT_TIMEOUT = Duration.ofSeconds(10);
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OperatorApp.class);
+  private final KubernetesClient client;
   private final OperatorSettings settings;
   private final OperatorMetrics metrics = new OperatorMetrics();
   private final InformerMirrorDirectory mirrors;
   private final InformerPolicyDirectory policies;
   private final WebhookConfigurations routing;
+  private final AdmissionPolicyWriter admissionPolicies;
   private final Optional<WebhookCertificateManager> certificates;
   private final MissedInjectionAudit audit;
   private final Optional<WebhookServer> webhook;
@@ -56,6 +60,7 @@ public final class OperatorApp implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   public OperatorApp(KubernetesClient client, OperatorSettings settings, Clock clock) {
+    this.client = client;
     this.settings = settings;
     String operatorNamespace = settings.operatorNamespace();
     EventRecorder events = new EventRecorder(client, clock);
@@ -64,6 +69,8 @@ public final class OperatorApp implements AutoCloseable {
     routing =
         new WebhookConfigurations(client, operatorNamespace, settings.routing(), policies::all);
     policies.onPolicyChange(routing::changed);
+    admissionPolicies =
+        new AdmissionPolicyWriter(client, operatorNamespace, mirrors, mirrors::all, policies);
     certificates =
         settings.webhook().certificates() == Certificates.SELF_MANAGED
             ? Optional.of(new WebhookCertificateManager(client, operatorNamespace, clock, routing))
@@ -148,6 +155,9 @@ public final class OperatorApp implements AutoCloseable {
       @Override
       public void start() {
         routing.startManaging();
+        if (injectsByAdmissionPolicies()) {
+          admissionPolicies.startManaging();
+        }
         certificates.ifPresent(WebhookCertificateManager::startManaging);
         audit.start(AUDIT_PERIOD_SECONDS);
       }
@@ -155,10 +165,28 @@ public final class OperatorApp implements AutoCloseable {
       @Override
       public void stop() {
         routing.stopManaging();
+        admissionPolicies.stopManaging();
         certificates.ifPresent(WebhookCertificateManager::stopManaging);
         audit.stop();
       }
     };
+  }
+
+  /**
+   * Whether the leader writes MutatingAdmissionPolicies: asked for, or {@code auto} and the API
+   * server serves them (discovery).
+   */
+  private boolean injectsByAdmissionPolicies() {
+    boolean chosen =
+        switch (settings.injection()) {
+          case WEBHOOK -> false;
+          case ADMISSION_POLICY -> true;
+          case AUTO -> AdmissionPolicyWriter.served(client);
+        };
+    LOG.info(
+        "injection: {}",
+        chosen ? "MutatingAdmissionPolicies (admissionregistration.k8s.io/v1)" : "the webhook");
+    return chosen;
   }
 
   /**
@@ -210,6 +238,7 @@ public final class OperatorApp implements AutoCloseable {
     }
     webhook.ifPresent(w -> w.shutdown(settings.webhook().drainDelay(), IN_FLIGHT_TIMEOUT));
     routing.close();
+    admissionPolicies.close();
     audit.close();
     policies.close();
     mirrors.close();

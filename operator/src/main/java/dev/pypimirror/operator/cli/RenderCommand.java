@@ -65,8 +65,19 @@ class RenderCommand implements Callable<Integer> {
           "The requirements file the mirror's requirementsConfigMap holds, for the sync Job.")
   Path requirementsFile;
 
+  @Option(
+      names = "--injection",
+      defaultValue = "webhook",
+      paramLabel = "webhook|admission-policy",
+      description =
+          "admission-policy: also the MutatingAdmissionPolicies and bindings that inject the mirrors (taken as Ready) in admission-policy mode (default: ${DEFAULT-VALUE}).")
+  String injection;
+
   @Override
   public Integer call() {
+    if (!injection.equals("webhook") && !injection.equals("admission-policy")) {
+      throw new CliException("--injection must be webhook or admission-policy, got " + injection);
+    }
     if ("-".equals(file) && "-".equals(policyFile)) {
       throw new CliException("only one of -f and --policy can read standard input");
     }
@@ -92,6 +103,9 @@ class RenderCommand implements Callable<Integer> {
                     + " time; --requirements FILE shows them");
       }
     }
+    if (injection.equals("admission-policy")) {
+      objects.addAll(admissionPolicies(input.mirrors(), policy));
+    }
     spec.commandLine()
         .getOut()
         .print(output.format(objects.size() == 1 ? objects.get(0) : objects));
@@ -108,6 +122,74 @@ class RenderCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new CliException(requirementsFile + ": cannot read: " + e.getMessage());
     }
+  }
+
+  /**
+   * What the leader writes in admission-policy mode for these mirrors, each taken as Ready for its
+   * generation (in its namespace, default {@code default}); with a policy, as in a namespace it
+   * governs.
+   */
+  static List<HasMetadata> admissionPolicies(
+      List<ManifestReader.Located<PypiMirror>> located, PypiMirrorPolicy policy) {
+    List<PypiMirror> ready = new ArrayList<>();
+    for (ManifestReader.Located<PypiMirror> mirror : located) {
+      PypiMirror copy =
+          new io.fabric8.kubernetes.client.utils.KubernetesSerialization().clone(mirror.object());
+      if (copy.getMetadata().getNamespace() == null) {
+        copy.getMetadata().setNamespace("default");
+      }
+      copy.getMetadata().setGeneration(1L);
+      dev.pypimirror.operator.api.PypiMirrorStatus status =
+          new dev.pypimirror.operator.api.PypiMirrorStatus();
+      status.setObservedGeneration(1L);
+      status.setConditions(
+          new ArrayList<>(
+              List.of(
+                  dev.pypimirror.operator.api.Conditions.of(
+                      dev.pypimirror.operator.api.Conditions.READY,
+                      true,
+                      "Ready",
+                      "rendered",
+                      1))));
+      copy.setStatus(status);
+      ready.add(copy);
+    }
+    dev.pypimirror.operator.inject.MirrorDirectory directory =
+        new dev.pypimirror.operator.inject.MirrorDirectory() {
+          @Override
+          public java.util.Optional<PypiMirror> get(String namespace, String name) {
+            return inNamespace(namespace).stream()
+                .filter(m -> m.getMetadata().getName().equals(name))
+                .findFirst();
+          }
+
+          @Override
+          public List<PypiMirror> inNamespace(String namespace) {
+            return ready.stream()
+                .filter(m -> namespace.equals(m.getMetadata().getNamespace()))
+                .toList();
+          }
+        };
+    var serialization = new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
+    List<HasMetadata> objects = new ArrayList<>();
+    new java.util.TreeSet<>(ready.stream().map(m -> m.getMetadata().getNamespace()).toList())
+        .forEach(
+            namespace -> {
+              var generated =
+                  dev.pypimirror.operator.admissionpolicy.InjectionPolicies.forNamespace(
+                      namespace, directory, n -> java.util.Optional.ofNullable(policy), null);
+              generated.uncovered().forEach(u -> System.err.println("note: " + u));
+              generated
+                  .objects()
+                  .forEach(
+                      o ->
+                          objects.add(
+                              serialization.convertValue(
+                                  o,
+                                  io.fabric8.kubernetes.api.model.GenericKubernetesResource
+                                      .class)));
+            });
+    return objects;
   }
 
   /** Exit 2 naming the policy and every rule the mirror breaks. */

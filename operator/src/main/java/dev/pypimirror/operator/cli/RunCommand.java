@@ -134,6 +134,31 @@ class RunCommand implements Callable<Integer> {
           "On SIGTERM: fail readiness and keep serving admissions this long, so the Service's endpoints drop this replica first; then answer those under way and stop (default: ${DEFAULT-VALUE}).")
   int drainDelaySeconds = (int) DEFAULTS.webhook().drainDelay().toSeconds();
 
+  @Option(
+      names = "--injection",
+      defaultValue = "webhook",
+      paramLabel = "webhook|admission-policy|auto",
+      converter = InjectionConverter.class,
+      description =
+          "Who injects pods: the webhook; MutatingAdmissionPolicies the leader writes (Kubernetes 1.36+; namespaces an Enforce policy governs stay with the webhook); auto: policies when the API server serves them (default: ${DEFAULT-VALUE}).")
+  OperatorSettings.Injection injection;
+
+  /** webhook, admission-policy or auto, as {@link OperatorSettings.Injection}. */
+  static class InjectionConverter
+      implements picocli.CommandLine.ITypeConverter<OperatorSettings.Injection> {
+    @Override
+    public OperatorSettings.Injection convert(String value) {
+      return switch (value) {
+        case "webhook" -> OperatorSettings.Injection.WEBHOOK;
+        case "admission-policy" -> OperatorSettings.Injection.ADMISSION_POLICY;
+        case "auto" -> OperatorSettings.Injection.AUTO;
+        default ->
+            throw new picocli.CommandLine.TypeConversionException(
+                "expected webhook, admission-policy or auto, got " + value);
+      };
+    }
+  }
+
   @Option(names = "--no-webhook", description = "Run the reconcilers only.")
   boolean noWebhook;
 
@@ -215,6 +240,7 @@ class RunCommand implements Callable<Integer> {
     return DEFAULTS
         .withOperatorNamespace(operatorNamespace)
         .withRouting(routing)
+        .withInjection(injection)
         .withReconcile(
             r ->
                 r.withNamespaces(new LinkedHashSet<>(namespaces))

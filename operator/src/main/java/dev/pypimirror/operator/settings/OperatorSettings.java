@@ -18,14 +18,39 @@ import java.util.function.UnaryOperator;
  * @param reconcile what the reconcilers watch and write
  * @param webhook where and how the webhooks are served
  * @param routing the webhook configurations the leader owns
+ * @param injection who injects pods: the webhook, or kube-apiserver from MutatingAdmissionPolicies
+ *     the leader writes
  */
 public record OperatorSettings(
-    String operatorNamespace, Reconcile reconcile, Webhook webhook, Routing routing) {
+    String operatorNamespace,
+    Reconcile reconcile,
+    Webhook webhook,
+    Routing routing,
+    Injection injection) {
   public OperatorSettings {
     Objects.requireNonNull(reconcile, "reconcile");
     Objects.requireNonNull(webhook, "webhook");
     Objects.requireNonNull(routing, "routing");
+    Objects.requireNonNull(injection, "injection");
   }
+  public OperatorSettings(
+      String operatorNamespace, Reconcile reconcile, Webhook webhook, Routing routing) {
+    this(operatorNamespace, reconcile, webhook, routing, Injection.WEBHOOK);
+  }
+
+  /** Who injects pods. */
+  public enum Injection {
+    /** The mutating webhook (every Kubernetes version the operator supports). */
+    WEBHOOK,
+    /**
+     * MutatingAdmissionPolicies (admissionregistration.k8s.io/v1, Kubernetes 1.36+) the leader
+     * writes per mirror; namespaces they do not cover yet stay with the webhook.
+     */
+    ADMISSION_POLICY,
+    /** Admission policies when the API server serves them, else the webhook. */
+    AUTO
+  }
+
 
   /** What {@code run} does without options. */
   public static OperatorSettings defaults() {
@@ -46,19 +71,25 @@ public record OperatorSettings(
   }
 
   public OperatorSettings withOperatorNamespace(String namespace) {
-    return new OperatorSettings(namespace, reconcile, webhook, routing);
+    return new OperatorSettings(namespace, reconcile, webhook, routing, injection);
   }
 
   public OperatorSettings withReconcile(UnaryOperator<Reconcile> change) {
-    return new OperatorSettings(operatorNamespace, change.apply(reconcile), webhook, routing);
+    return new OperatorSettings(
+        operatorNamespace, change.apply(reconcile), webhook, routing, injection);
   }
 
   public OperatorSettings withWebhook(UnaryOperator<Webhook> change) {
-    return new OperatorSettings(operatorNamespace, reconcile, change.apply(webhook), routing);
+    return new OperatorSettings(
+        operatorNamespace, reconcile, change.apply(webhook), routing, injection);
   }
 
   public OperatorSettings withRouting(Routing value) {
-    return new OperatorSettings(operatorNamespace, reconcile, webhook, value);
+    return new OperatorSettings(operatorNamespace, reconcile, webhook, value, injection);
+  }
+
+  public OperatorSettings withInjection(Injection value) {
+    return new OperatorSettings(operatorNamespace, reconcile, webhook, routing, value);
   }
 
   /**

@@ -105,7 +105,8 @@ class InjectionPoliciesTest {
     long total = 0;
     for (String expression : expressions) {
       KubeCel.Compiled compiled = KubeCel.compilePolicyExpression(expression);
-      // a large build pod: 8 containers (and 8 init containers), each with 16 mounts and 50
+      // a large build pod: 8 containers (and 8 init containers), each with 16 mounts, 4 block
+      // devices and 50
       // variables, 50 volumes, 20 annotations; every string (paths, names, values) 128 bytes
       long cost =
           CelCost.maxCost(
@@ -116,6 +117,7 @@ class InjectionPoliciesTest {
                     switch (last) {
                       case "containers", "initContainers" -> 8L;
                       case "volumeMounts" -> 16L;
+                      case "volumeDevices" -> 4L;
                       case "env", "volumes", "annotations" -> 50L;
                       default -> 128L;
                     });

@@ -81,6 +81,11 @@ public final class PolicyModeDifferential implements AutoCloseable {
     return api;
   }
 
+  /** A client of the API server that waits for admission as long as it takes. */
+  KubernetesClient client() {
+    return client;
+  }
+
   /** The pod as the API server stores it in admission-policy mode, or the refusal's message. */
   public JsonNode storedByPolicies(JsonNode pod) {
     ObjectNode copy = pod.deepCopy();

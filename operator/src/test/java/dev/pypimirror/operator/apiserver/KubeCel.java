@@ -303,42 +303,15 @@ public final class KubeCel {
   }
 
   private static void structFields(CelExpr e, Map<String, Set<String>> out) {
-    switch (e.getKind()) {
-      case SELECT -> structFields(e.select().operand(), out);
-      case CALL -> {
-        e.call().target().ifPresent(t -> structFields(t, out));
-        e.call().args().forEach(a -> structFields(a, out));
-      }
-      case LIST -> e.list().elements().forEach(a -> structFields(a, out));
-      case MAP ->
-          e.map()
-              .entries()
-              .forEach(
-                  en -> {
-                    structFields(en.key(), out);
-                    structFields(en.value(), out);
-                  });
-      case STRUCT -> {
-        Set<String> names =
-            out.computeIfAbsent(e.struct().messageName(), n -> new java.util.HashSet<>());
-        e.struct()
-            .entries()
-            .forEach(
-                en -> {
-                  names.add(en.fieldKey());
-                  structFields(en.value(), out);
-                });
-      }
-      case COMPREHENSION -> {
-        var c = e.comprehension();
-        structFields(c.iterRange(), out);
-        structFields(c.accuInit(), out);
-        structFields(c.loopCondition(), out);
-        structFields(c.loopStep(), out);
-        structFields(c.result(), out);
-      }
-      default -> {}
-    }
+    visit(
+        e,
+        node -> {
+          if (node.getKind() == CelExpr.ExprKind.Kind.STRUCT) {
+            Set<String> names =
+                out.computeIfAbsent(node.struct().messageName(), n -> new java.util.HashSet<>());
+            node.struct().entries().forEach(en -> names.add(en.fieldKey()));
+          }
+        });
   }
 
   /** Whether a matchCondition reads namespaceObject, which webhooks never get. */
@@ -444,30 +417,41 @@ public final class KubeCel {
   }
 
   private static void collect(CelExpr e, Set<String> names) {
+    visit(
+        e,
+        node -> {
+          if (node.getKind() == CelExpr.ExprKind.Kind.IDENT) {
+            names.add(node.ident().name());
+          }
+        });
+  }
+
+  /** Calls {@code visitor} on every node of the expression. */
+  private static void visit(CelExpr e, java.util.function.Consumer<CelExpr> visitor) {
+    visitor.accept(e);
     switch (e.getKind()) {
-      case IDENT -> names.add(e.ident().name());
-      case SELECT -> collect(e.select().operand(), names);
+      case SELECT -> visit(e.select().operand(), visitor);
       case CALL -> {
-        e.call().target().ifPresent(t -> collect(t, names));
-        e.call().args().forEach(a -> collect(a, names));
+        e.call().target().ifPresent(t -> visit(t, visitor));
+        e.call().args().forEach(a -> visit(a, visitor));
       }
-      case LIST -> e.list().elements().forEach(a -> collect(a, names));
+      case LIST -> e.list().elements().forEach(a -> visit(a, visitor));
       case MAP ->
           e.map()
               .entries()
               .forEach(
                   en -> {
-                    collect(en.key(), names);
-                    collect(en.value(), names);
+                    visit(en.key(), visitor);
+                    visit(en.value(), visitor);
                   });
-      case STRUCT -> e.struct().entries().forEach(en -> collect(en.value(), names));
+      case STRUCT -> e.struct().entries().forEach(en -> visit(en.value(), visitor));
       case COMPREHENSION -> {
         var c = e.comprehension();
-        collect(c.iterRange(), names);
-        collect(c.accuInit(), names);
-        collect(c.loopCondition(), names);
-        collect(c.loopStep(), names);
-        collect(c.result(), names);
+        visit(c.iterRange(), visitor);
+        visit(c.accuInit(), visitor);
+        visit(c.loopCondition(), visitor);
+        visit(c.loopStep(), visitor);
+        visit(c.result(), visitor);
       }
       default -> {}
     }

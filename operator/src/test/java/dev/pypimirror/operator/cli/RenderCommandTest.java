@@ -56,6 +56,27 @@ public class RenderCommandTest {
   }
 
   @Test
+  void admissionPolicyModeAddsThePoliciesThatInjectTheMirror() throws Exception {
+    Run run = run("", "render", "--injection", "admission-policy", "-f", EXAMPLE.toString());
+
+    assertThat(run.status()).isZero();
+    List<JsonNode> docs = yamlDocuments(run.out());
+    assertThat(docs)
+        .extracting(d -> d.get("kind").asText() + " " + d.at("/metadata/name").asText())
+        .containsExactly(
+            "ConfigMap pypi-mirror-corp",
+            "PersistentVolumeClaim pypi-mirror-corp-cache",
+            "MutatingAdmissionPolicy pypi-mirror.builds.corp",
+            "MutatingAdmissionPolicyBinding pypi-mirror.builds.corp",
+            "MutatingAdmissionPolicy pypi-mirror.builds.skipped",
+            "MutatingAdmissionPolicyBinding pypi-mirror.builds.skipped");
+    assertThat(docs.get(2).at("/spec/mutations/0/jsonPatch/expression").asText())
+        .contains("https://devpi.corp.example/root/pypi/+simple/");
+    assertThat(run("", "render", "--injection", "sidecar", "-f", EXAMPLE.toString()).status())
+        .isEqualTo(2);
+  }
+
+  @Test
   void rendersTheExampleAsConfigMapAndPvc() throws Exception {
     Run run = run("", "render", "-f", EXAMPLE.toString());
 

@@ -38,11 +38,18 @@ class AdmissionPolicyDifferentialTest {
   void generatedPodsAreStoredAlike() {
     InjectionPropertyTest generator = new InjectionPropertyTest();
     Random random = new Random(20261121);
-    List<JsonNode> pods = new ArrayList<>();
+    java.util.Map<String, List<JsonNode>> byCachePath = new java.util.TreeMap<>();
     for (int i = 0; i < GENERATED; i++) {
-      pods.add(generator.randomPod(random));
+      JsonNode pod = generator.randomPod(random);
+      String cachePath =
+          InjectionPropertyTest.CACHE_PATHS.get(
+              random.nextInt(InjectionPropertyTest.CACHE_PATHS.size()));
+      byCachePath.computeIfAbsent(cachePath, p -> new ArrayList<>()).add(pod);
     }
-    int injected = compare("ns", generator.mirrors, pods);
+    int injected = 0;
+    for (var entry : byCachePath.entrySet()) {
+      injected += compare("ns", InjectionPropertyTest.mirrors(entry.getKey()), entry.getValue());
+    }
     assertThat(injected).as("pods injected").isGreaterThan(GENERATED / 4);
   }
 
