@@ -53,7 +53,7 @@ final class InjectionExpression {
     String configMap = MirrorObjects.configMapName(mirror.getMetadata().getName());
     variables.put(
         "configVolume", volumeName(InjectedLayout.CONFIG_VOLUME, "configMap", "name", configMap));
-    String claim = MirrorObjects.claimName(mirror);
+    String claim = MirrorObjects.mountedClaimName(mirror);
     if (claim != null) {
       variables.put(
           "cacheVolume",
@@ -152,7 +152,7 @@ final class InjectionExpression {
               RenderedConfig.PYDISTUTILS_CFG,
               true));
     }
-    if (MirrorObjects.claimName(mirror) != null) {
+    if (MirrorObjects.mountedClaimName(mirror) != null) {
       mounts.add(
           constant(
               "variables.cacheVolume", mirror.getSpec().getCache().getMountPath(), null, false));
