@@ -33,6 +33,7 @@ public record OperatorSettings(
     Objects.requireNonNull(routing, "routing");
     Objects.requireNonNull(injection, "injection");
   }
+
   public OperatorSettings(
       String operatorNamespace, Reconcile reconcile, Webhook webhook, Routing routing) {
     this(operatorNamespace, reconcile, webhook, routing, Injection.WEBHOOK);
@@ -50,7 +51,6 @@ public record OperatorSettings(
     /** Admission policies when the API server serves them, else the webhook. */
     AUTO
   }
-
 
   /** What {@code run} does without options. */
   public static OperatorSettings defaults() {

@@ -70,7 +70,7 @@ public class RenderCommandTest {
             "MutatingAdmissionPolicyBinding pypi-mirror.builds.corp",
             "MutatingAdmissionPolicy pypi-mirror.builds.skipped",
             "MutatingAdmissionPolicyBinding pypi-mirror.builds.skipped");
-    assertThat(docs.get(2).at("/spec/mutations/0/jsonPatch/expression").asText())
+    assertThat(docs.get(2).at("/spec/variables").toString())
         .contains("https://devpi.corp.example/root/pypi/+simple/");
     assertThat(run("", "render", "--injection", "sidecar", "-f", EXAMPLE.toString()).status())
         .isEqualTo(2);
