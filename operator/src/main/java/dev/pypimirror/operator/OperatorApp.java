@@ -145,6 +145,7 @@ public final class OperatorApp implements AutoCloseable {
         Map.of(
             WebhookServer.MUTATE_PODS, pods::review,
             WebhookServer.VALIDATE_MIRRORS, mirrorValidation::review),
+        Map.of(WebhookServer.MUTATE_PODS + "/", pods::review),
         () -> mirrors.hasSynced() && policies.hasSynced(),
         metrics::scrape,
         WebhookServer.Transport.DEFAULT);

@@ -3,11 +3,14 @@ package dev.pypimirror.operator.cluster;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.policy.PolicyRules;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -15,6 +18,7 @@ import java.util.Optional;
  * the webhook never calls the API server per admission.
  */
 public final class InformerPolicyDirectory implements PolicyDirectory, AutoCloseable {
+  private final KubernetesClient client;
   private final SharedIndexInformer<Namespace> namespaces;
   private final SharedIndexInformer<PypiMirrorPolicy> policies;
   private final String operatorNamespace;
@@ -25,8 +29,22 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
    * @param operatorNamespace never governed (null: unknown)
    */
   public InformerPolicyDirectory(KubernetesClient client, String operatorNamespace) {
-    this.namespaces = client.namespaces().runnableInformer(0);
-    this.policies = client.resources(PypiMirrorPolicy.class).runnableInformer(0);
+    this(
+        client,
+        client.namespaces().runnableInformer(0),
+        client.resources(PypiMirrorPolicy.class).runnableInformer(0),
+        operatorNamespace);
+  }
+
+  /** With the given informers (a test's may watch fewer namespaces than exist). */
+  InformerPolicyDirectory(
+      KubernetesClient client,
+      SharedIndexInformer<Namespace> namespaces,
+      SharedIndexInformer<PypiMirrorPolicy> policies,
+      String operatorNamespace) {
+    this.client = client;
+    this.namespaces = namespaces;
+    this.policies = policies;
     this.operatorNamespace = operatorNamespace;
   }
 
@@ -72,6 +90,37 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
     Namespace ns = namespaces.getStore().getByKey(namespace);
     var labels = ns == null ? null : ns.getMetadata().getLabels();
     return Governance.governing(policies.getStore().list(), namespace, labels, operatorNamespace);
+  }
+
+  /**
+   * The cached answer when the caches know the namespace and the policy and agree that the policy
+   * enforces there; otherwise the namespace (and the policy, when not cached) is read from the API
+   * server: a namespace created or relabelled a moment ago is governed as the API server routed it,
+   * never taken for ungoverned. A failed read throws, and the webhook refuses.
+   */
+  @Override
+  public Optional<PypiMirrorPolicy> governing(String namespace, String routedBy) {
+    Namespace cached = namespaces.getStore().getByKey(namespace);
+    PypiMirrorPolicy routedPolicy = policies.getStore().getByKey(routedBy);
+    if (cached != null && routedPolicy != null) {
+      Optional<PypiMirrorPolicy> answer = governing(namespace);
+      if (answer.filter(PolicyRules::enforces).isPresent()) {
+        return answer;
+      }
+    }
+    Namespace live = client.namespaces().withName(namespace).get();
+    if (live == null) {
+      throw new IllegalStateException(
+          "namespace " + namespace + " is not known to the API server or to this replica yet");
+    }
+    List<PypiMirrorPolicy> all = new ArrayList<>(policies.getStore().list());
+    if (routedPolicy == null) {
+      PypiMirrorPolicy fetched = client.resources(PypiMirrorPolicy.class).withName(routedBy).get();
+      if (fetched != null) {
+        all.add(fetched);
+      }
+    }
+    return Governance.governing(all, namespace, live.getMetadata().getLabels(), operatorNamespace);
   }
 
   /** Stops the informers; a second call, or one before {@link #start}, does nothing more. */

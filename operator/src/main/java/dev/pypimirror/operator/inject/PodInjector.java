@@ -3,15 +3,19 @@ package dev.pypimirror.operator.inject;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.Annotations;
+import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.config.InvalidMirrorException;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
 import dev.pypimirror.operator.inject.MirrorSelector.Selection;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.policy.PolicyRules;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** The whole injection decision for one pod: policy, selection, then the patch. Pure. */
 public final class PodInjector {
@@ -52,10 +56,73 @@ public final class PodInjector {
       PolicyDirectory policies,
       boolean optedInByDefault,
       boolean createdByNode) {
+    PypiMirrorPolicy policy = policies.governing(namespace).orElse(null);
+    return decide(
+        pod,
+        namespace,
+        operatorNamespace,
+        mirrors,
+        policy,
+        optedInByDefault,
+        createdByNode,
+        (mirror, rendered, mode, withCache) ->
+            PodPatchPlanner.plan(pod, mirror, rendered, mode, withCache));
+  }
+
+  /**
+   * The decision on an update of a pod's ephemeralcontainers subresource (kubectl debug): under
+   * Enforce, a pod the policy selects gets, in each ephemeral container the update adds, what
+   * {@link PodPatchPlanner#planEphemeral} says; anything else is left alone, as pods' containers
+   * are outside Enforce.
+   *
+   * @param before the names of the ephemeral containers the pod had before the update
+   */
+  public static InjectionPlan injectEphemeral(
+      JsonNode pod,
+      Set<String> before,
+      String namespace,
+      String operatorNamespace,
+      MirrorDirectory mirrors,
+      PolicyDirectory policies) {
+    PypiMirrorPolicy policy = policies.governing(namespace).orElse(null);
+    if (!PolicyRules.enforces(policy)) {
+      return InjectionPlan.untouched(
+          Reason.NOT_A_POD_CREATE, "ephemeral containers are held only under Enforce");
+    }
+    Set<String> added = new LinkedHashSet<>();
+    pod.path("spec").path("ephemeralContainers").forEach(c -> added.add(c.path("name").asText()));
+    added.removeAll(before);
+    return decide(
+        pod,
+        namespace,
+        operatorNamespace,
+        mirrors,
+        policy,
+        false,
+        false,
+        (mirror, rendered, mode, withCache) ->
+            PodPatchPlanner.planEphemeral(pod, added, mirror, rendered, mode, withCache));
+  }
+
+  /** What is planned for a pod once its mirror is known and rendered. */
+  private interface Planner {
+    InjectionPlan plan(
+        PypiMirror mirror, RenderedConfig rendered, PolicyMode mode, boolean withCache);
+  }
+
+  /** Selection, then the planner with the selected mirror; the pod's own rules around both. */
+  private static InjectionPlan decide(
+      JsonNode pod,
+      String namespace,
+      String operatorNamespace,
+      MirrorDirectory mirrors,
+      PypiMirrorPolicy policy,
+      boolean optedInByDefault,
+      boolean createdByNode,
+      Planner planner) {
     Map<String, String> annotations =
         PodPatchPlanner.stringMap(pod.path("metadata").path("annotations"));
     Map<String, String> labels = PodPatchPlanner.stringMap(pod.path("metadata").path("labels"));
-    PypiMirrorPolicy policy = policies.governing(namespace).orElse(null);
     PolicyMode mode = PolicyMode.of(policy);
     List<String> warnings = new ArrayList<>();
     MirrorSelector.PodFacts facts =
@@ -89,7 +156,7 @@ public final class PodInjector {
     // download container opts out so that upstream code never sees the cache
     boolean withCache =
         MirrorSelector.rule(facts, policy, operatorNamespace) != MirrorSelector.Rule.OPTED_OUT;
-    InjectionPlan plan = PodPatchPlanner.plan(pod, mirror, rendered, mode, withCache);
+    InjectionPlan plan = planner.plan(mirror, rendered, mode, withCache);
     if (warnings.isEmpty()) {
       return plan;
     }

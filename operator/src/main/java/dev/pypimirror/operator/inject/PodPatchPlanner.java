@@ -162,13 +162,7 @@ public final class PodPatchPlanner {
         configDirMounted |= mount.path().equals(InjectedLayout.CONFIG_DIR);
       }
       if (mode.enforce()) {
-        // a file of the container's own inside our directory would shadow the mirror's
-        for (JsonNode m : target.node().path("volumeMounts")) {
-          String path = normalisedPath(m.path("mountPath").asText());
-          if (path.startsWith(InjectedLayout.CONFIG_DIR + "/")) {
-            refusals.add(ownConfigMount(target, m, mode));
-          }
-        }
+        refusals.addAll(ownFilesInConfigDir(target, mode));
       }
       appendAll(
           containerOps,
@@ -176,26 +170,16 @@ public final class PodPatchPlanner {
           target.node().path("volumeMounts"),
           newMounts);
 
-      Map<String, String> env = new LinkedHashMap<>();
-      if (configDirMounted) {
-        env.put(InjectedLayout.PIP_CONFIG_FILE_ENV, InjectedLayout.PIP_CONFIG_FILE);
-      }
-      RenderedConfig.ENV_KEYS.stream()
-          .filter(rendered.data()::containsKey)
-          .forEach(key -> env.put(key, rendered.data().get(key)));
-      if (mode.enforce()) {
-        IndexSettings.enforcedPins(env).forEach(env::putIfAbsent);
-      }
-      planEnv(containerOps, target, env, values, mode, warnings);
+      planEnv(
+          containerOps,
+          target,
+          mirrorEnv(rendered, configDirMounted, mode.enforce()),
+          values,
+          mode,
+          warnings);
     }
     if (!refusals.isEmpty()) {
-      return InjectionPlan.denied(
-          refusals.get(0).reason(),
-          "PypiMirrorPolicy %s enforces a PyPI mirror here: %s"
-              .formatted(
-                  mode.policy(),
-                  String.join("; ", refusals.stream().map(Refusal::message).distinct().toList())),
-          warnings);
+      return denied(refusals, mode, warnings);
     }
 
     List<ObjectNode> operations = new ArrayList<>();
@@ -227,6 +211,108 @@ public final class PodPatchPlanner {
             warnings)
         : new InjectionPlan(
             InjectionPlan.Outcome.INJECTED, Reason.INJECTED, mirrorName, operations, warnings);
+  }
+
+  /**
+   * What an update of the ephemeralcontainers subresource (kubectl debug) adds to the containers it
+   * brings, under Enforce: the allow-list as for any container, the pod's existing mirror volumes
+   * mounted without subPath (the API refuses subPath mounts and new volumes for ephemeral
+   * containers: the configuration directory and the cache, not the single files), and the mirror's
+   * variables with the pins. A pod without the mirror's configuration volume is refused.
+   *
+   * @param added the names of the ephemeral containers this update adds (the others cannot change)
+   */
+  public static InjectionPlan planEphemeral(
+      JsonNode pod,
+      Set<String> added,
+      PypiMirror mirror,
+      RenderedConfig rendered,
+      PolicyMode mode,
+      boolean withCache) {
+    String mirrorName = mirror.getMetadata().getName();
+    JsonNode spec = pod.path("spec");
+    List<Target> targets = new ArrayList<>();
+    JsonNode list = spec.path("ephemeralContainers");
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i).isObject() && added.contains(list.get(i).path("name").asText())) {
+        targets.add(new Target("/spec/ephemeralContainers/" + i, list.get(i)));
+      }
+    }
+    List<String> warnings = new ArrayList<>();
+    if (targets.isEmpty()) {
+      return new InjectionPlan(
+          InjectionPlan.Outcome.UNTOUCHED,
+          Reason.NO_TARGET_CONTAINER,
+          "no ephemeral container added",
+          List.of(),
+          warnings);
+    }
+    String configVolume =
+        volumeOf(spec, "configMap", "name", MirrorObjects.configMapName(mirrorName));
+    String claim = withCache ? MirrorObjects.mountedClaimName(mirror) : null;
+    String cacheVolume =
+        claim == null ? null : volumeOf(spec, "persistentVolumeClaim", "claimName", claim);
+    List<Refusal> refusals = new ArrayList<>();
+    if (configVolume == null) {
+      refusals.add(
+          new Refusal(
+              Reason.MIRROR_NOT_FOUND,
+              ("the pod has no volume of PypiMirror %s's configuration (it was created without"
+                      + " the mirror), and an ephemeral container cannot add one")
+                  .formatted(mirrorName)));
+    }
+    Set<String> written = writtenVariables(rendered);
+    List<ObjectNode> operations = new ArrayList<>();
+    SharedValues values = new SharedValues();
+    for (Target target : targets) {
+      ContainerEnv.refusals(target.node(), target.name(), written, mode)
+          .forEach(r -> refusals.add(new Refusal(r.reason(), r.message())));
+      if (configVolume == null) {
+        continue;
+      }
+      List<Mount> mounts = new ArrayList<>();
+      mounts.add(new Mount(configVolume, InjectedLayout.CONFIG_DIR, null));
+      if (cacheVolume != null) {
+        mounts.add(new Mount(cacheVolume, mirror.getSpec().getCache().getMountPath(), null));
+      }
+      ArrayNode newMounts = JSON.arrayNode();
+      for (Mount mount : mounts) {
+        JsonNode existing = mountAt(target.node(), mount.path());
+        if (existing == null) {
+          newMounts.add(values.mount(mount));
+        } else if (!isSame(existing, mount) && mount.volume().equals(configVolume)) {
+          refusals.add(ownConfigMount(target, existing, mode));
+        }
+      }
+      refusals.addAll(ownFilesInConfigDir(target, mode));
+      appendAll(
+          operations,
+          target.pointer() + "/volumeMounts",
+          target.node().path("volumeMounts"),
+          newMounts);
+      planEnv(operations, target, mirrorEnv(rendered, true, true), values, mode, warnings);
+    }
+    if (!refusals.isEmpty()) {
+      return denied(refusals, mode, warnings);
+    }
+    return new InjectionPlan(
+        operations.isEmpty()
+            ? InjectionPlan.Outcome.ALREADY_INJECTED
+            : InjectionPlan.Outcome.INJECTED,
+        operations.isEmpty() ? Reason.ALREADY_INJECTED : Reason.INJECTED,
+        mirrorName,
+        operations,
+        warnings);
+  }
+
+  /** The name of the pod's volume whose source field refers to {@code ref}, or null. */
+  private static String volumeOf(JsonNode spec, String sourceField, String refField, String ref) {
+    for (JsonNode v : spec.path("volumes")) {
+      if (ref.equals(v.path(sourceField).path(refField).asText(null))) {
+        return v.path("name").asText();
+      }
+    }
+    return null;
   }
 
   /** The container's mount at {@code path}, compared as the kubelet does (normalised); or null. */
@@ -283,15 +369,51 @@ public final class PodPatchPlanner {
     return devices;
   }
 
+  /** A file of the container's own inside the mirror's directory would shadow the mirror's. */
+  private static List<Refusal> ownFilesInConfigDir(Target target, PolicyMode mode) {
+    List<Refusal> refusals = new ArrayList<>();
+    for (JsonNode m : target.node().path("volumeMounts")) {
+      if (normalisedPath(m.path("mountPath").asText())
+          .startsWith(InjectedLayout.CONFIG_DIR + "/")) {
+        refusals.add(ownConfigMount(target, m, mode));
+      }
+    }
+    return refusals;
+  }
+
   /** Every variable the webhook may write into a container: the mirror's and the pins. */
   private static Set<String> writtenVariables(RenderedConfig rendered) {
+    return mirrorEnv(rendered, true, true).keySet();
+  }
+
+  /**
+   * The mirror's variables for a container: PIP_CONFIG_FILE when the config directory is mounted,
+   * the rendered keys, and under Enforce the pins.
+   */
+  private static Map<String, String> mirrorEnv(
+      RenderedConfig rendered, boolean configDirMounted, boolean enforce) {
     Map<String, String> env = new LinkedHashMap<>();
-    env.put(InjectedLayout.PIP_CONFIG_FILE_ENV, InjectedLayout.PIP_CONFIG_FILE);
+    if (configDirMounted) {
+      env.put(InjectedLayout.PIP_CONFIG_FILE_ENV, InjectedLayout.PIP_CONFIG_FILE);
+    }
     RenderedConfig.ENV_KEYS.stream()
         .filter(rendered.data()::containsKey)
         .forEach(key -> env.put(key, rendered.data().get(key)));
-    env.putAll(IndexSettings.enforcedPins(env));
-    return env.keySet();
+    if (enforce) {
+      IndexSettings.enforcedPins(env).forEach(env::putIfAbsent);
+    }
+    return env;
+  }
+
+  private static InjectionPlan denied(
+      List<Refusal> refusals, PolicyMode mode, List<String> warnings) {
+    return InjectionPlan.denied(
+        refusals.get(0).reason(),
+        "PypiMirrorPolicy %s enforces a PyPI mirror here: %s"
+            .formatted(
+                mode.policy(),
+                String.join("; ", refusals.stream().map(Refusal::message).distinct().toList())),
+        warnings);
   }
 
   /**

@@ -7,5 +7,15 @@ import java.util.Optional;
 public interface PolicyDirectory {
   Optional<PypiMirrorPolicy> governing(String namespace);
 
+  /**
+   * As {@link #governing(String)} for an admission the API server sent through the webhook entry of
+   * policy {@code routedBy}: it matched that policy's namespaceSelector against the namespace's
+   * labels a moment ago, so a namespace or policy this directory has not seen yet, or whose labels
+   * it holds say otherwise, is looked up again. Throws when that lookup fails: the caller refuses.
+   */
+  default Optional<PypiMirrorPolicy> governing(String namespace, String routedBy) {
+    return governing(namespace);
+  }
+
   PolicyDirectory NONE = namespace -> Optional.empty();
 }

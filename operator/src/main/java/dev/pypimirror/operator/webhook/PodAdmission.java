@@ -49,6 +49,7 @@ public class PodAdmission {
   private static Fields readFields() {
     Fields container =
         Fields.of(Map.of("name", ALL, "env", ALL, "envFrom", ALL, "volumeMounts", ALL));
+    Fields names = Fields.of(Map.of("name", ALL));
     Fields pod =
         Fields.of(
             Map.of(
@@ -62,7 +63,15 @@ public class PodAdmission {
                         "labels", ALL)),
                 "spec",
                 Fields.of(
-                    Map.of("volumes", ALL, "initContainers", container, "containers", container))));
+                    Map.of(
+                        "volumes",
+                        ALL,
+                        "initContainers",
+                        container,
+                        "containers",
+                        container,
+                        "ephemeralContainers",
+                        container))));
     Fields request =
         Fields.of(
             Map.of(
@@ -74,7 +83,9 @@ public class PodAdmission {
                 "subResource", ALL,
                 "dryRun", ALL,
                 "userInfo", ALL,
-                "object", pod));
+                "object", pod,
+                "oldObject",
+                    Fields.of(Map.of("spec", Fields.of(Map.of("ephemeralContainers", names))))));
     return Fields.of(Map.of("kind", ALL, "apiVersion", ALL, "request", request));
   }
 
@@ -94,7 +105,42 @@ public class PodAdmission {
     this.listener = listener;
   }
 
+  /**
+   * The webhook entry the API server chose, from the path it called: a policy's entry names the
+   * policy and whether it enforces ({@link WebhookRoutes#podPath}); null for the opt-in entry.
+   */
+  record Entry(String policy, boolean enforce) {
+    /** The entry a path below {@code /mutate-pods/} names, or null when it names none. */
+    static Entry parse(String rest) {
+      String[] parts = rest.split("/", -1);
+      if (parts.length != 2 || parts[1].isEmpty()) {
+        return null;
+      }
+      return switch (parts[0]) {
+        case WebhookRoutes.ENFORCE -> new Entry(parts[1], true);
+        case WebhookRoutes.ADVISORY -> new Entry(parts[1], false);
+        default -> null;
+      };
+    }
+  }
+
+  /** A request through the opt-in entry ({@code /mutate-pods}). */
   public AdmissionResponse review(byte[] body) {
+    return review((Entry) null, body);
+  }
+
+  /**
+   * A request through a policy's entry: {@code rest} is the path below {@code /mutate-pods/}. A
+   * path that names no entry is a 400.
+   */
+  public AdmissionResponse review(String rest, byte[] body) {
+    Entry entry = Entry.parse(rest);
+    return entry == null
+        ? AdmissionResponse.badRequest("no webhook entry at /mutate-pods/" + rest)
+        : review(entry, body);
+  }
+
+  private AdmissionResponse review(Entry entry, byte[] body) {
     long start = System.nanoTime();
     AdmissionResponse response;
     Decided decided;
@@ -102,7 +148,7 @@ public class PodAdmission {
     if (read instanceof AdmissionReviews.Read.Request request) {
       decided =
           AdmissionReviews.decide(
-              request, this::decide, (r, e) -> Decided.answerOnly(failed(r, e)));
+              request, r -> decide(r, entry), (r, e) -> Decided.answerOnly(failed(r, e, entry)));
       response = AdmissionReviews.answer(request.uid(), decided.decision());
     } else {
       response = ((AdmissionReviews.Read.Refused) read).answer();
@@ -122,9 +168,15 @@ public class PodAdmission {
    * contract's "where the webhook cannot decide"), elsewhere it is admitted unchanged with a
    * warning, as the fail-open entry would on an outage.
    */
-  private Decision failed(JsonNode request, RuntimeException error) {
+  private Decision failed(JsonNode request, RuntimeException error, Entry entry) {
     String namespace = namespaceOf(request);
     String why = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+    if (entry != null && entry.enforce()) {
+      return Decision.deny(
+          "pypi-mirror: PypiMirrorPolicy %s enforces a PyPI mirror in namespace %s and the webhook could not decide, so the pod is refused: %s"
+              .formatted(entry.policy(), namespace, why),
+          List.of());
+    }
     PypiMirrorPolicy policy;
     try {
       policy = policies.governing(namespace).orElse(null);
@@ -151,12 +203,45 @@ public class PodAdmission {
         : namespace;
   }
 
-  private Decided decide(JsonNode request) {
+  private Decided decide(JsonNode request, Entry entry) {
     JsonNode pod = request.path("object");
+    boolean pods = "pods".equals(request.path("resource").path("resource").asText());
+    String subResource = request.path("subResource").asText("");
     boolean isPodCreate =
-        "CREATE".equals(request.path("operation").asText())
-            && "pods".equals(request.path("resource").path("resource").asText())
-            && request.path("subResource").asText("").isEmpty();
+        "CREATE".equals(request.path("operation").asText()) && pods && subResource.isEmpty();
+    boolean addsEphemeralContainers =
+        "UPDATE".equals(request.path("operation").asText())
+            && pods
+            && subResource.equals("ephemeralcontainers");
+    boolean enforced = entry != null && entry.enforce();
+    if (enforced && (isPodCreate || addsEphemeralContainers)) {
+      String malformed = malformed(pod);
+      if (malformed != null) {
+        return new Decided(
+            Decision.deny(
+                "pypi-mirror: PypiMirrorPolicy %s enforces a PyPI mirror in namespace %s, and %s, so the pod is refused"
+                    .formatted(entry.policy(), namespaceOf(request), malformed),
+                List.of()),
+            null,
+            null,
+            InjectionPlan.denied(Reason.MALFORMED_POD, malformed, List.of()),
+            false);
+      }
+    }
+    PolicyDirectory routed =
+        enforced ? namespace -> policies.governing(namespace, entry.policy()) : policies;
+    if (addsEphemeralContainers && enforced) {
+      String namespace = namespaceOf(request);
+      InjectionPlan plan =
+          PodInjector.injectEphemeral(
+              pod,
+              ephemeralNames(request.path("oldObject")),
+              namespace,
+              operatorNamespace,
+              mirrors,
+              routed);
+      return decided(plan, namespace, pod, request);
+    }
     if (!isPodCreate) {
       return new Decided(
           Decision.allow(List.of()),
@@ -173,12 +258,50 @@ public class PodAdmission {
     String namespace = namespaceOf(request);
     InjectionPlan plan =
         PodInjector.inject(
-            pod, namespace, operatorNamespace, mirrors, policies, false, createdByNode(request));
+            pod, namespace, operatorNamespace, mirrors, routed, false, createdByNode(request));
+    return decided(plan, namespace, pod, request);
+  }
+
+  private static Decided decided(
+      InjectionPlan plan, String namespace, JsonNode pod, JsonNode request) {
     Decision decision =
         plan.outcome() == InjectionPlan.Outcome.DENIED
             ? Decision.deny(plan.detail(), plan.warnings())
             : new Decision(true, plan.patch(), plan.warnings(), null);
     return new Decided(decision, namespace, pod, plan, request.path("dryRun").asBoolean(false));
+  }
+
+  /**
+   * What makes the request's object no pod the webhook can decide on, or null: it must be an object
+   * whose spec is an object, with container lists that are lists.
+   */
+  static String malformed(JsonNode pod) {
+    if (!pod.isObject()) {
+      return "the request carries no pod object";
+    }
+    if (!pod.path("spec").isObject()) {
+      return "the pod has no spec object";
+    }
+    for (String field : List.of("containers", "initContainers", "ephemeralContainers")) {
+      JsonNode list = pod.path("spec").path(field);
+      if (!list.isMissingNode() && !list.isNull() && !list.isArray()) {
+        return "the pod's spec." + field + " is not a list";
+      }
+    }
+    if (!pod.path("spec").path("containers").isArray()) {
+      return "the pod has no spec.containers list";
+    }
+    return null;
+  }
+
+  /** The names of the ephemeral containers the pod had before this update. */
+  private static java.util.Set<String> ephemeralNames(JsonNode oldPod) {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    oldPod
+        .path("spec")
+        .path("ephemeralContainers")
+        .forEach(c -> names.add(c.path("name").asText()));
+    return names;
   }
 
   /** Whether a node (a kubelet) sends the request: only nodes create real static pods. */

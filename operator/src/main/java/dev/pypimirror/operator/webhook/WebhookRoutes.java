@@ -81,7 +81,42 @@ public final class WebhookRoutes {
               + " 'pypimirror.dev/inject' in object.metadata.annotations)",
           "no-opt-in-annotation");
 
+  /** What an Enforce entry matches besides pod CREATE: containers added to a running pod. */
+  static final RuleWithOperations EPHEMERAL_CONTAINERS =
+      new RuleWithOperations(
+          List.of(""),
+          List.of("v1"),
+          List.of("UPDATE"),
+          List.of("pods/ephemeralcontainers"),
+          "Namespaced");
+
   private WebhookRoutes() {}
+
+  /**
+   * The path a policy's pod entry calls: {@code /mutate-pods/enforce/<policy>} or {@code
+   * /mutate-pods/advisory/<policy>}, so the webhook knows which entry the API server chose (and
+   * that it fails closed) without asking its own caches.
+   */
+  public static String podPath(String policy, boolean enforce) {
+    return WebhookServer.MUTATE_PODS + "/" + (enforce ? ENFORCE : ADVISORY) + "/" + policy;
+  }
+
+  static final String ENFORCE = "enforce";
+  static final String ADVISORY = "advisory";
+
+  private static WebhookClientConfig withPath(WebhookClientConfig config, String path) {
+    if (config.getService() != null) {
+      return new WebhookClientConfigBuilder(config)
+          .editService()
+          .withPath(path)
+          .endService()
+          .build();
+    }
+    java.net.URI url = java.net.URI.create(config.getUrl());
+    return new WebhookClientConfigBuilder(config)
+        .withUrl(url.getScheme() + "://" + url.getRawAuthority() + path)
+        .build();
+  }
 
   /** Whether an entry was derived from a policy (and so is rewritten by the leader). */
   public static boolean isPolicyEntry(String name) {
@@ -181,12 +216,19 @@ public final class WebhookRoutes {
       if (!enforce && spec.getPodSelector() == null) {
         continue; // Advisory without podSelector: only annotated pods, the opt-in entry's
       }
+      List<RuleWithOperations> rules = new ArrayList<>(template.getRules());
+      if (enforce) {
+        rules.add(EPHEMERAL_CONTAINERS); // kubectl debug adds containers by this update
+      }
       var entry =
           new MutatingWebhookBuilder()
               .withName(entryName(policy.getMetadata().getName()))
               .withAdmissionReviewVersions(template.getAdmissionReviewVersions())
-              .withClientConfig(withCa(template.getClientConfig(), bundle))
-              .withRules(template.getRules())
+              .withClientConfig(
+                  withPath(
+                      withCa(template.getClientConfig(), bundle),
+                      podPath(policy.getMetadata().getName(), enforce)))
+              .withRules(rules)
               .withMatchPolicy(template.getMatchPolicy())
               .withSideEffects(template.getSideEffects())
               .withReinvocationPolicy(template.getReinvocationPolicy())

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -57,6 +58,7 @@ public class WebhookServer implements AutoCloseable {
   private final ReloadingKeyManager.Source tls;
   private final Transport transport;
   private final Map<String, Function<byte[], AdmissionResponse>> routes;
+  private final Map<String, BiFunction<String, byte[], AdmissionResponse>> prefixRoutes;
   private final BooleanSupplier ready;
   private final Supplier<String> metrics;
   private Vertx vertx;
@@ -85,10 +87,28 @@ public class WebhookServer implements AutoCloseable {
       BooleanSupplier ready,
       Supplier<String> metrics,
       Transport transport) {
+    this(settings, tls, routes, Map.of(), ready, metrics, transport);
+  }
+
+  /**
+   * As the other constructor, with routes for every path under a prefix as well.
+   *
+   * @param prefixRoutes POST paths under a prefix (the prefix ends with {@code /}) and what answers
+   *     them, given the rest of the path: a policy's webhook entry names the policy there
+   */
+  public WebhookServer(
+      OperatorSettings.Webhook settings,
+      ReloadingKeyManager.Source tls,
+      Map<String, Function<byte[], AdmissionResponse>> routes,
+      Map<String, BiFunction<String, byte[], AdmissionResponse>> prefixRoutes,
+      BooleanSupplier ready,
+      Supplier<String> metrics,
+      Transport transport) {
     this.settings = settings;
     this.tls = tls;
     this.transport = transport;
     this.routes = Map.copyOf(routes);
+    this.prefixRoutes = Map.copyOf(prefixRoutes);
     this.ready = ready;
     this.metrics = metrics;
   }
@@ -215,13 +235,29 @@ public class WebhookServer implements AutoCloseable {
       return;
     }
     String path = request.path();
-    if (!routes.containsKey(path)) {
+    Function<byte[], AdmissionResponse> route = route(path);
+    if (route == null) {
       request.response().setStatusCode(404).end();
     } else if (request.method() != HttpMethod.POST) {
       request.response().setStatusCode(405).putHeader("Allow", "POST").end();
     } else {
-      readBody(request, routes.get(path));
+      readBody(request, route);
     }
+  }
+
+  /** What answers a path: its exact route, else the route of its prefix given the rest; or null. */
+  private Function<byte[], AdmissionResponse> route(String path) {
+    Function<byte[], AdmissionResponse> exact = routes.get(path);
+    if (exact != null) {
+      return exact;
+    }
+    for (var prefix : prefixRoutes.entrySet()) {
+      if (path.startsWith(prefix.getKey()) && path.length() > prefix.getKey().length()) {
+        String rest = path.substring(prefix.getKey().length());
+        return body -> prefix.getValue().apply(rest, body);
+      }
+    }
+    return null;
   }
 
   /**

@@ -18,6 +18,7 @@ import dev.pypimirror.operator.testing.Policies;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.RuleWithOperations;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -168,8 +169,24 @@ class WebhookRoutingTest {
                   .containsExactlyInAnyOrder(
                       "kube-system", "kube-public", "kube-node-lease", "pypi-mirror-system");
             });
-    assertThat(enforced.getClientConfig()).isEqualTo(optIn.getClientConfig());
-    assertThat(enforced.getRules()).isEqualTo(optIn.getRules());
+    // the entry names its policy in its path, so the webhook knows the API server chose it
+    assertThat(enforced.getClientConfig().getService().getPath())
+        .isEqualTo("/mutate-pods/enforce/corp-builds");
+    assertThat(advisory.getClientConfig().getService().getPath())
+        .isEqualTo("/mutate-pods/advisory/suggest");
+    assertThat(enforced.getClientConfig().getService().getName())
+        .isEqualTo(optIn.getClientConfig().getService().getName());
+    assertThat(enforced.getClientConfig().getCaBundle())
+        .isEqualTo(optIn.getClientConfig().getCaBundle());
+    // and it sees the containers kubectl debug adds
+    assertThat(enforced.getRules()).startsWith(optIn.getRules().toArray(new RuleWithOperations[0]));
+    assertThat(enforced.getRules().get(enforced.getRules().size() - 1))
+        .satisfies(
+            r -> {
+              assertThat(r.getResources()).containsExactly("pods/ephemeralcontainers");
+              assertThat(r.getOperations()).containsExactly("UPDATE");
+            });
+    assertThat(advisory.getRules()).isEqualTo(optIn.getRules());
     assertThat(enforced.getReinvocationPolicy()).isEqualTo("IfNeeded");
     assertThat(advisory.getFailurePolicy()).isEqualTo("Ignore");
     assertThat(advisory.getObjectSelector().getMatchLabels())
