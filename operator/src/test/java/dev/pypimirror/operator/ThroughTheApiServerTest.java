@@ -152,6 +152,78 @@ class ThroughTheApiServerTest {
   }
 
   @Test
+  void containersKubectlDebugAddsAreHeldByTheAllowListThroughTheApiServer() {
+    enforcedNamespace("debugged");
+    client
+        .resource(buildPod("debugged", "build", Map.of("pypimirror.dev/inject", "true")))
+        .create();
+    var pod = client.pods().inNamespace("debugged").withName("build");
+
+    // kubectl debug: an update of the pod's ephemeralcontainers subresource
+    pod.ephemeralContainers()
+        .edit(
+            p ->
+                new io.fabric8.kubernetes.api.model.PodBuilder(p)
+                    .editSpec()
+                    .addNewEphemeralContainer()
+                    .withName("debugger")
+                    .withImage("python:3.12")
+                    .addNewEnv()
+                    .withName("PIP_INDEX_URL")
+                    .withValue("https://evil.example/simple/")
+                    .endEnv()
+                    .addNewEnv()
+                    .withName("PIP_PROXY")
+                    .withValue("http://evil.example:3128")
+                    .endEnv()
+                    .endEphemeralContainer()
+                    .endSpec()
+                    .build());
+
+    var debugger = cluster.stored("debugged", "build").getSpec().getEphemeralContainers();
+    assertThat(debugger).singleElement();
+    assertThat(debugger.get(0).getEnv())
+        .extracting(EnvVar::getName, EnvVar::getValue)
+        .contains(
+            tuple("PIP_INDEX_URL", "https://devpi.corp.example/simple/"),
+            tuple("PIP_CONFIG_FILE", "/etc/pypi-mirror/pip.conf"))
+        .noneMatch(e -> e.toList().get(0).equals("PIP_PROXY"));
+    assertThat(debugger.get(0).getVolumeMounts())
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.getMountPath()).isEqualTo("/etc/pypi-mirror");
+              assertThat(m.getSubPath()).isNull();
+              assertThat(m.getReadOnly()).isTrue();
+            });
+    assertThat(api.calls())
+        .filteredOn(c -> c.name().equals("build"))
+        .extracting(AdmissionChain.Call::webhook)
+        .contains("debugged-builds.policy.pypimirror.dev");
+
+    assertThatThrownBy(
+            () ->
+                pod.ephemeralContainers()
+                    .edit(
+                        p ->
+                            new io.fabric8.kubernetes.api.model.PodBuilder(p)
+                                .editSpec()
+                                .addNewEphemeralContainer()
+                                .withName("shell")
+                                .withImage("python:3.12")
+                                .addNewEnv()
+                                .withName("PYTHONPATH")
+                                .withValue("/tmp/mine")
+                                .endEnv()
+                                .endEphemeralContainer()
+                                .endSpec()
+                                .build()))
+        .hasMessageContaining("container shell sets PYTHONPATH");
+    assertThat(cluster.stored("debugged", "build").getSpec().getEphemeralContainers())
+        .singleElement();
+  }
+
+  @Test
   void aForgedInjectedMarkerInAnEnforcedNamespaceIsInjectedAnyway() {
     enforcedNamespace("forged");
     Pod forged =

@@ -204,7 +204,7 @@ public final class AdmittingDispatcher extends Dispatcher {
       if (operation.equals("CREATE")) {
         object = JSON.readTree(request.getBody().getBytes());
       } else {
-        old = get(resource.objectPath() + suffix(resource));
+        old = get(resource.objectPath() + (ephemeral(resource) ? "" : suffix(resource)));
         if (old == null) {
           return store.dispatch(request);
         }
@@ -212,6 +212,9 @@ public final class AdmittingDispatcher extends Dispatcher {
             method.equals("PUT")
                 ? JSON.readTree(request.getBody().getBytes())
                 : patched(old, contentType, JSON.readTree(request.getBody().getBytes()));
+        if (ephemeral(resource)) {
+          object = withEphemeralContainersOf(old, object);
+        }
       }
       if (known) {
         object = strategy.decode(resource, object, reader);
@@ -241,6 +244,14 @@ public final class AdmittingDispatcher extends Dispatcher {
         }
       }
       object = mutated.object();
+      if (ephemeral(resource)) {
+        // the subresource's strategy keeps only the ephemeral containers of what was admitted
+        object = withEphemeralContainersOf(old, object);
+        List<String> problems = ephemeralContainerProblems(old, object);
+        if (!problems.isEmpty()) {
+          return refuse(invalid(object, resource, problems), answered);
+        }
+      }
       if (known) {
         object = strategy.decode(resource, object, reader);
         List<String> problems = strategy.validate(resource, object, old, reader);
@@ -260,7 +271,9 @@ public final class AdmittingDispatcher extends Dispatcher {
       }
       warnings.addAll(answered);
       String target =
-          method.equals("PATCH") ? resource.objectPath() + suffix(resource) + query : path;
+          ephemeral(resource)
+              ? resource.objectPath()
+              : method.equals("PATCH") ? resource.objectPath() + suffix(resource) + query : path;
       MockResponse stored =
           store.dispatch(
               new RecordedRequest(
@@ -296,6 +309,64 @@ public final class AdmittingDispatcher extends Dispatcher {
     } catch (IOException e) {
       return request;
     }
+  }
+
+  /**
+   * Whether the request updates a pod's ephemeralcontainers subresource (kubectl debug): the API
+   * server reads and writes the pod itself there, and takes only spec.ephemeralContainers from what
+   * it is sent and from what the mutating webhooks made of it.
+   */
+  private static boolean ephemeral(Resource resource) {
+    return resource.group().isEmpty()
+        && resource.resource().equals("pods")
+        && resource.subResource().equals("ephemeralcontainers");
+  }
+
+  private static JsonNode withEphemeralContainersOf(JsonNode old, JsonNode sent) {
+    ObjectNode pod = old.deepCopy();
+    JsonNode containers = sent.path("spec").path("ephemeralContainers");
+    if (containers.isArray()) {
+      pod.withObject("/spec").set("ephemeralContainers", containers.deepCopy());
+    } else {
+      pod.withObject("/spec").remove("ephemeralContainers");
+    }
+    return pod;
+  }
+
+  /**
+   * kube-apiserver's checks of an ephemeral containers update that a webhook's patch can break:
+   * existing ephemeral containers are kept unchanged, and none mounts with subPath.
+   */
+  static List<String> ephemeralContainerProblems(JsonNode old, JsonNode pod) {
+    List<String> problems = new ArrayList<>();
+    Map<String, JsonNode> before = new HashMap<>();
+    old.path("spec")
+        .path("ephemeralContainers")
+        .forEach(c -> before.put(c.path("name").asText(), c));
+    Map<String, JsonNode> after = new HashMap<>();
+    JsonNode containers = pod.path("spec").path("ephemeralContainers");
+    for (int i = 0; i < containers.size(); i++) {
+      JsonNode container = containers.get(i);
+      after.put(container.path("name").asText(), container);
+      JsonNode mounts = container.path("volumeMounts");
+      for (int m = 0; m < mounts.size(); m++) {
+        if (!mounts.get(m).path("subPath").asText("").isEmpty()
+            || !mounts.get(m).path("subPathExpr").asText("").isEmpty()) {
+          problems.add(
+              "spec.ephemeralContainers[%d].volumeMounts[%d].subPath: Forbidden: cannot be set for an Ephemeral Container"
+                  .formatted(i, m));
+        }
+      }
+    }
+    before.forEach(
+        (name, container) -> {
+          if (!container.equals(after.get(name))) {
+            problems.add(
+                "spec.ephemeralContainers: Forbidden: existing ephemeral containers \"%s\" may not be changed"
+                    .formatted(name));
+          }
+        });
+    return problems;
   }
 
   private static String suffix(Resource resource) {
