@@ -128,7 +128,7 @@ public final class OwnedProxyDeployment extends OwnedKind<Deployment> {
   }
 
   /** What the proxy's Deployment and Service select: its pods. */
-  static Map<String, String> selector(String mirrorName) {
+  public static Map<String, String> selector(String mirrorName) {
     Map<String, String> selector = new LinkedHashMap<>();
     selector.put("app.kubernetes.io/instance", mirrorName);
     selector.put("app.kubernetes.io/component", COMPONENT);

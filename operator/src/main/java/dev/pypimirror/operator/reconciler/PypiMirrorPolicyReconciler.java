@@ -5,10 +5,12 @@ import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicyStatus;
 import dev.pypimirror.operator.cluster.EventRecorder;
 import dev.pypimirror.operator.cluster.EventRecorder.Type;
+import dev.pypimirror.operator.policy.EgressPolicies;
 import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.policy.PolicyStatuses;
 import dev.pypimirror.operator.policy.PolicyStatuses.Reach;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -83,6 +85,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
         conflicts.add(namespace + "/" + policy.getMetadata().getName());
       }
     }
+    writeEgressPolicies(policy, reach.governed());
     List<PypiMirror> all = mirrors.list().toList();
     for (PypiMirror stale :
         PolicyMirrors.outside(policy, all, makesMirrors ? reach.governed() : Set.of())) {
@@ -107,6 +110,42 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
       writer.writeStatus(policy, status, context);
     }
     return UpdateControl.noUpdate();
+  }
+
+  /**
+   * Keeps the policy's egress NetworkPolicy ({@code restrictEgress}) in every namespace it governs
+   * as {@link EgressPolicies#desired} makes it, and deletes the ones it made elsewhere or no longer
+   * wants.
+   */
+  private void writeEgressPolicies(PypiMirrorPolicy policy, Set<String> governed) {
+    String name = policy.getMetadata().getName();
+    var existing = new java.util.HashMap<String, NetworkPolicy>();
+    client
+        .network()
+        .v1()
+        .networkPolicies()
+        .inAnyNamespace()
+        .withLabel(PolicyMirrors.MADE_BY_POLICY_LABEL, name)
+        .list()
+        .getItems()
+        .stream()
+        .filter(n -> n.getMetadata().getName().equals(EgressPolicies.name(name)))
+        .forEach(n -> existing.put(n.getMetadata().getNamespace(), n));
+    for (String namespace : governed) {
+      Optional<NetworkPolicy> desired = EgressPolicies.desired(policy, namespace);
+      NetworkPolicy current = existing.remove(namespace);
+      if (desired.isEmpty()) {
+        if (current != null) {
+          client.resource(current).delete();
+        }
+      } else if (current == null) {
+        client.resource(desired.get()).create();
+      } else if (!desired.get().getSpec().equals(current.getSpec())) {
+        desired.get().getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+        client.resource(desired.get()).update();
+      }
+    }
+    existing.values().forEach(stale -> client.resource(stale).delete());
   }
 
   /** Makes the policy's mirror in {@code namespace} what it wants; false when a user's is there. */

@@ -37,7 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EnforcedPodRealPipTest {
   static final List<String> SAMPLE =
-      List.of("spelled-index-settings.txt", "forged-markers.txt", "config-elsewhere.txt");
+      List.of(
+          "spelled-index-settings.txt",
+          "forged-markers.txt",
+          "config-elsewhere.txt",
+          "pip-aliases-and-connection-settings.txt");
 
   @Test
   void admittedPodsReachOnlyTheMirrorWhateverTheirAuthorAndImageSet(@TempDir Path scratch)
@@ -94,18 +98,50 @@ class EnforcedPodRealPipTest {
         assertThat(evil.requests()).as(input).isEmpty();
       }
 
-      // the control: the first pod as its author wrote it, no webhook
-      JsonNode unprotected =
-          EnforcedPodFuzzTest.pod("container build\nenv PIP_index-url %s\n".formatted(evil.url()));
-      Path out = Files.createDirectories(scratch.resolve("out-unprotected"));
-      Map<String, String> env =
-          new LinkedHashMap<>(Map.of("PIP_CERT", tls.certificatePem.toString()));
-      unprotected
-          .at("/spec/containers/0/env")
-          .forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
-      python.pipDownload(out, env, "pmo-probe").assertOk();
-      assertThat(out.resolve("pmo_probe-6.6.6-py3-none-any.whl")).exists();
+      // the controls: pods as their authors wrote them, no webhook: pip reads these spellings
+      // (PIP_PYPI_URL is --index-url under pip's other name)
+      for (String variable : List.of("PIP_index-url", "PIP_PYPI_URL")) {
+        JsonNode unprotected =
+            EnforcedPodFuzzTest.pod("container build\nenv %s %s\n".formatted(variable, evil.url()));
+        Path out = Files.createDirectories(scratch.resolve("out-unprotected-" + variable));
+        Map<String, String> env =
+            new LinkedHashMap<>(Map.of("PIP_CERT", tls.certificatePem.toString()));
+        unprotected
+            .at("/spec/containers/0/env")
+            .forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
+        python.pipDownload(out, env, "pmo-probe").assertOk();
+        assertThat(out.resolve("pmo_probe-6.6.6-py3-none-any.whl")).as(variable).exists();
+      }
       assertThat(evil.requests()).isNotEmpty();
+
+      // PYTHONPATH with a sitecustomize.py of the pod's own: code inside pip that rewrites its
+      // settings, even with every mirror variable in place (as Advisory leaves it). Enforce
+      // refuses the pod.
+      Path mine = Files.createDirectories(scratch.resolve("mine"));
+      Files.writeString(
+          mine.resolve("sitecustomize.py"),
+          "import os\nos.environ['PIP_INDEX_URL'] = '%s'\n".formatted(evil.url()));
+      JsonNode withPythonPath =
+          EnforcedPodFuzzTest.pod("container build\nenv PYTHONPATH %s\n".formatted(mine));
+      InjectionPlan refused =
+          PodInjector.inject(
+              withPythonPath, "ml", null, Pods.directory(corp), ns -> Optional.of(policy), false);
+      assertThat(refused.outcome()).isEqualTo(Outcome.DENIED);
+      policy
+          .getSpec()
+          .setEnforcement(dev.pypimirror.operator.api.PypiMirrorPolicySpec.Enforcement.Advisory);
+      InjectionPlan advised =
+          PodInjector.inject(
+              withPythonPath, "ml", null, Pods.directory(corp), ns -> Optional.of(policy), false);
+      JsonNode kept = Pods.applyPatch(withPythonPath, advised.patch());
+      Path root = Files.createDirectories(scratch.resolve("root-pythonpath"));
+      Map<String, String> env = containerEnv(kept, kept.at("/spec/containers/0"), rendered, root);
+      env.put("PIP_CERT", tls.certificatePem.toString());
+      Path out = Files.createDirectories(scratch.resolve("out-pythonpath"));
+      python.pipDownload(out, env, "pmo-probe").assertOk();
+      assertThat(out.resolve("pmo_probe-6.6.6-py3-none-any.whl"))
+          .as("the pod's sitecustomize.py redirected pip past the mirror's variables")
+          .exists();
     }
   }
 

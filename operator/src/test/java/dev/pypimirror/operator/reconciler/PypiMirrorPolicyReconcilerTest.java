@@ -71,6 +71,35 @@ class PypiMirrorPolicyReconcilerTest {
   }
 
   @Test
+  void restrictEgressWritesTheNetworkPolicyInEveryGovernedNamespaceAndRemovesItWhenOff() {
+    namespace(client, "ml-1", Map.of("team", "ml"));
+    namespace(client, "web", Map.of("team", "web"));
+    PypiMirrorPolicy policy = dev.pypimirror.operator.policy.EgressPoliciesTest.restricting();
+    client.resource(policy).create();
+    var policies = client.network().v1().networkPolicies();
+
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        policies
+                            .inNamespace("ml-1")
+                            .withName("pypi-mirror-corp-builds-egress")
+                            .get())
+                    .isNotNull());
+    assertThat(policies.inNamespace("web").list().getItems()).isEmpty();
+
+    PypiMirrorPolicy off = policyNamed("corp-builds");
+    off.getSpec().setRestrictEgress(false);
+    client.resource(off).update();
+
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(() -> assertThat(policies.inAnyNamespace().list().getItems()).isEmpty());
+  }
+
+  @Test
   void theMirrorFollowsNamespacesAsTheyAreLabelledAndUnlabelled() {
     namespace(client, "ml-1", Map.of("team", "ml"));
     namespace(client, "web", Map.of("team", "web"));
