@@ -3,6 +3,7 @@ package dev.pypimirror.operator.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.Annotations;
+import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
@@ -356,10 +357,20 @@ final class PodCheck {
     if (mirrorLabels != null && mirrorLabels.containsKey(PolicyMirrors.MADE_BY_POLICY_LABEL)) {
       marks.add("made by PypiMirrorPolicy " + mirrorLabels.get(PolicyMirrors.MADE_BY_POLICY_LABEL));
     }
-    String suffix = marks.isEmpty() ? "" : " [" + String.join(", ", marks) + "]";
     if (mirror.getStatus() == null) {
-      return name + ": not reconciled yet (no status)" + suffix;
+      return name + ": not reconciled yet (no status)" + suffix(marks);
     }
+    if (mirror.getStatus().getProxyUrl() != null) {
+      marks.add(
+          "served by its caching proxy "
+              + mirror.getStatus().getProxyUrl()
+              + mirror
+                  .getStatus()
+                  .condition(Conditions.PROXY_READY)
+                  .map(p -> ", ProxyReady " + p.getStatus() + " (" + p.getReason() + ")")
+                  .orElse(""));
+    }
+    String suffix = suffix(marks);
     Optional<Condition> ready = mirror.getStatus().condition("Ready");
     Long observed = mirror.getStatus().getObservedGeneration();
     if (ready.isEmpty()) {
@@ -376,6 +387,10 @@ final class PodCheck {
     }
     return "%s: %s%s%s"
         .formatted(name, state, generation == null ? "" : " for generation " + generation, suffix);
+  }
+
+  private static String suffix(List<String> marks) {
+    return marks.isEmpty() ? "" : " [" + String.join(", ", marks) + "]";
   }
 
   /** The value the plan gives pypimirror.dev/injected, or null. */

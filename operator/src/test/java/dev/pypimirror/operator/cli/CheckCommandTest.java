@@ -394,4 +394,25 @@ class CheckCommandTest {
         Serialization.jsonMapper().convertValue(Pods.applyPatch(json, plan.patch()), Pod.class);
     return client.resource(injected).create();
   }
+
+  @Test
+  void aProxiedMirrorIsShownWithItsProxyAndWhetherItIsReady() {
+    PypiMirror mirror =
+        Mirrors.mirror(
+            "builds", "corp", Mirrors.withProxy(Mirrors.spec(Mirrors.https("https://a/simple/"))));
+    PypiMirrorStatus status = new PypiMirrorStatus();
+    status.setProxyUrl("http://pypi-mirror-corp-proxy.builds.svc:8080/simple/");
+    status.setConditions(
+        List.of(
+            Conditions.of(Conditions.READY, true, Conditions.REASON_READY, "ok", 1),
+            Conditions.of(
+                Conditions.PROXY_READY, false, Conditions.REASON_UNAVAILABLE, "starting", 1)));
+    mirror.setStatus(status);
+
+    assertThat(PodCheck.readiness(mirror))
+        .isEqualTo(
+            "corp: Ready [served by its caching proxy"
+                + " http://pypi-mirror-corp-proxy.builds.svc:8080/simple/, ProxyReady False"
+                + " (Unavailable)]");
+  }
 }
