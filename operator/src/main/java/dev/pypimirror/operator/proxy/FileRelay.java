@@ -25,6 +25,9 @@ import java.util.function.LongConsumer;
  * The body completes with whether the file is now in the cache.
  */
 final class FileRelay implements BodySubscriber<Boolean> {
+  /** Chunks asked for ahead, so the upstream connection does not wait for each client write. */
+  static final int WINDOW = 8;
+
   private final Context context;
   private final HttpServerResponse response;
   private final Optional<FileStore.Writer> writer;
@@ -36,6 +39,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
   // the fields below are touched on the client's context only
   private Buffer pending;
   private boolean clientGone;
+  private long owed; // chunks not asked for again while the client's queue was full
 
   FileRelay(
       Context context,
@@ -67,7 +71,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
                   subscription.request(Long.MAX_VALUE); // the cache still gets the file
                 }
               });
-          s.request(1);
+          s.request(WINDOW);
         });
   }
 
@@ -100,7 +104,15 @@ final class FileRelay implements BodySubscriber<Boolean> {
           if (!response.writeQueueFull()) {
             subscription.request(1);
           } else {
-            response.drainHandler(d -> subscription.request(1));
+            owed++;
+            response.drainHandler(
+                d -> {
+                  long n = owed;
+                  owed = 0;
+                  if (n > 0) {
+                    subscription.request(n);
+                  }
+                });
           }
         });
   }

@@ -57,6 +57,9 @@ public final class FileStore {
   private final double highWater;
   private final Clock clock;
   private final ConcurrentHashMap<String, AtomicInteger> serving = new ConcurrentHashMap<>();
+  // files are never replaced, and only eviction removes them: what was found stays true
+  private final ConcurrentHashMap<String, CachedFile> present = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Long> lastServed = new ConcurrentHashMap<>();
   private final AtomicLong bytes = new AtomicLong();
   private volatile boolean full;
 
@@ -118,7 +121,9 @@ public final class FileStore {
       if (!attributes.isRegularFile()) {
         return Optional.empty();
       }
-      return Optional.of(new CachedFile(name, path, attributes.size()));
+      CachedFile file = new CachedFile(name, path, attributes.size());
+      present.put(name, file);
+      return Optional.of(file);
     } catch (IOException e) {
       return Optional.empty();
     }
@@ -143,16 +148,32 @@ public final class FileStore {
   /** A file ready to be served, held against eviction until released. */
   public record CachedFile(String name, Path path, long size) {}
 
-  /** Holds {@code name} against eviction while it is served, and notes it as served now. */
-  public void hold(String name) {
+  /** A file found in the cache before, from memory alone (no I/O: for the event loop). */
+  public Optional<CachedFile> known(String name) {
+    return Optional.ofNullable(present.get(name));
+  }
+
+  /** Forgets a file that turned out to be gone (removed by hand). */
+  public void forget(String name) {
+    present.remove(name);
+  }
+
+  /**
+   * Holds {@code name} against eviction while it is served and notes it as served now, in memory
+   * (no I/O); true when its marker's time should be brought up to date ({@link #touch}, off the
+   * event loop), at most once a minute.
+   */
+  public boolean hold(String name) {
     serving.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
-    Path marker = fetched.resolve(name);
+    long now = clock.millis();
+    Long before = lastServed.put(name, now);
+    return before == null || before < now - 60_000;
+  }
+
+  /** Sets the marker of a fetched file to now, so eviction after a restart knows its use too. */
+  public void touch(String name) {
     try {
-      FileTime now = FileTime.from(clock.instant());
-      if (Files.getLastModifiedTime(marker, LinkOption.NOFOLLOW_LINKS).toMillis()
-          < now.toMillis() - 60_000) {
-        Files.setLastModifiedTime(marker, now);
-      }
+      Files.setLastModifiedTime(fetched.resolve(name), FileTime.from(clock.instant()));
     } catch (IOException e) {
       // not fetched by the proxy (a sync's file), or gone: nothing to note
     }
@@ -306,10 +327,9 @@ public final class FileStore {
     try (DirectoryStream<Path> markers = Files.newDirectoryStream(fetched)) {
       for (Path marker : markers) {
         try {
-          candidates.add(
-              new Candidate(
-                  marker.getFileName().toString(),
-                  Files.getLastModifiedTime(marker, LinkOption.NOFOLLOW_LINKS).toMillis()));
+          String name = marker.getFileName().toString();
+          long served = Files.getLastModifiedTime(marker, LinkOption.NOFOLLOW_LINKS).toMillis();
+          candidates.add(new Candidate(name, Math.max(served, lastServed.getOrDefault(name, 0L))));
         } catch (NoSuchFileException e) {
           // evicted meanwhile
         }
@@ -324,6 +344,8 @@ public final class FileStore {
         continue;
       }
       Optional<CachedFile> file = cached(candidate.name());
+      present.remove(candidate.name());
+      lastServed.remove(candidate.name());
       Files.deleteIfExists(fetched.resolve(candidate.name()));
       if (file.isPresent()) {
         Files.deleteIfExists(file.get().path());

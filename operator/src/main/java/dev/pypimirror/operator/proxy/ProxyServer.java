@@ -265,6 +265,11 @@ public final class ProxyServer implements AutoCloseable {
       return;
     }
     String stored = route.filename() + (route.metadata() ? Route.METADATA_SUFFIX : "");
+    Optional<CachedFile> known = store.known(stored);
+    if (known.isPresent()) {
+      sendCached(request, kind, Outcome.HIT, known.get());
+      return;
+    }
     Context context = vertx.getOrCreateContext();
     request.pause();
     CompletableFuture.supplyAsync(() -> store.cached(stored), workers)
@@ -439,7 +444,9 @@ public final class ProxyServer implements AutoCloseable {
 
   private void sendCached(HttpServerRequest request, Kind kind, Outcome outcome, CachedFile file) {
     HttpServerResponse response = request.response();
-    store.hold(file.name());
+    if (store.hold(file.name())) {
+      workers.execute(() -> store.touch(file.name()));
+    }
     response
         .putHeader("Content-Type", "application/octet-stream")
         .putHeader("Accept-Ranges", "bytes")
@@ -490,6 +497,8 @@ public final class ProxyServer implements AutoCloseable {
               store.release(file.name());
               if (ar.succeeded()) {
                 metrics.served(kind, sent);
+              } else {
+                store.forget(file.name()); // gone from under the proxy: looked for again next time
               }
             });
   }

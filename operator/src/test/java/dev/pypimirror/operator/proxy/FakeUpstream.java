@@ -36,6 +36,12 @@ final class FakeUpstream implements AutoCloseable {
   volatile String requiredAuthorization;
   volatile long fileDelayMillis;
 
+  /** Pages give no hashes. */
+  volatile boolean noHashes;
+
+  /** Files whose core metadata (PEP 658) the pages announce and /files/NAME.metadata serves. */
+  final Map<String, byte[]> metadata = new ConcurrentHashMap<>();
+
   FakeUpstream() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.setExecutor(Executors.newCachedThreadPool());
@@ -67,9 +73,12 @@ final class FakeUpstream implements AutoCloseable {
   }
 
   static String sha256(Path file) throws IOException {
+    return sha256(Files.readAllBytes(file));
+  }
+
+  static String sha256(byte[] bytes) {
     try {
-      return HexFormat.of()
-          .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -116,8 +125,16 @@ final class FakeUpstream implements AutoCloseable {
       hashes.forEach(
           (name, hash) ->
               entries.add(
-                  "{\"filename\":\"%s\",\"url\":\"../../files/%s\",\"hashes\":{\"sha256\":\"%s\"},\"requires-python\":\">=3\"}"
-                      .formatted(name, name, hash)));
+                  "{\"filename\":\"%s\",\"url\":\"../../files/%s\",\"hashes\":{%s},\"requires-python\":\">=3\"%s}"
+                      .formatted(
+                          name,
+                          name,
+                          noHashes ? "" : "\"sha256\":\"" + hash + "\"",
+                          metadata.containsKey(name)
+                              ? ",\"core-metadata\":{\"sha256\":\""
+                                  + sha256(metadata.get(name))
+                                  + "\"}"
+                              : "")));
       body.append("{\"meta\":{\"api-version\":\"1.0\"},\"name\":\"")
           .append(project)
           .append("\",\"files\":[")
@@ -125,11 +142,20 @@ final class FakeUpstream implements AutoCloseable {
           .append("]}");
     } else {
       body.append("<!DOCTYPE html><html><body>\n");
-      hashes.forEach(
-          (name, hash) ->
-              body.append(
-                  "<a href=\"/files/%s#sha256=%s\" data-requires-python=\"&gt;=3\">%s</a><br/>\n"
-                      .formatted(name, hash, name)));
+      for (var e : hashes.entrySet()) {
+        String name = e.getKey();
+        body.append("<a href=\"/files/").append(name);
+        if (!noHashes) {
+          body.append("#sha256=").append(e.getValue());
+        }
+        body.append("\" data-requires-python=\"&gt;=3\"");
+        if (metadata.containsKey(name)) {
+          body.append(" data-core-metadata=\"sha256=")
+              .append(sha256(metadata.get(name)))
+              .append('"');
+        }
+        body.append('>').append(name).append("</a><br/>\n");
+      }
       body.append("</body></html>\n");
     }
     byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
@@ -141,6 +167,12 @@ final class FakeUpstream implements AutoCloseable {
   }
 
   private void file(HttpExchange exchange, String name) throws IOException {
+    if (name.endsWith(".metadata") && metadata.containsKey(name.substring(0, name.length() - 9))) {
+      byte[] bytes = metadata.get(name.substring(0, name.length() - 9));
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      return;
+    }
     Path found = null;
     for (List<Path> files : projects.values()) {
       for (Path file : files) {

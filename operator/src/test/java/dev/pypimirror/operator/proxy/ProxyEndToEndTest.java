@@ -72,17 +72,21 @@ class ProxyEndToEndTest {
       Map<String, String> env,
       String... upstreams)
       throws Exception {
+    return proxy(cache, Duration.ofSeconds(600), resolution, offline, env, upstreams);
+  }
+
+  static Proxy proxy(
+      Path cache,
+      Duration ttl,
+      Resolution resolution,
+      boolean offline,
+      Map<String, String> env,
+      String... upstreams)
+      throws Exception {
     ProxyApp proxy =
         new ProxyApp(
             new ProxySettings(
-                cache,
-                List.of(upstreams),
-                "127.0.0.1",
-                0,
-                offline,
-                Duration.ofSeconds(600),
-                resolution,
-                0.99),
+                cache, List.of(upstreams), "127.0.0.1", 0, offline, ttl, resolution, 0.99),
             env);
     return new Proxy(proxy, proxy.start());
   }

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Writes the upstream tree bench/proxy serves with nginx: PEP 503 pages and files.
+
+  bench-pkg   one 1 MiB wheel (served cached from the proxy and statically by nginx)
+  many-files  a page of 5,000 files (the files themselves are never fetched)
+  big-pkg     one wheel of BIG_MIB MiB (memory with 100 clients)
+  cold-pkg    COLD wheels of COLD_MIB MiB each (cold misses, each fetched once)
+Usage: proxy-tree.py ROOT BIG_MIB COLD COLD_MIB
+"""
+import hashlib
+import os
+import sys
+
+root, big_mib, cold, cold_mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+files = os.path.join(root, "files")
+os.makedirs(files, exist_ok=True)
+
+
+def write_file(name, mib):
+    digest = hashlib.sha256()
+    chunk = os.urandom(1 << 20)
+    with open(os.path.join(files, name), "wb") as out:
+        for i in range(mib):
+            block = chunk[:-8] + i.to_bytes(8, "big")
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
+
+
+def page(project, links):
+    folder = os.path.join(root, "simple", project)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "index.html"), "w") as out:
+        out.write("<!DOCTYPE html>\n<html><body>\n")
+        for name, sha in links:
+            out.write(
+                '<a href="/files/%s#sha256=%s" data-requires-python="&gt;=3.8">%s</a><br/>\n'
+                % (name, sha, name)
+            )
+        out.write("</body></html>\n")
+
+
+page("bench-pkg", [("bench_pkg-1.0-py3-none-any.whl", write_file("bench_pkg-1.0-py3-none-any.whl", 1))])
+page(
+    "many-files",
+    [("many_files-%d.%d-py3-none-any.whl" % (i // 100, i % 100), "%064x" % i) for i in range(5000)],
+)
+page("big-pkg", [("big_pkg-1.0-py3-none-any.whl", write_file("big_pkg-1.0-py3-none-any.whl", big_mib))])
+page(
+    "cold-pkg",
+    [("cold_pkg-%d.0-py3-none-any.whl" % i, write_file("cold_pkg-%d.0-py3-none-any.whl" % i, cold_mib)) for i in range(cold)],
+)

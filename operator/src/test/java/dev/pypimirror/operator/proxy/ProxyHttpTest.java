@@ -1,0 +1,235 @@
+package dev.pypimirror.operator.proxy;
+
+import static dev.pypimirror.operator.proxy.ProxyEndToEndTest.proxy;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pypimirror.operator.proxy.ProxyEndToEndTest.Proxy;
+import dev.pypimirror.operator.simple.Resolution;
+import dev.pypimirror.operator.testing.Python;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The proxy's HTTP as clients see it, without pip: validators and 304s, gzip, content types, what
+ * pip's Cache-Control does not do, ranges on cached files, core metadata files, a hash the upstream
+ * did not give, stale pages when upstream is gone, and eviction.
+ */
+class ProxyHttpTest {
+  static final String PIP_ACCEPT =
+      "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
+
+  @TempDir static Path wheels;
+  static Path dep;
+
+  @BeforeAll
+  static void buildWheel() throws Exception {
+    dep = new Python(wheels).buildWheel(wheels, "Proxy_Dep", "1.0");
+  }
+
+  static HttpResponse<byte[]> get(int port, String path, String... headers) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return HttpClient.newHttpClient()
+        .send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  static String text(HttpResponse<byte[]> response) {
+    return new String(response.body(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void pagesAnswerAsClientsAskAndPipsMaxAgeZeroDoesNotGoUpstreamWithinTheTtl(@TempDir Path scratch)
+      throws Exception {
+    try (FakeUpstream upstream = new FakeUpstream()) {
+      upstream.add("proxy-dep", dep);
+      try (Proxy proxy = proxy(scratch, Resolution.FirstMatch, false, Map.of(), upstream.url())) {
+        var json =
+            get(
+                proxy.port(),
+                "/simple/proxy-dep/",
+                "Accept",
+                PIP_ACCEPT,
+                "Cache-Control",
+                "max-age=0");
+        assertThat(json.statusCode()).isEqualTo(200);
+        assertThat(json.headers().firstValue("Content-Type"))
+            .contains("application/vnd.pypi.simple.v1+json");
+        assertThat(json.headers().firstValue("Vary").orElse("")).contains("Accept");
+        assertThat(text(json))
+            .contains("\"url\":\"../../files/proxy-dep/" + dep.getFileName() + "\"")
+            .contains("\"sha256\":\"" + FakeUpstream.sha256(dep) + "\"")
+            .contains("\"requires-python\":\">=3\"");
+        String etag = json.headers().firstValue("ETag").orElseThrow();
+        assertThat(
+                get(proxy.port(), "/simple/proxy-dep/", "Accept", PIP_ACCEPT, "If-None-Match", etag)
+                    .statusCode())
+            .isEqualTo(304);
+
+        var html =
+            get(proxy.port(), "/simple/proxy-dep/?format=text/html", "Cache-Control", "max-age=0");
+        assertThat(html.headers().firstValue("Content-Type")).contains("text/html; charset=utf-8");
+        assertThat(text(html))
+            .contains("href=\"../../files/proxy-dep/" + dep.getFileName() + "#sha256=");
+        assertThat(html.headers().firstValue("ETag")).isNotEqualTo(java.util.Optional.of(etag));
+
+        var gzip =
+            get(
+                proxy.port(),
+                "/simple/proxy-dep/",
+                "Accept",
+                PIP_ACCEPT,
+                "Accept-Encoding",
+                "gzip");
+        assertThat(gzip.headers().firstValue("Content-Encoding")).contains("gzip");
+        assertThat(new GZIPInputStream(new ByteArrayInputStream(gzip.body())).readAllBytes())
+            .isEqualTo(json.body());
+
+        assertThat(get(proxy.port(), "/simple/proxy-dep/", "Accept", "image/png").statusCode())
+            .isEqualTo(406);
+        var redirect = get(proxy.port(), "/simple/Proxy.Dep/?format=text/html");
+        assertThat(redirect.statusCode()).isEqualTo(301);
+        assertThat(redirect.headers().firstValue("Location"))
+            .contains("../proxy-dep/?format=text/html");
+        // every one of those within the TTL: one page request upstream
+        assertThat(upstream.count("/simple/")).isEqualTo(1);
+        // a project no upstream has: 404, remembered
+        assertThat(get(proxy.port(), "/simple/nowhere/").statusCode()).isEqualTo(404);
+        assertThat(get(proxy.port(), "/simple/nowhere/").statusCode()).isEqualTo(404);
+        assertThat(upstream.count("/simple/nowhere/")).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
+  void cachedFilesServeRangesAndCoreMetadataIsCachedLikeAFile(@TempDir Path scratch)
+      throws Exception {
+    byte[] metadata =
+        "Metadata-Version: 2.1\nName: Proxy_Dep\nVersion: 1.0\n".getBytes(StandardCharsets.UTF_8);
+    String name = dep.getFileName().toString();
+    try (FakeUpstream upstream = new FakeUpstream()) {
+      upstream.add("proxy-dep", dep);
+      upstream.metadata.put(name, metadata);
+      try (Proxy proxy = proxy(scratch, Resolution.FirstMatch, false, Map.of(), upstream.url())) {
+        assertThat(text(get(proxy.port(), "/simple/proxy-dep/?format=text/html")))
+            .contains("data-core-metadata=\"sha256=" + FakeUpstream.sha256(metadata) + "\"");
+        for (int i = 0; i < 2; i++) {
+          var response = get(proxy.port(), "/files/proxy-dep/" + name + ".metadata");
+          assertThat(response.statusCode()).isEqualTo(200);
+          assertThat(response.body()).isEqualTo(metadata);
+        }
+        assertThat(upstream.requests).containsOnlyOnce("/files/" + name + ".metadata");
+        assertThat(scratch.resolve("_files/" + name + ".metadata")).hasBinaryContent(metadata);
+
+        byte[] bytes = Files.readAllBytes(dep);
+        var streamed = get(proxy.port(), "/files/proxy-dep/" + name);
+        assertThat(streamed.body()).isEqualTo(bytes);
+        // a file still being fetched is streamed without advertising ranges it cannot serve
+        assertThat(streamed.headers().firstValue("Accept-Ranges")).isEmpty();
+        var range = get(proxy.port(), "/files/proxy-dep/" + name, "Range", "bytes=10-19");
+        assertThat(range.statusCode()).isEqualTo(206);
+        assertThat(range.headers().firstValue("Content-Range"))
+            .contains("bytes 10-19/" + bytes.length);
+        assertThat(range.body()).isEqualTo(Arrays.copyOfRange(bytes, 10, 20));
+        var suffix = get(proxy.port(), "/files/proxy-dep/" + name, "Range", "bytes=-5");
+        assertThat(suffix.body())
+            .isEqualTo(Arrays.copyOfRange(bytes, bytes.length - 5, bytes.length));
+        assertThat(
+                get(proxy.port(), "/files/proxy-dep/" + name, "Range", "bytes=999999999-")
+                    .statusCode())
+            .isEqualTo(416);
+        var whole = get(proxy.port(), "/files/proxy-dep/" + name);
+        assertThat(whole.headers().firstValue("Accept-Ranges")).contains("bytes");
+        assertThat(upstream.requests).containsOnlyOnce("/files/" + name);
+      }
+    }
+  }
+
+  @Test
+  void aFileWhosePageGaveNoHashIsServedWithTheComputedOneFromThenOn(@TempDir Path scratch)
+      throws Exception {
+    try (FakeUpstream upstream = new FakeUpstream()) {
+      upstream.add("proxy-dep", dep);
+      upstream.noHashes = true;
+      try (Proxy proxy = proxy(scratch, Resolution.FirstMatch, false, Map.of(), upstream.url())) {
+        assertThat(text(get(proxy.port(), "/simple/proxy-dep/?format=text/html")))
+            .doesNotContain("#sha256=");
+        assertThat(get(proxy.port(), "/files/proxy-dep/" + dep.getFileName()).body())
+            .isEqualTo(Files.readAllBytes(dep));
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () ->
+                    assertThat(text(get(proxy.port(), "/simple/proxy-dep/?format=text/html")))
+                        .contains("#sha256=" + FakeUpstream.sha256(dep)));
+      }
+    }
+  }
+
+  @Test
+  void withTheUpstreamGoneAStoredPageIsServedStaleAndANewProjectFailsAtOnce(@TempDir Path scratch)
+      throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    try (Proxy proxy =
+        proxy(scratch, Duration.ZERO, Resolution.FirstMatch, false, Map.of(), upstream.url())) {
+      assertThat(get(proxy.port(), "/files/proxy-dep/" + dep.getFileName()).statusCode())
+          .isEqualTo(200);
+      upstream.close();
+      var stale = get(proxy.port(), "/simple/proxy-dep/?format=text/html");
+      assertThat(stale.statusCode()).isEqualTo(200);
+      assertThat(text(stale)).contains(dep.getFileName().toString());
+      assertThat(get(proxy.port(), "/simple/never-seen/").statusCode()).isEqualTo(502);
+      assertThat(text(get(proxy.port(), "/-/metrics")))
+          .containsPattern(
+              "pypimirror_proxy_requests_total\\{kind=\"page\",outcome=\"stale\"} [1-9]")
+          .containsPattern(
+              "pypimirror_proxy_requests_total\\{kind=\"page\",outcome=\"error\"} [1-9]");
+    }
+  }
+
+  @Test
+  void evictionTakesTheLeastRecentlyServedFetchedFilesOnlyAndFullMeansPassThrough(
+      @TempDir Path cache) throws Exception {
+    FileStore roomy = new FileStore(cache, 1.0, Clock.systemUTC());
+    for (String name : new String[] {"a-1.0.tar.gz", "b-1.0.tar.gz", "c-1.0.tar.gz"}) {
+      var writer = roomy.begin(name, 3).orElseThrow();
+      writer.write(java.nio.ByteBuffer.wrap("abc".getBytes(StandardCharsets.UTF_8)));
+      assertThat(writer.publish("x", null)).isTrue();
+    }
+    Files.writeString(cache.resolve("_files/synced-1.0.tar.gz"), "a sync's file");
+    Files.setLastModifiedTime(
+        cache.resolve(".proxy/fetched/a-1.0.tar.gz"),
+        java.nio.file.attribute.FileTime.fromMillis(1000));
+    Files.setLastModifiedTime(
+        cache.resolve(".proxy/fetched/b-1.0.tar.gz"),
+        java.nio.file.attribute.FileTime.fromMillis(2000));
+
+    FileStore full = new FileStore(cache, 0.0, Clock.systemUTC()); // any use is above the mark
+    full.hold("b-1.0.tar.gz"); // being served
+    assertThat(full.begin("d-1.0.tar.gz", 3)).isEmpty();
+    assertThat(full.full()).isTrue();
+    assertThat(cache.resolve("_files/a-1.0.tar.gz")).doesNotExist();
+    assertThat(cache.resolve("_files/c-1.0.tar.gz")).doesNotExist();
+    assertThat(cache.resolve("_files/b-1.0.tar.gz")).exists();
+    assertThat(cache.resolve("_files/synced-1.0.tar.gz")).exists();
+    assertThat(cache.resolve("_files/d-1.0.tar.gz")).doesNotExist();
+  }
+}
