@@ -469,7 +469,9 @@ public final class PageCache {
             new HeldView(
                 ServedPage.project(page, upstreamOf, stored == null ? now : stored.changed()), now);
       }
-      held.put(project, view);
+      if (view.page() != null) { // a name nothing holds is not remembered: any client can ask
+        held.put(project, view);
+      }
     }
     if (view.page() == null) {
       return new Result(null, offline ? Answered.NOT_FOUND : Answered.ERROR);
