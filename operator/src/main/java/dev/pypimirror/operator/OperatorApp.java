@@ -16,6 +16,7 @@ import dev.pypimirror.operator.reconciler.PypiMirrorReconciler;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.settings.OperatorSettings.Certificates;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
+import dev.pypimirror.operator.tls.WebhookCertificates;
 import dev.pypimirror.operator.webhook.MirrorAdmission;
 import dev.pypimirror.operator.webhook.PodAdmission;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
@@ -75,6 +76,11 @@ public final class OperatorApp implements AutoCloseable {
         settings.webhook().certificates() == Certificates.SELF_MANAGED
             ? Optional.of(new WebhookCertificateManager(client, operatorNamespace, clock, routing))
             : Optional.empty();
+    certificates.ifPresent(
+        c -> {
+          metrics.certificateExpiry("serving", () -> c.notAfter(WebhookCertificates.TLS_CRT));
+          metrics.certificateExpiry("ca", () -> c.notAfter(WebhookCertificates.CA_CRT));
+        });
     audit = new MissedInjectionAudit(client, operatorNamespace, events, metrics::missedInjection);
     metrics.mirrors(
         () ->
@@ -155,6 +161,7 @@ public final class OperatorApp implements AutoCloseable {
     return new MirrorOperator.LeaderDuties() {
       @Override
       public void start() {
+        metrics.leading(true);
         routing.startManaging();
         if (injectsByAdmissionPolicies()) {
           admissionPolicies.startManaging();
@@ -169,6 +176,7 @@ public final class OperatorApp implements AutoCloseable {
         admissionPolicies.stopManaging();
         certificates.ifPresent(WebhookCertificateManager::stopManaging);
         audit.stop();
+        metrics.leading(false);
       }
     };
   }

@@ -19,10 +19,13 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -53,8 +56,7 @@ public final class OperatorMetrics {
   };
 
   /** The kinds the reconcilers count, registered at zero. */
-  static final List<String> RECONCILED_KINDS =
-      List.of("PypiMirror", "PypiMirrorPolicy", "Namespace");
+  static final List<String> RECONCILED_KINDS = List.of("PypiMirror", "PypiMirrorPolicy");
 
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -134,6 +136,32 @@ public final class OperatorMetrics {
   /** A pod that asked for a mirror but runs without one (webhook down, fail-open). */
   public void missedInjection() {
     missedInjections.increment();
+  }
+
+  private final AtomicInteger leader = new AtomicInteger();
+
+  {
+    Gauge.builder("pypimirror.leader", leader, AtomicInteger::get)
+        .description("1 while this replica holds the leader Lease and does the leader's work")
+        .register(registry);
+  }
+
+  /** Whether this replica leads now. */
+  public void leading(boolean leading) {
+    leader.set(leading ? 1 : 0);
+  }
+
+  /**
+   * The expiry of a certificate the operator manages ({@code certificate}: serving, ca), read when
+   * scraped; NaN while unknown.
+   */
+  public void certificateExpiry(String certificate, Supplier<Optional<Instant>> notAfter) {
+    Gauge.builder(
+            "pypimirror.certificate.expiration.timestamp.seconds",
+            () -> notAfter.get().map(t -> (double) t.getEpochSecond()).orElse(Double.NaN))
+        .description("When the certificate expires, in seconds since the epoch")
+        .tag("certificate", certificate)
+        .register(registry);
   }
 
   /** Mirrors by Ready status, read from a cache when scraped. */

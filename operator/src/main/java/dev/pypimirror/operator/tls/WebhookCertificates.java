@@ -123,6 +123,11 @@ public final class WebhookCertificates {
     }
   }
 
+  /** When the certificate under {@code key} ({@link #TLS_CRT}, {@link #CA_CRT}) expires, if any. */
+  public static Optional<Instant> notAfter(Map<String, String> data, String key) {
+    return Optional.ofNullable(first(data.get(key))).map(c -> c.getNotAfter().toInstant());
+  }
+
   /** The first certificate of a PEM bundle, or null. */
   static X509Certificate first(String pem) {
     if (pem == null || pem.isBlank()) {

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
@@ -87,6 +88,16 @@ public final class WebhookCertificateManager implements AutoCloseable {
         return "Secret " + namespace + "/" + WebhookCertificates.SECRET_NAME;
       }
     };
+  }
+
+  /**
+   * When the certificate under {@code key} of the Secret as this replica's informer last saw it
+   * ({@link WebhookCertificates#TLS_CRT}, {@link WebhookCertificates#CA_CRT}) expires, if known.
+   */
+  public Optional<Instant> notAfter(String key) {
+    return secret.getStore().list().stream()
+        .findFirst()
+        .flatMap(s -> WebhookCertificates.notAfter(decode(s), key));
   }
 
   /** While leading: now, then every hour. */

@@ -46,6 +46,34 @@ class OperatorMetricsTest {
   }
 
   @Test
+  void leadershipAndTheManagedCertificatesExpiryAreExportedAndNoNamespaceReconcilesAre() {
+    OperatorMetrics metrics = new OperatorMetrics();
+    var notAfter =
+        new java.util.concurrent.atomic.AtomicReference<java.util.Optional<java.time.Instant>>(
+            java.util.Optional.empty());
+    metrics.certificateExpiry("serving", notAfter::get);
+    try {
+      assertThat(metrics.scrape().lines())
+          .contains(
+              "pypimirror_leader 0.0",
+              "pypimirror_certificate_expiration_timestamp_seconds{certificate=\"serving\"} NaN")
+          .noneMatch(l -> l.contains("kind=\"Namespace\""));
+
+      metrics.leading(true);
+      notAfter.set(java.util.Optional.of(java.time.Instant.parse("2027-03-01T00:00:00Z")));
+
+      assertThat(metrics.scrape().lines())
+          .contains(
+              "pypimirror_leader 1.0",
+              "pypimirror_certificate_expiration_timestamp_seconds{certificate=\"serving\"} 1.8038592E9");
+      metrics.leading(false);
+      assertThat(metrics.scrape().lines()).contains("pypimirror_leader 0.0");
+    } finally {
+      metrics.close();
+    }
+  }
+
+  @Test
   void admissionLatencyHasADozenBucketsFromSubMillisecondToTheApiServersTimeout() {
     OperatorMetrics metrics = new OperatorMetrics();
     try {
