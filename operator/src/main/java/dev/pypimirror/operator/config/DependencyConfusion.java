@@ -22,6 +22,9 @@ public final class DependencyConfusion {
   /** Why {@code spec} is at risk, or empty when pip gets no public index beside a private one. */
   public static Optional<String> risk(PypiMirrorSpec spec) {
     if (spec.getCache() != null && spec.getCache().isProxied()) {
+      return Optional.empty(); // pip gets the proxy alone; its upstreams are the proxy's
+    }
+    if (spec.getCache() != null && spec.getCache().isProxied()) {
       return Optional.empty(); // pip gets the proxy alone; FirstMatch or Merge is decided behind it
     }
     List<String> pipIndexes = MirrorConfigRenderer.pipIndexes(spec);

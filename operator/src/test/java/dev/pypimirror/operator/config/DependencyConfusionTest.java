@@ -65,6 +65,17 @@ class DependencyConfusionTest {
         .isEqualTo("False/SingleIndexForPip/pip gets one index: " + DEVPI);
   }
 
+  @org.junit.jupiter.api.Test
+  void aProxyMirrorGivesPipOneIndexWhateverItsUpstreams() {
+    PypiMirrorSpec proxied = withCache(spec(https(DEVPI)), "/tmp/pypi");
+    proxied.getCache().setServe(dev.pypimirror.operator.api.CacheSpec.Serve.Proxy);
+
+    assertThat(DependencyConfusion.risk(proxied)).isEmpty();
+    assertThat(conditionOf(MirrorConfigRenderer.served("m", "builds", proxied)))
+        .isEqualTo(
+            "False/SingleIndexForPip/pip gets one index: http://pypi-mirror-m-proxy.builds.svc:8080/simple/");
+  }
+
   static String conditionOf(PypiMirrorSpec spec) {
     Condition c = MirrorStatuses.dependencyConfusion(spec, 1);
     return c.getStatus() + "/" + c.getReason() + "/" + c.getMessage();

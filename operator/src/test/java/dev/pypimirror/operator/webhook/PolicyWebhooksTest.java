@@ -234,9 +234,17 @@ class PolicyWebhooksTest {
                     "CREATE",
                     "{indexes: [{url: 'https://devpi.corp.example/simple/'}, {url: 'https://b.corp.example/simple/'}], offline: true}"));
     ((ObjectNode) offline.path("request")).put("namespace", "ungoverned");
+    ObjectNode proxied =
+        (ObjectNode)
+            json(
+                mirrorReview(
+                    "CREATE",
+                    "{indexes: [{url: 'https://devpi.corp.example/simple/'}], cache: {enabled: true, serve: Proxy}}"));
+    ((ObjectNode) proxied.path("request")).put("namespace", "ungoverned");
 
     JsonNode warned = post(WebhookServer.VALIDATE_MIRRORS, mixed.toString());
     JsonNode quiet = post(WebhookServer.VALIDATE_MIRRORS, offline.toString());
+    JsonNode proxy = post(WebhookServer.VALIDATE_MIRRORS, proxied.toString());
 
     assertThat(warned.path("allowed").asBoolean()).isTrue();
     assertThat(warned.path("warnings")).hasSize(1);
@@ -247,6 +255,10 @@ class PolicyWebhooksTest {
         .contains("serve: Proxy");
     assertThat(quiet.path("allowed").asBoolean()).isTrue();
     assertThat(quiet.path("warnings").isMissingNode() || quiet.path("warnings").isEmpty()).isTrue();
+    assertThat(proxy.path("allowed").asBoolean()).as(proxy.toString()).isTrue();
+    assertThat(proxy.path("warnings").isMissingNode() || proxy.path("warnings").isEmpty())
+        .as(proxy.toString())
+        .isTrue();
   }
 
   @Test
