@@ -57,3 +57,13 @@ app.kubernetes.io/name: {{ include "pmo.name" . }}
 {{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
 {{- end -}}
 {{- end -}}
+
+{{/* A mirror's sync Job and CronJob: cluster-wide, or per watched namespace (rbac-watched.yaml). */}}
+{{- define "pmo.mirrorWorkloadRules" }}
+  - apiGroups: [batch]
+    resources: [jobs]
+    verbs: [get, list, watch, create]
+  - apiGroups: [batch]
+    resources: [cronjobs]
+    verbs: [get, list, watch, create, update, delete]
+{{- end -}}

@@ -383,6 +383,21 @@ class HelmChartIT {
     }
   }
 
+  /**
+   * With watchNamespaces, the rights to a mirror's ConfigMap, sync Job and CronJob are Roles in
+   * those namespaces only (issue: RBAC narrowed where it costs nothing).
+   */
+  @Test
+  void watchNamespacesNarrowTheMirrorWorkloadRightsToRolesThere() throws Exception {
+    InstallChecks install =
+        new InstallChecks(
+            helmTemplate("platform-tools", "watchNamespaces: [builds, ml-training]"),
+            "platform-tools");
+
+    install.all(2);
+    assertThat(install.watched()).containsExactly("builds", "ml-training");
+  }
+
   @Test
   void replicasAreWhatTheValueSays() throws Exception {
     new InstallChecks(helmTemplate("default", "replicaCount: 3"), "default").all(3);

@@ -37,6 +37,7 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
     everythingIsThere();
     everyNamespacedObjectIsInTheOperatorsNamespace();
     rbacIsLeastPrivilege();
+    mirrorWorkloadRightsAreWhereTheMirrorsAre();
     theDeploymentIsRestricted(replicas);
     theOperatorIsToldItsWebhookConfigurations();
     shutdownDrainsWithinTheGracePeriod();
@@ -92,26 +93,91 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
     }
   }
 
+  /** The namespaces `--watch-namespaces` names; empty: all. */
+  List<String> watched() {
+    String given = arg("watch-namespaces");
+    return given == null ? List.of() : List.of(given.split(","));
+  }
+
+  /** The object of this kind and name in the operator's namespace. */
+  JsonNode own(String kind) {
+    return objects.stream()
+        .filter(o -> kind.equals(o.path("kind").asText()))
+        .filter(o -> name.equals(o.at("/metadata/name").asText()))
+        .filter(o -> namespace.equals(o.at("/metadata/namespace").asText()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind + " " + namespace + "/" + name));
+  }
+
+  /**
+   * Everything namespaced is in the operator's namespace, but the Roles (and their bindings) that
+   * give the rights to a mirror's workloads in each watched namespace.
+   */
   void everyNamespacedObjectIsInTheOperatorsNamespace() {
     for (JsonNode o : objects) {
       String kind = o.path("kind").asText();
       String what = kind + " " + o.at("/metadata/name").asText();
       if (CLUSTER_SCOPED.contains(kind)) {
         assertThat(o.at("/metadata/namespace").isMissingNode()).as(what).isTrue();
+      } else if (Set.of("Role", "RoleBinding").contains(kind)
+          && !o.at("/metadata/namespace").asText().equals(namespace)) {
+        assertThat(watched()).as(what).contains(o.at("/metadata/namespace").asText());
       } else {
         assertThat(o.at("/metadata/namespace").asText()).as(what).isEqualTo(namespace);
       }
     }
-    for (String binding : List.of("ClusterRoleBinding", "RoleBinding")) {
-      assertThat(one(binding, name).path("subjects"))
-          .singleElement()
-          .satisfies(s -> assertThat(s.path("namespace").asText()).isEqualTo(namespace));
+    assertThat(one("ClusterRoleBinding", name).path("subjects"))
+        .singleElement()
+        .satisfies(s -> assertThat(s.path("namespace").asText()).isEqualTo(namespace));
+    for (JsonNode o : objects) {
+      if (o.path("kind").asText().equals("RoleBinding")) {
+        assertThat(o.path("subjects"))
+            .singleElement()
+            .satisfies(s -> assertThat(s.path("namespace").asText()).isEqualTo(namespace));
+      }
+    }
+  }
+
+  /** The rights to a mirror's ConfigMap, sync Job and CronJob. */
+  static final Set<String> MIRROR_WORKLOADS = Set.of("configmaps", "jobs", "cronjobs");
+
+  /**
+   * With watched namespaces, the rights to a mirror's workloads are Roles there, not cluster-wide
+   * (the operator's informers of them watch only those namespaces).
+   */
+  void mirrorWorkloadRightsAreWhereTheMirrorsAre() {
+    JsonNode clusterRole = one("ClusterRole", name);
+    List<String> clusterWide = new java.util.ArrayList<>();
+    clusterRole.path("rules").forEach(r -> clusterWide.addAll(texts(r.path("resources"))));
+    if (watched().isEmpty()) {
+      assertThat(clusterWide).containsAll(MIRROR_WORKLOADS);
+      return;
+    }
+    assertThat(clusterWide).doesNotContainAnyElementsOf(MIRROR_WORKLOADS);
+    for (String ns : watched()) {
+      JsonNode role =
+          objects.stream()
+              .filter(o -> o.path("kind").asText().equals("Role"))
+              .filter(o -> o.at("/metadata/namespace").asText().equals(ns))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no Role in watched namespace " + ns));
+      List<String> there = new java.util.ArrayList<>();
+      role.path("rules").forEach(r -> there.addAll(texts(r.path("resources"))));
+      assertThat(there).as("Role in %s", ns).containsExactlyInAnyOrderElementsOf(MIRROR_WORKLOADS);
+      assertThat(objects)
+          .anySatisfy(
+              o -> {
+                assertThat(o.path("kind").asText()).isEqualTo("RoleBinding");
+                assertThat(o.at("/metadata/namespace").asText()).isEqualTo(ns);
+                assertThat(o.at("/roleRef/name").asText())
+                    .isEqualTo(role.at("/metadata/name").asText());
+              });
     }
   }
 
   void rbacIsLeastPrivilege() {
     JsonNode clusterRole = one("ClusterRole", name);
-    JsonNode role = one("Role", name);
+    JsonNode role = own("Role");
     for (JsonNode rule : clusterRole.path("rules")) {
       assertThat(texts(rule.path("apiGroups"))).doesNotContain("*");
       assertThat(texts(rule.path("resources"))).doesNotContain("*", "secrets");
