@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -47,20 +48,17 @@ final class ManifestReader {
     this.documents = documents;
   }
 
+  /**
+   * The most an input may hold: what kube-apiserver accepts in one request (3 MiB); anything larger
+   * could never be applied, and is refused before it is read.
+   */
+  static final int MAX_INPUT_BYTES = 3 * 1024 * 1024;
+
   /** Reads {@code file}, or standard input when it is "-". */
   static ManifestReader read(String file, InputStream stdin) {
     String source = "-".equals(file) ? "<stdin>" : file;
-    String text;
-    try {
-      text =
-          "-".equals(file)
-              ? new String(stdin.readAllBytes(), StandardCharsets.UTF_8)
-              : Files.readString(Path.of(file));
-    } catch (NoSuchFileException e) {
-      throw new CliException(source + ": no such file");
-    } catch (IOException e) {
-      throw new CliException(source + ": cannot read: " + e.getMessage());
-    }
+    String text = readBounded(file, stdin);
+    refuseAliases(source, text);
     List<JsonNode> documents = new ArrayList<>();
     try (var parser = YAML.createParser(text)) {
       var it = YAML.readValues(parser, JsonNode.class);
@@ -82,6 +80,67 @@ final class ManifestReader {
           documents.size() == 1 ? source : source + " (document " + (i + 1) + ")");
     }
     return new ManifestReader(source, documents);
+  }
+
+  /**
+   * The text of {@code file} (or standard input for "-"), refused with one line when it holds more
+   * than {@link #MAX_INPUT_BYTES}: a file by its size before reading, a stream as soon as it passes
+   * the limit.
+   */
+  static String readBounded(String file, InputStream stdin) {
+    String source = "-".equals(file) ? "<stdin>" : file;
+    try (InputStream in = "-".equals(file) ? null : Files.newInputStream(Path.of(file))) {
+      if (!"-".equals(file)
+          && Files.isRegularFile(Path.of(file))
+          && Files.size(Path.of(file)) > MAX_INPUT_BYTES) {
+        throw tooLarge(source);
+      }
+      byte[] bytes = (in == null ? stdin : in).readNBytes(MAX_INPUT_BYTES + 1);
+      if (bytes.length > MAX_INPUT_BYTES) {
+        throw tooLarge(source);
+      }
+      return new String(bytes, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new CliException(source + ": no such file");
+    } catch (IOException e) {
+      throw new CliException(source + ": cannot read: " + e.getMessage());
+    }
+  }
+
+  private static CliException tooLarge(String source) {
+    return new CliException(
+        source
+            + ": larger than 3 MiB ("
+            + MAX_INPUT_BYTES
+            + " bytes), the most the Kubernetes API server accepts in one request");
+  }
+
+  /**
+   * YAML aliases ({@code *name}) are refused: read as plain strings they would silently change the
+   * manifest (an {@code image: *img} becoming "img"), and expanded they can multiply an input.
+   */
+  private static void refuseAliases(String source, String text) {
+    try (var parser = (YAMLParser) YAML.createParser(text)) {
+      while (parser.nextToken() != null) {
+        if (parser.isCurrentAlias()) {
+          JsonLocation l = parser.currentTokenLocation();
+          throw new CliException(
+              source
+                  + ": YAML alias *"
+                  + parser.getText()
+                  + " at line "
+                  + l.getLineNr()
+                  + ", column "
+                  + l.getColumnNr()
+                  + ": aliases are not supported; write the value out");
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof CliException cli) {
+        throw cli;
+      }
+      // not YAML: the reader below says where
+    }
   }
 
   /** Like kubectl: every object says what it is; a List's items too. */

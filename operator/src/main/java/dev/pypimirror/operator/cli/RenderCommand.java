@@ -17,8 +17,6 @@ import dev.pypimirror.operator.owned.OwnedSyncCronJob;
 import dev.pypimirror.operator.owned.OwnedSyncJob;
 import dev.pypimirror.operator.policy.PolicyRules;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,11 +115,7 @@ class RenderCommand implements Callable<Integer> {
     if (requirementsFile == null) {
       return null;
     }
-    try {
-      return Files.readString(requirementsFile);
-    } catch (IOException e) {
-      throw new CliException(requirementsFile + ": cannot read: " + e.getMessage());
-    }
+    return ManifestReader.readBounded(requirementsFile.toString(), null);
   }
 
   /**

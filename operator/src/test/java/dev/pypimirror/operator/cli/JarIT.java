@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.pypimirror.operator.testing.ProjectPaths;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The packaged jar, run as a user runs it. */
 class JarIT {
@@ -88,19 +90,83 @@ class JarIT {
     assertThat(run.out()).contains("pypimirror.dev/injected", "mountPath: /etc/pip.conf\n");
   }
 
-  @Test
-  void badInputIsOneLineAndExitTwoWithoutStackTrace() throws Exception {
-    Run run =
-        java(
-            "apiVersion: pypimirror.dev/v1alpha1\nkind: PypiMirror\nmetadata: {name: x}\nspec: {indexes: [{url: 'http://h/'}]}\n",
-            "render",
-            "-f",
-            "-");
-
+  /** What {@code render -f -} of this input says on stderr, refusing it with exit 2. */
+  private static String renderRefuses(String stdin) throws Exception {
+    Run run = java(stdin, "render", "-f", "-");
     assertThat(run.status()).isEqualTo(2);
     assertThat(run.out()).isEmpty();
-    assertThat(run.err())
+    return run.err();
+  }
+
+  @Test
+  void badInputIsOneLineAndExitTwoWithoutStackTrace() throws Exception {
+    assertThat(
+            renderRefuses(
+                "apiVersion: pypimirror.dev/v1alpha1\nkind: PypiMirror\nmetadata: {name: x}\nspec: {indexes: [{url: 'http://h/'}]}\n"))
         .isEqualTo(
             "error: <stdin>: invalid PypiMirror x: spec.indexes[0].url: plain http index http://h/ needs trustedHost: true\n");
+  }
+
+  @Test
+  void aYamlAliasIsRefusedWithOneLine() throws Exception {
+    assertThat(
+            renderRefuses(
+                """
+                apiVersion: pypimirror.dev/v1alpha1
+                kind: PypiMirror
+                metadata: {name: m}
+                spec:
+                  indexes: [{url: &u "https://a.example/simple/"}]
+                  publicIndex: {url: *u}
+                """))
+        .matches(
+            "error: <stdin>: YAML alias \\*u at line 6, column \\d+: aliases are not supported;"
+                + " write the value out\n");
+  }
+
+  @Test
+  void anInputOver3MiBIsRefusedAtOnce(@TempDir Path dir) throws Exception {
+    Path big = dir.resolve("big.yaml");
+    try (var out = Files.newOutputStream(big)) {
+      out.write("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {k: \"".getBytes());
+      out.write("x".repeat(4 * 1024 * 1024).getBytes());
+      out.write("\"}\n".getBytes());
+    }
+    Run file = java("", "render", "-f", big.toString());
+
+    assertThat(file.status()).isEqualTo(2);
+    assertThat(file.err())
+        .isEqualTo(
+            "error: "
+                + big
+                + ": larger than 3 MiB (3145728 bytes), the most the Kubernetes API server accepts"
+                + " in one request\n");
+
+    // a stream far larger than memory would allow is refused once it passes the limit
+    Process p =
+        new ProcessBuilder(javaBinary(), "-Xmx64m", "-jar", JAR.toString(), "render", "-f", "-")
+            .directory(ProjectPaths.ROOT.toFile())
+            .start();
+    Thread feeder =
+        new Thread(
+            () -> {
+              byte[] chunk = "# padding\n".repeat(100_000).getBytes();
+              try (var in = p.getOutputStream()) {
+                for (int i = 0; i < 2_000; i++) { // 2 GB
+                  in.write(chunk);
+                }
+              } catch (java.io.IOException e) {
+                // the reader stopped reading: what is expected
+              }
+            });
+    feeder.start();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    feeder.join();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(err)
+        .isEqualTo(
+            "error: <stdin>: larger than 3 MiB (3145728 bytes), the most the Kubernetes API server"
+                + " accepts in one request\n");
   }
 }

@@ -330,6 +330,7 @@ public class RenderCommandTest {
           cache on the config    | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {cache: {enabled: true, mountPath: /etc/pypi-mirror}}' | '<stdin>: invalid PypiMirror x: spec.cache.mountPath: may not be at, above or below /etc/pypi-mirror,'
           cache above pydistutils| 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {cache: {enabled: true, mountPath: /home/b}, injection: {homeDir: /home/b/}}' | '<stdin>: invalid PypiMirror x: spec.cache.mountPath: may not be at, above or below /home/b/.pydistutils.cfg'
           no cron schedule       | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {cache: {enabled: true, packages: [six], sync: {schedule: every night}}}' | '<stdin>: invalid PypiMirror x: spec.cache.sync.schedule: "every night" is no CronJob schedule: expected 5 fields'
+          a YAML alias           | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {indexes: [{url: &u "https://a/"}], publicIndex: {url: *u}}' | '<stdin>: YAML alias *u at line 4'
           negative retries       | 'apiVersion: pypimirror.dev/v1alpha1\\nkind: PypiMirror\\nmetadata: {name: x}\\nspec: {indexes: [{url: "https://a/"}], pip: {retries: -1}}' | '<stdin>: invalid PypiMirror x: spec.pip.retries: must be 0 or more, got -1'
           """)
   void badInputExitsTwoWithOneLine(String why, String yaml, String expected) {
