@@ -2,11 +2,9 @@ package dev.pypimirror.operator.apiserver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import io.fabric8.kubernetes.api.model.LabelSelector;
-import io.fabric8.zjsonpatch.JsonPatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -265,10 +263,19 @@ public final class AdmissionChain {
       if (!"JSONPatch".equals(response.path("patchType").asText())) {
         throw new WebhookFailure("unsupported patchType " + response.path("patchType").asText());
       }
-      if (!(patch instanceof ArrayNode)) {
-        throw new WebhookFailure("the patch is not a JSON array");
+      try {
+        return new Called(true, StrictJsonPatch.apply(patch, request.object()), null);
+      } catch (RuntimeException e) {
+        // not a call failure: kube-apiserver answers 500 whatever the failurePolicy
+        return new Called(
+            true,
+            request.object(),
+            new Refusal(
+                500,
+                "InternalError",
+                "Internal error occurred: "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
       }
-      return new Called(true, JsonPatch.apply(patch, request.object()), null);
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();

@@ -9,7 +9,6 @@ import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
-import io.fabric8.zjsonpatch.JsonPatch;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -72,6 +71,12 @@ public final class AdmittingDispatcher extends Dispatcher {
 
     /** Problems as kube-apiserver lists them ("spec.x: Invalid value: ...: message"). */
     List<String> validate(Resource resource, JsonNode object, JsonNode oldObject, Store store);
+
+    /** Problems of a /status write's status (the rest of the object is the stored one's). */
+    default List<String> validateStatus(
+        Resource resource, JsonNode object, JsonNode oldObject, Store store) {
+      return List.of();
+    }
 
     Strategy NONE =
         new Strategy() {
@@ -163,11 +168,17 @@ public final class AdmittingDispatcher extends Dispatcher {
     Resource resource = parse(path.contains("?") ? path.substring(0, path.indexOf('?')) : path);
     String contentType = String.valueOf(request.getHeader("Content-Type"));
     if (resource == null
-        || resource.group().equals("admissionregistration.k8s.io")
         || resource.group().equals("apiextensions.k8s.io")
         || contentType.startsWith("application/apply-patch")
         || (method.equals("POST") && !resource.name().isEmpty())) {
       return store.dispatch(request);
+    }
+    MockResponse lifecycle = namespaceLifecycle(resource, request);
+    if (lifecycle != null) {
+      return lifecycle;
+    }
+    if (resource.group().equals("admissionregistration.k8s.io")) {
+      return webhookConfiguration(request, resource, contentType);
     }
     if (resource.group().isEmpty()
         && resource.resource().equals("namespaces")
@@ -192,7 +203,15 @@ public final class AdmittingDispatcher extends Dispatcher {
             null,
             Map.of());
     boolean known = resource.subResource().isEmpty() && strategy.handles(resource, reader);
+    boolean statusWrite =
+        resource.subResource().equals("status") && strategy.handles(resource, reader);
+    boolean pod =
+        resource.group().isEmpty()
+            && resource.resource().equals("pods")
+            && resource.subResource().isEmpty();
     if (!known
+        && !statusWrite
+        && !pod
         && !AdmissionChain.anyRuleMatches(attributes, mutating)
         && !AdmissionChain.anyRuleMatches(attributes, validating)
         && !policies.anyMatch(attributes, reader)) {
@@ -216,7 +235,7 @@ public final class AdmittingDispatcher extends Dispatcher {
           object = withEphemeralContainersOf(old, object);
         }
       }
-      if (known) {
+      if (known || statusWrite) {
         object = strategy.decode(resource, object, reader);
       }
       AdmissionChain.Request admission =
@@ -244,20 +263,24 @@ public final class AdmittingDispatcher extends Dispatcher {
         }
       }
       object = mutated.object();
+      List<String> problems = new ArrayList<>();
       if (ephemeral(resource)) {
         // the subresource's strategy keeps only the ephemeral containers of what was admitted
         object = withEphemeralContainersOf(old, object);
-        List<String> problems = ephemeralContainerProblems(old, object);
-        if (!problems.isEmpty()) {
-          return refuse(invalid(object, resource, problems), answered);
-        }
+        problems.addAll(ephemeralContainerProblems(old, object));
+        problems.addAll(PodValidation.problems(object));
       }
       if (known) {
         object = strategy.decode(resource, object, reader);
-        List<String> problems = strategy.validate(resource, object, old, reader);
-        if (!problems.isEmpty()) {
-          return refuse(invalid(object, resource, problems), answered);
-        }
+        problems.addAll(strategy.validate(resource, object, old, reader));
+      } else if (statusWrite) {
+        object = strategy.decode(resource, object, reader);
+        problems.addAll(strategy.validateStatus(resource, object, old, reader));
+      } else if (pod) {
+        problems.addAll(PodValidation.problems(object));
+      }
+      if (!problems.isEmpty()) {
+        return refuse(invalid(object, resource, problems), answered);
       }
       AdmissionChain.Outcome checked = policies.validate(admission.with(object), reader);
       answered.addAll(checked.warnings());
@@ -287,6 +310,69 @@ public final class AdmittingDispatcher extends Dispatcher {
     } catch (IOException | RuntimeException e) {
       return status(400, "BadRequest", "the request could not be admitted: " + e.getMessage());
     }
+  }
+
+  /**
+   * NamespaceLifecycle: nothing is written into a namespace that does not exist, and nothing is
+   * created in one being deleted; answered as kube-apiserver answers (404 NotFound, 403 Forbidden).
+   */
+  private MockResponse namespaceLifecycle(Resource resource, RecordedRequest request) {
+    if (resource.namespace().isEmpty()) {
+      return null;
+    }
+    JsonNode namespace = get("/api/v1/namespaces/" + resource.namespace());
+    if (namespace == null) {
+      return status(404, "NotFound", "namespaces \"" + resource.namespace() + "\" not found");
+    }
+    if (request.getMethod().equals("POST")
+        && "Terminating".equals(namespace.at("/status/phase").asText())) {
+      String name = "";
+      try {
+        name = JSON.readTree(request.getBody().getBytes()).at("/metadata/name").asText("");
+      } catch (IOException e) {
+        // unnamed in the message, as kube-apiserver words a nameless create
+      }
+      String what =
+          resource.resource()
+              + (resource.group().isEmpty() ? "" : "." + resource.group())
+              + (name.isEmpty() ? "" : " \"" + name + "\"");
+      return status(
+          403,
+          "Forbidden",
+          what
+              + " is forbidden: unable to create new content in namespace "
+              + resource.namespace()
+              + " because it is being terminated");
+    }
+    return null;
+  }
+
+  /** A webhook configuration is stored only when kube-apiserver's validation would pass it. */
+  private MockResponse webhookConfiguration(
+      RecordedRequest request, Resource resource, String contentType) {
+    if (!resource.resource().endsWith("webhookconfigurations")
+        || !resource.subResource().isEmpty()) {
+      return store.dispatch(request);
+    }
+    try {
+      JsonNode object;
+      if (request.getMethod().equals("PATCH")) {
+        JsonNode old = get(resource.objectPath());
+        if (old == null) {
+          return store.dispatch(request);
+        }
+        object = patched(old, contentType, JSON.readTree(request.getBody().getBytes()));
+      } else {
+        object = JSON.readTree(request.getBody().getBytes());
+      }
+      List<String> problems = WebhookConfigurationValidation.problems(object);
+      if (!problems.isEmpty()) {
+        return refuse(invalid(object, resource, problems), List.of());
+      }
+    } catch (IOException | RuntimeException e) {
+      return status(400, "BadRequest", "the request could not be admitted: " + e.getMessage());
+    }
+    return store.dispatch(request);
   }
 
   /** Every namespace carries its name as a label (kube-apiserver sets it on create and update). */
@@ -375,7 +461,7 @@ public final class AdmittingDispatcher extends Dispatcher {
 
   private static JsonNode patched(JsonNode old, String contentType, JsonNode patch) {
     if (contentType.startsWith("application/json-patch+json")) {
-      return JsonPatch.apply(patch, old);
+      return StrictJsonPatch.apply(patch, old);
     }
     return mergePatch(old, patch);
   }

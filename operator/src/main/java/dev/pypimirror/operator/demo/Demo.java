@@ -96,6 +96,7 @@ public final class Demo {
               + " webhooks, the operator and its webhook, all in this process.%n",
           client.getMasterUrl());
       installCrd(client);
+      ensureNamespace(client, OPERATOR_NAMESPACE); // as an install creates it
       var settings =
           OperatorSettings.defaults()
               .withOperatorNamespace(OPERATOR_NAMESPACE)

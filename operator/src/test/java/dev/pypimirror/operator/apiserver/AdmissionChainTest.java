@@ -1,17 +1,24 @@
 package dev.pypimirror.operator.apiserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.testing.ApiServer;
 import dev.pypimirror.operator.testing.LoopbackWebhook;
+import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Pods;
 import dev.pypimirror.operator.testing.TestTls;
 import dev.pypimirror.operator.tls.CertificateAuthority;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.webhook.AdmissionResponse;
 import dev.pypimirror.operator.webhook.WebhookServer;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +77,15 @@ class AdmissionChainTest {
                             .put("code", 403)
                             .put("message", "no builds on Sundays")),
             "/warn",
-            body -> answer(body, r -> r.put("allowed", true).putArray("warnings").add("careful")));
+            body -> answer(body, r -> r.put("allowed", true).putArray("warnings").add("careful")),
+            "/remove-missing",
+            body -> patching(body, "[{\"op\": \"remove\", \"path\": \"/metadata/labels/absent\"}]"),
+            "/mount-data-again",
+            body ->
+                patching(
+                    body,
+                    "[{\"op\": \"add\", \"path\": \"/spec/containers/0/volumeMounts/-\","
+                        + " \"value\": {\"name\": \"data\", \"mountPath\": \"/data\"}}]"));
     server = serve(routes);
   }
 
@@ -106,6 +121,17 @@ class AdmissionChainTest {
     }
   }
 
+  private static AdmissionResponse patching(byte[] body, String patch) {
+    return answer(
+        body,
+        r ->
+            r.put("allowed", true)
+                .put("patchType", "JSONPatch")
+                .put(
+                    "patch",
+                    Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8))));
+  }
+
   /** Appends its name to the pod's "order" annotation, once per call (so a reinvocation shows). */
   private static AdmissionResponse labelling(byte[] body, String name) {
     try {
@@ -120,14 +146,7 @@ class AdmissionChainTest {
                       .put("path", "/metadata/annotations/order")
                       .put("value", order))
               .toString();
-      return answer(
-          body,
-          r ->
-              r.put("allowed", true)
-                  .put("patchType", "JSONPatch")
-                  .put(
-                      "patch",
-                      Base64.getEncoder().encodeToString(patch.getBytes(StandardCharsets.UTF_8))));
+      return patching(body, patch);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -345,5 +364,64 @@ class AdmissionChainTest {
       }
     }
     assertThat(matching).containsExactly("pods/status", "pods/*", "*/status", "*/*");
+  }
+
+  @Test
+  void aPatchThatFailsToApplyIsA500WhateverTheFailurePolicy() {
+    AdmissionChain.Outcome outcome =
+        chain()
+            .mutate(
+                podCreate(Map.of(), Map.of()),
+                List.of(
+                    configuration("c", webhook("remove.example", "/remove-missing", "Ignore"))));
+
+    assertThat(outcome.refusal())
+        .as("evanphx/json-patch refuses to remove a missing member; Ignore covers calls only")
+        .isEqualTo(
+            new AdmissionChain.Refusal(
+                500,
+                "InternalError",
+                "Internal error occurred: unable to remove nonexistent key:"
+                    + " /metadata/labels/absent: missing value"));
+  }
+
+  @Test
+  void theApiServerRefusesAPodItsWebhookMadeInvalidWhateverTheFailurePolicy() throws Exception {
+    try (ApiServer api = ApiServer.start()) {
+      api.routeService(NAMESPACE, SERVICE, 443, "127.0.0.1:" + server.port());
+      ObjectNode hook = webhook("mounts.example.dev", "/mount-data-again", "Ignore");
+      hook.put("sideEffects", "None").putArray("admissionReviewVersions").add("v1");
+      ObjectNode config = (ObjectNode) configuration("mounts", hook);
+      config
+          .put("apiVersion", "admissionregistration.k8s.io/v1")
+          .put("kind", "MutatingWebhookConfiguration");
+      KubernetesClient client = api.client();
+      client
+          .resource(
+              client
+                  .getKubernetesSerialization()
+                  .convertValue(config, GenericKubernetesResource.class))
+          .create();
+      MockCluster.namespace(client, "ns", Map.of());
+      Pod pod =
+          client
+              .getKubernetesSerialization()
+              .unmarshal(
+                  """
+                  {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"},
+                   "spec": {"volumes": [{"name": "data", "emptyDir": {}}],
+                            "containers": [{"name": "c", "image": "i",
+                                            "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}}
+                  """,
+                  Pod.class);
+
+      assertThatThrownBy(() -> client.resource(pod).create())
+          .isInstanceOf(KubernetesClientException.class)
+          .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(422))
+          .hasMessageContaining(
+              "Pod \"p\" is invalid: spec.containers[0].volumeMounts[1].mountPath: Invalid value:"
+                  + " \"/data\": must be unique");
+      assertThat(client.pods().inNamespace("ns").withName("p").get()).isNull();
+    }
   }
 }

@@ -22,11 +22,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * the API server words them; a rule's {@code message} (or "failed rule: ...") is what the user
  * sees, and a rule that errors reports the error, as kube-apiserver does.
  *
- * <p>Not emulated: formats, x-kubernetes-list-type/map keys, ratcheting of unchanged invalid
- * values, messageExpression, metadata validation, status-only validation of /status updates.
+ * <p>The name must be a DNS subdomain; a /status write has its status checked the same way;
+ * maxProperties is checked. Not emulated: formats, x-kubernetes-list-type/map keys, ratcheting of
+ * unchanged invalid values, messageExpression, metadata other than the name.
  */
 public final class CustomResourceSchemas implements AdmittingDispatcher.Strategy {
   private static final Set<String> ROOT_FIELDS = Set.of("apiVersion", "kind", "metadata");
+  private static final String DNS_SUBDOMAIN_FORMAT =
+      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+  private static final java.util.regex.Pattern DNS_SUBDOMAIN =
+      java.util.regex.Pattern.compile(DNS_SUBDOMAIN_FORMAT);
   private final Map<String, KubeCel.Compiled> rules = new ConcurrentHashMap<>();
   private final Map<String, Pattern> patterns = new ConcurrentHashMap<>();
 
@@ -73,6 +78,12 @@ public final class CustomResourceSchemas implements AdmittingDispatcher.Strategy
       Resource resource, JsonNode object, JsonNode oldObject, Store store) {
     JsonNode schema = schema(resource, store);
     List<String> problems = new ArrayList<>();
+    String name = object.at("/metadata/name").asText("");
+    if (!name.isEmpty() && !(name.length() <= 253 && DNS_SUBDOMAIN.matcher(name).matches())) {
+      problems.add(
+          "metadata.name: Invalid value: \"%s\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '%s')"
+              .formatted(name, DNS_SUBDOMAIN_FORMAT));
+    }
     for (var property : schema.path("properties").properties()) {
       if (!ROOT_FIELDS.contains(property.getKey()) && object.has(property.getKey())) {
         check(
@@ -82,6 +93,26 @@ public final class CustomResourceSchemas implements AdmittingDispatcher.Strategy
             property.getKey(),
             problems);
       }
+    }
+    return problems;
+  }
+
+  /**
+   * A /status write: its status is checked against the schema (as kube-apiserver's status strategy
+   * validates it; the rest of the object is the stored one's).
+   */
+  @Override
+  public List<String> validateStatus(
+      Resource resource, JsonNode object, JsonNode oldObject, Store store) {
+    JsonNode statusSchema = schema(resource, store).path("properties").path("status");
+    List<String> problems = new ArrayList<>();
+    if (statusSchema.isObject() && object.has("status")) {
+      check(
+          statusSchema,
+          object.get("status"),
+          oldObject == null ? null : oldObject.get("status"),
+          "status",
+          problems);
     }
     return problems;
   }
@@ -222,6 +253,11 @@ public final class CustomResourceSchemas implements AdmittingDispatcher.Strategy
       }
     }
     if (value.isObject()) {
+      if (schema.has("maxProperties") && value.size() > schema.get("maxProperties").asInt()) {
+        problems.add(
+            "%s: Too many: %d: must have at most %d items"
+                .formatted(path, value.size(), schema.get("maxProperties").asInt()));
+      }
       for (JsonNode required : schema.path("required")) {
         if (!value.has(required.asText())) {
           problems.add(path + "." + required.asText() + ": Required value");

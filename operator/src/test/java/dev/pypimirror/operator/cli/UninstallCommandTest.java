@@ -148,6 +148,7 @@ class UninstallCommandTest {
   void itSaysWhenTheOperatorsPodsDidNotStopInTime() throws Exception {
     try (ApiServer api = ApiServer.start()) {
       KubernetesClient client = api.client();
+      MockCluster.namespace(client, NS, Map.of());
       client
           .resource(
               new DeploymentBuilder()

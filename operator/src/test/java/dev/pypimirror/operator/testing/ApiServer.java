@@ -27,8 +27,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A Kubernetes API server for tests that admits as kube-apiserver does: fabric8's mock server in
- * CRUD mode stores, and in front of it every write goes through CRD schema validation with defaults
- * and CEL rules (422 with the rule's message) and the admission webhooks chosen from the
+ * CRUD mode stores, and in front of it every write goes through NamespaceLifecycle (the namespaces
+ * default, kube-system, kube-public and kube-node-lease exist from the start), CRD schema
+ * validation with defaults and CEL rules (422 with the rule's message), pod validation after
+ * mutation, webhook configuration validation, and the admission webhooks chosen from the
  * MutatingWebhookConfigurations and ValidatingWebhookConfigurations in the store, called over HTTPS
  * with their caBundle (see {@link AdmittingDispatcher}, {@link AdmissionChain}, {@link
  * CustomResourceSchemas}, {@link CelMatchConditions} for what is emulated and what is not).
@@ -76,6 +78,24 @@ public final class ApiServer implements AutoCloseable {
             new Context(), new MockWebServer(), expectations, dispatcher, false);
     server.init();
     client = server.createClient();
+    // the namespaces kube-apiserver itself keeps (NamespaceLifecycle refuses writes elsewhere)
+    for (String namespace : List.of("default", "kube-system", "kube-public", "kube-node-lease")) {
+      ensureNamespace(namespace);
+    }
+  }
+
+  private void ensureNamespace(String name) {
+    if (client.namespaces().withName(name).get() == null) {
+      client
+          .namespaces()
+          .resource(
+              new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                  .withNewMetadata()
+                  .withName(name)
+                  .endMetadata()
+                  .build())
+          .create();
+    }
   }
 
   public static ApiServer start() {
@@ -97,10 +117,12 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * Creates the webhook configurations as the operator's leader creates them before it knows of any
-   * policy (the opt-in entry, no caBundle yet): for a cluster where the operator has run once.
+   * Creates the operator's namespace (as an install does) and the webhook configurations as the
+   * operator's leader creates them before it knows of any policy (the opt-in entry, no caBundle
+   * yet): for a cluster where the operator has run once.
    */
   public ApiServer installWebhookConfigurations() {
+    ensureNamespace(WEBHOOK_NAMESPACE);
     new WebhookConfigurations(client, WEBHOOK_NAMESPACE, () -> Optional.of(List.of())).sync();
     return this;
   }

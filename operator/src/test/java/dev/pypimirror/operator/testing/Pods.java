@@ -17,10 +17,8 @@ import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -65,36 +63,11 @@ public final class Pods {
   }
 
   /**
-   * What makes a pod invalid in the ways injection could cause: duplicate volume names, duplicate
-   * mount paths in a container, mounts of volumes the pod does not have. Empty when valid.
+   * What makes a pod invalid in the ways injection could cause, as the API server checks it after
+   * the webhooks ({@link dev.pypimirror.operator.apiserver.PodValidation}). Empty when valid.
    */
   public static List<String> violations(JsonNode pod) {
-    List<String> violations = new ArrayList<>();
-    Set<String> volumes = new HashSet<>();
-    for (JsonNode volume : pod.at("/spec/volumes")) {
-      if (!volumes.add(volume.path("name").asText())) {
-        violations.add("duplicate volume " + volume.path("name"));
-      }
-    }
-    for (String field : List.of("initContainers", "containers")) {
-      for (JsonNode container : pod.at("/spec/" + field)) {
-        Set<String> paths = new HashSet<>();
-        Set<String> devices = new HashSet<>();
-        container.path("volumeDevices").forEach(d -> devices.add(d.path("devicePath").asText()));
-        for (JsonNode mount : container.path("volumeMounts")) {
-          if (!paths.add(mount.path("mountPath").asText())) {
-            violations.add("duplicate mountPath " + mount.path("mountPath"));
-          }
-          if (devices.contains(mount.path("mountPath").asText())) {
-            violations.add("mountPath of a volumeDevice " + mount.path("mountPath"));
-          }
-          if (!volumes.contains(mount.path("name").asText())) {
-            violations.add("mount of a missing volume " + mount.path("name"));
-          }
-        }
-      }
-    }
-    return violations;
+    return dev.pypimirror.operator.apiserver.PodValidation.problems(pod);
   }
 
   /** A mirror with a uid and a Ready status, as the informer cache would hold it. */
