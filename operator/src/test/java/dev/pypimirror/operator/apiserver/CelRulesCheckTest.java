@@ -6,11 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.pypimirror.operator.testing.Kustomize;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.Policies;
 import dev.pypimirror.operator.testing.ProjectPaths;
 import dev.pypimirror.operator.webhook.WebhookRoutes;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +27,8 @@ import org.junit.jupiter.api.Test;
  * namespaceObject). The figures are printed; docs/apiserver.md records them.
  */
 class CelRulesCheckTest {
+  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   static JsonNode crd(String file) throws Exception {
@@ -95,26 +100,33 @@ class CelRulesCheckTest {
   }
 
   @Test
-  void theRenderedWebhookMatchConditionsPass() throws Exception {
+  void theOptInEntryTheLeaderWritesPasses() throws Exception {
     List<CelRulesCheck.Result> results =
-        CelRulesCheck.checkWebhooks(Kustomize.render("deploy/default"));
+        CelRulesCheck.checkWebhooks(
+            List.of(asJson(optInConfiguration(), "MutatingWebhookConfiguration")));
     print(results);
     assertThat(results).isNotEmpty();
     assertThat(results).allSatisfy(r -> assertThat(r.problems()).as(r.where()).isEmpty());
   }
 
+  /** The mutating configuration as the leader creates it before any policy: the opt-in entry. */
+  private static MutatingWebhookConfiguration optInConfiguration() {
+    var configuration = new MutatingWebhookConfiguration();
+    configuration.setMetadata(
+        new ObjectMetaBuilder().withName(WebhookRoutes.CONFIGURATION).build());
+    configuration.setWebhooks(
+        List.of(
+            WebhookRoutes.optIn(OperatorSettings.Routing.DEFAULTS, "pypi-mirror-system", "Y2E=")));
+    return configuration;
+  }
+
+  private static JsonNode asJson(Object configuration, String kind) {
+    return SERIALIZATION.convertValue(configuration, ObjectNode.class).put("kind", kind);
+  }
+
   @Test
   void theEntriesTheLeaderWritesPerPolicyPass() throws Exception {
-    List<JsonNode> rendered = Kustomize.render("deploy/default");
-    var serialization = new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
-    var mutating =
-        serialization.convertValue(
-            rendered.stream()
-                .filter(o -> o.path("kind").asText().equals("MutatingWebhookConfiguration"))
-                .findFirst()
-                .orElseThrow(),
-            io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration
-                .class);
+    var mutating = optInConfiguration();
     var advisory =
         Policies.policy(
             "advisory",
@@ -142,12 +154,8 @@ class CelRulesCheckTest {
     List<CelRulesCheck.Result> results =
         CelRulesCheck.checkWebhooks(
             List.of(
-                serialization
-                    .convertValue(mutating, ObjectNode.class)
-                    .put("kind", "MutatingWebhookConfiguration"),
-                serialization
-                    .convertValue(validating, ObjectNode.class)
-                    .put("kind", "ValidatingWebhookConfiguration")));
+                asJson(mutating, "MutatingWebhookConfiguration"),
+                asJson(validating, "ValidatingWebhookConfiguration")));
 
     print(results);
     assertThat(results).anyMatch(r -> r.where().contains("advisory" + WebhookRoutes.POLICY_SUFFIX));

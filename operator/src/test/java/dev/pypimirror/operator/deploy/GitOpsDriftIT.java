@@ -41,6 +41,8 @@ class GitOpsDriftIT {
         HelmChartIT.helmTemplate(HelmChartIT.CHART, "pypi-mirror-operator", NAMESPACE, "{}");
     try (ApiServer api = ApiServer.start()) {
       KubernetesClient client = api.client();
+      // helm install --create-namespace: the API server refuses objects in a missing namespace
+      MockCluster.namespace(client, NAMESPACE, Map.of());
       for (JsonNode object : applied) {
         client.resource(generic(client, object)).create();
       }
