@@ -469,14 +469,7 @@ class ThroughTheApiServerTest {
     try (ApiServer down = ApiServer.start().installCrds().installWebhookConfigurations()) {
       KubernetesClient other = down.client();
       MockCluster.namespace(other, "ml", Map.of("team", "ml"));
-      other
-          .resource(
-              Policies.policy(
-                  "corp-builds",
-                  Map.of("team", "ml"),
-                  Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
-                  true))
-          .create();
+      other.resource(Policies.enforcedCorpBuilds()).create();
 
       other.resource(buildPod("ml", "before", Map.of())).create();
       assertThat(other.pods().inNamespace("ml").withName("before").get())

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pypimirror.operator.reconciler.MirrorOperator;
 import dev.pypimirror.operator.testing.ApiServer;
-import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
 import dev.pypimirror.operator.tls.WebhookCertificates;
@@ -41,14 +40,7 @@ class UninstallCommandTest {
     try (ApiServer api = ApiServer.start().installCrds()) {
       KubernetesClient client = api.client();
       MockCluster.namespace(client, NS, Map.of());
-      client
-          .resource(
-              Policies.policy(
-                  "corp-builds",
-                  Map.of("team", "ml"),
-                  Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
-                  true))
-          .create();
+      client.resource(Policies.enforcedCorpBuilds()).create();
       // what a running operator leaves: its configurations with a fail-closed entry, its
       // certificate Secret, its Lease; and its Deployment with a pod that stops when scaled down
       new WebhookConfigurations(

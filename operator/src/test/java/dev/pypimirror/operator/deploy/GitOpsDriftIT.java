@@ -9,7 +9,6 @@ import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.ApiServer;
-import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -63,14 +62,7 @@ class GitOpsDriftIT {
                           .withSelfManagedCertificates()
                           .withTlsReloadInterval(Duration.ofSeconds(1)));
       MockCluster.namespace(client, "ml", Map.of("team", "ml"));
-      client
-          .resource(
-              Policies.policy(
-                  "corp-builds",
-                  Map.of("team", "ml"),
-                  Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
-                  true))
-          .create();
+      client.resource(Policies.enforcedCorpBuilds()).create();
 
       try (OperatorApp app = new OperatorApp(client, settings, Clock.systemUTC()).start()) {
         api.routeService(

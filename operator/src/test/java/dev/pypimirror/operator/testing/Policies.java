@@ -11,6 +11,15 @@ import java.util.Map;
 public final class Policies {
   private Policies() {}
 
+  /** The examples' Enforce policy: namespaces labelled team=ml get the corporate devpi. */
+  public static PypiMirrorPolicy enforcedCorpBuilds() {
+    return policy(
+        "corp-builds",
+        Map.of("team", "ml"),
+        Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
+        true);
+  }
+
   public static PypiMirrorPolicy policy(
       String name, Map<String, String> namespaceLabels, PypiMirrorSpec mirror, boolean enforce) {
     PypiMirrorPolicy policy = new PypiMirrorPolicy();
