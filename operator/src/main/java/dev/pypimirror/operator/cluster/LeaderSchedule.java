@@ -31,20 +31,6 @@ public final class LeaderSchedule {
     }
   }
 
-  /** Runs the work once after the delay, on the schedule's thread; false when it is not running. */
-  public boolean runLater(Runnable work, long delay, TimeUnit unit) {
-    ScheduledExecutorService running = executor;
-    if (running == null) {
-      return false;
-    }
-    try {
-      running.schedule(work, delay, unit);
-      return true;
-    } catch (RejectedExecutionException e) {
-      return false; // stopped meanwhile
-    }
-  }
-
   /** Runs the work once, soon, on the schedule's thread; false when it is not running. */
   public boolean runSoon(Runnable work) {
     ScheduledExecutorService running = executor;

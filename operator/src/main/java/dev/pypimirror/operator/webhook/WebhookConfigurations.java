@@ -98,9 +98,7 @@ public final class WebhookConfigurations implements AutoCloseable {
   /** The CA bundle (base64 PEM) every entry must carry from now on; written at once. */
   public synchronized void caBundle(String base64) {
     this.caBundle = base64;
-    if (!sync()) {
-      retrySoon();
-    }
+    sync();
   }
 
   /** While leading: now, on every {@link #changed}, and every minute. */
@@ -129,20 +127,10 @@ public final class WebhookConfigurations implements AutoCloseable {
 
   private void syncQuietly() {
     try {
-      if (!sync()) {
-        retrySoon();
-      }
+      sync();
     } catch (RuntimeException e) {
       LOG.warn("webhook configurations not updated: {}", e.getMessage());
     }
-  }
-
-  /**
-   * The policies are not known until their informer has synced (a second or two after start): try
-   * again then rather than at the next period, a minute without the configurations.
-   */
-  private void retrySoon() {
-    schedule.runLater(this::syncQuietly, 1, TimeUnit.SECONDS);
   }
 
   /**
