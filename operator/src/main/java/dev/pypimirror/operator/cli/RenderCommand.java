@@ -4,6 +4,7 @@ import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.config.DependencyConfusion;
 import dev.pypimirror.operator.config.InvalidMirrorException;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
@@ -83,12 +84,20 @@ class RenderCommand implements Callable<Integer> {
     PypiMirrorPolicy policy =
         policyFile == null ? null : ManifestReader.read(policyFile, System.in).singlePolicy();
     List<HasMetadata> objects = new ArrayList<>();
+    List<String> warnings = new ArrayList<>(); // printed only when every mirror renders
     for (ManifestReader.Located<PypiMirror> mirror : input.mirrors()) {
       objects.addAll(objects(mirror.object(), mirror.where()));
       objects.addAll(syncObjects(mirror.object(), mirror.where(), requirementsText()));
       if (policy != null) {
         refuseViolations(mirror.object(), policy, mirror.where());
       }
+      DependencyConfusion.risk(mirror.object().getSpec())
+          .ifPresent(
+              why ->
+                  warnings.add(
+                      "warning: %s: PypiMirror %s: %s"
+                          .formatted(
+                              mirror.where(), mirror.object().getMetadata().getName(), why)));
       CacheSpec cache = mirror.object().getSpec().getCache();
       if (requirementsFile == null
           && cache != null
@@ -104,6 +113,7 @@ class RenderCommand implements Callable<Integer> {
     if (injection.equals("admission-policy")) {
       objects.addAll(admissionPolicies(input.mirrors(), policy));
     }
+    warnings.forEach(spec.commandLine().getErr()::println);
     spec.commandLine()
         .getOut()
         .print(output.format(objects.size() == 1 ? objects.get(0) : objects));

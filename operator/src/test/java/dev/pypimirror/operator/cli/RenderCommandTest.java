@@ -76,12 +76,46 @@ public class RenderCommandTest {
         .isEqualTo(2);
   }
 
+  /** pip gets the public index beside a private one: the admission warning, on stderr. */
+  @Test
+  void aMirrorGivingPipPrivateAndPublicIndexesIsWarnedAbout() {
+    Run mixed = run("", "render", "-f", EXAMPLE.toString());
+
+    assertThat(mixed.status()).isZero();
+    assertThat(mixed.err())
+        .isEqualTo(
+            "warning: "
+                + EXAMPLE
+                + ": PypiMirror corp: pip gets the public index https://pypi.org/simple beside"
+                + " https://devpi.corp.example/root/pypi/+simple/, http://10.0.0.5:3141/simple/:"
+                + " pip treats index-url and every extra-index-url as equal and"
+                + " installs the highest version found on any of them, so a project of a private"
+                + " index's name published on the public index with a higher version wins"
+                + " (dependency confusion); to avoid it, give pip one index (serve: Proxy with"
+                + " resolution: FirstMatch), or drop the public index (offline: true or"
+                + " publicIndex.enabled: false)\n");
+    assertThat(mixed.out()).startsWith("apiVersion: v1\nkind: ConfigMap\n");
+
+    String head = "apiVersion: pypimirror.dev/v1alpha1\nkind: PypiMirror\nmetadata: {name: m}\n";
+    for (String safe :
+        List.of(
+            "spec: {indexes: [{url: 'https://a.example/simple/'}], publicIndex: {enabled: false}}",
+            "spec: {indexes: [{url: 'https://a.example/simple/'}], offline: true}",
+            "spec: {offline: true, cache: {enabled: true}}",
+            "spec: {indexes: [{url: 'https://a.example/simple/'}], cache: {enabled: true, serve:"
+                + " Proxy}}")) {
+      Run run = run(head + safe + "\n", "render", "-f", "-");
+      assertThat(run.status()).as(safe + ": " + run.err()).isZero();
+      assertThat(run.err()).as(safe).isEmpty();
+    }
+  }
+
   @Test
   void rendersTheExampleAsConfigMapAndPvc() throws Exception {
     Run run = run("", "render", "-f", EXAMPLE.toString());
 
     assertThat(run.status()).isZero();
-    assertThat(run.err()).isEmpty();
+    assertThat(run.err()).startsWith("warning: ").contains("dependency confusion");
     List<JsonNode> docs = yamlDocuments(run.out());
     assertThat(docs)
         .extracting(d -> d.get("kind").asText())
