@@ -81,7 +81,7 @@ public final class AdmissionPolicyWriter implements AutoCloseable {
     schedule.start(this::syncQuietly, 0, PERIOD_SECONDS, TimeUnit.SECONDS);
   }
 
-  public synchronized void stopManaging() {
+  public void stopManaging() {
     schedule.stop();
   }
 

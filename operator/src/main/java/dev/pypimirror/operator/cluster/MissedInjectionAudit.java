@@ -99,7 +99,7 @@ public final class MissedInjectionAudit implements AutoCloseable {
         TimeUnit.SECONDS);
   }
 
-  public synchronized void stop() {
+  public void stop() {
     schedule.stop();
   }
 

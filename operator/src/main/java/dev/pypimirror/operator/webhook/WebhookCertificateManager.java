@@ -105,7 +105,7 @@ public final class WebhookCertificateManager implements AutoCloseable {
     schedule.start(this::manageQuietly, 0, 1, TimeUnit.HOURS);
   }
 
-  public synchronized void stopManaging() {
+  public void stopManaging() {
     schedule.stop();
   }
 

@@ -50,6 +50,7 @@ public final class WebhookConfigurations implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookConfigurations.class);
   private static final ObjectMapper MAPPER = new ObjectMapper();
   static final long PERIOD_SECONDS = 60;
+  static final long RETRY_SECONDS = 1;
 
   /** Labels on both configurations. */
   static final Map<String, String> LABELS =
@@ -98,7 +99,9 @@ public final class WebhookConfigurations implements AutoCloseable {
   /** The CA bundle (base64 PEM) every entry must carry from now on; written at once. */
   public synchronized void caBundle(String base64) {
     this.caBundle = base64;
-    sync();
+    if (!sync()) {
+      retrySoon();
+    }
   }
 
   /** While leading: now, on every {@link #changed}, and every minute. */
@@ -106,7 +109,7 @@ public final class WebhookConfigurations implements AutoCloseable {
     schedule.start(this::syncQuietly, 0, PERIOD_SECONDS, TimeUnit.SECONDS);
   }
 
-  public synchronized void stopManaging() {
+  public void stopManaging() {
     schedule.stop();
   }
 
@@ -127,10 +130,21 @@ public final class WebhookConfigurations implements AutoCloseable {
 
   private void syncQuietly() {
     try {
-      sync();
+      if (!sync()) {
+        retrySoon();
+      }
     } catch (RuntimeException e) {
       LOG.warn("webhook configurations not updated: {}", e.getMessage());
     }
+  }
+
+  /**
+   * The policies are not known until their informer has synced, a second or two after start: try
+   * again then rather than a whole period without configurations. The retry runs on the leader's
+   * schedule, so stopping (before the client closes) cancels it or waits for it.
+   */
+  private void retrySoon() {
+    schedule.runLater(this::syncQuietly, RETRY_SECONDS, TimeUnit.SECONDS);
   }
 
   /**

@@ -31,6 +31,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -431,6 +432,37 @@ class WebhookRoutingTest {
     }
     assertThat(WebhookRoutes.entryName(longA)).isNotEqualTo(WebhookRoutes.entryName(longB));
     assertThat(WebhookRoutes.entryName("a.b")).isNotEqualTo(WebhookRoutes.entryName("a"));
+  }
+
+  @Test
+  void policiesUnknownAtTheLeadersFirstSyncAreWrittenOnceKnownNotAPeriodLater() {
+    client.admissionRegistration().v1().mutatingWebhookConfigurations().delete();
+    client.admissionRegistration().v1().validatingWebhookConfigurations().delete();
+    AtomicBoolean synced = new AtomicBoolean();
+    policies.add(enforce("corp-builds", Map.of("team", "ml")));
+    try (var leader =
+        new WebhookConfigurations(
+            client,
+            "pypi-mirror-system",
+            () -> synced.get() ? Optional.of(List.copyOf(policies)) : Optional.empty())) {
+      leader.startManaging();
+      await()
+          .during(Duration.ofMillis(300))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> mutating() == null);
+
+      synced.set(true); // the policy informer has synced; no policy event follows
+
+      // the period is a minute: only the retry can write them this soon
+      await()
+          .atMost(Duration.ofSeconds(WebhookConfigurations.PERIOD_SECONDS / 2))
+          .ignoreExceptions()
+          .untilAsserted(
+              () ->
+                  assertThat(mutating().getWebhooks())
+                      .extracting(MutatingWebhook::getName)
+                      .contains("corp-builds.policy.pypimirror.dev"));
+    }
   }
 
   @Test
