@@ -98,7 +98,7 @@ class RunCommand implements Callable<Integer> {
       names = "--webhook-configuration",
       paramLabel = "NAME",
       description =
-          "The Mutating- and ValidatingWebhookConfiguration the leader owns; the ClusterRole of this name owns them (default: ${DEFAULT-VALUE}).")
+          "The Mutating- and ValidatingWebhookConfiguration the leader owns; the ClusterRole of this name owns them, and the certificate Secret <NAME>-webhook-tls and leader Lease <NAME>-leader are named after it (default: ${DEFAULT-VALUE}).")
   String webhookConfiguration = DEFAULTS.routing().name();
 
   @Option(

@@ -1,8 +1,6 @@
 package dev.pypimirror.operator.cli;
 
-import dev.pypimirror.operator.reconciler.MirrorOperator;
 import dev.pypimirror.operator.settings.OperatorSettings;
-import dev.pypimirror.operator.tls.WebhookCertificates;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -39,7 +37,8 @@ class UninstallCommand implements Callable<Integer> {
   @Option(
       names = "--webhook-configuration",
       paramLabel = "NAME",
-      description = "The webhook configurations' name (default: ${DEFAULT-VALUE}).")
+      description =
+          "The webhook configurations' name, as run was given it; the certificate Secret <NAME>-webhook-tls and the Lease <NAME>-leader follow it (default: ${DEFAULT-VALUE}).")
   String configuration = OperatorSettings.Routing.DEFAULTS.name();
 
   @Option(
@@ -85,14 +84,15 @@ class UninstallCommand implements Callable<Integer> {
             .validatingWebhookConfigurations()
             .withName(configuration));
     if (inNamespace) {
+      var names = OperatorSettings.Routing.DEFAULTS.withName(configuration);
       say(
           out,
-          "Secret " + namespace + "/" + WebhookCertificates.SECRET_NAME,
-          client.secrets().inNamespace(namespace).withName(WebhookCertificates.SECRET_NAME));
+          "Secret " + namespace + "/" + names.certificateSecret(),
+          client.secrets().inNamespace(namespace).withName(names.certificateSecret()));
       say(
           out,
-          "Lease " + namespace + "/" + MirrorOperator.LEASE_NAME,
-          client.leases().inNamespace(namespace).withName(MirrorOperator.LEASE_NAME));
+          "Lease " + namespace + "/" + names.leaderLease(),
+          client.leases().inNamespace(namespace).withName(names.leaderLease()));
     } else {
       out.println("no operator namespace given: its Secret and Lease are left");
     }

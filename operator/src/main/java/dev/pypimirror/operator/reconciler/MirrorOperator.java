@@ -24,7 +24,6 @@ import org.slf4j.LoggerFactory;
  * starts them, {@link #close} stops them and gives the lease up.
  */
 public final class MirrorOperator implements AutoCloseable {
-  public static final String LEASE_NAME = "pypi-mirror-operator-leader";
 
   /**
    * What this replica does while it leads, besides reconciling. Without leader election the one
@@ -126,13 +125,14 @@ public final class MirrorOperator implements AutoCloseable {
   private void releaseLease() {
     String namespace = settings.operatorNamespace();
     try {
-      Lease lease = client.leases().inNamespace(namespace).withName(LEASE_NAME).get();
+      Lease lease =
+          client.leases().inNamespace(namespace).withName(settings.routing().leaderLease()).get();
       if (lease != null
           && lease.getSpec() != null
           && identity.equals(lease.getSpec().getHolderIdentity())) {
         lease.getSpec().setHolderIdentity(null);
         client.resource(lease).update();
-        LOG.info("released the leader lease {}/{}", namespace, LEASE_NAME);
+        LOG.info("released the leader lease {}/{}", namespace, settings.routing().leaderLease());
       }
     } catch (KubernetesClientException e) {
       LOG.warn("could not release the leader lease: {}", e.getMessage());
@@ -169,7 +169,7 @@ public final class MirrorOperator implements AutoCloseable {
               if (reconcile.leaderElection()) {
                 o.withLeaderElectionConfiguration(
                     new LeaderElectionConfiguration(
-                        LEASE_NAME,
+                        settings.routing().leaderLease(),
                         settings.operatorNamespace(),
                         Duration.ofSeconds(15),
                         Duration.ofSeconds(10),

@@ -97,8 +97,10 @@ public record OperatorSettings(
    * creates them, writes the opt-in entry from these settings and one entry per policy, and keeps
    * them so. Nothing Helm or kustomize apply is changed at run time.
    *
-   * @param name both configurations' name; the ClusterRole of this name, when it exists, is their
-   *     owner, so they are garbage-collected with the install
+   * @param name the install's name (the chart's fullname): both configurations' name; the
+   *     ClusterRole of this name, when it exists, is their owner, so they are garbage-collected
+   *     with the install; the certificate Secret and the leader Lease are named after it, so two
+   *     installs never share one
    * @param service the webhook Service, in the operator's namespace
    * @param failurePolicy the opt-in entry's: Ignore (admit when the webhook is down) or Fail
    * @param timeoutSeconds every entry's, 1 to 30
@@ -113,6 +115,20 @@ public record OperatorSettings(
       String caFromCertificate) {
     public static final Routing DEFAULTS =
         new Routing("pypi-mirror-operator", "pypi-mirror-operator-webhook", "Ignore", 5, null);
+
+    public Routing withName(String value) {
+      return new Routing(value, service, failurePolicy, timeoutSeconds, caFromCertificate);
+    }
+
+    /** The self-managed certificate's Secret in the operator's namespace. */
+    public String certificateSecret() {
+      return name + "-webhook-tls";
+    }
+
+    /** The leader election Lease in the operator's namespace. */
+    public String leaderLease() {
+      return name + "-leader";
+    }
 
     public Routing {
       Objects.requireNonNull(name, "name");

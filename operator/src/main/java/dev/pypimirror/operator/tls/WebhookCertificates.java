@@ -25,7 +25,6 @@ import java.util.Optional;
  * verify the webhook.
  */
 public final class WebhookCertificates {
-  public static final String SECRET_NAME = "pypi-mirror-operator-webhook-tls";
   public static final String TLS_CRT = "tls.crt";
   public static final String TLS_KEY = "tls.key";
   public static final String CA_BUNDLE = "ca.crt";

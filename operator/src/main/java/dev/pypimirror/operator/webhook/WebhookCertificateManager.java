@@ -32,6 +32,7 @@ public final class WebhookCertificateManager implements AutoCloseable {
 
   private final KubernetesClient client;
   private final String namespace;
+  private final String secretName;
   private final Clock clock;
   private final SharedIndexInformer<Secret> secret;
   private final WebhookConfigurations configurations;
@@ -49,12 +50,8 @@ public final class WebhookCertificateManager implements AutoCloseable {
     this.configurations = configurations;
     this.namespace = Objects.requireNonNull(namespace, "the operator's namespace is needed");
     this.clock = clock;
-    this.secret =
-        client
-            .secrets()
-            .inNamespace(namespace)
-            .withName(WebhookCertificates.SECRET_NAME)
-            .runnableInformer(0);
+    this.secretName = configurations.routing().certificateSecret();
+    this.secret = client.secrets().inNamespace(namespace).withName(secretName).runnableInformer(0);
   }
 
   /** Starts watching the Secret (every replica serves it); returns at once. */
@@ -85,7 +82,7 @@ public final class WebhookCertificateManager implements AutoCloseable {
 
       @Override
       public String describe() {
-        return "Secret " + namespace + "/" + WebhookCertificates.SECRET_NAME;
+        return "Secret " + namespace + "/" + secretName;
       }
     };
   }
@@ -119,8 +116,7 @@ public final class WebhookCertificateManager implements AutoCloseable {
 
   /** Writes the Secret if a certificate is due, then makes both caBundles match it. */
   public void manageOnce() {
-    Secret current =
-        client.secrets().inNamespace(namespace).withName(WebhookCertificates.SECRET_NAME).get();
+    Secret current = client.secrets().inNamespace(namespace).withName(secretName).get();
     Map<String, String> data = current == null ? Map.of() : decode(current);
     var next =
         WebhookCertificates.next(
@@ -132,7 +128,7 @@ public final class WebhookCertificateManager implements AutoCloseable {
       Secret desired =
           new SecretBuilder()
               .withNewMetadata()
-              .withName(WebhookCertificates.SECRET_NAME)
+              .withName(secretName)
               .withNamespace(namespace)
               .addToLabels("app.kubernetes.io/managed-by", "pypi-mirror-operator")
               .addToLabels("app.kubernetes.io/component", "webhook-certificates")
@@ -147,10 +143,7 @@ public final class WebhookCertificateManager implements AutoCloseable {
           desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
           client.resource(desired).update();
         }
-        LOG.info(
-            "webhook certificate written to Secret {}/{}",
-            namespace,
-            WebhookCertificates.SECRET_NAME);
+        LOG.info("webhook certificate written to Secret {}/{}", namespace, secretName);
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
           throw e;

@@ -91,6 +91,11 @@ public final class WebhookConfigurations implements AutoCloseable {
     this.policies = policies;
   }
 
+  /** The names the entries, the certificate Secret and the Lease follow. */
+  public OperatorSettings.Routing routing() {
+    return routing;
+  }
+
   /** The webhook Service the entries call (the serving certificate's name). */
   public String service() {
     return routing.service();

@@ -2,11 +2,10 @@ package dev.pypimirror.operator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.pypimirror.operator.reconciler.MirrorOperator;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.ApiServer;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
-import dev.pypimirror.operator.tls.WebhookCertificates;
 import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -58,7 +57,7 @@ class UninstallCommandTest {
               new SecretBuilder()
                   .withNewMetadata()
                   .withNamespace(NS)
-                  .withName(WebhookCertificates.SECRET_NAME)
+                  .withName(OperatorSettings.Routing.DEFAULTS.certificateSecret())
                   .endMetadata()
                   .build())
           .create();
@@ -67,7 +66,7 @@ class UninstallCommandTest {
               new LeaseBuilder()
                   .withNewMetadata()
                   .withNamespace(NS)
-                  .withName(MirrorOperator.LEASE_NAME)
+                  .withName(OperatorSettings.Routing.DEFAULTS.leaderLease())
                   .endMetadata()
                   .build())
           .create();
@@ -109,9 +108,19 @@ class UninstallCommandTest {
                   .list()
                   .getItems())
           .isEmpty();
-      assertThat(client.secrets().inNamespace(NS).withName(WebhookCertificates.SECRET_NAME).get())
+      assertThat(
+              client
+                  .secrets()
+                  .inNamespace(NS)
+                  .withName(OperatorSettings.Routing.DEFAULTS.certificateSecret())
+                  .get())
           .isNull();
-      assertThat(client.leases().inNamespace(NS).withName(MirrorOperator.LEASE_NAME).get())
+      assertThat(
+              client
+                  .leases()
+                  .inNamespace(NS)
+                  .withName(OperatorSettings.Routing.DEFAULTS.leaderLease())
+                  .get())
           .isNull();
       assertThat(
               client

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.Kustomize;
 import dev.pypimirror.operator.testing.ProjectPaths;
 import java.io.IOException;
@@ -381,6 +382,98 @@ class HelmChartIT {
         }
       }
     }
+  }
+
+  /**
+   * Two releases in one cluster share no name: every object Helm applies (hooks included) and every
+   * object the operator makes at run time (its webhook configurations, certificate Secret and
+   * leader Lease, named by {@link OperatorSettings.Routing}) is the release's own, cluster-wide and
+   * in a shared namespace; and in a shared namespace neither release's Services select the other's
+   * pods. Only the CRDs are shared (Helm installs crds/ once and skips them when they exist).
+   */
+  @Test
+  void twoReleasesInOneClusterShareNoName() throws Exception {
+    record Release(String name, String namespace, String values) {}
+    List<Release> releases =
+        List.of(
+            new Release("pypi-mirror-operator", "platform-tools", "{}"),
+            new Release("pypi-mirror-operator-ml", "ml-platform", "{}"),
+            new Release("ci", "platform-tools", "nameOverride: ci-mirrors"),
+            new Release(
+                "cm", "platform-tools", "nameOverride: cm\nwebhook: {certificates: cert-manager}"));
+    Map<String, String> owner = new TreeMap<>();
+    List<String> clashes = new ArrayList<>();
+    Map<Release, InstallChecks> installs = new java.util.LinkedHashMap<>();
+    for (Release r : releases) {
+      List<JsonNode> objects = withHooksShown(r.name(), r.namespace(), r.values());
+      InstallChecks install =
+          new InstallChecks(
+              objects,
+              r.namespace(),
+              objects.stream()
+                  .filter(o -> o.path("kind").asText().equals("Deployment"))
+                  .findFirst()
+                  .orElseThrow()
+                  .at("/metadata/name")
+                  .asText());
+      installs.put(r, install);
+      List<String> names = new ArrayList<>();
+      for (JsonNode o : objects) {
+        if (!o.path("kind").asText().equals("CustomResourceDefinition")) {
+          names.add(
+              o.path("kind").asText()
+                  + "/"
+                  + o.at("/metadata/namespace").asText("")
+                  + "/"
+                  + o.at("/metadata/name").asText());
+        }
+      }
+      OperatorSettings.Routing runTime =
+          OperatorSettings.Routing.DEFAULTS.withName(install.arg("webhook-configuration"));
+      names.add("MutatingWebhookConfiguration//" + runTime.name());
+      names.add("ValidatingWebhookConfiguration//" + runTime.name());
+      names.add("Secret/" + r.namespace() + "/" + runTime.certificateSecret());
+      names.add("Lease/" + r.namespace() + "/" + runTime.leaderLease());
+      for (String name : new java.util.TreeSet<>(names)) {
+        String before = owner.putIfAbsent(name, r.name());
+        if (before != null) {
+          clashes.add(name + ": " + before + " and " + r.name());
+        }
+      }
+    }
+    assertThat(clashes).as("names two releases both use").isEmpty();
+
+    for (Release a : releases) {
+      for (Release b : releases) {
+        if (a != b && a.namespace().equals(b.namespace())) {
+          JsonNode podLabels =
+              installs
+                  .get(b)
+                  .one("Deployment", installs.get(b).name())
+                  .at("/spec/template/metadata/labels");
+          for (JsonNode o : installs.get(a).objects()) {
+            if (o.path("kind").asText().equals("Service")) {
+              assertThat(selects(o.at("/spec/selector"), podLabels))
+                  .as(
+                      "%s's Service %s selects %s's pods",
+                      a.name(), o.at("/metadata/name"), b.name())
+                  .isFalse();
+            }
+          }
+        }
+      }
+    }
+  }
+
+  static boolean selects(JsonNode selector, JsonNode labels) {
+    var wanted = selector.properties().iterator();
+    while (wanted.hasNext()) {
+      var label = wanted.next();
+      if (!label.getValue().equals(labels.path(label.getKey()))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

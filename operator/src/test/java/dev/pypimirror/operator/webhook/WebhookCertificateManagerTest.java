@@ -3,8 +3,8 @@ package dev.pypimirror.operator.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
-import dev.pypimirror.operator.tls.WebhookCertificates;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder;
@@ -78,7 +78,7 @@ class WebhookCertificateManagerTest {
           client
               .secrets()
               .inNamespace("pypi-mirror-system")
-              .withName(WebhookCertificates.SECRET_NAME)
+              .withName(OperatorSettings.Routing.DEFAULTS.certificateSecret())
               .get();
       assertThat(secret.getData()).containsKeys("tls.crt", "tls.key", "ca.crt");
       String bundle = secret.getData().get("ca.crt");
@@ -121,7 +121,7 @@ class WebhookCertificateManagerTest {
               client
                   .secrets()
                   .inNamespace("pypi-mirror-system")
-                  .withName(WebhookCertificates.SECRET_NAME)
+                  .withName(OperatorSettings.Routing.DEFAULTS.certificateSecret())
                   .get()
                   .getMetadata()
                   .getResourceVersion())
