@@ -117,7 +117,8 @@ public final class PodValidation {
                 + quoted(mountPath)
                 + ": must not already exist as a path in volumeDevices");
       }
-      // kube-apiserver names the list, not the item, for subPath problems
+      // ValidateVolumeMounts passes fldPath.Child("subPath") to validateLocalDescendingPath: the
+      // list is named, not the item (and the same for subPathExpr; mutual exclusion names the item)
       String subPath = mount.path("subPath").asText("");
       if (!subPath.isEmpty()) {
         localDescendingPath(subPath, mountsPath + ".subPath", problems);

@@ -25,10 +25,25 @@ public final class WebhookConfigurationValidation {
   private static final Pattern SUBDOMAIN = Pattern.compile(LABEL + "(\\." + LABEL + ")*");
   private static final List<String> REVIEW_VERSIONS = List.of("v1", "v1beta1");
   private static final List<String> SIDE_EFFECTS = List.of("None", "NoneOnDryRun");
+  private static final String SUBDOMAIN_MESSAGE =
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or"
+          + " '.', and must start and end with an alphanumeric character (e.g. 'example.com',"
+          + " regex used for validation is '"
+          + LABEL
+          + "(\\."
+          + LABEL
+          + ")*')";
+  private static final String URL_FORM = "; desired format: https://host[/path]";
 
   private WebhookConfigurationValidation() {}
 
-  /** Every problem of the configuration, as the API server lists them; empty when valid. */
+  /**
+   * Every problem of the configuration, in the API server's order and words ({@code
+   * validateMutatingWebhookConfiguration}): per webhook, {@code validateMutatingWebhook} (the name,
+   * then sideEffects, timeoutSeconds, clientConfig), then {@code validateAdmissionReviewVersions},
+   * then the duplicate-name check, which looks at any non-empty name, valid or not. Empty when
+   * valid.
+   */
   public static List<String> problems(JsonNode configuration) {
     List<String> problems = new ArrayList<>();
     Set<String> names = new HashSet<>();
@@ -37,16 +52,16 @@ public final class WebhookConfigurationValidation {
       JsonNode webhook = webhooks.get(i);
       String at = "webhooks[" + i + "]";
       String name = webhook.path("name").asText("");
-      if (name.isEmpty()) {
-        problems.add(at + ".name: Required value");
-      } else if (!isFullyQualified(name)) {
+      fullyQualifiedName(name, at + ".name", problems);
+      String sideEffects = webhook.path("sideEffects").asText("");
+      if (sideEffects.isEmpty()) {
+        problems.add(at + ".sideEffects: Required value: must specify one of None, NoneOnDryRun");
+      } else if (!SIDE_EFFECTS.contains(sideEffects)) {
         problems.add(
             at
-                + ".name: Invalid value: "
-                + quoted(name)
-                + ": should be a domain with at least three segments separated by dots");
-      } else if (!names.add(name)) {
-        problems.add(at + ".name: Duplicate value: " + quoted(name));
+                + ".sideEffects: Unsupported value: "
+                + quoted(sideEffects)
+                + ": supported values: \"None\", \"NoneOnDryRun\"");
       }
       JsonNode timeout = webhook.path("timeoutSeconds");
       if (!timeout.isMissingNode()
@@ -58,20 +73,34 @@ public final class WebhookConfigurationValidation {
                 + timeout.asText()
                 + ": the timeout value must be between 1 and 30 seconds");
       }
-      String sideEffects = webhook.path("sideEffects").asText("");
-      if (sideEffects.isEmpty()) {
-        problems.add(at + ".sideEffects: Required value: must specify one of None, NoneOnDryRun");
-      } else if (!SIDE_EFFECTS.contains(sideEffects)) {
-        problems.add(
-            at
-                + ".sideEffects: Unsupported value: "
-                + quoted(sideEffects)
-                + ": supported values: \"None\", \"NoneOnDryRun\"");
-      }
-      reviewVersions(webhook.path("admissionReviewVersions"), at, problems);
       clientConfig(webhook.path("clientConfig"), at + ".clientConfig", problems);
+      reviewVersions(webhook.path("admissionReviewVersions"), at, problems);
+      if (!name.isEmpty() && !names.add(name)) {
+        problems.add(at + ".name: Duplicate value: " + quoted(name));
+      }
     }
     return problems;
+  }
+
+  /**
+   * apimachinery's {@code IsFullyQualifiedName}: required, a DNS subdomain ({@code
+   * IsDNS1123Subdomain}'s words), at least three segments.
+   */
+  private static void fullyQualifiedName(String name, String at, List<String> problems) {
+    if (name.isEmpty()) {
+      problems.add(at + ": Required value");
+    } else if (name.length() > 253) {
+      problems.add(
+          at + ": Invalid value: " + quoted(name) + ": must be no more than 253 characters");
+    } else if (!SUBDOMAIN.matcher(name).matches()) {
+      problems.add(at + ": Invalid value: " + quoted(name) + ": " + SUBDOMAIN_MESSAGE);
+    } else if (name.split("\\.").length < 3) {
+      problems.add(
+          at
+              + ": Invalid value: "
+              + quoted(name)
+              + ": should be a domain with at least three segments separated by dots");
+    }
   }
 
   private static void reviewVersions(JsonNode versions, String at, List<String> problems) {
@@ -91,6 +120,11 @@ public final class WebhookConfigurationValidation {
     }
   }
 
+  /**
+   * {@code validateMutatingWebhook}'s client config: exactly one of url and service; a URL as
+   * apiserver's {@code webhook.ValidateWebhookURL} checks it (the scheme or host as the value,
+   * every problem reported).
+   */
   private static void clientConfig(JsonNode config, String at, List<String> problems) {
     boolean hasUrl = config.hasNonNull("url");
     boolean hasService = config.hasNonNull("service");
@@ -98,33 +132,42 @@ public final class WebhookConfigurationValidation {
       problems.add(at + ": Required value: exactly one of url or service is required");
       return;
     }
-    if (hasUrl) {
-      String url = config.path("url").asText();
-      try {
-        URI uri = new URI(url);
-        if (!"https".equals(uri.getScheme())) {
-          problems.add(
-              at
-                  + ".url: Invalid value: "
-                  + quoted(url)
-                  + ": 'https' is the only allowed URL scheme");
-        } else if (uri.getHost() == null || uri.getHost().isEmpty()) {
-          problems.add(at + ".url: Invalid value: " + quoted(url) + ": host must be specified");
-        }
-      } catch (URISyntaxException e) {
-        problems.add(
-            at
-                + ".url: Invalid value: "
-                + quoted(url)
-                + ": url must be a valid URL: "
-                + e.getMessage());
-      }
+    if (!hasUrl) {
+      return;
     }
+    String url = config.path("url").asText();
+    String urlAt = at + ".url";
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      problems.add(
+          urlAt + ": Required value: url must be a valid URL: " + e.getMessage() + URL_FORM);
+      return;
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme();
+    if (!"https".equals(scheme)) {
+      problems.add(
+          urlAt
+              + ": Invalid value: "
+              + quoted(scheme)
+              + ": 'https' is the only allowed URL scheme"
+              + URL_FORM);
+    }
+    String host =
+        uri.getRawAuthority() == null ? "" : uri.getRawAuthority().replaceFirst(".*@", "");
+    if (host.isEmpty()) {
+      problems.add(urlAt + ": Invalid value: \"\": host must be specified" + URL_FORM);
+    }
+    notPermitted(uri.getRawUserInfo(), "user information is", urlAt, problems);
+    notPermitted(uri.getRawFragment(), "fragments are", urlAt, problems);
+    notPermitted(uri.getRawQuery(), "query parameters are", urlAt, problems);
   }
 
-  private static boolean isFullyQualified(String name) {
-    return name.length() <= 253
-        && SUBDOMAIN.matcher(name).matches()
-        && name.split("\\.").length >= 3;
+  private static void notPermitted(String part, String what, String at, List<String> problems) {
+    if (part != null && !part.isEmpty()) {
+      problems.add(
+          at + ": Invalid value: " + quoted(part) + ": " + what + " not permitted in the URL");
+    }
   }
 }
