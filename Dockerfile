@@ -1,4 +1,4 @@
-# The operator image (README "Build and push the image"):
+# The operator image (docs/install.md "The image"):
 #   docker build -t REGISTRY/pypi-mirror-operator:0.1.0 \
 #     --build-arg VERSION=0.1.0 --build-arg VCS_REF="$(git rev-parse HEAD)" \
 #     --build-arg SOURCE=https://your.git.host/pypi-mirror-operator .

@@ -39,10 +39,16 @@ class ReleaseVersionTest {
     assertThat(kustomization.at("/images/0/newTag").asText()).isEqualTo(VERSION);
   }
 
-  /** Every version the README tells users to pull or build is this one. */
+  /** Every version the README and docs/ tell users to pull or build is this one. */
   @Test
   void theReadmeNamesThisVersion() throws Exception {
-    String readme = Files.readString(ProjectPaths.ROOT.resolve("README.md"));
+    StringBuilder readme =
+        new StringBuilder(Files.readString(ProjectPaths.ROOT.resolve("README.md")));
+    try (var docs = Files.list(ProjectPaths.ROOT.resolve("docs"))) {
+      for (var doc : docs.filter(d -> d.toString().endsWith(".md")).sorted().toList()) {
+        readme.append(Files.readString(doc));
+      }
+    }
     Matcher m =
         Pattern.compile(
                 "(?:--version[ =]|pypi-mirror-operator:|newTag: \"?|VERSION=)(\\d+\\.\\d+\\.\\d+)")
@@ -53,6 +59,6 @@ class ReleaseVersionTest {
       assertThat(m.group(1)).as(m.group()).isEqualTo(VERSION);
       found++;
     }
-    assertThat(found).as("version references in README.md").isPositive();
+    assertThat(found).as("version references in README.md and docs/").isPositive();
   }
 }
