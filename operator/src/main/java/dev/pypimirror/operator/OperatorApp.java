@@ -29,7 +29,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
@@ -45,6 +49,14 @@ public final class OperatorApp implements AutoCloseable {
   /** How long the webhook waits, once the drain delay is over, for admissions under way. */
   static final Duration IN_FLIGHT_TIMEOUT = Duration.ofSeconds(10);
 
+  /**
+   * Live lookups of namespaces the caches cannot decide on (a worker pool off the event loop): at
+   * most this many at once, and this many waiting; more are refused (fail closed).
+   */
+  static final int LOOKUP_THREADS = 2;
+
+  static final int LOOKUP_QUEUE = 64;
+
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OperatorApp.class);
   private final KubernetesClient client;
   private final OperatorSettings settings;
@@ -55,6 +67,7 @@ public final class OperatorApp implements AutoCloseable {
   private final AdmissionPolicyWriter admissionPolicies;
   private final Optional<WebhookCertificateManager> certificates;
   private final MissedInjectionAudit audit;
+  private final ThreadPoolExecutor lookups = lookupPool();
   private final Optional<WebhookServer> webhook;
   private final MirrorOperator operator;
   private final AtomicBoolean started = new AtomicBoolean();
@@ -143,7 +156,12 @@ public final class OperatorApp implements AutoCloseable {
             .orElseGet(
                 () -> ReloadingKeyManager.Source.files(served.certificateFile(), served.keyFile()));
     var pods =
-        new PodAdmission(mirrors, policies, settings.operatorNamespace(), metrics.admissions());
+        new PodAdmission(
+            mirrors,
+            policies,
+            settings.operatorNamespace(),
+            metrics.admissions(),
+            new PodAdmission.LiveLookups(lookups, lookupTimeLimit(settings.routing())));
     var mirrorValidation = new MirrorAdmission(policies);
     return new WebhookServer(
         served,
@@ -151,10 +169,33 @@ public final class OperatorApp implements AutoCloseable {
         Map.of(
             WebhookServer.MUTATE_PODS, pods::review,
             WebhookServer.VALIDATE_MIRRORS, mirrorValidation::review),
-        Map.of(WebhookServer.MUTATE_PODS + "/", pods::review),
+        Map.of(WebhookServer.MUTATE_PODS + "/", pods::reviewLater),
         () -> mirrors.hasSynced() && policies.hasSynced(),
         metrics::scrape,
         WebhookServer.Transport.DEFAULT);
+  }
+
+  /**
+   * Half the webhook entries' timeout: the refusal of a lookup that takes too long reaches the API
+   * server, with its message, before the API server gives up on the webhook.
+   */
+  static Duration lookupTimeLimit(OperatorSettings.Routing routing) {
+    return Duration.ofMillis(routing.timeoutSeconds() * 1000L / 2);
+  }
+
+  private static ThreadPoolExecutor lookupPool() {
+    AtomicInteger threads = new AtomicInteger();
+    return new ThreadPoolExecutor(
+        LOOKUP_THREADS,
+        LOOKUP_THREADS,
+        0,
+        TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(LOOKUP_QUEUE),
+        task -> {
+          Thread thread = new Thread(task, "webhook-lookup-" + threads.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
   }
 
   private MirrorOperator.LeaderDuties leaderDuties() {
@@ -246,6 +287,7 @@ public final class OperatorApp implements AutoCloseable {
       return;
     }
     webhook.ifPresent(w -> w.shutdown(settings.webhook().drainDelay(), IN_FLIGHT_TIMEOUT));
+    lookups.shutdownNow();
     routing.close();
     admissionPolicies.close();
     audit.close();

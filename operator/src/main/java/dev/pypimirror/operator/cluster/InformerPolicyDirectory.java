@@ -100,13 +100,9 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
    */
   @Override
   public Optional<PypiMirrorPolicy> governing(String namespace, String routedBy) {
-    Namespace cached = namespaces.getStore().getByKey(namespace);
-    PypiMirrorPolicy routedPolicy = policies.getStore().getByKey(routedBy);
-    if (cached != null && routedPolicy != null) {
-      Optional<PypiMirrorPolicy> answer = governing(namespace);
-      if (answer.filter(PolicyRules::enforces).isPresent()) {
-        return answer;
-      }
+    Optional<PypiMirrorPolicy> cachedAnswer = fromCache(namespace, routedBy);
+    if (cachedAnswer != null) {
+      return cachedAnswer;
     }
     Namespace live = client.namespaces().withName(namespace).get();
     if (live == null) {
@@ -114,13 +110,28 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
           "namespace " + namespace + " is not known to the API server or to this replica yet");
     }
     List<PypiMirrorPolicy> all = new ArrayList<>(policies.getStore().list());
-    if (routedPolicy == null) {
+    if (policies.getStore().getByKey(routedBy) == null) {
       PypiMirrorPolicy fetched = client.resources(PypiMirrorPolicy.class).withName(routedBy).get();
       if (fetched != null) {
         all.add(fetched);
       }
     }
     return Governance.governing(all, namespace, live.getMetadata().getLabels(), operatorNamespace);
+  }
+
+  @Override
+  public boolean answersAtOnce(String namespace, String routedBy) {
+    return fromCache(namespace, routedBy) != null;
+  }
+
+  /** The caches' answer when they know both and agree the policy enforces; else null. */
+  private Optional<PypiMirrorPolicy> fromCache(String namespace, String routedBy) {
+    if (namespaces.getStore().getByKey(namespace) == null
+        || policies.getStore().getByKey(routedBy) == null) {
+      return null;
+    }
+    Optional<PypiMirrorPolicy> answer = governing(namespace);
+    return answer.filter(PolicyRules::enforces).isPresent() ? answer : null;
   }
 
   /** Stops the informers; a second call, or one before {@link #start}, does nothing more. */

@@ -17,5 +17,13 @@ public interface PolicyDirectory {
     return governing(namespace);
   }
 
+  /**
+   * Whether {@link #governing(String, String)} answers from memory, without a call to the API
+   * server (which a caller on an event loop must not wait for).
+   */
+  default boolean answersAtOnce(String namespace, String routedBy) {
+    return true;
+  }
+
   PolicyDirectory NONE = namespace -> Optional.empty();
 }

@@ -1,5 +1,7 @@
 package dev.pypimirror.operator.webhook;
 
+import static java.util.concurrent.TimeUnit.NANOSECONDS;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.inject.InjectionPlan;
@@ -10,8 +12,13 @@ import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyRules;
 import dev.pypimirror.operator.webhook.AdmissionReviews.Decision;
 import dev.pypimirror.operator.webhook.AdmissionReviews.Fields;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /** POST /mutate-pods: the mirror injected into pods on CREATE. */
 public class PodAdmission {
@@ -89,20 +96,44 @@ public class PodAdmission {
     return Fields.of(Map.of("kind", ALL, "apiVersion", ALL, "request", request));
   }
 
+  /**
+   * Where a decision that must read the API server runs ({@link PolicyDirectory#answersAtOnce} is
+   * false), and how long the webhook waits for it before it refuses.
+   *
+   * @param executor a worker, never the event loop; it may refuse work (the pod is then refused)
+   * @param timeLimit past it the pod is refused, whatever the lookup answers later
+   */
+  public record LiveLookups(Executor executor, Duration timeLimit) {
+    /** On the caller's thread, without a limit: for callers that may block (tests, the CLI). */
+    public static final LiveLookups INLINE = new LiveLookups(Runnable::run, Duration.ZERO);
+  }
+
   private final MirrorDirectory mirrors;
   private final PolicyDirectory policies;
   private final String operatorNamespace;
   private final Listener listener;
+  private final LiveLookups lookups;
 
   public PodAdmission(
       MirrorDirectory mirrors,
       PolicyDirectory policies,
       String operatorNamespace,
       Listener listener) {
+    this(mirrors, policies, operatorNamespace, listener, LiveLookups.INLINE);
+  }
+
+  /** As the other constructor, with the live lookups {@link #reviewLater} makes on a worker. */
+  public PodAdmission(
+      MirrorDirectory mirrors,
+      PolicyDirectory policies,
+      String operatorNamespace,
+      Listener listener,
+      LiveLookups lookups) {
     this.mirrors = mirrors;
     this.policies = policies;
     this.operatorNamespace = operatorNamespace;
     this.listener = listener;
+    this.lookups = lookups;
   }
 
   /**
@@ -140,20 +171,73 @@ public class PodAdmission {
         : review(entry, body);
   }
 
-  private AdmissionResponse review(Entry entry, byte[] body) {
-    long start = System.nanoTime();
-    AdmissionResponse response;
-    Decided decided;
-    AdmissionReviews.Read read = AdmissionReviews.read(body, READ);
-    if (read instanceof AdmissionReviews.Read.Request request) {
-      decided =
-          AdmissionReviews.decide(
-              request, r -> decide(r, entry), (r, e) -> Decided.answerOnly(failed(r, e, entry)));
-      response = AdmissionReviews.answer(request.uid(), decided.decision());
-    } else {
-      response = ((AdmissionReviews.Read.Refused) read).answer();
-      decided = Decided.answerOnly(null);
+  /**
+   * As {@link #review(String, byte[])}, for a caller on an event loop: answered at once when the
+   * caches can decide, else decided on the {@link LiveLookups} worker, and refused when that does
+   * not answer within its time limit, refuses the work or fails (an Enforce entry fails closed).
+   */
+  public CompletionStage<AdmissionResponse> reviewLater(String rest, byte[] body) {
+    Entry entry = Entry.parse(rest);
+    if (entry == null || !entry.enforce()) {
+      return CompletableFuture.completedFuture(review(rest, body));
     }
+    long start = System.nanoTime();
+    AdmissionReviews.Read read = AdmissionReviews.read(body, READ);
+    if (!(read instanceof AdmissionReviews.Read.Request request)
+        || policies.answersAtOnce(namespaceOf(request.request()), entry.policy())) {
+      return CompletableFuture.completedFuture(answer(entry, read, start));
+    }
+    Decided refused =
+        Decided.answerOnly(
+            refusedUndecided(
+                entry,
+                namespaceOf(request.request()),
+                "the API server did not answer the lookup of the namespace within "
+                    + lookups.timeLimit().toMillis()
+                    + " ms"));
+    CompletableFuture<Decided> decided;
+    try {
+      decided = CompletableFuture.supplyAsync(() -> decide(request, entry), lookups.executor());
+    } catch (RejectedExecutionException e) {
+      decided =
+          CompletableFuture.completedFuture(
+              Decided.answerOnly(
+                  refusedUndecided(
+                      entry,
+                      namespaceOf(request.request()),
+                      "too many lookups of namespaces at the API server under way")));
+    }
+    if (!lookups.timeLimit().isZero()) {
+      decided = decided.completeOnTimeout(refused, lookups.timeLimit().toNanos(), NANOSECONDS);
+    }
+    return decided
+        .exceptionally(
+            e ->
+                Decided.answerOnly(
+                    refusedUndecided(entry, namespaceOf(request.request()), String.valueOf(e))))
+        .thenApply(d -> respond(request, d, start));
+  }
+
+  private AdmissionResponse review(Entry entry, byte[] body) {
+    return answer(entry, AdmissionReviews.read(body, READ), System.nanoTime());
+  }
+
+  private AdmissionResponse answer(Entry entry, AdmissionReviews.Read read, long start) {
+    if (read instanceof AdmissionReviews.Read.Request request) {
+      return respond(request, decide(request, entry), start);
+    }
+    listener.answered(null, null, null, false, System.nanoTime() - start);
+    return ((AdmissionReviews.Read.Refused) read).answer();
+  }
+
+  private Decided decide(AdmissionReviews.Read.Request request, Entry entry) {
+    return AdmissionReviews.decide(
+        request, r -> decide(r, entry), (r, e) -> Decided.answerOnly(failed(r, e, entry)));
+  }
+
+  private AdmissionResponse respond(
+      AdmissionReviews.Read.Request request, Decided decided, long start) {
+    AdmissionResponse response = AdmissionReviews.answer(request.uid(), decided.decision());
     listener.answered(
         decided.namespace(),
         decided.pod(),
@@ -161,6 +245,13 @@ public class PodAdmission {
         decided.dryRun(),
         System.nanoTime() - start);
     return response;
+  }
+
+  private static Decision refusedUndecided(Entry entry, String namespace, String why) {
+    return Decision.deny(
+        "pypi-mirror: PypiMirrorPolicy %s enforces a PyPI mirror in namespace %s and the webhook could not decide, so the pod is refused: %s"
+            .formatted(entry.policy(), namespace, why),
+        List.of());
   }
 
   /**
@@ -172,10 +263,7 @@ public class PodAdmission {
     String namespace = namespaceOf(request);
     String why = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
     if (entry != null && entry.enforce()) {
-      return Decision.deny(
-          "pypi-mirror: PypiMirrorPolicy %s enforces a PyPI mirror in namespace %s and the webhook could not decide, so the pod is refused: %s"
-              .formatted(entry.policy(), namespace, why),
-          List.of());
+      return refusedUndecided(entry, namespace, why);
     }
     PypiMirrorPolicy policy;
     try {

@@ -2,6 +2,8 @@ package dev.pypimirror.operator.webhook;
 
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -15,6 +17,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,7 +62,8 @@ public class WebhookServer implements AutoCloseable {
   private final ReloadingKeyManager.Source tls;
   private final Transport transport;
   private final Map<String, Function<byte[], AdmissionResponse>> routes;
-  private final Map<String, BiFunction<String, byte[], AdmissionResponse>> prefixRoutes;
+  private final Map<String, BiFunction<String, byte[], CompletionStage<AdmissionResponse>>>
+      prefixRoutes;
   private final BooleanSupplier ready;
   private final Supplier<String> metrics;
   private Vertx vertx;
@@ -94,13 +99,14 @@ public class WebhookServer implements AutoCloseable {
    * As the other constructor, with routes for every path under a prefix as well.
    *
    * @param prefixRoutes POST paths under a prefix (the prefix ends with {@code /}) and what answers
-   *     them, given the rest of the path: a policy's webhook entry names the policy there
+   *     them, given the rest of the path (a policy's webhook entry names the policy there); the
+   *     answer may come later, from another thread: the event loop does not wait for it
    */
   public WebhookServer(
       OperatorSettings.Webhook settings,
       ReloadingKeyManager.Source tls,
       Map<String, Function<byte[], AdmissionResponse>> routes,
-      Map<String, BiFunction<String, byte[], AdmissionResponse>> prefixRoutes,
+      Map<String, BiFunction<String, byte[], CompletionStage<AdmissionResponse>>> prefixRoutes,
       BooleanSupplier ready,
       Supplier<String> metrics,
       Transport transport) {
@@ -235,7 +241,7 @@ public class WebhookServer implements AutoCloseable {
       return;
     }
     String path = request.path();
-    Function<byte[], AdmissionResponse> route = route(path);
+    Function<byte[], CompletionStage<AdmissionResponse>> route = route(path);
     if (route == null) {
       request.response().setStatusCode(404).end();
     } else if (request.method() != HttpMethod.POST) {
@@ -246,10 +252,10 @@ public class WebhookServer implements AutoCloseable {
   }
 
   /** What answers a path: its exact route, else the route of its prefix given the rest; or null. */
-  private Function<byte[], AdmissionResponse> route(String path) {
+  private Function<byte[], CompletionStage<AdmissionResponse>> route(String path) {
     Function<byte[], AdmissionResponse> exact = routes.get(path);
     if (exact != null) {
-      return exact;
+      return body -> CompletableFuture.completedFuture(exact.apply(body));
     }
     for (var prefix : prefixRoutes.entrySet()) {
       if (path.startsWith(prefix.getKey()) && path.length() > prefix.getKey().length()) {
@@ -265,7 +271,8 @@ public class WebhookServer implements AutoCloseable {
    * #DRAIN_LIMIT_BYTES} and then answered 400, so the client reads the answer and may reuse the
    * connection; beyond that limit the answer goes at once and the connection is closed.
    */
-  private void readBody(HttpServerRequest request, Function<byte[], AdmissionResponse> handler) {
+  private void readBody(
+      HttpServerRequest request, Function<byte[], CompletionStage<AdmissionResponse>> handler) {
     String length = request.getHeader("Content-Length");
     if (length != null && parseLong(length) > DRAIN_LIMIT_BYTES) {
       tooLarge(request, true);
@@ -301,17 +308,30 @@ public class WebhookServer implements AutoCloseable {
             tooLarge(request, false);
             return;
           }
-          AdmissionResponse answer = handler.apply(body.getBytes());
-          if (stopping) {
-            // the client's next request opens a new connection, to a replica that is not stopping
-            request.response().putHeader("Connection", "close");
-          }
-          request
-              .response()
-              .setStatusCode(answer.status())
-              .putHeader("Content-Type", answer.contentType())
-              .end(Buffer.buffer(answer.body()));
+          Future.fromCompletionStage(handler.apply(body.getBytes()), Vertx.currentContext())
+              .onComplete(answer -> respond(request, answer));
         });
+  }
+
+  /** Sends an answer; a handler that failed is a 500 (the API server's failurePolicy decides). */
+  private void respond(HttpServerRequest request, AsyncResult<AdmissionResponse> answer) {
+    if (request.response().ended() || request.response().closed()) {
+      return;
+    }
+    if (stopping) {
+      // the client's next request opens a new connection, to a replica that is not stopping
+      request.response().putHeader("Connection", "close");
+    }
+    if (answer.failed()) {
+      LOG.error("admission handler failed", answer.cause());
+      request.response().setStatusCode(500).end();
+      return;
+    }
+    request
+        .response()
+        .setStatusCode(answer.result().status())
+        .putHeader("Content-Type", answer.result().contentType())
+        .end(Buffer.buffer(answer.result().body()));
   }
 
   private static void tooLarge(HttpServerRequest request, boolean close) {

@@ -143,4 +143,143 @@ class PolicyEntryTest {
     assertThat(webhook.review("sideways/corp-builds", body).status()).isEqualTo(400);
     assertThat(webhook.review("enforce/", body).status()).isEqualTo(400);
   }
+
+  @Test
+  void theLiveLookupRunsOnTheWorkerAndTheCachedAnswerOnTheCallersThread() throws Exception {
+    MockCluster.namespace(client, "late", Map.of("team", "ml"));
+    MockCluster.namespace(client, "seen-ml", Map.of("team", "ml", "seen", "true"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> policies.answersAtOnce("seen-ml", "corp-builds"));
+    List<String> workerThreads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    PodAdmission async =
+        new PodAdmission(
+            Pods.directory(mirror("late"), mirror("seen-ml")),
+            policies,
+            MockCluster.OPERATOR_NAMESPACE,
+            PodAdmission.Listener.NONE,
+            new PodAdmission.LiveLookups(
+                task ->
+                    new Thread(
+                            () -> {
+                              workerThreads.add(Thread.currentThread().getName());
+                              task.run();
+                            },
+                            "lookup-worker")
+                        .start(),
+                Duration.ofSeconds(30)));
+
+    assertThat(policies.answersAtOnce("late", "corp-builds")).isFalse();
+    JsonNode late = answer(async.reviewLater("enforce/corp-builds", body("late", pod())));
+    assertThat(late.has("patch")).as("injected after a live lookup").isTrue();
+    assertThat(workerThreads).containsExactly("lookup-worker");
+
+    JsonNode cached = answer(async.reviewLater("enforce/corp-builds", body("seen-ml", pod())));
+    assertThat(cached.has("patch")).isTrue();
+    assertThat(workerThreads).as("the cache answered: no worker").hasSize(1);
+  }
+
+  @Test
+  void aLiveLookupThatTakesTooLongFailsOrIsNotTakenRefusesThePod() throws Exception {
+    java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+    dev.pypimirror.operator.policy.PolicyDirectory hanging =
+        liveOnly(
+            () -> {
+              try {
+                never.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return java.util.Optional.empty();
+            });
+    dev.pypimirror.operator.policy.PolicyDirectory failing =
+        liveOnly(
+            () -> {
+              throw new io.fabric8.kubernetes.client.KubernetesClientException(
+                  "connection refused");
+            });
+    var worker = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      var timesOut = admission(hanging, worker, Duration.ofMillis(100));
+      var fails = admission(failing, worker, Duration.ofSeconds(30));
+      var refusesWork =
+          admission(
+              failing,
+              task -> {
+                throw new java.util.concurrent.RejectedExecutionException("full");
+              },
+              Duration.ofSeconds(30));
+
+      JsonNode failed = answer(fails.reviewLater("enforce/corp-builds", body("late", pod())));
+      JsonNode notTaken =
+          answer(refusesWork.reviewLater("enforce/corp-builds", body("late", pod())));
+      // last: the hanging lookup holds the one worker thread until the test ends
+      JsonNode timedOut = answer(timesOut.reviewLater("enforce/corp-builds", body("late", pod())));
+
+      String refused =
+          "pypi-mirror: PypiMirrorPolicy corp-builds enforces a PyPI mirror in namespace late and the webhook could not decide, so the pod is refused: ";
+      assertThat(timedOut.path("allowed").asBoolean()).isFalse();
+      assertThat(timedOut.at("/status/message").asText())
+          .isEqualTo(
+              refused + "the API server did not answer the lookup of the namespace within 100 ms");
+      assertThat(failed.path("allowed").asBoolean()).isFalse();
+      assertThat(failed.at("/status/message").asText())
+          .startsWith(refused)
+          .contains("connection refused");
+      assertThat(notTaken.path("allowed").asBoolean()).isFalse();
+      assertThat(notTaken.at("/status/message").asText())
+          .isEqualTo(refused + "too many lookups of namespaces at the API server under way");
+    } finally {
+      never.countDown();
+      worker.shutdownNow();
+    }
+  }
+
+  static byte[] body(String namespace, JsonNode pod) {
+    ObjectNode review = AdmissionFuzzTest.review(pod);
+    review.with("request").put("namespace", namespace);
+    return review.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  static JsonNode answer(
+      java.util.concurrent.CompletionStage<dev.pypimirror.operator.webhook.AdmissionResponse> later)
+      throws Exception {
+    var answer = later.toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(answer.status()).as(answer.bodyText()).isEqualTo(200);
+    return JSON.readTree(answer.body()).path("response");
+  }
+
+  /** A directory that answers nothing from memory: every Enforce admission asks {@code lookup}. */
+  static dev.pypimirror.operator.policy.PolicyDirectory liveOnly(
+      java.util.function.Supplier<java.util.Optional<PypiMirrorPolicy>> lookup) {
+    return new dev.pypimirror.operator.policy.PolicyDirectory() {
+      @Override
+      public java.util.Optional<PypiMirrorPolicy> governing(String namespace) {
+        return java.util.Optional.empty();
+      }
+
+      @Override
+      public java.util.Optional<PypiMirrorPolicy> governing(String namespace, String routedBy) {
+        return lookup.get();
+      }
+
+      @Override
+      public boolean answersAtOnce(String namespace, String routedBy) {
+        return false;
+      }
+    };
+  }
+
+  /** The webhook for namespace late, its live lookups on {@code worker}. */
+  static PodAdmission admission(
+      dev.pypimirror.operator.policy.PolicyDirectory policies,
+      java.util.concurrent.Executor worker,
+      Duration timeLimit) {
+    return new PodAdmission(
+        Pods.directory(mirror("late")),
+        policies,
+        MockCluster.OPERATOR_NAMESPACE,
+        PodAdmission.Listener.NONE,
+        new PodAdmission.LiveLookups(worker, timeLimit));
+  }
 }

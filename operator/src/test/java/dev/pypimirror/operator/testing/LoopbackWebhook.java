@@ -13,6 +13,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import javax.net.ssl.SSLSocket;
@@ -61,14 +63,41 @@ public final class LoopbackWebhook implements AutoCloseable {
       BooleanSupplier ready,
       Duration tlsReloadInterval)
       throws Exception {
+    return serveWith(dir, tls -> server(tls, routes, ready, tlsReloadInterval));
+  }
+
+  /**
+   * Serves exact and prefix routes (whose answers may come later) on {@code eventLoops} event
+   * loops, always ready.
+   */
+  public static LoopbackWebhook serve(
+      Path dir,
+      Map<String, Function<byte[], AdmissionResponse>> routes,
+      Map<String, BiFunction<String, byte[], CompletionStage<AdmissionResponse>>> prefixRoutes,
+      int eventLoops)
+      throws Exception {
+    return serveWith(
+        dir,
+        tls ->
+            new WebhookServer(
+                OperatorSettings.defaults().webhook().onLoopback(),
+                tls,
+                routes,
+                prefixRoutes,
+                () -> true,
+                () -> "",
+                new WebhookServer.Transport(eventLoops, false, false)));
+  }
+
+  private static LoopbackWebhook serveWith(
+      Path dir, Function<ReloadingKeyManager.Source, WebhookServer> server) throws Exception {
     CertificateAuthority ca = TestTls.newCa();
     Path certificate = dir.resolve("tls.crt");
     Path key = dir.resolve("tls.key");
     var serving = TestTls.writeServing(ca, certificate, key);
-    WebhookServer server =
-        server(ReloadingKeyManager.Source.files(certificate, key), routes, ready, tlsReloadInterval)
-            .start();
-    return new LoopbackWebhook(ca, serving, certificate, key, server);
+    WebhookServer started =
+        server.apply(ReloadingKeyManager.Source.files(certificate, key)).start();
+    return new LoopbackWebhook(ca, serving, certificate, key, started);
   }
 
   /**

@@ -205,4 +205,34 @@ class WebhookServerTest {
                     HttpResponse.BodyHandlers.ofString()))
         .isInstanceOf(SSLHandshakeException.class);
   }
+
+  @Test
+  void anAnswerThatComesLaterDoesNotHoldTheEventLoop(@TempDir Path other) throws Exception {
+    var later = new java.util.concurrent.CompletableFuture<AdmissionResponse>();
+    try (LoopbackWebhook oneLoop =
+        LoopbackWebhook.serve(
+            other,
+            java.util.Map.of(),
+            java.util.Map.of(WebhookServer.MUTATE_PODS + "/", (rest, body) -> later),
+            1)) {
+      var pending =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return oneLoop.post(WebhookServer.MUTATE_PODS + "/enforce/p", "{}".getBytes());
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      await().atMost(Duration.ofSeconds(10)).until(() -> oneLoop.server.inFlight() == 1);
+
+      // the only event loop still serves while the first answer is outstanding
+      assertThat(oneLoop.get("/healthz").statusCode()).isEqualTo(200);
+      assertThat(pending).isNotDone();
+
+      later.complete(AdmissionResponse.badRequest("answered later"));
+      assertThat(pending.get(10, java.util.concurrent.TimeUnit.SECONDS).body())
+          .isEqualTo("answered later\n");
+    }
+  }
 }
