@@ -64,6 +64,30 @@ class ProxyCommand implements Callable<Integer> {
           "FirstMatch: the first upstream that has a project answers alone; Merge: all upstreams' files (default: ${DEFAULT-VALUE}).")
   Resolution resolution = Resolution.FirstMatch;
 
+  @Option(
+      names = "--high-water",
+      paramLabel = "PERCENT",
+      description =
+          "Above this share of the cache's volume, the files the proxy fetched that were served"
+              + " least recently are evicted (never the sync's) (default: ${DEFAULT-VALUE}).")
+  int highWaterPercent = (int) Math.round(ProxySettings.DEFAULT_HIGH_WATER * 100);
+
+  @Option(
+      names = "--max-clients",
+      paramLabel = "N",
+      description =
+          "Requests served at once; more are answered 503 with Retry-After (probes and metrics are"
+              + " not counted) (default: ${DEFAULT-VALUE}).")
+  int maxClients = ProxySettings.Limits.DEFAULTS.maxClients();
+
+  @Option(
+      names = "--max-upstream-connections",
+      paramLabel = "N",
+      description =
+          "Requests to the upstreams at once, pages and files together; more wait their turn up to"
+              + " 10 s (default: ${DEFAULT-VALUE}).")
+  int maxUpstreamConnections = ProxySettings.Limits.DEFAULTS.maxUpstreamConnections();
+
   @Override
   public Integer call() throws Exception {
     ProxySettings settings = settings();
@@ -104,6 +128,13 @@ class ProxyCommand implements Callable<Integer> {
     if (indexTtl < 0) {
       throw new CliException("--index-ttl must be 0 or more seconds, got " + indexTtl);
     }
+    if (highWaterPercent < 1 || highWaterPercent > 100) {
+      throw new CliException(
+          "--high-water must be a percentage from 1 to 100, got " + highWaterPercent);
+    }
+    if (maxClients < 1 || maxUpstreamConnections < 1) {
+      throw new CliException("--max-clients and --max-upstream-connections must be at least 1");
+    }
     int colon = listen.lastIndexOf(':');
     if (colon <= 0) {
       throw new CliException("--listen must be HOST:PORT, got " + listen);
@@ -130,6 +161,11 @@ class ProxyCommand implements Callable<Integer> {
         offline,
         Duration.ofSeconds(indexTtl),
         resolution,
-        ProxySettings.DEFAULT_HIGH_WATER);
+        highWaterPercent / 100.0,
+        new ProxySettings.Limits(
+            maxClients,
+            maxUpstreamConnections,
+            ProxySettings.Limits.DEFAULTS.upstreamWait(),
+            ProxySettings.Limits.DEFAULTS.transferStall()));
   }
 }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.http.HttpResponse.BodySubscriber;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -22,7 +23,9 @@ import java.util.function.LongConsumer;
  * is asked for only once the client's write queue has room, so memory stays a few chunks whatever
  * the file's size. The last chunk is held back until the sha256 is checked: on a mismatch or a cut
  * transfer the client's connection is reset (it never sees a complete file) and nothing is stored.
- * The body completes with whether the file is now in the cache.
+ * A transfer that goes {@code stall} without a byte while the relay is asking for more (not while
+ * it waits for a slow client) is cut off the same way. The body completes with whether the file is
+ * now in the cache.
  */
 final class FileRelay implements BodySubscriber<Boolean> {
   /** Chunks asked for ahead, so the upstream connection does not wait for each client write. */
@@ -35,23 +38,29 @@ final class FileRelay implements BodySubscriber<Boolean> {
   private final LongConsumer served;
   private final MessageDigest digest = FileStore.sha256();
   private final CompletableFuture<Boolean> result = new CompletableFuture<>();
+  private final Duration stall;
   private Flow.Subscription subscription;
+  private boolean finished; // guarded by this: the upstream's end, an error or a stall, once
+  private volatile long lastProgress = System.nanoTime();
   // the fields below are touched on the client's context only
   private Buffer pending;
   private boolean clientGone;
   private long owed; // chunks not asked for again while the client's queue was full
+  private long watchdog = -1;
 
   FileRelay(
       Context context,
       HttpServerResponse response,
       Optional<FileStore.Writer> writer,
       String expectedSha256,
-      LongConsumer served) {
+      LongConsumer served,
+      Duration stall) {
     this.context = context;
     this.response = response;
     this.writer = writer;
     this.expectedSha256 = expectedSha256;
     this.served = served;
+    this.stall = stall;
   }
 
   @Override
@@ -68,27 +77,62 @@ final class FileRelay implements BodySubscriber<Boolean> {
               closed -> {
                 if (!clientGone) {
                   clientGone = true;
+                  lastProgress = System.nanoTime();
                   subscription.request(Long.MAX_VALUE); // the cache still gets the file
                 }
               });
+          long period = Math.max(1, stall.toMillis() / 4);
+          watchdog = context.owner().setPeriodic(period, id -> checkStalled());
           s.request(WINDOW);
         });
   }
 
+  /** On the context: cuts the transfer off when the upstream sent nothing for too long. */
+  private void checkStalled() {
+    boolean waitingForClient = owed > 0 && !clientGone;
+    if (waitingForClient || System.nanoTime() - lastProgress < stall.toNanos()) {
+      return;
+    }
+    synchronized (this) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      writer.ifPresent(FileStore.Writer::abort);
+    }
+    subscription.cancel();
+    stopWatchdog();
+    reset();
+    result.completeExceptionally(new Stalled(stall));
+  }
+
+  private void stopWatchdog() {
+    if (watchdog >= 0) {
+      context.owner().cancelTimer(watchdog);
+      watchdog = -1;
+    }
+  }
+
   @Override
   public void onNext(List<ByteBuffer> items) {
+    lastProgress = System.nanoTime();
     int size = 0;
     for (ByteBuffer item : items) {
       size += item.remaining();
     }
     byte[] bytes = new byte[size];
-    int at = 0;
-    for (ByteBuffer item : items) {
-      writer.ifPresent(w -> w.write(item));
-      digest.update(item.duplicate());
-      int n = item.remaining();
-      item.get(bytes, at, n);
-      at += n;
+    synchronized (this) {
+      if (finished) {
+        return;
+      }
+      int at = 0;
+      for (ByteBuffer item : items) {
+        writer.ifPresent(w -> w.write(item));
+        digest.update(item.duplicate());
+        int n = item.remaining();
+        item.get(bytes, at, n);
+        at += n;
+      }
     }
     Buffer chunk = Buffer.buffer(Unpooled.wrappedBuffer(bytes));
     context.runOnContext(
@@ -110,6 +154,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
                   long n = owed;
                   owed = 0;
                   if (n > 0) {
+                    lastProgress = System.nanoTime();
                     subscription.request(n);
                   }
                 });
@@ -119,18 +164,37 @@ final class FileRelay implements BodySubscriber<Boolean> {
 
   @Override
   public void onError(Throwable error) {
-    writer.ifPresent(FileStore.Writer::abort);
-    context.runOnContext(v -> reset());
+    synchronized (this) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      writer.ifPresent(FileStore.Writer::abort);
+    }
+    context.runOnContext(
+        v -> {
+          stopWatchdog();
+          reset();
+        });
     result.completeExceptionally(error);
   }
 
   @Override
   public void onComplete() {
-    String actual = HexFormat.of().formatHex(digest.digest());
+    String actual;
+    boolean stored;
+    synchronized (this) {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      actual = HexFormat.of().formatHex(digest.digest());
+      stored = writer.map(w -> w.publish(actual, expectedSha256)).orElse(false);
+    }
     boolean matches = expectedSha256 == null || expectedSha256.equals(actual);
-    boolean stored = writer.map(w -> w.publish(actual, expectedSha256)).orElse(false);
     context.runOnContext(
         v -> {
+          stopWatchdog();
           if (clientGone) {
             return;
           }
@@ -149,6 +213,13 @@ final class FileRelay implements BodySubscriber<Boolean> {
       result.complete(stored);
     } else {
       result.completeExceptionally(new HashMismatch(actual, expectedSha256));
+    }
+  }
+
+  /** The upstream stopped sending in the middle of a file. */
+  static final class Stalled extends IOException {
+    Stalled(Duration stall) {
+      super("no bytes from upstream for " + stall.toSeconds() + " s: cut off, not stored");
     }
   }
 

@@ -50,7 +50,10 @@ public final class ProxyApp implements AutoCloseable {
     ProxyMetrics metrics = new ProxyMetrics(upstreams.size(), store::fetchedBytes, store::full);
     UpstreamClient client =
         new UpstreamClient(
-            upstreamThreads, "pypi-mirror-operator-proxy/" + BuildInfo.current().version());
+            upstreamThreads,
+            "pypi-mirror-operator-proxy/" + BuildInfo.current().version(),
+            settings.limits().maxUpstreamConnections(),
+            settings.limits().upstreamWait());
     PageCache pages =
         new PageCache(
             upstreams,
@@ -77,7 +80,9 @@ public final class ProxyApp implements AutoCloseable {
             settings.offline(),
             metrics,
             workers,
-            () -> ready);
+            () -> ready,
+            settings.limits());
+    metrics.load(server::clients, client::connectionsInUse);
     upstreams.forEach(u -> LOG.info("{}", u));
   }
 

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -39,7 +40,8 @@ public final class ProxyMetrics {
     ERROR,
     PASSTHROUGH,
     NOT_MODIFIED,
-    REDIRECT
+    REDIRECT,
+    BUSY
   }
 
   private final PrometheusMeterRegistry registry =
@@ -93,6 +95,17 @@ public final class ProxyMetrics {
         .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
+  }
+
+  /** Gauges of what the proxy is taking on now against its limits. */
+  void load(IntSupplier clients, IntSupplier upstreamConnections) {
+    Gauge.builder("pypimirror_proxy_clients", clients, IntSupplier::getAsInt)
+        .description("Requests being served now (probes aside); more than --max-clients get 503")
+        .register(registry);
+    Gauge.builder(
+            "pypimirror_proxy_upstream_connections", upstreamConnections, IntSupplier::getAsInt)
+        .description("Requests to upstreams under way; at most --max-upstream-connections")
+        .register(registry);
   }
 
   private static String key(Kind kind, Outcome outcome) {

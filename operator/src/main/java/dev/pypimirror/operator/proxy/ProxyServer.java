@@ -23,6 +23,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -50,7 +52,9 @@ public final class ProxyServer implements AutoCloseable {
   private final ProxyMetrics metrics;
   private final Executor workers;
   private final BooleanSupplier ready;
+  private final ProxySettings.Limits limits;
   private final SingleFlight<String, Boolean> fetches = new SingleFlight<>();
+  private final AtomicInteger clients = new AtomicInteger();
   private HttpServer server;
 
   ProxyServer(
@@ -62,7 +66,9 @@ public final class ProxyServer implements AutoCloseable {
       boolean offline,
       ProxyMetrics metrics,
       Executor workers,
-      BooleanSupplier ready) {
+      BooleanSupplier ready,
+      ProxySettings.Limits limits) {
+    this.limits = limits;
     this.vertx = vertx;
     this.pages = pages;
     this.store = store;
@@ -101,6 +107,15 @@ public final class ProxyServer implements AutoCloseable {
       return;
     }
     Route route = Route.of(request.path());
+    boolean probe =
+        route instanceof Route.Health
+            || route instanceof Route.Ready
+            || route instanceof Route.Metrics;
+    if (!probe && !admitClient(response)) {
+      metrics.request(Kind.OTHER, Outcome.BUSY);
+      response.setStatusCode(503).putHeader("Retry-After", "1").end("too many requests at once\n");
+      return;
+    }
     if (route instanceof Route.Health) {
       response.end("ok\n");
     } else if (route instanceof Route.Ready) {
@@ -124,6 +139,31 @@ public final class ProxyServer implements AutoCloseable {
       metrics.request(Kind.OTHER, Outcome.NOT_FOUND);
       response.setStatusCode(404).end("not found\n");
     }
+  }
+
+  /**
+   * Counts the request among those served at once, until its response ends or its connection goes
+   * (Vert.x calls the end handler for both); false, uncounted, when that would pass the limit.
+   * Probes are not counted, so a crowd of clients does not make the pod look dead.
+   */
+  private boolean admitClient(HttpServerResponse response) {
+    if (clients.incrementAndGet() > limits.maxClients()) {
+      clients.decrementAndGet();
+      return false;
+    }
+    AtomicBoolean counted = new AtomicBoolean(true);
+    response.endHandler(
+        v -> {
+          if (counted.getAndSet(false)) {
+            clients.decrementAndGet();
+          }
+        });
+    return true;
+  }
+
+  /** Requests being served now (probes aside). */
+  int clients() {
+    return clients.get();
   }
 
   // --- pages ----------------------------------------------------------------------------------
@@ -402,7 +442,13 @@ public final class ProxyServer implements AutoCloseable {
                   response.setChunked(true);
                 }
               });
-          return new FileRelay(context, response, writer, expected, n -> metrics.served(kind, n));
+          return new FileRelay(
+              context,
+              response,
+              writer,
+              expected,
+              n -> metrics.served(kind, n),
+              limits.transferStall());
         };
     client
         .file(upstream, url, handler)

@@ -10,6 +10,7 @@ import java.util.List;
  * not here: they come from the environment (see {@link Upstream#of}).
  *
  * @param highWater the share of the cache's volume above which files the proxy fetched are evicted
+ * @param limits what the proxy takes on at once, and how long it waits
  */
 public record ProxySettings(
     Path cache,
@@ -19,9 +20,34 @@ public record ProxySettings(
     boolean offline,
     Duration indexTtl,
     Resolution resolution,
-    double highWater) {
+    double highWater,
+    Limits limits) {
   public ProxySettings {
     upstreams = List.copyOf(upstreams);
+  }
+
+  /**
+   * Bounds, so that no crowd of clients and no slow upstream can exhaust the proxy.
+   *
+   * @param maxClients requests served at once; more are answered 503 with {@code Retry-After}
+   * @param maxUpstreamConnections requests to upstreams at once (pages and files together); more
+   *     wait in turn
+   * @param upstreamWait how long a request waits for an upstream connection before it fails (a page
+   *     is then served stale when one is stored)
+   * @param transferStall how long a file transfer may go without a byte from the upstream (while
+   *     the proxy is asking for more) before it is cut off: nothing is stored, the client's
+   *     connection is reset
+   */
+  public record Limits(
+      int maxClients, int maxUpstreamConnections, Duration upstreamWait, Duration transferStall) {
+    public static final Limits DEFAULTS =
+        new Limits(1024, 64, Duration.ofSeconds(10), Duration.ofSeconds(30));
+
+    public Limits {
+      if (maxClients < 1 || maxUpstreamConnections < 1) {
+        throw new IllegalArgumentException("limits must be at least 1");
+      }
+    }
   }
 
   public static final String DEFAULT_HOST = "0.0.0.0";
@@ -38,6 +64,7 @@ public record ProxySettings(
         false,
         DEFAULT_INDEX_TTL,
         Resolution.FirstMatch,
-        DEFAULT_HIGH_WATER);
+        DEFAULT_HIGH_WATER,
+        Limits.DEFAULTS);
   }
 }

@@ -28,7 +28,9 @@ import java.util.function.Function;
  * with conditional requests and a size limit, files as a stream. Time-outs: {@link #CONNECT} to
  * connect and {@link #FIRST_BYTE} until the response's head; a page's body within {@link
  * #PAGE_BODY}. Redirects are followed here, at most {@value #MAX_REDIRECTS}, only to a URL the
- * upstream may be fetched at, and credentials go only to the upstream's own origin.
+ * upstream may be fetched at, and credentials go only to the upstream's own origin. At most {@code
+ * maxConnections} requests are out at once (a file's until its body ends); the others wait in turn,
+ * each at most {@code wait}, then fail as "upstream busy".
  */
 public final class UpstreamClient {
   static final Duration CONNECT = Duration.ofSeconds(5);
@@ -57,8 +59,12 @@ public final class UpstreamClient {
 
   private final HttpClient http;
   private final String userAgent;
+  private final Permits connections;
+  private final Duration wait;
 
-  public UpstreamClient(Executor executor, String userAgent) {
+  public UpstreamClient(Executor executor, String userAgent, int maxConnections, Duration wait) {
+    this.connections = new Permits(maxConnections);
+    this.wait = wait;
     this.http =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -156,7 +162,21 @@ public final class UpstreamClient {
     }
     HttpResponse.BodyHandler<T> handler =
         info -> isRedirect(info.statusCode()) ? discardAs() : body.apply(info);
-    return http.sendAsync(headers.apply(builder).build(), handler)
+    HttpRequest request = headers.apply(builder).build();
+    return connections
+        .acquire(wait)
+        .exceptionallyCompose(e -> CompletableFuture.failedFuture(new UpstreamBusy()))
+        .thenCompose(
+            release -> {
+              CompletableFuture<HttpResponse<T>> sent;
+              try {
+                sent = http.sendAsync(request, handler);
+              } catch (RuntimeException e) {
+                release.run();
+                throw e;
+              }
+              return sent.whenComplete((response, error) -> release.run());
+            })
         .thenCompose(
             response -> {
               if (!isRedirect(response.statusCode())) {
@@ -237,6 +257,18 @@ public final class UpstreamClient {
     };
   }
 
+  /** Every upstream connection stayed in use for as long as a request may wait for one. */
+  static final class UpstreamBusy extends IOException {
+    UpstreamBusy() {
+      super("upstream busy");
+    }
+  }
+
+  /** Requests to upstreams under way (files until their body ends). */
+  int connectionsInUse() {
+    return connections.inUse();
+  }
+
   /** Why a request failed, in words that carry no URL (a URL may carry a secret path). */
   static String reason(Throwable error) {
     Throwable e = error;
@@ -252,7 +284,9 @@ public final class UpstreamClient {
     if (e instanceof java.net.ConnectException) {
       return "cannot connect";
     }
-    if (e instanceof FileRelay.HashMismatch) {
+    if (e instanceof FileRelay.HashMismatch
+        || e instanceof UpstreamBusy
+        || e instanceof FileRelay.Stalled) {
       return e.getMessage();
     }
     return e.getClass().getSimpleName();

@@ -19,7 +19,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A loopback upstream index written for the proxy's tests, independent of the project's own page
@@ -29,12 +31,21 @@ import java.util.concurrent.Executors;
  */
 final class FakeUpstream implements AutoCloseable {
   private final HttpServer server;
+  private final ExecutorService threads = Executors.newCachedThreadPool();
   private final Map<String, List<Path>> projects = new ConcurrentHashMap<>();
   final List<String> requests = new CopyOnWriteArrayList<>();
   final List<String> authorizations = new CopyOnWriteArrayList<>();
   final Set<String> corrupt = ConcurrentHashMap.newKeySet();
   volatile String requiredAuthorization;
   volatile long fileDelayMillis;
+
+  /** Files sent half, then held until the client goes: a transfer stalled mid-body. */
+  final Set<String> stalled = ConcurrentHashMap.newKeySet();
+
+  private final AtomicInteger filesInFlight = new AtomicInteger();
+
+  /** The most file requests it was answering at once. */
+  final AtomicInteger mostFilesAtOnce = new AtomicInteger();
 
   /** Pages give no hashes. */
   volatile boolean noHashes;
@@ -44,7 +55,7 @@ final class FakeUpstream implements AutoCloseable {
 
   FakeUpstream() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.setExecutor(Executors.newCachedThreadPool());
+    server.setExecutor(threads);
     server.createContext("/", this::handle);
     server.start();
   }
@@ -185,26 +196,41 @@ final class FakeUpstream implements AutoCloseable {
       exchange.sendResponseHeaders(404, -1);
       return;
     }
-    if (fileDelayMillis > 0) {
-      try {
-        Thread.sleep(fileDelayMillis);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    mostFilesAtOnce.accumulateAndGet(filesInFlight.incrementAndGet(), Math::max);
+    try {
+      if (fileDelayMillis > 0) {
+        sleep(fileDelayMillis);
       }
+      byte[] bytes = Files.readAllBytes(found);
+      if (corrupt.contains(name)) {
+        bytes[bytes.length / 2] ^= 0x55;
+      }
+      exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
+      exchange.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        if (stalled.contains(name)) {
+          out.write(bytes, 0, bytes.length / 2);
+          out.flush();
+          sleep(60_000); // until the test ends and closes the server
+        }
+        out.write(bytes);
+      }
+    } finally {
+      filesInFlight.decrementAndGet();
     }
-    byte[] bytes = Files.readAllBytes(found);
-    if (corrupt.contains(name)) {
-      bytes[bytes.length / 2] ^= 0x55;
-    }
-    exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
-    exchange.sendResponseHeaders(200, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
   @Override
   public void close() {
     server.stop(0);
+    threads.shutdownNow(); // ends a stalled answer
   }
 }

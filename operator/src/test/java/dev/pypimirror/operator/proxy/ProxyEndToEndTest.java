@@ -83,10 +83,22 @@ class ProxyEndToEndTest {
       Map<String, String> env,
       String... upstreams)
       throws Exception {
+    return proxy(cache, ttl, resolution, offline, ProxySettings.Limits.DEFAULTS, env, upstreams);
+  }
+
+  static Proxy proxy(
+      Path cache,
+      Duration ttl,
+      Resolution resolution,
+      boolean offline,
+      ProxySettings.Limits limits,
+      Map<String, String> env,
+      String... upstreams)
+      throws Exception {
     ProxyApp proxy =
         new ProxyApp(
             new ProxySettings(
-                cache, List.of(upstreams), "127.0.0.1", 0, offline, ttl, resolution, 0.99),
+                cache, List.of(upstreams), "127.0.0.1", 0, offline, ttl, resolution, 0.99, limits),
             env);
     return new Proxy(proxy, proxy.start());
   }

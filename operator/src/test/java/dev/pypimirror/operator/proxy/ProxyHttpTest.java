@@ -2,6 +2,7 @@ package dev.pypimirror.operator.proxy;
 
 import static dev.pypimirror.operator.proxy.ProxyEndToEndTest.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.proxy.ProxyEndToEndTest.Proxy;
@@ -19,6 +20,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -231,5 +234,149 @@ class ProxyHttpTest {
     assertThat(cache.resolve("_files/b-1.0.tar.gz")).exists();
     assertThat(cache.resolve("_files/synced-1.0.tar.gz")).exists();
     assertThat(cache.resolve("_files/d-1.0.tar.gz")).doesNotExist();
+  }
+
+  static ProxySettings.Limits limits(int clients, int upstreamConnections, Duration stall) {
+    return new ProxySettings.Limits(clients, upstreamConnections, Duration.ofSeconds(30), stall);
+  }
+
+  static double gauge(int port, String name) throws Exception {
+    return text(get(port, "/-/metrics"))
+        .lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  static CompletableFuture<HttpResponse<byte[]>> getAsync(int port, String path) {
+    return HttpClient.newHttpClient()
+        .sendAsync(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Test
+  void requestsBeyondMaxClientsGet503WithRetryAfterWhileProbesStillAnswer(@TempDir Path scratch)
+      throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    upstream.fileDelayMillis = 1500;
+    String file = "/files/proxy-dep/" + dep.getFileName();
+    try (upstream;
+        Proxy proxy =
+            proxy(
+                scratch,
+                Duration.ofSeconds(600),
+                Resolution.FirstMatch,
+                false,
+                limits(2, 64, Duration.ofSeconds(30)),
+                Map.of(),
+                upstream.url())) {
+      assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
+      var first = getAsync(proxy.port(), file);
+      var second = getAsync(proxy.port(), file);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> gauge(proxy.port(), "pypimirror_proxy_clients") == 2);
+
+      HttpResponse<byte[]> third = get(proxy.port(), "/simple/proxy-dep/");
+      assertThat(third.statusCode()).isEqualTo(503);
+      assertThat(third.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(get(proxy.port(), "/-/readyz").statusCode()).isEqualTo(200);
+      assertThat(get(proxy.port(), "/-/healthz").statusCode()).isEqualTo(200);
+
+      assertThat(first.get(30, TimeUnit.SECONDS).body()).isEqualTo(Files.readAllBytes(dep));
+      assertThat(second.get(30, TimeUnit.SECONDS).body()).isEqualTo(Files.readAllBytes(dep));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> gauge(proxy.port(), "pypimirror_proxy_clients") == 0);
+      assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
+      assertThat(text(get(proxy.port(), "/-/metrics")))
+          .contains("pypimirror_proxy_requests_total{kind=\"other\",outcome=\"busy\"} 1.0");
+    }
+  }
+
+  @Test
+  void upstreamConnectionsAreBoundedAndTheOthersWaitTheirTurn(@TempDir Path scratch)
+      throws Exception {
+    Path one = new Python(scratch).buildWheel(scratch, "Proxy_One", "1.0");
+    Path two = new Python(scratch).buildWheel(scratch, "Proxy_Two", "1.0");
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    upstream.add("proxy-one", one);
+    upstream.add("proxy-two", two);
+    upstream.fileDelayMillis = 300;
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    try (upstream;
+        Proxy proxy =
+            proxy(
+                cache,
+                Duration.ofSeconds(600),
+                Resolution.FirstMatch,
+                false,
+                limits(1024, 1, Duration.ofSeconds(30)),
+                Map.of(),
+                upstream.url())) {
+      for (String project : new String[] {"proxy-dep", "proxy-one", "proxy-two"}) {
+        assertThat(get(proxy.port(), "/simple/" + project + "/").statusCode()).isEqualTo(200);
+      }
+      var answers =
+          java.util.stream.Stream.of(dep, one, two)
+              .map(
+                  w ->
+                      getAsync(
+                          proxy.port(),
+                          "/files/"
+                              + w.getFileName()
+                                  .toString()
+                                  .split("-")[0]
+                                  .toLowerCase()
+                                  .replace('_', '-')
+                              + "/"
+                              + w.getFileName()))
+              .toList();
+      for (var answer : answers) {
+        assertThat(answer.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      }
+      assertThat(upstream.mostFilesAtOnce).hasValue(1);
+      assertThat(ProxyEndToEndTest.cachedFiles(cache)).hasSize(3);
+    }
+  }
+
+  @Test
+  void aTransferThatStallsMidFileIsCutOffAndNothingIsStored(@TempDir Path scratch)
+      throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    upstream.stalled.add(dep.getFileName().toString());
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    String file = "/files/proxy-dep/" + dep.getFileName();
+    try (upstream;
+        Proxy proxy =
+            proxy(
+                cache,
+                Duration.ofSeconds(600),
+                Resolution.FirstMatch,
+                false,
+                limits(1024, 64, Duration.ofSeconds(1)),
+                Map.of(),
+                upstream.url())) {
+      assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
+
+      assertThatThrownBy(() -> getAsync(proxy.port(), file).get(30, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(java.io.IOException.class);
+
+      assertThat(cache.resolve("_files").toFile().list()).isEmpty();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> gauge(proxy.port(), "pypimirror_proxy_upstream_connections") == 0);
+      upstream.stalled.clear();
+      HttpResponse<byte[]> again = get(proxy.port(), file);
+      assertThat(again.statusCode()).isEqualTo(200);
+      assertThat(again.body()).isEqualTo(Files.readAllBytes(dep));
+      assertThat(ProxyEndToEndTest.cachedFiles(cache))
+          .containsExactly(dep.getFileName().toString());
+    }
   }
 }

@@ -19,6 +19,29 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The proxy's small pieces as tables: routes, upstream credentials and origins, single flight. */
 class ProxyPiecesTest {
   @Test
+  void permitsGoToWaitersInTurnSkipThoseThatGaveUpAndAreFreedOncePerRelease() throws Exception {
+    Permits permits = new Permits(1);
+    Runnable held = permits.acquire(java.time.Duration.ofSeconds(30)).get();
+    CompletableFuture<Runnable> impatient = permits.acquire(java.time.Duration.ofMillis(1));
+    CompletableFuture<Runnable> patient = permits.acquire(java.time.Duration.ofSeconds(30));
+    assertThatThrownBy(impatient::join)
+        .hasCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+    assertThat(patient).isNotDone();
+
+    held.run();
+    held.run(); // a second run frees nothing more
+
+    assertThat(patient).isDone();
+    assertThat(permits.inUse()).isEqualTo(1);
+    CompletableFuture<Runnable> third = permits.acquire(java.time.Duration.ofSeconds(30));
+    assertThat(third).isNotDone();
+    patient.join().run();
+    assertThat(third).isDone();
+    third.join().run();
+    assertThat(permits.inUse()).isZero();
+  }
+
+  @Test
   void routes() {
     assertThat(Route.of("/simple/")).isEqualTo(new Route.Root());
     assertThat(Route.of("/simple/foo-bar/")).isEqualTo(new Route.Project("foo-bar"));
