@@ -6,6 +6,7 @@ import dev.pypimirror.operator.cluster.InformerMirrorDirectory;
 import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
 import dev.pypimirror.operator.cluster.MissedInjectionAudit;
 import dev.pypimirror.operator.inject.MirrorDirectory;
+import dev.pypimirror.operator.metrics.FinishedSyncJob;
 import dev.pypimirror.operator.metrics.OperatorMetrics;
 import dev.pypimirror.operator.reconciler.CacheProxy;
 import dev.pypimirror.operator.reconciler.CacheSyncer;
@@ -95,6 +96,7 @@ public final class OperatorApp implements AutoCloseable {
           metrics.certificateExpiry("ca", () -> c.notAfter(WebhookCertificates.CA_CRT));
         });
     audit = new MissedInjectionAudit(client, operatorNamespace, events, metrics::missedInjection);
+    metrics.perMirror(mirrors::all);
     metrics.mirrors(
         () ->
             mirrors.all().stream()
@@ -104,7 +106,20 @@ public final class OperatorApp implements AutoCloseable {
                         Collectors.counting())));
     webhook = settings.webhook().enabled() ? Optional.of(webhookServer()) : Optional.empty();
     operator =
-        reconcilers(client, settings, clock, events, leaderDuties(), metrics.reconcileMetrics());
+        reconcilers(
+            client,
+            settings,
+            clock,
+            events,
+            leaderDuties(),
+            metrics.reconcileMetrics(),
+            (namespace, mirror, jobs) ->
+                metrics.syncJobsSeen(
+                    namespace,
+                    mirror,
+                    jobs.stream()
+                        .map(j -> new FinishedSyncJob(j.uid(), j.succeeded(), j.finishedAt()))
+                        .toList()));
   }
 
   /**
@@ -119,7 +134,8 @@ public final class OperatorApp implements AutoCloseable {
         clock,
         new EventRecorder(client, clock),
         MirrorOperator.LeaderDuties.NONE,
-        Metrics.NOOP);
+        Metrics.NOOP,
+        CacheSyncer.FinishedJobs.NONE);
   }
 
   private static MirrorOperator reconcilers(
@@ -128,10 +144,12 @@ public final class OperatorApp implements AutoCloseable {
       Clock clock,
       EventRecorder events,
       MirrorOperator.LeaderDuties duties,
-      Metrics metrics) {
+      Metrics metrics,
+      CacheSyncer.FinishedJobs finishedJobs) {
     String operatorNamespace = settings.operatorNamespace();
     ObjectWriter writer = new ObjectWriter(client);
-    CacheSyncer syncer = new CacheSyncer(client, writer, events, settings.reconcile().indexImage());
+    CacheSyncer syncer =
+        new CacheSyncer(client, writer, events, settings.reconcile().indexImage(), finishedJobs);
     return new MirrorOperator(
         client,
         settings,

@@ -1,12 +1,17 @@
 package dev.pypimirror.operator.metrics;
 
+import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.Reason;
 import dev.pypimirror.operator.webhook.PodAdmission;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.monitoring.AggregatedMetrics;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -20,13 +25,19 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * The operator's Prometheus metrics: admissions, their latency, reconciles, mirrors, missed
@@ -140,6 +151,9 @@ public final class OperatorMetrics {
 
   private final AtomicInteger leader = new AtomicInteger();
 
+  /** Since when this replica leads; before it first does, when the metrics were made. */
+  private final AtomicReference<Instant> leadingSince = new AtomicReference<>(Instant.now());
+
   {
     Gauge.builder("pypimirror.leader", leader, AtomicInteger::get)
         .description("1 while this replica holds the leader Lease and does the leader's work")
@@ -148,6 +162,9 @@ public final class OperatorMetrics {
 
   /** Whether this replica leads now. */
   public void leading(boolean leading) {
+    if (leading && leader.get() == 0) {
+      leadingSince.set(Instant.now());
+    }
     leader.set(leading ? 1 : 0);
   }
 
@@ -174,8 +191,19 @@ public final class OperatorMetrics {
     }
   }
 
-  /** java-operator-sdk's hook: reconciles and their errors, per controller and kind. */
+  /**
+   * java-operator-sdk's hook: its own Micrometer metrics (reconcile time, queue, executions,
+   * retries, failures per controller; {@code operator_sdk_*}) and this operator's reconcile
+   * counter, both in this registry. Per kind, not per resource: no series outlives its object.
+   */
   public Metrics reconcileMetrics() {
+    return new AggregatedMetrics(
+        List.of(
+            new BoundedRetryLabels(MicrometerMetrics.withoutPerResourceMetrics(registry)),
+            reconcileCounters()));
+  }
+
+  private Metrics reconcileCounters() {
     return new Metrics() {
       @Override
       public void finishedReconciliation(HasMetadata resource, Map<String, Object> metadata) {
@@ -205,9 +233,65 @@ public final class OperatorMetrics {
         .register(registry);
   }
 
-  /** The Prometheus text exposition. */
-  public String scrape() {
+  private final MultiGauge cacheSize =
+      MultiGauge.builder("pypimirror.cache.size")
+          .baseUnit("bytes")
+          .description("Bytes of distribution files in the cache, as the last sync counted them")
+          .register(registry);
+  private final MultiGauge cacheRequested =
+      MultiGauge.builder("pypimirror.cache.requested")
+          .baseUnit("bytes")
+          .description("The size the mirror requests for its cache PVC (spec.cache.size)")
+          .register(registry);
+  private final MultiGauge lastSync =
+      MultiGauge.builder("pypimirror.sync.last.success.timestamp.seconds")
+          .description("When the last successful cache sync finished, in seconds since the epoch")
+          .register(registry);
+  private final MultiGauge syncFailing =
+      MultiGauge.builder("pypimirror.sync.failing")
+          .description("1 while the mirror's last finished cache sync failed, else 0")
+          .register(registry);
+  private Supplier<? extends Collection<PypiMirror>> mirrorObjects = List::of;
+
+  /** The per-mirror series, read from these mirrors (an informer's cache) at each scrape. */
+  public void perMirror(Supplier<? extends Collection<PypiMirror>> mirrors) {
+    this.mirrorObjects = mirrors;
+  }
+
+  private final SyncJobCounts syncJobs = new SyncJobCounts(registry);
+
+  /**
+   * The cache sync's finished Jobs: each counted once, by mirror and result, if it finished while
+   * this replica leads (a Job the previous leader saw finish is not counted again).
+   */
+  public void syncJobsSeen(String namespace, String mirror, List<FinishedSyncJob> jobs) {
+    syncJobs.seen(namespace, mirror, jobs, leadingSince.get());
+  }
+
+  /** The Prometheus text exposition: the per-mirror series are read first. */
+  public synchronized String scrape() {
+    List<MirrorFigures> figures = mirrorObjects.get().stream().map(MirrorFigures::of).toList();
+    cacheSize.register(rows(figures, MirrorFigures::cacheBytes), true);
+    cacheRequested.register(rows(figures, MirrorFigures::requestedBytes), true);
+    lastSync.register(rows(figures, MirrorFigures::lastSyncSeconds), true);
+    syncFailing.register(rows(figures, MirrorFigures::syncFailing), true);
+    syncJobs.keepOnly(figures.stream().map(MirrorFigures::key).collect(Collectors.toSet()));
     return registry.scrape();
+  }
+
+  private static List<MultiGauge.Row<?>> rows(
+      List<MirrorFigures> figures, Function<MirrorFigures, OptionalDouble> value) {
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    for (MirrorFigures f : figures) {
+      value
+          .apply(f)
+          .ifPresent(
+              v ->
+                  rows.add(
+                      MultiGauge.Row.of(
+                          Tags.of("namespace", f.namespace(), "mirror", f.name()), v)));
+    }
+    return rows;
   }
 
   /** Stops the garbage collection listener. */

@@ -27,6 +27,8 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -46,10 +48,21 @@ public class CacheSyncer {
   /** What the sync says about the cache. */
   record Outcome(CacheStatus status, boolean synced, String reason, String message) {}
 
+  /** A sync Job that finished: its uid, whether it succeeded, and when (null if unknown). */
+  public record FinishedJob(String uid, boolean succeeded, Instant finishedAt) {}
+
+  /** Told, at each reconcile of a synced mirror, every finished sync Job of that mirror. */
+  public interface FinishedJobs {
+    FinishedJobs NONE = (namespace, mirror, jobs) -> {};
+
+    void seen(String namespace, String mirror, List<FinishedJob> jobs);
+  }
+
   private final KubernetesClient client;
   private final ObjectWriter writer;
   private final EventRecorder events;
   private final String indexImage;
+  private final FinishedJobs finishedJobs;
   private OwnedInformers owned;
   private InformerEventSource<Pod, PypiMirror> pods;
 
@@ -58,10 +71,23 @@ public class CacheSyncer {
    */
   public CacheSyncer(
       KubernetesClient client, ObjectWriter writer, EventRecorder events, String indexImage) {
+    this(client, writer, events, indexImage, FinishedJobs.NONE);
+  }
+
+  /**
+   * @param finishedJobs told the finished sync Jobs of each mirror it syncs (the metrics)
+   */
+  public CacheSyncer(
+      KubernetesClient client,
+      ObjectWriter writer,
+      EventRecorder events,
+      String indexImage,
+      FinishedJobs finishedJobs) {
     this.client = client;
     this.writer = writer;
     this.events = events;
     this.indexImage = indexImage;
+    this.finishedJobs = finishedJobs;
   }
 
   /**
@@ -119,6 +145,19 @@ public class CacheSyncer {
                     namespace.equals(j.getMetadata().getNamespace())
                         && name.equals(label(j, MirrorObjects.MIRROR_LABEL)))
             .toList();
+    finishedJobs.seen(
+        namespace,
+        name,
+        ours.stream()
+            .filter(j -> finished(j).isPresent())
+            .map(
+                j ->
+                    new FinishedJob(
+                        Optional.ofNullable(j.getMetadata().getUid())
+                            .orElse(j.getMetadata().getName()),
+                        "Complete".equals(finished(j).orElseThrow().getType()),
+                        instant(finishedAt(j))))
+            .toList());
     Optional<Job> running = ours.stream().filter(j -> finished(j).isEmpty()).findFirst();
     boolean currentExists =
         ours.stream()
@@ -354,6 +393,14 @@ public class CacheSyncer {
         .map(JobCondition::getLastTransitionTime)
         .filter(Objects::nonNull)
         .orElse("");
+  }
+
+  private static Instant instant(String timestamp) {
+    try {
+      return timestamp.isEmpty() ? null : Instant.parse(timestamp);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
   }
 
   private static CacheStatus copy(CacheStatus previous) {

@@ -1,10 +1,24 @@
 package dev.pypimirror.operator.metrics;
 
+import static dev.pypimirror.operator.testing.Mirrors.https;
+import static dev.pypimirror.operator.testing.Mirrors.mirror;
+import static dev.pypimirror.operator.testing.Mirrors.spec;
+import static dev.pypimirror.operator.testing.Mirrors.withCache;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pypimirror.operator.api.CacheStatus;
+import dev.pypimirror.operator.api.Conditions;
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.Reason;
+import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -96,5 +110,121 @@ class OperatorMetricsTest {
     } finally {
       metrics.close();
     }
+  }
+
+  static PypiMirror syncedMirror(String namespace, String name) {
+    PypiMirrorSpec spec = withCache(spec(https("https://devpi.corp.example/simple/")), "/tmp/pypi");
+    spec.getCache().setPackages(List.of("requests"));
+    spec.getCache().setSize("2Gi");
+    return mirror(namespace, name, spec);
+  }
+
+  static void status(PypiMirror mirror, String cacheReason, Long sizeBytes, String lastSync) {
+    PypiMirrorStatus status = new PypiMirrorStatus();
+    status.setConditions(
+        List.of(Conditions.of(Conditions.CACHE_READY, false, cacheReason, "m", 1L)));
+    CacheStatus cache = new CacheStatus();
+    cache.setSizeBytes(sizeBytes);
+    cache.setLastSyncTime(lastSync);
+    status.setCache(cache);
+    mirror.setStatus(status);
+  }
+
+  @Test
+  void eachMirrorsCacheAndSyncAreExportedWhileTheMirrorExists() {
+    OperatorMetrics metrics = new OperatorMetrics();
+    PypiMirror synced = syncedMirror("ml", "corp");
+    status(synced, Conditions.REASON_SYNC_FAILED, 123456L, "2026-11-30T02:00:00Z");
+    PypiMirror existingClaim = syncedMirror("ml", "claimed");
+    existingClaim.getSpec().getCache().setExistingClaim("wheels");
+    PypiMirror noCache = mirror("web", "plain", spec(https("https://devpi.corp.example/simple/")));
+    List<PypiMirror> mirrors = new ArrayList<>(List.of(synced, existingClaim, noCache));
+    metrics.perMirror(() -> mirrors);
+    try {
+      assertThat(metrics.scrape().lines())
+          .contains(
+              "pypimirror_cache_size_bytes{mirror=\"corp\",namespace=\"ml\"} 123456.0",
+              "pypimirror_cache_requested_bytes{mirror=\"corp\",namespace=\"ml\"} 2.147483648E9",
+              "pypimirror_sync_last_success_timestamp_seconds{mirror=\"corp\",namespace=\"ml\"}"
+                  + " 1.796004E9",
+              "pypimirror_sync_failing{mirror=\"corp\",namespace=\"ml\"} 1.0",
+              "pypimirror_sync_failing{mirror=\"claimed\",namespace=\"ml\"} 0.0")
+          .as(
+              "an existing claim's size is not the mirror's to say; a mirror without cache has none")
+          .noneMatch(l -> l.startsWith("pypimirror_cache_requested_bytes{mirror=\"claimed\""))
+          .noneMatch(l -> l.contains("mirror=\"plain\""));
+
+      status(synced, Conditions.REASON_SYNCED, 200000L, "2026-12-01T02:00:00Z");
+      assertThat(metrics.scrape().lines())
+          .contains(
+              "pypimirror_cache_size_bytes{mirror=\"corp\",namespace=\"ml\"} 200000.0",
+              "pypimirror_sync_failing{mirror=\"corp\",namespace=\"ml\"} 0.0");
+
+      mirrors.remove(synced);
+      assertThat(metrics.scrape()).as("no series outlives its mirror").doesNotContain("\"corp\"");
+    } finally {
+      metrics.close();
+    }
+  }
+
+  @Test
+  void eachFinishedSyncJobIsCountedOnceIfItFinishedWhileThisReplicaLeads() {
+    OperatorMetrics metrics = new OperatorMetrics();
+    List<PypiMirror> mirrors = new ArrayList<>(List.of(syncedMirror("ml", "corp")));
+    metrics.perMirror(() -> mirrors);
+    try {
+      metrics.leading(true);
+      Instant now = Instant.now();
+      var before = new FinishedSyncJob("a", false, now.minus(Duration.ofHours(1)));
+      var failed = new FinishedSyncJob("b", false, now.plusSeconds(1));
+      var succeeded = new FinishedSyncJob("c", true, now.plusSeconds(2));
+      metrics.syncJobsSeen("ml", "corp", List.of(before, failed));
+      metrics.syncJobsSeen("ml", "corp", List.of(before, failed, succeeded));
+      metrics.syncJobsSeen("ml", "corp", List.of(failed, succeeded));
+
+      assertThat(metrics.scrape().lines())
+          .contains(
+              "pypimirror_sync_jobs_total{mirror=\"corp\",namespace=\"ml\",result=\"failed\"} 1.0",
+              "pypimirror_sync_jobs_total{mirror=\"corp\",namespace=\"ml\",result=\"succeeded\"}"
+                  + " 1.0");
+
+      mirrors.clear();
+      assertThat(metrics.scrape()).doesNotContain("pypimirror_sync_jobs_total{");
+    } finally {
+      metrics.close();
+    }
+  }
+
+  @Test
+  void aJobIsNewOnceAndOnlyIfItFinishedAtOrAfterTheSecondLeadershipBegan() {
+    Instant since = Instant.parse("2026-12-01T10:00:00.700Z");
+    var sameSecond = new FinishedSyncJob("a", true, Instant.parse("2026-12-01T10:00:00Z"));
+    var earlier = new FinishedSyncJob("b", true, Instant.parse("2026-12-01T09:59:59Z"));
+    var unknown = new FinishedSyncJob("c", true, null);
+    var seen = new FinishedSyncJob("d", false, Instant.parse("2026-12-01T11:00:00Z"));
+
+    assertThat(
+            SyncJobCounts.newlyFinished(
+                Set.of("d"), List.of(sameSecond, earlier, unknown, seen), since))
+        .containsExactly(sameSecond);
+  }
+
+  @Test
+  void retriesBeyondTheCapShareOneLabelValue() {
+    RetryInfo fiftieth =
+        new RetryInfo() {
+          @Override
+          public int getAttemptCount() {
+            return 50;
+          }
+
+          @Override
+          public boolean isLastAttempt() {
+            return false;
+          }
+        };
+    assertThat(BoundedRetryLabels.capped(fiftieth).getAttemptCount())
+        .isEqualTo(BoundedRetryLabels.CAP);
+    assertThat(BoundedRetryLabels.capped(null)).isNull();
   }
 }

@@ -12,16 +12,14 @@ import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.api.RequirementsRef;
 import dev.pypimirror.operator.api.SyncSpec;
+import dev.pypimirror.operator.testing.JobController;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -69,59 +67,8 @@ class CacheSyncReconcilerTest {
     return get(ns).getStatus().condition("CacheReady").orElseThrow();
   }
 
-  /** What the Job controller and the kubelet would do when the Job's pod ends. */
   void finish(Job job, boolean succeeded, String summary) {
-    String now =
-        java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-    if (succeeded) {
-      client
-          .resource(
-              new PodBuilder()
-                  .withNewMetadata()
-                  .withName(job.getMetadata().getName() + "-abcde")
-                  .withNamespace(job.getMetadata().getNamespace())
-                  .withLabels(job.getSpec().getTemplate().getMetadata().getLabels())
-                  .addToLabels("job-name", job.getMetadata().getName())
-                  .endMetadata()
-                  .withSpec(job.getSpec().getTemplate().getSpec())
-                  .withNewStatus()
-                  .withPhase("Succeeded")
-                  .addNewContainerStatus()
-                  .withName("index")
-                  .withNewState()
-                  .withNewTerminated()
-                  .withExitCode(0)
-                  .withMessage(summary)
-                  .endTerminated()
-                  .endState()
-                  .endContainerStatus()
-                  .endStatus()
-                  .build())
-          .create();
-    }
-    client
-        .batch()
-        .v1()
-        .jobs()
-        .inNamespace(job.getMetadata().getNamespace())
-        .withName(job.getMetadata().getName())
-        .editStatus(
-            j -> {
-              j.setStatus(
-                  new JobStatusBuilder()
-                      .withCompletionTime(succeeded ? now : null)
-                      .withConditions(
-                          new JobConditionBuilder()
-                              .withType(succeeded ? "Complete" : "Failed")
-                              .withStatus("True")
-                              .withReason(succeeded ? null : "BackoffLimitExceeded")
-                              .withMessage(
-                                  succeeded ? null : "Job has reached the specified backoff limit")
-                              .withLastTransitionTime(now)
-                              .build())
-                      .build());
-              return j;
-            });
+    JobController.finish(client, job, succeeded, summary);
   }
 
   @Test

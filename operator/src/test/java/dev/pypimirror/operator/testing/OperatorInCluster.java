@@ -29,6 +29,15 @@ public final class OperatorInCluster implements AutoCloseable {
   }
 
   public static OperatorInCluster start() throws Exception {
+    return start(false);
+  }
+
+  /** As {@link #start()}, with /metrics served on a management port of its own. */
+  public static OperatorInCluster startWithMetrics() throws Exception {
+    return start(true);
+  }
+
+  private static OperatorInCluster start(boolean management) throws Exception {
     ApiServer api = ApiServer.start().installCrds().installWebhookConfigurations();
     OperatorApp app =
         new OperatorApp(
@@ -37,10 +46,13 @@ public final class OperatorInCluster implements AutoCloseable {
                     .withOperatorNamespace(ApiServer.WEBHOOK_NAMESPACE)
                     .withReconcile(r -> r.withIndexImage("pypi-mirror-operator:test"))
                     .withWebhook(
-                        w ->
-                            w.onLoopback()
-                                .withSelfManagedCertificates()
-                                .withTlsReloadInterval(Duration.ofSeconds(1))),
+                        w -> {
+                          var loopback =
+                              w.onLoopback()
+                                  .withSelfManagedCertificates()
+                                  .withTlsReloadInterval(Duration.ofSeconds(1));
+                          return management ? loopback.withManagementPort(0) : loopback;
+                        }),
                 Clock.systemUTC())
             .start();
     api.routeWebhookService(app.webhookPort()).awaitCaBundles();
