@@ -67,3 +67,58 @@ app.kubernetes.io/name: {{ include "pmo.name" . }}
     resources: [cronjobs]
     verbs: [get, list, watch, create, update, delete]
 {{- end -}}
+
+{{/* A pre-upgrade hook object's annotations (Argo CD runs pre-upgrade hooks as PreSync). */}}
+{{- define "pmo.upgradeHook" -}}
+helm.sh/hook: pre-upgrade
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+{{- end -}}
+
+{{/* A pre-delete hook object's annotations, Argo CD's PreDelete too. */}}
+{{- define "pmo.deleteHook" -}}
+helm.sh/hook: pre-delete
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+argocd.argoproj.io/hook: PreDelete
+argocd.argoproj.io/hook-delete-policy: BeforeHookCreation,HookSucceeded
+{{- end -}}
+
+{{/* A hook Job's pod: restricted Pod Security, the operator's pull secrets and placement. */}}
+{{- define "pmo.hookPod" -}}
+securityContext:
+  runAsNonRoot: true
+  runAsUser: 65532
+  runAsGroup: 65532
+  seccompProfile: {type: RuntimeDefault}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+volumes:
+  - name: tmp
+    emptyDir: {medium: Memory, sizeLimit: 16Mi}
+{{- end -}}
+
+{{/* A hook Job's container, after its image and args. */}}
+{{- define "pmo.hookContainer" -}}
+resources:
+  requests: {cpu: 50m, memory: 128Mi}
+  limits: {memory: 256Mi}
+securityContext:
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  runAsNonRoot: true
+  capabilities: {drop: [ALL]}
+  seccompProfile: {type: RuntimeDefault}
+volumeMounts:
+  - {name: tmp, mountPath: /tmp}
+{{- end -}}

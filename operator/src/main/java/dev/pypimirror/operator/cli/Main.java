@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       RunCommand.class,
       UninstallCommand.class,
+      PreUpgradeCommand.class,
       RenderCommand.class,
       InjectCommand.class,
       IndexCommand.class,

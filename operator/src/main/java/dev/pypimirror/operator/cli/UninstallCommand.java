@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Stop the operator and remove what it made at run time: its webhook configurations, certificate Secret and leader Lease.")
-class UninstallCommand implements Callable<Integer> {
+public class UninstallCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(
@@ -62,7 +62,7 @@ class UninstallCommand implements Callable<Integer> {
   }
 
   /** Every step, each said in one line. */
-  void run(KubernetesClient client, PrintWriter out) throws InterruptedException {
+  public void run(KubernetesClient client, PrintWriter out) throws InterruptedException {
     boolean inNamespace = namespace != null && !namespace.isBlank();
     if (inNamespace) {
       stopOperator(client, out);

@@ -43,24 +43,10 @@ class GitOpsDriftIT {
       // helm install --create-namespace: the API server refuses objects in a missing namespace
       MockCluster.namespace(client, NAMESPACE, Map.of());
       for (JsonNode object : applied) {
-        client.resource(generic(client, object)).create();
+        client.resource(HelmActions.generic(client, object)).create();
       }
       InstallChecks install = new InstallChecks(applied, NAMESPACE);
-      OperatorSettings settings =
-          OperatorSettings.defaults()
-              .withOperatorNamespace(NAMESPACE)
-              .withRouting(
-                  new OperatorSettings.Routing(
-                      install.arg("webhook-configuration"),
-                      install.arg("webhook-service"),
-                      install.arg("webhook-failure-policy"),
-                      Integer.parseInt(install.arg("webhook-timeout")),
-                      null))
-              .withWebhook(
-                  w ->
-                      w.onLoopback()
-                          .withSelfManagedCertificates()
-                          .withTlsReloadInterval(Duration.ofSeconds(1)));
+      OperatorSettings settings = HelmActions.settingsOf(install);
       MockCluster.namespace(client, "ml", Map.of("team", "ml"));
       client.resource(Policies.enforcedCorpBuilds()).create();
 
@@ -126,12 +112,6 @@ class GitOpsDriftIT {
             .satisfies(o -> assertThat(o.getName()).isEqualTo(install.name()));
       }
     }
-  }
-
-  static GenericKubernetesResource generic(KubernetesClient client, JsonNode object) {
-    return client
-        .getKubernetesSerialization()
-        .convertValue(object, GenericKubernetesResource.class);
   }
 
   /** Without status and what the API server sets; numbers compared as whole numbers. */

@@ -349,7 +349,9 @@ class HelmChartIT {
   @Test
   void thePreDeleteHookStopsTheOperatorAndRemovesWhatItMadeWithLeastPrivilege() throws Exception {
     List<JsonNode> hooks =
-        withHooksShown("mirrors", "builds", "{}").stream().filter(HelmChartIT::hook).toList();
+        withHooksShown("mirrors", "builds", "{}").stream()
+            .filter(h -> "pre-delete".equals(HelmActions.hookOf(h)))
+            .toList();
 
     assertThat(hooks)
         .allSatisfy(
@@ -474,6 +476,48 @@ class HelmChartIT {
       }
     }
     return true;
+  }
+
+  /**
+   * helm upgrade first runs `pre-upgrade` (ChartUpgradeIT: what it does), as a hook with rights to
+   * the two CRDs and the two webhook configurations only, by name, under Pod Security restricted;
+   * crds.upgrade=false leaves the CRDs alone and takes no right to them.
+   */
+  @Test
+  void thePreUpgradeHookAppliesTheCrdsAndKeepsTheConfigurationsWithLeastPrivilege()
+      throws Exception {
+    for (boolean crds : List.of(true, false)) {
+      List<JsonNode> hooks =
+          withHooksShown("mirrors", "builds", "crds: {upgrade: %s}".formatted(crds)).stream()
+              .filter(h -> "pre-upgrade".equals(HelmActions.hookOf(h)))
+              .toList();
+
+      assertThat(hooks)
+          .allSatisfy(
+              h ->
+                  assertThat(h.at("/metadata/name").asText())
+                      .isEqualTo("mirrors-pypi-mirror-operator-upgrade"))
+          .extracting(h -> h.path("kind").asText())
+          .containsExactlyInAnyOrder("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Job");
+      InstallChecks install = new InstallChecks(hooks, "builds", "mirrors-pypi-mirror-operator");
+      JsonNode pod = install.one("Job", install.name() + "-upgrade").at("/spec/template/spec");
+      JsonNode container = pod.at("/containers/0");
+      List<String> args = texts(container.path("args"));
+      assertThat(args)
+          .startsWith("pre-upgrade", "--webhook-configuration=mirrors-pypi-mirror-operator");
+      assertThat(args.contains("--skip-crds")).isEqualTo(!crds);
+      assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+      assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+      assertThat(texts(container.at("/securityContext/capabilities/drop"))).containsExactly("ALL");
+      JsonNode rules = install.one("ClusterRole", install.name() + "-upgrade").path("rules");
+      assertThat(rules)
+          .allSatisfy(
+              rule -> {
+                assertThat(texts(rule.path("verbs"))).isSubsetOf("get", "update", "patch");
+                assertThat(rule.has("resourceNames")).as(rule.toString()).isTrue();
+              });
+      assertThat(rules.toString().contains("customresourcedefinitions")).isEqualTo(crds);
+    }
   }
 
   /**
