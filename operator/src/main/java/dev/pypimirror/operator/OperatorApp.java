@@ -5,6 +5,7 @@ import dev.pypimirror.operator.cluster.EventRecorder;
 import dev.pypimirror.operator.cluster.InformerMirrorDirectory;
 import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
 import dev.pypimirror.operator.cluster.MissedInjectionAudit;
+import dev.pypimirror.operator.cluster.TolerantDecoding;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.metrics.FinishedSyncJob;
 import dev.pypimirror.operator.metrics.OperatorMetrics;
@@ -60,6 +61,7 @@ public final class OperatorApp implements AutoCloseable {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OperatorApp.class);
   private final KubernetesClient client;
+  private final boolean ownsClient;
   private final OperatorSettings settings;
   private final OperatorMetrics metrics = new OperatorMetrics();
   private final InformerMirrorDirectory mirrors;
@@ -74,10 +76,17 @@ public final class OperatorApp implements AutoCloseable {
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  public OperatorApp(KubernetesClient client, OperatorSettings settings, Clock clock) {
-    this.client = client;
+  /**
+   * @param client the cluster; every informer, cache and read decodes through a client like it with
+   *     {@link TolerantDecoding} (made here, and closed with the app, unless {@code client} decodes
+   *     so already), so one undecodable mirror or policy stops nothing
+   */
+  public OperatorApp(KubernetesClient given, OperatorSettings settings, Clock clock) {
+    this.client = TolerantDecoding.client(given);
+    this.ownsClient = client != given;
     this.settings = settings;
     String operatorNamespace = settings.operatorNamespace();
+    KubernetesClient client = this.client;
     EventRecorder events = new EventRecorder(client, clock);
     mirrors = new InformerMirrorDirectory(client);
     policies = new InformerPolicyDirectory(client, operatorNamespace);
@@ -314,5 +323,8 @@ public final class OperatorApp implements AutoCloseable {
     certificates.ifPresent(WebhookCertificateManager::close);
     operator.close();
     metrics.close();
+    if (ownsClient) {
+      client.close();
+    }
   }
 }

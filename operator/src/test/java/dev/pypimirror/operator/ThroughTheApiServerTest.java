@@ -85,43 +85,13 @@ class ThroughTheApiServerTest {
     assertThat(api.calls()).noneMatch(c -> c.name().equals("app"));
   }
 
-  /** The pod webhook entries the API server currently has, by name. */
-  private static java.util.List<String> podEntries() {
-    return client
-        .admissionRegistration()
-        .v1()
-        .mutatingWebhookConfigurations()
-        .withName(WebhookRoutes.CONFIGURATION)
-        .get()
-        .getWebhooks()
-        .stream()
-        .map(w -> w.getName() + " " + w.getFailurePolicy())
-        .toList();
+  private static List<String> podEntries() {
+    return cluster.podEntries();
   }
 
-  /**
-   * A namespace an Enforce policy governs, once the leader has written the policy's fail-closed
-   * entry (its namespaceSelector is the policy's own: no label of the operator's is needed).
-   */
+  /** A namespace an Enforce policy governs (no label of the operator's is needed). */
   private static void enforcedNamespace(String namespace) {
-    MockCluster.namespace(client, namespace, Map.of("team", namespace));
-    client
-        .resource(
-            Policies.policy(
-                namespace + "-builds",
-                Map.of("team", namespace),
-                Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
-                true))
-        .create();
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                podEntries().contains(namespace + "-builds.policy.pypimirror.dev Fail")
-                    && app.mirrors()
-                        .get(namespace, namespace + "-builds")
-                        .map(m -> m.getStatus() != null && m.getStatus().isReady())
-                        .orElse(false));
+    cluster.enforcedNamespace(namespace);
     assertThat(client.namespaces().withName(namespace).get().getMetadata().getLabels())
         .doesNotContainKeys("pypimirror.dev/enforced", "pypimirror.dev/policy");
   }

@@ -6,10 +6,10 @@ import ch.qos.logback.core.joran.spi.JoranException;
 import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.cluster.OwnPod;
+import dev.pypimirror.operator.cluster.TolerantDecoding;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.settings.OperatorSettings.Certificates;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -350,7 +350,8 @@ class RunCommand implements Callable<Integer> {
 
   private int runUntilStopped() throws Exception {
     checkBeforeStart();
-    var client = new KubernetesClientBuilder().build();
+    // decodes as the operator needs it (one bad object stops nothing): no second client
+    var client = TolerantDecoding.builder().build();
     OperatorSettings settings;
     try {
       settings = withIndexImage(client, settings());

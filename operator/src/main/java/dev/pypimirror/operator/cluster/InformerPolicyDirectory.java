@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.cluster;
 
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.api.Undecodable;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyRules;
@@ -96,10 +97,12 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
    * The cached answer when the caches know the namespace and the policy and agree that the policy
    * enforces there; otherwise the namespace (and the policy, when not cached) is read from the API
    * server: a namespace created or relabelled a moment ago is governed as the API server routed it,
-   * never taken for ungoverned. A failed read throws, and the webhook refuses.
+   * never taken for ungoverned. A failed read throws, and the webhook refuses; so does a routing
+   * policy that cannot be read.
    */
   @Override
   public Optional<PypiMirrorPolicy> governing(String namespace, String routedBy) {
+    refuseUnreadable(policies.getStore().getByKey(routedBy));
     Optional<PypiMirrorPolicy> cachedAnswer = fromCache(namespace, routedBy);
     if (cachedAnswer != null) {
       return cachedAnswer;
@@ -111,7 +114,8 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
     }
     List<PypiMirrorPolicy> all = new ArrayList<>(policies.getStore().list());
     if (policies.getStore().getByKey(routedBy) == null) {
-      PypiMirrorPolicy fetched = client.resources(PypiMirrorPolicy.class).withName(routedBy).get();
+      PypiMirrorPolicy fetched =
+          refuseUnreadable(client.resources(PypiMirrorPolicy.class).withName(routedBy).get());
       if (fetched != null) {
         all.add(fetched);
       }
@@ -132,6 +136,17 @@ public final class InformerPolicyDirectory implements PolicyDirectory, AutoClose
     }
     Optional<PypiMirrorPolicy> answer = governing(namespace);
     return answer.filter(PolicyRules::enforces).isPresent() ? answer : null;
+  }
+
+  /**
+   * The policy of an Enforce entry that cannot be read may enforce here: the entry fails closed.
+   */
+  private static PypiMirrorPolicy refuseUnreadable(PypiMirrorPolicy policy) {
+    if (Undecodable.is(policy)) {
+      throw new IllegalStateException(
+          Undecodable.describe(policy) + ", and its Enforce entry refuses until it is fixed");
+    }
+    return policy;
   }
 
   /** Stops the informers; a second call, or one before {@link #start}, does nothing more. */

@@ -6,6 +6,7 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.api.SystemNamespaces;
+import dev.pypimirror.operator.api.Undecodable;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.policy.PolicyRules;
@@ -242,6 +243,9 @@ public final class MirrorSelector {
    */
   static Selection useIfReady(PypiMirror mirror, PypiMirrorPolicy policy) {
     String name = mirror.getMetadata().getNamespace() + "/" + mirror.getMetadata().getName();
+    if (Undecodable.is(mirror)) {
+      return new Selection.Unavailable(Reason.MIRROR_NOT_READY, Undecodable.describe(mirror));
+    }
     PypiMirrorStatus status = mirror.getStatus();
     Optional<Condition> ready =
         status == null

@@ -2,6 +2,7 @@ package dev.pypimirror.operator.policy;
 
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.SystemNamespaces;
+import dev.pypimirror.operator.api.Undecodable;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -21,16 +22,19 @@ public final class Governance {
   private Governance() {}
 
   /**
-   * Whether {@code policy} selects the namespace (never a system one or the operator's own). A
-   * policy whose namespaceSelector is invalid selects nothing: its error stays its own ({@link
-   * #problems}), the other policies govern as before.
+   * Whether {@code policy} selects the namespace (never a system one or the operator's own; a
+   * policy that cannot be read selects none: an Enforce entry the leader wrote for it before stays
+   * and refuses, see {@code WebhookRoutes}). A policy whose namespaceSelector is invalid selects
+   * nothing: its error stays its own ({@link #problems}), the other policies govern as before.
    */
   public static boolean selects(
       PypiMirrorPolicy policy,
       String namespace,
       Map<String, String> labels,
       String operatorNamespace) {
-    if (SystemNamespaces.NAMES.contains(namespace) || namespace.equals(operatorNamespace)) {
+    if (SystemNamespaces.NAMES.contains(namespace)
+        || namespace.equals(operatorNamespace)
+        || Undecodable.is(policy)) {
       return false;
     }
     try {

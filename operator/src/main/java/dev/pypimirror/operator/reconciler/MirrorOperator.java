@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.reconciler;
 
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.Undecodable;
 import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -103,13 +104,15 @@ public final class MirrorOperator implements AutoCloseable {
   /**
    * Which updates of a PypiMirror are reconciled: a spec change (a new generation), a change of the
    * {@code pypimirror.dev/resync} annotation (the user asks for a sync with an unchanged spec), and
-   * deletion. Status and other metadata writes are not, the operator's own status writes included.
+   * deletion, and the mirror becoming readable or unreadable (a fixed status is a status write).
+   * Other status and metadata writes are not, the operator's own status writes included.
    */
   static boolean specOrResyncChanged(PypiMirror updated, PypiMirror previous) {
     return !Objects.equals(
             updated.getMetadata().getGeneration(), previous.getMetadata().getGeneration())
         || !Objects.equals(resync(updated), resync(previous))
-        || updated.isMarkedForDeletion();
+        || updated.isMarkedForDeletion()
+        || Undecodable.is(updated) != Undecodable.is(previous);
   }
 
   private static String resync(PypiMirror mirror) {

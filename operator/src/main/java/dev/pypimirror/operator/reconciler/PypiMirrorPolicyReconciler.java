@@ -3,6 +3,7 @@ package dev.pypimirror.operator.reconciler;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicyStatus;
+import dev.pypimirror.operator.api.Undecodable;
 import dev.pypimirror.operator.cluster.EventRecorder;
 import dev.pypimirror.operator.cluster.EventRecorder.Type;
 import dev.pypimirror.operator.policy.EgressPolicies;
@@ -38,6 +39,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
 
   private final KubernetesClient client;
   private final EventRecorder events;
+  private final Unreadable unreadable;
   private final Clock clock;
   private final String operatorNamespace;
   private final ObjectWriter writer;
@@ -52,6 +54,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
       String operatorNamespace) {
     this.client = client;
     this.events = events;
+    this.unreadable = new Unreadable(events);
     this.clock = clock;
     this.operatorNamespace = operatorNamespace;
     this.writer = writer;
@@ -71,6 +74,9 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
   @Override
   public UpdateControl<PypiMirrorPolicy> reconcile(
       PypiMirrorPolicy policy, Context<PypiMirrorPolicy> context) {
+    if (unreadable.skip(policy)) {
+      return UpdateControl.noUpdate();
+    }
     List<PypiMirrorPolicy> policies = context.getPrimaryCache().list().toList();
     Reach reach =
         PolicyStatuses.reach(policy, policies, namespaces.list().toList(), operatorNamespace);
@@ -86,7 +92,7 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
       }
     }
     writeEgressPolicies(policy, reach.governed());
-    List<PypiMirror> all = mirrors.list().toList();
+    List<PypiMirror> all = mirrors.list().filter(m -> !Undecodable.is(m)).toList();
     for (PypiMirror stale :
         PolicyMirrors.outside(policy, all, makesMirrors ? reach.governed() : Set.of())) {
       client.resource(stale).delete();
@@ -152,6 +158,9 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
   private boolean writeMirror(PypiMirrorPolicy policy, String namespace) {
     PypiMirror existing =
         mirrors.get(new ResourceID(policy.getMetadata().getName(), namespace)).orElse(null);
+    if (Undecodable.is(existing)) {
+      return true; // its own Warning says why; rewriting what cannot be read could undo a fix
+    }
     PolicyMirrors.Write write = PolicyMirrors.write(policy, namespace, existing);
     if (write instanceof PolicyMirrors.Write.Conflict) {
       return false;

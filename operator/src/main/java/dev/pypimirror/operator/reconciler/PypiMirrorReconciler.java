@@ -63,6 +63,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
 
   private final KubernetesClient client;
   private final EventRecorder events;
+  private final Unreadable unreadable;
   private final Clock clock;
   private final ObjectWriter writer;
   private final String operatorNamespace;
@@ -90,6 +91,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     this.client = client;
     this.operatorNamespace = operatorNamespace;
     this.events = events;
+    this.unreadable = new Unreadable(events);
     this.clock = clock;
     this.writer = writer;
     this.syncer = syncer;
@@ -146,6 +148,9 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
 
   @Override
   public UpdateControl<PypiMirror> reconcile(PypiMirror mirror, Context<PypiMirror> context) {
+    if (unreadable.skip(mirror)) {
+      return UpdateControl.noUpdate();
+    }
     long generation = Optional.ofNullable(mirror.getMetadata().getGeneration()).orElse(0L);
     PypiMirrorStatus previous =
         Optional.ofNullable(mirror.getStatus()).orElseGet(PypiMirrorStatus::new);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.api.Undecodable;
 import dev.pypimirror.operator.cluster.LeaderSchedule;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -22,15 +23,19 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -172,7 +177,11 @@ public final class WebhookConfigurations implements AutoCloseable {
     String bundle = caBundle != null ? caBundle : storedBundle(mutating);
     MutatingWebhook optIn = WebhookRoutes.optIn(routing, operatorNamespace, bundle);
     List<MutatingWebhook> desiredMutating =
-        WebhookRoutes.mutating(List.of(optIn), known.get(), operatorNamespace, caBundle);
+        kept(
+            WebhookRoutes.mutating(List.of(optIn), known.get(), operatorNamespace, caBundle),
+            mutating == null ? null : mutating.getWebhooks(),
+            known.get(),
+            MutatingWebhook::getName);
     ObjectMeta metadata = metadata();
     if (mutating == null) {
       mutatingResource.create(
@@ -198,8 +207,12 @@ public final class WebhookConfigurations implements AutoCloseable {
             .withName(routing.name());
     ValidatingWebhookConfiguration validating = validatingResource.get();
     List<ValidatingWebhook> desiredValidating =
-        WebhookRoutes.validating(
-            List.of(), List.of(optIn), known.get(), operatorNamespace, caBundle);
+        kept(
+            WebhookRoutes.validating(
+                List.of(), List.of(optIn), known.get(), operatorNamespace, caBundle),
+            validating == null ? null : validating.getWebhooks(),
+            known.get(),
+            ValidatingWebhook::getName);
     if (validating == null) {
       validatingResource.create(
           new ValidatingWebhookConfigurationBuilder()
@@ -221,6 +234,30 @@ public final class WebhookConfigurations implements AutoCloseable {
           names(desiredValidating));
     }
     return true;
+  }
+
+  /**
+   * {@code desired} and the stored entries of the policies that cannot be read ({@link
+   * Undecodable}), as they are: what such a policy routed (an Enforce entry refusing, failing
+   * closed) it goes on routing until it is fixed or deleted. A policy never read gets no entry.
+   */
+  private static <W> List<W> kept(
+      List<W> desired,
+      List<W> stored,
+      Collection<PypiMirrorPolicy> policies,
+      Function<W, String> name) {
+    Set<String> unreadable =
+        policies.stream()
+            .filter(Undecodable::is)
+            .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+            .map(p -> WebhookRoutes.entryName(p.getMetadata().getName()))
+            .collect(Collectors.toSet());
+    if (unreadable.isEmpty() || stored == null) {
+      return desired;
+    }
+    List<W> all = new ArrayList<>(desired);
+    stored.stream().filter(w -> unreadable.contains(name.apply(w))).forEach(all::add);
+    return all;
   }
 
   /** The opt-in entry's caBundle as stored (cert-manager's cainjector writes it), or null. */

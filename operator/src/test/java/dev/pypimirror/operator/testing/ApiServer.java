@@ -1,6 +1,8 @@
 package dev.pypimirror.operator.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.apiserver.AdmissionChain;
 import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.CelAdmissionPolicies;
@@ -16,7 +18,13 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +60,10 @@ public final class ApiServer implements AutoCloseable {
   /** The webhook Service deploy/webhook/service.yaml defines. */
   public static final String WEBHOOK_NAMESPACE = "pypi-mirror-system";
 
+  private static final ObjectMapper RAW = new ObjectMapper();
+
   private final KubernetesMockServer server;
+  private final KubernetesMixedDispatcher storage;
   private final KubernetesClient client;
   private final AdmittingDispatcher dispatcher;
   private final WebhookTransport transport;
@@ -67,12 +78,8 @@ public final class ApiServer implements AutoCloseable {
             (namespace, name, port) -> endpoints.get(namespace + "/" + name + ":" + port));
     AdmissionChain chain =
         new AdmissionChain(transport, new CelMatchConditions()).observe(calls::add);
-    dispatcher =
-        new AdmittingDispatcher(
-            new KubernetesMixedDispatcher(expectations),
-            chain,
-            new CustomResourceSchemas(),
-            policies);
+    storage = new KubernetesMixedDispatcher(expectations);
+    dispatcher = new AdmittingDispatcher(storage, chain, new CustomResourceSchemas(), policies);
     server =
         new KubernetesMockServer(
             new Context(), new MockWebServer(), expectations, dispatcher, false);
@@ -180,6 +187,50 @@ public final class ApiServer implements AutoCloseable {
                                   && transport.answers(w.path("clientConfig")));
             });
     return this;
+  }
+
+  /**
+   * Stores {@code json} at {@code objectPath} (e.g. {@code
+   * /apis/pypimirror.dev/v1alpha1/namespaces/team/pypimirrors/old}) exactly as given, past
+   * admission, schema validation, defaulting and pruning: the test's way of writing etcd directly,
+   * for what a real API server can hold but no longer accepts (an object stored before a schema
+   * change). Creates the object or replaces it, its status included; watchers are told as for any
+   * write. Returns the object as stored.
+   */
+  public JsonNode storeUnchecked(String objectPath, String json) {
+    try {
+      var object = (ObjectNode) RAW.readTree(json);
+      boolean exists = raw(HttpMethod.GET, objectPath, null).code() == 200;
+      String collection = objectPath.substring(0, objectPath.lastIndexOf('/'));
+      var written =
+          exists
+              ? raw(HttpMethod.PUT, objectPath, object)
+              : raw(HttpMethod.POST, collection, object);
+      if (written.code() >= 300) {
+        throw new IllegalStateException("not stored: " + written.getBody().readUtf8());
+      }
+      if (object.has("status")) {
+        var stored = (ObjectNode) RAW.readTree(written.getBody().readUtf8());
+        stored.set("status", object.get("status"));
+        written = raw(HttpMethod.PUT, objectPath + "/status", stored);
+        if (written.code() >= 300) {
+          throw new IllegalStateException("status not stored: " + written.getBody().readUtf8());
+        }
+      }
+      return RAW.readTree(written.getBody().readUtf8());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private MockResponse raw(HttpMethod method, String path, JsonNode body) throws IOException {
+    return storage.dispatch(
+        new RecordedRequest(
+            "HTTP/1.1",
+            method,
+            path,
+            Headers.builder().add("Content-Type", "application/json").build(),
+            new Buffer(body == null ? new byte[0] : RAW.writeValueAsBytes(body))));
   }
 
   /** The admission policies this API server evaluates. */

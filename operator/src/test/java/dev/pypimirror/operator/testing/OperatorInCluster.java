@@ -4,11 +4,13 @@ import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.settings.OperatorSettings;
+import dev.pypimirror.operator.webhook.WebhookRoutes;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,16 +31,24 @@ public final class OperatorInCluster implements AutoCloseable {
   }
 
   public static OperatorInCluster start() throws Exception {
-    return start(false);
+    return start(false, api -> {});
   }
 
   /** As {@link #start()}, with /metrics served on a management port of its own. */
   public static OperatorInCluster startWithMetrics() throws Exception {
-    return start(true);
+    return start(true, api -> {});
   }
 
-  private static OperatorInCluster start(boolean management) throws Exception {
+  /** As {@link #start()}, with {@code before} done to the API server before the operator starts. */
+  public static OperatorInCluster start(java.util.function.Consumer<ApiServer> before)
+      throws Exception {
+    return start(false, before);
+  }
+
+  private static OperatorInCluster start(
+      boolean management, java.util.function.Consumer<ApiServer> before) throws Exception {
     ApiServer api = ApiServer.start().installCrds().installWebhookConfigurations();
+    before.accept(api);
     OperatorApp app =
         new OperatorApp(
                 api.client(),
@@ -91,6 +101,47 @@ public final class OperatorInCluster implements AutoCloseable {
                     .get(namespace, name)
                     .map(m -> m.getStatus() != null && m.getStatus().isReady())
                     .orElse(false));
+  }
+
+  /** The pod webhook entries the API server currently has, as "name failurePolicy". */
+  public List<String> podEntries() {
+    return client
+        .admissionRegistration()
+        .v1()
+        .mutatingWebhookConfigurations()
+        .withName(WebhookRoutes.CONFIGURATION)
+        .get()
+        .getWebhooks()
+        .stream()
+        .map(w -> w.getName() + " " + w.getFailurePolicy())
+        .toList();
+  }
+
+  /**
+   * Namespace {@code namespace} (labelled team={@code namespace}) governed by Enforce policy {@code
+   * <namespace>-builds}, once the leader has written the policy's fail-closed entry and the webhook
+   * sees the policy's mirror Ready.
+   */
+  public void enforcedNamespace(String namespace) {
+    MockCluster.namespace(client, namespace, Map.of("team", namespace));
+    String policy = namespace + "-builds";
+    client
+        .resource(
+            Policies.policy(
+                policy,
+                Map.of("team", namespace),
+                Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
+                true))
+        .create();
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                podEntries().contains(policy + ".policy.pypimirror.dev Fail")
+                    && app.mirrors()
+                        .get(namespace, policy)
+                        .map(m -> m.getStatus() != null && m.getStatus().isReady())
+                        .orElse(false));
   }
 
   /** The pod as the API server stored it. */
