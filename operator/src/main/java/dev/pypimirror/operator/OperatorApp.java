@@ -21,6 +21,7 @@ import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.tls.WebhookCertificates;
 import dev.pypimirror.operator.webhook.MirrorAdmission;
 import dev.pypimirror.operator.webhook.PodAdmission;
+import dev.pypimirror.operator.webhook.PolicyAdmission;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import dev.pypimirror.operator.webhook.WebhookServer;
@@ -195,7 +196,8 @@ public final class OperatorApp implements AutoCloseable {
         tls,
         Map.of(
             WebhookServer.MUTATE_PODS, pods::review,
-            WebhookServer.VALIDATE_MIRRORS, mirrorValidation::review),
+            WebhookServer.VALIDATE_MIRRORS, mirrorValidation::review,
+            WebhookServer.VALIDATE_POLICIES, new PolicyAdmission()::review),
         Map.of(WebhookServer.MUTATE_PODS + "/", pods::reviewLater),
         () -> mirrors.hasSynced() && policies.hasSynced(),
         metrics::scrape,

@@ -10,6 +10,7 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.apiserver.AdmissionChain;
+import dev.pypimirror.operator.policy.PolicyStatuses;
 import dev.pypimirror.operator.testing.ApiServer;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
@@ -265,16 +266,21 @@ class ThroughTheApiServerTest {
         .atMost(Duration.ofSeconds(20))
         .until(
             () ->
-                client
-                        .admissionRegistration()
-                        .v1()
-                        .validatingWebhookConfigurations()
-                        .withName(WebhookRoutes.CONFIGURATION)
-                        .get()
-                        .getWebhooks()
-                        .stream()
-                        .anyMatch(w -> w.getName().equals(entry))
+                validates(entry)
                     && app.mirrors().get(namespace, policy.getMetadata().getName()).isPresent());
+  }
+
+  /** Whether the validating configuration the leader writes has the entry. */
+  private static boolean validates(String entry) {
+    return client
+        .admissionRegistration()
+        .v1()
+        .validatingWebhookConfigurations()
+        .withName(WebhookRoutes.CONFIGURATION)
+        .get()
+        .getWebhooks()
+        .stream()
+        .anyMatch(w -> w.getName().equals(entry));
   }
 
   @Test
@@ -297,6 +303,49 @@ class ThroughTheApiServerTest {
         .anySatisfy(
             w ->
                 assertThat(w).contains("is honoured; PypiMirrorPolicy advised-builds is Advisory"));
+  }
+
+  @Test
+  void aPolicyWhoseSettingsDoNothingIsAdmittedWithWarningsAndSaysSoInItsStatus() {
+    await().atMost(Duration.ofSeconds(20)).until(() -> validates(WebhookRoutes.POLICY_CHECK_ENTRY));
+    PypiMirrorPolicy policy =
+        Policies.policy(
+            "silent-builds",
+            Map.of("team", "nobody-yet"),
+            Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
+            true);
+    policy.getSpec().setRestrictEgress(true); // the mirror is not served by a proxy
+    policy.getSpec().setAllowedEnv(List.of("PIP_INDEX_URL"));
+
+    client.resource(policy).create();
+
+    String egress =
+        "pypi-mirror: PypiMirrorPolicy silent-builds: restrictEgress has no effect: the policy's"
+            + " mirror is not served by its caching proxy";
+    String env = "pypi-mirror: PypiMirrorPolicy silent-builds: allowedEnv names PIP_INDEX_URL";
+    assertThat(api.warnings())
+        .anySatisfy(w -> assertThat(w).startsWith(egress))
+        .anySatisfy(w -> assertThat(w).startsWith(env));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        java.util.Optional.ofNullable(
+                                client
+                                    .resources(PypiMirrorPolicy.class)
+                                    .withName("silent-builds")
+                                    .get()
+                                    .getStatus())
+                            .flatMap(s -> s.condition(PolicyStatuses.INEFFECTIVE_SETTINGS)))
+                    .hasValueSatisfying(
+                        c -> {
+                          assertThat(c.getStatus()).isEqualTo("True");
+                          assertThat(c.getMessage())
+                              .contains("restrictEgress has no effect")
+                              .contains("allowedEnv names PIP_INDEX_URL");
+                        }));
+    client.resource(policy).delete();
   }
 
   @Test

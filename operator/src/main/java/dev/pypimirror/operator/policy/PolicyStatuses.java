@@ -28,6 +28,12 @@ public final class PolicyStatuses {
   public static final String REASON_NO_OVERLAP = "NoOverlap";
   public static final String REASON_GOVERNED_BY_ANOTHER_POLICY = "GovernedByAnotherPolicy";
 
+  /** True when a setting of the spec does nothing as written (restrictEgress, allowedEnv...). */
+  public static final String INEFFECTIVE_SETTINGS = "IneffectiveSettings";
+
+  public static final String REASON_SETTINGS_WITHOUT_EFFECT = "SettingsWithoutEffect";
+  public static final String REASON_EVERY_SETTING_APPLIES = "EverySettingApplies";
+
   private PolicyStatuses() {}
 
   /**
@@ -94,6 +100,7 @@ public final class PolicyStatuses {
    *
    * @param made how many of its mirrors exist as it wants them
    * @param conflicts the {@code namespace/name} of PypiMirrors of its name it did not make
+   * @param ineffective why each setting that does nothing as written does nothing
    * @param previous the status it reports now (lastTransitionTimes are carried from it)
    */
   public static PypiMirrorPolicyStatus status(
@@ -102,6 +109,7 @@ public final class PolicyStatuses {
       int made,
       List<String> conflicts,
       List<String> violating,
+      List<String> ineffective,
       PypiMirrorPolicyStatus previous,
       Instant now) {
     long generation = Optional.ofNullable(policy.getMetadata().getGeneration()).orElse(0L);
@@ -117,7 +125,8 @@ public final class PolicyStatuses {
     status.setConditions(
         List.of(
                 ready(Governance.problems(policy), reach, made, conflicts, generation),
-                overlapping(reach.overlaps(), generation))
+                overlapping(reach.overlaps(), generation),
+                ineffective(ineffective, generation))
             .stream()
             .map(c -> Conditions.carryTransitionTime(c, previous.getConditions(), now))
             .toList());
@@ -166,6 +175,39 @@ public final class PolicyStatuses {
             REASON_GOVERNED_BY_ANOTHER_POLICY,
             "selected, but governed by a higher-ranked policy: " + String.join(", ", overlaps),
             generation);
+  }
+
+  private static Condition ineffective(List<String> ineffective, long generation) {
+    return ineffective.isEmpty()
+        ? Conditions.of(
+            INEFFECTIVE_SETTINGS,
+            false,
+            REASON_EVERY_SETTING_APPLIES,
+            "every setting of the spec takes effect",
+            generation)
+        : Conditions.of(
+            INEFFECTIVE_SETTINGS,
+            true,
+            REASON_SETTINGS_WITHOUT_EFFECT,
+            String.join("; ", ineffective),
+            generation);
+  }
+
+  /**
+   * The IneffectiveSettings condition to announce as a Warning event: when it has just become True,
+   * or says something else than before (not on every reconcile while it stays the same).
+   */
+  public static Optional<Condition> ineffectiveWarning(
+      PypiMirrorPolicyStatus previous, PypiMirrorPolicyStatus next) {
+    Optional<Condition> now =
+        next.condition(INEFFECTIVE_SETTINGS).filter(c -> "True".equals(c.getStatus()));
+    String before =
+        previous
+            .condition(INEFFECTIVE_SETTINGS)
+            .filter(c -> "True".equals(c.getStatus()))
+            .map(Condition::getMessage)
+            .orElse(null);
+    return now.filter(c -> !c.getMessage().equals(before));
   }
 
   /**

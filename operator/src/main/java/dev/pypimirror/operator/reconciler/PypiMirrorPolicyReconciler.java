@@ -6,6 +6,7 @@ import dev.pypimirror.operator.api.PypiMirrorPolicyStatus;
 import dev.pypimirror.operator.api.Undecodable;
 import dev.pypimirror.operator.cluster.EventRecorder;
 import dev.pypimirror.operator.cluster.EventRecorder.Type;
+import dev.pypimirror.operator.inject.IneffectiveSettings;
 import dev.pypimirror.operator.policy.EgressPolicies;
 import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.policy.PolicyStatuses;
@@ -107,9 +108,12 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
             made,
             conflicts,
             PolicyStatuses.violatingMirrors(policy, reach.governed(), all),
+            IneffectiveSettings.of(policy),
             previous,
             clock.instant());
     PolicyStatuses.warning(previous, status)
+        .ifPresent(c -> events.record(policy, Type.Warning, c.getReason(), c.getMessage()));
+    PolicyStatuses.ineffectiveWarning(previous, status)
         .ifPresent(c -> events.record(policy, Type.Warning, c.getReason(), c.getMessage()));
     ReconcileLog.policy(policy, previous, status);
     if (!status.equals(previous)) {

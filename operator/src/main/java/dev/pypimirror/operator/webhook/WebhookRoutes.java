@@ -54,6 +54,12 @@ public final class WebhookRoutes {
   /** The opt-in entry ({@link #optIn}); the policies' entries copy its client config. */
   public static final String OPT_IN_ENTRY = "pods.pypimirror.dev";
 
+  /**
+   * The validating entry that warns about a PypiMirrorPolicy's settings that do nothing as written
+   * ({@link PolicyAdmission}); it only warns, so it fails open.
+   */
+  public static final String POLICY_CHECK_ENTRY = "policies.pypimirror.dev";
+
   /** Entries derived from a policy are named {@code <policy>.policy.pypimirror.dev}. */
   public static final String POLICY_SUFFIX = ".policy.pypimirror.dev";
 
@@ -248,7 +254,8 @@ public final class WebhookRoutes {
   }
 
   /**
-   * The validating configuration's entries: deployed ones kept, then one per policy refusing
+   * The validating configuration's entries: deployed ones kept, the entry that warns about a
+   * policy's ineffective settings ({@link #POLICY_CHECK_ENTRY}), then one per policy refusing
    * PypiMirrors that break it, failing closed. Null without a template (see {@link #mutating}).
    */
   public static List<ValidatingWebhook> validating(
@@ -268,7 +275,7 @@ public final class WebhookRoutes {
     String bundle = caBundle != null ? caBundle : template.getClientConfig().getCaBundle();
     List<ValidatingWebhook> entries = new ArrayList<>();
     for (ValidatingWebhook w : current == null ? List.<ValidatingWebhook>of() : current) {
-      if (!isPolicyEntry(w.getName())) {
+      if (!isPolicyEntry(w.getName()) && !POLICY_CHECK_ENTRY.equals(w.getName())) {
         entries.add(
             caBundle == null
                 ? w
@@ -283,28 +290,49 @@ public final class WebhookRoutes {
             .withPath(WebhookServer.VALIDATE_MIRRORS)
             .endService()
             .build();
+    entries.add(
+        ownResources(
+                POLICY_CHECK_ENTRY,
+                withPath(
+                    withCa(template.getClientConfig(), bundle), WebhookServer.VALIDATE_POLICIES),
+                "pypimirrorpolicies",
+                "Cluster",
+                template.getTimeoutSeconds())
+            .withFailurePolicy("Ignore") // it only warns
+            .build());
     for (PypiMirrorPolicy policy : routed(policies)) {
       entries.add(
-          new ValidatingWebhookBuilder()
-              .withName(entryName(policy.getMetadata().getName()))
-              .withAdmissionReviewVersions("v1")
-              .withClientConfig(client)
-              .withRules(
-                  new RuleWithOperations(
-                      List.of(PypiMirror.GROUP),
-                      List.of(PypiMirror.VERSION),
-                      List.of("CREATE", "UPDATE"),
-                      List.of("pypimirrors"),
-                      "Namespaced"))
+          ownResources(
+                  entryName(policy.getMetadata().getName()),
+                  client,
+                  "pypimirrors",
+                  "Namespaced",
+                  template.getTimeoutSeconds())
               .withFailurePolicy("Fail")
-              .withMatchPolicy("Equivalent")
-              .withSideEffects("None")
-              .withTimeoutSeconds(template.getTimeoutSeconds())
               .withNamespaceSelector(
                   namespaces(policy.getSpec().getNamespaceSelector(), operatorNamespace))
               .build());
     }
     return entries;
+  }
+
+  /** A validating entry for CREATE and UPDATE of one of the operator's own resources. */
+  private static ValidatingWebhookBuilder ownResources(
+      String name, WebhookClientConfig client, String resource, String scope, Integer timeout) {
+    return new ValidatingWebhookBuilder()
+        .withName(name)
+        .withAdmissionReviewVersions("v1")
+        .withClientConfig(client)
+        .withRules(
+            new RuleWithOperations(
+                List.of(PypiMirror.GROUP),
+                List.of(PypiMirror.VERSION),
+                List.of("CREATE", "UPDATE"),
+                List.of(resource),
+                scope))
+        .withMatchPolicy("Equivalent")
+        .withSideEffects("None")
+        .withTimeoutSeconds(timeout);
   }
 
   /**

@@ -47,6 +47,7 @@ public class WebhookServer implements AutoCloseable {
 
   public static final String MUTATE_PODS = "/mutate-pods";
   public static final String VALIDATE_MIRRORS = "/validate-pypimirrors";
+  public static final String VALIDATE_POLICIES = "/validate-pypimirrorpolicies";
 
   /**
    * How the server talks to the network: Vert.x event loops, Netty's native epoll transport when it

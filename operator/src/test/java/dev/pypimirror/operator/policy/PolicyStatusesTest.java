@@ -110,7 +110,7 @@ class PolicyStatusesTest {
     var reach =
         PolicyStatuses.reach(
             p, List.of(p, ranked("gpu", Map.of("tier", "gpu"), 9)), CLUSTER, "pypi-mirror-system");
-    return PolicyStatuses.status(p, reach, 1, conflicts, List.of(), previous, now);
+    return PolicyStatuses.status(p, reach, 1, conflicts, List.of(), List.of(), previous, now);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -171,7 +171,8 @@ class PolicyStatusesTest {
     List<String> violating = IntStream.range(0, 12).mapToObj(i -> "ml-a/m" + i + ": x").toList();
 
     var s =
-        PolicyStatuses.status(p, reach, 0, List.of(), violating, new PypiMirrorPolicyStatus(), T0);
+        PolicyStatuses.status(
+            p, reach, 0, List.of(), violating, List.of(), new PypiMirrorPolicyStatus(), T0);
 
     assertThat(s.getViolations()).isEqualTo(12);
     assertThat(s.getViolatingMirrors()).hasSize(PolicyStatuses.LISTED_VIOLATIONS);
@@ -219,5 +220,45 @@ class PolicyStatusesTest {
           List.of(Conditions.of(Conditions.READY, reason.equals("Ready"), reason, "m", 1)));
     }
     return s;
+  }
+
+  @Test
+  void ineffectiveSettingsAreAConditionAndAWarningWhenTheyAppearOrChange() {
+    PypiMirrorPolicy p =
+        policy("ml", Map.of("team", "ml"), spec(https("https://x.example/")), true);
+    p.getMetadata().setGeneration(3L);
+    var reach = PolicyStatuses.reach(p, List.of(p), CLUSTER, "pypi-mirror-system");
+    var none =
+        PolicyStatuses.status(
+            p, reach, 1, List.of(), List.of(), List.of(), new PypiMirrorPolicyStatus(), T0);
+    var one =
+        PolicyStatuses.status(
+            p, reach, 1, List.of(), List.of(), List.of("restrictEgress has no effect"), none, T1);
+    var two =
+        PolicyStatuses.status(
+            p,
+            reach,
+            1,
+            List.of(),
+            List.of(),
+            List.of("restrictEgress has no effect", "allowedEnv"),
+            one,
+            T1);
+
+    Condition clear = none.condition(PolicyStatuses.INEFFECTIVE_SETTINGS).orElseThrow();
+    assertThat(List.of(clear.getStatus(), clear.getReason(), clear.getMessage()))
+        .containsExactly("False", "EverySettingApplies", "every setting of the spec takes effect");
+    Condition found = two.condition(PolicyStatuses.INEFFECTIVE_SETTINGS).orElseThrow();
+    assertThat(List.of(found.getStatus(), found.getReason(), found.getMessage()))
+        .containsExactly(
+            "True", "SettingsWithoutEffect", "restrictEgress has no effect; allowedEnv");
+    assertThat(found.getObservedGeneration()).isEqualTo(3L);
+
+    assertThat(PolicyStatuses.ineffectiveWarning(new PypiMirrorPolicyStatus(), none)).isEmpty();
+    assertThat(PolicyStatuses.ineffectiveWarning(none, one)).isPresent();
+    assertThat(PolicyStatuses.ineffectiveWarning(one, one)).as("unchanged: no new event").isEmpty();
+    assertThat(PolicyStatuses.ineffectiveWarning(one, two).map(Condition::getMessage))
+        .contains("restrictEgress has no effect; allowedEnv");
+    assertThat(PolicyStatuses.ineffectiveWarning(two, none)).isEmpty();
   }
 }

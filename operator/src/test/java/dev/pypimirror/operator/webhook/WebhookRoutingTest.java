@@ -207,10 +207,11 @@ class WebhookRoutingTest {
                     + " "
                     + w.getClientConfig().getService().getPath())
         .containsExactly(
+            "policies.pypimirror.dev Ignore /validate-pypimirrorpolicies",
             "corp-builds.policy.pypimirror.dev Fail /validate-pypimirrors",
             "rules-only.policy.pypimirror.dev Fail /validate-pypimirrors",
             "suggest.policy.pypimirror.dev Fail /validate-pypimirrors");
-    assertThat(validating().getWebhooks().get(0).getObjectSelector()).isNull();
+    assertThat(validating().getWebhooks().get(1).getObjectSelector()).isNull();
 
     List<JsonNode> written = List.of(JSON.valueToTree(mutating()), JSON.valueToTree(validating()));
     assertThat(CelRulesCheck.checkWebhooks(written))
@@ -298,7 +299,7 @@ class WebhookRoutingTest {
             });
     assertThat(validating.getWebhooks())
         .extracting(ValidatingWebhook::getName)
-        .containsExactly("corp-builds.policy.pypimirror.dev");
+        .containsExactly("policies.pypimirror.dev", "corp-builds.policy.pypimirror.dev");
   }
 
   @Test
@@ -373,7 +374,7 @@ class WebhookRoutingTest {
         .hasSize(2)
         .allSatisfy(w -> assertThat(w.getClientConfig().getCaBundle()).isEqualTo("Q0EtMQ=="));
     assertThat(validating().getWebhooks())
-        .hasSize(1)
+        .hasSize(2)
         .allSatisfy(w -> assertThat(w.getClientConfig().getCaBundle()).isEqualTo("Q0EtMQ=="));
 
     String version = mutating().getMetadata().getResourceVersion();
@@ -403,7 +404,10 @@ class WebhookRoutingTest {
     assertThat(mutating().getWebhooks())
         .extracting(MutatingWebhook::getName)
         .containsExactly("pods.pypimirror.dev");
-    assertThat(validating().getWebhooks()).isNullOrEmpty();
+    assertThat(validating().getWebhooks())
+        .extracting(ValidatingWebhook::getName)
+        .as("the policy check stays: the next policy is checked as it is written")
+        .containsExactly("policies.pypimirror.dev");
 
     // cert-manager mode (no bundle of ours): a new entry copies the deployed entry's bundle
     var certManaged =
