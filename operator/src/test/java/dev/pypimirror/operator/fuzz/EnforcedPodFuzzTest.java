@@ -23,11 +23,14 @@ import dev.pypimirror.operator.testing.Policies;
 import dev.pypimirror.operator.webhook.AdmissionResponse;
 import dev.pypimirror.operator.webhook.PodAdmission;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 
 /**
  * Pods generated from a line-based description, created in a namespace an Enforce policy governs
@@ -35,7 +38,10 @@ import java.util.Set;
  * invariant: a pod the webhook admits names, in every container's effective pip and uv
  * configuration (as {@link EffectiveIndexConfig} resolves it the way pip and uv do), only indexes
  * the policy allows, and no variable outside the allow-list survives in any container ({@link
- * #outsideTheAllowList}). A pod it refuses is fine.
+ * #outsideTheAllowList}): init, regular and ephemeral ones. The pod is sent through the opt-in
+ * entry and the policy's Enforce entry; when the description has ephemeral containers, the pod
+ * admitted through the Enforce entry is then updated with them as {@code kubectl debug} does
+ * (pods/ephemeralcontainers) and sent through that entry again. A request it refuses is fine.
  *
  * <p>The description, one item per line (anything else is ignored): {@code container NAME}, {@code
  * init NAME}, {@code env NAME VALUE}, {@code envref NAME} (valueFrom), {@code envfrom [PREFIX]},
@@ -85,6 +91,7 @@ public class EnforcedPodFuzzTest {
   @DictionaryEntries({
     "container ",
     "init ",
+    "ephemeral ",
     "env ",
     "envref ",
     "envfrom ",
@@ -136,26 +143,101 @@ public class EnforcedPodFuzzTest {
     "pip_"
   })
   void enforcedPods(byte[] description) {
-    ObjectNode pod = pod(new String(description, StandardCharsets.UTF_8));
-    ObjectNode review = AdmissionFuzzTest.review(pod);
-    review.with("request").put("namespace", NAMESPACE);
-    AdmissionResponse answer = WEBHOOK.review(review.toString().getBytes(StandardCharsets.UTF_8));
+    check(new String(description, StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Sends the described pod as the fuzz target does and checks the invariant; returns the pod as
+   * the Enforce entry admitted its ephemeral containers, or null when there are none or the update
+   * is refused.
+   */
+  static JsonNode check(String description) {
+    ObjectNode described = pod(description);
+    JsonNode ephemeral = described.with("spec").remove("ephemeralContainers");
+    JsonNode debuggedThroughEnforce = null;
+    // the API server sends a pod of an Enforce policy's namespace through the policy's entry; the
+    // opt-in entry (a pod that also asks by annotation) must hold it alike
+    for (String entry : new String[] {null, ENTRY}) {
+      ObjectNode review = AdmissionFuzzTest.review(described.deepCopy());
+      review.with("request").put("namespace", NAMESPACE);
+      JsonNode admitted = admitted(entry, review);
+      if (admitted == null) {
+        continue;
+      }
+      assertHeld(admitted, List.of("initContainers", "containers"));
+      if (ephemeral == null || entry == null) {
+        continue; // only Enforce entries match pods/ephemeralcontainers
+      }
+      // kubectl debug: the admitted pod's ephemeralcontainers subresource updated with the
+      // described containers (none can be given at CREATE)
+      ObjectNode updated = (ObjectNode) admitted.deepCopy();
+      updated.with("spec").set("ephemeralContainers", ephemeral.deepCopy());
+      ObjectNode update = AdmissionFuzzTest.review(updated);
+      update
+          .with("request")
+          .put("namespace", NAMESPACE)
+          .put("operation", "UPDATE")
+          .put("subResource", "ephemeralcontainers")
+          .set("oldObject", admitted);
+      JsonNode debugged = admitted(entry, update);
+      if (debugged != null) {
+        assertHeld(debugged, List.of("ephemeralContainers", "initContainers", "containers"));
+      }
+      debuggedThroughEnforce = debugged;
+    }
+    return debuggedThroughEnforce;
+  }
+
+  @Test
+  void theRegressionInputOfKubectlDebugReachesTheUpdateAndIsHeld() throws Exception {
+    String description =
+        Files.readString(
+            Path.of(
+                EnforcedPodFuzzTest.class
+                    .getResource("EnforcedPodFuzzTestInputs/enforcedPods/ephemeral-containers.txt")
+                    .toURI()));
+
+    JsonNode debugged = check(description);
+
+    assertThat(debugged)
+        .as("the update is admitted, so the invariant was checked on it")
+        .isNotNull();
+    JsonNode debugger = debugged.at("/spec/ephemeralContainers/0");
+    assertThat(debugger.path("name").asText()).isEqualTo("debugger");
+    assertThat(debugger.path("env").findValuesAsText("name"))
+        .contains("PIP_CONFIG_FILE", "PIP_INDEX_URL")
+        .doesNotContain("PIP_PROXY", "pip_index_url", "PIP_NO_CACHE_DIR");
+    assertThat(debugger.path("env").findValuesAsText("value")).doesNotContain(EVIL);
+  }
+
+  /** The Enforce entry of the policy (the path below /mutate-pods/). */
+  static final String ENTRY = "enforce/corp-builds";
+
+  /** The object the webhook admits (its patch applied), or null when it refuses the request. */
+  private static JsonNode admitted(String entry, ObjectNode review) {
+    byte[] body = review.toString().getBytes(StandardCharsets.UTF_8);
+    AdmissionResponse answer = entry == null ? WEBHOOK.review(body) : WEBHOOK.review(entry, body);
     assertThat(answer.status()).isEqualTo(200);
     JsonNode response = AdmissionFuzzTest.parse(answer.body()).path("response");
     if (!response.path("allowed").asBoolean()) {
       assertThat(response.at("/status/message").asText()).isNotBlank();
-      return;
+      return null;
     }
-    JsonNode admitted =
-        response.has("patch")
-            ? Pods.applyPatch(
-                pod,
-                AdmissionFuzzTest.parse(
-                    Base64.getDecoder().decode(response.path("patch").asText())))
-            : pod;
-    for (String field : List.of("initContainers", "containers")) {
+    JsonNode object = review.at("/request/object");
+    return response.has("patch")
+        ? Pods.applyPatch(
+            object,
+            AdmissionFuzzTest.parse(Base64.getDecoder().decode(response.path("patch").asText())))
+        : object;
+  }
+
+  /** The invariant, in every container of the listed kinds. */
+  private static void assertHeld(JsonNode admitted, List<String> fields) {
+    for (String field : fields) {
       for (JsonNode container : admitted.at("/spec/" + field)) {
-        assertThat(outsideTheAllowList(container)).as("admitted pod %s", admitted).isEmpty();
+        assertThat(outsideTheAllowList(container))
+            .as("%s of admitted pod %s", field, admitted)
+            .isEmpty();
         assertThat(
                 EffectiveIndexConfig.violations(
                     admitted,
@@ -164,7 +246,7 @@ public class EnforcedPodFuzzTest {
                     RENDERED.data(),
                     ALLOWED,
                     "file:///tmp/pypi"))
-            .as("admitted pod %s", admitted)
+            .as("%s of admitted pod %s", field, admitted)
             .isEmpty();
       }
     }
@@ -245,11 +327,14 @@ public class EnforcedPodFuzzTest {
       String arg = words.length > 1 ? words[1].replace("EVIL", EVIL) : "";
       String rest = words.length > 2 ? words[2].replace("EVIL", EVIL) : "";
       switch (words[0]) {
-        case "container", "init" -> {
-          container =
-              spec.withArray(words[0].equals("init") ? "initContainers" : "containers")
-                  .addObject()
-                  .put("name", arg.isEmpty() ? "c" + n++ : arg);
+        case "container", "init", "ephemeral" -> {
+          String list =
+              switch (words[0]) {
+                case "init" -> "initContainers";
+                case "ephemeral" -> "ephemeralContainers";
+                default -> "containers";
+              };
+          container = spec.withArray(list).addObject().put("name", arg.isEmpty() ? "c" + n++ : arg);
         }
         case "env", "envref" -> {
           if (arg.isEmpty()) {

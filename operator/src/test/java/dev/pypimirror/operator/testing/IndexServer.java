@@ -59,9 +59,8 @@ public final class IndexServer implements AutoCloseable {
     }
   }
 
-  private void handle(HttpExchange exchange) throws IOException {
-    String path = exchange.getRequestURI().getPath();
-    requests.add(path);
+  /** The file of {@code root} a path under /simple/ names (a folder: its index.html), or null. */
+  static Path served(Path root, String path) {
     Path file =
         path.startsWith("/simple/")
             ? root.resolve(path.substring("/simple/".length())).normalize()
@@ -69,7 +68,14 @@ public final class IndexServer implements AutoCloseable {
     if (file != null && Files.isDirectory(file)) {
       file = file.resolve("index.html");
     }
-    if (file == null || !file.startsWith(root) || !Files.isRegularFile(file)) {
+    return file == null || !file.startsWith(root) || !Files.isRegularFile(file) ? null : file;
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    String path = exchange.getRequestURI().getPath();
+    requests.add(path);
+    Path file = served(root, path);
+    if (file == null) {
       exchange.sendResponseHeaders(404, -1);
       exchange.close();
       return;
