@@ -131,6 +131,62 @@ class DeployManifestsTest {
     install.certManagerIssuesTheCertificate();
   }
 
+  /**
+   * RBAC narrowed with kustomize: deploy/watch-namespaces, and the component it uses in an overlay
+   * of one's own for two namespaces, give the rights to a mirror's ConfigMaps, Jobs and CronJobs as
+   * Roles in the watched namespaces only (HelmChartIT: the same objects as the chart's).
+   */
+  @Test
+  void theWatchNamespacesOverlayAndComponentNarrowTheMirrorWorkloadRights() throws Exception {
+    InstallChecks example =
+        new InstallChecks(Kustomize.render("deploy/watch-namespaces"), NAMESPACE);
+    InstallChecks two =
+        new InstallChecks(Kustomize.render(watching("builds", "ml-training")), NAMESPACE);
+
+    example.all(2);
+    assertThat(example.watched()).containsExactly("builds");
+    two.all(2);
+    assertThat(two.watched()).containsExactly("builds", "ml-training");
+    assertThat(two.find("Role", "pypi-mirror-operator")).isPresent();
+  }
+
+  /**
+   * An overlay in target/ watching {@code namespaces}, written as deploy/watch-namespaces says: the
+   * component, deploy/watch-namespaces/role-builds.yaml copied per namespace, the argument.
+   */
+  static String watching(String... namespaces) throws Exception {
+    String name = "watching-" + String.join("-", namespaces);
+    Path overlay = Files.createDirectories(Path.of("target", name).toAbsolutePath());
+    String role =
+        Files.readString(ProjectPaths.ROOT.resolve("deploy/watch-namespaces/role-builds.yaml"));
+    StringBuilder roles = new StringBuilder();
+    for (String namespace : namespaces) {
+      Files.writeString(
+          overlay.resolve("role-" + namespace + ".yaml"),
+          role.replace("namespace: builds", "namespace: " + namespace));
+      roles.append("  - role-").append(namespace).append(".yaml\n");
+    }
+    return overlay(
+        name,
+        """
+        apiVersion: kustomize.config.k8s.io/v1beta1
+        kind: Kustomization
+        resources:
+          - %1$s/default
+        """
+            + roles
+            + """
+            components: [%1$s/components/watched-namespaces]
+            patches:
+              - target: {group: apps, kind: Deployment, name: pypi-mirror-operator}
+                patch: |-
+                  - {op: add, path: /spec/template/spec/containers/0/args/-, value: "--watch-namespaces=%2$s"}
+            labels:
+              - pairs: {app.kubernetes.io/part-of: pypi-mirror-operator, app.kubernetes.io/managed-by: kustomize}
+            """
+                .replace("%2$s", String.join(",", namespaces)));
+  }
+
   /** A kustomization in target/NAME over deploy/ (%s and %1$s: the path to deploy/). */
   static String overlay(String name, String kustomization) throws Exception {
     Path overlay = Files.createDirectories(Path.of("target", name).toAbsolutePath());

@@ -218,6 +218,21 @@ class HelmChartIT {
   }
 
   /**
+   * watchNamespaces renders the objects of deploy/watch-namespaces (one namespace), and of an
+   * overlay that uses its component for two: the ClusterRole without the rights to a mirror's
+   * ConfigMaps, Jobs and CronJobs, a Role and RoleBinding for them in each watched namespace.
+   */
+  @Test
+  void watchNamespacesRenderTheObjectsOfTheKustomizeOverlayAndComponent() throws Exception {
+    assertSameObjects(
+        helmTemplate(NAMESPACE, AS_DEPLOY_DEFAULT + "watchNamespaces: [builds]"),
+        Kustomize.render("deploy/watch-namespaces"));
+    assertSameObjects(
+        helmTemplate(NAMESPACE, AS_DEPLOY_DEFAULT + "watchNamespaces: [builds, ml-training]"),
+        Kustomize.render(DeployManifestsTest.watching("builds", "ml-training")));
+  }
+
+  /**
    * `helm upgrade` of a release made by the chart that put everything in pypi-mirror-system and
    * made that Namespace: with the values docs/operations.md gives, the same objects, in the same
    * namespace, with the same names and (immutable) selectors.
