@@ -26,7 +26,8 @@ public final class EnvAllowList {
   static final List<String> TOOL_PREFIXES = List.of("PIP_", "_PIP_", "UV_");
 
   /** Refused whole families (upper case): each reads code, a config or a destination by name. */
-  static final List<String> REFUSED_PREFIXES = List.of("PYTHON", "LD_", "GIT_", "OPENSSL_", "PYX_");
+  static final List<String> REFUSED_PREFIXES =
+      List.of("PYTHON", "LD_", "GIT_", "OPENSSL_", "PYX_", "BZR_", "BRZ_");
 
   /** The few PYTHON* variables that change neither the code that runs nor where it connects. */
   static final Set<String> HARMLESS_PYTHON =
@@ -61,7 +62,8 @@ public final class EnvAllowList {
           "PATH",
           "BASH_ENV",
           "GCONV_PATH",
-          "HGRCPATH");
+          "HGRCPATH",
+          "SVN_SSH");
 
   private EnvAllowList() {}
 

@@ -427,7 +427,11 @@ class EnforceBypassTest {
         "LD_PRELOAD",
         "PATH",
         "GIT_CONFIG_COUNT",
-        "OPENSSL_CONF"
+        "OPENSSL_CONF",
+        "HGRCPATH",
+        "SVN_SSH",
+        "BZR_PLUGIN_PATH",
+        "BRZ_SSH"
       })
   void aVariableThatChangesWhatRunsOrWhereRequestsGoIsRefusedUnlessAllowedByName(String name) {
     ObjectNode literal =
