@@ -37,6 +37,36 @@ class DeployManifestsTest {
   }
 
   /**
+   * deploy/monitored is deploy/default plus the monitoring component's PrometheusRule and dashboard
+   * ConfigMap in the operator's namespace; the component's files are the chart's (the chart's
+   * rendering of them equals this one: HelmChartIT).
+   */
+  @Test
+  void theMonitoringComponentAddsTheAlertsAndTheDashboardAndNothingElse() throws Exception {
+    List<JsonNode> monitored = Kustomize.render("deploy/monitored");
+    List<JsonNode> plain = Kustomize.render("deploy/default");
+
+    assertThat(monitored).containsAll(plain);
+    assertThat(
+            monitored.stream()
+                .filter(o -> !plain.contains(o))
+                .map(
+                    o ->
+                        o.path("kind").asText()
+                            + "/"
+                            + o.at("/metadata/namespace").asText()
+                            + "/"
+                            + o.at("/metadata/name").asText()))
+        .containsExactlyInAnyOrder(
+            "PrometheusRule/" + NAMESPACE + "/pypi-mirror-operator",
+            "ConfigMap/" + NAMESPACE + "/pypi-mirror-operator-dashboard");
+    new InstallChecks(monitored, NAMESPACE).all(2);
+    Path chartFiles = ProjectPaths.ROOT.resolve("charts/pypi-mirror-operator/files");
+    assertThat(ProjectPaths.ROOT.resolve("deploy/components/monitoring/grafana-dashboard.json"))
+        .hasSameTextualContentAs(chartFiles.resolve("grafana-dashboard.json"));
+  }
+
+  /**
    * The default image is written once in code ({@link CacheSync#DEFAULT_INDEX_IMAGE}, what {@code
    * run} and {@code render} use when they know no other); deploy/ and the chart must name it too,
    * as YAML cannot import it.

@@ -631,6 +631,68 @@ class HelmChartIT {
         .isEqualTo(monitor.at("/spec/endpoints/0/port").asText());
   }
 
+  /**
+   * The alerts and the dashboard: off by default (the defaults render deploy/default's objects).
+   */
+  static final String MONITORED =
+      AS_DEPLOY_DEFAULT
+          + """
+      metrics: {prometheusRule: {enabled: true}, grafanaDashboard: {enabled: true}}
+      """;
+
+  @Test
+  void theAlertsAndTheDashboardRenderTheObjectsOfDeployMonitored() throws Exception {
+    List<JsonNode> helm = helmTemplate(NAMESPACE, MONITORED);
+
+    assertSameObjects(helm, Kustomize.render("deploy/monitored"));
+    InstallChecks install = new InstallChecks(helm, NAMESPACE);
+    JsonNode rule = install.one("PrometheusRule", "pypi-mirror-operator");
+    assertThat(rule.at("/spec"))
+        .as("the chart's rules file, as it is")
+        .isEqualTo(YAML.readTree(CHART.resolve("files/prometheus-rules.yaml").toFile()));
+    JsonNode dashboard = install.one("ConfigMap", "pypi-mirror-operator-dashboard");
+    assertThat(dashboard.at("/metadata/labels/grafana_dashboard").asText()).isEqualTo("1");
+    assertThat(
+            new ObjectMapper().readTree(dashboard.at("/data/pypi-mirror-operator.json").asText()))
+        .isEqualTo(
+            new ObjectMapper().readTree(CHART.resolve("files/grafana-dashboard.json").toFile()));
+  }
+
+  @Test
+  void theAlertsAndTheDashboardTakeTheirLabelsNamespaceAndAnnotations() throws Exception {
+    List<JsonNode> helm =
+        helmTemplate(
+            "default",
+            """
+            metrics:
+              prometheusRule: {enabled: true, labels: {release: prometheus}}
+              grafanaDashboard:
+                enabled: true
+                namespace: monitoring
+                labels: {dashboards: platform}
+                annotations: {grafana_folder: Platform}
+            """);
+
+    InstallChecks install = new InstallChecks(helm, "default");
+    assertThat(
+            install
+                .one("PrometheusRule", "pypi-mirror-operator")
+                .at("/metadata/labels/release")
+                .asText())
+        .isEqualTo("prometheus");
+    JsonNode dashboard = install.one("ConfigMap", "pypi-mirror-operator-dashboard");
+    assertThat(dashboard.at("/metadata/namespace").asText()).isEqualTo("monitoring");
+    assertThat(dashboard.at("/metadata/labels/dashboards").asText()).isEqualTo("platform");
+    assertThat(dashboard.at("/metadata/labels/grafana_dashboard").asText())
+        .as("Helm merges the given labels into the default (grafana_dashboard: null drops it)")
+        .isEqualTo("1");
+    assertThat(dashboard.at("/metadata/annotations/grafana_folder").asText()).isEqualTo("Platform");
+    assertThat(helmTemplate("default", ""))
+        .as("off by default")
+        .noneMatch(o -> o.path("kind").asText().equals("PrometheusRule"))
+        .noneMatch(o -> o.at("/metadata/name").asText().endsWith("-dashboard"));
+  }
+
   @Test
   void badValuesAreRefusedNamingTheValue() {
     assertThatThrownBy(() -> helmTemplate("default", "webhook: {pods: {failurePolicy: Sometimes}}"))
