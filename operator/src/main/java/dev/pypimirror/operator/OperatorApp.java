@@ -13,6 +13,7 @@ import dev.pypimirror.operator.reconciler.CacheProxy;
 import dev.pypimirror.operator.reconciler.CacheSyncer;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
 import dev.pypimirror.operator.reconciler.ObjectWriter;
+import dev.pypimirror.operator.reconciler.ProxyProbe;
 import dev.pypimirror.operator.reconciler.PypiMirrorPolicyReconciler;
 import dev.pypimirror.operator.reconciler.PypiMirrorReconciler;
 import dev.pypimirror.operator.settings.OperatorSettings;
@@ -129,7 +130,8 @@ public final class OperatorApp implements AutoCloseable {
                     mirror,
                     jobs.stream()
                         .map(j -> new FinishedSyncJob(j.uid(), j.succeeded(), j.finishedAt()))
-                        .toList()));
+                        .toList()),
+            ProxyProbe.http());
   }
 
   /**
@@ -138,6 +140,12 @@ public final class OperatorApp implements AutoCloseable {
    */
   public static MirrorOperator reconcilers(
       KubernetesClient client, OperatorSettings settings, Clock clock) {
+    return reconcilers(client, settings, clock, ProxyProbe.http());
+  }
+
+  /** As above, asking the caching proxies through {@code probe}. */
+  public static MirrorOperator reconcilers(
+      KubernetesClient client, OperatorSettings settings, Clock clock, ProxyProbe probe) {
     return reconcilers(
         client,
         settings,
@@ -145,7 +153,8 @@ public final class OperatorApp implements AutoCloseable {
         new EventRecorder(client, clock),
         MirrorOperator.LeaderDuties.NONE,
         Metrics.NOOP,
-        CacheSyncer.FinishedJobs.NONE);
+        CacheSyncer.FinishedJobs.NONE,
+        probe);
   }
 
   private static MirrorOperator reconcilers(
@@ -155,7 +164,8 @@ public final class OperatorApp implements AutoCloseable {
       EventRecorder events,
       MirrorOperator.LeaderDuties duties,
       Metrics metrics,
-      CacheSyncer.FinishedJobs finishedJobs) {
+      CacheSyncer.FinishedJobs finishedJobs,
+      ProxyProbe probe) {
     String operatorNamespace = settings.operatorNamespace();
     ObjectWriter writer = new ObjectWriter(client);
     CacheSyncer syncer =
@@ -167,7 +177,7 @@ public final class OperatorApp implements AutoCloseable {
             client,
             writer,
             syncer,
-            new CacheProxy(client, writer, settings.reconcile().indexImage()),
+            new CacheProxy(client, writer, settings.reconcile().indexImage(), probe),
             events,
             clock,
             operatorNamespace),

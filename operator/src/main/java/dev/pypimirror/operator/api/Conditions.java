@@ -16,6 +16,16 @@ public final class Conditions {
   /** serve: Proxy: the proxy's Deployment is Available. */
   public static final String PROXY_READY = "ProxyReady";
 
+  /**
+   * serve: Proxy, while the proxy is Ready: True when its cache's volume is full and files pass
+   * through to builds unstored; Unknown when the proxy could not be asked.
+   */
+  public static final String PROXY_CACHE_FULL = "ProxyCacheFull";
+
+  public static final String REASON_VOLUME_FULL = "VolumeFull";
+  public static final String REASON_HAS_ROOM = "HasRoom";
+  public static final String REASON_UNREACHABLE = "Unreachable";
+
   /** Not blocking: pip gets the public index beside a private one (see DependencyConfusion). */
   public static final String DEPENDENCY_CONFUSION_RISK = "DependencyConfusionRisk";
 

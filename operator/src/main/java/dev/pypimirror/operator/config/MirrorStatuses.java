@@ -9,6 +9,7 @@ import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
@@ -223,11 +224,48 @@ public final class MirrorStatuses {
 
   /** DependencyConfusionRisk when it has just become True (announced as a Warning event). */
   public static Optional<Condition> riskRaised(PypiMirrorStatus before, PypiMirrorStatus after) {
-    boolean was =
-        before.condition(DEPENDENCY_CONFUSION_RISK).map(MirrorStatuses::isTrue).orElse(false);
-    return was
-        ? Optional.empty()
-        : after.condition(DEPENDENCY_CONFUSION_RISK).filter(MirrorStatuses::isTrue);
+    return raised(DEPENDENCY_CONFUSION_RISK, before, after);
+  }
+
+  /** The condition {@code type} when it turned True between the two statuses. */
+  public static Optional<Condition> raised(
+      String type, PypiMirrorStatus before, PypiMirrorStatus after) {
+    boolean was = before.condition(type).map(MirrorStatuses::isTrue).orElse(false);
+    return was ? Optional.empty() : after.condition(type).filter(MirrorStatuses::isTrue);
+  }
+
+  /**
+   * ProxyCacheFull from what the proxy said: True (full: files pass through unstored), False, or
+   * Unknown when it could not be asked.
+   */
+  public static Condition proxyCacheFull(Optional<Boolean> full, String detail, long generation) {
+    if (full.isEmpty()) {
+      return new ConditionBuilder(
+              Conditions.of(
+                  Conditions.PROXY_CACHE_FULL,
+                  false,
+                  Conditions.REASON_UNREACHABLE,
+                  "the proxy could not be asked whether its cache is full: " + detail,
+                  generation))
+          .withStatus("Unknown")
+          .build();
+    }
+    return full.get()
+        ? Conditions.of(
+            Conditions.PROXY_CACHE_FULL,
+            true,
+            Conditions.REASON_VOLUME_FULL,
+            "the cache's volume is full even after evicting what the proxy fetched: files pass"
+                + " through to builds unstored (pypimirror_proxy_cache_full). Grow spec.cache.size"
+                + " (the claim grows if its StorageClass allows expansion), or remove files the"
+                + " sync put there from spec.cache.sync.requirements",
+            generation)
+        : Conditions.of(
+            Conditions.PROXY_CACHE_FULL,
+            false,
+            Conditions.REASON_HAS_ROOM,
+            "the proxy stores what it fetches",
+            generation);
   }
 
   private static boolean isTrue(Condition condition) {

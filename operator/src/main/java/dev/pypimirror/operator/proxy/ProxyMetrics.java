@@ -20,7 +20,9 @@ import java.util.function.LongSupplier;
 /**
  * The proxy's Prometheus metrics: requests by kind and outcome, upstream latency and errors by
  * upstream number (never its URL, which may carry a secret path), bytes served, the cache's size
- * and whether it is full. Every series of a fixed label set exists from the start at zero.
+ * and whether it is full. Every series of a fixed label set exists from the start at zero. Gauges
+ * hold their suppliers strongly: a method reference held by nothing else is collected, and the
+ * gauge reads NaN from then on.
  */
 public final class ProxyMetrics {
   public enum Kind {
@@ -89,9 +91,11 @@ public final class ProxyMetrics {
     }
     Gauge.builder("pypimirror_proxy_cache_bytes", cacheBytes, s -> s.getAsLong())
         .description("Bytes of the files the proxy fetched into the cache")
+        .strongReference(true)
         .register(registry);
     Gauge.builder("pypimirror_proxy_cache_full", full, f -> f.getAsBoolean() ? 1 : 0)
         .description("1 while files pass through unstored because the volume is full")
+        .strongReference(true)
         .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
@@ -101,10 +105,12 @@ public final class ProxyMetrics {
   void load(IntSupplier clients, IntSupplier upstreamConnections) {
     Gauge.builder("pypimirror_proxy_clients", clients, IntSupplier::getAsInt)
         .description("Requests being served now (probes aside); more than --max-clients get 503")
+        .strongReference(true)
         .register(registry);
     Gauge.builder(
             "pypimirror_proxy_upstream_connections", upstreamConnections, IntSupplier::getAsInt)
         .description("Requests to upstreams under way; at most --max-upstream-connections")
+        .strongReference(true)
         .register(registry);
   }
 

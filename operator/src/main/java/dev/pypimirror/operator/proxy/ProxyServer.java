@@ -110,7 +110,8 @@ public final class ProxyServer implements AutoCloseable {
     boolean probe =
         route instanceof Route.Health
             || route instanceof Route.Ready
-            || route instanceof Route.Metrics;
+            || route instanceof Route.Metrics
+            || route instanceof Route.Status;
     if (!probe && !admitClient(response)) {
       metrics.request(Kind.OTHER, Outcome.BUSY);
       response.setStatusCode(503).putHeader("Retry-After", "1").end("too many requests at once\n");
@@ -125,6 +126,10 @@ public final class ProxyServer implements AutoCloseable {
     } else if (route instanceof Route.Metrics) {
       response.putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       response.end(metrics.scrape());
+    } else if (route instanceof Route.Status) {
+      response.putHeader("Content-Type", "application/json");
+      response.end(
+          "{\"cacheFull\":" + store.full() + ",\"cacheBytes\":" + store.fetchedBytes() + "}\n");
     } else if (route instanceof Route.Root) {
       page(request, Kind.ROOT, null);
     } else if (route instanceof Route.Project p) {

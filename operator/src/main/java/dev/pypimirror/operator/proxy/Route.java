@@ -20,6 +20,9 @@ public sealed interface Route {
 
   record Metrics() implements Route {}
 
+  /** What the operator asks: whether the cache's volume is full (JSON). */
+  record Status() implements Route {}
+
   record Root() implements Route {}
 
   record Project(String name) implements Route {}
@@ -48,6 +51,8 @@ public sealed interface Route {
         return new Ready();
       case "/-/metrics":
         return new Metrics();
+      case "/-/status":
+        return new Status();
       case "/simple/":
         return new Root();
       default:

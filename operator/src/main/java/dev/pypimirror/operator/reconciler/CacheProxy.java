@@ -7,9 +7,11 @@ import dev.pypimirror.operator.config.MirrorStatuses.Step;
 import dev.pypimirror.operator.owned.OwnedKind;
 import dev.pypimirror.operator.owned.OwnedProxyDeployment;
 import dev.pypimirror.operator.owned.OwnedProxyService;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.net.URI;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,14 +24,29 @@ public class CacheProxy {
   private final KubernetesClient client;
   private final ObjectWriter writer;
   private final String image;
+  private final ProxyProbe probe;
 
   /**
    * @param image the operator's own image, which the proxy runs (the same as the cache sync's)
    */
   public CacheProxy(KubernetesClient client, ObjectWriter writer, String image) {
+    this(client, writer, image, ProxyProbe.http());
+  }
+
+  /** As above, asking the proxies through {@code probe}. */
+  public CacheProxy(KubernetesClient client, ObjectWriter writer, String image, ProxyProbe probe) {
     this.client = client;
     this.writer = writer;
     this.image = image;
+    this.probe = probe;
+  }
+
+  /** ProxyCacheFull, from what the mirror's Ready proxy says at its Service. */
+  Condition cacheFull(PypiMirror mirror, long generation) {
+    ProxyProbe.Answer answer =
+        probe.ask(
+            URI.create(MirrorObjects.proxyUrl(name(mirror), mirror.getMetadata().getNamespace())));
+    return MirrorStatuses.proxyCacheFull(answer.full(), answer.detail(), generation);
   }
 
   /**

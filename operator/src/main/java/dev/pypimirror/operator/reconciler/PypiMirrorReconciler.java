@@ -2,6 +2,7 @@ package dev.pypimirror.operator.reconciler;
 
 import static dev.pypimirror.operator.api.Conditions.CACHE_READY;
 import static dev.pypimirror.operator.api.Conditions.CONFIG_RENDERED;
+import static dev.pypimirror.operator.api.Conditions.PROXY_CACHE_FULL;
 import static dev.pypimirror.operator.api.Conditions.PROXY_READY;
 import static dev.pypimirror.operator.api.Conditions.READY;
 
@@ -60,6 +61,13 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
 
   /** How often to look again at an existingClaim that is not Bound (it is not in our informers). */
   static final Duration EXISTING_CLAIM_RECHECK = Duration.ofSeconds(30);
+
+  /** How often a Ready proxy is asked whether its cache's volume is full. */
+  static final Duration PROXY_RECHECK = Duration.ofSeconds(60);
+
+  private static Duration sooner(Duration a, Duration b) {
+    return a == null || b.compareTo(a) < 0 ? b : a;
+  }
 
   private final KubernetesClient client;
   private final EventRecorder events;
@@ -215,11 +223,16 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
                         mirror.getMetadata().getNamespace(),
                         mirror.getSpec()),
                     generation)));
+    Duration recheckAfter = cache.recheckAfter();
     if (proxy != null) {
       conditions.add(
           Conditions.of(PROXY_READY, proxy.usable(), proxy.reason(), proxy.message(), generation));
+      if (proxy.usable()) {
+        conditions.add(this.proxy.cacheFull(mirror, generation));
+        recheckAfter = sooner(recheckAfter, PROXY_RECHECK);
+      }
     }
-    return finish(mirror, context, previous, status, conditions, cache.recheckAfter());
+    return finish(mirror, context, previous, status, conditions, recheckAfter);
   }
 
   /**
@@ -265,6 +278,8 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
                     c.getMessage()));
     MirrorStatuses.riskRaised(previous, status)
         .ifPresent(c -> events.record(mirror, Type.Warning, c.getType(), c.getMessage()));
+    MirrorStatuses.raised(PROXY_CACHE_FULL, previous, status)
+        .ifPresent(c -> events.record(mirror, Type.Warning, c.getReason(), c.getMessage()));
     ReconcileLog.mirror(mirror, previous, status);
     if (!status.equals(previous)) {
       writer.writeStatus(mirror, status, context);

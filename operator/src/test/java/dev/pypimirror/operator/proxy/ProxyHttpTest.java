@@ -379,4 +379,37 @@ class ProxyHttpTest {
           .containsExactly(dep.getFileName().toString());
     }
   }
+
+  @Test
+  void statusSaysTheCacheIsFullOnceAFilePassedThroughUnstored(@TempDir Path scratch)
+      throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    ProxyApp app =
+        new ProxyApp(
+            new ProxySettings(
+                cache,
+                java.util.List.of(upstream.url()),
+                "127.0.0.1",
+                0,
+                false,
+                Duration.ofSeconds(600),
+                Resolution.FirstMatch,
+                0.0, // any use of the volume is above the mark
+                ProxySettings.Limits.DEFAULTS),
+            Map.of());
+    try (upstream;
+        app) {
+      int port = app.start();
+      assertThat(text(get(port, "/-/status"))).contains("\"cacheFull\":false");
+
+      HttpResponse<byte[]> file = get(port, "/files/proxy-dep/" + dep.getFileName());
+
+      assertThat(file.body()).isEqualTo(Files.readAllBytes(dep));
+      assertThat(cache.resolve("_files").toFile().list()).isEmpty();
+      assertThat(text(get(port, "/-/status"))).contains("\"cacheFull\":true");
+      assertThat(text(get(port, "/-/metrics"))).contains("pypimirror_proxy_cache_full 1.0");
+    }
+  }
 }

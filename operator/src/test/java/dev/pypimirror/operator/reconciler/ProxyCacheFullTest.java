@@ -1,0 +1,180 @@
+package dev.pypimirror.operator.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.pypimirror.operator.OperatorApp;
+import dev.pypimirror.operator.api.Conditions;
+import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.proxy.ProxyApp;
+import dev.pypimirror.operator.proxy.ProxySettings;
+import dev.pypimirror.operator.settings.OperatorSettings;
+import dev.pypimirror.operator.simple.Resolution;
+import dev.pypimirror.operator.testing.Mirrors;
+import dev.pypimirror.operator.testing.MockCluster;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * ProxyCacheFull: what a Ready caching proxy says of its volume, asked at its Service, becomes a
+ * condition (Unknown when it cannot be asked) and a Warning event when the volume fills.
+ */
+@EnableKubernetesMockClient(crud = true)
+class ProxyCacheFullTest {
+  KubernetesClient client;
+
+  @Test
+  void theProxysWordOnItsVolumeBecomesTheConditionAndAFullVolumeAWarning() throws Exception {
+    MockCluster.installCrds(client);
+    AtomicReference<ProxyProbe.Answer> answer =
+        new AtomicReference<>(ProxyProbe.Answer.unknown("cannot ask it (ConnectException)"));
+    List<URI> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ProxyProbe probe =
+        url -> {
+          asked.add(url);
+          return answer.get();
+        };
+    MockCluster.namespace(client, "builds", Map.of());
+    try (MirrorOperator operator =
+        OperatorApp.reconcilers(
+                client,
+                OperatorSettings.defaults().withOperatorNamespace("pypi-mirror-system"),
+                Clock.systemUTC(),
+                probe)
+            .start()) {
+      client
+          .resource(
+              Mirrors.mirror(
+                  "builds",
+                  "corp",
+                  Mirrors.withProxy(Mirrors.spec(Mirrors.https("https://devpi.corp.example/")))))
+          .create();
+      Deployment deployment =
+          await()
+              .atMost(Duration.ofSeconds(20))
+              .until(
+                  () ->
+                      client
+                          .apps()
+                          .deployments()
+                          .inNamespace("builds")
+                          .withName("pypi-mirror-corp-proxy")
+                          .get(),
+                  d -> d != null);
+      assertThat(condition()).isEmpty(); // not asked before the proxy is Available
+
+      client.resource(deployment).updateStatus(available(deployment));
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> condition().map(Condition::getStatus).orElse(""), "Unknown"::equals);
+      assertThat(condition().orElseThrow().getReason()).isEqualTo("Unreachable");
+      assertThat(asked)
+          .contains(URI.create("http://pypi-mirror-corp-proxy.builds.svc:8080/simple/"));
+
+      answer.set(new ProxyProbe.Answer(Optional.of(true), ""));
+      touch(); // a new generation makes it look again (else at the next minute)
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> condition().map(Condition::getStatus).orElse(""), "True"::equals);
+      assertThat(condition().orElseThrow().getReason()).isEqualTo("VolumeFull");
+      assertThat(condition().orElseThrow().getMessage()).contains("spec.cache.size");
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(
+              () ->
+                  assertThat(client.v1().events().inNamespace("builds").list().getItems())
+                      .extracting(Event::getReason, Event::getType)
+                      .contains(org.assertj.core.groups.Tuple.tuple("VolumeFull", "Warning")));
+
+      answer.set(new ProxyProbe.Answer(Optional.of(false), ""));
+      touch();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> condition().map(Condition::getStatus).orElse(""), "False"::equals);
+      assertThat(condition().orElseThrow().getReason()).isEqualTo("HasRoom");
+    }
+  }
+
+  @Test
+  void theHttpProbeReadsARealProxysStatusAndSaysUnknownWhenNoneAnswers(@TempDir Path scratch)
+      throws Exception {
+    ProxyApp proxy =
+        new ProxyApp(
+            new ProxySettings(
+                Files.createDirectories(scratch.resolve("cache")),
+                List.of(),
+                "127.0.0.1",
+                0,
+                true,
+                Duration.ofSeconds(600),
+                Resolution.FirstMatch,
+                0.9,
+                ProxySettings.Limits.DEFAULTS),
+            Map.of());
+    int port;
+    try (proxy) {
+      port = proxy.start();
+      ProxyProbe.Answer answer =
+          ProxyProbe.http(Duration.ofSeconds(30))
+              .ask(URI.create("http://127.0.0.1:" + port + "/simple/"));
+      assertThat(answer.full()).as(answer.detail()).hasValue(false);
+    }
+    ProxyProbe.Answer gone =
+        ProxyProbe.http().ask(URI.create("http://127.0.0.1:" + port + "/simple/"));
+    assertThat(gone.full()).isEmpty();
+    assertThat(gone.detail()).startsWith("cannot ask it");
+  }
+
+  private Optional<Condition> condition() {
+    PypiMirror mirror =
+        client.resources(PypiMirror.class).inNamespace("builds").withName("corp").get();
+    return mirror == null || mirror.getStatus() == null
+        ? Optional.empty()
+        : mirror.getStatus().condition(Conditions.PROXY_CACHE_FULL);
+  }
+
+  private int ttl = 600;
+
+  private void touch() {
+    ttl++;
+    client
+        .resources(PypiMirror.class)
+        .inNamespace("builds")
+        .withName("corp")
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"spec\":{\"cache\":{\"proxy\":{\"indexTTLSeconds\":" + ttl + "}}}}");
+  }
+
+  private static Deployment available(Deployment deployment) {
+    return new DeploymentBuilder(deployment)
+        .withStatus(
+            new DeploymentStatusBuilder()
+                .withConditions(
+                    new DeploymentConditionBuilder()
+                        .withType("Available")
+                        .withStatus("True")
+                        .withReason("MinimumReplicasAvailable")
+                        .build())
+                .build())
+        .build();
+  }
+}
