@@ -7,7 +7,6 @@ import dev.pypimirror.operator.cache.CacheIntake;
 import dev.pypimirror.operator.config.Requirements;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -126,14 +125,16 @@ class IngestCommand implements Callable<Integer> {
     return result.failed() ? 1 : 0;
   }
 
-  private String requirementsText() throws IOException {
+  /** The requirements, held to the limit every input of the command line has (3 MiB). */
+  private String requirementsText() {
     if (requirements.file != null) {
-      return Files.readString(requirements.file, StandardCharsets.UTF_8);
+      return ManifestReader.readBounded(requirements.file.toString(), null);
     }
+    String source = "environment variable " + requirements.variable;
     String text = System.getenv(requirements.variable);
     if (text == null) {
-      throw new CliException("environment variable " + requirements.variable + " is not set");
+      throw new CliException(source + " is not set");
     }
-    return text;
+    return ManifestReader.bounded(source, text);
   }
 }

@@ -107,6 +107,14 @@ final class ManifestReader {
     }
   }
 
+  /** {@code text}, refused with one line when it holds more than {@link #MAX_INPUT_BYTES}. */
+  static String bounded(String source, String text) {
+    if (text.getBytes(StandardCharsets.UTF_8).length > MAX_INPUT_BYTES) {
+      throw tooLarge(source);
+    }
+    return text;
+  }
+
   private static CliException tooLarge(String source) {
     return new CliException(
         source

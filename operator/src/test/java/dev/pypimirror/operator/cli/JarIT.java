@@ -208,4 +208,34 @@ class JarIT {
             "error: <stdin>: larger than 3 MiB (3145728 bytes), the most the Kubernetes API server"
                 + " accepts in one request\n");
   }
+
+  @Test
+  void ingestRefusesARequirementsFileOver3MiBAtOnce(@TempDir Path dir) throws Exception {
+    Path downloads = Files.createDirectory(dir.resolve("downloads"));
+    Path cache = Files.createDirectory(dir.resolve("cache"));
+    Path requirements = dir.resolve("requirements.txt");
+    Files.writeString(requirements, "# padding\n".repeat(400_000)); // 4 MB
+    Files.writeString(downloads.resolve("a-1.0-py3-none-any.whl"), "not read");
+
+    Run run =
+        java(
+            "",
+            "ingest",
+            "--requirements",
+            requirements.toString(),
+            downloads.toString(),
+            cache.toString());
+
+    assertThat(run.status()).isEqualTo(2);
+    assertThat(run.err())
+        .isEqualTo(
+            "error: "
+                + requirements
+                + ": larger than 3 MiB (3145728 bytes), the most the Kubernetes API server accepts"
+                + " in one request\n");
+    assertThat(run.out()).isEmpty();
+    try (Stream<Path> added = Files.list(cache)) {
+      assertThat(added).isEmpty();
+    }
+  }
 }
