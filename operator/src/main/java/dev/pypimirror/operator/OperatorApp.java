@@ -79,8 +79,8 @@ public final class OperatorApp implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
-   * @param client the cluster; every informer, cache and read decodes through a client like it with
-   *     {@link TolerantDecoding} (made here, and closed with the app, unless {@code client} decodes
+   * @param given the cluster; every informer, cache and read decodes through a client like it with
+   *     {@link TolerantDecoding} (made here, and closed with the app, unless {@code given} decodes
    *     so already), so one undecodable mirror or policy stops nothing
    */
   public OperatorApp(KubernetesClient given, OperatorSettings settings, Clock clock) {
