@@ -122,3 +122,12 @@ securityContext:
 volumeMounts:
   - {name: tmp, mountPath: /tmp}
 {{- end -}}
+
+{{/* With cert-manager: the webhook Certificate's issuer as run takes it (KIND/NAME). */}}
+{{- define "pmo.certManagerIssuer" -}}
+{{- with .Values.webhook.certManager.issuerRef -}}
+{{ default "Issuer" .kind }}/{{ .name }}
+{{- else -}}
+Issuer/{{ include "pmo.suffixed" (dict "root" . "suffix" "selfsigned") }}
+{{- end -}}
+{{- end -}}

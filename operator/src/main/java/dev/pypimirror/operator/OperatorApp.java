@@ -17,7 +17,6 @@ import dev.pypimirror.operator.reconciler.ProxyProbe;
 import dev.pypimirror.operator.reconciler.PypiMirrorPolicyReconciler;
 import dev.pypimirror.operator.reconciler.PypiMirrorReconciler;
 import dev.pypimirror.operator.settings.OperatorSettings;
-import dev.pypimirror.operator.settings.OperatorSettings.Certificates;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.tls.WebhookCertificates;
 import dev.pypimirror.operator.webhook.MirrorAdmission;
@@ -98,9 +97,14 @@ public final class OperatorApp implements AutoCloseable {
     admissionPolicies =
         new AdmissionPolicyWriter(client, operatorNamespace, mirrors, mirrors::all, policies);
     certificates =
-        settings.webhook().certificates() == Certificates.SELF_MANAGED
-            ? Optional.of(new WebhookCertificateManager(client, operatorNamespace, clock, routing))
-            : Optional.empty();
+        switch (settings.webhook().certificates()) {
+          case SELF_MANAGED ->
+              Optional.of(new WebhookCertificateManager(client, operatorNamespace, clock, routing));
+          case CERT_MANAGER ->
+              Optional.of(
+                  WebhookCertificateManager.certManager(client, operatorNamespace, clock, routing));
+          case FILES -> Optional.empty();
+        };
     certificates.ifPresent(
         c -> {
           metrics.certificateExpiry("serving", () -> c.notAfter(WebhookCertificates.TLS_CRT));

@@ -59,7 +59,7 @@ class RunCommand implements Callable<Integer> {
       names = "--webhook-certs",
       converter = CertificateSourceConverter.class,
       description =
-          "self-managed or files (default: files when --tls-cert-file and --tls-key-file exist, else self-managed).")
+          "self-managed, cert-manager (the leader keeps a Certificate: --cert-manager-certificate, --cert-manager-issuer) or files (default: files when --tls-cert-file and --tls-key-file exist, else self-managed).")
   Certificates certificateSource;
 
   @Option(
@@ -124,8 +124,21 @@ class RunCommand implements Callable<Integer> {
       names = "--cert-manager-certificate",
       paramLabel = "NAME",
       description =
-          "With cert-manager: the Certificate in the operator's namespace whose CA cainjector writes into the webhook configurations.")
+          "With cert-manager: the Certificate in the operator's namespace whose CA cainjector writes into the webhook configurations; with --webhook-certs=cert-manager the leader keeps it, issued into Secret <NAME>-cert-manager.")
   String certManagerCertificate;
+
+  @Option(
+      names = "--cert-manager-issuer",
+      paramLabel = "KIND/NAME",
+      description =
+          "With --webhook-certs=cert-manager: the Certificate's issuer, Issuer/NAME (in the operator's namespace) or ClusterIssuer/NAME.")
+  String certManagerIssuer;
+
+  @Option(
+      names = "--cert-manager-issuer-group",
+      paramLabel = "GROUP",
+      description = "The issuer's API group (default: ${DEFAULT-VALUE}).")
+  String certManagerIssuerGroup = "cert-manager.io";
 
   @Option(
       names = "--drain-delay",
@@ -177,9 +190,10 @@ class RunCommand implements Callable<Integer> {
       return switch (value) {
         case "self-managed", "self_managed" -> Certificates.SELF_MANAGED;
         case "files" -> Certificates.FILES;
+        case "cert-manager" -> Certificates.CERT_MANAGER;
         default ->
             throw new picocli.CommandLine.TypeConversionException(
-                "expected self-managed or files, got " + value);
+                "expected self-managed, cert-manager or files, got " + value);
       };
     }
   }
@@ -233,7 +247,8 @@ class RunCommand implements Callable<Integer> {
               webhookService,
               webhookFailurePolicy,
               webhookTimeout,
-              certManagerCertificate);
+              certManagerCertificate,
+              issuer());
     } catch (IllegalArgumentException e) {
       throw new CliException("--webhook-failure-policy or --webhook-timeout: " + e.getMessage());
     }
@@ -255,11 +270,32 @@ class RunCommand implements Callable<Integer> {
                           metricsPort > 0 ? metricsPort : OperatorSettings.Webhook.NO_PORT)
                       .withDrainDelay(Duration.ofSeconds(drainDelaySeconds));
               given =
-                  certificates() == Certificates.SELF_MANAGED
-                      ? given.withSelfManagedCertificates()
-                      : given;
+                  certificates() == Certificates.FILES
+                      ? given
+                      : given.withCertificates(certificates());
               return noWebhook ? given.disabled() : given;
             });
+  }
+
+  /** With --webhook-certs=cert-manager: the Certificate's issuer, from KIND/NAME; else null. */
+  private OperatorSettings.Issuer issuer() {
+    if (certificateSource != Certificates.CERT_MANAGER) {
+      return null;
+    }
+    String[] kindAndName = certManagerIssuer == null ? new String[0] : certManagerIssuer.split("/");
+    if (certManagerCertificate == null
+        || kindAndName.length != 2
+        || !List.of("Issuer", "ClusterIssuer").contains(kindAndName[0])
+        || kindAndName[1].isBlank()) {
+      throw new CliException(
+          "--webhook-certs=cert-manager: the leader keeps the webhook's Certificate, so give its"
+              + " name (--cert-manager-certificate NAME) and its issuer (--cert-manager-issuer"
+              + " Issuer/NAME or ClusterIssuer/NAME), got "
+              + certManagerCertificate
+              + " and "
+              + certManagerIssuer);
+    }
+    return new OperatorSettings.Issuer(kindAndName[0], kindAndName[1], certManagerIssuerGroup);
   }
 
   /**
@@ -291,6 +327,12 @@ class RunCommand implements Callable<Integer> {
       return;
     }
     Certificates source = certificates();
+    if (source == Certificates.CERT_MANAGER && noNamespace) {
+      throw new CliException(
+          "--webhook-certs=cert-manager keeps the Certificate in the operator's namespace, which is"
+              + " not known: give --operator-namespace NS (in a pod: env POD_NAMESPACE from the"
+              + " downward API)");
+    }
     if (source == Certificates.SELF_MANAGED && noNamespace) {
       throw new CliException(
           (certificateSource == null

@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.cli;
 
 import dev.pypimirror.operator.settings.OperatorSettings;
+import dev.pypimirror.operator.webhook.CertManagerCertificate;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -48,6 +49,13 @@ public class UninstallCommand implements Callable<Integer> {
   String deployment = OperatorSettings.Routing.DEFAULTS.name();
 
   @Option(
+      names = "--cert-manager-certificate",
+      paramLabel = "NAME",
+      description =
+          "With cert-manager: the webhook's Certificate the operator kept, removed with its Secret <NAME>-cert-manager.")
+  String certManagerCertificate;
+
+  @Option(
       names = "--wait",
       paramLabel = "SECONDS",
       description = "How long to wait for the operator's pods to stop (default: ${DEFAULT-VALUE}).")
@@ -84,7 +92,14 @@ public class UninstallCommand implements Callable<Integer> {
             .validatingWebhookConfigurations()
             .withName(configuration));
     if (inNamespace) {
-      var names = OperatorSettings.Routing.DEFAULTS.withName(configuration);
+      var defaults = OperatorSettings.Routing.DEFAULTS;
+      var names =
+          new OperatorSettings.Routing(
+              configuration,
+              defaults.service(),
+              defaults.failurePolicy(),
+              defaults.timeoutSeconds(),
+              certManagerCertificate);
       say(
           out,
           "Secret " + namespace + "/" + names.certificateSecret(),
@@ -93,6 +108,20 @@ public class UninstallCommand implements Callable<Integer> {
           out,
           "Lease " + namespace + "/" + names.leaderLease(),
           client.leases().inNamespace(namespace).withName(names.leaderLease()));
+      if (certManagerCertificate != null) {
+        say(
+            out,
+            "Certificate " + namespace + "/" + certManagerCertificate,
+            client
+                .genericKubernetesResources(CertManagerCertificate.CERTIFICATES)
+                .inNamespace(namespace)
+                .withName(certManagerCertificate));
+        String secret = names.certManagerSecret();
+        say(
+            out,
+            "Secret " + namespace + "/" + secret,
+            client.secrets().inNamespace(namespace).withName(secret));
+      }
     } else {
       out.println("no operator namespace given: its Secret and Lease are left");
     }

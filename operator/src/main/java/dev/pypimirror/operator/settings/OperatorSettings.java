@@ -106,18 +106,35 @@ public record OperatorSettings(
    * @param timeoutSeconds every entry's, 1 to 30
    * @param caFromCertificate with cert-manager: the Certificate in the operator's namespace whose
    *     CA cert-manager's cainjector writes into them; null: none
+   * @param issuer with {@link Certificates#CERT_MANAGER}: the issuer of that Certificate, which the
+   *     leader keeps (null: the install makes the Certificate)
    */
   public record Routing(
       String name,
       String service,
       String failurePolicy,
       int timeoutSeconds,
-      String caFromCertificate) {
+      String caFromCertificate,
+      Issuer issuer) {
     public static final Routing DEFAULTS =
         new Routing("pypi-mirror-operator", "pypi-mirror-operator-webhook", "Ignore", 5, null);
 
+    public Routing(
+        String name,
+        String service,
+        String failurePolicy,
+        int timeoutSeconds,
+        String caFromCertificate) {
+      this(name, service, failurePolicy, timeoutSeconds, caFromCertificate, null);
+    }
+
     public Routing withName(String value) {
-      return new Routing(value, service, failurePolicy, timeoutSeconds, caFromCertificate);
+      return new Routing(value, service, failurePolicy, timeoutSeconds, caFromCertificate, issuer);
+    }
+
+    /** The Secret cert-manager writes the Certificate {@link #caFromCertificate} into. */
+    public String certManagerSecret() {
+      return caFromCertificate + "-cert-manager";
     }
 
     /** The self-managed certificate's Secret in the operator's namespace. */
@@ -179,7 +196,23 @@ public record OperatorSettings(
      * The leader keeps a CA and serving certificate in a Secret of the operator's namespace and
      * patches the caBundles; every replica serves that Secret (the files are not read).
      */
-    SELF_MANAGED
+    SELF_MANAGED,
+    /**
+     * The leader keeps a cert-manager Certificate for the webhook Service in the operator's
+     * namespace ({@link Routing#caFromCertificate}, from {@link Routing#issuer}); cert-manager
+     * writes it into {@link Routing#certManagerSecret}, which every replica serves, and its
+     * cainjector writes the CA into the webhook configurations.
+     */
+    CERT_MANAGER
+  }
+
+  /** A cert-manager issuer: kind Issuer (in the operator's namespace) or ClusterIssuer. */
+  public record Issuer(String kind, String name, String group) {
+    public Issuer {
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(group, "group");
+    }
   }
 
   /**
@@ -277,11 +310,15 @@ public record OperatorSettings(
     }
 
     public Webhook withSelfManagedCertificates() {
+      return withCertificates(Certificates.SELF_MANAGED);
+    }
+
+    public Webhook withCertificates(Certificates value) {
       return new Webhook(
           enabled,
           host,
           port,
-          Certificates.SELF_MANAGED,
+          value,
           certificateFile,
           keyFile,
           tlsReloadInterval,

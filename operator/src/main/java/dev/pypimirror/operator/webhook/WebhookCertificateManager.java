@@ -33,6 +33,7 @@ public final class WebhookCertificateManager implements AutoCloseable {
   private final KubernetesClient client;
   private final String namespace;
   private final String secretName;
+  private final CertManagerCertificate certManager;
   private final Clock clock;
   private final SharedIndexInformer<Secret> secret;
   private final WebhookConfigurations configurations;
@@ -46,11 +47,39 @@ public final class WebhookCertificateManager implements AutoCloseable {
       String namespace,
       Clock clock,
       WebhookConfigurations configurations) {
+    this(client, namespace, clock, configurations, false);
+  }
+
+  /**
+   * With cert-manager: every replica serves the Secret cert-manager writes, and the leader keeps
+   * the Certificate ({@link CertManagerCertificate}) instead of making a CA.
+   */
+  public static WebhookCertificateManager certManager(
+      KubernetesClient client,
+      String namespace,
+      Clock clock,
+      WebhookConfigurations configurations) {
+    return new WebhookCertificateManager(client, namespace, clock, configurations, true);
+  }
+
+  private WebhookCertificateManager(
+      KubernetesClient client,
+      String namespace,
+      Clock clock,
+      WebhookConfigurations configurations,
+      boolean certManager) {
     this.client = client;
     this.configurations = configurations;
     this.namespace = Objects.requireNonNull(namespace, "the operator's namespace is needed");
     this.clock = clock;
-    this.secretName = configurations.routing().certificateSecret();
+    this.certManager =
+        certManager
+            ? new CertManagerCertificate(client, namespace, configurations.routing())
+            : null;
+    this.secretName =
+        certManager
+            ? configurations.routing().certManagerSecret()
+            : configurations.routing().certificateSecret();
     this.secret = client.secrets().inNamespace(namespace).withName(secretName).runnableInformer(0);
   }
 
@@ -108,6 +137,10 @@ public final class WebhookCertificateManager implements AutoCloseable {
 
   private void manageQuietly() {
     try {
+      if (certManager != null) {
+        certManager.ensure();
+        return;
+      }
       manageOnce();
     } catch (RuntimeException e) {
       LOG.warn("webhook certificates not updated: {}", e.getMessage());

@@ -167,6 +167,27 @@ class RunCommandTest {
     assertThat(settings().routing()).isEqualTo(OperatorSettings.Routing.DEFAULTS);
   }
 
+  /** cert-manager mode: the leader keeps the Certificate, so its name and issuer are needed. */
+  @Test
+  void certManagerModeNamesTheCertificateAndItsIssuer() {
+    OperatorSettings given =
+        settings(
+            "--webhook-certs=cert-manager",
+            "--cert-manager-certificate=build-mirrors-webhook",
+            "--cert-manager-issuer=ClusterIssuer/corp-ca");
+
+    assertThat(given.webhook().certificates())
+        .isEqualTo(OperatorSettings.Certificates.CERT_MANAGER);
+    assertThat(given.routing().issuer())
+        .isEqualTo(new OperatorSettings.Issuer("ClusterIssuer", "corp-ca", "cert-manager.io"));
+    assertThat(given.routing().certManagerSecret()).isEqualTo("build-mirrors-webhook-cert-manager");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> settings("--webhook-certs=cert-manager", "--cert-manager-issuer=corp-ca"))
+        .isInstanceOf(CliException.class)
+        .hasMessageContaining("--cert-manager-certificate NAME")
+        .hasMessageContaining("Issuer/NAME or ClusterIssuer/NAME");
+  }
+
   /** A failed start says what fixes it, then the causes. */
   @Test
   void aFailedStartSaysWhatFixesIt() throws Exception {

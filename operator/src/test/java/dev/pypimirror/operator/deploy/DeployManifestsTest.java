@@ -89,7 +89,7 @@ class DeployManifestsTest {
   }
 
   @Test
-  void theCertManagerOverlayInjectsTheCaAndMountsTheCertificate() throws Exception {
+  void theCertManagerOverlayHasTheOperatorKeepTheCertificate() throws Exception {
     InstallChecks install = new InstallChecks(Kustomize.render("deploy/certmanager"), NAMESPACE);
 
     install.all(2);
@@ -136,11 +136,12 @@ class DeployManifestsTest {
   }
 
   /**
-   * cert-manager mode elsewhere: the Certificate's DNS names hold the namespace, which kustomize's
-   * namespace transformer does not set; the overlay lists deploy/derived again (README).
+   * cert-manager mode elsewhere, the usual way too: nothing names the namespace (the leader keeps
+   * the Certificate, whose DNS names hold it), so no transformer is needed.
    */
   @Test
-  void aCertManagerOverlayInAnotherNamespaceLeavesNothingInTheDefaultOne() throws Exception {
+  void aPlainCertManagerOverlayWithNamespaceAndImagesOnlyLeavesNoTraceOfTheDefaults()
+      throws Exception {
     List<JsonNode> objects =
         Kustomize.render(
             overlay(
@@ -152,13 +153,20 @@ class DeployManifestsTest {
                 resources: [%1$s/certmanager]
                 images:
                   - {name: ghcr.io/pypimirror/pypi-mirror-operator, newName: registry.example.com/pmo, newTag: "9.9.9"}
-                transformers: [%1$s/derived]
                 """));
 
-    assertThat(objects).allSatisfy(o -> assertThat(o.toString()).doesNotContain(NAMESPACE));
+    assertThat(objects)
+        .allSatisfy(
+            o -> assertThat(o.toString()).doesNotContain(NAMESPACE).doesNotContain("ghcr.io"));
     InstallChecks install = new InstallChecks(objects, "platform-tools");
     install.all(2);
     install.certManagerIssuesTheCertificate();
+    assertThat(
+            install
+                .one("Deployment", "pypi-mirror-operator")
+                .at("/spec/template/spec/containers/0/image")
+                .asText())
+        .isEqualTo("registry.example.com/pmo:9.9.9");
   }
 
   /**

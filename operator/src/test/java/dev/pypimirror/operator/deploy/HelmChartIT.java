@@ -612,8 +612,10 @@ class HelmChartIT {
     assertThat(install.find("Issuer", "pypi-mirror-operator-selfsigned"))
         .as("the given issuer is used instead")
         .isEmpty();
-    assertThat(install.one("Certificate", "pypi-mirror-operator-webhook").at("/spec/issuerRef"))
-        .isEqualTo(YAML.readTree("{name: corp-ca, kind: ClusterIssuer, group: cert-manager.io}"));
+    assertThat(install.arg("cert-manager-issuer")).isEqualTo("ClusterIssuer/corp-ca");
+    assertThat(install.arg("cert-manager-issuer-group"))
+        .as("cert-manager.io is run's default")
+        .isNull();
 
     JsonNode monitor = install.one("ServiceMonitor", "pypi-mirror-operator");
     assertThat(monitor.at("/metadata/labels/release").asText()).isEqualTo("prometheus");

@@ -309,27 +309,41 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
     assertThat(manager.at("/readinessProbe/periodSeconds").asInt()).isLessThanOrEqualTo(drainDelay);
   }
 
-  /** cert-manager issues the serving certificate, injects its CA, and the operator reads it. */
+  /**
+   * cert-manager issues the serving certificate: the operator's leader keeps the Certificate (for
+   * its own namespace's DNS names, so the install holds none) from an issuer the install has or
+   * names, with the right to that in its own namespace only; cainjector injects the CA.
+   */
   void certManagerIssuesTheCertificate() {
-    JsonNode certificate = one("Certificate", name + "-webhook");
+    assertThat(find("Certificate", name + "-webhook"))
+        .as("the operator keeps the Certificate: nothing applied holds the namespace's DNS names")
+        .isEmpty();
+    assertThat(arg("webhook-certs")).isEqualTo("cert-manager");
     assertThat(arg("cert-manager-certificate"))
         .as("the operator annotates its webhook configurations for cainjector")
-        .isEqualTo(certificate.at("/metadata/name").asText());
-    assertThat(texts(certificate.at("/spec/dnsNames")))
-        .containsExactly(
-            name + "-webhook." + namespace + ".svc",
-            name + "-webhook." + namespace + ".svc.cluster.local");
-    String secret = certificate.at("/spec/secretName").asText();
+        .isEqualTo(name + "-webhook");
+    String[] issuer = arg("cert-manager-issuer").split("/");
+    assertThat(issuer[0]).isIn("Issuer", "ClusterIssuer");
+    if (issuer[0].equals("Issuer")) {
+      assertThat(find("Issuer", issuer[1]))
+          .as("the named Issuer is installed, or given (webhook.certManager.issuerRef)")
+          .isPresent()
+          .hasValueSatisfying(
+              i -> assertThat(i.at("/metadata/namespace").asText()).isEqualTo(namespace));
+    }
     JsonNode pod = one("Deployment", name).at("/spec/template/spec");
     assertThat(texts(pod.at("/containers/0/args")))
-        .contains(
-            "--webhook-certs=files",
-            "--tls-cert-file=/etc/webhook/tls/tls.crt",
-            "--tls-key-file=/etc/webhook/tls/tls.key")
-        .doesNotContain("--webhook-certs=self-managed");
+        .noneMatch(a -> a.startsWith("--tls-cert-file") || a.startsWith("--tls-key-file"));
     assertThat(pod.path("volumes"))
-        .anySatisfy(v -> assertThat(v.at("/secret/secretName").asText()).isEqualTo(secret));
-    assertThat(pod.at("/containers/0/volumeMounts"))
-        .anySatisfy(m -> assertThat(m.path("mountPath").asText()).isEqualTo("/etc/webhook/tls"));
+        .as("the Secret is read through the API, so a pod never waits for it")
+        .noneSatisfy(v -> assertThat(v.has("secret")).isTrue());
+    assertThat(own("Role").path("rules"))
+        .anySatisfy(
+            r -> {
+              assertThat(texts(r.path("resources"))).containsExactly("certificates");
+              assertThat(texts(r.path("verbs")))
+                  .containsExactlyInAnyOrder("get", "create", "update");
+            });
+    assertThat(one("ClusterRole", name).toString()).doesNotContain("certificates");
   }
 }
