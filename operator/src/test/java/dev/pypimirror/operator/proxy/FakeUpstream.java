@@ -29,12 +29,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * recorded. It can demand basic auth, serve a file with other bytes than its page's hash, and hold
  * file answers back for a while so that clients overlap.
  */
-final class FakeUpstream implements AutoCloseable {
+public final class FakeUpstream implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private final Map<String, List<Path>> projects = new ConcurrentHashMap<>();
-  final List<String> requests = new CopyOnWriteArrayList<>();
-  final List<String> authorizations = new CopyOnWriteArrayList<>();
+  public final List<String> requests = new CopyOnWriteArrayList<>();
+  public final List<String> authorizations = new CopyOnWriteArrayList<>();
   final Set<String> corrupt = ConcurrentHashMap.newKeySet();
   volatile String requiredAuthorization;
   volatile long fileDelayMillis;
@@ -53,22 +53,22 @@ final class FakeUpstream implements AutoCloseable {
   /** Files whose core metadata (PEP 658) the pages announce and /files/NAME.metadata serves. */
   final Map<String, byte[]> metadata = new ConcurrentHashMap<>();
 
-  FakeUpstream() throws IOException {
+  public FakeUpstream() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.setExecutor(threads);
     server.createContext("/", this::handle);
     server.start();
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + server.getAddress().getPort() + "/simple/";
   }
 
-  void add(String project, Path file) {
+  public void add(String project, Path file) {
     projects.computeIfAbsent(normalize(project), k -> new CopyOnWriteArrayList<>()).add(file);
   }
 
-  void requireBasic(String user, String password) {
+  public void requireBasic(String user, String password) {
     requiredAuthorization =
         "Basic "
             + Base64.getEncoder()
