@@ -37,9 +37,9 @@ class DeployManifestsTest {
   }
 
   /**
-   * deploy/monitored is deploy/default plus the monitoring component's PrometheusRule and dashboard
-   * ConfigMap in the operator's namespace; the component's files are the chart's (the chart's
-   * rendering of them equals this one: HelmChartIT).
+   * deploy/monitored is deploy/default plus the monitoring component's PrometheusRule, proxies'
+   * PodMonitor and dashboard ConfigMap in the operator's namespace; the component's files are the
+   * chart's (the chart's rendering of them equals this one: HelmChartIT).
    */
   @Test
   void theMonitoringComponentAddsTheAlertsAndTheDashboardAndNothingElse() throws Exception {
@@ -59,6 +59,7 @@ class DeployManifestsTest {
                             + o.at("/metadata/name").asText()))
         .containsExactlyInAnyOrder(
             "PrometheusRule/" + NAMESPACE + "/pypi-mirror-operator",
+            "PodMonitor/" + NAMESPACE + "/pypi-mirror-operator-proxies",
             "ConfigMap/" + NAMESPACE + "/pypi-mirror-operator-dashboard");
     new InstallChecks(monitored, NAMESPACE).all(2);
     Path chartFiles = ProjectPaths.ROOT.resolve("charts/pypi-mirror-operator/files");

@@ -639,7 +639,10 @@ class HelmChartIT {
   static final String MONITORED =
       AS_DEPLOY_DEFAULT
           + """
-      metrics: {prometheusRule: {enabled: true}, grafanaDashboard: {enabled: true}}
+      metrics:
+        prometheusRule: {enabled: true}
+        proxyPodMonitor: {enabled: true}
+        grafanaDashboard: {enabled: true}
       """;
 
   @Test

@@ -11,6 +11,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.proxy.ProxyApp;
+import dev.pypimirror.operator.proxy.ProxySettings;
+import dev.pypimirror.operator.simple.Resolution;
 import dev.pypimirror.operator.testing.JobController;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.OperatorInCluster;
@@ -38,8 +41,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The operator's /metrics, scraped over HTTP after it reconciled mirrors, admitted a pod and saw a
- * sync Job finish, against the test API server: the series each part adds, and every series and
- * label the shipped alert rules and Grafana dashboard query (every expression parsed as PromQL).
+ * sync Job finish, against the test API server, and a caching proxy's /-/metrics: the series each
+ * part adds, and every series and label the shipped alert rules and Grafana dashboard query (every
+ * expression parsed as PromQL).
  */
 class ExportedSeriesTest {
   static final Path CHART_FILES = ProjectPaths.ROOT.resolve("charts/pypi-mirror-operator/files");
@@ -82,6 +86,68 @@ class ExportedSeriesTest {
                             + "result=\"succeeded\"} 1.0"));
     scrapeText = scrape();
     exported = parseExposition(scrapeText);
+    proxyExported(exported);
+  }
+
+  /**
+   * Labels Prometheus adds to a caching proxy's series when its PodMonitor scrapes it (target
+   * labels from pod discovery): the alerts group by namespace and pod.
+   */
+  static final Map<String, String> PROXY_TARGET_LABELS =
+      Map.of(
+          "namespace",
+          "ml",
+          "pod",
+          "pypi-mirror-synced-proxy-abc",
+          "container",
+          "proxy",
+          "job",
+          "pypi-mirror-operator-proxies",
+          "instance",
+          "10.0.0.1:8080");
+
+  /** A caching proxy's /-/metrics, scraped from a running proxy, with its target labels. */
+  static void proxyExported(Map<String, List<Map<String, String>>> into) throws Exception {
+    Path cache = Files.createTempDirectory("proxy-cache-");
+    ProxyApp proxy =
+        new ProxyApp(
+            new ProxySettings(
+                cache,
+                List.of("http://127.0.0.1:9/simple/"),
+                "127.0.0.1",
+                0,
+                false,
+                ProxySettings.DEFAULT_INDEX_TTL,
+                Resolution.FirstMatch,
+                0.99,
+                ProxySettings.Limits.DEFAULTS),
+            Map.of());
+    try {
+      int port = proxy.start();
+      String text =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      parseExposition(text)
+          .forEach(
+              (name, samples) ->
+                  into.computeIfAbsent(name, k -> new ArrayList<>())
+                      .addAll(
+                          samples.stream()
+                              .map(
+                                  labels -> {
+                                    Map<String, String> withTarget = new HashMap<>(labels);
+                                    withTarget.putAll(PROXY_TARGET_LABELS);
+                                    return withTarget;
+                                  })
+                              .toList()));
+    } finally {
+      proxy.close();
+    }
+    assertThat(into).containsKeys("pypimirror_proxy_cache_full", "pypimirror_proxy_requests_total");
   }
 
   @AfterAll
@@ -196,7 +262,7 @@ class ExportedSeriesTest {
           PromQl.Parsed parsed = PromQl.parse(expr);
           Set<String> labelsInScope = new HashSet<>();
           for (PromQl.Selector selector : parsed.selectors()) {
-            assertThat(exported).as(where + ": " + expr).containsKey(selector.metric());
+            assertThat(exported.keySet()).as(where + ": " + expr).contains(selector.metric());
             List<Map<String, String>> samples = exported.get(selector.metric());
             samples.forEach(s -> labelsInScope.addAll(s.keySet()));
             for (PromQl.Matcher3 m : selector.matchers()) {
