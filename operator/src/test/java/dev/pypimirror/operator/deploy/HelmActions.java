@@ -43,8 +43,12 @@ final class HelmActions {
   static void install(
       KubernetesClient client, String release, String namespace, List<JsonNode> objects) {
     for (JsonNode o : crdsFirst(objects)) {
-      if (hookOf(o) == null) {
-        client.resource(owned(client, o, release, namespace)).create();
+      if (hookOf(o) != null) {
+        continue;
+      }
+      var resource = client.resource(owned(client, o, release, namespace));
+      if (!crd(o) || resource.get() == null) { // an installed CRD is skipped, as Helm does
+        resource.create();
       }
     }
   }
