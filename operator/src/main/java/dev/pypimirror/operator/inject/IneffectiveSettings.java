@@ -2,6 +2,7 @@ package dev.pypimirror.operator.inject;
 
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
+import dev.pypimirror.operator.policy.EgressPolicies;
 import dev.pypimirror.operator.policy.PolicyRules;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -45,6 +46,7 @@ public final class IneffectiveSettings {
             "restrictEgress has no effect without a podSelector: a NetworkPolicy selects pods by"
                 + " labels only; no NetworkPolicy is written");
       }
+      EgressPolicies.selectsOwnPods(policy).ifPresent(found::add);
     } else if (spec.getAllowedEgressCIDRs() != null && !spec.getAllowedEgressCIDRs().isEmpty()) {
       found.add("allowedEgressCIDRs has no effect without restrictEgress: true");
     }

@@ -3,6 +3,7 @@ package dev.pypimirror.operator.policy;
 import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
+import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.owned.OwnedProxyDeployment;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -107,6 +108,37 @@ public final class EgressPolicies {
             .withEgress(egress)
             .endSpec()
             .build());
+  }
+
+  /**
+   * Why the policy's egress NetworkPolicy also cuts the mirror's own caching proxy or cache sync
+   * pods off from the upstreams they fetch from (its podSelector selects their labels, as {@code
+   * {}} does); empty when it does not, or writes none. The NetworkPolicy is written anyway, so
+   * builds stay restricted (closed), and the policy says what to change.
+   */
+  public static Optional<String> selectsOwnPods(PypiMirrorPolicy policy) {
+    if (desired(policy, "any").isEmpty()) {
+      return Optional.empty();
+    }
+    String name = policy.getMetadata().getName();
+    LabelSelector selector = policy.getSpec().getPodSelector();
+    List<String> selected = new ArrayList<>();
+    try {
+      for (String component : List.of(OwnedProxyDeployment.COMPONENT, CacheSync.COMPONENT)) {
+        if (LabelSelectors.matches(selector, MirrorObjects.labels(name, component))) {
+          selected.add("app.kubernetes.io/component=" + component);
+        }
+      }
+    } catch (LabelSelectors.InvalidSelectorException e) {
+      return Optional.empty(); // refused as invalid elsewhere
+    }
+    return selected.isEmpty()
+        ? Optional.empty()
+        : Optional.of(
+            ("restrictEgress also cuts the mirror's own caching proxy or cache sync pods (%s) off"
+                    + " from the upstreams they fetch from: the podSelector selects them too; select"
+                    + " the build pods by a label of their own instead")
+                .formatted(String.join(", ", selected)));
   }
 
   private static NetworkPolicyPort tcp(int port) {

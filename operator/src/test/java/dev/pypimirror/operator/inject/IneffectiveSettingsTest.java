@@ -57,6 +57,32 @@ class IneffectiveSettingsTest {
   }
 
   @Test
+  void aPodSelectorThatAlsoSelectsTheMirrorsOwnProxyAndSyncPodsIsNamedAndStillRestricts() {
+    PypiMirrorPolicy everyPod = EgressPoliciesTest.restricting();
+    everyPod.getSpec().setPodSelector(new io.fabric8.kubernetes.api.model.LabelSelector());
+    PypiMirrorPolicy proxyOnly = EgressPoliciesTest.restricting();
+    proxyOnly
+        .getSpec()
+        .setPodSelector(
+            new io.fabric8.kubernetes.api.model.LabelSelectorBuilder()
+                .withMatchLabels(java.util.Map.of("app.kubernetes.io/component", "proxy"))
+                .build());
+
+    assertThat(EgressPolicies.desired(everyPod, "ml")).isPresent(); // builds stay restricted
+    assertThat(IneffectiveSettings.of(everyPod))
+        .containsExactly(
+            "restrictEgress also cuts the mirror's own caching proxy or cache sync pods"
+                + " (app.kubernetes.io/component=proxy, app.kubernetes.io/component=cache-sync)"
+                + " off from the upstreams they fetch from: the podSelector selects them too;"
+                + " select the build pods by a label of their own instead");
+    assertThat(IneffectiveSettings.of(proxyOnly))
+        .singleElement()
+        .asString()
+        .contains("(app.kubernetes.io/component=proxy)");
+    assertThat(IneffectiveSettings.of(EgressPoliciesTest.restricting())).isEmpty();
+  }
+
+  @Test
   void allowedEgressCidrsWithoutRestrictEgressIsNamed() {
     PypiMirrorPolicy policy = EgressPoliciesTest.restricting();
     policy.getSpec().setRestrictEgress(false);
