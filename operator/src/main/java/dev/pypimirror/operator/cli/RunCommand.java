@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
@@ -291,9 +292,9 @@ class RunCommand implements Callable<Integer> {
           "--webhook-certs=cert-manager: the leader keeps the webhook's Certificate, so give its"
               + " name (--cert-manager-certificate NAME) and its issuer (--cert-manager-issuer"
               + " Issuer/NAME or ClusterIssuer/NAME), got "
-              + certManagerCertificate
+              + Objects.requireNonNullElse(certManagerCertificate, "no certificate")
               + " and "
-              + certManagerIssuer);
+              + Objects.requireNonNullElse(certManagerIssuer, "no issuer"));
     }
     return new OperatorSettings.Issuer(kindAndName[0], kindAndName[1], certManagerIssuerGroup);
   }
