@@ -35,8 +35,18 @@ final class Permits {
       ticket = new CompletableFuture<>();
       waiting.add(ticket);
     }
-    // a waiter that times out is skipped when its turn comes
-    return ticket.orTimeout(patience.toMillis(), TimeUnit.MILLISECONDS);
+    CompletableFuture<Runnable> waiter = ticket;
+    ticket
+        .orTimeout(patience.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (permit, error) -> {
+              if (error != null) {
+                synchronized (this) {
+                  waiting.remove(waiter); // gave up: no longer in the line
+                }
+              }
+            });
+    return ticket;
   }
 
   synchronized int inUse() {
@@ -44,7 +54,7 @@ final class Permits {
   }
 
   synchronized int waiting() {
-    return (int) waiting.stream().filter(w -> !w.isDone()).count();
+    return waiting.size();
   }
 
   private Runnable release() {

@@ -33,10 +33,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The proxy's HTTP server (Vert.x): the Simple Repository API under {@code /simple/}, the files its
- * pages link to under {@code /files/<project>/<file>}, {@code /-/healthz}, {@code /-/readyz} and
- * {@code /-/metrics}; every other path is 404. Nothing blocks an event loop: a fresh page is
- * answered from memory, everything touching the disk or an upstream runs on the workers or the HTTP
- * client's threads, and files are sent from disk by the kernel ({@code sendFile}).
+ * pages link to under {@code /files/<project>/<file>}, {@code /-/healthz}, {@code /-/readyz},
+ * {@code /-/metrics} and {@code /-/status}; every other path is 404. Nothing blocks an event loop:
+ * a fresh page is answered from memory, everything touching the disk or an upstream runs on the
+ * workers or the HTTP client's threads, and files are sent from disk by the kernel ({@code
+ * sendFile}).
  */
 public final class ProxyServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
@@ -89,6 +90,9 @@ public final class ProxyServer implements AutoCloseable {
                     .setHost(host)
                     .setPort(port)
                     .setIdleTimeout(120)
+                    // HTTP/1.1 only (what pip and uv speak): no h2c streams multiplexed on one
+                    // connection to hold many upstream transfers at once
+                    .setHttp2ClearTextEnabled(false)
                     .setMaxInitialLineLength(4096)
                     .setMaxHeaderSize(16384))
             .requestHandler(this::handle);
@@ -511,15 +515,15 @@ public final class ProxyServer implements AutoCloseable {
         long start;
         long end;
         if (m.group(1).isEmpty()) {
-          long suffix = Long.parseLong(m.group(2));
+          long suffix = rangeNumber(m.group(2));
           start = Math.max(0, file.size() - suffix);
           end = file.size() - 1;
         } else {
-          start = Long.parseLong(m.group(1));
+          start = rangeNumber(m.group(1));
           end =
               m.group(2).isEmpty()
                   ? file.size() - 1
-                  : Math.min(Long.parseLong(m.group(2)), file.size() - 1);
+                  : Math.min(rangeNumber(m.group(2)), file.size() - 1);
         }
         if (start >= file.size() || end < start) {
           store.release(file.name());
@@ -552,6 +556,18 @@ public final class ProxyServer implements AutoCloseable {
                 store.forget(file.name()); // gone from under the proxy: looked for again next time
               }
             });
+  }
+
+  /**
+   * A Range position (digits only): one past any file's size when it overflows, so a huge number
+   * means "to the end" or "not satisfiable" as RFC 9110 says, never an exception on the loop.
+   */
+  static long rangeNumber(String digits) {
+    try {
+      return Long.parseLong(digits);
+    } catch (NumberFormatException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   @Override

@@ -2,14 +2,22 @@ package dev.pypimirror.operator.reconciler;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Asks a mirror's caching proxy, at its Service, whether its cache's volume is full ({@code
@@ -33,12 +41,16 @@ public interface ProxyProbe {
   /** Asks the proxy serving {@code proxyUrl} (its {@code /simple/} URL). Never throws. */
   Answer ask(URI proxyUrl);
 
-  /** Over HTTP to the Service, with {@link #TIMEOUT} to connect and to answer. */
+  /** Over HTTP to the Service, within {@link #TIMEOUT}. */
   static ProxyProbe http() {
     return http(TIMEOUT);
   }
 
-  /** Over HTTP, with {@code timeout} to connect and to answer. */
+  /**
+   * Over HTTP, the whole exchange (connect, head and body) within {@code timeout}, at most {@link
+   * #MAX_ANSWER_BYTES} read: a pod behind the Service that stalls or streams cannot hold the
+   * reconcile thread that asks.
+   */
   static ProxyProbe http(Duration timeout) {
     HttpClient http =
         HttpClient.newBuilder()
@@ -49,26 +61,75 @@ public interface ProxyProbe {
     return url -> {
       HttpRequest request =
           HttpRequest.newBuilder(url.resolve("/-/status")).timeout(timeout).GET().build();
+      CompletableFuture<HttpResponse<byte[]>> exchange =
+          http.sendAsync(request, info -> bounded(MAX_ANSWER_BYTES));
       try {
-        HttpResponse<InputStream> response =
-            http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        byte[] body;
-        try (InputStream in = response.body()) {
-          body = in.readNBytes(MAX_ANSWER_BYTES);
-        }
+        HttpResponse<byte[]> response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (response.statusCode() != 200) {
           return Answer.unknown("it answered HTTP " + response.statusCode());
         }
-        JsonNode full = json.readTree(body).get("cacheFull");
+        JsonNode full = json.readTree(response.body()).get("cacheFull");
         if (full == null || !full.isBoolean()) {
           return Answer.unknown("its answer does not say whether the cache is full");
         }
         return new Answer(Optional.of(full.booleanValue()), "");
+      } catch (TimeoutException e) {
+        return Answer.unknown("no whole answer within " + timeout.toMillis() + " ms");
+      } catch (ExecutionException e) {
+        return Answer.unknown("cannot ask it (" + e.getCause().getClass().getSimpleName() + ")");
       } catch (IOException | RuntimeException e) {
         return Answer.unknown("cannot ask it (" + e.getClass().getSimpleName() + ")");
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return Answer.unknown("interrupted");
+      } finally {
+        exchange.cancel(true); // ends the exchange if it is still going
+      }
+    };
+  }
+
+  /** The first {@code limit} bytes of a body; reading stops there. */
+  private static HttpResponse.BodySubscriber<byte[]> bounded(int limit) {
+    return new HttpResponse.BodySubscriber<>() {
+      private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+      private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+      private Flow.Subscription subscription;
+
+      @Override
+      public CompletionStage<byte[]> getBody() {
+        return body;
+      }
+
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        subscription = s;
+        s.request(1);
+      }
+
+      @Override
+      public void onNext(List<ByteBuffer> items) {
+        for (ByteBuffer item : items) {
+          int n = Math.min(item.remaining(), limit - out.size());
+          byte[] bytes = new byte[n];
+          item.get(bytes);
+          out.writeBytes(bytes);
+        }
+        if (out.size() >= limit) {
+          subscription.cancel();
+          body.complete(out.toByteArray());
+        } else {
+          subscription.request(1);
+        }
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        body.completeExceptionally(error);
+      }
+
+      @Override
+      public void onComplete() {
+        body.complete(out.toByteArray());
       }
     };
   }

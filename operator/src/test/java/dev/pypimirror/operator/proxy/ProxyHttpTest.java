@@ -412,4 +412,35 @@ class ProxyHttpTest {
       assertThat(text(get(port, "/-/metrics"))).contains("pypimirror_proxy_cache_full 1.0");
     }
   }
+
+  @Test
+  void rangePositionsTooLargeForALongAreAnsweredNotThrown(@TempDir Path scratch) throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    String file = "/files/proxy-dep/" + dep.getFileName();
+    byte[] bytes = Files.readAllBytes(dep);
+    try (upstream;
+        Proxy proxy =
+            proxy(
+                Files.createDirectories(scratch.resolve("cache")),
+                Resolution.FirstMatch,
+                false,
+                Map.of(),
+                upstream.url())) {
+      assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
+      assertThat(get(proxy.port(), file).body()).isEqualTo(bytes); // now cached
+
+      HttpResponse<byte[]> pastTheEnd =
+          get(proxy.port(), file, "Range", "bytes=99999999999999999999-");
+      HttpResponse<byte[]> hugeSuffix =
+          get(proxy.port(), file, "Range", "bytes=-99999999999999999999");
+      HttpResponse<byte[]> hugeEnd =
+          get(proxy.port(), file, "Range", "bytes=1-99999999999999999999");
+
+      assertThat(pastTheEnd.statusCode()).isEqualTo(416);
+      assertThat(hugeSuffix.statusCode()).isEqualTo(206);
+      assertThat(hugeSuffix.body()).isEqualTo(bytes);
+      assertThat(hugeEnd.body()).isEqualTo(Arrays.copyOfRange(bytes, 1, bytes.length));
+    }
+  }
 }

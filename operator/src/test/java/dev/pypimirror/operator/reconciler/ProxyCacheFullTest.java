@@ -142,6 +142,42 @@ class ProxyCacheFullTest {
     assertThat(gone.detail()).startsWith("cannot ask it");
   }
 
+  @Test
+  void aPodThatSendsAHeadThenStallsCannotHoldTheReconcileThread() throws Exception {
+    try (java.net.ServerSocket server =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread stalling =
+          new Thread(
+              () -> {
+                try (java.net.Socket socket = server.accept()) {
+                  socket.getInputStream().read(new byte[1024]);
+                  socket
+                      .getOutputStream()
+                      .write(
+                          "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"
+                              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                  socket.getOutputStream().flush();
+                  Thread.sleep(600_000);
+                } catch (Exception e) {
+                  // the test is over
+                }
+              });
+      stalling.setDaemon(true);
+      stalling.start();
+
+      ProxyProbe.Answer answer =
+          org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+              Duration.ofSeconds(60),
+              () ->
+                  ProxyProbe.http(Duration.ofSeconds(1))
+                      .ask(URI.create("http://127.0.0.1:" + server.getLocalPort() + "/simple/")));
+
+      assertThat(answer.full()).isEmpty();
+      assertThat(answer.detail()).startsWith("no whole answer within");
+      stalling.interrupt();
+    }
+  }
+
   private Optional<Condition> condition() {
     PypiMirror mirror =
         client.resources(PypiMirror.class).inNamespace("builds").withName("corp").get();
