@@ -95,7 +95,8 @@ public final class OperatorApp implements AutoCloseable {
         new WebhookConfigurations(client, operatorNamespace, settings.routing(), policies::all);
     policies.onPolicyChange(routing::changed);
     admissionPolicies =
-        new AdmissionPolicyWriter(client, operatorNamespace, mirrors, mirrors::all, policies);
+        new AdmissionPolicyWriter(
+            client, operatorNamespace, mirrors, mirrors::all, policies, policies::all);
     certificates =
         switch (settings.webhook().certificates()) {
           case SELF_MANAGED ->
@@ -246,9 +247,14 @@ public final class OperatorApp implements AutoCloseable {
       @Override
       public void start() {
         metrics.leading(true);
+        boolean policiesInject = injectsByAdmissionPolicies();
+        // the webhook gives up its entries only once the admission policies are written
+        routing.policiesInject(() -> policiesInject && admissionPolicies.written());
         routing.startManaging();
-        if (injectsByAdmissionPolicies()) {
-          admissionPolicies.startManaging();
+        if (policiesInject) {
+          admissionPolicies.startManaging(routing::changed);
+        } else {
+          admissionPolicies.startRemoving();
         }
         certificates.ifPresent(WebhookCertificateManager::startManaging);
         audit.start(AUDIT_PERIOD_SECONDS);

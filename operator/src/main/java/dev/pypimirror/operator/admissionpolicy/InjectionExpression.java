@@ -7,6 +7,7 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.inject.InjectedLayout;
+import dev.pypimirror.operator.inject.PolicyMode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,14 +36,24 @@ final class InjectionExpression {
 
   private InjectionExpression() {}
 
-  /** The policy's variables: what the pod holds, and what the mirror's injection finds in it. */
-  static Map<String, String> variables(PypiMirror mirror, RenderedConfig rendered) {
+  /**
+   * The policy's variables: what the pod holds, and what the mirror's injection finds in it. Under
+   * Enforce ({@code mode}) every container is a target, an opted-out pod gets no cache, and a
+   * container's environment is rewritten as the webhook rewrites it ({@link EnforcedEnv}).
+   */
+  static Map<String, String> variables(
+      PypiMirror mirror, RenderedConfig rendered, PolicyMode mode) {
     Map<String, String> variables = new LinkedHashMap<>();
     variables.put(
         "annotations", "has(object.metadata.annotations) ? object.metadata.annotations : {}");
     variables.put("volumes", "has(object.spec.volumes) ? object.spec.volumes : []");
     variables.put(
-        "filtered", "%s in variables.annotations".formatted(string(Annotations.CONTAINERS)));
+        "filtered",
+        mode.enforce()
+            ? "false"
+            : "%s in variables.annotations".formatted(string(Annotations.CONTAINERS)));
+    variables.put(
+        "withCache", mode.enforce() ? "!(%s)".formatted(InjectionPolicies.OPTED_OUT) : "true");
     variables.put(
         "selected",
         "variables.filtered ? variables.annotations[%s].split(',').map(s, s.trim()).filter(s, s != '') : []"
@@ -117,10 +128,22 @@ final class InjectionExpression {
           list + "Mounts",
           "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
               .formatted(list, states, newMounts(mounts, type, states, list)));
-      variables.put(
-          list + "Env",
-          "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
-              .formatted(list, states, newEnv(env, states, type)));
+      if (mode.enforce()) {
+        EnforcedEnv enforced = new EnforcedEnv(rendered, mode.allowedEnv());
+        variables.put(
+            list + "Env",
+            "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
+                .formatted(list, states, enforced.rewritten(type)));
+        variables.put(
+            list + "EnvChanged",
+            "variables.%s.transformList(i, c, size(%s) > 0 && %s)"
+                .formatted(list, states, enforced.changed()));
+      } else {
+        variables.put(
+            list + "Env",
+            "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
+                .formatted(list, states, newEnv(env, states, type)));
+      }
       skipped.add(
           "variables.%s.transformList(i, c, size(%s) > 0 ? %s.join(',') : '')"
               .formatted(list, states, skippedOf(mounts, states, list)));
@@ -184,7 +207,7 @@ final class InjectionExpression {
   }
 
   /** The whole patch for {@code mirror}. */
-  static String patch(PypiMirror mirror, RenderedConfig rendered) {
+  static String patch(PypiMirror mirror, RenderedConfig rendered, PolicyMode mode) {
     List<String> parts = new ArrayList<>();
     parts.add(
         "(has(object.spec.volumes) ? variables.newVolumes.map(v, JSONPatch{op: 'add', path: '/spec/volumes/-', value: v}) : (size(variables.newVolumes) == 0 ? [] : [JSONPatch{op: 'add', path: '/spec/volumes', value: variables.newVolumes}]))");
@@ -193,8 +216,11 @@ final class InjectionExpression {
           "variables.%s.transformList(i, c, size(variables.%sMounts[i]) > 0 ? JSONPatch{op: 'add', path: '/spec/%s/' + string(i) + '/volumeMounts', value: (has(c.volumeMounts) ? c.volumeMounts : []) + variables.%sMounts[i]} : null).filter(p, p != null)"
               .formatted(list, list, list, list));
       parts.add(
-          "variables.%s.transformList(i, c, size(variables.%sEnv[i]) > 0 ? JSONPatch{op: 'add', path: '/spec/%s/' + string(i) + '/env', value: (has(c.env) ? c.env : []) + variables.%sEnv[i]} : null).filter(p, p != null)"
-              .formatted(list, list, list, list));
+          mode.enforce()
+              ? "variables.%s.transformList(i, c, variables.%sEnvChanged[i] ? JSONPatch{op: 'add', path: '/spec/%s/' + string(i) + '/env', value: variables.%sEnv[i]} : null).filter(p, p != null)"
+                  .formatted(list, list, list, list)
+              : "variables.%s.transformList(i, c, size(variables.%sEnv[i]) > 0 ? JSONPatch{op: 'add', path: '/spec/%s/' + string(i) + '/env', value: (has(c.env) ? c.env : []) + variables.%sEnv[i]} : null).filter(p, p != null)"
+                  .formatted(list, list, list, list));
     }
     String skippedValue = "variables.skipped";
     String injected = string(mirror.getMetadata().getName() + "@" + rendered.hashPrefix());
@@ -205,6 +231,166 @@ final class InjectionExpression {
             .reduce((a, b) -> a + " || " + b)
             .orElseThrow();
     return "!(%s) ? [] : %s".formatted(hasTargets, String.join(" + ", parts));
+  }
+
+  /**
+   * CEL: what the webhook refuses in the pod under Enforce, as its message after the policy's name
+   * ({@code inject.ContainerEnv.refusals}, then each config mount the container holds otherwise,
+   * then its own files in the configuration directory; container by container, each message once,
+   * joined by "; "), or '' when nothing. Evaluated on the pod after the mutating policy, which
+   * changes nothing these rules read: it removes only variables the allow-list removes, adds
+   * nothing where a path is taken, and leaves a repeated variable repeated.
+   */
+  static Map<String, String> refusals(PypiMirror mirror, RenderedConfig rendered, PolicyMode mode) {
+    EnforcedEnv env = new EnforcedEnv(rendered, mode.allowedEnv());
+    List<Mount> mounts = mounts(mirror, rendered);
+    Map<String, String> variables = new LinkedHashMap<>();
+    List<String> perList = new ArrayList<>();
+    for (String list : LISTS) {
+      // one variable per rule, each within the cost of one call
+      Map<String, String> parts = new LinkedHashMap<>();
+      parts.put("EnvNames", "(has(c.env) ? c.env : []).map(e, has(e.name) ? e.name : '')");
+      // whether each variable is the first of its name: what the webhook says once per name
+      parts.put(
+          "EnvFirst",
+          "%s.transformList(j, e, !%s.exists(l, x, l < j && (has(x.name) ? x.name : '') == (has(e.name) ? e.name : '')))"
+              .formatted(ALL_ENV, ALL_ENV));
+      parts.put(
+          "EnvRefusedNames",
+          "%s.transformList(j, e, has(e.name) && !(e.name in %s) && e.name != 'HOME' && %s ? e.name : '')"
+              .formatted(ALL_ENV, env.writtenNames(), env.refuses("e.name")));
+      parts.put("EnvRefused", envRefused(list));
+      parts.put(
+          "EnvCounts",
+          "%s.transformList(j, e, has(e.name) && (e.name in %s || e.name == 'HOME') ? size(%s.filter(x, has(x.name) && x.name == e.name)) : 0)"
+              .formatted(ALL_ENV, env.writtenNames(), ALL_ENV));
+      parts.put("EnvRepeated", envRepeated(list));
+      parts.put("HomeAndEnvFrom", homeAndEnvFrom());
+      List<String> mountParts = new ArrayList<>();
+      for (int k = 0; k < mounts.size(); k++) {
+        if (mounts.get(k).config()) {
+          mountParts.add("[%s]".formatted(mountRefusal(mounts, k).replace(LIST, list)));
+        }
+      }
+      mountParts.add(
+          "%s.transformList(j, m, variables.%sPaths[i][j].startsWith(%s) ? %s : '')"
+              .formatted(
+                  MOUNTS, list, string(InjectedLayout.CONFIG_DIR + "/"), ownMount("m.mountPath")));
+      parts.put("MountRefused", String.join(" + ", mountParts));
+      parts.forEach(
+          (name, text) ->
+              variables.put(
+                  list + name, "variables.%s.transformList(i, c, %s)".formatted(list, text)));
+      perList.add(
+          ("variables.%s.transformList(i, c, (variables.%sEnvRefused[i] + variables.%sEnvRepeated[i]"
+                  + " + variables.%sHomeAndEnvFrom[i] + variables.%sMountRefused[i]).filter(s, s"
+                  + " != '').join('; '))")
+              .formatted(list, list, list, list, list));
+    }
+    variables.put(
+        "refusals", "(%s).filter(s, s != '').join('; ')".formatted(String.join(" + ", perList)));
+    return variables;
+  }
+
+  private static final String MOUNTS = "(has(c.volumeMounts) ? c.volumeMounts : [])";
+  private static final String NAME = "(has(c.name) ? c.name : '')";
+  private static final String ALL_ENV = "(has(c.env) ? c.env : [])";
+
+  private static String ownMount(String path) {
+    return "'container ' + %s + ' mounts its own ' + (has(%s) ? %s : '') + ' where the mirror\\'s configuration goes; remove that mount'"
+        .formatted(NAME, path, path);
+  }
+
+  /** CEL: the j-th variable of container i is the first of its name. */
+  private static String first(String list) {
+    return "variables.%sEnvFirst[i][j]".formatted(list);
+  }
+
+  /**
+   * {@code ContainerEnv.refusals} in its order, first what is said of each variable: an entry
+   * without a name, a variable the allow-list refuses (once per name).
+   */
+  private static String envRefused(String list) {
+    return ("%s.transformList(j, e, !has(e.name) ? 'container ' + %s + ' has an env entry without"
+            + " a name' : (variables.%sEnvRefusedNames[i][j] != '' && %s ? 'container ' + %s +"
+            + " ' sets ' + e.name + ', which changes which code Python runs or where its requests"
+            + " go; remove it, or ask for it in the policy\\'s allowedEnv' : ''))")
+        .formatted(ALL_ENV, NAME, list, first(list), NAME);
+  }
+
+  /** Then a name the webhook reads or writes given more than once, in order of first use. */
+  private static String envRepeated(String list) {
+    String count = "variables.%sEnvCounts[i][j]".formatted(list);
+    return ("%s.transformList(j, e, %s > 1 && %s ? 'container ' + %s + ' sets ' + e.name + ' ' +"
+            + " string(%s) + ' times; set it once' : '')")
+        .formatted(ALL_ENV, count, first(list), NAME, count);
+  }
+
+  /** Then HOME other than a literal absolute path, then each envFrom that may bring a name. */
+  private static String homeAndEnvFrom() {
+    String homes = "%s.filter(e, has(e.name) && e.name == 'HOME')".formatted(ALL_ENV);
+    String last = "%s[size(%s) - 1]".formatted(homes, homes);
+    String home =
+        ("[size(%s) > 0 && !(!has(%s.valueFrom) && has(%s.value) && %s.value.startsWith('/') &&"
+                + " !%s.value.contains('$(')) ? 'container ' + %s + ' sets HOME other than as a"
+                + " literal absolute path (valueFrom, a relative path or $(...)); the mirror\\'s"
+                + " .pydistutils.cfg must go to the HOME the process gets' : '']")
+            .formatted(homes, last, last, last, last, NAME);
+    String from =
+        "(has(s.secretRef) ? 'Secret ' + (has(s.secretRef.name) ? s.secretRef.name : '') :"
+            + " 'ConfigMap ' + (has(s.configMapRef) && has(s.configMapRef.name) ?"
+            + " s.configMapRef.name : ''))";
+    String envFrom =
+        ("(has(c.envFrom) ? c.envFrom : []).map(s, %s ? '' : 'container ' + %s + ' takes its"
+                + " environment from ' + %s + ' (envFrom), which may set variables the policy"
+                + " removes or refuses, unseen by the webhook; give envFrom a prefix that begins"
+                + " no such name (e.g. APP_) or list the variables under env')")
+            .formatted(EnforcedEnv.safePrefix("(has(s.prefix) ? s.prefix : '')"), NAME, from);
+    return home + " + " + envFrom;
+  }
+
+  /**
+   * The refusal of config mount {@code k} in container {@code c} (index {@code i}), or '': the
+   * container's first mount at its path when that is not the mirror's, else a block device there.
+   */
+  private static String mountRefusal(List<Mount> mounts, int k) {
+    Mount mount = mounts.get(k);
+    String planned =
+        mounts.subList(0, k).stream()
+            .map(m -> "%s == %s".formatted(mount.normalisedPath(), m.normalisedPath()))
+            .reduce((a, b) -> a + " || " + b)
+            .orElse("false");
+    String at =
+        "%s.transformList(j, m, variables.%sPaths[i][j] == %s ? (%s ? '=' : %s) : '').filter(s, s != '')"
+            .formatted(MOUNTS, LIST, mount.normalisedPath(), same(mount), ownMount("m.mountPath"));
+    String device =
+        ("(has(c.volumeDevices) ? c.volumeDevices : []).transformList(j, d,"
+                + " variables.%sDevices[i][j] == %s ? 'container ' + %s + ' has a block device"
+                + " (volumeDevices) at ' + (has(d.devicePath) ? d.devicePath : '') + ' where the"
+                + " mirror\\'s configuration goes; move that device' : '').filter(s, s != '')")
+            .formatted(LIST, mount.normalisedPath(), NAME);
+    return "(%s) ? '' : (size(%s) > 0 ? (%s[0] == '=' ? '' : %s[0]) : (size(%s) > 0 ? %s[0] : ''))"
+        .formatted(planned, at, at, at, device, device);
+  }
+
+  private static String same(Mount mount) {
+    return "m.name == %s && (has(m.subPath) ? m.subPath : '') == %s && has(m.readOnly) && m.readOnly == true && !has(m.subPathExpr)"
+        .formatted(mount.volume(), string(mount.subPath() == null ? "" : mount.subPath()));
+  }
+
+  /**
+   * CEL: every container of the pod holds the mirror under Enforce (its configuration directory and
+   * its environment), so a pod the mutating policy did not inject is refused, not admitted bare.
+   */
+  static String holds(PypiMirror mirror, RenderedConfig rendered, PolicyMode mode) {
+    EnforcedEnv env = new EnforcedEnv(rendered, mode.allowedEnv());
+    Mount dir = mounts(mirror, rendered).get(0);
+    return LISTS.stream()
+        .map(
+            list ->
+                "variables.%s.transformList(i, c, %s.transformList(j, m, variables.%sPaths[i][j] == %s && %s).exists(b, b) && %s).all(b, b)"
+                    .formatted(list, MOUNTS, list, dir.normalisedPath(), same(dir), env.holds()))
+        .collect(java.util.stream.Collectors.joining(" && "));
   }
 
   /** A container the mirror goes into: the annotation's names when it has one. */
@@ -245,9 +431,14 @@ final class InjectionExpression {
    */
   private static String state(List<Mount> mounts, int k) {
     Mount mount = mounts.get(k);
-    String same =
-        "m.name == %s && (has(m.subPath) ? m.subPath : '') == %s && has(m.readOnly) && m.readOnly == true && !has(m.subPathExpr)"
-            .formatted(mount.volume(), string(mount.subPath() == null ? "" : mount.subPath()));
+    String state = stateOf(mounts, k);
+    // an opted-out pod under Enforce gets the configuration only: the cache is not its to mount
+    return mount.config() ? state : "!variables.withCache ? 'none' : (%s)".formatted(state);
+  }
+
+  private static String stateOf(List<Mount> mounts, int k) {
+    Mount mount = mounts.get(k);
+    String same = same(mount);
     String planned =
         mounts.subList(0, k).stream()
             .map(m -> "%s == %s".formatted(mount.normalisedPath(), m.normalisedPath()))
@@ -263,7 +454,7 @@ final class InjectionExpression {
     List<String> any = new ArrayList<>();
     for (int k = 0; k < mounts.size(); k++) {
       if (mounts.get(k).config() == config) {
-        any.add("s[%d] != 'skip'".formatted(k));
+        any.add("s[%d] in ['add', 'same']".formatted(k));
       }
     }
     return LISTS.stream()

@@ -16,9 +16,12 @@ import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.MirrorSelector;
 import dev.pypimirror.operator.inject.MirrorSelector.Selection;
+import dev.pypimirror.operator.inject.PolicyMode;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyRules;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -38,13 +41,18 @@ import java.util.Optional;
  * by the webhook's own selection and written into the expressions as literals; the operator
  * rewrites the objects when they change.
  *
- * <p>Not covered (the namespace is reported in {@link Generated#uncovered()} and the webhook keeps
- * it): a namespace an Enforce policy governs.
+ * <p>Under an Enforce policy the mutating policies inject as the webhook does under Enforce (every
+ * container, the opt-out overridden without the cache, the environment rewritten by the
+ * allow-list), and ValidatingAdmissionPolicies ({@link EnforcePolicies}) refuse what the webhook
+ * refuses; {@link #forPolicy} covers the namespaces without mirrors. Left to the webhook:
+ * containers that {@code kubectl debug} adds to a running pod (an update of {@code
+ * pods/ephemeralcontainers}).
  */
 public final class InjectionPolicies {
   public static final String API_VERSION = "admissionregistration.k8s.io/v1";
   public static final String POLICY_KIND = "MutatingAdmissionPolicy";
   public static final String BINDING_KIND = "MutatingAdmissionPolicyBinding";
+  public static final String VALIDATING_KIND = "ValidatingAdmissionPolicy";
 
   /** Label on every object generated here, with the namespace it serves. */
   public static final String NAMESPACE_LABEL = "pypimirror.dev/namespace";
@@ -56,13 +64,10 @@ public final class InjectionPolicies {
   /** Volume names tried for each of the mirror's volumes: base, base-2, ... (as the webhook). */
   static final int VOLUME_NAME_CANDIDATES = 32;
 
-  /**
-   * What admission-policy mode writes for a namespace, and why a namespace is left to the webhook.
-   */
-  public record Generated(List<ObjectNode> objects, List<String> uncovered) {
+  /** What admission-policy mode writes for a namespace. */
+  public record Generated(List<ObjectNode> objects) {
     public Generated {
       objects = List.copyOf(objects);
-      uncovered = List.copyOf(uncovered);
     }
   }
 
@@ -79,17 +84,12 @@ public final class InjectionPolicies {
       PolicyDirectory policies,
       String operatorNamespace) {
     if (SystemNamespaces.NAMES.contains(namespace) || namespace.equals(operatorNamespace)) {
-      return new Generated(List.of(), List.of());
+      return new Generated(List.of());
     }
     PypiMirrorPolicy policy = policies.governing(namespace).orElse(null);
-    if (PolicyRules.enforces(policy)) {
-      return new Generated(
-          List.of(),
-          List.of(
-              "namespace %s: PypiMirrorPolicy %s enforces, which admission policies do not cover yet"
-                  .formatted(namespace, policy.getMetadata().getName())));
-    }
+    PolicyMode mode = PolicyMode.of(policy);
     Map<String, Target> usable = new LinkedHashMap<>();
+    Map<String, String> namedProblems = new java.util.TreeMap<>();
     Selection byDefault = choose(facts(namespace, Annotations.INJECT, "true"), policy, mirrors);
     Selection byPolicy = policyChoice(policy, namespace, mirrors);
     for (PypiMirror mirror : mirrors.inNamespace(namespace)) {
@@ -97,6 +97,8 @@ public final class InjectionPolicies {
       Selection named = choose(facts(namespace, Annotations.MIRROR, name), policy, mirrors);
       if (usable(named, mirrors) != null) {
         usable.computeIfAbsent(name, n -> new Target(mirror, mirrors)).named = true;
+      } else {
+        namedProblems.put(name, problem(named, mirrors));
       }
     }
     PypiMirror defaultMirror = usable(byDefault, mirrors);
@@ -111,22 +113,158 @@ public final class InjectionPolicies {
     List<ObjectNode> objects = new ArrayList<>();
     for (Target target : usable.values()) {
       String name = objectName(namespace, target.mirror.getMetadata().getName());
+      Map<String, String> variables =
+          InjectionExpression.variables(target.mirror, target.rendered, mode);
+      String selects = target.selects(podSelected, mode.enforce());
       objects.add(
           policy(
               name,
               namespace,
-              target.selects(podSelected),
-              InjectionExpression.variables(target.mirror, target.rendered),
-              InjectionExpression.patch(target.mirror, target.rendered)));
-      objects.add(binding(name, namespace));
+              selects,
+              variables,
+              InjectionExpression.patch(target.mirror, target.rendered, mode),
+              mode.enforce()));
+      objects.add(binding(POLICY_KIND, name, namespace));
+      if (mode.enforce()) {
+        objects.add(
+            EnforcePolicies.refusals(
+                name, namespace, mode, selects, variables, target.mirror, target.rendered));
+        objects.add(binding(EnforcePolicies.KIND, name, namespace));
+      }
+    }
+    if (mode.enforce()) {
+      String name = unavailableName(namespace);
+      String problem =
+          "%s ? %s : (%s ? (%s in %s ? %s[%s] : (%s in %s ? '' : %s + %s + ' not found')) : (%s ? %s : (%s ? %s : '')))"
+              .formatted(
+                  OPTED_OUT,
+                  string(problem(byPolicy, mirrors)),
+                  NAMED,
+                  NAMED_VALUE,
+                  mapOf(namedProblems),
+                  mapOf(namedProblems),
+                  NAMED_VALUE,
+                  NAMED_VALUE,
+                  CelText.strings(
+                      usable.values().stream()
+                          .filter(t -> t.named)
+                          .map(t -> t.mirror.getMetadata().getName())
+                          .toList()),
+                  string("PypiMirror " + namespace + "/"),
+                  NAMED_VALUE,
+                  INJECT_TRUE,
+                  string(problem(byDefault, mirrors)),
+                  podSelected == null ? "false" : podSelected,
+                  string(problem(byPolicy, mirrors)));
+      objects.add(EnforcePolicies.unavailable(name, namespace, mode, problem));
+      objects.add(binding(EnforcePolicies.KIND, name, namespace));
+      return new Generated(objects);
     }
     String skips = skips(usable.keySet(), defaultMirror == null, byDefault, podSelected, byPolicy);
     if (skips != null) {
-      String name = objectName(namespace, "") + "skipped";
-      objects.add(policy(name, namespace, skips.split("\n")[0], Map.of(), skips.split("\n")[1]));
-      objects.add(binding(name, namespace));
+      String name = skippedName(namespace);
+      objects.add(
+          policy(name, namespace, skips.split("\n")[0], Map.of(), skips.split("\n")[1], false));
+      objects.add(binding(POLICY_KIND, name, namespace));
     }
-    return new Generated(objects, List.of());
+    return new Generated(objects);
+  }
+
+  /**
+   * What admission-policy mode writes for an Enforce policy beyond its namespaces that hold mirrors
+   * ({@link #forNamespace} covers those): a ValidatingAdmissionPolicy refusing, in every other
+   * namespace it governs, the pods the webhook would refuse there (they ask for a mirror, or the
+   * policy selects them, and there is none). Empty for a policy that does not enforce or has an
+   * invalid selector.
+   *
+   * @param namespacesWithMirrors left out of the binding: {@link #forNamespace} covers them
+   */
+  public static List<ObjectNode> forPolicy(
+      PypiMirrorPolicy policy,
+      java.util.Collection<String> namespacesWithMirrors,
+      String operatorNamespace) {
+    if (!PolicyRules.enforces(policy)
+        || policy.getMetadata().getDeletionTimestamp() != null
+        || !dev.pypimirror.operator.policy.Governance.problems(policy).isEmpty()) {
+      return List.of();
+    }
+    String name = policy.getMetadata().getName();
+    String namespace = "request.namespace";
+    String policyProblem =
+        policy.getSpec().getMirror() == null
+            ? "%s + %s".formatted(string("no PypiMirror in namespace "), namespace)
+            : "%s + %s + %s"
+                .formatted(
+                    string("PypiMirrorPolicy %s's mirror ".formatted(name)),
+                    namespace,
+                    string("/" + name + " does not exist (yet)"));
+    String podSelected = podSelected(policy);
+    String problem =
+        "%s ? %s : (%s ? 'PypiMirror ' + %s + '/' + %s + ' not found' : (%s ? 'no PypiMirror in namespace ' + %s : (%s ? %s : '')))"
+            .formatted(
+                OPTED_OUT,
+                policyProblem,
+                NAMED,
+                namespace,
+                NAMED_VALUE,
+                INJECT_TRUE,
+                namespace,
+                podSelected == null ? "false" : podSelected,
+                policyProblem);
+    java.util.TreeSet<String> never = new java.util.TreeSet<>(SystemNamespaces.NAMES);
+    if (operatorNamespace != null) {
+      never.add(operatorNamespace);
+    }
+    never.addAll(namespacesWithMirrors);
+    String objectName = policyName(name);
+    ObjectNode vap = EnforcePolicies.unavailable(objectName, null, PolicyMode.of(policy), problem);
+    ObjectNode selector = vap.withObject("/spec/matchConstraints").putObject("namespaceSelector");
+    LabelSelector governed = policy.getSpec().getNamespaceSelector();
+    if (governed.getMatchLabels() != null && !governed.getMatchLabels().isEmpty()) {
+      ObjectNode labels = selector.putObject("matchLabels");
+      governed.getMatchLabels().forEach(labels::put);
+    }
+    ArrayNode expressions = selector.putArray("matchExpressions");
+    if (governed.getMatchExpressions() != null) {
+      for (LabelSelectorRequirement r : governed.getMatchExpressions()) {
+        ObjectNode e =
+            expressions.addObject().put("key", r.getKey()).put("operator", r.getOperator());
+        if (r.getValues() != null && !r.getValues().isEmpty()) {
+          r.getValues().forEach(e.putArray("values")::add);
+        }
+      }
+    }
+    ObjectNode excluded =
+        expressions.addObject().put("key", "kubernetes.io/metadata.name").put("operator", "NotIn");
+    never.forEach(excluded.putArray("values")::add);
+    return List.of(vap, binding(EnforcePolicies.KIND, objectName, null));
+  }
+
+  private static String mapOf(Map<String, String> map) {
+    return map.isEmpty()
+        ? "{'': ''}"
+        : map.entrySet().stream()
+            .map(e -> string(e.getKey()) + ": " + string(e.getValue()))
+            .collect(java.util.stream.Collectors.joining(", ", "{", "}"));
+  }
+
+  /** Why a choice cannot be injected, as the webhook words it; '' for a usable one. */
+  private static String problem(Selection selection, MirrorDirectory mirrors) {
+    if (selection == null || selection instanceof Selection.Untouched) {
+      return "";
+    }
+    if (selection instanceof Selection.Unavailable u) {
+      return u.problem();
+    }
+    PypiMirror mirror = ((Selection.Use) selection).mirror();
+    try {
+      mirrors.rendered(mirror);
+      return "";
+    } catch (InvalidMirrorException e) {
+      return "PypiMirror %s/%s is invalid (%s)"
+          .formatted(
+              mirror.getMetadata().getNamespace(), mirror.getMetadata().getName(), e.getMessage());
+    }
   }
 
   /** A mirror the pod gets, and which rules give it. */
@@ -142,18 +280,24 @@ public final class InjectionPolicies {
       this.rendered = mirrors.rendered(mirror);
     }
 
-    /** The contract's rules 2-5 as CEL: this mirror is the pod's. */
-    String selects(String podSelected) {
+    /**
+     * The contract's rules 2-5 as CEL: this mirror is the pod's. Under Enforce an opt-out gets the
+     * policy's mirror.
+     */
+    String selects(String podSelected, boolean enforce) {
       String name = mirror.getMetadata().getName();
-      return "!(%s) && (%s ? %s == %s : (%s ? %s : %s))"
-          .formatted(
-              OPTED_OUT,
-              NAMED,
-              NAMED_VALUE,
-              named ? string(name) : "''",
-              INJECT_TRUE,
-              CelText.bool(byDefault),
-              byPolicy && podSelected != null ? podSelected : "false");
+      String asked =
+          "(%s ? %s == %s : (%s ? %s : %s))"
+              .formatted(
+                  NAMED,
+                  NAMED_VALUE,
+                  named ? string(name) : "''",
+                  INJECT_TRUE,
+                  CelText.bool(byDefault),
+                  byPolicy && podSelected != null ? podSelected : "false");
+      return enforce
+          ? "(%s ? %s : %s)".formatted(OPTED_OUT, CelText.bool(byPolicy), asked)
+          : "!(%s) && %s".formatted(OPTED_OUT, asked);
     }
   }
 
@@ -269,8 +413,31 @@ public final class InjectionPolicies {
    * {@code pypi-mirror.<namespace>.<mirror>}: a namespace name holds no dot, so names never
    * collide; shortened with a hash beyond the 253 characters a name may have.
    */
-  static String objectName(String namespace, String mirror) {
-    String name = "pypi-mirror." + namespace + "." + mirror;
+  public static String objectName(String namespace, String mirror) {
+    return prefixedName("pypi-mirror.", namespace + "." + mirror);
+  }
+
+  /** The mutating policy that marks pods asking for a mirror they cannot get. */
+  public static String skippedName(String namespace) {
+    return prefixedName("pypi-mirror-skipped.", namespace);
+  }
+
+  /** The validating policy refusing, under Enforce, a pod whose mirror cannot be injected. */
+  public static String unavailableName(String namespace) {
+    return prefixedName("pypi-mirror-unavailable.", namespace);
+  }
+
+  /** The validating policy of an Enforce policy for its namespaces without mirrors. */
+  public static String policyName(String policy) {
+    return prefixedName("pypi-mirror-policy.", policy);
+  }
+
+  /**
+   * {@code prefix + name}, shortened with a hash beyond 253 characters; the prefixes differ from
+   * {@code pypi-mirror.} before its dot, so no such name is ever a mirror's.
+   */
+  static String prefixedName(String prefix, String suffix) {
+    String name = prefix + suffix;
     if (name.length() <= 253) {
       return name;
     }
@@ -283,23 +450,23 @@ public final class InjectionPolicies {
     }
   }
 
-  private static ObjectNode metadata(ObjectNode object, String name, String namespace) {
+  /** The labels of every generated object; the namespace's when it serves one. */
+  static ObjectNode metadata(ObjectNode object, String name, String namespace) {
     ObjectNode metadata = object.putObject("metadata").put("name", name);
-    metadata
-        .putObject("labels")
-        .put(MirrorObjects.MANAGED_BY_LABEL, MirrorObjects.MANAGED_BY)
-        .put(NAMESPACE_LABEL, namespace);
+    ObjectNode labels =
+        metadata.putObject("labels").put(MirrorObjects.MANAGED_BY_LABEL, MirrorObjects.MANAGED_BY);
+    if (namespace != null) {
+      labels.put(NAMESPACE_LABEL, namespace);
+    }
     return metadata;
   }
 
-  private static ObjectNode policy(
-      String name,
-      String namespace,
-      String selects,
-      Map<String, String> variables,
-      String patchExpression) {
-    ObjectNode policy = JSON.objectNode().put("apiVersion", API_VERSION).put("kind", POLICY_KIND);
-    metadata(policy, name, namespace);
+  /**
+   * A policy's spec with its matchConstraints (pod CREATE; in {@code namespace} when not null) and
+   * matchConditions (not a static pod, then {@code selects} when not null).
+   */
+  static ObjectNode podPolicySpec(
+      ObjectNode policy, String namespace, String selects, boolean enforce) {
     ObjectNode spec = policy.putObject("spec");
     ObjectNode constraints = spec.putObject("matchConstraints");
     ObjectNode rule = constraints.putArray("resourceRules").addObject();
@@ -308,19 +475,47 @@ public final class InjectionPolicies {
     rule.putArray("operations").add("CREATE");
     rule.putArray("resources").add("pods");
     rule.put("scope", "Namespaced");
-    ObjectNode expression =
-        constraints.putObject("namespaceSelector").putArray("matchExpressions").addObject();
-    expression.put("key", "kubernetes.io/metadata.name").put("operator", "In");
-    expression.putArray("values").add(namespace);
+    if (namespace != null) {
+      ObjectNode expression =
+          constraints.putObject("namespaceSelector").putArray("matchExpressions").addObject();
+      expression.put("key", "kubernetes.io/metadata.name").put("operator", "In");
+      expression.putArray("values").add(namespace);
+    }
     ArrayNode conditions = spec.putArray("matchConditions");
-    conditions
-        .addObject()
-        .put("name", "not-a-static-pod")
-        .put(
-            "expression",
-            "!(%s && %s in %s)"
-                .formatted(HAS_ANNOTATIONS, string(Annotations.STATIC_POD), ANNOTATIONS));
-    conditions.addObject().put("name", "selects-this-mirror").put("expression", selects);
+    String staticPod =
+        "%s && %s in %s".formatted(HAS_ANNOTATIONS, string(Annotations.STATIC_POD), ANNOTATIONS);
+    if (enforce) {
+      // under Enforce the annotation counts only on a pod a node creates (anyone can write it)
+      conditions
+          .addObject()
+          .put("name", "not-a-static-pod-of-a-node")
+          .put("expression", "!(%s && %s)".formatted(staticPod, CREATED_BY_NODE));
+    } else {
+      conditions
+          .addObject()
+          .put("name", "not-a-static-pod")
+          .put("expression", "!(%s)".formatted(staticPod));
+    }
+    if (selects != null) {
+      conditions.addObject().put("name", "selects-this-mirror").put("expression", selects);
+    }
+    return spec;
+  }
+
+  /** The request comes from a node (as {@code webhook.PodAdmission.createdByNode} reads it). */
+  static final String CREATED_BY_NODE =
+      "has(request.userInfo) && has(request.userInfo.groups) && 'system:nodes' in request.userInfo.groups && has(request.userInfo.username) && request.userInfo.username.startsWith('system:node:')";
+
+  private static ObjectNode policy(
+      String name,
+      String namespace,
+      String selects,
+      Map<String, String> variables,
+      String patchExpression,
+      boolean enforce) {
+    ObjectNode policy = JSON.objectNode().put("apiVersion", API_VERSION).put("kind", POLICY_KIND);
+    metadata(policy, name, namespace);
+    ObjectNode spec = podPolicySpec(policy, namespace, selects, enforce);
     variables.forEach(
         (variable, text) ->
             spec.withArray("variables").addObject().put("name", variable).put("expression", text));
@@ -331,10 +526,15 @@ public final class InjectionPolicies {
     return policy;
   }
 
-  private static ObjectNode binding(String name, String namespace) {
-    ObjectNode binding = JSON.objectNode().put("apiVersion", API_VERSION).put("kind", BINDING_KIND);
+  /** The binding of policy {@code name} of {@code kind}, with no selector of its own. */
+  private static ObjectNode binding(String kind, String name, String namespace) {
+    ObjectNode binding =
+        JSON.objectNode().put("apiVersion", API_VERSION).put("kind", kind + "Binding");
     metadata(binding, name, namespace);
-    binding.putObject("spec").put("policyName", name);
+    ObjectNode spec = binding.putObject("spec").put("policyName", name);
+    if (kind.equals(EnforcePolicies.KIND)) {
+      spec.putArray("validationActions").add("Deny");
+    }
     return binding;
   }
 

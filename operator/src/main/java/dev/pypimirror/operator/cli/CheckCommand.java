@@ -1,8 +1,10 @@
 package dev.pypimirror.operator.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.admissionpolicy.InjectionPolicies;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.webhook.WebhookRoutes;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -152,7 +154,38 @@ class CheckCommand implements Callable<Integer> {
         policies,
         mirrors,
         operatorNamespace != null ? operatorNamespace : webhookNamespace(client),
-        failClosedEntries(client));
+        failClosedEntries(client),
+        admissionPolicies(client, ns));
+  }
+
+  /**
+   * The admission policies the operator wrote ({@code kind/name}): admission-policy mode. Empty in
+   * webhook mode, and when they cannot be read (not served, or no right to list them).
+   */
+  private static Set<String> admissionPolicies(KubernetesClient client, String namespace) {
+    Set<String> found = new java.util.TreeSet<>();
+    for (String kind : List.of("MutatingAdmissionPolicy", "ValidatingAdmissionPolicy")) {
+      try {
+        client
+            .genericKubernetesResources(
+                dev.pypimirror.operator.cluster.AdmissionPolicyWriter.resource(kind))
+            .withLabel(MirrorObjects.MANAGED_BY_LABEL, MirrorObjects.MANAGED_BY)
+            .list()
+            .getItems()
+            .stream()
+            .filter(
+                p -> {
+                  var labels = p.getMetadata().getLabels();
+                  String served =
+                      labels == null ? null : labels.get(InjectionPolicies.NAMESPACE_LABEL);
+                  return served == null || served.equals(namespace); // null: an Enforce policy's
+                })
+            .forEach(p -> found.add(kind + "/" + p.getMetadata().getName()));
+      } catch (KubernetesClientException e) {
+        // not served or not allowed: what the webhook decides is the answer
+      }
+    }
+    return found;
   }
 
   /** The pod webhook entries that fail closed (empty when the configuration cannot be read). */

@@ -2,6 +2,7 @@ package dev.pypimirror.operator.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pypimirror.operator.admissionpolicy.InjectionPolicies;
 import dev.pypimirror.operator.api.Annotations;
 import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
@@ -50,7 +51,26 @@ final class PodCheck {
       List<PypiMirrorPolicy> policies,
       List<PypiMirror> mirrors,
       String operatorNamespace,
-      Set<String> failClosedEntries) {
+      Set<String> failClosedEntries,
+      Set<String> admissionPolicies) {
+
+    /** Without admission policies: webhook mode. */
+    Cluster(
+        String namespace,
+        Map<String, String> namespaceLabels,
+        List<PypiMirrorPolicy> policies,
+        List<PypiMirror> mirrors,
+        String operatorNamespace,
+        Set<String> failClosedEntries) {
+      this(
+          namespace,
+          namespaceLabels,
+          policies,
+          mirrors,
+          operatorNamespace,
+          failClosedEntries,
+          Set.of());
+    }
 
     Optional<PypiMirrorPolicy> governing() {
       return Governance.governing(policies, namespace, namespaceLabels, operatorNamespace);
@@ -152,7 +172,24 @@ final class PodCheck {
       }
       default -> throw new IllegalStateException(plan.outcome().name());
     }
-    lines.put("Webhook would", decision);
+    if (cluster.admissionPolicies().isEmpty()) {
+      lines.put("Webhook would", decision);
+    } else {
+      lines.put("Admission would", decision);
+      MirrorSelector.Selection chosen =
+          MirrorSelector.select(
+              new MirrorSelector.PodFacts(annotations, labels, cluster.namespace()),
+              policy,
+              cluster.operatorNamespace(),
+              mirrors,
+              false,
+              new ArrayList<>());
+      String mirror =
+          chosen instanceof MirrorSelector.Selection.Use use
+              ? use.mirror().getMetadata().getName()
+              : null;
+      lines.put("By", List.of(carrier(plan, mirror, policy, cluster)));
+    }
     if (rule.rule() == MirrorSelector.Rule.NOT_ASKED) {
       lines.put(
           "To inject it",
@@ -206,6 +243,49 @@ final class PodCheck {
       lines.put("Pod carries", List.of(verdict));
     }
     return new Report(lines, status);
+  }
+
+  /**
+   * In admission-policy mode (the operator wrote admission policies for the namespace): which of
+   * them carries the decision, as kube-apiserver applies it, and whether it is in the cluster yet.
+   */
+  static String carrier(
+      InjectionPlan plan, String mirror, PypiMirrorPolicy policy, Cluster cluster) {
+    String ns = cluster.namespace();
+    String kind;
+    String name;
+    switch (plan.outcome()) {
+      case INJECTED, ALREADY_INJECTED -> {
+        kind = "MutatingAdmissionPolicy";
+        name = InjectionPolicies.objectName(ns, plan.detail());
+      }
+      case SKIPPED -> {
+        kind = "MutatingAdmissionPolicy";
+        name = InjectionPolicies.skippedName(ns);
+      }
+      case DENIED -> {
+        kind = "ValidatingAdmissionPolicy";
+        if (mirror != null) {
+          // the pod's mirror is usable: what the pod holds is refused
+          name = InjectionPolicies.objectName(ns, mirror);
+        } else {
+          name =
+              cluster.mirrors().isEmpty() && policy != null
+                  ? InjectionPolicies.policyName(policy.getMetadata().getName())
+                  : InjectionPolicies.unavailableName(ns);
+        }
+      }
+      default -> {
+        return "no admission policy: none selects the pod";
+      }
+    }
+    return "%s %s%s"
+        .formatted(
+            kind,
+            name,
+            cluster.admissionPolicies().contains(kind + "/" + name)
+                ? ""
+                : " (not in the cluster yet: the leader writes it within 15 s)");
   }
 
   /** What a new pod in the namespace gets: the policy, the mirrors, the default mirror. */

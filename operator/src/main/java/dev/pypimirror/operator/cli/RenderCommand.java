@@ -69,7 +69,7 @@ class RenderCommand implements Callable<Integer> {
       defaultValue = "webhook",
       paramLabel = "webhook|admission-policy",
       description =
-          "admission-policy: also the MutatingAdmissionPolicies and bindings that inject the mirrors (taken as Ready) in admission-policy mode (default: ${DEFAULT-VALUE}).")
+          "admission-policy: also the Mutating- and ValidatingAdmissionPolicies and bindings that inject the mirrors (taken as Ready) and enforce the policy in admission-policy mode (default: ${DEFAULT-VALUE}).")
   String injection;
 
   @Override
@@ -182,7 +182,6 @@ class RenderCommand implements Callable<Integer> {
               var generated =
                   dev.pypimirror.operator.admissionpolicy.InjectionPolicies.forNamespace(
                       namespace, directory, n -> java.util.Optional.ofNullable(policy), null);
-              generated.uncovered().forEach(u -> System.err.println("note: " + u));
               generated
                   .objects()
                   .forEach(
@@ -193,6 +192,15 @@ class RenderCommand implements Callable<Integer> {
                                   io.fabric8.kubernetes.api.model.GenericKubernetesResource
                                       .class)));
             });
+    if (policy != null) {
+      dev.pypimirror.operator.admissionpolicy.InjectionPolicies.forPolicy(
+              policy, ready.stream().map(m -> m.getMetadata().getNamespace()).toList(), null)
+          .forEach(
+              o ->
+                  objects.add(
+                      serialization.convertValue(
+                          o, io.fabric8.kubernetes.api.model.GenericKubernetesResource.class)));
+    }
     return objects;
   }
 

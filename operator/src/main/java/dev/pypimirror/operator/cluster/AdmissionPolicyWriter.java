@@ -4,16 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.admissionpolicy.InjectionPolicies;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
-import java.util.HashSet;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -23,9 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Admission-policy mode's writer: while leading, every {@link #PERIOD_SECONDS} seconds, makes the
- * cluster hold exactly the MutatingAdmissionPolicies and bindings {@link InjectionPolicies} derives
- * from the mirrors and policies (labelled {@code app.kubernetes.io/managed-by}; those no mirror
- * needs any more are deleted), and logs the namespaces they do not cover yet.
+ * cluster hold exactly the Mutating- and ValidatingAdmissionPolicies and their bindings {@link
+ * InjectionPolicies} derives from the mirrors and policies (labelled {@code
+ * app.kubernetes.io/managed-by}; those nothing needs any more are deleted).
  */
 public final class AdmissionPolicyWriter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AdmissionPolicyWriter.class);
@@ -36,20 +39,34 @@ public final class AdmissionPolicyWriter implements AutoCloseable {
   private final MirrorDirectory mirrors;
   private final Supplier<List<PypiMirror>> allMirrors;
   private final PolicyDirectory policies;
+  private final Supplier<Optional<Collection<PypiMirrorPolicy>>> allPolicies;
   private final LeaderSchedule schedule = new LeaderSchedule("admission-policies");
-  private Set<String> reported = Set.of();
 
+  /** The kinds written, each policy kind before its binding. */
+  public static final List<String> KINDS =
+      List.of(
+          InjectionPolicies.POLICY_KIND,
+          InjectionPolicies.BINDING_KIND,
+          InjectionPolicies.VALIDATING_KIND,
+          InjectionPolicies.VALIDATING_KIND + "Binding");
+
+  /**
+   * @param allPolicies every PypiMirrorPolicy, or empty while they are not known yet: then nothing
+   *     is written, so no Enforce policy goes unenforced for a moment
+   */
   public AdmissionPolicyWriter(
       KubernetesClient client,
       String operatorNamespace,
       MirrorDirectory mirrors,
       Supplier<List<PypiMirror>> allMirrors,
-      PolicyDirectory policies) {
+      PolicyDirectory policies,
+      Supplier<Optional<Collection<PypiMirrorPolicy>>> allPolicies) {
     this.client = client;
     this.operatorNamespace = operatorNamespace;
     this.mirrors = mirrors;
     this.allMirrors = allMirrors;
     this.policies = policies;
+    this.allPolicies = allPolicies;
   }
 
   /** The resource of a kind of admissionregistration.k8s.io/v1 (cluster-scoped). */
@@ -77,42 +94,82 @@ public final class AdmissionPolicyWriter implements AutoCloseable {
     }
   }
 
-  public synchronized void startManaging() {
+  private final java.util.concurrent.atomic.AtomicBoolean written =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile Runnable onFirstWrite = () -> {};
+
+  /**
+   * While leading, admission-policy mode: writes now and every period; {@code onFirstWrite} runs
+   * once the objects are in place (the webhook entries they replace may go then, not before).
+   */
+  public synchronized void startManaging(Runnable onFirstWrite) {
+    this.onFirstWrite = onFirstWrite;
     schedule.start(this::syncQuietly, 0, PERIOD_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Whether this leader has written the admission policies once (and still leads). */
+  public boolean written() {
+    return written.get();
+  }
+
+  /**
+   * While leading, webhook mode: deletes what an earlier admission-policy mode left, once it
+   * succeeds (or cannot: without the rights to list them there is nothing this mode wrote).
+   */
+  public synchronized void startRemoving() {
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    schedule.start(
+        () -> {
+          if (!done.get()) {
+            done.set(removeAll());
+          }
+        },
+        0,
+        PERIOD_SECONDS,
+        TimeUnit.SECONDS);
   }
 
   public void stopManaging() {
     schedule.stop();
+    written.set(false);
   }
 
   private void syncQuietly() {
     try {
-      sync();
+      if (!sync()) {
+        LOG.debug("admission policies not written: the policies are not known yet");
+      } else if (written.compareAndSet(false, true)) {
+        onFirstWrite.run();
+      }
     } catch (RuntimeException e) {
       LOG.warn("admission policies not updated: {}", e.getMessage());
     }
   }
 
-  /** Writes what is missing or different, deletes what no mirror needs. */
-  public synchronized void sync() {
+  /**
+   * Writes what is missing or different, deletes what no mirror or policy needs. Returns false when
+   * the policies are not known yet (nothing is written then).
+   */
+  public synchronized boolean sync() {
+    Optional<Collection<PypiMirrorPolicy>> known = allPolicies.get();
+    if (known.isEmpty()) {
+      return false;
+    }
     Set<String> namespaces = new TreeSet<>();
     allMirrors.get().forEach(m -> namespaces.add(m.getMetadata().getNamespace()));
     Map<String, ObjectNode> desired = new LinkedHashMap<>();
-    Set<String> uncovered = new HashSet<>();
+    java.util.function.Consumer<ObjectNode> want =
+        o -> desired.put(o.path("kind").asText() + "/" + o.at("/metadata/name").asText(), o);
     for (String namespace : namespaces) {
-      InjectionPolicies.Generated generated =
-          InjectionPolicies.forNamespace(namespace, mirrors, policies, operatorNamespace);
-      generated
+      InjectionPolicies.forNamespace(namespace, mirrors, policies, operatorNamespace)
           .objects()
-          .forEach(
-              o -> desired.put(o.path("kind").asText() + "/" + o.at("/metadata/name").asText(), o));
-      uncovered.addAll(generated.uncovered());
+          .forEach(want);
     }
-    if (!uncovered.equals(reported)) {
-      uncovered.forEach(u -> LOG.info("left to the webhook: {}", u));
-      reported = Set.copyOf(uncovered);
+    for (PypiMirrorPolicy policy : known.get()) {
+      InjectionPolicies.forPolicy(policy, namespaces, operatorNamespace).forEach(want);
     }
-    for (String kind : List.of(InjectionPolicies.POLICY_KIND, InjectionPolicies.BINDING_KIND)) {
+    for (String kind : KINDS) {
       var resources = client.genericKubernetesResources(resource(kind));
       Map<String, GenericKubernetesResource> existing = new LinkedHashMap<>();
       resources
@@ -152,6 +209,34 @@ public final class AdmissionPolicyWriter implements AutoCloseable {
         LOG.info("{} {} deleted: no mirror needs it", kind, stale);
       }
     }
+    return true;
+  }
+
+  /**
+   * Deletes every object this writer made (webhook mode after admission-policy mode): quietly when
+   * the operator may not list them, as the webhook-mode install grants no such right.
+   */
+  public boolean removeAll() {
+    for (String kind : List.of(KINDS.get(3), KINDS.get(2), KINDS.get(1), KINDS.get(0))) {
+      try {
+        var resources = client.genericKubernetesResources(resource(kind));
+        for (GenericKubernetesResource stale :
+            resources
+                .withLabel(MirrorObjects.MANAGED_BY_LABEL, MirrorObjects.MANAGED_BY)
+                .list()
+                .getItems()) {
+          resources.withName(stale.getMetadata().getName()).delete();
+          LOG.info("{} {} deleted: the webhook injects", kind, stale.getMetadata().getName());
+        }
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 403 && e.getCode() != 404) {
+          LOG.warn("{}s of admission-policy mode not removed: {}", kind, e.getMessage());
+          return false;
+        }
+        LOG.debug("{}s not removed: {}", kind, e.getMessage());
+      }
+    }
+    return true;
   }
 
   @Override

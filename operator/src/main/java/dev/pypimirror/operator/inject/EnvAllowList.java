@@ -23,14 +23,14 @@ public final class EnvAllowList {
   }
 
   /** Prefixes of the names pip and uv read as their own settings (upper case). */
-  static final List<String> TOOL_PREFIXES = List.of("PIP_", "_PIP_", "UV_");
+  public static final List<String> TOOL_PREFIXES = List.of("PIP_", "_PIP_", "UV_");
 
   /** Refused whole families (upper case): each reads code, a config or a destination by name. */
-  static final List<String> REFUSED_PREFIXES =
+  public static final List<String> REFUSED_PREFIXES =
       List.of("PYTHON", "LD_", "GIT_", "OPENSSL_", "PYX_", "BZR_", "BRZ_");
 
   /** The few PYTHON* variables that change neither the code that runs nor where it connects. */
-  static final Set<String> HARMLESS_PYTHON =
+  public static final Set<String> HARMLESS_PYTHON =
       Set.of(
           "PYTHONUNBUFFERED",
           "PYTHONDONTWRITEBYTECODE",
@@ -43,7 +43,7 @@ public final class EnvAllowList {
           "PYTHONOPTIMIZE");
 
   /** Refused single names (upper case). */
-  static final Set<String> REFUSED_NAMES =
+  public static final Set<String> REFUSED_NAMES =
       Set.of(
           "HTTP_PROXY",
           "HTTPS_PROXY",

@@ -20,7 +20,7 @@ public final class IndexSettings {
    * a source of packages, read files that can, or change where pip connects, whom it trusts or
    * which interpreter runs it. {@code allowedEnv} never keeps one of these.
    */
-  static final Set<String> PIP_OPTIONS =
+  public static final Set<String> PIP_OPTIONS =
       Set.of(
           "index-url",
           "pypi-url",
@@ -42,7 +42,7 @@ public final class IndexSettings {
    * uv's variables that name an index, a config file, a constraint or override, a download mirror
    * or an interpreter, or switch config files off. {@code allowedEnv} never keeps one of these.
    */
-  static final Set<String> UV_VARIABLES =
+  public static final Set<String> UV_VARIABLES =
       Set.of(
           "UV_INDEX",
           "UV_DEFAULT_INDEX",

@@ -71,6 +71,7 @@ public final class WebhookConfigurations implements AutoCloseable {
   private final Supplier<Optional<Collection<PypiMirrorPolicy>>> policies;
   private final AtomicBoolean pending = new AtomicBoolean();
   private String caBundle;
+  private volatile java.util.function.BooleanSupplier policiesInject = () -> false;
   private final LeaderSchedule schedule = new LeaderSchedule("webhook-configurations");
 
   /** With the default names, failure policy and timeout ({@link OperatorSettings.Routing}). */
@@ -112,6 +113,15 @@ public final class WebhookConfigurations implements AutoCloseable {
     if (!sync()) {
       retrySoon();
     }
+  }
+
+  /**
+   * Whether admission policies inject (admission-policy mode, once they are written): then the
+   * mutating configuration holds only what they cannot do ({@link WebhookRoutes#mutating(List,
+   * Collection, String, String, boolean)}). Read on every sync.
+   */
+  public void policiesInject(java.util.function.BooleanSupplier policiesInject) {
+    this.policiesInject = policiesInject;
   }
 
   /** While leading: now, on every {@link #changed}, and every minute. */
@@ -178,7 +188,12 @@ public final class WebhookConfigurations implements AutoCloseable {
     MutatingWebhook optIn = WebhookRoutes.optIn(routing, operatorNamespace, bundle);
     List<MutatingWebhook> desiredMutating =
         kept(
-            WebhookRoutes.mutating(List.of(optIn), known.get(), operatorNamespace, caBundle),
+            WebhookRoutes.mutating(
+                List.of(optIn),
+                known.get(),
+                operatorNamespace,
+                caBundle,
+                policiesInject.getAsBoolean()),
             mutating == null ? null : mutating.getWebhooks(),
             known.get(),
             MutatingWebhook::getName);

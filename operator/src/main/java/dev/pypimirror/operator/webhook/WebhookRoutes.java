@@ -198,6 +198,21 @@ public final class WebhookRoutes {
       Collection<PypiMirrorPolicy> policies,
       String operatorNamespace,
       String caBundle) {
+    return mutating(current, policies, operatorNamespace, caBundle, false);
+  }
+
+  /**
+   * As {@link #mutating(List, Collection, String, String)}; with {@code policiesInject}
+   * (admission-policy mode, once the admission policies are written) only what they cannot do: each
+   * Enforce policy's entry for containers added to a running pod ({@code kubectl debug}), and
+   * neither the opt-in entry nor an Advisory policy's.
+   */
+  public static List<MutatingWebhook> mutating(
+      List<MutatingWebhook> current,
+      Collection<PypiMirrorPolicy> policies,
+      String operatorNamespace,
+      String caBundle,
+      boolean policiesInject) {
     List<MutatingWebhook> deployed =
         current == null
             ? List.of()
@@ -208,7 +223,7 @@ public final class WebhookRoutes {
     }
     String bundle = caBundle != null ? caBundle : template.getClientConfig().getCaBundle();
     List<MutatingWebhook> entries = new ArrayList<>();
-    for (MutatingWebhook w : deployed) {
+    for (MutatingWebhook w : policiesInject ? List.<MutatingWebhook>of() : deployed) {
       entries.add(
           caBundle == null
               ? w
@@ -219,10 +234,11 @@ public final class WebhookRoutes {
     for (PypiMirrorPolicy policy : routed(policies)) {
       PypiMirrorPolicySpec spec = policy.getSpec();
       boolean enforce = PolicyRules.enforces(policy);
-      if (!enforce && spec.getPodSelector() == null) {
+      if (!enforce && (spec.getPodSelector() == null || policiesInject)) {
         continue; // Advisory without podSelector: only annotated pods, the opt-in entry's
       }
-      List<RuleWithOperations> rules = new ArrayList<>(template.getRules());
+      List<RuleWithOperations> rules =
+          new ArrayList<>(policiesInject ? List.of() : template.getRules());
       if (enforce) {
         rules.add(EPHEMERAL_CONTAINERS); // kubectl debug adds containers by this update
       }

@@ -50,10 +50,20 @@ public final class PolicyModeDifferential implements AutoCloseable {
         .resource(
             new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
         .create();
-    InjectionPolicies.Generated generated =
-        InjectionPolicies.forNamespace(namespace, mirrors, policies, OPERATOR_NAMESPACE);
-    assertThat(generated.uncovered()).isEmpty();
-    for (ObjectNode object : generated.objects()) {
+    List<ObjectNode> objects =
+        new java.util.ArrayList<>(
+            InjectionPolicies.forNamespace(namespace, mirrors, policies, OPERATOR_NAMESPACE)
+                .objects());
+    policies
+        .governing(namespace)
+        .ifPresent(
+            p ->
+                objects.addAll(
+                    InjectionPolicies.forPolicy(
+                        p,
+                        mirrors.inNamespace(namespace).isEmpty() ? List.of() : List.of(namespace),
+                        OPERATOR_NAMESPACE)));
+    for (ObjectNode object : objects) {
       client
           .genericKubernetesResources(context(object.path("kind").asText()))
           .resource(
@@ -102,9 +112,44 @@ public final class PolicyModeDifferential implements AutoCloseable {
               .create();
       return comparable(client.getKubernetesSerialization().convertValue(stored, JsonNode.class));
     } catch (KubernetesClientException e) {
-      return com.fasterxml.jackson.databind.node.TextNode.valueOf(
-          "refused: " + e.getStatus().getMessage());
+      String message = e.getStatus().getMessage();
+      // a validating policy's denial: what follows kube-apiserver's prefix is the policy's message
+      int denied = message.indexOf(" denied request: ");
+      if (message.contains(" is forbidden: ValidatingAdmissionPolicy ") && denied > 0) {
+        message = message.substring(denied + " denied request: ".length());
+      }
+      return com.fasterxml.jackson.databind.node.TextNode.valueOf("refused: " + message);
     }
+  }
+
+  /**
+   * Stores {@code pod} both ways and asserts that they {@link #agree}; returns what webhook mode
+   * stores (or its refusal).
+   */
+  public JsonNode storedAlike(int index, JsonNode pod) {
+    JsonNode byWebhook = storedByWebhook(pod);
+    JsonNode byPolicies = storedByPolicies(pod);
+    assertThat(agree(byWebhook, byPolicies))
+        .as(
+            "pod #%d %s%n by the webhook:  %s%n by the policies: %s",
+            index, pod, byWebhook, byPolicies)
+        .isTrue();
+    return byWebhook;
+  }
+
+  /**
+   * Whether the two results agree: the same stored pod or the same refusal, or both refused where
+   * one refusal is the API server's pod validation (which, after the mutating policies, comes
+   * before the validating policies, and after the webhook's denial).
+   */
+  public static boolean agree(JsonNode byWebhook, JsonNode byPolicies) {
+    if (byWebhook.equals(byPolicies)) {
+      return true;
+    }
+    return byWebhook.isTextual()
+        && byPolicies.isTextual()
+        && (byWebhook.asText().startsWith("refused: Pod ")
+            || byPolicies.asText().startsWith("refused: Pod "));
   }
 
   /** The pod as the API server stores it in webhook mode: the webhook's patch applied. */
@@ -116,7 +161,13 @@ public final class PolicyModeDifferential implements AutoCloseable {
     }
     ObjectNode copy = pod.deepCopy();
     copy.withObject("/metadata").put("namespace", namespace);
-    return comparable(Pods.applyPatch(copy, plan.patch()));
+    JsonNode patched = Pods.applyPatch(copy, plan.patch());
+    List<String> invalid = dev.pypimirror.operator.apiserver.PodValidation.problems(patched);
+    if (!invalid.isEmpty()) {
+      return com.fasterxml.jackson.databind.node.TextNode.valueOf(
+          "refused: Pod is invalid: " + String.join(", ", invalid));
+    }
+    return comparable(patched);
   }
 
   /** What the pod holds, without what the store sets (name, uid, versions, timestamps). */

@@ -141,10 +141,12 @@ public final class CelAdmissionPolicies
                 new AdmissionChain.Refusal(
                     code,
                     validation.path("reason").asText("Invalid"),
-                    "%s.%s \"%s\" is forbidden: ValidatingAdmissionPolicy '%s' with binding '%s' denied request: %s"
+                    // GroupResource.String(): the resource alone in the core group
+                    "%s \"%s\" is forbidden: ValidatingAdmissionPolicy '%s' with binding '%s' denied request: %s"
                         .formatted(
-                            request.resource(),
-                            request.group(),
+                            request.group().isEmpty()
+                                ? request.resource()
+                                : request.resource() + "." + request.group(),
                             request.name(),
                             bound.policyName(),
                             bound.bindingName(),

@@ -163,7 +163,7 @@ public final class CelCost {
    */
   private long[] libraryCost(String function, CelExpr target, long argSum) {
     return switch (function) {
-      case "split", "trim", "lowerAscii", "upperAscii", "replace" ->
+      case "split", "trim", "lowerAscii", "upperAscii", "replace", "substring" ->
           target == null
               ? null
               : new long[] {

@@ -144,4 +144,42 @@ class CheckThroughTheApiServerTest {
         .contains("Fail-closed:")
         .contains("yes: webhook entry secure-builds.policy.pypimirror.dev fails closed");
   }
+
+  /**
+   * Admission-policy mode: the decision is the same, and check names the admission policy that
+   * carries it, as the leader wrote it.
+   */
+  @Test
+  void inAdmissionPolicyModeCheckNamesThePolicyThatInjects() {
+    MockCluster.namespace(client, "policies", Map.of());
+    cluster.readyMirror("policies", "corp");
+    var mirror = app.mirrors().get("policies", "corp").orElseThrow();
+    new dev.pypimirror.operator.cluster.AdmissionPolicyWriter(
+            client,
+            ApiServer.WEBHOOK_NAMESPACE,
+            app.mirrors(),
+            () -> java.util.List.of(mirror),
+            dev.pypimirror.operator.policy.PolicyDirectory.NONE,
+            () -> java.util.Optional.of(java.util.List.of()))
+        .sync();
+    client
+        .resource(buildPod("policies", "kaniko", Map.of("pypimirror.dev/mirror", "corp")))
+        .create();
+    client
+        .resource(buildPod("policies", "asks-for-nothing", Map.of("pypimirror.dev/mirror", "nope")))
+        .create();
+
+    var injected = run("", "check", "-n", "policies", "kaniko");
+    var skipped = run("", "check", "-n", "policies", "asks-for-nothing");
+
+    assertThat(injected.status()).as(injected.out() + injected.err()).isEqualTo(PodCheck.OK);
+    assertThat(injected.out())
+        .contains("Admission would: leave the pod untouched: it is already injected (corp)")
+        .contains("By:")
+        .contains("MutatingAdmissionPolicy pypi-mirror.policies.corp\n")
+        .contains("pypimirror.dev/injected: corp@");
+    assertThat(skipped.out())
+        .contains("admit the pod without a mirror")
+        .contains("MutatingAdmissionPolicy pypi-mirror-skipped.policies\n");
+  }
 }

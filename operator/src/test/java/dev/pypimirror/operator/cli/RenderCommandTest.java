@@ -55,6 +55,47 @@ public class RenderCommandTest {
     return docs;
   }
 
+  /** With an Enforce policy: the validating policies that refuse what the webhook refuses. */
+  @Test
+  void admissionPolicyModeUnderAnEnforcePolicyAddsTheValidatingPolicies() throws Exception {
+    Path mirror = Files.createTempFile("mirror-", ".yaml");
+    Files.writeString(
+        mirror,
+        """
+        apiVersion: pypimirror.dev/v1alpha1
+        kind: PypiMirror
+        metadata:
+          name: corp-builds
+          namespace: ml
+        spec:
+          indexes:
+            - url: https://devpi.corp.example/root/pypi/+simple/
+          offline: true
+        """);
+    Run run =
+        run(
+            "",
+            "render",
+            "--injection",
+            "admission-policy",
+            "-f",
+            mirror.toString(),
+            "--policy",
+            ProjectPaths.example("pypimirrorpolicy.yaml").toString());
+
+    assertThat(run.status()).as(run.err()).isZero();
+    assertThat(yamlDocuments(run.out()))
+        .extracting(d -> d.get("kind").asText() + " " + d.at("/metadata/name").asText())
+        .contains(
+            "MutatingAdmissionPolicy pypi-mirror.ml.corp-builds",
+            "ValidatingAdmissionPolicy pypi-mirror.ml.corp-builds",
+            "ValidatingAdmissionPolicyBinding pypi-mirror.ml.corp-builds",
+            "ValidatingAdmissionPolicy pypi-mirror-unavailable.ml",
+            "ValidatingAdmissionPolicy pypi-mirror-policy.corp-builds",
+            "ValidatingAdmissionPolicyBinding pypi-mirror-policy.corp-builds");
+    assertThat(run.out()).contains("enforces a PyPI mirror here");
+  }
+
   @Test
   void admissionPolicyModeAddsThePoliciesThatInjectTheMirror() throws Exception {
     Run run = run("", "render", "--injection", "admission-policy", "-f", EXAMPLE.toString());
@@ -68,8 +109,8 @@ public class RenderCommandTest {
             "PersistentVolumeClaim pypi-mirror-corp-cache",
             "MutatingAdmissionPolicy pypi-mirror.builds.corp",
             "MutatingAdmissionPolicyBinding pypi-mirror.builds.corp",
-            "MutatingAdmissionPolicy pypi-mirror.builds.skipped",
-            "MutatingAdmissionPolicyBinding pypi-mirror.builds.skipped");
+            "MutatingAdmissionPolicy pypi-mirror-skipped.builds",
+            "MutatingAdmissionPolicyBinding pypi-mirror-skipped.builds");
     assertThat(docs.get(2).at("/spec/variables").toString())
         .contains("https://devpi.corp.example/root/pypi/+simple/");
     assertThat(run("", "render", "--injection", "sidecar", "-f", EXAMPLE.toString()).status())

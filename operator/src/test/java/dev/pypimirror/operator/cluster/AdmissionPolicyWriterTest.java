@@ -47,15 +47,16 @@ class AdmissionPolicyWriterTest {
               "pypi-mirror-system",
               Pods.directory(corp),
               () -> List.copyOf(mirrors),
-              PolicyDirectory.NONE);
+              PolicyDirectory.NONE,
+              () -> java.util.Optional.of(List.of()));
 
       writer.sync();
       writer.sync();
 
       assertThat(names(client, InjectionPolicies.POLICY_KIND))
-          .containsExactly("pypi-mirror.builds.corp", "pypi-mirror.builds.skipped");
+          .containsExactly("pypi-mirror-skipped.builds", "pypi-mirror.builds.corp");
       assertThat(names(client, InjectionPolicies.BINDING_KIND))
-          .containsExactly("pypi-mirror.builds.corp", "pypi-mirror.builds.skipped");
+          .containsExactly("pypi-mirror-skipped.builds", "pypi-mirror.builds.corp");
       GenericKubernetesResource pod =
           client
               .genericKubernetesResources("v1", "Pod")

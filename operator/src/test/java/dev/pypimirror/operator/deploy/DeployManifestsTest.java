@@ -68,6 +68,27 @@ class DeployManifestsTest {
   }
 
   /**
+   * Admission-policy mode (the component on deploy/default): the flag, and the rights to the
+   * admission policies in a ClusterRole of their own, which the default install does not have.
+   */
+  @Test
+  void theAdmissionPolicyComponentAddsTheFlagAndOnlyThenTheRights() throws Exception {
+    InstallChecks install =
+        new InstallChecks(Kustomize.render("deploy/admission-policies"), NAMESPACE);
+
+    install.all(2);
+    assertThat(
+            InstallChecks.texts(
+                install
+                    .one("Deployment", "pypi-mirror-operator")
+                    .at("/spec/template/spec/containers/0/args")))
+        .endsWith("--injection=admission-policy");
+    install.admissionPolicyRights("pypi-mirror-operator-admission-policies");
+    InstallChecks webhookMode = new InstallChecks(Kustomize.render("deploy/default"), NAMESPACE);
+    webhookMode.noAdmissionPolicyRights();
+  }
+
+  /**
    * The default image is written once in code ({@link CacheSync#DEFAULT_INDEX_IMAGE}, what {@code
    * run} and {@code render} use when they know no other); deploy/ and the chart must name it too,
    * as YAML cannot import it.

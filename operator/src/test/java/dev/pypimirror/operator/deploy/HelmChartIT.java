@@ -207,6 +207,25 @@ class HelmChartIT {
   }
 
   @Test
+  void admissionPolicyModeRendersTheObjectsOfDeployAdmissionPolicies() throws Exception {
+    List<JsonNode> helm =
+        helmTemplate(NAMESPACE, AS_DEPLOY_DEFAULT + "injection: admission-policy\n");
+
+    assertSameObjects(helm, Kustomize.render("deploy/admission-policies"));
+    InstallChecks install = new InstallChecks(helm, NAMESPACE);
+    install.all(2);
+    install.admissionPolicyRights("pypi-mirror-operator-admission-policies");
+    new InstallChecks(helmTemplate(NAMESPACE, AS_DEPLOY_DEFAULT), NAMESPACE)
+        .noAdmissionPolicyRights();
+    assertThat(
+            InstallChecks.texts(
+                new InstallChecks(helmTemplate(NAMESPACE, "injection: auto\n"), NAMESPACE)
+                    .one("Deployment", InstallChecks.NAME)
+                    .at("/spec/template/spec/containers/0/args")))
+        .endsWith("--injection=auto");
+  }
+
+  @Test
   void certManagerModeRendersTheObjectsOfDeployCertmanager() throws Exception {
     List<JsonNode> helm =
         helmTemplate(NAMESPACE, AS_DEPLOY_DEFAULT + "webhook: {certificates: cert-manager}");

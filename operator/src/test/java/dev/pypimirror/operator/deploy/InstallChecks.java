@@ -229,6 +229,52 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
         .anySatisfy(r -> assertThat(texts(r.path("resources"))).containsExactly("leases"));
   }
 
+  static final List<String> ADMISSION_POLICY_RESOURCES =
+      List.of(
+          "mutatingadmissionpolicies",
+          "mutatingadmissionpolicybindings",
+          "validatingadmissionpolicies",
+          "validatingadmissionpolicybindings");
+
+  /**
+   * Admission-policy mode: a ClusterRole of its own, bound to the operator, with exactly the verbs
+   * the leader uses on admission policies (no watch, no deletecollection, no escalation).
+   */
+  void admissionPolicyRights(String roleName) {
+    JsonNode role = one("ClusterRole", roleName);
+    assertThat(role.path("rules"))
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(texts(r.path("apiGroups")))
+                  .containsExactly("admissionregistration.k8s.io");
+              assertThat(texts(r.path("resources")))
+                  .containsExactlyInAnyOrderElementsOf(ADMISSION_POLICY_RESOURCES);
+              assertThat(texts(r.path("verbs")))
+                  .containsExactlyInAnyOrder("get", "list", "create", "update", "delete");
+            });
+    JsonNode binding = one("ClusterRoleBinding", roleName);
+    assertThat(binding.at("/roleRef/name").asText()).isEqualTo(roleName);
+    assertThat(binding.at("/subjects/0/name").asText()).isEqualTo(name);
+    assertThat(binding.at("/subjects/0/namespace").asText()).isEqualTo(namespace);
+    noAdmissionPolicyRightsIn(one("ClusterRole", name));
+  }
+
+  /** Webhook mode: no role of the install can touch admission policies. */
+  void noAdmissionPolicyRights() {
+    objects.stream()
+        .filter(o -> List.of("ClusterRole", "Role").contains(o.path("kind").asText()))
+        .forEach(this::noAdmissionPolicyRightsIn);
+  }
+
+  private void noAdmissionPolicyRightsIn(JsonNode role) {
+    for (JsonNode rule : role.path("rules")) {
+      assertThat(texts(rule.path("resources")))
+          .as(role.at("/metadata/name").asText())
+          .doesNotContainAnyElementsOf(ADMISSION_POLICY_RESOURCES);
+    }
+  }
+
   void theDeploymentIsRestricted(int replicas) {
     JsonNode deployment = one("Deployment", name);
     JsonNode pod = deployment.at("/spec/template/spec");

@@ -50,7 +50,7 @@ import org.junit.jupiter.api.Test;
  */
 public class EnforcedPodFuzzTest {
   static final ObjectMapper MAPPER = new ObjectMapper();
-  static final String NAMESPACE = "ml";
+  public static final String NAMESPACE = "ml";
   static final String EVIL = "https://evil.example/simple/";
   static final List<String> ALLOWED = List.of("https://devpi.corp.example/");
   static final PypiMirror MIRROR = policyMirror();
@@ -63,7 +63,7 @@ public class EnforcedPodFuzzTest {
           "pypi-mirror-system",
           PodAdmission.Listener.NONE);
 
-  static PypiMirror policyMirror() {
+  public static PypiMirror policyMirror() {
     PypiMirror m =
         Pods.readyMirror(
             NAMESPACE,
@@ -74,7 +74,7 @@ public class EnforcedPodFuzzTest {
     return m;
   }
 
-  static PypiMirrorPolicy policy() {
+  public static PypiMirrorPolicy policy() {
     PypiMirrorPolicy p =
         Policies.policy(
             "corp-builds",
