@@ -12,8 +12,10 @@ import java.util.OptionalDouble;
 /**
  * What one mirror's series say, read from the object alone (the operator does not mount the cache):
  * the cache's size as its last sync counted it ({@code status.cache.sizeBytes}), the size its spec
- * requests for the PVC, when the last sync succeeded, and whether the last one failed. Empty where
- * the mirror has no such figure (no cache, an existing claim, never synced, no sync).
+ * requests for the PVC, when the last sync succeeded, whether the last one failed, and whether its
+ * caching proxy said its volume is full (condition ProxyCacheFull, asked every minute). Empty where
+ * the mirror has no such figure (no cache, an existing claim, never synced, no sync, no proxy or
+ * one that could not be asked).
  */
 record MirrorFigures(
     String namespace,
@@ -21,7 +23,8 @@ record MirrorFigures(
     OptionalDouble cacheBytes,
     OptionalDouble requestedBytes,
     OptionalDouble lastSyncSeconds,
-    OptionalDouble syncFailing) {
+    OptionalDouble syncFailing,
+    OptionalDouble proxyCacheFull) {
 
   static MirrorFigures of(PypiMirror mirror) {
     CacheSpec cache = mirror.getSpec() == null ? null : mirror.getSpec().getCache();
@@ -41,7 +44,20 @@ record MirrorFigures(
             ? bytes(cache.getSize())
             : OptionalDouble.empty(),
         synced && status != null ? epochSeconds(status.getLastSyncTime()) : OptionalDouble.empty(),
-        synced ? OptionalDouble.of(failing(mirror) ? 1 : 0) : OptionalDouble.empty());
+        synced ? OptionalDouble.of(failing(mirror) ? 1 : 0) : OptionalDouble.empty(),
+        proxyCacheFull(mirror));
+  }
+
+  private static OptionalDouble proxyCacheFull(PypiMirror mirror) {
+    return mirror.getStatus() == null
+        ? OptionalDouble.empty()
+        : mirror
+            .getStatus()
+            .condition(Conditions.PROXY_CACHE_FULL)
+            .map(c -> c.getStatus())
+            .filter(s -> s.equals("True") || s.equals("False"))
+            .map(s -> OptionalDouble.of(s.equals("True") ? 1 : 0))
+            .orElse(OptionalDouble.empty());
   }
 
   String key() {

@@ -251,6 +251,12 @@ public final class OperatorMetrics {
       MultiGauge.builder("pypimirror.sync.failing")
           .description("1 while the mirror's last finished cache sync failed, else 0")
           .register(registry);
+  private final MultiGauge proxyCacheFull =
+      MultiGauge.builder("pypimirror.mirror.proxy.cache.full")
+          .description(
+              "1 while the mirror's caching proxy says its volume is full (files pass through"
+                  + " unstored), else 0; as the operator last asked it")
+          .register(registry);
   private Supplier<? extends Collection<PypiMirror>> mirrorObjects = List::of;
 
   /** The per-mirror series, read from these mirrors (an informer's cache) at each scrape. */
@@ -275,6 +281,7 @@ public final class OperatorMetrics {
     cacheRequested.register(rows(figures, MirrorFigures::requestedBytes), true);
     lastSync.register(rows(figures, MirrorFigures::lastSyncSeconds), true);
     syncFailing.register(rows(figures, MirrorFigures::syncFailing), true);
+    proxyCacheFull.register(rows(figures, MirrorFigures::proxyCacheFull), true);
     syncJobs.keepOnly(figures.stream().map(MirrorFigures::key).collect(Collectors.toSet()));
     return registry.scrape();
   }

@@ -4,6 +4,7 @@ import static dev.pypimirror.operator.testing.Mirrors.https;
 import static dev.pypimirror.operator.testing.Mirrors.mirror;
 import static dev.pypimirror.operator.testing.Mirrors.spec;
 import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static dev.pypimirror.operator.testing.Mirrors.withProxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pypimirror.operator.api.CacheStatus;
@@ -11,6 +12,7 @@ import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
+import dev.pypimirror.operator.config.MirrorStatuses;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.Reason;
 import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
@@ -18,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -138,7 +141,20 @@ class OperatorMetricsTest {
     PypiMirror existingClaim = syncedMirror("ml", "claimed");
     existingClaim.getSpec().getCache().setExistingClaim("wheels");
     PypiMirror noCache = mirror("web", "plain", spec(https("https://devpi.corp.example/simple/")));
-    List<PypiMirror> mirrors = new ArrayList<>(List.of(synced, existingClaim, noCache));
+    PypiMirror proxied =
+        mirror("web", "proxied", withProxy(spec(https("https://devpi.corp.example/simple/"))));
+    proxied.setStatus(new PypiMirrorStatus());
+    proxied
+        .getStatus()
+        .setConditions(List.of(MirrorStatuses.proxyCacheFull(Optional.of(true), "", 1)));
+    PypiMirror unasked =
+        mirror("web", "unasked", withProxy(spec(https("https://devpi.corp.example/simple/"))));
+    unasked.setStatus(new PypiMirrorStatus());
+    unasked
+        .getStatus()
+        .setConditions(List.of(MirrorStatuses.proxyCacheFull(Optional.empty(), "timeout", 1)));
+    List<PypiMirror> mirrors =
+        new ArrayList<>(List.of(synced, existingClaim, noCache, proxied, unasked));
     metrics.perMirror(() -> mirrors);
     try {
       assertThat(metrics.scrape().lines())
@@ -148,7 +164,10 @@ class OperatorMetricsTest {
               "pypimirror_sync_last_success_timestamp_seconds{mirror=\"corp\",namespace=\"ml\"}"
                   + " 1.796004E9",
               "pypimirror_sync_failing{mirror=\"corp\",namespace=\"ml\"} 1.0",
-              "pypimirror_sync_failing{mirror=\"claimed\",namespace=\"ml\"} 0.0")
+              "pypimirror_sync_failing{mirror=\"claimed\",namespace=\"ml\"} 0.0",
+              "pypimirror_mirror_proxy_cache_full{mirror=\"proxied\",namespace=\"web\"} 1.0")
+          .as("a proxy that could not be asked says nothing")
+          .noneMatch(l -> l.startsWith("pypimirror_mirror_proxy_cache_full{mirror=\"unasked\""))
           .as(
               "an existing claim's size is not the mirror's to say; a mirror without cache has none")
           .noneMatch(l -> l.startsWith("pypimirror_cache_requested_bytes{mirror=\"claimed\""))
