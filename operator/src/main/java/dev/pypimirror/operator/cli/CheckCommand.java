@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -31,17 +32,24 @@ import picocli.CommandLine.Spec;
       "Explain why a pod is (or would be) injected or not, against the cluster of the kubeconfig:"
           + " the rule that applies, the governing policy, the mirror and its readiness, what the"
           + " webhook would add or why not, and for an existing pod whether it carries that."
-          + " Without a pod: what a new pod of the namespace gets.",
-      "",
-      "Exit status: 0 injected (or would be) and carrying it; 1 the cluster could not be read;"
-          + " 2 bad input; 3 not a target of injection (by the rules); 4 asks for a mirror that"
-          + " cannot be injected now (missing, not Ready, ambiguous; or refused under Enforce);"
-          + " 5 an existing pod does not carry what the webhook decides now."
+          + " Without a pod: what a new pod of the namespace gets."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  pypi-mirror-operator check -n builds kaniko-build",
+      "  # manifests not yet created: each Pod and workload (the highest status)",
+      "  pypi-mirror-operator check -f deploy/examples/build-job.yaml",
+      "  pypi-mirror-operator check -f deploy/examples/ -R",
+      "  # a namespace: its policy, its mirrors, what a new pod gets",
+      "  pypi-mirror-operator check -n ml-training",
+      "  # another cluster",
+      "  pypi-mirror-operator check --kubeconfig staging.kubeconfig \\",
+      "      --context staging -n builds kaniko-build"
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
       "0:injected, or would be, and carries it",
-      "1:the cluster could not be read",
+      "1:the cluster could not be reached or read (one line: its address and the cause)",
       "2:bad input",
       "3:not a target of injection",
       "4:a mirror is wanted but cannot be injected (or the pod would be refused)",
@@ -64,10 +72,16 @@ class CheckCommand implements Callable<Integer> {
 
   @Option(
       names = {"-f", "--filename"},
-      paramLabel = "FILE",
+      paramLabel = "FILE|DIR",
       description =
-          "A Pod or workload manifest not yet created (first object; - reads standard input).")
+          "Pods or workloads not yet created: a file, a folder of .yaml, .yml and .json files, or -"
+              + " for standard input; each Pod and workload is checked, other objects skipped.")
   String file;
+
+  @Option(
+      names = {"-R", "--recursive"},
+      description = "With -f DIR, the folder's subfolders too.")
+  boolean recursive;
 
   @Option(
       names = "--operator-namespace",
@@ -76,48 +90,50 @@ class CheckCommand implements Callable<Integer> {
           "The operator's namespace, never injected (default: read from the webhook configuration).")
   String operatorNamespace;
 
+  @Mixin ClusterOptions cluster;
+
+  /** A Pod or workload read from -f, and how it is named in the report. */
+  private record Workload(JsonNode pod, String where, String namespace) {}
+
   @Override
   public Integer call() {
     if (podName != null && file != null) {
       throw new CliException("give a POD name or -f FILE, not both");
     }
-    JsonNode object = null;
-    String where = null;
-    if (file != null) {
-      ManifestReader input = ManifestReader.read(file, System.in);
-      object = input.documents().get(0);
-      String kind = object.path("kind").asText();
-      if (!InjectCommand.TEMPLATES.containsKey(kind)) {
-        throw new CliException(
-            input.source()
-                + ": expected a Pod or a workload with a pod template, got kind "
-                + kind);
-      }
-      String own = object.path("metadata").path("namespace").asText(null);
-      if (own != null && namespace != null && !own.equals(namespace)) {
-        throw new CliException(
-            "the namespace of the object (%s) does not match --namespace %s"
-                .formatted(own, namespace));
-      }
-      if (own != null) {
-        namespace = own;
-      }
-      where = kind + "/" + object.path("metadata").path("name").asText("?");
-    }
-    String masterUrl = "?";
-    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
-      masterUrl = String.valueOf(client.getMasterUrl());
+    List<Workload> workloads = file == null ? List.of() : workloads();
+    var config = cluster.config();
+    // one question, asked once, as kubectl does: no cluster is an answer, not a reason to retry
+    config.setRequestRetryBackoffLimit(0);
+    String masterUrl = String.valueOf(config.getMasterUrl());
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
       String ns =
           namespace != null
               ? namespace
               : client.getNamespace() != null ? client.getNamespace() : "default";
+      PrintWriter out = spec.commandLine().getOut();
+      if (file != null) {
+        int status = 0;
+        Map<String, PodCheck.Cluster> read = new java.util.HashMap<>();
+        for (Workload workload : workloads) {
+          String in = workload.namespace() != null ? workload.namespace() : ns;
+          PodCheck.Report report =
+              PodCheck.pod(
+                  workload.pod(),
+                  workload.where(),
+                  false,
+                  read.computeIfAbsent(in, n -> read(client, n)));
+          out.print(report.text());
+          if (workloads.size() > 1 && workload != workloads.get(workloads.size() - 1)) {
+            out.println();
+          }
+          status = Math.max(status, report.status());
+        }
+        out.flush();
+        return status;
+      }
       PodCheck.Cluster cluster = read(client, ns);
       PodCheck.Report report;
-      if (object != null) {
-        String pointer = InjectCommand.TEMPLATES.get(object.path("kind").asText());
-        JsonNode pod = pointer.isEmpty() ? object : object.at(pointer);
-        report = PodCheck.pod(pod, where, false, cluster);
-      } else if (podName != null) {
+      if (podName != null) {
         Pod pod = client.pods().inNamespace(ns).withName(podName).get();
         if (pod == null) {
           throw new CliException("pods \"%s\" not found in namespace %s".formatted(podName, ns));
@@ -126,13 +142,61 @@ class CheckCommand implements Callable<Integer> {
       } else {
         report = PodCheck.namespace(cluster);
       }
-      PrintWriter out = spec.commandLine().getOut();
       out.print(report.text());
       out.flush();
       return report.status();
     } catch (KubernetesClientException e) {
-      throw new ClusterUnreadable(masterUrl, e);
+      throw ClusterOptions.failed(masterUrl, e);
     }
+  }
+
+  /**
+   * Every Pod and workload of -f (List items too), each in its own namespace if it names one; other
+   * objects are skipped with a note. None at all is bad input.
+   */
+  private List<Workload> workloads() {
+    ManifestReader input = ManifestReader.read(file, recursive, System.in);
+    List<Workload> workloads = new ArrayList<>();
+    List<String> skipped = new ArrayList<>();
+    java.util.Set<String> skippedKinds = new java.util.LinkedHashSet<>();
+    for (int i = 0; i < input.documents().size(); i++) {
+      JsonNode document = input.documents().get(i);
+      List<JsonNode> objects = new ArrayList<>();
+      if (document.path("kind").asText().endsWith("List") && document.path("items").isArray()) {
+        document.path("items").forEach(objects::add);
+      } else {
+        objects.add(document);
+      }
+      for (JsonNode object : objects) {
+        String kind = object.path("kind").asText();
+        String pointer = InjectCommand.TEMPLATES.get(kind);
+        if (pointer == null) {
+          skipped.add(input.where(i) + ": " + kind);
+          skippedKinds.add(kind);
+          continue;
+        }
+        String own = object.path("metadata").path("namespace").asText(null);
+        if (own != null && namespace != null && !own.equals(namespace)) {
+          throw new CliException(
+              "the namespace of the object (%s) does not match --namespace %s"
+                  .formatted(own, namespace));
+        }
+        workloads.add(
+            new Workload(
+                pointer.isEmpty() ? object : object.at(pointer),
+                kind + "/" + object.path("metadata").path("name").asText("?"),
+                own != null ? own : namespace));
+      }
+    }
+    if (workloads.isEmpty()) {
+      throw new CliException(
+          input.source()
+              + ": expected a Pod or a workload with a pod template, got kind "
+              + String.join(", ", skippedKinds));
+    }
+    skipped.forEach(
+        s -> spec.commandLine().getErr().println("note: " + s + " skipped: not a Pod or workload"));
+    return workloads;
   }
 
   /** Everything the decision needs, read once. */
@@ -228,13 +292,6 @@ class CheckCommand implements Callable<Integer> {
     } catch (KubernetesClientException e) {
       return null; // not allowed to read webhook configurations: the operator's namespace is
       // unknown
-    }
-  }
-
-  /** The API server could not be asked: exit 1 with its reason. */
-  static final class ClusterUnreadable extends RuntimeException {
-    ClusterUnreadable(String masterUrl, KubernetesClientException cause) {
-      super("cannot read the cluster at " + masterUrl + ": " + Main.causes(cause), cause);
     }
   }
 }

@@ -14,7 +14,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Show the whole flow with no cluster: an embedded API server, the operator, the webhook over"
-            + " HTTPS, and the examples of deploy/examples.")
+            + " HTTPS, and the examples of deploy/examples.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  pypi-mirror-operator demo",
+      "  # with the operator's and the API server's logs",
+      "  pypi-mirror-operator demo --verbose"
+    })
 class DemoCommand implements Callable<Integer> {
   /** Held so the logging configuration is not collected. */
   private static final Logger MOCK_SERVER_LOG = Logger.getLogger("io.fabric8.mockwebserver");

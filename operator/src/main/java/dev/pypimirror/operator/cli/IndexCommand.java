@@ -19,7 +19,13 @@ import picocli.CommandLine.Spec;
         "Make DIR a PEP 503 simple index in place over every wheel and sdist under it, so that pip"
             + " with index-url = file://DIR installs them, whatever uid it runs as. Idempotent;"
             + " never changes a package file, a page it did not write, or anything through a"
-            + " symbolic link; what it cannot read is skipped with a warning.")
+            + " symbolic link; what it cannot read is skipped with a warning.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  pypi-mirror-operator index /var/cache/pypi",
+      "  pip install --index-url file:///var/cache/pypi requests",
+      "  pypi-mirror-operator index /var/cache/pypi --summary-file summary.json"
+    })
 class IndexCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

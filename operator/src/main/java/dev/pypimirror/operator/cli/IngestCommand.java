@@ -26,7 +26,16 @@ import picocli.CommandLine.Spec;
         "The trusted step of a cache sync: check the files a download left in DOWNLOADS and add"
             + " the good ones to CACHE/_files (never overwriting or deleting a file there), then"
             + " index CACHE as the index command does. Exit 1 when a hash-pinned sync refused a"
-            + " file (then nothing is added).")
+            + " file (then nothing is added).",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  # as the sync Job runs it: the download's scratch volume into the cache",
+      "  pypi-mirror-operator ingest /scratch /cache \\",
+      "      --summary-file /dev/termination-log",
+      "  # only files whose sha256 a --hash line lists; sdists too",
+      "  pypi-mirror-operator ingest downloads/ cache/ \\",
+      "      --requirements requirements.txt --allow-source-distributions"
+    })
 class IngestCommand implements Callable<Integer> {
   /** The kubelet keeps at most 4096 bytes of a termination message. */
   static final int SUMMARY_LIMIT = 4096;

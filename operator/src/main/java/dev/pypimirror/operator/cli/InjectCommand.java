@@ -34,6 +34,21 @@ import picocli.CommandLine.Spec;
           + " kube-inject). Without --policy every pod that does not opt out gets the given"
           + " mirror; with --policy pods are decided as the webhook decides them in a namespace"
           + " that policy governs. Other objects pass through unchanged."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  pypi-mirror-operator inject -f deploy/examples/build-job.yaml \\",
+      "      --mirror deploy/examples/pypimirror.yaml",
+      "  # as a namespace the policy governs gets them (its own mirror, Enforce)",
+      "  pypi-mirror-operator inject -f deploy/examples/build-job.yaml \\",
+      "      --policy deploy/examples/pypimirrorpolicy.yaml",
+      "  # every manifest of a folder and its subfolders",
+      "  pypi-mirror-operator inject -f deploy/examples/ -R \\",
+      "      --mirror deploy/examples/pypimirror.yaml",
+      "  # a workload of the cluster",
+      "  kubectl get deploy -n builds app -o yaml \\",
+      "      | pypi-mirror-operator inject -f - \\",
+      "      --mirror deploy/examples/pypimirror.yaml"
     })
 class InjectCommand implements Callable<Integer> {
   /** Where each workload kind keeps its pod template. */
@@ -52,9 +67,16 @@ class InjectCommand implements Callable<Integer> {
   @Option(
       names = {"-f", "--filename"},
       required = true,
-      paramLabel = "FILE",
-      description = "Pods, workloads, multi-document streams or Lists; - reads standard input.")
+      paramLabel = "FILE|DIR",
+      description =
+          "Pods, workloads, multi-document streams or Lists: a file, a folder of .yaml, .yml and"
+              + " .json files, or - for standard input.")
   String file;
+
+  @Option(
+      names = {"-R", "--recursive"},
+      description = "With -f DIR, the folder's subfolders too.")
+  boolean recursive;
 
   @Option(
       names = "--mirror",
@@ -102,7 +124,7 @@ class InjectCommand implements Callable<Integer> {
     if (policy != null) {
       RenderCommand.refuseViolations(mirror, policy, mirrorSource);
     }
-    ManifestReader input = ManifestReader.read(file, System.in);
+    ManifestReader input = ManifestReader.read(file, recursive, System.in);
     PrintWriter err = spec.commandLine().getErr();
     MirrorDirectory mirrors = offline(mirror, policy);
     PolicyDirectory policies =

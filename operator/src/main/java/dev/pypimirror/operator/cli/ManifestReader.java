@@ -43,9 +43,56 @@ final class ManifestReader {
   private final String source;
   private final List<JsonNode> documents;
 
-  private ManifestReader(String source, List<JsonNode> documents) {
+  /** Where each document is, for messages: the file, and which document of it when several. */
+  private final List<String> wheres;
+
+  /** Read from a folder ({@code -f DIR}): objects of other kinds may be skipped. */
+  private final boolean folder;
+
+  private ManifestReader(
+      String source, List<JsonNode> documents, List<String> wheres, boolean folder) {
     this.source = source;
     this.documents = documents;
+    this.wheres = wheres;
+    this.folder = folder;
+  }
+
+  /** The manifest file names a folder is read for, as kubectl reads {@code -f DIR}. */
+  private static final List<String> MANIFEST_EXTENSIONS = List.of(".yaml", ".yml", ".json");
+
+  /**
+   * Reads {@code file}, standard input for "-", or, like {@code kubectl -f DIR}, every {@code
+   * .yaml}, {@code .yml} and {@code .json} file of a folder in name order ({@code recursive}: of
+   * its subfolders too, as {@code -R} does), each file within the size limit.
+   */
+  static ManifestReader read(String file, boolean recursive, InputStream stdin) {
+    if ("-".equals(file) || !Files.isDirectory(Path.of(file))) {
+      return read(file, stdin);
+    }
+    List<Path> files;
+    try (var walk = Files.walk(Path.of(file), recursive ? Integer.MAX_VALUE : 1)) {
+      files =
+          walk.filter(Files::isRegularFile)
+              .filter(f -> MANIFEST_EXTENSIONS.stream().anyMatch(f.toString()::endsWith))
+              .sorted()
+              .toList();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      throw new CliException(file + ": cannot read: " + e.getMessage());
+    }
+    if (files.isEmpty()) {
+      throw new CliException(
+          file
+              + ": no .yaml, .yml or .json file in the folder"
+              + (recursive ? " or below it" : " (-R reads its subfolders too)"));
+    }
+    List<JsonNode> documents = new ArrayList<>();
+    List<String> wheres = new ArrayList<>();
+    for (Path each : files) {
+      ManifestReader one = read(each.toString(), stdin);
+      documents.addAll(one.documents);
+      wheres.addAll(one.wheres);
+    }
+    return new ManifestReader(file, documents, wheres, true);
   }
 
   /**
@@ -74,12 +121,12 @@ final class ManifestReader {
     if (documents.isEmpty()) {
       throw new CliException(source + ": no object in input");
     }
+    List<String> wheres = new ArrayList<>();
     for (int i = 0; i < documents.size(); i++) {
-      requireKind(
-          documents.get(i),
-          documents.size() == 1 ? source : source + " (document " + (i + 1) + ")");
+      wheres.add(documents.size() == 1 ? source : source + " (document " + (i + 1) + ")");
+      requireKind(documents.get(i), wheres.get(i));
     }
-    return new ManifestReader(source, documents);
+    return new ManifestReader(source, documents, wheres, false);
   }
 
   /**
@@ -177,25 +224,51 @@ final class ManifestReader {
     return source;
   }
 
+  /** Where document {@code i} is, for messages. */
+  String where(int i) {
+    return wheres.get(i);
+  }
+
   /** An object read from the input and where it was, for messages. */
   record Located<T>(T object, String where) {}
 
   /** Every PypiMirror of the input (documents and List items); anything else is bad input. */
   List<Located<PypiMirror>> mirrors() {
+    return mirrors(null);
+  }
+
+  /**
+   * Every PypiMirror of the input (documents and List items). Read from a folder, objects of other
+   * kinds are skipped, each told to {@code skipped}; else (or with no {@code skipped}) they are bad
+   * input.
+   */
+  List<Located<PypiMirror>> mirrors(java.util.function.Consumer<String> skipped) {
     List<Located<PypiMirror>> mirrors = new ArrayList<>();
     for (int i = 0; i < documents.size(); i++) {
-      String where = documents.size() == 1 ? source : source + " (document " + (i + 1) + ")";
+      String where = wheres.get(i);
       JsonNode document = documents.get(i);
       if (document.path("kind").asText().endsWith("List") && document.path("items").isArray()) {
         for (int j = 0; j < document.path("items").size(); j++) {
           String item = where + " items[" + j + "]";
-          mirrors.add(new Located<>(toMirror(document.path("items").get(j), item), item));
+          addMirror(mirrors, document.path("items").get(j), item, skipped);
         }
       } else {
-        mirrors.add(new Located<>(toMirror(document, where), where));
+        addMirror(mirrors, document, where, skipped);
       }
     }
     return mirrors;
+  }
+
+  private void addMirror(
+      List<Located<PypiMirror>> mirrors,
+      JsonNode node,
+      String where,
+      java.util.function.Consumer<String> skipped) {
+    if (folder && skipped != null && !"PypiMirror".equals(node.path("kind").asText())) {
+      skipped.accept(where + ": " + node.path("kind").asText());
+      return;
+    }
+    mirrors.add(new Located<>(toMirror(node, where), where));
   }
 
   /** The one PypiMirror the input must hold. */

@@ -41,7 +41,15 @@ import picocli.CommandLine.Spec;
     name = "pre-upgrade",
     mixinStandardHelpOptions = true,
     description =
-        "Before an upgrade: apply this version's CRDs, and keep the webhook configurations an earlier install applied so the new operator adopts them.")
+        "Before an upgrade: apply this version's CRDs, and keep the webhook configurations an earlier install applied so the new operator adopts them.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  # with kustomize: before applying the new version",
+      "  pypi-mirror-operator pre-upgrade",
+      "  # a release named \"platform\", its CRDs applied by hand",
+      "  pypi-mirror-operator pre-upgrade \\",
+      "      --webhook-configuration platform-pypi-mirror-operator --skip-crds"
+    })
 public class PreUpgradeCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -79,10 +87,15 @@ public class PreUpgradeCommand implements Callable<Integer> {
       description = "Leave the CRDs as they are (you apply them yourself).")
   boolean skipCrds;
 
+  @picocli.CommandLine.Mixin ClusterOptions cluster;
+
   @Override
   public Integer call() {
-    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+    var config = cluster.config();
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
       run(client, spec.commandLine().getOut());
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      throw ClusterOptions.failed(String.valueOf(config.getMasterUrl()), e);
     }
     return 0;
   }

@@ -22,7 +22,21 @@ import picocli.CommandLine.Spec;
             + " (PEP 503 HTML and PEP 691 JSON). Credentials of upstream i (from 0, in --upstream"
             + " order) come from the environment, never the command line:"
             + " PYPI_PROXY_UPSTREAM_<i>_USERNAME and _PASSWORD, or _TOKEN (sent as user __token__);"
-            + " each may be given as a file with _FILE appended.")
+            + " each may be given as a file with _FILE appended.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  pypi-mirror-operator proxy --cache /var/cache/pypi \\",
+      "      --upstream https://devpi.corp.example/root/pypi/+simple/ \\",
+      "      --upstream https://pypi.org/simple/",
+      "  pip install --index-url http://127.0.0.1:8080/simple/ requests",
+      "  # a private upstream's token, from a mounted Secret",
+      "  PYPI_PROXY_UPSTREAM_0_TOKEN_FILE=/secrets/token \\",
+      "      pypi-mirror-operator proxy --cache /var/cache/pypi \\",
+      "      --upstream https://pypi.corp.example/simple/",
+      "  # what the cache holds, and nothing else",
+      "  pypi-mirror-operator proxy --cache /var/cache/pypi --offline \\",
+      "      --listen 127.0.0.1:8080"
+    })
 class ProxyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -36,7 +50,7 @@ class ProxyCommand implements Callable<Integer> {
   @Option(
       names = "--upstream",
       paramLabel = "URL",
-      description = "An upstream simple index, repeated in priority order.")
+      description = "An upstream simple index; repeat it for several, in the order they are asked.")
   List<String> upstreams = List.of();
 
   @Option(

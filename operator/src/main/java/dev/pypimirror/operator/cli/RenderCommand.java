@@ -32,17 +32,35 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Print the ConfigMap, (cache on) the PVC and (cache synced) the sync Job and CronJob a"
-            + " PypiMirror reconciles into.")
+            + " PypiMirror reconciles into.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  pypi-mirror-operator render -f deploy/examples/pypimirror.yaml",
+      "  # every mirror of a folder, as a JSON List (other objects skipped)",
+      "  pypi-mirror-operator render -f deploy/examples/ -o json",
+      "  # exit 2 if the policy forbids the mirror",
+      "  pypi-mirror-operator render -f deploy/examples/pypimirror-offline.yaml \\",
+      "      --policy deploy/examples/pypimirrorpolicy.yaml",
+      "  # the MutatingAdmissionPolicies that inject it in admission-policy mode",
+      "  pypi-mirror-operator render -f deploy/examples/pypimirror.yaml \\",
+      "      --injection admission-policy"
+    })
 class RenderCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(
       names = {"-f", "--filename"},
       required = true,
-      paramLabel = "FILE",
+      paramLabel = "FILE|DIR",
       description =
-          "PypiMirror manifests (multi-document streams and Lists too); - reads standard input.")
+          "PypiMirror manifests (multi-document streams and Lists too): a file, a folder of .yaml,"
+              + " .yml and .json files (its other objects skipped), or - for standard input.")
   String file;
+
+  @Option(
+      names = {"-R", "--recursive"},
+      description = "With -f DIR, the folder's subfolders too.")
+  boolean recursive;
 
   @Option(
       names = "--policy",
@@ -80,12 +98,21 @@ class RenderCommand implements Callable<Integer> {
     if ("-".equals(file) && "-".equals(policyFile)) {
       throw new CliException("only one of -f and --policy can read standard input");
     }
-    ManifestReader input = ManifestReader.read(file, System.in);
+    ManifestReader input = ManifestReader.read(file, recursive, System.in);
+    List<ManifestReader.Located<PypiMirror>> mirrors =
+        input.mirrors(
+            skipped ->
+                spec.commandLine()
+                    .getErr()
+                    .println("note: " + skipped + " skipped: not a PypiMirror"));
+    if (mirrors.isEmpty()) {
+      throw new CliException(input.source() + ": no PypiMirror in the folder");
+    }
     PypiMirrorPolicy policy =
         policyFile == null ? null : ManifestReader.read(policyFile, System.in).singlePolicy();
     List<HasMetadata> objects = new ArrayList<>();
     List<String> warnings = new ArrayList<>(); // printed only when every mirror renders
-    for (ManifestReader.Located<PypiMirror> mirror : input.mirrors()) {
+    for (ManifestReader.Located<PypiMirror> mirror : mirrors) {
       objects.addAll(objects(mirror.object(), mirror.where()));
       objects.addAll(syncObjects(mirror.object(), mirror.where(), requirementsText()));
       if (policy != null) {
@@ -111,7 +138,7 @@ class RenderCommand implements Callable<Integer> {
       }
     }
     if (injection.equals("admission-policy")) {
-      objects.addAll(admissionPolicies(input.mirrors(), policy));
+      objects.addAll(admissionPolicies(mirrors, policy));
     }
     warnings.forEach(spec.commandLine().getErr()::println);
     spec.commandLine()

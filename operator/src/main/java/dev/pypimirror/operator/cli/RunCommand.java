@@ -28,7 +28,20 @@ import picocli.CommandLine.Option;
     name = "run",
     mixinStandardHelpOptions = true,
     description =
-        "Run the operator and its webhooks against the cluster of the kubeconfig, or in-cluster.")
+        "Run the operator and its webhooks against the cluster of the kubeconfig, or in-cluster.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  # in a pod, as deploy/ and the chart run it (namespace, pod: downward API)",
+      "  pypi-mirror-operator run --leader-election --webhook-certs=self-managed \\",
+      "      --metrics-port=8080",
+      "  # from your machine, against a kubeconfig context, with your certificate",
+      "  pypi-mirror-operator run --context kind-dev \\",
+      "      --operator-namespace pypi-mirror-system \\",
+      "      --tls-cert-file tls.crt --tls-key-file tls.key",
+      "  # the reconcilers only, for two namespaces",
+      "  pypi-mirror-operator run --operator-namespace pypi-mirror-system \\",
+      "      --no-webhook --watch-namespaces builds,ml-training"
+    })
 class RunCommand implements Callable<Integer> {
   private static final OperatorSettings DEFAULTS = OperatorSettings.defaults();
 
@@ -58,7 +71,9 @@ class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--webhook-certs",
+      paramLabel = "self-managed|cert-manager|files",
       converter = CertificateSourceConverter.class,
+      completionCandidates = CertificateSourceConverter.class,
       description =
           "self-managed, cert-manager (the leader keeps a Certificate: --cert-manager-certificate, --cert-manager-issuer) or files (default: files when --tls-cert-file and --tls-key-file exist, else self-managed).")
   Certificates certificateSource;
@@ -153,13 +168,19 @@ class RunCommand implements Callable<Integer> {
       defaultValue = "webhook",
       paramLabel = "webhook|admission-policy|auto",
       converter = InjectionConverter.class,
+      completionCandidates = InjectionConverter.class,
       description =
           "Who injects pods: the webhook; MutatingAdmissionPolicies the leader writes (Kubernetes 1.36+; namespaces an Enforce policy governs stay with the webhook); auto: policies when the API server serves them (default: ${DEFAULT-VALUE}).")
   OperatorSettings.Injection injection;
 
   /** webhook, admission-policy or auto, as {@link OperatorSettings.Injection}. */
   static class InjectionConverter
-      implements picocli.CommandLine.ITypeConverter<OperatorSettings.Injection> {
+      implements picocli.CommandLine.ITypeConverter<OperatorSettings.Injection>, Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return List.of("webhook", "admission-policy", "auto").iterator();
+    }
+
     @Override
     public OperatorSettings.Injection convert(String value) {
       return switch (value) {
@@ -176,6 +197,8 @@ class RunCommand implements Callable<Integer> {
   @Option(names = "--no-webhook", description = "Run the reconcilers only.")
   boolean noWebhook;
 
+  @picocli.CommandLine.Mixin ClusterOptions cluster;
+
   @Option(
       names = "--log-format",
       defaultValue = "text",
@@ -185,7 +208,12 @@ class RunCommand implements Callable<Integer> {
 
   /** self-managed or files, as {@link Certificates}. */
   static class CertificateSourceConverter
-      implements picocli.CommandLine.ITypeConverter<Certificates> {
+      implements picocli.CommandLine.ITypeConverter<Certificates>, Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return List.of("self-managed", "cert-manager", "files").iterator();
+    }
+
     @Override
     public Certificates convert(String value) {
       return switch (value) {
@@ -394,7 +422,7 @@ class RunCommand implements Callable<Integer> {
   private int runUntilStopped() throws Exception {
     checkBeforeStart();
     // decodes as the operator needs it (one bad object stops nothing): no second client
-    var client = TolerantDecoding.builder().build();
+    var client = TolerantDecoding.builder().withConfig(cluster.config()).build();
     OperatorSettings settings;
     try {
       settings = withIndexImage(client, settings());

@@ -2,9 +2,7 @@ package dev.pypimirror.operator.cli;
 
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.net.BindException;
-import java.net.ConnectException;
 import java.net.URL;
-import java.net.UnknownHostException;
 
 /** A failed start, said with its cause and what fixes it. */
 final class StartFailure {
@@ -38,12 +36,14 @@ final class StartFailure {
       if (t instanceof BindException) {
         return "a port is in use: choose others with --webhook-port and --metrics-port";
       }
-      if (t instanceof ConnectException || t instanceof UnknownHostException) {
-        return "cannot reach the API server at "
-            + apiServer
-            + ": run in a pod, or point KUBECONFIG (or the kubeconfig's current context) at a"
-            + " cluster";
-      }
+    }
+    String unreachable = ClusterOptions.unreachable(failure, String.valueOf(apiServer));
+    if (unreachable != null) {
+      return "cannot reach the API server at "
+          + apiServer
+          + " ("
+          + unreachable
+          + "): run in a pod, or point KUBECONFIG, --kubeconfig or --context at a cluster";
     }
     return null;
   }

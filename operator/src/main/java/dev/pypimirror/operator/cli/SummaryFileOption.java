@@ -14,7 +14,8 @@ class SummaryFileOption {
       names = "--summary-file",
       paramLabel = "FILE",
       description =
-          "Also write a one-line JSON summary here (the sync Job uses /dev/termination-log).")
+          "Also write a one-line JSON summary here (the sync Job's ingest writes it to"
+              + " /dev/termination-log).")
   Path file;
 
   /** Writes {@code json} (UTF-8) to the file, if one was given. */

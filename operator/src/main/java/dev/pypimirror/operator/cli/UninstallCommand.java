@@ -25,14 +25,25 @@ import picocli.CommandLine.Spec;
     name = "uninstall",
     mixinStandardHelpOptions = true,
     description =
-        "Stop the operator and remove what it made at run time: its webhook configurations, certificate Secret and leader Lease.")
+        "Stop the operator (with its namespace: its Deployment scaled to zero) and remove what it made at run time: its webhook configurations and, with its namespace, its certificate Secret and leader Lease.",
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  pypi-mirror-operator uninstall --operator-namespace pypi-mirror-system",
+      "  # a release named \"platform\" (the chart's names follow its fullname)",
+      "  pypi-mirror-operator uninstall --operator-namespace tools \\",
+      "      --webhook-configuration platform-pypi-mirror-operator \\",
+      "      --deployment platform-pypi-mirror-operator"
+    })
 public class UninstallCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(
       names = "--operator-namespace",
       defaultValue = "${env:POD_NAMESPACE}",
-      description = "The operator's namespace (default: $POD_NAMESPACE).")
+      paramLabel = "NS",
+      description =
+          "The operator's namespace: without it the Deployment, Secret and Lease are left"
+              + " (default: $POD_NAMESPACE).")
   String namespace;
 
   @Option(
@@ -61,10 +72,15 @@ public class UninstallCommand implements Callable<Integer> {
       description = "How long to wait for the operator's pods to stop (default: ${DEFAULT-VALUE}).")
   int waitSeconds = 60;
 
+  @picocli.CommandLine.Mixin ClusterOptions cluster;
+
   @Override
   public Integer call() throws Exception {
-    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+    var config = cluster.config();
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
       run(client, spec.commandLine().getOut());
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      throw ClusterOptions.failed(String.valueOf(config.getMasterUrl()), e);
     }
     return 0;
   }

@@ -8,7 +8,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "version",
     mixinStandardHelpOptions = true,
-    description = "Print the version and the commit this jar was built from.")
+    description = "Print the version and the commit this jar was built from.",
+    footerHeading = "%nExamples:%n",
+    footer = {"  pypi-mirror-operator version", "  pypi-mirror-operator --version"})
 class VersionCommand implements Runnable {
   @Spec CommandSpec spec;
 

@@ -324,8 +324,108 @@ class CheckCommandTest {
     var result = run("", "check", "-n", "builds");
 
     assertThat(result.status()).isEqualTo(1);
-    assertThat(result.err()).startsWith("error: cannot read the cluster at https://127.0.0.1:1/: ");
-    assertThat(result.err().lines()).hasSize(1);
+    assertThat(result.err())
+        .isEqualTo(
+            "error: cannot reach the cluster at https://127.0.0.1:1/: the connection was refused"
+                + " (nothing listens there)\n");
+  }
+
+  /** A kubeconfig with the mock server as context "mock" (namespace builds) and two others. */
+  private java.nio.file.Path kubeconfig(java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path file = dir.resolve("config");
+    java.nio.file.Files.writeString(
+        file,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: mock
+          cluster: {server: "%s", insecure-skip-tls-verify: true}
+        - name: nowhere
+          cluster: {server: "https://nowhere.invalid:6443"}
+        contexts:
+        - name: mock
+          context: {cluster: mock, user: u, namespace: builds}
+        - name: nowhere
+          context: {cluster: nowhere, user: u}
+        current-context: nowhere
+        users:
+        - name: u
+          user: {token: t}
+        """
+            .formatted(client.getMasterUrl()));
+    return file;
+  }
+
+  @Test
+  void kubeconfigAndContextChooseTheCluster(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    mirror("builds", "corp", true, Map.of());
+    pod("builds", "p", Map.of("pypimirror.dev/inject", "false"), Map.of());
+    java.nio.file.Path config = kubeconfig(dir);
+    CLIENT_PROPERTIES.forEach(System::clearProperty); // the file alone says where
+
+    var mock = run("", "check", "--kubeconfig", config.toString(), "--context", "mock", "p");
+    var current = run("", "check", "--kubeconfig", config.toString(), "p");
+    var noContext = run("", "check", "--kubeconfig", config.toString(), "--context", "prod", "p");
+    var noFile = run("", "check", "--kubeconfig", dir.resolve("nope").toString(), "p");
+
+    assertThat(mock.status()).as(mock.err()).isEqualTo(PodCheck.NOT_A_TARGET);
+    assertThat(mock.out()).contains("Pod:           builds/p"); // the context's namespace
+    assertThat(current.status()).isEqualTo(1);
+    assertThat(current.err())
+        .isEqualTo(
+            "error: cannot reach the cluster at https://nowhere.invalid:6443/: the host name"
+                + " nowhere.invalid does not resolve\n");
+    assertThat(noContext.status()).isEqualTo(2);
+    assertThat(noContext.err())
+        .isEqualTo(
+            "error: --context prod: no such context in "
+                + config
+                + " (kubectl config get-contexts lists them)\n");
+    assertThat(noFile.status()).isEqualTo(2);
+    assertThat(noFile.err())
+        .isEqualTo("error: --kubeconfig " + dir.resolve("nope") + ": no such file\n");
+  }
+
+  @Test
+  void aFolderOfManifestsIsCheckedObjectByObject(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    mirror("builds", "corp", true, Map.of());
+    java.nio.file.Files.createDirectories(dir.resolve("sub"));
+    java.nio.file.Files.writeString(
+        dir.resolve("a.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: asks}\nspec: {containers: [{name: c}]}\n"
+            + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n");
+    java.nio.file.Files.writeString(
+        dir.resolve("b.yml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: named, annotations:"
+            + " {pypimirror.dev/mirror: corp}}\nspec: {containers: [{name: c}]}\n");
+    java.nio.file.Files.writeString(dir.resolve("notes.txt"), "not a manifest");
+    java.nio.file.Files.writeString(
+        dir.resolve("sub/c.json"),
+        "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"deep\","
+            + " \"annotations\": {\"pypimirror.dev/mirror\": \"gone\"}},"
+            + " \"spec\": {\"containers\": [{\"name\": \"c\"}]}}");
+
+    var flat = run("", "check", "-f", dir.toString());
+    var recursive = run("", "check", "-f", dir.toString(), "-R");
+
+    assertThat(flat.status()).as(flat.err()).isEqualTo(PodCheck.NOT_A_TARGET);
+    assertThat(flat.out())
+        .containsSubsequence(
+            "Pod:           builds/Pod/asks (not created)",
+            "\n\nPod:           builds/Pod/named (not created)")
+        .doesNotContain("Pod/deep");
+    assertThat(flat.err())
+        .isEqualTo(
+            "note: "
+                + dir.resolve("a.yaml")
+                + " (document 2): ConfigMap skipped: not a Pod or workload\n");
+    assertThat(recursive.status())
+        .as("the highest status: a missing mirror")
+        .isEqualTo(PodCheck.NO_MIRROR);
+    assertThat(recursive.out()).contains("Pod:           builds/Pod/deep (not created)");
   }
 
   private PypiMirror mirror(

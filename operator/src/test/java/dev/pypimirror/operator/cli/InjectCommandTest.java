@@ -67,6 +67,32 @@ class InjectCommandTest {
   }
 
   @Test
+  void theExamplesFolderIsInjectedFileByFileWithMirrorsPassingThrough() throws Exception {
+    String folder = ProjectPaths.ROOT.resolve("deploy/examples").toString();
+
+    var result = run("", "inject", "-f", folder, "-R", "--mirror", MIRROR);
+
+    assertThat(result.status()).as(result.err()).isZero();
+    List<JsonNode> docs = yamlDocuments(result.out());
+    assertThat(docs)
+        .extracting(d -> d.get("kind").asText() + " " + d.at("/metadata/name").asText())
+        .as("in file name order")
+        .containsExactly(
+            "Job wheel-build",
+            "Pod kaniko-build",
+            "PypiMirror airgap",
+            "PypiMirror airgap-synced",
+            "PypiMirror corp",
+            "PypiMirrorPolicy corp-builds");
+    assertThat(docs.get(1).at("/metadata/annotations/pypimirror.dev~1injected").asText())
+        .startsWith("corp@");
+    assertThat(docs.get(4))
+        .as("passed through")
+        .isEqualTo(
+            yamlDocuments(java.nio.file.Files.readString(java.nio.file.Path.of(MIRROR))).get(0));
+  }
+
+  @Test
   void streamsAndListsAreWalkedAndOtherObjectsPassThrough() throws Exception {
     String input =
         """

@@ -129,6 +129,98 @@ class JarIT {
     assertThat(run.out()).contains("pypimirror.dev/injected", "mountPath: /etc/pip.conf\n");
   }
 
+  @Test
+  void helpShowsExamplesThatWork() throws Exception {
+    for (String command : List.of("", "render", "check", "completion")) {
+      Run help = command.isEmpty() ? java("", "--help") : java("", command, "--help");
+      assertThat(help.status()).as(help.err()).isZero();
+      List<List<String>> examples = CommandLineTest.examples(help.out());
+      assertThat(examples).as(command + " --help: Examples").isNotNull().isNotEmpty();
+    }
+    // the first example of render, run from the jar as printed
+    List<String> first = CommandLineTest.examples(java("", "render", "--help").out()).get(0);
+    Run run = java("", first.toArray(String[]::new));
+    assertThat(run.status()).as(run.err()).isZero();
+    assertThat(run.out()).startsWith("apiVersion: v1\nkind: ConfigMap\n");
+  }
+
+  @Test
+  void aMisspeltCommandOrOptionGetsWhatWasMeant() throws Exception {
+    Run command = java("", "rendr");
+    Run option = java("", "render", "-f", "deploy/examples/pypimirror.yaml", "--polcy", "p.yaml");
+
+    assertThat(command.status()).isEqualTo(2);
+    assertThat(command.err())
+        .isEqualTo(
+            "error: unknown command \"rendr\" for \"pypi-mirror-operator\"; did you mean"
+                + " \"render\"?\n");
+    assertThat(option.status()).isEqualTo(2);
+    assertThat(option.err())
+        .isEqualTo(
+            "error: unknown option \"--polcy\" for \"pypi-mirror-operator render\"; did you mean"
+                + " \"--policy\"?\n");
+  }
+
+  /** No cluster answers: one line naming its address and why, exit 1, at once (no retries). */
+  @Test
+  void checkWithNoClusterSaysWhereAndWhyInOneLine(@TempDir Path dir) throws Exception {
+    Path kubeconfig = dir.resolve("config");
+    Files.writeString(
+        kubeconfig,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - {name: gone, cluster: {server: "https://cluster.invalid:6443"}}
+        - {name: closed, cluster: {server: "https://127.0.0.1:1"}}
+        contexts:
+        - {name: gone, context: {cluster: gone, user: u}}
+        - {name: closed, context: {cluster: closed, user: u}}
+        current-context: gone
+        users:
+        - {name: u, user: {token: t}}
+        """);
+
+    Run unresolved = java("", "check", "--kubeconfig", kubeconfig.toString(), "-n", "builds");
+    Run refused =
+        java("", "check", "--kubeconfig", kubeconfig.toString(), "--context", "closed", "web");
+
+    assertThat(unresolved.status()).isEqualTo(1);
+    assertThat(unresolved.err())
+        .isEqualTo(
+            "error: cannot reach the cluster at https://cluster.invalid:6443/: the host name"
+                + " cluster.invalid does not resolve\n");
+    assertThat(refused.status()).isEqualTo(1);
+    assertThat(refused.err())
+        .isEqualTo(
+            "error: cannot reach the cluster at https://127.0.0.1:1/: the connection was refused"
+                + " (nothing listens there)\n");
+  }
+
+  @Test
+  void renderReadsAFolderAsKubectlDoes() throws Exception {
+    Run run = java("", "render", "-f", "deploy/examples", "-o", "json");
+
+    assertThat(run.status()).as(run.err()).isZero();
+    assertThat(run.out())
+        .contains("\"name\": \"pypi-mirror-airgap\"", "\"name\": \"pypi-mirror-corp\"");
+    assertThat(run.err())
+        .contains(
+            "note: deploy/examples/build-pod.yaml: Pod skipped: not a PypiMirror",
+            "warning: deploy/examples/pypimirror.yaml: PypiMirror corp: pip gets the public index");
+  }
+
+  @Test
+  void fishCompletionFromTheJarWorksInFish(@TempDir Path dir) throws Exception {
+    Run run = java("", "completion", "fish");
+    assertThat(run.status()).as(run.err()).isZero();
+    Path script = dir.resolve("pypi-mirror-operator.fish");
+    Files.writeString(script, run.out());
+
+    assertThat(CompletionCommandTest.fishCompletes(script, "pypi-mirror-operator chec"))
+        .startsWith("check\t");
+  }
+
   /** What {@code render -f -} of this input says on stderr, refusing it with exit 2. */
   private static String renderRefuses(String stdin) throws Exception {
     Run run = java(stdin, "render", "-f", "-");

@@ -151,6 +151,60 @@ public class RenderCommandTest {
     }
   }
 
+  /** Like kubectl -f DIR: the folder's .yaml, .yml and .json files in name order; -R goes down. */
+  @Test
+  void aFolderIsReadFileByFileInNameOrderAndRecursivelyWithR(@TempDir Path dir) throws Exception {
+    String mirror =
+        "apiVersion: pypimirror.dev/v1alpha1\nkind: PypiMirror\nmetadata: {name: %s}\n"
+            + "spec: {offline: true, cache: {enabled: true}}\n";
+    Files.createDirectories(dir.resolve("b-sub"));
+    Files.writeString(dir.resolve("z.yml"), mirror.formatted("zed"));
+    Files.writeString(
+        dir.resolve("a.yaml"),
+        mirror.formatted("ay") + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n");
+    Files.writeString(dir.resolve("readme.txt"), "not a manifest");
+    Files.writeString(
+        dir.resolve("b-sub/m.json"),
+        "{\"apiVersion\": \"pypimirror.dev/v1alpha1\", \"kind\": \"PypiMirror\","
+            + " \"metadata\": {\"name\": \"deep\"}, \"spec\": {\"offline\": true,"
+            + " \"cache\": {\"enabled\": true}}}");
+
+    Run flat = run("", "render", "-f", dir.toString());
+    Run recursive = run("", "render", "-f", dir.toString(), "--recursive");
+
+    assertThat(flat.status()).as(flat.err()).isZero();
+    assertThat(yamlDocuments(flat.out()))
+        .extracting(d -> d.get("kind").asText() + " " + d.at("/metadata/name").asText())
+        .containsExactly(
+            "ConfigMap pypi-mirror-ay",
+            "PersistentVolumeClaim pypi-mirror-ay-cache",
+            "ConfigMap pypi-mirror-zed",
+            "PersistentVolumeClaim pypi-mirror-zed-cache");
+    assertThat(flat.err())
+        .isEqualTo(
+            "note: " + dir.resolve("a.yaml") + " (document 2): Pod skipped: not a PypiMirror\n");
+    assertThat(yamlDocuments(recursive.out()))
+        .extracting(d -> d.at("/metadata/name").asText())
+        .containsSubsequence("pypi-mirror-ay", "pypi-mirror-deep", "pypi-mirror-zed");
+
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    Run none = run("", "render", "-f", empty.toString());
+    assertThat(none.status()).isEqualTo(2);
+    assertThat(none.err())
+        .isEqualTo(
+            "error: "
+                + empty
+                + ": no .yaml, .yml or .json file in the folder (-R reads its subfolders too)\n");
+    Run bad = run("", "render", "-f", dir.toString(), "-R", "--output", "json");
+    assertThat(bad.status()).isZero();
+    Files.writeString(dir.resolve("b-sub/broken.yaml"), "kind: PypiMirror\n");
+    Run broken = run("", "render", "-f", dir.toString(), "-R");
+    assertThat(broken.status()).isEqualTo(2);
+    assertThat(broken.err())
+        .as("a bad file is named")
+        .isEqualTo("error: " + dir.resolve("b-sub/broken.yaml") + ": object has no apiVersion\n");
+  }
+
   @Test
   void rendersTheExampleAsConfigMapAndPvc() throws Exception {
     Run run = run("", "render", "-f", EXAMPLE.toString());
