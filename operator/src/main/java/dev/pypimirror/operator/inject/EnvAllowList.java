@@ -96,8 +96,8 @@ public final class EnvAllowList {
   /**
    * Whether no name an {@code envFrom} source with this prefix can bring is removed or refused
    * (compared without case): the prefix is set, neither begins nor extends a removed or refused
-   * prefix, and begins no refused name. {@code APP_} is safe; none, {@code PIP_}, {@code U}, {@code
-   * HTTP} are not.
+   * prefix, and begins no refused name nor HOME. {@code APP_} is safe; none, {@code PIP_}, {@code
+   * U}, {@code HTTP}, {@code HO} are not.
    */
   public static boolean envFromPrefixIsSafe(String prefix) {
     if (prefix == null || prefix.isEmpty()) {
@@ -106,6 +106,8 @@ public final class EnvAllowList {
     String upper = prefix.toUpperCase(Locale.ROOT);
     return java.util.stream.Stream.concat(TOOL_PREFIXES.stream(), REFUSED_PREFIXES.stream())
             .noneMatch(p -> p.startsWith(upper) || upper.startsWith(p))
-        && REFUSED_NAMES.stream().noneMatch(n -> n.startsWith(upper));
+        && REFUSED_NAMES.stream().noneMatch(n -> n.startsWith(upper))
+        // HOME is held to one literal entry: an envFrom key "ME" under prefix "HO" would set it
+        && !ContainerEnv.HOME.startsWith(upper);
   }
 }

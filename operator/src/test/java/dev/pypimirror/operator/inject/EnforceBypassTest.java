@@ -260,6 +260,8 @@ class EnforceBypassTest {
         pod("{name: p}", "{name: c, envFrom: [{prefix: U, configMapRef: {name: s}}]}");
     ObjectNode appPrefixed =
         pod("{name: p}", "{name: c, envFrom: [{prefix: APP_, configMapRef: {name: s}}]}");
+    ObjectNode homePrefix = // key ME in the ConfigMap would set HOME unseen
+        pod("{name: p}", "{name: c, envFrom: [{prefix: HO, configMapRef: {name: s}}]}");
 
     InjectionPlan refused = admit(bare, true);
 
@@ -270,6 +272,7 @@ class EnforceBypassTest {
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c takes its environment from ConfigMap build-settings (envFrom), which may set variables the policy removes or refuses, unseen by the webhook; give envFrom a prefix that begins no such name (e.g. APP_) or list the variables under env");
     assertThat(admit(pipPrefixed, true).outcome()).isEqualTo(Outcome.DENIED);
     assertThat(admit(shortPrefix, true).outcome()).isEqualTo(Outcome.DENIED);
+    assertThat(admit(homePrefix, true).outcome()).isEqualTo(Outcome.DENIED);
     assertThat(admit(appPrefixed, true).outcome()).isEqualTo(Outcome.INJECTED);
     assertThat(admit(bare, false).outcome()).isEqualTo(Outcome.INJECTED);
   }
