@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -58,6 +60,8 @@ public class PypiMirrorPolicySpec {
   private boolean requireSingleIndexForPip;
 
   @Default("0")
+  @Min(Integer.MIN_VALUE)
+  @Max(Integer.MAX_VALUE)
   @JsonPropertyDescription(
       "Where policies select the same namespace, the highest priority governs it; then name order.")
   private int priority;

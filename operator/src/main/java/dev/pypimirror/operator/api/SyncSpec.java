@@ -3,6 +3,7 @@ package dev.pypimirror.operator.api;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
@@ -73,12 +74,14 @@ public class SyncSpec {
 
   @Default("1800")
   @Min(60)
+  @Max(Integer.MAX_VALUE)
   @JsonPropertyDescription(
       "How long a sync Job may run before it is stopped (activeDeadlineSeconds); default 1800.")
   private Integer activeDeadlineSeconds = 1800;
 
   @Default("2")
   @Min(0)
+  @Max(Integer.MAX_VALUE)
   @JsonPropertyDescription("How often a failed sync Job is retried (backoffLimit); default 2.")
   private Integer backoffLimit = 2;
 
