@@ -9,6 +9,7 @@ import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
+import dev.pypimirror.operator.testing.DeploymentController;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.OperatorInCluster;
@@ -18,8 +19,6 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -120,20 +119,7 @@ class ProxyThroughTheApiServerTest {
         .isEqualTo("False");
 
     // the Deployment becomes Available: ProxyReady follows it
-    client
-        .resource(deployment)
-        .updateStatus(
-            new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder(deployment)
-                .withStatus(
-                    new DeploymentStatusBuilder()
-                        .withConditions(
-                            new DeploymentConditionBuilder()
-                                .withType("Available")
-                                .withStatus("True")
-                                .withReason("MinimumReplicasAvailable")
-                                .build())
-                        .build())
-                .build());
+    DeploymentController.makeAvailable(client, deployment);
     await()
         .atMost(Duration.ofSeconds(20))
         .until(

@@ -213,7 +213,7 @@ public final class UpstreamClient {
   }
 
   /** Collects a body of at most {@code limit} bytes; null when it is longer (and stops reading). */
-  static BodySubscriber<byte[]> bounded(int limit) {
+  public static BodySubscriber<byte[]> bounded(int limit) {
     return new BodySubscriber<>() {
       private final ByteArrayOutputStream out = new ByteArrayOutputStream();
       private final CompletableFuture<byte[]> result = new CompletableFuture<>();

@@ -2,20 +2,16 @@ package dev.pypimirror.operator.reconciler;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
+import dev.pypimirror.operator.proxy.UpstreamClient;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -47,9 +43,9 @@ public interface ProxyProbe {
   }
 
   /**
-   * Over HTTP, the whole exchange (connect, head and body) within {@code timeout}, at most {@link
-   * #MAX_ANSWER_BYTES} read: a pod behind the Service that stalls or streams cannot hold the
-   * reconcile thread that asks.
+   * Over HTTP, the whole exchange (connect, head and body) within {@code timeout}, a longer answer
+   * than {@link #MAX_ANSWER_BYTES} not read: a pod behind the Service that stalls or streams cannot
+   * hold the reconcile thread that asks.
    */
   static ProxyProbe http(Duration timeout) {
     HttpClient http =
@@ -62,11 +58,14 @@ public interface ProxyProbe {
       HttpRequest request =
           HttpRequest.newBuilder(url.resolve("/-/status")).timeout(timeout).GET().build();
       CompletableFuture<HttpResponse<byte[]>> exchange =
-          http.sendAsync(request, info -> bounded(MAX_ANSWER_BYTES));
+          http.sendAsync(request, info -> UpstreamClient.bounded(MAX_ANSWER_BYTES));
       try {
         HttpResponse<byte[]> response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (response.statusCode() != 200) {
           return Answer.unknown("it answered HTTP " + response.statusCode());
+        }
+        if (response.body() == null) {
+          return Answer.unknown("an answer longer than " + MAX_ANSWER_BYTES + " bytes");
         }
         JsonNode full = json.readTree(response.body()).get("cacheFull");
         if (full == null || !full.isBoolean()) {
@@ -84,52 +83,6 @@ public interface ProxyProbe {
         return Answer.unknown("interrupted");
       } finally {
         exchange.cancel(true); // ends the exchange if it is still going
-      }
-    };
-  }
-
-  /** The first {@code limit} bytes of a body; reading stops there. */
-  private static HttpResponse.BodySubscriber<byte[]> bounded(int limit) {
-    return new HttpResponse.BodySubscriber<>() {
-      private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-      private final CompletableFuture<byte[]> body = new CompletableFuture<>();
-      private Flow.Subscription subscription;
-
-      @Override
-      public CompletionStage<byte[]> getBody() {
-        return body;
-      }
-
-      @Override
-      public void onSubscribe(Flow.Subscription s) {
-        subscription = s;
-        s.request(1);
-      }
-
-      @Override
-      public void onNext(List<ByteBuffer> items) {
-        for (ByteBuffer item : items) {
-          int n = Math.min(item.remaining(), limit - out.size());
-          byte[] bytes = new byte[n];
-          item.get(bytes);
-          out.writeBytes(bytes);
-        }
-        if (out.size() >= limit) {
-          subscription.cancel();
-          body.complete(out.toByteArray());
-        } else {
-          subscription.request(1);
-        }
-      }
-
-      @Override
-      public void onError(Throwable error) {
-        body.completeExceptionally(error);
-      }
-
-      @Override
-      public void onComplete() {
-        body.complete(out.toByteArray());
       }
     };
   }

@@ -10,14 +10,12 @@ import dev.pypimirror.operator.proxy.ProxyApp;
 import dev.pypimirror.operator.proxy.ProxySettings;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.simple.Resolution;
+import dev.pypimirror.operator.testing.DeploymentController;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.net.URI;
@@ -80,7 +78,7 @@ class ProxyCacheFullTest {
                   d -> d != null);
       assertThat(condition()).isEmpty(); // not asked before the proxy is Available
 
-      client.resource(deployment).updateStatus(available(deployment));
+      DeploymentController.makeAvailable(client, deployment);
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> condition().map(Condition::getStatus).orElse(""), "Unknown"::equals);
@@ -198,19 +196,5 @@ class ProxyCacheFullTest {
             io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                 io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
             "{\"spec\":{\"cache\":{\"proxy\":{\"indexTTLSeconds\":" + ttl + "}}}}");
-  }
-
-  private static Deployment available(Deployment deployment) {
-    return new DeploymentBuilder(deployment)
-        .withStatus(
-            new DeploymentStatusBuilder()
-                .withConditions(
-                    new DeploymentConditionBuilder()
-                        .withType("Available")
-                        .withStatus("True")
-                        .withReason("MinimumReplicasAvailable")
-                        .build())
-                .build())
-        .build();
   }
 }
