@@ -30,6 +30,16 @@ class DemoCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Show the operator's and the API server's logs.")
   boolean verbose;
 
+  @Option(
+      names = "--injection",
+      defaultValue = "webhook",
+      paramLabel = "webhook|admission-policy",
+      description =
+          "admission-policy: the operator writes MutatingAdmissionPolicies and the embedded API"
+              + " server injects pods from them, as kube-apiserver 1.36+ does (default:"
+              + " ${DEFAULT-VALUE}).")
+  String injection;
+
   @Override
   public Integer call() throws Exception {
     if (!verbose) {
@@ -42,7 +52,10 @@ class DemoCommand implements Callable<Integer> {
               org.slf4j.LoggerFactory.getLogger("io.fabric8.kubernetes.client"))
           .setLevel(ch.qos.logback.classic.Level.ERROR);
     }
-    Demo.run(spec.commandLine().getOut());
+    if (!injection.equals("webhook") && !injection.equals("admission-policy")) {
+      throw new CliException("--injection must be webhook or admission-policy, got " + injection);
+    }
+    Demo.run(spec.commandLine().getOut(), injection.equals("admission-policy"));
     return 0;
   }
 }

@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.OperatorApp;
+import dev.pypimirror.operator.admissionpolicy.InjectionPolicies;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.apiserver.AdmissionChain;
 import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
+import dev.pypimirror.operator.cluster.AdmissionPolicyWriter;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
@@ -57,13 +59,25 @@ public final class Demo {
   private final PrintWriter out;
   private int step;
 
-  private Demo(PrintWriter out) {
+  /** Whether kube-apiserver injects from the operator's admission policies (else the webhook). */
+  private final boolean admissionPolicies;
+
+  private Demo(PrintWriter out, boolean admissionPolicies) {
     this.out = out;
+    this.admissionPolicies = admissionPolicies;
   }
 
   /** Runs the demo; everything it started is stopped and every file it wrote deleted on return. */
   public static void run(PrintWriter out) throws Exception {
-    new Demo(out).runAll();
+    run(out, false);
+  }
+
+  /**
+   * @param admissionPolicies admission-policy mode: the operator writes MutatingAdmissionPolicies
+   *     and the embedded API server evaluates them (CEL), with no webhook call for a pod
+   */
+  public static void run(PrintWriter out, boolean admissionPolicies) throws Exception {
+    new Demo(out, admissionPolicies).runAll();
   }
 
   private void runAll() throws Exception {
@@ -87,7 +101,10 @@ public final class Demo {
             new AdmittingDispatcher(
                 new KubernetesCrudDispatcher(List.of()),
                 admission,
-                AdmittingDispatcher.Strategy.NONE),
+                AdmittingDispatcher.Strategy.NONE,
+                admissionPolicies
+                    ? new dev.pypimirror.operator.apiserver.CelAdmissionPolicies()
+                    : AdmittingDispatcher.Policies.NONE),
             false);
     apiServer.init(InetAddress.getLoopbackAddress(), 0);
     try (KubernetesClient client = apiServer.createClient()) {
@@ -104,7 +121,11 @@ public final class Demo {
                   w ->
                       w.onLoopback()
                           .withSelfManagedCertificates()
-                          .withTlsReloadInterval(Duration.ofSeconds(1)));
+                          .withTlsReloadInterval(Duration.ofSeconds(1)))
+              .withInjection(
+                  admissionPolicies
+                      ? OperatorSettings.Injection.ADMISSION_POLICY
+                      : OperatorSettings.Injection.WEBHOOK);
       try (OperatorApp app = new OperatorApp(client, settings, Clock.systemUTC()).start()) {
         webhookPort.set(app.webhookPort());
         await(() -> caBundlesPatched(client) && webhookAnswers(client, transport), () -> null);
@@ -207,6 +228,23 @@ public final class Demo {
                 .map(m -> m.getStatus() != null && m.getStatus().isReady())
                 .orElse(false),
         () -> null);
+    if (admissionPolicies) {
+      String policy = InjectionPolicies.objectName(ns, name);
+      await(
+          () ->
+              client
+                      .genericKubernetesResources(
+                          AdmissionPolicyWriter.resource(InjectionPolicies.POLICY_KIND))
+                      .withName(policy)
+                      .get()
+                  != null,
+          () -> null,
+          Duration.ofSeconds(40));
+      out.printf(
+          "   The operator's leader wrote MutatingAdmissionPolicy %s and its binding: the API"
+              + " server injects this mirror itself.%n",
+          policy);
+    }
     var status = reconciled.getStatus();
     out.printf("   status (observedGeneration %d):%n", status.getObservedGeneration());
     for (Condition c : status.getConditions()) {
@@ -241,6 +279,11 @@ public final class Demo {
           call.patch().size());
       PatchDescription.describe(pod, call.patch()).forEach(line -> out.println("   " + line));
       response.path("warnings").forEach(w -> out.println("   warning: " + w.asText()));
+    }
+    if (admissionPolicies && calls.isEmpty()) {
+      out.println(
+          "   No webhook was called: the API server applied the MutatingAdmissionPolicy's JSON"
+              + " patch itself.");
     }
     out.printf(
         "   Stored: pod %s with annotation pypimirror.dev/injected=%s%n",
@@ -308,10 +351,16 @@ public final class Demo {
 
   private static <T> T await(BooleanSupplier condition, java.util.function.Supplier<T> then)
       throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
+    return await(condition, then, WAIT);
+  }
+
+  private static <T> T await(
+      BooleanSupplier condition, java.util.function.Supplier<T> then, Duration wait)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + wait.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the demo waited " + WAIT.toSeconds() + " s in vain");
+        throw new IllegalStateException("the demo waited " + wait.toSeconds() + " s in vain");
       }
       Thread.sleep(50);
     }

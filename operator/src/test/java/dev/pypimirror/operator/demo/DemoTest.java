@@ -81,4 +81,23 @@ class DemoTest {
                     .as("threads the demo left running")
                     .allMatch(threadsBefore::contains));
   }
+
+  /**
+   * {@code demo --injection admission-policy}: the operator writes the admission policies, the
+   * embedded API server injects the same pods from them, and no webhook is called for a pod.
+   */
+  @Test
+  void inAdmissionPolicyModeTheApiServerInjectsFromThePolicies() throws Exception {
+    StringWriter output = new StringWriter();
+
+    Demo.run(new PrintWriter(output), true);
+
+    String out = output.toString();
+    assertThat(out)
+        .contains("The operator's leader wrote MutatingAdmissionPolicy pypi-mirror.builds.corp")
+        .contains("3. Pod builds/kaniko-build (build-pod.yaml) created through the API server")
+        .contains("No webhook was called: the API server applied the MutatingAdmissionPolicy")
+        .containsPattern("Stored: pod kaniko-build with annotation pypimirror.dev/injected=corp@")
+        .doesNotContain("The API server called webhook pods.pypimirror.dev");
+  }
 }
