@@ -4,6 +4,7 @@ import static dev.pypimirror.operator.admissionpolicy.CelText.string;
 import static dev.pypimirror.operator.admissionpolicy.CelText.strings;
 
 import dev.pypimirror.operator.config.RenderedConfig;
+import dev.pypimirror.operator.inject.ContainerEnv;
 import dev.pypimirror.operator.inject.EnvAllowList;
 import dev.pypimirror.operator.inject.IndexSettings;
 import dev.pypimirror.operator.inject.InjectedLayout;
@@ -113,9 +114,17 @@ final class EnforcedEnv {
     List<String> prefixes =
         Stream.concat(EnvAllowList.TOOL_PREFIXES.stream(), EnvAllowList.REFUSED_PREFIXES.stream())
             .toList();
-    return "(%s != '' && %s.all(p, !p.startsWith(%s) && !%s.startsWith(p)) && %s.all(n, !n.startsWith(%s)))"
+    // HOME is held to one literal entry: a key "ME" under prefix "HO" would set it
+    return "(%s != '' && %s.all(p, !p.startsWith(%s) && !%s.startsWith(p)) && %s.all(n, !n.startsWith(%s)) && !%s.startsWith(%s))"
         .formatted(
-            prefix, strings(prefixes), upper, upper, sorted(EnvAllowList.REFUSED_NAMES), upper);
+            prefix,
+            strings(prefixes),
+            upper,
+            upper,
+            sorted(EnvAllowList.REFUSED_NAMES),
+            upper,
+            string(ContainerEnv.HOME),
+            upper);
   }
 
   private String ours(String e) {

@@ -137,11 +137,24 @@ class EnforceDifferentialTest {
                 - secretRef: {name: token}
                   prefix: PIP_
             """));
+    pods.add(
+        Pods.yaml(
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              containers:
+              - name: build
+                image: python
+                envFrom:
+                - {prefix: HO, configMapRef: {name: home}}
+            """));
     Outcomes strict = compare("builds", directory("builds"), enforcing(List.of()), pods);
     assertThat(strict.refused)
         .as(
-            "PYTHONPATH, https_proxy, LD_PRELOAD, GIT_SSH_COMMAND, SSL_CERT_FILE, a relative HOME, PATH, the repeated index")
-        .isEqualTo(8);
+            "PYTHONPATH, https_proxy, LD_PRELOAD, GIT_SSH_COMMAND, SSL_CERT_FILE, a relative HOME, PATH, the repeated index, envFrom with prefix HO")
+        .isEqualTo(9);
     Outcomes allowing =
         compare(
             "builds",
