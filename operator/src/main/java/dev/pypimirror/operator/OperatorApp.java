@@ -97,6 +97,7 @@ public final class OperatorApp implements AutoCloseable {
     admissionPolicies =
         new AdmissionPolicyWriter(
             client, operatorNamespace, mirrors, mirrors::all, policies, policies::all);
+    admissionPolicies.ownedBy(routing::owner);
     certificates =
         switch (settings.webhook().certificates()) {
           case SELF_MANAGED ->

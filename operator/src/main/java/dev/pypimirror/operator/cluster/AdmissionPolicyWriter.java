@@ -97,6 +97,17 @@ public final class AdmissionPolicyWriter implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean written =
       new java.util.concurrent.atomic.AtomicBoolean();
   private volatile Runnable onFirstWrite = () -> {};
+  private volatile Supplier<Optional<io.fabric8.kubernetes.api.model.OwnerReference>> owner =
+      Optional::empty;
+
+  /**
+   * The owner of every object written (the install's ClusterRole, as for the webhook
+   * configurations): deleting the install lets the garbage collector remove them, so no validating
+   * policy that fails closed outlives the operator.
+   */
+  public void ownedBy(Supplier<Optional<io.fabric8.kubernetes.api.model.OwnerReference>> owner) {
+    this.owner = owner;
+  }
 
   /**
    * While leading, admission-policy mode: writes now and every period; {@code onFirstWrite} runs
@@ -169,6 +180,14 @@ public final class AdmissionPolicyWriter implements AutoCloseable {
     for (PypiMirrorPolicy policy : known.get()) {
       InjectionPolicies.forPolicy(policy, namespaces, operatorNamespace).forEach(want);
     }
+    var ownerReference = owner.get();
+    if (ownerReference.isPresent()) {
+      var reference =
+          client.getKubernetesSerialization().convertValue(ownerReference.get(), JsonNode.class);
+      desired
+          .values()
+          .forEach(o -> o.withObject("/metadata").putArray("ownerReferences").add(reference));
+    }
     for (String kind : KINDS) {
       var resources = client.genericKubernetesResources(resource(kind));
       Map<String, GenericKubernetesResource> existing = new LinkedHashMap<>();
@@ -183,14 +202,15 @@ public final class AdmissionPolicyWriter implements AutoCloseable {
         }
         String name = object.at("/metadata/name").asText();
         GenericKubernetesResource current = existing.remove(name);
-        JsonNode currentSpec =
+        JsonNode currentObject =
             current == null
                 ? null
-                : client
-                    .getKubernetesSerialization()
-                    .convertValue(current, JsonNode.class)
-                    .path("spec");
-        if (current == null || !object.path("spec").equals(currentSpec)) {
+                : client.getKubernetesSerialization().convertValue(current, JsonNode.class);
+        if (current == null
+            || !object.path("spec").equals(currentObject.path("spec"))
+            || !object
+                .at("/metadata/ownerReferences")
+                .equals(currentObject.at("/metadata/ownerReferences"))) {
           GenericKubernetesResource wanted =
               client
                   .getKubernetesSerialization()

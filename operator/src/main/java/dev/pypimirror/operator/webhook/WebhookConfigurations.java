@@ -305,7 +305,7 @@ public final class WebhookConfigurations implements AutoCloseable {
    * would need the right to delete it). Empty when it cannot be read: out of a cluster, or without
    * the right.
    */
-  private Optional<OwnerReference> owner() {
+  public Optional<OwnerReference> owner() {
     try {
       ClusterRole role = client.rbac().clusterRoles().withName(routing.name()).get();
       return Optional.ofNullable(role)

@@ -50,6 +50,14 @@ class AdmissionPolicyWriterTest {
               PolicyDirectory.NONE,
               () -> java.util.Optional.of(List.of()));
 
+      var owner =
+          new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder()
+              .withApiVersion("rbac.authorization.k8s.io/v1")
+              .withKind("ClusterRole")
+              .withName("pypi-mirror-operator")
+              .withUid("0f6c1c2e-0000-4000-8000-000000000001")
+              .build();
+      writer.ownedBy(() -> java.util.Optional.of(owner));
       writer.sync();
       writer.sync();
 
@@ -57,6 +65,16 @@ class AdmissionPolicyWriterTest {
           .containsExactly("pypi-mirror-skipped.builds", "pypi-mirror.builds.corp");
       assertThat(names(client, InjectionPolicies.BINDING_KIND))
           .containsExactly("pypi-mirror-skipped.builds", "pypi-mirror.builds.corp");
+      assertThat(
+              client
+                  .genericKubernetesResources(
+                      AdmissionPolicyWriter.resource(InjectionPolicies.POLICY_KIND))
+                  .withName("pypi-mirror.builds.corp")
+                  .get()
+                  .getMetadata()
+                  .getOwnerReferences())
+          .as("owned by the install's ClusterRole, as the webhook configurations are")
+          .containsExactly(owner);
       GenericKubernetesResource pod =
           client
               .genericKubernetesResources("v1", "Pod")
