@@ -45,17 +45,10 @@ public final class EgressPolicies {
    * for a mirror with).
    */
   public static Optional<NetworkPolicy> desired(PypiMirrorPolicy policy, String namespace) {
+    if (!restricts(policy)) {
+      return Optional.empty();
+    }
     PypiMirrorPolicySpec spec = policy.getSpec();
-    if (!PolicyRules.enforces(policy)
-        || !spec.isRestrictEgress()
-        || spec.getPodSelector() == null
-        || spec.getMirror() == null) {
-      return Optional.empty();
-    }
-    CacheSpec cache = spec.getMirror().getCache();
-    if (cache == null || !cache.isProxied()) {
-      return Optional.empty();
-    }
     String name = policy.getMetadata().getName();
     List<NetworkPolicyEgressRule> egress = new ArrayList<>();
     egress.add(
@@ -110,6 +103,19 @@ public final class EgressPolicies {
             .build());
   }
 
+  /** Whether the policy has a NetworkPolicy written in the namespaces it governs. */
+  static boolean restricts(PypiMirrorPolicy policy) {
+    PypiMirrorPolicySpec spec = policy.getSpec();
+    if (!PolicyRules.enforces(policy)
+        || !spec.isRestrictEgress()
+        || spec.getPodSelector() == null
+        || spec.getMirror() == null) {
+      return false;
+    }
+    CacheSpec cache = spec.getMirror().getCache();
+    return cache != null && cache.isProxied();
+  }
+
   /**
    * Why the policy's egress NetworkPolicy also cuts the mirror's own caching proxy or cache sync
    * pods off from the upstreams they fetch from (its podSelector selects their labels, as {@code
@@ -117,7 +123,7 @@ public final class EgressPolicies {
    * builds stay restricted (closed), and the policy says what to change.
    */
   public static Optional<String> selectsOwnPods(PypiMirrorPolicy policy) {
-    if (desired(policy, "any").isEmpty()) {
+    if (!restricts(policy)) {
       return Optional.empty();
     }
     String name = policy.getMetadata().getName();

@@ -53,10 +53,6 @@ final class Permits {
     return inUse;
   }
 
-  synchronized int waiting() {
-    return waiting.size();
-  }
-
   private Runnable release() {
     AtomicBoolean released = new AtomicBoolean();
     return () -> {

@@ -41,11 +41,9 @@ public class CacheProxy {
     this.probe = probe;
   }
 
-  /** ProxyCacheFull, from what the mirror's Ready proxy says at its Service. */
-  Condition cacheFull(PypiMirror mirror, long generation) {
-    ProxyProbe.Answer answer =
-        probe.ask(
-            URI.create(MirrorObjects.proxyUrl(name(mirror), mirror.getMetadata().getNamespace())));
+  /** ProxyCacheFull, from what the mirror's Ready proxy says at {@code proxyUrl}, its Service. */
+  Condition cacheFull(String proxyUrl, long generation) {
+    ProxyProbe.Answer answer = probe.ask(URI.create(proxyUrl));
     return MirrorStatuses.proxyCacheFull(answer.full(), answer.detail(), generation);
   }
 

@@ -228,7 +228,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
       conditions.add(
           Conditions.of(PROXY_READY, proxy.usable(), proxy.reason(), proxy.message(), generation));
       if (proxy.usable()) {
-        conditions.add(this.proxy.cacheFull(mirror, generation));
+        conditions.add(this.proxy.cacheFull(status.getProxyUrl(), generation));
         recheckAfter = sooner(recheckAfter, PROXY_RECHECK);
       }
     }

@@ -240,6 +240,19 @@ class ProxyHttpTest {
     return new ProxySettings.Limits(clients, upstreamConnections, Duration.ofSeconds(30), stall);
   }
 
+  /** A proxy with {@code limits} in front of {@code upstream}, FirstMatch, default TTL. */
+  static Proxy limited(Path cache, ProxySettings.Limits limits, FakeUpstream upstream)
+      throws Exception {
+    return proxy(
+        cache,
+        Duration.ofSeconds(600),
+        Resolution.FirstMatch,
+        false,
+        limits,
+        Map.of(),
+        upstream.url());
+  }
+
   static double gauge(int port, String name) throws Exception {
     return text(get(port, "/-/metrics"))
         .lines()
@@ -264,15 +277,7 @@ class ProxyHttpTest {
     upstream.fileDelayMillis = 1500;
     String file = "/files/proxy-dep/" + dep.getFileName();
     try (upstream;
-        Proxy proxy =
-            proxy(
-                scratch,
-                Duration.ofSeconds(600),
-                Resolution.FirstMatch,
-                false,
-                limits(2, 64, Duration.ofSeconds(30)),
-                Map.of(),
-                upstream.url())) {
+        Proxy proxy = limited(scratch, limits(2, 64, Duration.ofSeconds(30)), upstream)) {
       assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
       var first = getAsync(proxy.port(), file);
       var second = getAsync(proxy.port(), file);
@@ -309,15 +314,7 @@ class ProxyHttpTest {
     upstream.fileDelayMillis = 300;
     Path cache = Files.createDirectories(scratch.resolve("cache"));
     try (upstream;
-        Proxy proxy =
-            proxy(
-                cache,
-                Duration.ofSeconds(600),
-                Resolution.FirstMatch,
-                false,
-                limits(1024, 1, Duration.ofSeconds(30)),
-                Map.of(),
-                upstream.url())) {
+        Proxy proxy = limited(cache, limits(1024, 1, Duration.ofSeconds(30)), upstream)) {
       for (String project : new String[] {"proxy-dep", "proxy-one", "proxy-two"}) {
         assertThat(get(proxy.port(), "/simple/" + project + "/").statusCode()).isEqualTo(200);
       }
@@ -353,15 +350,7 @@ class ProxyHttpTest {
     Path cache = Files.createDirectories(scratch.resolve("cache"));
     String file = "/files/proxy-dep/" + dep.getFileName();
     try (upstream;
-        Proxy proxy =
-            proxy(
-                cache,
-                Duration.ofSeconds(600),
-                Resolution.FirstMatch,
-                false,
-                limits(1024, 64, Duration.ofSeconds(1)),
-                Map.of(),
-                upstream.url())) {
+        Proxy proxy = limited(cache, limits(1024, 64, Duration.ofSeconds(1)), upstream)) {
       assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
 
       assertThatThrownBy(() -> getAsync(proxy.port(), file).get(30, TimeUnit.SECONDS))
