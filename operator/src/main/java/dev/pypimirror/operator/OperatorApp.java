@@ -204,7 +204,7 @@ public final class OperatorApp implements AutoCloseable {
             mirrors,
             policies,
             settings.operatorNamespace(),
-            metrics.admissions(),
+            (namespace, pod, plan, dryRun, nanos) -> metrics.admission(plan, nanos),
             new PodAdmission.LiveLookups(lookups, lookupTimeLimit(settings.routing())));
     var mirrorValidation = new MirrorAdmission(policies);
     return new WebhookServer(

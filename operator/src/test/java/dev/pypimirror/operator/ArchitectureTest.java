@@ -130,7 +130,10 @@ class ArchitectureTest {
           .orShould()
           .dependOnClassesThat(CLUSTER_IO);
 
-  /** The operator's settings are data, read by the parts they configure. */
+  /**
+   * The operator's settings are data, read by the parts they configure, and below them all: they
+   * depend on no I/O and on no other package of the operator's.
+   */
   @ArchTest
   static final ArchRule theSettingsAreData =
       noClasses()
@@ -140,7 +143,29 @@ class ArchitectureTest {
           .dependOnClassesThat(CLUSTER_IO)
           .orShould()
           .dependOnClassesThat()
-          .resideInAnyPackage(IO_PACKAGES);
+          .resideInAnyPackage(IO_PACKAGES)
+          .orShould()
+          .dependOnClassesThat()
+          .resideInAnyPackage(PURE);
+
+  /**
+   * The metrics count what the webhook, the reconcilers and the leader report to them, in the
+   * contract's and the decisions' terms: they depend on none of the parts that report.
+   */
+  @ArchTest
+  static final ArchRule theMetricsDependOnNoPartThatReports =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.pypimirror.operator.metrics..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "dev.pypimirror.operator",
+              "dev.pypimirror.operator.webhook..",
+              "dev.pypimirror.operator.reconciler..",
+              "dev.pypimirror.operator.cluster..",
+              "dev.pypimirror.operator.proxy..",
+              "dev.pypimirror.operator.cli..");
 
   /**
    * The caching proxy serves files and pages over HTTP and needs no Kubernetes client, no operator

@@ -47,12 +47,6 @@ public final class CacheSync {
    */
   public static final String FILES_DIR = "_files";
 
-  /**
-   * The image the sync's trusted step ({@code ingest}) runs when none is configured: this
-   * operator's own, as deploy/ and the Helm chart name it by default (a test holds them to this).
-   */
-  public static final String DEFAULT_INDEX_IMAGE = "ghcr.io/pypimirror/pypi-mirror-operator:0.1.0";
-
   public static final String COMPONENT = "cache-sync";
   public static final String HASH_ANNOTATION = "pypimirror.dev/sync-hash";
 

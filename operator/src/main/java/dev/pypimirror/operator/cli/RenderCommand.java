@@ -17,6 +17,7 @@ import dev.pypimirror.operator.owned.OwnedProxyService;
 import dev.pypimirror.operator.owned.OwnedSyncCronJob;
 import dev.pypimirror.operator.owned.OwnedSyncJob;
 import dev.pypimirror.operator.policy.PolicyRules;
+import dev.pypimirror.operator.settings.Defaults;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -265,7 +266,7 @@ class RenderCommand implements Callable<Integer> {
     if (cache != null && cache.isProxied()) {
       objects.add(
           OwnedProxyDeployment.desired(
-              mirror, CacheSync.DEFAULT_INDEX_IMAGE, MirrorObjects.claimName(mirror)));
+              mirror, Defaults.INDEX_IMAGE.defaultValue(), MirrorObjects.claimName(mirror)));
       objects.add(OwnedProxyService.desired(mirror));
     }
     return objects;
@@ -291,7 +292,10 @@ class RenderCommand implements Callable<Integer> {
     }
     CacheSync.Plan plan =
         CacheSync.plan(
-            mirror, MirrorObjects.claimName(mirror), CacheSync.DEFAULT_INDEX_IMAGE, requirements);
+            mirror,
+            MirrorObjects.claimName(mirror),
+            Defaults.INDEX_IMAGE.defaultValue(),
+            requirements);
     List<HasMetadata> objects = new ArrayList<>();
     objects.add(OwnedSyncJob.desired(mirror, plan));
     if (cache.getSync() != null && cache.getSync().getSchedule() != null) {

@@ -4,9 +4,9 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.core.joran.spi.JoranException;
 import dev.pypimirror.operator.OperatorApp;
-import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.cluster.OwnPod;
 import dev.pypimirror.operator.cluster.TolerantDecoding;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.settings.OperatorSettings.Certificates;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -100,7 +100,7 @@ class RunCommand implements Callable<Integer> {
       defaultValue = "${env:PYPI_MIRROR_INDEX_IMAGE}",
       description =
           "This operator's image: the cache sync Job runs its `ingest` (default: $PYPI_MIRROR_INDEX_IMAGE, else the image of this pod's container, read from the pod $POD_NAME, else "
-              + CacheSync.DEFAULT_INDEX_IMAGE
+              + Defaults.OWN_IMAGE
               + ").")
   String indexImage;
 
@@ -288,7 +288,8 @@ class RunCommand implements Callable<Integer> {
         .withReconcile(
             r ->
                 r.withNamespaces(new LinkedHashSet<>(namespaces))
-                    .withIndexImage(indexImage != null ? indexImage : CacheSync.DEFAULT_INDEX_IMAGE)
+                    .withIndexImage(
+                        indexImage != null ? indexImage : Defaults.INDEX_IMAGE.defaultValue())
                     .withLeaderElection(leaderElection))
         .withWebhook(
             w -> {

@@ -3,7 +3,6 @@ package dev.pypimirror.operator.metrics;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.Reason;
-import dev.pypimirror.operator.webhook.PodAdmission;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.monitoring.AggregatedMetrics;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
@@ -128,20 +127,18 @@ public final class OperatorMetrics {
                 .register(registry));
   }
 
-  /** The webhook's listener: every answered pod admission counted and timed. */
-  public PodAdmission.Listener admissions() {
-    return (namespace, pod, plan, dryRun, nanos) -> {
-      if (plan == null) {
-        admission(ERROR, BAD_REQUEST, nanos);
-      } else {
-        admission(plan, nanos);
-      }
-    };
-  }
-
-  /** Counted by outcome and reason: both closed sets (the reason is {@code Reason}'s label). */
+  /**
+   * One answered pod admission, counted by outcome and reason (both closed sets: the reason is
+   * {@code Reason}'s label) and timed.
+   *
+   * @param plan the decision, or null when the request was refused as malformed (400)
+   */
   public void admission(InjectionPlan plan, long nanos) {
-    admission(plan.outcome().name().toLowerCase(), plan.reason().label(), nanos);
+    if (plan == null) {
+      admission(ERROR, BAD_REQUEST, nanos);
+    } else {
+      admission(plan.outcome().name().toLowerCase(), plan.reason().label(), nanos);
+    }
   }
 
   /** A pod that asked for a mirror but runs without one (webhook down, fail-open). */

@@ -1,6 +1,5 @@
 package dev.pypimirror.operator.settings;
 
-import dev.pypimirror.operator.cache.CacheSync;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -56,7 +55,7 @@ public record OperatorSettings(
   public static OperatorSettings defaults() {
     return new OperatorSettings(
         null,
-        new Reconcile(Set.of(), CacheSync.DEFAULT_INDEX_IMAGE, false),
+        new Reconcile(Set.of(), Defaults.INDEX_IMAGE.defaultValue(), false),
         new Webhook(
             true,
             "0.0.0.0",

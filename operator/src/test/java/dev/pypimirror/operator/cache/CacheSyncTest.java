@@ -16,6 +16,7 @@ import dev.pypimirror.operator.api.SyncSpec;
 import dev.pypimirror.operator.config.Requirements;
 import dev.pypimirror.operator.owned.OwnedSyncCronJob;
 import dev.pypimirror.operator.owned.OwnedSyncJob;
+import dev.pypimirror.operator.settings.Defaults;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.ArrayList;
@@ -266,7 +267,8 @@ class CacheSyncTest {
         Requirements.ofPackages("packages", mirror.getSpec().getCache().getPackages());
     Job job =
         OwnedSyncJob.desired(
-            mirror, CacheSync.plan(mirror, "claim", CacheSync.DEFAULT_INDEX_IMAGE, requirements));
+            mirror,
+            CacheSync.plan(mirror, "claim", Defaults.INDEX_IMAGE.defaultValue(), requirements));
     var pod = job.getSpec().getTemplate().getSpec();
     Container download = pod.getInitContainers().get(0);
     assertThat(download.getEnv())

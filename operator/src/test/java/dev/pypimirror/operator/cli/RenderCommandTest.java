@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.testing.ProjectPaths;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -292,7 +292,7 @@ public class RenderCommandTest {
         .containsEntry("app.kubernetes.io/component", "proxy");
     var pod = deployment.getSpec().getTemplate().getSpec();
     var container = pod.getContainers().get(0);
-    assertThat(container.getImage()).isEqualTo(CacheSync.DEFAULT_INDEX_IMAGE);
+    assertThat(container.getImage()).isEqualTo(Defaults.INDEX_IMAGE.defaultValue());
     assertThat(container.getArgs())
         .containsExactly(
             "proxy",

@@ -3,7 +3,7 @@ package dev.pypimirror.operator.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.settings.OperatorSettings.Certificates;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
@@ -43,7 +43,9 @@ class RunCommandTest {
                 .withReconcile(
                     r ->
                         r.withIndexImage(
-                            indexImage == null ? CacheSync.DEFAULT_INDEX_IMAGE : indexImage)));
+                            indexImage == null
+                                ? Defaults.INDEX_IMAGE.defaultValue()
+                                : indexImage)));
   }
 
   @Test

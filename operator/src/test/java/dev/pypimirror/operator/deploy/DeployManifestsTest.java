@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.testing.Kustomize;
 import dev.pypimirror.operator.testing.ProjectPaths;
 import java.nio.file.Files;
@@ -89,9 +89,9 @@ class DeployManifestsTest {
   }
 
   /**
-   * The default image is written once in code ({@link CacheSync#DEFAULT_INDEX_IMAGE}, what {@code
-   * run} and {@code render} use when they know no other); deploy/ and the chart must name it too,
-   * as YAML cannot import it.
+   * The default image is written once in code ({@link Defaults#INDEX_IMAGE}, what {@code run} and
+   * {@code render} use when they know no other); deploy/ and the chart must name it too, as YAML
+   * cannot import it.
    */
   @Test
   void deployAndTheChartNameTheDefaultImageTheCodeUses() throws Exception {
@@ -99,7 +99,7 @@ class DeployManifestsTest {
         new InstallChecks(Kustomize.render("deploy/default"), NAMESPACE)
             .one("Deployment", "pypi-mirror-operator")
             .at("/spec/template/spec/containers/0");
-    assertThat(manager.path("image").asText()).isEqualTo(CacheSync.DEFAULT_INDEX_IMAGE);
+    assertThat(manager.path("image").asText()).isEqualTo(Defaults.INDEX_IMAGE.defaultValue());
 
     ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
     Path chart = ProjectPaths.ROOT.resolve("charts/pypi-mirror-operator");
@@ -107,7 +107,7 @@ class DeployManifestsTest {
     JsonNode meta = yaml.readTree(chart.resolve("Chart.yaml").toFile());
     assertThat(values.at("/image/tag").asText()).as("the tag defaults to appVersion").isEmpty();
     assertThat(values.at("/image/repository").asText() + ":" + meta.path("appVersion").asText())
-        .isEqualTo(CacheSync.DEFAULT_INDEX_IMAGE);
+        .isEqualTo(Defaults.INDEX_IMAGE.defaultValue());
   }
 
   @Test
@@ -144,7 +144,7 @@ class DeployManifestsTest {
                 assertThat(o.toString())
                     .doesNotContain(NAMESPACE)
                     .doesNotContain("ghcr.io")
-                    .doesNotContain(CacheSync.DEFAULT_INDEX_IMAGE));
+                    .doesNotContain(Defaults.INDEX_IMAGE.defaultValue()));
     InstallChecks install = new InstallChecks(objects, "platform-tools");
     install.all(2);
     assertThat(install.find("Namespace", "platform-tools")).isPresent();

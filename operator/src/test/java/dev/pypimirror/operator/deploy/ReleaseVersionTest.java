@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.testing.ProjectPaths;
 import java.nio.file.Files;
 import java.util.regex.Matcher;
@@ -28,7 +28,7 @@ class ReleaseVersionTest {
     assertThat(VERSION).matches("\\d+\\.\\d+\\.\\d+");
     assertThat(chart.path("version").asText()).isEqualTo(VERSION);
     assertThat(chart.path("appVersion").asText()).isEqualTo(VERSION);
-    assertThat(CacheSync.DEFAULT_INDEX_IMAGE).endsWith(":" + VERSION);
+    assertThat(Defaults.INDEX_IMAGE.defaultValue()).endsWith(":" + VERSION);
   }
 
   @Test

@@ -1,8 +1,8 @@
 package dev.pypimirror.operator.testing;
 
 import dev.pypimirror.operator.OperatorApp;
-import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.reconciler.MirrorOperator;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -28,7 +28,7 @@ public final class MockCluster {
    * the default index image. Close the operator after.
    */
   public static MirrorOperator startOperator(KubernetesClient client) throws IOException {
-    return startOperator(client, CacheSync.DEFAULT_INDEX_IMAGE);
+    return startOperator(client, Defaults.INDEX_IMAGE.defaultValue());
   }
 
   /** As {@link #startOperator(KubernetesClient)}, the cache sync running {@code indexImage}. */
