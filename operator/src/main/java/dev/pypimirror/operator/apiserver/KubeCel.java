@@ -43,7 +43,7 @@ import java.util.Set;
  */
 public final class KubeCel {
   /** kube-apiserver's request size limit, from which unbounded sizes are estimated. */
-  static final long MAX_REQUEST_BYTES = 3L * 1024 * 1024;
+  public static final long MAX_REQUEST_BYTES = 3L * 1024 * 1024;
 
   /** The serialized size of "" (apiserver/pkg/cel MinStringSize). */
   private static final long MIN_STRING_SIZE = 2;
@@ -67,7 +67,7 @@ public final class KubeCel {
       Decl element) {
 
     /** The node a cost-estimation path reaches: field names, then @items/@values/@keys. */
-    Optional<Decl> at(List<String> path) {
+    public Optional<Decl> at(List<String> path) {
       Decl node = this;
       for (String step : path) {
         node =

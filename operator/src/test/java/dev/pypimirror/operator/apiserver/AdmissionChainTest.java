@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.testing.ApiServer;
+import dev.pypimirror.operator.testing.CelMatchConditions;
 import dev.pypimirror.operator.testing.LoopbackWebhook;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Pods;

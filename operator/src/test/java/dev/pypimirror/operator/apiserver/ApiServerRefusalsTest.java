@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.testing.ApiServer;
+import dev.pypimirror.operator.testing.CustomResourceSchemas;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Pods;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.settings.OperatorSettings;
+import dev.pypimirror.operator.testing.CelRulesCheck;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.Policies;
 import dev.pypimirror.operator.testing.ProjectPaths;

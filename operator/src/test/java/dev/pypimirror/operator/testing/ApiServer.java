@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.apiserver.AdmissionChain;
 import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.CelAdmissionPolicies;
-import dev.pypimirror.operator.apiserver.CelMatchConditions;
-import dev.pypimirror.operator.apiserver.CustomResourceSchemas;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.WebhookConfigurations;

@@ -1,6 +1,8 @@
-package dev.pypimirror.operator.apiserver;
+package dev.pypimirror.operator.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.apiserver.AdmissionChain;
+import dev.pypimirror.operator.apiserver.KubeCel;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,4 +1,4 @@
-package dev.pypimirror.operator.apiserver;
+package dev.pypimirror.operator.testing;
 
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.ast.CelExpr;

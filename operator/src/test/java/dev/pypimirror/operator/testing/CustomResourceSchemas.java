@@ -1,10 +1,12 @@
-package dev.pypimirror.operator.apiserver;
+package dev.pypimirror.operator.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.re2j.Pattern;
+import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.AdmittingDispatcher.Resource;
 import dev.pypimirror.operator.apiserver.AdmittingDispatcher.Store;
+import dev.pypimirror.operator.apiserver.KubeCel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;

@@ -1,7 +1,8 @@
-package dev.pypimirror.operator.apiserver;
+package dev.pypimirror.operator.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cel.common.CelValidationException;
+import dev.pypimirror.operator.apiserver.KubeCel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -122,7 +123,7 @@ public final class CelRulesCheck {
     return results;
   }
 
-  static Result checkMatchCondition(String where, String expression) {
+  public static Result checkMatchCondition(String where, String expression) {
     List<String> problems = new ArrayList<>();
     try {
       KubeCel.Compiled compiled = KubeCel.compileMatchCondition(expression);
