@@ -2,6 +2,7 @@ package dev.pypimirror.bench;
 
 import dev.pypimirror.operator.metrics.OperatorMetrics;
 import dev.pypimirror.operator.policy.PolicyDirectory;
+import dev.pypimirror.operator.serving.HttpServing;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.webhook.AdmissionResponse;
@@ -50,16 +51,15 @@ public final class BenchServer {
                 Map.of(WebhookServer.MUTATE_PODS, admission::review, NULL, body -> NULL_ANSWER),
                 () -> true,
                 () -> "",
-                new WebhookServer.Transport(
+                new HttpServing.Transport(
                     Integer.getInteger(
-                        "bench.eventLoops", WebhookServer.Transport.DEFAULT.eventLoops()),
+                        "bench.eventLoops", HttpServing.Transport.DEFAULT.eventLoops()),
                     Boolean.parseBoolean(
                         System.getProperty(
-                            "bench.native",
-                            "" + WebhookServer.Transport.DEFAULT.nativeTransport())),
+                            "bench.native", "" + HttpServing.Transport.DEFAULT.nativeTransport())),
                     Boolean.parseBoolean(
                         System.getProperty(
-                            "bench.openssl", "" + WebhookServer.Transport.DEFAULT.openSsl()))))
+                            "bench.openssl", "" + HttpServing.Transport.DEFAULT.openSsl()))))
             .start();
     Files.write(dir.resolve("injected.json"), Workload.injectedReview());
     Files.write(dir.resolve("untouched.json"), Workload.untouchedReview());

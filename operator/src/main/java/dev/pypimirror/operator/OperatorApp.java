@@ -16,6 +16,7 @@ import dev.pypimirror.operator.reconciler.ObjectWriter;
 import dev.pypimirror.operator.reconciler.ProxyProbe;
 import dev.pypimirror.operator.reconciler.PypiMirrorPolicyReconciler;
 import dev.pypimirror.operator.reconciler.PypiMirrorReconciler;
+import dev.pypimirror.operator.serving.HttpServing;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.tls.WebhookCertificates;
@@ -217,7 +218,7 @@ public final class OperatorApp implements AutoCloseable {
         Map.of(WebhookServer.MUTATE_PODS + "/", pods::reviewLater),
         () -> mirrors.hasSynced() && policies.hasSynced(),
         metrics::scrape,
-        WebhookServer.Transport.DEFAULT);
+        HttpServing.Transport.DEFAULT);
   }
 
   /**

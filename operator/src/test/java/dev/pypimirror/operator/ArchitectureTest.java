@@ -50,6 +50,7 @@ class ArchitectureTest {
     "dev.pypimirror.operator.demo..",
     "dev.pypimirror.operator.cli..",
     "dev.pypimirror.operator.proxy..",
+    "dev.pypimirror.operator.serving..",
   };
 
   /** Talking over the network: an HTTP client or a socket (a URI is data). */

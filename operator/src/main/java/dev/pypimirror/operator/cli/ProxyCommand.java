@@ -120,11 +120,7 @@ class ProxyCommand implements Callable<Integer> {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  try {
-                    app.close();
-                  } catch (Exception e) {
-                    // stopping anyway
-                  }
+                  app.shutdown(ProxySettings.DRAIN_DELAY, ProxySettings.DRAIN_WAIT);
                   stopped.countDown();
                 },
                 "shutdown"));

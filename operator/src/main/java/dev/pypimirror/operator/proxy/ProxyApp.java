@@ -1,15 +1,16 @@
 package dev.pypimirror.operator.proxy;
 
 import dev.pypimirror.operator.BuildInfo;
+import dev.pypimirror.operator.serving.HttpServing;
 import dev.pypimirror.operator.simple.Freshness;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -32,11 +33,14 @@ public final class ProxyApp implements AutoCloseable {
   /** Threads the upstream client runs its callbacks and file writes on. */
   static final int UPSTREAM_THREADS = 8;
 
+  /** How long a client connection may stay without a byte either way. */
+  static final Duration IDLE_TIMEOUT = Duration.ofSeconds(120);
+
   private final ProxySettings settings;
   private final ExecutorService workers;
   private final ExecutorService upstreamThreads;
-  private final Vertx vertx;
   private final FileStore store;
+  private final HttpServing serving;
   private final ProxyServer server;
   private volatile boolean ready;
 
@@ -65,14 +69,20 @@ public final class ProxyApp implements AutoCloseable {
             workers,
             Clock.systemUTC(),
             metrics);
-    this.vertx =
-        Vertx.vertx(
-            new VertxOptions()
-                .setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
-                .setWorkerPoolSize(1));
+    this.serving =
+        new HttpServing(
+            new HttpServing.Options(
+                "proxy",
+                settings.host(),
+                settings.port(),
+                -1,
+                HttpServing.Transport.DEFAULT,
+                Optional.empty(),
+                IDLE_TIMEOUT,
+                settings.limits().maxClients()),
+            new HttpServing.Probes("/-/", true, () -> ready, metrics::scrape));
     this.server =
         new ProxyServer(
-            vertx,
             pages,
             store,
             client,
@@ -80,9 +90,9 @@ public final class ProxyApp implements AutoCloseable {
             settings.offline(),
             metrics,
             workers,
-            () -> ready,
+            serving,
             settings.limits());
-    metrics.load(server::clients, client::connectionsInUse);
+    metrics.load(serving::inFlight, client::connectionsInUse);
     upstreams.forEach(u -> LOG.info("{}", u));
   }
 
@@ -102,8 +112,8 @@ public final class ProxyApp implements AutoCloseable {
   }
 
   /** Serves; returns the port it listens on. */
-  public int start() throws Exception {
-    int port = server.start(settings.host(), settings.port());
+  public int start() throws IOException {
+    int port = serving.start(server::handle).port();
     workers.execute(
         () -> {
           try {
@@ -116,15 +126,23 @@ public final class ProxyApp implements AutoCloseable {
     return port;
   }
 
-  @Override
-  public void close() throws Exception {
+  /**
+   * The graceful stop: not ready from now on, still serving for {@code delay} (for the Service's
+   * endpoints to drop this pod), then at most {@code inFlightTimeout} for the requests under way (a
+   * download holds its client); then everything closes.
+   */
+  public void shutdown(Duration delay, Duration inFlightTimeout) {
     ready = false;
-    try {
-      server.close();
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      workers.shutdownNow();
-      upstreamThreads.shutdownNow();
-    }
+    serving.shutdown(delay, inFlightTimeout);
+    close();
+  }
+
+  /** Stops at once: requests under way are cut off. */
+  @Override
+  public void close() {
+    ready = false;
+    serving.close();
+    workers.shutdownNow();
+    upstreamThreads.shutdownNow();
   }
 }

@@ -5,6 +5,7 @@ import dev.pypimirror.operator.proxy.FileStore.CachedFile;
 import dev.pypimirror.operator.proxy.PageCache.Answered;
 import dev.pypimirror.operator.proxy.ProxyMetrics.Kind;
 import dev.pypimirror.operator.proxy.ProxyMetrics.Outcome;
+import dev.pypimirror.operator.serving.HttpServing;
 import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.PageFormat;
 import io.netty.buffer.Unpooled;
@@ -12,65 +13,57 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.util.Locale;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The proxy's HTTP server (Vert.x): the Simple Repository API under {@code /simple/}, the files its
- * pages link to under {@code /files/<project>/<file>}, {@code /-/healthz}, {@code /-/readyz},
- * {@code /-/metrics} and {@code /-/status}; every other path is 404. Nothing blocks an event loop:
- * a fresh page is answered from memory, everything touching the disk or an upstream runs on the
- * workers or the HTTP client's threads, and files are sent from disk by the kernel ({@code
- * sendFile}).
+ * What the proxy answers (served through {@link HttpServing}, which answers {@code /-/healthz},
+ * {@code /-/readyz} and {@code /-/metrics} itself): the Simple Repository API under {@code
+ * /simple/}, the files its pages link to under {@code /files/<project>/<file>} and {@code
+ * /-/status}; every other path is 404. Nothing blocks an event loop: a fresh page is answered from
+ * memory, everything touching the disk or an upstream runs on the workers or the HTTP client's
+ * threads, and files are sent from disk by the kernel ({@code sendFile}).
  */
-public final class ProxyServer implements AutoCloseable {
+public final class ProxyServer {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
   private static final String VARY = "Accept, Accept-Encoding";
 
-  private final Vertx vertx;
   private final PageCache pages;
   private final FileStore store;
   private final UpstreamClient client;
-  private final java.util.List<Upstream> upstreams;
+  private final List<Upstream> upstreams;
   private final boolean offline;
   private final ProxyMetrics metrics;
   private final Executor workers;
-  private final BooleanSupplier ready;
+  private final HttpServing serving;
   private final ProxySettings.Limits limits;
   private final SingleFlight<String, Boolean> fetches = new SingleFlight<>();
-  private final AtomicInteger clients = new AtomicInteger();
-  private HttpServer server;
 
   ProxyServer(
-      Vertx vertx,
       PageCache pages,
       FileStore store,
       UpstreamClient client,
-      java.util.List<Upstream> upstreams,
+      List<Upstream> upstreams,
       boolean offline,
       ProxyMetrics metrics,
       Executor workers,
-      BooleanSupplier ready,
+      HttpServing serving,
       ProxySettings.Limits limits) {
     this.limits = limits;
-    this.vertx = vertx;
     this.pages = pages;
     this.store = store;
     this.client = client;
@@ -78,59 +71,26 @@ public final class ProxyServer implements AutoCloseable {
     this.offline = offline;
     this.metrics = metrics;
     this.workers = workers;
-    this.ready = ready;
+    this.serving = serving;
   }
 
-  /** Listens; returns the port (the one picked when {@code port} is 0). */
-  int start(String host, int port) throws Exception {
-    server =
-        vertx
-            .createHttpServer(
-                new HttpServerOptions()
-                    .setHost(host)
-                    .setPort(port)
-                    .setIdleTimeout(120)
-                    // HTTP/1.1 only (what pip and uv speak): no h2c streams multiplexed on one
-                    // connection to hold many upstream transfers at once
-                    .setHttp2ClearTextEnabled(false)
-                    .setMaxInitialLineLength(4096)
-                    .setMaxHeaderSize(16384))
-            .requestHandler(this::handle);
-    return server
-        .listen()
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(30, TimeUnit.SECONDS)
-        .actualPort();
-  }
-
-  private void handle(HttpServerRequest request) {
+  /** Answers one request (on its event loop). */
+  void handle(HttpServerRequest request) {
     HttpServerResponse response = request.response();
     if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
       response.setStatusCode(405).putHeader("Allow", "GET, HEAD").end();
       return;
     }
     Route route = Route.of(request.path());
-    boolean probe =
-        route instanceof Route.Health
-            || route instanceof Route.Ready
-            || route instanceof Route.Metrics
-            || route instanceof Route.Status;
-    if (!probe && !admitClient(response)) {
+    if (!(route instanceof Route.Status) && !serving.admit(response)) {
       metrics.request(Kind.OTHER, Outcome.BUSY);
       response.setStatusCode(503).putHeader("Retry-After", "1").end("too many requests at once\n");
       return;
     }
-    if (route instanceof Route.Health) {
-      response.end("ok\n");
-    } else if (route instanceof Route.Ready) {
-      response
-          .setStatusCode(ready.getAsBoolean() ? 200 : 503)
-          .end(ready.getAsBoolean() ? "ok\n" : "not ready\n");
-    } else if (route instanceof Route.Metrics) {
-      response.putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      response.end(metrics.scrape());
-    } else if (route instanceof Route.Status) {
+    if (serving.draining()) {
+      response.putHeader("Connection", "close"); // the next request goes to a pod not stopping
+    }
+    if (route instanceof Route.Status) {
       response.putHeader("Content-Type", "application/json");
       response.end(
           "{\"cacheFull\":" + store.full() + ",\"cacheBytes\":" + store.fetchedBytes() + "}\n");
@@ -150,32 +110,26 @@ public final class ProxyServer implements AutoCloseable {
     }
   }
 
-  /**
-   * Counts the request among those served at once, until its response ends or its connection goes
-   * (Vert.x calls the end handler for both); false, uncounted, when that would pass the limit.
-   * Probes are not counted, so a crowd of clients does not make the pod look dead.
-   */
-  private boolean admitClient(HttpServerResponse response) {
-    if (clients.incrementAndGet() > limits.maxClients()) {
-      clients.decrementAndGet();
-      return false;
-    }
-    AtomicBoolean counted = new AtomicBoolean(true);
-    response.endHandler(
-        v -> {
-          if (counted.getAndSet(false)) {
-            clients.decrementAndGet();
-          }
-        });
-    return true;
-  }
-
-  /** Requests being served now (probes aside). */
-  int clients() {
-    return clients.get();
+  /** Runs {@code then} on the request's context once {@code work} is done; a failure is a 502. */
+  private <T> void whenDone(
+      CompletableFuture<T> work, HttpServerRequest request, Kind kind, Consumer<T> then) {
+    Context context = Vertx.currentContext();
+    work.whenComplete(
+        (result, error) ->
+            context.runOnContext(
+                v -> {
+                  if (error != null) {
+                    error(request, kind, error);
+                  } else {
+                    then.accept(result);
+                  }
+                }));
   }
 
   // --- pages ----------------------------------------------------------------------------------
+
+  /** A page as a client asked for it: which kind, in which format, compressed or not. */
+  private record Wanted(Kind kind, PageFormat format, boolean gzip) {}
 
   private void page(HttpServerRequest request, Kind kind, String project) {
     Optional<PageFormat> format =
@@ -189,70 +143,37 @@ public final class ProxyServer implements AutoCloseable {
               "acceptable: text/html, application/vnd.pypi.simple.v1+html, application/vnd.pypi.simple.v1+json\n");
       return;
     }
-    boolean gzip = acceptsGzip(request.getHeader("Accept-Encoding"));
+    Wanted wanted =
+        new Wanted(kind, format.get(), acceptsGzip(request.getHeader("Accept-Encoding")));
     if (project == null) {
-      Context context = vertx.getOrCreateContext();
-      pages
-          .root()
-          .whenComplete(
-              (page, error) ->
-                  context.runOnContext(
-                      v -> {
-                        if (error != null) {
-                          error(request, kind, error);
-                        } else {
-                          answerPage(request, kind, Outcome.HIT, page, format.get(), gzip);
-                        }
-                      }));
+      whenDone(pages.root(), request, kind, page -> answerPage(request, wanted, Outcome.HIT, page));
       return;
     }
     Optional<ServedPage> fresh = pages.fresh(project);
     if (fresh.isPresent()) {
-      answerPage(request, kind, Outcome.HIT, fresh.get(), format.get(), gzip);
-      return;
+      answerPage(request, wanted, Outcome.HIT, fresh.get());
+    } else {
+      whenDone(pages.project(project), request, kind, result -> answer(request, wanted, result));
     }
-    Context context = vertx.getOrCreateContext();
-    pages
-        .project(project)
-        .whenComplete(
-            (result, error) ->
-                context.runOnContext(
-                    v -> {
-                      if (error != null) {
-                        error(request, kind, error);
-                      } else if (result.page() == null) {
-                        boolean failed = result.outcome() == Answered.ERROR;
-                        metrics.request(kind, failed ? Outcome.ERROR : Outcome.NOT_FOUND);
-                        request
-                            .response()
-                            .setStatusCode(failed ? 502 : 404)
-                            .end(
-                                failed ? "no upstream answered for this project\n" : "not found\n");
-                      } else {
-                        answerPage(
-                            request,
-                            kind,
-                            outcome(result.outcome()),
-                            result.page(),
-                            format.get(),
-                            gzip);
-                      }
-                    }));
   }
 
-  private static Outcome outcome(Answered answered) {
-    return Outcome.valueOf(answered.name());
+  private void answer(HttpServerRequest request, Wanted wanted, PageCache.Result result) {
+    if (result.page() != null) {
+      answerPage(request, wanted, Outcome.valueOf(result.outcome().name()), result.page());
+      return;
+    }
+    boolean failed = result.outcome() == Answered.ERROR;
+    metrics.request(wanted.kind(), failed ? Outcome.ERROR : Outcome.NOT_FOUND);
+    request
+        .response()
+        .setStatusCode(failed ? 502 : 404)
+        .end(failed ? "no upstream answered for this project\n" : "not found\n");
   }
 
   private void answerPage(
-      HttpServerRequest request,
-      Kind kind,
-      Outcome outcome,
-      ServedPage page,
-      PageFormat format,
-      boolean gzip) {
+      HttpServerRequest request, Wanted wanted, Outcome outcome, ServedPage page) {
     HttpServerResponse response = request.response();
-    String etag = page.etag(format, gzip);
+    String etag = page.etag(wanted.format(), wanted.gzip());
     response
         .putHeader("Vary", VARY)
         .putHeader("ETag", etag)
@@ -263,22 +184,23 @@ public final class ProxyServer implements AutoCloseable {
     if (ifNoneMatch != null
         ? ifNoneMatch.contains(etag)
         : page.lastModified().equals(ifModifiedSince)) {
-      metrics.request(kind, Outcome.NOT_MODIFIED);
+      metrics.request(wanted.kind(), Outcome.NOT_MODIFIED);
       response.setStatusCode(304).end();
       return;
     }
-    metrics.request(kind, outcome);
-    byte[] body = page.body(format, gzip);
+    metrics.request(wanted.kind(), outcome);
+    byte[] body = page.body(wanted.format(), wanted.gzip());
     response.putHeader(
-        "Content-Type", format.contentType() + (format.json() ? "" : "; charset=utf-8"));
-    if (gzip) {
+        "Content-Type",
+        wanted.format().contentType() + (wanted.format().json() ? "" : "; charset=utf-8"));
+    if (wanted.gzip()) {
       response.putHeader("Content-Encoding", "gzip");
     }
     if (request.method() == HttpMethod.HEAD) {
       response.putHeader("Content-Length", Integer.toString(body.length)).end();
       return;
     }
-    metrics.served(kind, body.length);
+    metrics.served(wanted.kind(), body.length);
     response.end(Buffer.buffer(Unpooled.wrappedBuffer(body)));
   }
 
@@ -305,12 +227,18 @@ public final class ProxyServer implements AutoCloseable {
 
   // --- files ----------------------------------------------------------------------------------
 
+  /** A file a client asked for: its route, its name in the cache, and the request's context. */
+  private record FileRequest(
+      HttpServerRequest request, Route.File route, Kind kind, String stored, Context context) {}
+
+  /** Where a page says a file is fetched, and the sha256 its bytes must have (null: unknown). */
+  private record Origin(Upstream upstream, URI url, String expectedSha256) {}
+
   private void file(HttpServerRequest request, Route.File route) {
     Kind kind = route.metadata() ? Kind.METADATA : Kind.FILE;
     var distribution = DistributionFile.parse(route.filename());
     if (distribution.isEmpty() || !distribution.get().normalizedProject().equals(route.project())) {
-      metrics.request(kind, Outcome.NOT_FOUND);
-      request.response().setStatusCode(404).end("not found\n");
+      notFound(request, kind, "not found\n");
       return;
     }
     String stored = route.filename() + (route.metadata() ? Route.METADATA_SUFFIX : "");
@@ -319,182 +247,197 @@ public final class ProxyServer implements AutoCloseable {
       sendCached(request, kind, Outcome.HIT, known.get());
       return;
     }
-    Context context = vertx.getOrCreateContext();
-    request.pause();
-    CompletableFuture.supplyAsync(() -> store.cached(stored), workers)
-        .whenComplete(
-            (cached, error) ->
-                context.runOnContext(
-                    v -> {
-                      request.resume();
-                      if (error == null && cached.isPresent()) {
-                        sendCached(request, kind, Outcome.HIT, cached.get());
-                      } else {
-                        fetch(request, route, kind, stored, context);
-                      }
-                    }));
+    FileRequest asked = new FileRequest(request, route, kind, stored, Vertx.currentContext());
+    request.pause(); // resumed once the cache was looked at
+    fromCache(asked, Outcome.HIT, () -> fetch(asked));
   }
 
-  private void fetch(
-      HttpServerRequest request, Route.File route, Kind kind, String stored, Context context) {
+  /**
+   * Sends the file from the cache when it is there (looked for off the loop), else {@code miss}.
+   */
+  private void fromCache(FileRequest asked, Outcome outcome, Runnable miss) {
+    CompletableFuture.supplyAsync(() -> store.cached(asked.stored()), workers)
+        .whenComplete(
+            (cached, error) ->
+                asked
+                    .context()
+                    .runOnContext(
+                        v -> {
+                          asked.request().resume();
+                          if (error == null && cached.isPresent()) {
+                            sendCached(asked.request(), asked.kind(), outcome, cached.get());
+                          } else {
+                            miss.run();
+                          }
+                        }));
+  }
+
+  private void fetch(FileRequest asked) {
     if (offline) {
-      metrics.request(kind, Outcome.NOT_FOUND);
-      request.response().setStatusCode(404).end("not in the cache (offline)\n");
+      notFound(asked.request(), asked.kind(), "not in the cache (offline)\n");
       return;
     }
     pages
-        .project(route.project())
+        .project(asked.route().project())
         .whenComplete(
             (result, error) ->
-                context.runOnContext(
-                    v -> {
-                      ServedPage.Source source =
-                          error != null || result.page() == null
-                              ? null
-                              : result.page().source(route.filename());
-                      FileLink link = source == null ? null : source.link();
-                      if (link == null
-                          || source.upstream() < 0
-                          || route.metadata() && link.coreMetadata() == null) {
-                        metrics.request(kind, Outcome.NOT_FOUND);
-                        request.response().setStatusCode(404).end("not found\n");
-                        return;
-                      }
-                      Upstream upstream = upstreams.get(source.upstream());
-                      URI url =
-                          URI.create(link.url() + (route.metadata() ? Route.METADATA_SUFFIX : ""));
-                      String expected =
-                          route.metadata() ? link.coreMetadata().get("sha256") : link.sha256();
-                      var ticket = fetches.join(stored);
-                      if (ticket.leader()) {
-                        relay(
-                            request,
-                            kind,
-                            route.project(),
-                            stored,
-                            upstream,
-                            url,
-                            expected,
-                            context,
-                            ticket.result());
-                      } else {
-                        ticket
-                            .result()
-                            .whenComplete(
-                                (storedOk, failure) ->
-                                    context.runOnContext(
-                                        w ->
-                                            afterOthersFetch(
-                                                request, route, kind, stored, context, failure)));
-                      }
-                    }));
+                asked
+                    .context()
+                    .runOnContext(
+                        v ->
+                            fetchFrom(
+                                asked,
+                                error == null ? origin(asked.route(), result) : Optional.empty())));
+  }
+
+  /** Where the project's page says the file (or its core metadata) is; empty when it does not. */
+  private Optional<Origin> origin(Route.File route, PageCache.Result result) {
+    ServedPage.Source source =
+        result.page() == null ? null : result.page().source(route.filename());
+    FileLink link = source == null ? null : source.link();
+    if (link == null || source.upstream() < 0 || route.metadata() && link.coreMetadata() == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Origin(
+            upstreams.get(source.upstream()),
+            URI.create(link.url() + (route.metadata() ? Route.METADATA_SUFFIX : "")),
+            route.metadata() ? link.coreMetadata().get("sha256") : link.sha256()));
+  }
+
+  /** Fetches the file, or waits for the request already fetching it (single flight). */
+  private void fetchFrom(FileRequest asked, Optional<Origin> origin) {
+    if (origin.isEmpty()) {
+      notFound(asked.request(), asked.kind(), "not found\n");
+      return;
+    }
+    var ticket = fetches.join(asked.stored());
+    if (ticket.leader()) {
+      relay(asked, origin.get(), ticket.result());
+    } else {
+      ticket
+          .result()
+          .whenComplete(
+              (storedOk, failure) ->
+                  asked.context().runOnContext(w -> afterOthersFetch(asked, failure)));
+    }
   }
 
   /** Another request fetched the file: serve it from the cache, or fail as that fetch failed. */
-  private void afterOthersFetch(
-      HttpServerRequest request,
-      Route.File route,
-      Kind kind,
-      String stored,
-      Context context,
-      Throwable failure) {
+  private void afterOthersFetch(FileRequest asked, Throwable failure) {
     if (failure != null) {
-      metrics.request(kind, Outcome.ERROR);
-      request.response().setStatusCode(502).end("upstream failed\n");
+      metrics.request(asked.kind(), Outcome.ERROR);
+      asked.request().response().setStatusCode(502).end("upstream failed\n");
       return;
     }
-    CompletableFuture.supplyAsync(() -> store.cached(stored), workers)
-        .whenComplete(
-            (cached, error) ->
-                context.runOnContext(
-                    v -> {
-                      if (error == null && cached.isPresent()) {
-                        sendCached(request, kind, Outcome.MISS, cached.get());
-                      } else {
-                        fetch(request, route, kind, stored, context); // passed through unstored
-                      }
-                    }));
+    fromCache(asked, Outcome.MISS, () -> fetch(asked)); // passed through unstored: again
   }
 
-  private void relay(
-      HttpServerRequest request,
-      Kind kind,
-      String project,
-      String stored,
-      Upstream upstream,
-      URI url,
-      String expected,
-      Context context,
-      CompletableFuture<Boolean> done) {
-    HttpServerResponse response = request.response();
-    String[] outcome = {Outcome.MISS.name()};
-    HttpResponse.BodyHandler<Boolean> handler =
-        info -> {
-          if (info.statusCode() != 200) {
-            return HttpResponse.BodySubscribers.replacing(false);
-          }
-          long length = info.headers().firstValueAsLong("Content-Length").orElse(-1);
-          Optional<FileStore.Writer> writer = store.begin(stored, length);
-          if (writer.isEmpty()) {
-            outcome[0] = Outcome.PASSTHROUGH.name();
-          }
-          context.runOnContext(
-              v -> {
-                response.setStatusCode(200);
-                response.putHeader("Content-Type", "application/octet-stream");
-                if (expected != null) {
-                  response.putHeader("ETag", "\"" + expected + "\"");
-                }
-                if (length >= 0) {
-                  response.putHeader("Content-Length", Long.toString(length));
-                } else {
-                  response.setChunked(true);
-                }
-              });
-          return new FileRelay(
-              context,
-              response,
-              writer,
-              expected,
-              n -> metrics.served(kind, n),
-              limits.transferStall());
-        };
+  /** Streams the file from upstream to the client while it is stored. */
+  private void relay(FileRequest asked, Origin origin, CompletableFuture<Boolean> done) {
+    AtomicReference<Outcome> outcome = new AtomicReference<>(Outcome.MISS);
     client
-        .file(upstream, url, handler)
+        .file(origin.upstream(), origin.url(), head -> relayBody(asked, origin, head, outcome))
         .whenComplete(
             (located, error) -> {
               if (error != null) {
-                LOG.warn("{}: {} failed: {}", upstream, stored, UpstreamClient.reason(error));
-                done.completeExceptionally(error);
-                context.runOnContext(
-                    v -> {
-                      metrics.request(kind, Outcome.ERROR);
-                      if (!response.headWritten() && !response.ended()) {
-                        response.setStatusCode(502).end("upstream failed\n");
-                      } else if (!response.ended()) {
-                        response.reset();
-                      }
-                    });
-                return;
+                relayFailed(asked, origin, error, done);
+              } else if (located.response().statusCode() != 200) {
+                relayRefused(asked, origin, located.response().statusCode(), done);
+              } else {
+                metrics.request(asked.kind(), outcome.get());
+                relayed(asked, origin, located.response().body(), done);
               }
-              int status = located.response().statusCode();
-              if (status != 200) {
-                LOG.warn("{}: {} answered HTTP {}", upstream, stored, status);
-                done.completeExceptionally(new java.io.IOException("HTTP " + status));
-                context.runOnContext(
-                    v -> {
-                      metrics.request(kind, Outcome.ERROR);
-                      response.setStatusCode(502).end("upstream answered HTTP " + status + "\n");
-                    });
-                return;
-              }
-              metrics.request(kind, Outcome.valueOf(outcome[0]));
-              boolean storedNow = located.response().body();
-              if (storedNow && expected == null && kind == Kind.FILE) {
-                workers.execute(() -> pages.learnedHash(project));
-              }
-              done.complete(storedNow);
             });
+  }
+
+  /**
+   * What takes an upstream's 200 body: a {@link FileRelay} to the client and into the cache (past
+   * it, when the cache has no room); any other answer's body is dropped.
+   */
+  private HttpResponse.BodySubscriber<Boolean> relayBody(
+      FileRequest asked,
+      Origin origin,
+      HttpResponse.ResponseInfo head,
+      AtomicReference<Outcome> outcome) {
+    if (head.statusCode() != 200) {
+      return HttpResponse.BodySubscribers.replacing(false);
+    }
+    long length = head.headers().firstValueAsLong("Content-Length").orElse(-1);
+    Optional<FileStore.Writer> writer = store.begin(asked.stored(), length);
+    if (writer.isEmpty()) {
+      outcome.set(Outcome.PASSTHROUGH);
+    }
+    HttpServerResponse response = asked.request().response();
+    asked.context().runOnContext(v -> fileHead(response, origin.expectedSha256(), length));
+    return new FileRelay(
+        asked.context(),
+        response,
+        writer,
+        origin.expectedSha256(),
+        n -> metrics.served(asked.kind(), n),
+        limits.transferStall());
+  }
+
+  private static void fileHead(HttpServerResponse response, String sha256, long length) {
+    response.setStatusCode(200);
+    response.putHeader("Content-Type", "application/octet-stream");
+    if (sha256 != null) {
+      response.putHeader("ETag", "\"" + sha256 + "\"");
+    }
+    if (length >= 0) {
+      response.putHeader("Content-Length", Long.toString(length));
+    } else {
+      response.setChunked(true);
+    }
+  }
+
+  private void relayFailed(
+      FileRequest asked, Origin origin, Throwable error, CompletableFuture<Boolean> done) {
+    LOG.warn("{}: {} failed: {}", origin.upstream(), asked.stored(), UpstreamClient.reason(error));
+    done.completeExceptionally(error);
+    asked
+        .context()
+        .runOnContext(
+            v -> {
+              metrics.request(asked.kind(), Outcome.ERROR);
+              HttpServerResponse response = asked.request().response();
+              if (!response.headWritten() && !response.ended()) {
+                response.setStatusCode(502).end("upstream failed\n");
+              } else if (!response.ended()) {
+                response.reset();
+              }
+            });
+  }
+
+  private void relayRefused(
+      FileRequest asked, Origin origin, int status, CompletableFuture<Boolean> done) {
+    LOG.warn("{}: {} answered HTTP {}", origin.upstream(), asked.stored(), status);
+    done.completeExceptionally(new IOException("HTTP " + status));
+    asked
+        .context()
+        .runOnContext(
+            v -> {
+              metrics.request(asked.kind(), Outcome.ERROR);
+              asked
+                  .request()
+                  .response()
+                  .setStatusCode(502)
+                  .end("upstream answered HTTP " + status + "\n");
+            });
+  }
+
+  private void relayed(
+      FileRequest asked, Origin origin, boolean storedNow, CompletableFuture<Boolean> done) {
+    if (storedNow && origin.expectedSha256() == null && asked.kind() == Kind.FILE) {
+      workers.execute(() -> pages.learnedHash(asked.route().project()));
+    }
+    done.complete(storedNow);
+  }
+
+  private void notFound(HttpServerRequest request, Kind kind, String message) {
+    metrics.request(kind, Outcome.NOT_FOUND);
+    request.response().setStatusCode(404).end(message);
   }
 
   private void sendCached(HttpServerRequest request, Kind kind, Outcome outcome, CachedFile file) {
@@ -568,16 +511,5 @@ public final class ProxyServer implements AutoCloseable {
     } catch (NumberFormatException e) {
       return Long.MAX_VALUE;
     }
-  }
-
-  @Override
-  public void close() throws Exception {
-    if (server != null) {
-      server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-  }
-
-  static String lower(String s) {
-    return s.toLowerCase(Locale.ROOT);
   }
 }

@@ -55,6 +55,18 @@ public record ProxySettings(
   public static final Duration DEFAULT_INDEX_TTL = Duration.ofSeconds(600);
   public static final double DEFAULT_HIGH_WATER = 0.9;
 
+  /**
+   * On SIGTERM the proxy is not ready at once but serves on this long, while the Service's
+   * endpoints drop the pod.
+   */
+  public static final Duration DRAIN_DELAY = Duration.ofSeconds(5);
+
+  /**
+   * Then the requests under way (downloads) get at most this long before they are cut off: with the
+   * delay, within Kubernetes' default grace period of 30 s.
+   */
+  public static final Duration DRAIN_WAIT = Duration.ofSeconds(20);
+
   public static ProxySettings defaults(Path cache, List<String> upstreams) {
     return new ProxySettings(
         cache,

@@ -14,12 +14,6 @@ import java.util.Locale;
  * NotFound}. A project name spelt otherwise than normalized redirects to the normalized one.
  */
 public sealed interface Route {
-  record Health() implements Route {}
-
-  record Ready() implements Route {}
-
-  record Metrics() implements Route {}
-
   /** What the operator asks: whether the cache's volume is full (JSON). */
   record Status() implements Route {}
 
@@ -45,12 +39,6 @@ public sealed interface Route {
       return new NotFound();
     }
     switch (rawPath) {
-      case "/-/healthz":
-        return new Health();
-      case "/-/readyz":
-        return new Ready();
-      case "/-/metrics":
-        return new Metrics();
       case "/-/status":
         return new Status();
       case "/simple/":

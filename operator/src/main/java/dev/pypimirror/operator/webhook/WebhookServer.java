@@ -1,27 +1,20 @@
 package dev.pypimirror.operator.webhook;
 
+import dev.pypimirror.operator.serving.HttpServing;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.KeyCertOptions;
-import io.vertx.core.net.OpenSSLEngineOptions;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -49,32 +42,12 @@ public class WebhookServer implements AutoCloseable {
   public static final String VALIDATE_MIRRORS = "/validate-pypimirrors";
   public static final String VALIDATE_POLICIES = "/validate-pypimirrorpolicies";
 
-  /**
-   * How the server talks to the network: Vert.x event loops, Netty's native epoll transport when it
-   * is on the class path, and TLS through OpenSSL (netty-tcnative) when it is on the class path,
-   * else the JDK's. {@link #DEFAULT} is what measured fastest per admission (bench/findings.md).
-   */
-  public record Transport(int eventLoops, boolean nativeTransport, boolean openSsl) {
-    public static final Transport DEFAULT =
-        new Transport(Math.max(2, Runtime.getRuntime().availableProcessors()), false, false);
-  }
+  private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
 
-  private final OperatorSettings.Webhook settings;
-  private final ReloadingKeyManager.Source tls;
-  private final Transport transport;
   private final Map<String, Function<byte[], AdmissionResponse>> routes;
   private final Map<String, BiFunction<String, byte[], CompletionStage<AdmissionResponse>>>
       prefixRoutes;
-  private final BooleanSupplier ready;
-  private final Supplier<String> metrics;
-  private Vertx vertx;
-  private volatile HttpServer server;
-  private HttpServer management;
-  private ReloadingKeyManager keyManager;
-  private volatile boolean stopping;
-  private final AtomicInteger inFlight = new AtomicInteger();
-  private final AtomicBoolean started = new AtomicBoolean();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final HttpServing serving;
 
   /**
    * Serves nothing yet: {@link #start} does.
@@ -84,7 +57,8 @@ public class WebhookServer implements AutoCloseable {
    * @param routes POST paths and what answers them
    * @param ready whether /readyz answers 200 (the caches the handlers read have synced)
    * @param metrics what /metrics on the management port answers
-   * @param transport event loops, epoll and OpenSSL ({@link Transport#DEFAULT}: as measured best)
+   * @param transport event loops, epoll and OpenSSL ({@link HttpServing.Transport#DEFAULT}: as
+   *     measured best)
    */
   public WebhookServer(
       OperatorSettings.Webhook settings,
@@ -92,7 +66,7 @@ public class WebhookServer implements AutoCloseable {
       Map<String, Function<byte[], AdmissionResponse>> routes,
       BooleanSupplier ready,
       Supplier<String> metrics,
-      Transport transport) {
+      HttpServing.Transport transport) {
     this(settings, tls, routes, Map.of(), ready, metrics, transport);
   }
 
@@ -110,137 +84,46 @@ public class WebhookServer implements AutoCloseable {
       Map<String, BiFunction<String, byte[], CompletionStage<AdmissionResponse>>> prefixRoutes,
       BooleanSupplier ready,
       Supplier<String> metrics,
-      Transport transport) {
-    this.settings = settings;
-    this.tls = tls;
-    this.transport = transport;
+      HttpServing.Transport transport) {
     this.routes = Map.copyOf(routes);
     this.prefixRoutes = Map.copyOf(prefixRoutes);
-    this.ready = ready;
-    this.metrics = metrics;
+    this.serving =
+        new HttpServing(
+            new HttpServing.Options(
+                "webhook",
+                settings.host(),
+                settings.port(),
+                settings.managementPort(),
+                transport,
+                Optional.of(new HttpServing.Tls(tls, settings.tlsReloadInterval())),
+                IDLE_TIMEOUT,
+                Integer.MAX_VALUE),
+            new HttpServing.Probes("/", false, ready, metrics));
   }
 
   /**
    * Starts serving; returns once the port is bound. Fails when the TLS source cannot be read, and
    * when started twice or after {@link #close}.
    */
-  public synchronized WebhookServer start() throws IOException {
-    if (closed.get() || !started.compareAndSet(false, true)) {
-      throw new IllegalStateException("the webhook server starts once, before it is closed");
-    }
-    keyManager = new ReloadingKeyManager(tls);
-    vertx =
-        Vertx.vertx(
-            new VertxOptions()
-                .setEventLoopPoolSize(transport.eventLoops())
-                .setPreferNativeTransport(transport.nativeTransport())
-                .setWorkerPoolSize(2)
-                .setInternalBlockingPoolSize(2));
-    HttpServerOptions options =
-        new HttpServerOptions()
-            .setHost(settings.host())
-            .setPort(settings.port())
-            .setSsl(true)
-            .setKeyCertOptions(KeyCertOptions.wrap(keyManager))
-            .setEnabledSecureTransportProtocols(Set.of("TLSv1.2", "TLSv1.3"))
-            .setSslHandshakeTimeout(5)
-            .setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
-            .setIdleTimeout(60)
-            .setIdleTimeoutUnit(TimeUnit.SECONDS)
-            .setMaxHeaderSize(16 * 1024)
-            .setMaxInitialLineLength(4096)
-            .setCompressionSupported(false);
-    if (transport.openSsl() && OpenSSLEngineOptions.isAvailable()) {
-      options.setSslEngineOptions(new OpenSSLEngineOptions());
-    }
-    try {
-      server =
-          vertx
-              .createHttpServer(options)
-              .requestHandler(this::handle)
-              .listen()
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      close();
-      throw new IOException(
-          "webhook server cannot listen on " + settings.host() + ":" + settings.port(), e);
-    }
-    if (settings.managementPort() >= 0) {
-      try {
-        management =
-            vertx
-                .createHttpServer(
-                    new HttpServerOptions()
-                        .setHost(settings.host())
-                        .setPort(settings.managementPort()))
-                .requestHandler(this::handleManagement)
-                .listen()
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        close();
-        throw new IOException("management server cannot listen on " + settings.managementPort(), e);
-      }
-    }
-    long interval = settings.tlsReloadInterval().toMillis();
-    vertx.setPeriodic(
-        interval, interval, id -> vertx.executeBlocking(() -> keyManager.reloadIfChanged(), false));
-    LOG.info(
-        "webhook serving https on {}:{} ({} event loops, {} transport, {} TLS)",
-        settings.host(),
-        server.actualPort(),
-        transport.eventLoops(),
-        vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
-        options.getSslEngineOptions() instanceof OpenSSLEngineOptions ? "OpenSSL" : "JDK");
+  public WebhookServer start() throws IOException {
+    serving.start(this::handle);
     return this;
   }
 
   public int port() {
-    return server.actualPort();
+    return serving.port();
   }
 
   /** Looks at the TLS files now instead of at the next tick. */
   void reloadTlsIfChanged() {
-    keyManager.reloadIfChanged();
+    serving.reloadTlsIfChanged();
   }
 
   public int managementPort() {
-    return management == null ? -1 : management.actualPort();
-  }
-
-  private void handleManagement(HttpServerRequest request) {
-    if (request.method() == HttpMethod.GET && request.path().equals("/metrics")) {
-      request
-          .response()
-          .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-          .end(metrics.get());
-    } else if (!handleHealth(request)) {
-      request.response().setStatusCode(404).end();
-    }
-  }
-
-  /** /healthz and /readyz; false for any other request. */
-  private boolean handleHealth(HttpServerRequest request) {
-    String path = request.path();
-    if (request.method() == HttpMethod.GET && path.equals("/healthz")) {
-      request.response().end("ok\n");
-      return true;
-    }
-    if (request.method() == HttpMethod.GET && path.equals("/readyz")) {
-      boolean isReady = !stopping && keyManager.isLoaded() && ready.getAsBoolean();
-      request.response().setStatusCode(isReady ? 200 : 503).end(isReady ? "ok\n" : "not ready\n");
-      return true;
-    }
-    return false;
+    return serving.managementPort();
   }
 
   private void handle(HttpServerRequest request) {
-    if (handleHealth(request)) {
-      return;
-    }
     String path = request.path();
     Function<byte[], CompletionStage<AdmissionResponse>> route = route(path);
     if (route == null) {
@@ -281,16 +164,7 @@ public class WebhookServer implements AutoCloseable {
     }
     Buffer body = Buffer.buffer();
     long[] received = {0};
-    inFlight.incrementAndGet();
-    AtomicBoolean finished = new AtomicBoolean();
-    Runnable answered =
-        () -> {
-          if (finished.compareAndSet(false, true)) {
-            inFlight.decrementAndGet();
-          }
-        };
-    request.response().endHandler(v -> answered.run());
-    request.response().closeHandler(v -> answered.run());
+    serving.admit(request.response());
     request.handler(
         chunk -> {
           received[0] += chunk.length();
@@ -319,7 +193,7 @@ public class WebhookServer implements AutoCloseable {
     if (request.response().ended() || request.response().closed()) {
       return;
     }
-    if (stopping) {
+    if (serving.draining()) {
       // the client's next request opens a new connection, to a replica that is not stopping
       request.response().putHeader("Connection", "close");
     }
@@ -371,12 +245,12 @@ public class WebhookServer implements AutoCloseable {
    * served.
    */
   public void drain() {
-    stopping = true;
+    serving.drain();
   }
 
   /** Admissions whose answer has not been sent yet. */
   public int inFlight() {
-    return inFlight.get();
+    return serving.inFlight();
   }
 
   /**
@@ -385,27 +259,7 @@ public class WebhookServer implements AutoCloseable {
    * admissions under way to be answered, then {@link #close}.
    */
   public void shutdown(Duration delay, Duration inFlightTimeout) {
-    if (closed.get() || server == null) {
-      close(); // nothing is served: nothing to drain
-      return;
-    }
-    drain();
-    try {
-      if (!delay.isZero() && !delay.isNegative()) {
-        LOG.info("webhook draining: not ready, still serving for {} s", delay.toMillis() / 1000.0);
-        Thread.sleep(delay.toMillis());
-      }
-      long deadline = System.nanoTime() + inFlightTimeout.toNanos();
-      while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (inFlight.get() > 0) {
-      LOG.warn("webhook closing with {} admission(s) unanswered", inFlight.get());
-    }
-    close();
+    serving.shutdown(delay, inFlightTimeout);
   }
 
   /**
@@ -413,23 +267,7 @@ public class WebhookServer implements AutoCloseable {
    * keeps the server from starting.
    */
   @Override
-  public synchronized void close() {
-    stopping = true;
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    try {
-      if (server != null) {
-        server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      }
-      if (management != null) {
-        management.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      }
-      if (vertx != null) {
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      }
-    } catch (Exception e) {
-      LOG.warn("webhook server did not close cleanly: {}", e.getMessage());
-    }
+  public void close() {
+    serving.close();
   }
 }

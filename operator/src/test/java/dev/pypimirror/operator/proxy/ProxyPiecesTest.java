@@ -51,7 +51,8 @@ class ProxyPiecesTest {
         .isEqualTo(new Route.File("foo-bar", "foo_bar-1.0-py3-none-any.whl", false));
     assertThat(Route.of("/files/foo-bar/foo_bar-1.0-py3-none-any.whl.metadata"))
         .isEqualTo(new Route.File("foo-bar", "foo_bar-1.0-py3-none-any.whl", true));
-    assertThat(Route.of("/-/healthz")).isEqualTo(new Route.Health());
+    assertThat(Route.of("/-/status")).isEqualTo(new Route.Status());
+    assertThat(Route.of("/-/healthz")).isEqualTo(new Route.NotFound()); // HttpServing answers it
   }
 
   @ParameterizedTest

@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.testing;
 
+import dev.pypimirror.operator.serving.HttpServing;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.tls.CertificateAuthority;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
@@ -86,7 +87,7 @@ public final class LoopbackWebhook implements AutoCloseable {
                 prefixRoutes,
                 () -> true,
                 () -> "",
-                new WebhookServer.Transport(eventLoops, false, false)));
+                new HttpServing.Transport(eventLoops, false, false)));
   }
 
   private static LoopbackWebhook serveWith(
@@ -115,7 +116,7 @@ public final class LoopbackWebhook implements AutoCloseable {
         routes,
         ready,
         () -> "",
-        WebhookServer.Transport.DEFAULT);
+        HttpServing.Transport.DEFAULT);
   }
 
   public int port() {
