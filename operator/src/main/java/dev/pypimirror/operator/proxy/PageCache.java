@@ -581,58 +581,15 @@ public final class PageCache {
     }
     try {
       JsonNode root = MAPPER.readTree(bytes);
-      Map<Integer, Record> records = new HashMap<>();
-      // offline, every stored upstream's page counts, in its stored order, whatever the upstreams
-      // are now (an offline proxy usually has none); online, those of the current upstreams
-      List<Upstream> known = upstreams;
-      if (offline) {
-        List<Upstream> stored = new ArrayList<>();
-        for (JsonNode node : root.get("upstreams")) {
-          stored.add(new Upstream(stored.size(), URI.create(node.get("url").asText()), null));
-        }
-        known = stored;
-      }
-      for (JsonNode node : root.get("upstreams")) {
-        String url = node.get("url").asText();
-        for (Upstream upstream : known) {
-          if (upstream.url().toString().equals(url)) {
-            boolean found = node.get("found").asBoolean();
-            ProjectPage page =
-                found
-                    ? allowed(
-                        upstream,
-                        SimpleJson.parse(
-                            project, MAPPER.writeValueAsBytes(node.get("page")), upstream.url()))
-                    : null;
-            records.put(
-                upstream.number(),
-                new Record(
-                    found,
-                    page,
-                    node.hasNonNull("etag") ? node.get("etag").asText() : null,
-                    node.hasNonNull("lastModified") ? node.get("lastModified").asText() : null));
-          }
-        }
-      }
-      List<Answer> answers = new ArrayList<>();
-      for (int i = 0; i < known.size(); i++) {
-        Record r = records.get(i);
-        answers.add(
-            r == null
-                ? new Answer.Failed()
-                : r.found() ? new Answer.Found(r.page()) : new Answer.Missing());
-      }
-      Instant fetched = Instant.ofEpochMilli(root.get("fetched").asLong());
-      Instant changed = Instant.ofEpochMilli(root.get("changed").asLong());
-      Outcome outcome = resolution.resolve(project, answers);
-      Snapshot s = null; // Unavailable: an upstream added since, or one that failed; asked at once
-      if (outcome instanceof Outcome.Page p) {
-        s = snapshot(project, Map.copyOf(records), p.page(), upstreamOf(records), fetched, changed);
-      } else if (outcome instanceof Outcome.NotFound) {
-        s =
-            new Snapshot(
-                project, Map.copyOf(records), null, Map.of(), fetched, changed, null, null);
-      }
+      List<Upstream> known = knownUpstreams(root.get("upstreams"));
+      Map<Integer, Record> records = records(project, root.get("upstreams"), known);
+      Snapshot s =
+          stored(
+              project,
+              records,
+              known.size(),
+              Instant.ofEpochMilli(root.get("fetched").asLong()),
+              Instant.ofEpochMilli(root.get("changed").asLong()));
       if (s != null) {
         memory.put(project, s);
       }
@@ -641,5 +598,82 @@ public final class PageCache {
       LOG.warn("cannot read the stored page of {}: {}", project, e.toString());
       return null;
     }
+  }
+
+  /**
+   * The upstreams whose stored pages count: offline, every stored one in its stored order, whatever
+   * the upstreams are now (an offline proxy usually has none); online, the current ones.
+   */
+  private List<Upstream> knownUpstreams(JsonNode stored) {
+    if (!offline) {
+      return upstreams;
+    }
+    List<Upstream> known = new ArrayList<>();
+    for (JsonNode node : stored) {
+      known.add(new Upstream(known.size(), URI.create(node.get("url").asText()), null));
+    }
+    return known;
+  }
+
+  /** What each known upstream last said, by its number, from the stored answers. */
+  private static Map<Integer, Record> records(String project, JsonNode stored, List<Upstream> known)
+      throws IOException {
+    Map<Integer, Record> records = new HashMap<>();
+    for (JsonNode node : stored) {
+      String url = node.get("url").asText();
+      for (Upstream upstream : known) {
+        if (upstream.url().toString().equals(url)) {
+          records.put(upstream.number(), record(project, node, upstream));
+        }
+      }
+    }
+    return records;
+  }
+
+  private static Record record(String project, JsonNode node, Upstream upstream)
+      throws IOException {
+    boolean found = node.get("found").asBoolean();
+    ProjectPage page =
+        found
+            ? allowed(
+                upstream,
+                SimpleJson.parse(
+                    project, MAPPER.writeValueAsBytes(node.get("page")), upstream.url()))
+            : null;
+    return new Record(
+        found,
+        page,
+        node.hasNonNull("etag") ? node.get("etag").asText() : null,
+        node.hasNonNull("lastModified") ? node.get("lastModified").asText() : null);
+  }
+
+  /**
+   * The snapshot the stored records resolve to; null when they do not (an upstream added since, or
+   * one that failed: asked at once).
+   */
+  private Snapshot stored(
+      String project,
+      Map<Integer, Record> records,
+      int upstreamCount,
+      Instant fetched,
+      Instant changed) {
+    List<Answer> answers = new ArrayList<>();
+    for (int i = 0; i < upstreamCount; i++) {
+      Record r = records.get(i);
+      answers.add(
+          r == null
+              ? new Answer.Failed()
+              : r.found() ? new Answer.Found(r.page()) : new Answer.Missing());
+    }
+    Outcome outcome = resolution.resolve(project, answers);
+    if (outcome instanceof Outcome.Page p) {
+      return snapshot(
+          project, Map.copyOf(records), p.page(), upstreamOf(records), fetched, changed);
+    }
+    if (outcome instanceof Outcome.NotFound) {
+      return new Snapshot(
+          project, Map.copyOf(records), null, Map.of(), fetched, changed, null, null);
+    }
+    return null;
   }
 }

@@ -38,66 +38,84 @@ public sealed interface Route {
         || rawPath.length() > 1024) {
       return new NotFound();
     }
-    switch (rawPath) {
-      case "/-/status":
-        return new Status();
-      case "/simple/":
-        return new Root();
-      default:
-        break;
+    if (rawPath.equals("/-/status")) {
+      return new Status();
     }
-    String lower = rawPath.toLowerCase(Locale.ROOT);
-    if (rawPath.indexOf('\\') >= 0
-        || lower.contains("%2f")
-        || lower.contains("%5c")
-        || lower.contains("%2e")
-        || lower.contains("%00")
-        || lower.contains("%25")) {
+    if (rawPath.equals("/simple/")) {
+      return new Root();
+    }
+    if (encodesWhatMustNotBe(rawPath)) {
       return new NotFound();
     }
     boolean trailingSlash = rawPath.endsWith("/");
     String[] segments =
-        rawPath
-            .substring(1, trailingSlash ? rawPath.length() - 1 : rawPath.length())
-            .split("/", -1);
+        decodedSegments(
+            rawPath.substring(1, trailingSlash ? rawPath.length() - 1 : rawPath.length()));
+    if (segments == null) {
+      return new NotFound();
+    }
+    if (segments.length == 2 && segments[0].equals("simple")) {
+      return project(segments[1], trailingSlash);
+    }
+    if (segments.length == 3 && segments[0].equals("files") && !trailingSlash) {
+      return file(segments[1], segments[2]);
+    }
+    return new NotFound();
+  }
+
+  /** A backslash, or an encoded separator, dot, NUL or percent sign. */
+  private static boolean encodesWhatMustNotBe(String rawPath) {
+    String lower = rawPath.toLowerCase(Locale.ROOT);
+    return rawPath.indexOf('\\') >= 0
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || lower.contains("%2e")
+        || lower.contains("%00")
+        || lower.contains("%25");
+  }
+
+  /** The path's segments decoded; null when one is malformed, empty, "." or "..", or controls. */
+  private static String[] decodedSegments(String path) {
+    String[] segments = path.split("/", -1);
     for (int i = 0; i < segments.length; i++) {
       String segment = decode(segments[i]);
-      if (segment == null || segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
-        return new NotFound();
-      }
-      for (char c : segment.toCharArray()) {
-        if (c < 0x20 || c == 0x7f) {
-          return new NotFound();
-        }
+      if (segment == null
+          || segment.isEmpty()
+          || segment.equals(".")
+          || segment.equals("..")
+          || segment.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+        return null;
       }
       segments[i] = segment;
     }
-    if (segments.length == 2 && segments[0].equals("simple")) {
-      var normalized = ProjectName.parse(segments[1]);
-      if (normalized.isEmpty()) {
-        return new NotFound();
-      }
-      if (!trailingSlash) {
-        return new Redirect(normalized.get() + "/");
-      }
-      return normalized.get().equals(segments[1])
-          ? new Project(segments[1])
-          : new Redirect("../" + normalized.get() + "/");
+    return segments;
+  }
+
+  /** {@code /simple/<name>/}: the project, or a redirect to its normalized name. */
+  private static Route project(String name, boolean trailingSlash) {
+    var normalized = ProjectName.parse(name);
+    if (normalized.isEmpty()) {
+      return new NotFound();
     }
-    if (segments.length == 3 && segments[0].equals("files") && !trailingSlash) {
-      var normalized = ProjectName.parse(segments[1]);
-      String name = segments[2];
-      boolean metadata = name.endsWith(METADATA_SUFFIX);
-      String filename =
-          metadata ? name.substring(0, name.length() - METADATA_SUFFIX.length()) : name;
-      if (normalized.isEmpty()
-          || !normalized.get().equals(segments[1])
-          || !FileStore.plainName(filename)) {
-        return new NotFound();
-      }
-      return new File(segments[1], filename, metadata);
+    if (!trailingSlash) {
+      return new Redirect(normalized.get() + "/");
     }
-    return new NotFound();
+    return normalized.get().equals(name)
+        ? new Project(name)
+        : new Redirect("../" + normalized.get() + "/");
+  }
+
+  /** {@code /files/<project>/<file>}: only under the normalized name, a plain file name. */
+  private static Route file(String project, String name) {
+    var normalized = ProjectName.parse(project);
+    boolean metadata = name.endsWith(METADATA_SUFFIX);
+    String filename = metadata ? name.substring(0, name.length() - METADATA_SUFFIX.length()) : name;
+    if (normalized.isEmpty()
+        || !normalized.get().equals(project)
+        || !FileStore.plainName(filename)) {
+      return new NotFound();
+    }
+    return new File(project, filename, metadata);
   }
 
   /** Percent-decoding of one segment as UTF-8; null when malformed. */
