@@ -1,10 +1,12 @@
 package dev.pypimirror.operator.apiserver;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import io.fabric8.kubernetes.api.model.LabelSelector;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -151,7 +153,7 @@ public final class AdmissionChain {
     java.util.SortedSet<Integer> due = new java.util.TreeSet<>();
     for (int i = 0; i < webhooks.size(); i++) {
       JsonNode webhook = webhooks.get(i);
-      Called called = callIfSelected(webhook, request.with(object), true, warnings);
+      Called called = callIfSelected(webhook, request.with(object), Phase.MUTATING, warnings);
       if (called.refusal != null) {
         return new Outcome(null, warnings, called.refusal);
       }
@@ -165,7 +167,8 @@ public final class AdmissionChain {
       }
     }
     for (int i : due) {
-      Called called = callIfSelected(webhooks.get(i), request.with(object), true, warnings);
+      Called called =
+          callIfSelected(webhooks.get(i), request.with(object), Phase.MUTATING, warnings);
       if (called.refusal != null) {
         return new Outcome(null, warnings, called.refusal);
       }
@@ -178,7 +181,7 @@ public final class AdmissionChain {
   public Outcome validate(Request request, List<JsonNode> configurations) {
     List<String> warnings = new ArrayList<>();
     for (JsonNode webhook : ordered(configurations)) {
-      Called called = callIfSelected(webhook, request, false, warnings);
+      Called called = callIfSelected(webhook, request, Phase.VALIDATING, warnings);
       if (called.refusal != null) {
         return new Outcome(null, warnings, called.refusal);
       }
@@ -191,20 +194,82 @@ public final class AdmissionChain {
     return ordered(configurations).stream().anyMatch(w -> rulesMatch(w, request));
   }
 
-  private record Called(boolean invoked, JsonNode object, Refusal refusal) {}
+  /** Which admission a webhook takes part in: only a mutating webhook's patch is applied. */
+  private enum Phase {
+    MUTATING,
+    VALIDATING
+  }
 
+  /** What came of one webhook: whether it was called, the object after it, or a refusal. */
+  private record Called(boolean invoked, JsonNode object, Refusal refusal) {
+    static Called skipped(JsonNode object) {
+      return new Called(false, object, null);
+    }
+  }
+
+  /**
+   * Whether a webhook (or a MatchResources) selects a request: skipped, selected, or an error (a
+   * selector that does not convert, once everything else selects).
+   */
+  private record Selection(boolean selected, String error) {
+    static final Selection SKIPPED = new Selection(false, null);
+    static final Selection SELECTED = new Selection(true, null);
+  }
+
+  /** One selector against the labels: matches, or the error of a selector that does not convert. */
+  private record SelectorMatch(boolean matches, String error) {
+    static final SelectorMatch ALL = new SelectorMatch(true, null);
+
+    /** A clean no: the webhook is skipped whatever else is wrong with it. */
+    boolean excludes() {
+      return !matches && error == null;
+    }
+  }
+
+  /** matchConditions: one false (the webhook is skipped), else the error of one, if any. */
+  private record Conditions(boolean anyFalse, String error) {}
+
+  /** A step of a call that can fail: its value, or why the call failed. */
+  private record Step(JsonNode value, String failure) {
+    static Step of(JsonNode value) {
+      return new Step(value, null);
+    }
+
+    static Step failed(String failure) {
+      return new Step(null, failure);
+    }
+  }
+
+  /**
+   * One webhook for one request, in kube-apiserver's order: selected by its rules and selectors (a
+   * selector that does not convert refuses with 500 whatever the failurePolicy, as {@code
+   * ShouldCallHook}'s error does), its matchConditions, the call, and what it answered.
+   */
   private Called callIfSelected(
-      JsonNode webhook, Request request, boolean mutating, List<String> warnings) {
-    String name = webhook.path("name").asText();
-    boolean failOpen = "Ignore".equals(webhook.path("failurePolicy").asText("Fail"));
-    if (!rulesMatch(webhook, request)
-        || !namespaceMatches(webhook, request)
-        || !objectMatches(webhook, request)) {
-      return new Called(false, request.object(), null);
+      JsonNode webhook, Request request, Phase phase, List<String> warnings) {
+    Selection selection = webhookSelection(webhook, request);
+    if (selection.error() != null) {
+      return new Called(false, request.object(), internalError(selection.error()));
+    }
+    if (!selection.selected()) {
+      return Called.skipped(request.object());
     }
     ObjectNode review = review(request);
-    JsonNode admissionRequest = review.get("request");
-    String conditionError = null;
+    Conditions conditions = conditions(webhook, request, review.get("request"));
+    if (conditions.anyFalse()) {
+      return Called.skipped(request.object());
+    }
+    Step reply =
+        conditions.error() != null ? Step.failed(conditions.error()) : call(webhook, review);
+    if (reply.failure() != null) {
+      return callFailed(webhook, request, reply.failure());
+    }
+    return answered(webhook, request, phase, reply.value(), warnings);
+  }
+
+  /** Every matchCondition of the webhook: a false one wins over one that errors. */
+  private Conditions conditions(JsonNode webhook, Request request, JsonNode admissionRequest) {
+    String error = null;
     for (JsonNode condition : webhook.path("matchConditions")) {
       try {
         if (!conditions.evaluate(
@@ -212,94 +277,115 @@ public final class AdmissionChain {
             request.object(),
             request.oldObject(),
             admissionRequest)) {
-          return new Called(false, request.object(), null);
+          return new Conditions(true, null);
         }
       } catch (Exception e) {
-        conditionError =
-            "matchCondition " + condition.path("name").asText() + " errored: " + e.getMessage();
+        error = "matchCondition " + condition.path("name").asText() + " errored: " + e.getMessage();
       }
     }
+    return new Conditions(false, error);
+  }
+
+  /** POSTs the review; the webhook's response, or why the call failed. */
+  private Step call(JsonNode webhook, ObjectNode review) {
     try {
-      if (conditionError != null) {
-        throw new WebhookFailure(conditionError);
-      }
       Duration timeout = Duration.ofSeconds(webhook.path("timeoutSeconds").asInt(10));
       byte[] body =
           transport.post(webhook.path("clientConfig"), JSON.writeValueAsBytes(review), timeout);
       JsonNode response = JSON.readTree(body).path("response");
-      if (!response.path("uid").asText().equals(admissionRequest.path("uid").asText())) {
-        throw new WebhookFailure(
-            "expected response.uid="
-                + admissionRequest.path("uid").asText()
-                + ", got "
-                + response.path("uid").asText());
+      String uid = review.at("/request/uid").asText();
+      if (!response.path("uid").asText().equals(uid)) {
+        return Step.failed(
+            "expected response.uid=" + uid + ", got " + response.path("uid").asText());
       }
-      response.path("warnings").forEach(w -> warnings.add(w.asText()));
-      JsonNode patch =
-          response.hasNonNull("patch")
-              ? JSON.readTree(Base64.getDecoder().decode(response.path("patch").asText()))
-              : JSON.createArrayNode();
-      observer.accept(
-          new Call(
-              name, request.operation(), request.namespace(), request.name(), response, patch));
-      if (!response.path("allowed").asBoolean(false)) {
-        JsonNode status = response.path("status");
-        int code = status.path("code").asInt(0);
-        String message = status.path("message").asText("");
-        return new Called(
-            true,
-            request.object(),
-            new Refusal(
-                code == 0 ? 400 : code,
-                status.path("reason").asText(""),
-                "admission webhook \""
-                    + name
-                    + "\" denied the request"
-                    + (message.isEmpty() ? " without explanation" : ": " + message)));
-      }
-      if (!mutating || !response.hasNonNull("patch")) {
-        return new Called(true, request.object(), null);
-      }
-      if (!"JSONPatch".equals(response.path("patchType").asText())) {
-        throw new WebhookFailure("unsupported patchType " + response.path("patchType").asText());
-      }
-      try {
-        return new Called(true, StrictJsonPatch.apply(patch, request.object()), null);
-      } catch (RuntimeException e) {
-        // not a call failure: kube-apiserver answers 500 whatever the failurePolicy
-        return new Called(
-            true,
-            request.object(),
-            new Refusal(
-                500,
-                "InternalError",
-                "Internal error occurred: "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
-      }
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      String reason =
-          "failed calling webhook \""
-              + name
-              + "\": "
-              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
-      if (failOpen) {
-        LOG.warn("{} (failurePolicy Ignore: admitted without it)", reason);
-        return new Called(false, request.object(), null);
-      }
-      return new Called(
-          false,
-          request.object(),
-          new Refusal(500, "InternalError", "Internal error occurred: " + reason));
+      return Step.of(response);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Step.failed(messageOf(e));
+    } catch (IOException | RuntimeException e) {
+      return Step.failed(messageOf(e));
     }
   }
 
-  private static final class WebhookFailure extends Exception {
-    WebhookFailure(String message) {
-      super(message);
+  /** What a webhook answered: its warnings kept, then a denial, nothing to apply, or its patch. */
+  private Called answered(
+      JsonNode webhook, Request request, Phase phase, JsonNode response, List<String> warnings) {
+    String name = webhook.path("name").asText();
+    response.path("warnings").forEach(w -> warnings.add(w.asText()));
+    Step patch = patchOf(response);
+    if (patch.failure() != null) {
+      return callFailed(webhook, request, patch.failure());
     }
+    observer.accept(
+        new Call(
+            name,
+            request.operation(),
+            request.namespace(),
+            request.name(),
+            response,
+            patch.value()));
+    if (!response.path("allowed").asBoolean(false)) {
+      return new Called(true, request.object(), denial(name, response.path("status")));
+    }
+    if (phase == Phase.VALIDATING || !response.hasNonNull("patch")) {
+      return new Called(true, request.object(), null);
+    }
+    if (!"JSONPatch".equals(response.path("patchType").asText())) {
+      return callFailed(
+          webhook, request, "unsupported patchType " + response.path("patchType").asText());
+    }
+    return applied(request, patch.value());
+  }
+
+  /** The response's base64 JSON Patch (an empty one when it has none). */
+  private static Step patchOf(JsonNode response) {
+    if (!response.hasNonNull("patch")) {
+      return Step.of(JSON.createArrayNode());
+    }
+    try {
+      return Step.of(JSON.readTree(Base64.getDecoder().decode(response.path("patch").asText())));
+    } catch (IOException | IllegalArgumentException e) {
+      return Step.failed(messageOf(e));
+    }
+  }
+
+  /** A patch that does not apply is not a call failure: 500 whatever the failurePolicy. */
+  private static Called applied(Request request, JsonNode patch) {
+    try {
+      return new Called(true, StrictJsonPatch.apply(patch, request.object()), null);
+    } catch (RuntimeException e) {
+      return new Called(true, request.object(), internalError(messageOf(e)));
+    }
+  }
+
+  private static Refusal denial(String name, JsonNode status) {
+    int code = status.path("code").asInt(0);
+    String message = status.path("message").asText("");
+    return new Refusal(
+        code == 0 ? 400 : code,
+        status.path("reason").asText(""),
+        "admission webhook \""
+            + name
+            + "\" denied the request"
+            + (message.isEmpty() ? " without explanation" : ": " + message));
+  }
+
+  /** A call failure: skipped under failurePolicy Ignore, refused with 500 under Fail. */
+  private static Called callFailed(JsonNode webhook, Request request, String failure) {
+    String reason = "failed calling webhook \"" + webhook.path("name").asText() + "\": " + failure;
+    if ("Ignore".equals(webhook.path("failurePolicy").asText("Fail"))) {
+      LOG.warn("{} (failurePolicy Ignore: admitted without it)", reason);
+      return Called.skipped(request.object());
+    }
+    return new Called(false, request.object(), internalError(reason));
+  }
+
+  private static Refusal internalError(String message) {
+    return new Refusal(500, "InternalError", "Internal error occurred: " + message);
+  }
+
+  private static String messageOf(Exception e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   private static List<JsonNode> ordered(List<JsonNode> configurations) {
@@ -314,11 +400,35 @@ public final class AdmissionChain {
    * Whether a MatchResources ({@code resourceRules}, {@code namespaceSelector}, {@code
    * objectSelector}, as admission policies and their bindings carry it) selects the request; an
    * absent one selects everything.
+   *
+   * @throws IllegalArgumentException when it would select the request but a selector does not
+   *     convert: a configuration error, which the policy's failurePolicy decides
    */
   public static boolean matchResources(JsonNode match, Request request) {
-    return resourceRulesMatch(match, request)
-        && namespaceMatches(match, request)
-        && objectMatches(match, request);
+    Selection selection = selection(match, request, resourceRulesMatch(match, request));
+    if (selection.error() != null) {
+      throw new IllegalArgumentException(selection.error());
+    }
+    return selection.selected();
+  }
+
+  /** kube-apiserver's {@code ShouldCallHook}: selectors, then rules, then a selector's error. */
+  private static Selection webhookSelection(JsonNode webhook, Request request) {
+    return selection(webhook, request, rulesMatch(webhook, request));
+  }
+
+  /**
+   * A selector that cleanly excludes the request skips it, as do rules that do not match; only then
+   * is a selector that does not convert an error (namespace_matcher, then object_matcher).
+   */
+  private static Selection selection(JsonNode selectors, Request request, boolean rulesMatch) {
+    SelectorMatch namespace = namespaceMatch(selectors, request);
+    SelectorMatch object = objectMatch(selectors, request);
+    if (namespace.excludes() || object.excludes() || !rulesMatch) {
+      return Selection.SKIPPED;
+    }
+    String error = namespace.error() != null ? namespace.error() : object.error();
+    return error == null ? Selection.SELECTED : new Selection(false, error);
   }
 
   /** Whether a MatchResources' {@code resourceRules} name this kind of write (absent: all do). */
@@ -382,35 +492,57 @@ public final class AdmissionChain {
     };
   }
 
-  private static boolean namespaceMatches(JsonNode webhook, Request request) {
-    JsonNode selector = webhook.path("namespaceSelector");
-    Map<String, String> labels;
+  /**
+   * The namespaceSelector against the namespace's labels (a Namespace's own); cluster-scoped
+   * objects always match, their selector unread.
+   */
+  private static SelectorMatch namespaceMatch(JsonNode selectors, Request request) {
+    JsonNode selector = selectors.path("namespaceSelector");
     if (request.group().isEmpty() && request.resource().equals("namespaces")) {
-      labels = labels(request.object() != null ? request.object() : request.oldObject());
-    } else if (!request.namespaced()) {
-      return true;
-    } else {
-      labels = request.namespaceLabels();
+      return selects(
+          selector,
+          List.of(labels(request.object() != null ? request.object() : request.oldObject())));
     }
-    return selects(selector, labels);
+    if (!request.namespaced()) {
+      return SelectorMatch.ALL;
+    }
+    return selects(selector, List.of(request.namespaceLabels()));
   }
 
-  private static boolean objectMatches(JsonNode webhook, Request request) {
-    JsonNode selector = webhook.path("objectSelector");
-    return (request.object() != null && selects(selector, labels(request.object())))
-        || (request.oldObject() != null && selects(selector, labels(request.oldObject())));
+  /** The objectSelector against the object's or the old object's labels. */
+  private static SelectorMatch objectMatch(JsonNode selectors, Request request) {
+    List<Map<String, String>> candidates = new ArrayList<>();
+    if (request.object() != null) {
+      candidates.add(labels(request.object()));
+    }
+    if (request.oldObject() != null) {
+      candidates.add(labels(request.oldObject()));
+    }
+    return selects(selectors.path("objectSelector"), candidates);
   }
 
-  /** An absent selector selects everything, as the API server defaults it to {}. */
-  private static boolean selects(JsonNode selector, Map<String, String> labels) {
+  /**
+   * Whether a selector matches any of these label sets; an absent selector selects everything, as
+   * the API server defaults it to {}. One that does not convert (LabelSelectorAsSelector fails) is
+   * an error, not a no.
+   */
+  private static SelectorMatch selects(JsonNode selector, List<Map<String, String>> candidates) {
     if (!selector.isObject()) {
-      return true;
+      return SelectorMatch.ALL;
     }
+    LabelSelector converted;
     try {
-      return LabelSelectors.matches(JSON.treeToValue(selector, LabelSelector.class), labels);
-    } catch (Exception e) {
-      return false;
+      converted = JSON.treeToValue(selector, LabelSelector.class);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      return new SelectorMatch(false, "invalid label selector: " + messageOf(e));
     }
+    List<String> problems = LabelSelectors.problems(converted);
+    if (!problems.isEmpty()) {
+      return new SelectorMatch(
+          false, new LabelSelectors.InvalidSelectorException(problems).getMessage());
+    }
+    return new SelectorMatch(
+        candidates.stream().anyMatch(labels -> LabelSelectors.matches(converted, labels)), null);
   }
 
   private static Map<String, String> labels(JsonNode object) {

@@ -252,6 +252,80 @@ class AdmissionChainTest {
   }
 
   @Test
+  void aSelectorThatDoesNotConvertRefusesWith500WhateverTheFailurePolicy() {
+    called.clear();
+    ObjectNode badNamespaceSelector = webhook("ns.example", "/label-a", "Ignore");
+    badNamespaceSelector.set(
+        "namespaceSelector",
+        Pods.yaml("matchExpressions: [{key: team, operator: Within, values: [ml]}]"));
+    ObjectNode badObjectSelector = webhook("obj.example", "/label-a", "Ignore");
+    badObjectSelector.set(
+        "objectSelector", Pods.yaml("matchExpressions: [{key: build, operator: In}]"));
+
+    for (ObjectNode bad : List.of(badNamespaceSelector, badObjectSelector)) {
+      AdmissionChain.Outcome outcome =
+          chain().mutate(podCreate(Map.of(), Map.of()), List.of(configuration("c", bad)));
+      assertThat(outcome.refusal())
+          .as("kube-apiserver's ShouldCallHook: NewInternalError, not a call failure")
+          .satisfies(
+              r -> {
+                assertThat(r.code()).isEqualTo(500);
+                assertThat(r.reason()).isEqualTo("InternalError");
+                assertThat(r.message())
+                    .startsWith("Internal error occurred: invalid label selector: ");
+              });
+      assertThat(
+              chain()
+                  .validate(podCreate(Map.of(), Map.of()), List.of(configuration("c", bad)))
+                  .allowed())
+          .isFalse();
+    }
+    assertThat(called).as("no webhook was called").isEmpty();
+  }
+
+  @Test
+  void aSelectorThatDoesNotConvertIsNoErrorWhereTheWebhookIsSkippedAnyway() {
+    called.clear();
+    ObjectNode otherResource = webhook("svc.example", "/label-a", "Fail");
+    ((ObjectNode) otherResource.at("/rules/0")).putArray("resources").add("services");
+    otherResource.set(
+        "namespaceSelector", Pods.yaml("matchExpressions: [{key: team, operator: Within}]"));
+    ObjectNode excludedByNamespace = webhook("ns.example", "/label-a", "Fail");
+    excludedByNamespace.set("namespaceSelector", Pods.yaml("matchLabels: {team: ml}"));
+    excludedByNamespace.set("objectSelector", Pods.yaml("matchLabels: {\"not a key\": x}"));
+
+    AdmissionChain.Outcome outcome =
+        chain()
+            .mutate(
+                podCreate(Map.of(), Map.of("team", "web")),
+                List.of(configuration("c", otherResource, excludedByNamespace)));
+
+    assertThat(outcome.allowed()).isTrue();
+    assertThat(called).isEmpty();
+  }
+
+  @Test
+  void aPolicysSelectorThatDoesNotConvertIsAnErrorForItsFailurePolicy() {
+    JsonNode bad =
+        Pods.yaml(
+            "namespaceSelector: {matchExpressions: [{key: team, operator: Exists, values: [x]}]}");
+    assertThatThrownBy(() -> AdmissionChain.matchResources(bad, podCreate(Map.of(), Map.of())))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("invalid label selector");
+    JsonNode otherResource =
+        ((ObjectNode) bad.deepCopy())
+            .set(
+                "resourceRules",
+                JSON.createArrayNode()
+                    .add(
+                        Pods.yaml(
+                            "{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE],"
+                                + " resources: [services]}")));
+    assertThat(AdmissionChain.matchResources(otherResource, podCreate(Map.of(), Map.of())))
+        .isFalse();
+  }
+
+  @Test
   void aMatchConditionReadingNamespaceObjectErrorsAndTheFailurePolicyDecides() {
     String expression = "has(namespaceObject.metadata.labels)";
     ObjectNode failing = webhook("closed.example", "/label-a", "Fail");
