@@ -64,78 +64,103 @@ public final class CacheIntake {
 
   private record Staged(String name, Path temporary, String sha256) {}
 
+  /** What became of the entries so far: staged for the cache, already present, refused. */
+  private static final class Tally {
+    final List<Staged> staged = new ArrayList<>();
+    final List<String> present = new ArrayList<>();
+    final List<Refusal> refused = new ArrayList<>();
+
+    void refuse(String name, String reason) {
+      refused.add(new Refusal(name, reason));
+    }
+  }
+
   private CacheIntake() {}
 
   public static Result accept(Path downloads, Path cacheRoot, Options options) throws IOException {
     Path files = filesDirectory(cacheRoot);
-    List<Staged> staged = new ArrayList<>();
-    List<String> present = new ArrayList<>();
-    List<Refusal> refused = new ArrayList<>();
+    Tally tally = new Tally();
     try {
       for (Path entry : sortedEntries(downloads)) {
-        String name = entry.getFileName().toString();
-        Path temporary = null;
-        try {
-          String problem = nameProblem(name, entry, options);
-          if (problem != null) {
-            refused.add(new Refusal(name, problem));
-            continue;
-          }
-          temporary = Files.createTempFile(files, ".intake-", ".part");
-          String sha256 = copy(entry, temporary, options.maxFileSize());
-          if (sha256 == null) {
-            refused.add(new Refusal(name, "larger than the limit of " + options.maxFileSize()));
-            continue;
-          }
-          problem = contentProblem(name, temporary, sha256, options);
-          if (problem != null) {
-            refused.add(new Refusal(name, problem));
-            continue;
-          }
-          Path cached = files.resolve(name);
-          if (Files.exists(cached, LinkOption.NOFOLLOW_LINKS)) {
-            String existing =
-                Files.isRegularFile(cached, LinkOption.NOFOLLOW_LINKS)
-                    ? SimpleIndexBuilder.sha256(cached)
-                    : "not a regular file";
-            if (existing.equals(sha256)) {
-              present.add(name);
-            } else {
-              refused.add(
-                  new Refusal(
-                      name,
-                      "differs from the file of that name already in the cache (sha256 %s, cached %s); the cached file is kept"
-                          .formatted(sha256, existing)));
-            }
-            continue;
-          }
-          staged.add(new Staged(name, temporary, sha256));
-          temporary = null;
-        } finally {
-          if (temporary != null) {
-            Files.deleteIfExists(temporary);
-          }
-        }
+        take(entry, files, options, tally);
       }
-      boolean failed = options.pinned() && !refused.isEmpty();
-      TreeMap<String, String> added = new TreeMap<>();
-      if (!failed) {
-        for (Staged file : staged) {
-          if (publish(file, files.resolve(file.name()))) {
-            added.put(file.name(), file.sha256());
-          } else {
-            refused.add(
-                new Refusal(
-                    file.name(), "appeared in the cache meanwhile; the cached file is kept"));
-          }
-        }
-      }
-      return new Result(added, List.copyOf(present), List.copyOf(refused), failed);
+      boolean failed = options.pinned() && !tally.refused.isEmpty();
+      TreeMap<String, String> added = failed ? new TreeMap<>() : publishAll(tally, files);
+      return new Result(added, List.copyOf(tally.present), List.copyOf(tally.refused), failed);
     } finally {
-      for (Staged file : staged) {
+      for (Staged file : tally.staged) {
         Files.deleteIfExists(file.temporary());
       }
     }
+  }
+
+  /**
+   * Checks one downloaded entry and copies it next to the cache's files: staged when it may be
+   * added, else present or refused (and the copy deleted).
+   */
+  private static void take(Path entry, Path files, Options options, Tally tally)
+      throws IOException {
+    String name = entry.getFileName().toString();
+    String problem = nameProblem(name, entry, options);
+    if (problem != null) {
+      tally.refuse(name, problem);
+      return;
+    }
+    Path temporary = Files.createTempFile(files, ".intake-", ".part");
+    boolean staged = false;
+    try {
+      String sha256 = copy(entry, temporary, options.maxFileSize());
+      if (sha256 == null) {
+        tally.refuse(name, "larger than the limit of " + options.maxFileSize());
+        return;
+      }
+      problem = contentProblem(name, temporary, sha256, options);
+      if (problem != null) {
+        tally.refuse(name, problem);
+        return;
+      }
+      Path cached = files.resolve(name);
+      if (Files.exists(cached, LinkOption.NOFOLLOW_LINKS)) {
+        compareWithCached(name, sha256, cached, tally);
+        return;
+      }
+      tally.staged.add(new Staged(name, temporary, sha256));
+      staged = true;
+    } finally {
+      if (!staged) {
+        Files.deleteIfExists(temporary);
+      }
+    }
+  }
+
+  /** A file of the name is in the cache: present when its bytes are the same, else refused. */
+  private static void compareWithCached(String name, String sha256, Path cached, Tally tally)
+      throws IOException {
+    String existing =
+        Files.isRegularFile(cached, LinkOption.NOFOLLOW_LINKS)
+            ? SimpleIndexBuilder.sha256(cached)
+            : "not a regular file";
+    if (existing.equals(sha256)) {
+      tally.present.add(name);
+    } else {
+      tally.refuse(
+          name,
+          "differs from the file of that name already in the cache (sha256 %s, cached %s); the cached file is kept"
+              .formatted(sha256, existing));
+    }
+  }
+
+  /** Adds every staged file to the cache: its name and sha256 for each one added. */
+  private static TreeMap<String, String> publishAll(Tally tally, Path files) throws IOException {
+    TreeMap<String, String> added = new TreeMap<>();
+    for (Staged file : tally.staged) {
+      if (publish(file, files.resolve(file.name()))) {
+        added.put(file.name(), file.sha256());
+      } else {
+        tally.refuse(file.name(), "appeared in the cache meanwhile; the cached file is kept");
+      }
+    }
+    return added;
   }
 
   /** {@code <cache>/_files}, created if absent; never followed through a link. */

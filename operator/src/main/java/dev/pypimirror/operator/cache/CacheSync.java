@@ -16,6 +16,8 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -120,92 +122,14 @@ public final class CacheSync {
    */
   public static Plan plan(
       PypiMirror mirror, String claimName, String indexImage, Requirements.Parsed requirements) {
-    CacheSpec cache = mirror.getSpec().getCache();
     SyncSpec sync = sync(mirror.getSpec());
-    String name = mirror.getMetadata().getName();
-    String requirementsFile = "/tmp/requirements.txt";
-    List<Volume> volumes =
-        List.of(
-            new VolumeBuilder()
-                .withName("cache")
-                .withNewPersistentVolumeClaim(claimName, false)
-                .build(),
-            new VolumeBuilder()
-                .withName("scratch")
-                .withNewEmptyDir()
-                .withSizeLimit(new Quantity(cache.getSize()))
-                .endEmptyDir()
-                .build(),
-            new VolumeBuilder().withName("download-tmp").withNewEmptyDir().endEmptyDir().build(),
-            new VolumeBuilder().withName("index-tmp").withNewEmptyDir().endEmptyDir().build());
     EnvVar requirementsEnv = new EnvVar(REQUIREMENTS_ENV, requirements.text(), null);
-    List<SecretRef> credentials =
-        upstream(mirror.getSpec()).stream().map(Upstream::credentials).toList();
-    List<String> command =
-        credentials.stream().allMatch(java.util.Objects::isNull)
-            ? downloadCommand(requirementsFile)
-            : downloadCommand(DOWNLOAD_SCRIPT_WITH_CREDENTIALS, requirementsFile);
-    Container download =
-        new ContainerBuilder()
-            .withName("download")
-            .withImage(sync.getImage())
-            .withCommand(command.subList(0, 1))
-            .withArgs(
-                concat(
-                    command.subList(1, command.size()),
-                    downloadArgs(mirror, SCRATCH_ROOT, requirementsFile, requirements)))
-            .addNewEnv()
-            .withName("HOME")
-            .withValue("/tmp")
-            .endEnv()
-            .addToEnv(requirementsEnv)
-            // the step that talks to the upstreams is the one that needs their logins
-            .addAllToEnv(MirrorObjects.credentialVariables(CREDENTIALS_ENV_PREFIX, credentials))
-            .withVolumeMounts(
-                mount("scratch", SCRATCH_ROOT, false), mount("download-tmp", "/tmp", false))
-            .withSecurityContext(MirrorObjects.restrictedContainer())
-            .withTerminationMessagePolicy("FallbackToLogsOnError")
-            .withNewResources()
-            .addToRequests("cpu", new Quantity("100m"))
-            .addToRequests("memory", new Quantity("256Mi"))
-            .addToLimits("memory", new Quantity("1Gi"))
-            .endResources()
-            .build();
-    Container index =
-        new ContainerBuilder()
-            .withName("index")
-            .withImage(indexImage)
-            .withArgs(ingestArgs(mirror, requirements))
-            .addToEnv(requirementsEnv)
-            .withVolumeMounts(
-                mount("cache", CACHE_ROOT, false),
-                mount("scratch", SCRATCH_ROOT, true),
-                mount("index-tmp", "/tmp", false))
-            .withSecurityContext(MirrorObjects.restrictedContainer())
-            .withTerminationMessagePolicy("FallbackToLogsOnError")
-            .withNewResources()
-            .addToRequests("cpu", new Quantity("100m"))
-            .addToRequests("memory", new Quantity("128Mi"))
-            .addToLimits("memory", new Quantity("256Mi"))
-            .endResources()
-            .build();
     PodTemplateSpec template =
-        new PodTemplateSpecBuilder()
-            .withNewMetadata()
-            .withLabels(MirrorObjects.labels(name, COMPONENT))
-            // the sync pod downloads from upstream itself: never a target of the webhook
-            .withAnnotations(Map.of("pypimirror.dev/inject", "false"))
-            .endMetadata()
-            .withNewSpec()
-            .withRestartPolicy("Never")
-            .withAutomountServiceAccountToken(false)
-            .withSecurityContext(MirrorObjects.restrictedPod())
-            // the download runs first; the index container adds to the cache only once it succeeded
-            .withInitContainers(download)
-            .withContainers(index)
-            .withVolumes(volumes)
-            .endSpec()
-            .build();
+        podTemplate(
+            mirror.getMetadata().getName(),
+            downloadContainer(mirror, sync, requirements, requirementsEnv),
+            indexContainer(mirror, indexImage, requirements, requirementsEnv),
+            volumes(claimName, mirror.getSpec().getCache()));
     JobSpec spec =
         new JobSpecBuilder()
             .withBackoffLimit(sync.getBackoffLimit())
@@ -218,6 +142,108 @@ public final class CacheSync {
             ? ""
             : mirror.getMetadata().getAnnotations().getOrDefault(RESYNC_ANNOTATION, "");
     return new Plan(spec, sha256(Serialization.asJson(spec) + "\0" + resync));
+  }
+
+  /** The cache PVC, the scratch volume the download fills (at most the cache's size), and /tmps. */
+  private static List<Volume> volumes(String claimName, CacheSpec cache) {
+    return List.of(
+        new VolumeBuilder()
+            .withName("cache")
+            .withNewPersistentVolumeClaim(claimName, false)
+            .build(),
+        new VolumeBuilder()
+            .withName("scratch")
+            .withNewEmptyDir()
+            .withSizeLimit(new Quantity(cache.getSize()))
+            .endEmptyDir()
+            .build(),
+        new VolumeBuilder().withName("download-tmp").withNewEmptyDir().endEmptyDir().build(),
+        new VolumeBuilder().withName("index-tmp").withNewEmptyDir().endEmptyDir().build());
+  }
+
+  /** The untrusted step: pip download from the upstreams into the scratch volume, nothing else. */
+  private static Container downloadContainer(
+      PypiMirror mirror, SyncSpec sync, Requirements.Parsed requirements, EnvVar requirementsEnv) {
+    String requirementsFile = "/tmp/requirements.txt";
+    List<SecretRef> credentials =
+        upstream(mirror.getSpec()).stream().map(Upstream::credentials).toList();
+    List<String> command =
+        credentials.stream().allMatch(java.util.Objects::isNull)
+            ? downloadCommand(requirementsFile)
+            : downloadCommand(DOWNLOAD_SCRIPT_WITH_CREDENTIALS, requirementsFile);
+    return new ContainerBuilder()
+        .withName("download")
+        .withImage(sync.getImage())
+        .withCommand(command.subList(0, 1))
+        .withArgs(
+            concat(
+                command.subList(1, command.size()),
+                downloadArgs(mirror, SCRATCH_ROOT, requirementsFile, requirements)))
+        .addNewEnv()
+        .withName("HOME")
+        .withValue("/tmp")
+        .endEnv()
+        .addToEnv(requirementsEnv)
+        // the step that talks to the upstreams is the one that needs their logins
+        .addAllToEnv(MirrorObjects.credentialVariables(CREDENTIALS_ENV_PREFIX, credentials))
+        .withVolumeMounts(
+            mount("scratch", SCRATCH_ROOT, false), mount("download-tmp", "/tmp", false))
+        .withSecurityContext(MirrorObjects.restrictedContainer())
+        .withTerminationMessagePolicy("FallbackToLogsOnError")
+        .withResources(resources("256Mi", "1Gi"))
+        .build();
+  }
+
+  /**
+   * The trusted step (this operator's image): check the downloads, add them to the cache, index.
+   */
+  private static Container indexContainer(
+      PypiMirror mirror,
+      String indexImage,
+      Requirements.Parsed requirements,
+      EnvVar requirementsEnv) {
+    return new ContainerBuilder()
+        .withName("index")
+        .withImage(indexImage)
+        .withArgs(ingestArgs(mirror, requirements))
+        .addToEnv(requirementsEnv)
+        .withVolumeMounts(
+            mount("cache", CACHE_ROOT, false),
+            mount("scratch", SCRATCH_ROOT, true),
+            mount("index-tmp", "/tmp", false))
+        .withSecurityContext(MirrorObjects.restrictedContainer())
+        .withTerminationMessagePolicy("FallbackToLogsOnError")
+        .withResources(resources("128Mi", "256Mi"))
+        .build();
+  }
+
+  /** A tenth of a core and {@code memoryRequest} asked for; at most {@code memoryLimit} used. */
+  private static ResourceRequirements resources(String memoryRequest, String memoryLimit) {
+    return new ResourceRequirementsBuilder()
+        .addToRequests("cpu", new Quantity("100m"))
+        .addToRequests("memory", new Quantity(memoryRequest))
+        .addToLimits("memory", new Quantity(memoryLimit))
+        .build();
+  }
+
+  private static PodTemplateSpec podTemplate(
+      String mirrorName, Container download, Container index, List<Volume> volumes) {
+    return new PodTemplateSpecBuilder()
+        .withNewMetadata()
+        .withLabels(MirrorObjects.labels(mirrorName, COMPONENT))
+        // the sync pod downloads from upstream itself: never a target of the webhook
+        .withAnnotations(Map.of("pypimirror.dev/inject", "false"))
+        .endMetadata()
+        .withNewSpec()
+        .withRestartPolicy("Never")
+        .withAutomountServiceAccountToken(false)
+        .withSecurityContext(MirrorObjects.restrictedPod())
+        // the download runs first; the index container adds to the cache only once it succeeded
+        .withInitContainers(download)
+        .withContainers(index)
+        .withVolumes(volumes)
+        .endSpec()
+        .build();
   }
 
   /** The download container's command up to pip's arguments: python running DOWNLOAD_SCRIPT. */

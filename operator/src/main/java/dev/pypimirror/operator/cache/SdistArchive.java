@@ -74,21 +74,29 @@ final class SdistArchive {
               member.endsWith("/") && member.length() > 1
                   ? member.substring(0, member.length() - 1)
                   : member);
+      if (problem == null) {
+        problem = typeProblem(type, member, link);
+      }
       if (problem != null) {
         return problem;
       }
-      if (type == '1' || type == '2') {
-        if (link.startsWith("/") || link.contains("\\") || ("/" + link + "/").contains("/../")) {
-          return "link member "
-              + CacheIntake.printable(member)
-              + " points outside the archive: "
-              + CacheIntake.printable(link);
-        }
-      } else if (type == '3' || type == '4' || type == '6') {
-        return "member " + CacheIntake.printable(member) + " is a device or fifo";
-      }
       skip(in, padded(size));
     }
+  }
+
+  /** Why a member of this tar type is unsafe: a link out of the archive, a device or a fifo. */
+  private static String typeProblem(char type, String member, String link) {
+    if (type == '1' || type == '2') {
+      if (link.startsWith("/") || link.contains("\\") || ("/" + link + "/").contains("/../")) {
+        return "link member "
+            + CacheIntake.printable(member)
+            + " points outside the archive: "
+            + CacheIntake.printable(link);
+      }
+    } else if (type == '3' || type == '4' || type == '6') {
+      return "member " + CacheIntake.printable(member) + " is a device or fifo";
+    }
+    return null;
   }
 
   private static String fullName(byte[] header) {

@@ -102,73 +102,19 @@ public final class SimpleIndexBuilder {
     Report report = new Report();
     List<Found> found = scan(dir, report);
     try (ConfinedFolder index = ConfinedFolder.openRoot(dir)) {
-      Map<FileFacts.Key, FileFacts> cached = readCache(index, report);
-      Map<FileFacts.Key, FileFacts> facts = new HashMap<>();
-      Map<String, List<Link>> projects = new TreeMap<>();
-      Map<String, Path> seenNames = new HashMap<>();
-      Map<String, Long> projectBytes = new HashMap<>();
-      for (Found file : found) {
-        String name = file.distribution().fileName();
-        Path relative = dir.relativize(file.path());
-        Path earlier = seenNames.putIfAbsent(name, relative);
-        if (earlier != null) {
-          report.skipped.add(relative + ": same file name as " + earlier);
-          continue;
-        }
-        FileFacts known = cached.get(file.key());
-        if (known == null) {
-          try {
-            known = read(file.path(), name);
-          } catch (IOException e) {
-            seenNames.remove(name);
-            report.unreadable(relative.toString(), e);
-            continue;
-          }
-        }
-        facts.put(file.key(), known);
-        if (file.notReadableByAll() != null) {
-          report.warnings.add(file.notReadableByAll());
-        }
-        String project = file.distribution().normalizedProject();
-        projects
-            .computeIfAbsent(project, k -> new ArrayList<>())
-            .add(new Link(relative.toString().replace('\\', '/'), name, known));
-        projectBytes.merge(project, file.key().size(), Long::sum);
-      }
-      int written = 0;
-      List<String> listed = new ArrayList<>();
-      int files = 0;
-      long bytes = 0;
-      for (var project : projects.entrySet()) {
-        try (ConfinedFolder folder = index.folder(project.getKey(), true)) {
-          written += writePage(folder, projectPage(project.getKey(), project.getValue())) ? 1 : 0;
-          makeReadableByAll(folder, report);
-          listed.add(project.getKey());
-          files += project.getValue().size();
-          bytes += projectBytes.get(project.getKey());
-        } catch (LeftAlone e) {
-          report.skipped.add(
-              e.getMessage() + ": left alone, so project " + project.getKey() + " is not indexed");
-        } catch (AccessDeniedException e) {
-          // e.g. a folder an earlier run left owner-only under another uid: the rest goes on
-          if (!report.unreadablePaths.contains(project.getKey())) { // else said already
-            report.skipped.add(
-                project.getKey()
-                    + ": permission denied on its folder or page, so its page is not updated");
-          }
-        }
-      }
-      written += emptyStalePages(index, projects.keySet());
+      Projects projects = read(dir, found, readCache(index, report), report);
+      Pages pages = writeProjectPages(index, projects, report);
+      int written = pages.written() + emptyStalePages(index, projects.links().keySet());
       try {
-        written += writePage(index, rootPage(listed)) ? 1 : 0;
+        written += writePage(index, rootPage(pages.listed())) ? 1 : 0;
       } catch (LeftAlone e) {
         report.skipped.add(e.getMessage() + ": left alone (not written by index)");
       }
-      writeCache(index, facts, report);
+      writeCache(index, projects.facts(), report);
       return new Summary(
-          listed.size(),
-          files,
-          bytes,
+          pages.listed().size(),
+          pages.files(),
+          pages.bytes(),
           written,
           List.copyOf(report.skipped),
           report.unreadable,
@@ -177,84 +123,180 @@ public final class SimpleIndexBuilder {
   }
 
   /**
+   * The package files found, read: each project's links (by normalized name, in name order), its
+   * bytes, and the facts of every file for the cache.
+   */
+  private record Projects(
+      Map<String, List<Link>> links,
+      Map<String, Long> bytes,
+      Map<FileFacts.Key, FileFacts> facts) {}
+
+  /** What writing the project pages did: pages written, projects listed, their files and bytes. */
+  private record Pages(int written, List<String> listed, int files, long bytes) {}
+
+  /**
+   * Reads each file found (from {@code cached} when its name, size and time are known); a second
+   * file of a name already seen, and a file that cannot be read, is skipped.
+   */
+  private static Projects read(
+      Path dir, List<Found> found, Map<FileFacts.Key, FileFacts> cached, Report report) {
+    Map<FileFacts.Key, FileFacts> facts = new HashMap<>();
+    Map<String, List<Link>> projects = new TreeMap<>();
+    Map<String, Path> seenNames = new HashMap<>();
+    Map<String, Long> projectBytes = new HashMap<>();
+    for (Found file : found) {
+      String name = file.distribution().fileName();
+      Path relative = dir.relativize(file.path());
+      Path earlier = seenNames.putIfAbsent(name, relative);
+      if (earlier != null) {
+        report.skipped.add(relative + ": same file name as " + earlier);
+        continue;
+      }
+      FileFacts known = cached.get(file.key());
+      if (known == null) {
+        try {
+          known = read(file.path(), name);
+        } catch (IOException e) {
+          seenNames.remove(name);
+          report.unreadable(relative.toString(), e);
+          continue;
+        }
+      }
+      facts.put(file.key(), known);
+      if (file.notReadableByAll() != null) {
+        report.warnings.add(file.notReadableByAll());
+      }
+      String project = file.distribution().normalizedProject();
+      projects
+          .computeIfAbsent(project, k -> new ArrayList<>())
+          .add(new Link(relative.toString().replace('\\', '/'), name, known));
+      projectBytes.merge(project, file.key().size(), Long::sum);
+    }
+    return new Projects(projects, projectBytes, facts);
+  }
+
+  /**
+   * Writes each project's page in its folder; a folder or page that is not ours, or that this uid
+   * may not write, leaves the project unlisted.
+   */
+  private static Pages writeProjectPages(ConfinedFolder index, Projects projects, Report report)
+      throws IOException {
+    int written = 0;
+    List<String> listed = new ArrayList<>();
+    int files = 0;
+    long bytes = 0;
+    for (var project : projects.links().entrySet()) {
+      try (ConfinedFolder folder = index.folder(project.getKey(), true)) {
+        written += writePage(folder, projectPage(project.getKey(), project.getValue())) ? 1 : 0;
+        makeReadableByAll(folder, report);
+        listed.add(project.getKey());
+        files += project.getValue().size();
+        bytes += projects.bytes().get(project.getKey());
+      } catch (LeftAlone e) {
+        report.skipped.add(
+            e.getMessage() + ": left alone, so project " + project.getKey() + " is not indexed");
+      } catch (AccessDeniedException e) {
+        // e.g. a folder an earlier run left owner-only under another uid: the rest goes on
+        if (!report.unreadablePaths.contains(project.getKey())) { // else said already
+          report.skipped.add(
+              project.getKey()
+                  + ": permission denied on its folder or page, so its page is not updated");
+        }
+      }
+    }
+    return new Pages(written, listed, files, bytes);
+  }
+
+  /**
    * Every wheel and sdist under DIR, in path order (the same tree gives the same bytes). Links are
    * not followed; hidden files and folders are not looked at; what cannot be read is reported.
    */
   private static List<Found> scan(Path dir, Report report) throws IOException {
-    List<Found> found = new ArrayList<>();
-    // whether every uid can reach into the folder being walked (each ancestor has o+x)
-    Deque<Boolean> reachable = new ArrayDeque<>();
-    Files.walkFileTree(
-        dir,
-        new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-            if (!d.equals(dir) && d.getFileName().toString().startsWith(".")) {
-              return FileVisitResult.SKIP_SUBTREE;
-            }
-            boolean parent = reachable.isEmpty() || reachable.peek();
-            var permissions = permissions(d);
-            boolean self = permissions.contains(PosixFilePermission.OTHERS_EXECUTE);
-            if (parent && !self) {
-              report.warnings.add(
-                  (d.equals(dir) ? d.toString() : dir.relativize(d).toString())
-                      + " is mode "
-                      + mode(permissions)
-                      + ": build pods of another uid cannot read what is in it");
-            }
-            reachable.push(parent && self);
-            return FileVisitResult.CONTINUE;
-          }
+    PackageWalk walk = new PackageWalk(dir, report);
+    Files.walkFileTree(dir, walk);
+    walk.found.sort(Comparator.comparing(Found::path));
+    return walk.found;
+  }
 
-          @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-            String name = file.getFileName().toString();
-            var distribution = DistributionFile.parse(name);
-            if (attrs.isRegularFile() && !name.startsWith(".") && distribution.isPresent()) {
-              var permissions = permissions(file);
-              boolean readableByAll =
-                  !reachable.peek() || permissions.contains(PosixFilePermission.OTHERS_READ);
-              found.add(
-                  new Found(
-                      file,
-                      distribution.get(),
-                      new FileFacts.Key(
-                          name, attrs.size(), attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS)),
-                      readableByAll
-                          ? null
-                          : dir.relativize(file)
-                              + " is mode "
-                              + mode(permissions)
-                              + ": build pods of another uid cannot install it"));
-            }
-            return FileVisitResult.CONTINUE;
-          }
+  /** The walk of {@link #scan}: what it found, and whether every uid can reach where it is. */
+  private static final class PackageWalk extends SimpleFileVisitor<Path> {
+    private final Path dir;
+    private final Report report;
+    private final List<Found> found = new ArrayList<>();
 
-          @Override
-          public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-            if (file.equals(dir)) {
-              throw e;
-            }
-            if (!(e instanceof NoSuchFileException)) { // gone since listed: nothing to index
-              report.unreadable(dir.relativize(file).toString(), e);
-            }
-            return FileVisitResult.CONTINUE;
-          }
+    /** Whether every uid can reach into the folder being walked (each ancestor has o+x). */
+    private final Deque<Boolean> reachable = new ArrayDeque<>();
 
-          @Override
-          public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-            reachable.pop();
-            if (e != null) { // the listing broke off part way
-              if (d.equals(dir)) {
-                throw e;
-              }
-              report.unreadable(dir.relativize(d).toString(), e);
-            }
-            return FileVisitResult.CONTINUE;
-          }
-        });
-    found.sort(Comparator.comparing(Found::path));
-    return found;
+    PackageWalk(Path dir, Report report) {
+      this.dir = dir;
+      this.report = report;
+    }
+
+    @Override
+    public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+      if (!d.equals(dir) && d.getFileName().toString().startsWith(".")) {
+        return FileVisitResult.SKIP_SUBTREE;
+      }
+      boolean parent = reachable.isEmpty() || reachable.peek();
+      var permissions = permissions(d);
+      boolean self = permissions.contains(PosixFilePermission.OTHERS_EXECUTE);
+      if (parent && !self) {
+        report.warnings.add(
+            (d.equals(dir) ? d.toString() : dir.relativize(d).toString())
+                + " is mode "
+                + mode(permissions)
+                + ": build pods of another uid cannot read what is in it");
+      }
+      reachable.push(parent && self);
+      return FileVisitResult.CONTINUE;
+    }
+
+    @Override
+    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+      String name = file.getFileName().toString();
+      var distribution = DistributionFile.parse(name);
+      if (attrs.isRegularFile() && !name.startsWith(".") && distribution.isPresent()) {
+        var permissions = permissions(file);
+        boolean readableByAll =
+            !reachable.peek() || permissions.contains(PosixFilePermission.OTHERS_READ);
+        found.add(
+            new Found(
+                file,
+                distribution.get(),
+                new FileFacts.Key(
+                    name, attrs.size(), attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS)),
+                readableByAll
+                    ? null
+                    : dir.relativize(file)
+                        + " is mode "
+                        + mode(permissions)
+                        + ": build pods of another uid cannot install it"));
+      }
+      return FileVisitResult.CONTINUE;
+    }
+
+    @Override
+    public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+      if (file.equals(dir)) {
+        throw e;
+      }
+      if (!(e instanceof NoSuchFileException)) { // gone since listed: nothing to index
+        report.unreadable(dir.relativize(file).toString(), e);
+      }
+      return FileVisitResult.CONTINUE;
+    }
+
+    @Override
+    public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+      reachable.pop();
+      if (e != null) { // the listing broke off part way
+        if (d.equals(dir)) {
+          throw e;
+        }
+        report.unreadable(dir.relativize(d).toString(), e);
+      }
+      return FileVisitResult.CONTINUE;
+    }
   }
 
   private static FileFacts read(Path file, String name) throws IOException {

@@ -4,6 +4,7 @@ import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.InjectionSpec;
 import dev.pypimirror.operator.api.MountedConfig;
+import dev.pypimirror.operator.api.PipSpec;
 import dev.pypimirror.operator.api.ProxySpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.api.SecretRef;
@@ -40,26 +41,7 @@ public final class MirrorSpecValidator {
     CacheSpec cache = spec.getCache();
     boolean cacheOn = cache != null && cache.isEnabled();
     if (cache != null) {
-      checkMountPath(problems, cache.getMountPath(), spec.getInjection());
-      if (cache.getSize() == null || !QUANTITY.matcher(cache.getSize()).matches()) {
-        problems.add("spec.cache.size: not a Kubernetes quantity: " + cache.getSize());
-      }
-      // requirement specifiers only: a pip option could name an index no policy has seen
-      problems.addAll(
-          Requirements.ofPackages("spec.cache.packages", cache.getPackages()).problems());
-      String maxFileSize = cache.getSync() == null ? null : cache.getSync().getMaxFileSize();
-      if (maxFileSize != null && !QUANTITY.matcher(maxFileSize).matches()) {
-        problems.add("spec.cache.sync.maxFileSize: not a Kubernetes quantity: " + maxFileSize);
-      }
-      String schedule = cache.getSync() == null ? null : cache.getSync().getSchedule();
-      if (schedule != null) {
-        CronSchedule.problem(schedule)
-            .ifPresent(
-                why ->
-                    problems.add(
-                        "spec.cache.sync.schedule: \"%s\" is no CronJob schedule: %s"
-                            .formatted(schedule, why)));
-      }
+      checkCache(problems, cache, spec.getInjection());
     }
     List<IndexSpec> indexes = spec.getIndexes() == null ? List.of() : spec.getIndexes();
     for (int i = 0; i < indexes.size(); i++) {
@@ -73,26 +55,56 @@ public final class MirrorSpecValidator {
       problems.add("spec.indexes: no index: list at least one or enable spec.cache");
     }
     if (spec.getPublicIndex() != null) {
-      String url = spec.getPublicIndex().getUrl();
-      String scheme = scheme(url);
-      if (!"https".equals(scheme) && !"http".equals(scheme)) {
-        problems.add("spec.publicIndex.url: must be an http(s) URL, got " + quoted(url));
-      }
+      checkPublicIndex(problems, spec.getPublicIndex().getUrl());
     }
     if (spec.getPip() != null) {
-      Integer retries = spec.getPip().getRetries();
-      if (retries != null && retries < 0) {
-        problems.add("spec.pip.retries: must be 0 or more, got " + retries);
-      }
-      Integer timeout = spec.getPip().getTimeoutSeconds();
-      if (timeout != null && timeout < 1) {
-        problems.add("spec.pip.timeoutSeconds: must be 1 or more, got " + timeout);
-      }
+      checkPip(problems, spec.getPip());
     }
     if (spec.getInjection() != null) {
       checkAbsolutePath(problems, "spec.injection.homeDir", spec.getInjection().getHomeDir());
     }
     return problems;
+  }
+
+  /** spec.cache's mount path, size, packages, and its sync's file size limit and schedule. */
+  private static void checkCache(List<String> problems, CacheSpec cache, InjectionSpec injection) {
+    checkMountPath(problems, cache.getMountPath(), injection);
+    if (cache.getSize() == null || !QUANTITY.matcher(cache.getSize()).matches()) {
+      problems.add("spec.cache.size: not a Kubernetes quantity: " + cache.getSize());
+    }
+    // requirement specifiers only: a pip option could name an index no policy has seen
+    problems.addAll(Requirements.ofPackages("spec.cache.packages", cache.getPackages()).problems());
+    String maxFileSize = cache.getSync() == null ? null : cache.getSync().getMaxFileSize();
+    if (maxFileSize != null && !QUANTITY.matcher(maxFileSize).matches()) {
+      problems.add("spec.cache.sync.maxFileSize: not a Kubernetes quantity: " + maxFileSize);
+    }
+    String schedule = cache.getSync() == null ? null : cache.getSync().getSchedule();
+    if (schedule != null) {
+      CronSchedule.problem(schedule)
+          .ifPresent(
+              why ->
+                  problems.add(
+                      "spec.cache.sync.schedule: \"%s\" is no CronJob schedule: %s"
+                          .formatted(schedule, why)));
+    }
+  }
+
+  private static void checkPublicIndex(List<String> problems, String url) {
+    String scheme = scheme(url);
+    if (!"https".equals(scheme) && !"http".equals(scheme)) {
+      problems.add("spec.publicIndex.url: must be an http(s) URL, got " + quoted(url));
+    }
+  }
+
+  private static void checkPip(List<String> problems, PipSpec pip) {
+    Integer retries = pip.getRetries();
+    if (retries != null && retries < 0) {
+      problems.add("spec.pip.retries: must be 0 or more, got " + retries);
+    }
+    Integer timeout = pip.getTimeoutSeconds();
+    if (timeout != null && timeout < 1) {
+      problems.add("spec.pip.timeoutSeconds: must be 1 or more, got " + timeout);
+    }
   }
 
   /** Throws {@link InvalidMirrorException} listing every problem, if there is any. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.admissionpolicy.InjectionPolicies;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.apiserver.AdmissionChain;
 import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
@@ -90,23 +91,7 @@ public final class Demo {
                         && name.equals(WebhookCertificateManager.SERVICE)
                     ? "127.0.0.1:" + webhookPort.get()
                     : null);
-    AdmissionChain admission =
-        new AdmissionChain(transport, AdmissionChain.MatchConditions.NOT_EVALUATED)
-            .observe(calls::add);
-    KubernetesMockServer apiServer =
-        new KubernetesMockServer(
-            new Context(),
-            new MockWebServer(),
-            new HashMap<>(),
-            new AdmittingDispatcher(
-                new KubernetesCrudDispatcher(List.of()),
-                admission,
-                AdmittingDispatcher.Strategy.NONE,
-                admissionPolicies
-                    ? new dev.pypimirror.operator.apiserver.CelAdmissionPolicies()
-                    : AdmittingDispatcher.Policies.NONE),
-            false);
-    apiServer.init(InetAddress.getLoopbackAddress(), 0);
+    KubernetesMockServer apiServer = startApiServer(transport, calls);
     try (KubernetesClient client = apiServer.createClient()) {
       out.printf(
           "pypi-mirror-operator demo: an embedded Kubernetes API server (%s) that calls admission"
@@ -114,19 +99,7 @@ public final class Demo {
           client.getMasterUrl());
       installCrd(client);
       ensureNamespace(client, OPERATOR_NAMESPACE); // as an install creates it
-      var settings =
-          OperatorSettings.defaults()
-              .withOperatorNamespace(OPERATOR_NAMESPACE)
-              .withWebhook(
-                  w ->
-                      w.onLoopback()
-                          .withSelfManagedCertificates()
-                          .withTlsReloadInterval(Duration.ofSeconds(1)))
-              .withInjection(
-                  admissionPolicies
-                      ? OperatorSettings.Injection.ADMISSION_POLICY
-                      : OperatorSettings.Injection.WEBHOOK);
-      try (OperatorApp app = new OperatorApp(client, settings, Clock.systemUTC()).start()) {
+      try (OperatorApp app = new OperatorApp(client, settings(), Clock.systemUTC()).start()) {
         webhookPort.set(app.webhookPort());
         await(() -> caBundlesPatched(client) && webhookAnswers(client, transport), () -> null);
         out.printf(
@@ -149,6 +122,47 @@ public final class Demo {
     out.println(
         "Done: the API server, the operator and the webhook are stopped, and nothing was left on disk.");
     out.flush();
+  }
+
+  /**
+   * The embedded API server on loopback: CRUD, with the admission chain calling webhooks through
+   * {@code transport} (each call told to {@code calls}) and, in admission-policy mode, CEL.
+   */
+  private KubernetesMockServer startApiServer(
+      WebhookTransport transport, List<AdmissionChain.Call> calls) {
+    AdmissionChain admission =
+        new AdmissionChain(transport, AdmissionChain.MatchConditions.NOT_EVALUATED)
+            .observe(calls::add);
+    KubernetesMockServer apiServer =
+        new KubernetesMockServer(
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new AdmittingDispatcher(
+                new KubernetesCrudDispatcher(List.of()),
+                admission,
+                AdmittingDispatcher.Strategy.NONE,
+                admissionPolicies
+                    ? new dev.pypimirror.operator.apiserver.CelAdmissionPolicies()
+                    : AdmittingDispatcher.Policies.NONE),
+            false);
+    apiServer.init(InetAddress.getLoopbackAddress(), 0);
+    return apiServer;
+  }
+
+  /** The operator's settings: webhook on loopback with its own certificates, the demo's mode. */
+  private OperatorSettings settings() {
+    return OperatorSettings.defaults()
+        .withOperatorNamespace(OPERATOR_NAMESPACE)
+        .withWebhook(
+            w ->
+                w.onLoopback()
+                    .withSelfManagedCertificates()
+                    .withTlsReloadInterval(Duration.ofSeconds(1)))
+        .withInjection(
+            admissionPolicies
+                ? OperatorSettings.Injection.ADMISSION_POLICY
+                : OperatorSettings.Injection.WEBHOOK);
   }
 
   private void apply(
@@ -204,22 +218,7 @@ public final class Demo {
             () -> client.resources(PypiMirror.class).inNamespace(ns).withName(name).get());
     String claim = reconciled.getStatus().getClaimName();
     if (claim != null && MirrorObjects.createsClaim(reconciled)) {
-      out.printf(
-          "   The operator created PVC %s; the demo plays the storage provisioner and binds it.%n",
-          claim);
-      client
-          .persistentVolumeClaims()
-          .inNamespace(ns)
-          .withName(claim)
-          .editStatus(
-              pvc -> {
-                pvc.setStatus(new PersistentVolumeClaimStatusBuilder().withPhase("Bound").build());
-                return pvc;
-              });
-      reconciled =
-          await(
-              () -> cacheBound(client, ns, name),
-              () -> client.resources(PypiMirror.class).inNamespace(ns).withName(name).get());
+      reconciled = bindClaim(client, ns, name, claim);
     }
     await(
         () ->
@@ -229,23 +228,52 @@ public final class Demo {
                 .orElse(false),
         () -> null);
     if (admissionPolicies) {
-      String policy = InjectionPolicies.objectName(ns, name);
-      await(
-          () ->
-              client
-                      .genericKubernetesResources(
-                          AdmissionPolicyWriter.resource(InjectionPolicies.POLICY_KIND))
-                      .withName(policy)
-                      .get()
-                  != null,
-          () -> null,
-          Duration.ofSeconds(40));
-      out.printf(
-          "   The operator's leader wrote MutatingAdmissionPolicy %s and its binding: the API"
-              + " server injects this mirror itself.%n",
-          policy);
+      awaitAdmissionPolicy(client, ns, name);
     }
-    var status = reconciled.getStatus();
+    printStatus(client, ns, reconciled.getStatus());
+  }
+
+  /** Plays the storage provisioner: binds the PVC the operator made; the mirror once it saw it. */
+  private PypiMirror bindClaim(KubernetesClient client, String ns, String name, String claim)
+      throws InterruptedException {
+    out.printf(
+        "   The operator created PVC %s; the demo plays the storage provisioner and binds it.%n",
+        claim);
+    client
+        .persistentVolumeClaims()
+        .inNamespace(ns)
+        .withName(claim)
+        .editStatus(
+            pvc -> {
+              pvc.setStatus(new PersistentVolumeClaimStatusBuilder().withPhase("Bound").build());
+              return pvc;
+            });
+    return await(
+        () -> cacheBound(client, ns, name),
+        () -> client.resources(PypiMirror.class).inNamespace(ns).withName(name).get());
+  }
+
+  private void awaitAdmissionPolicy(KubernetesClient client, String ns, String name)
+      throws InterruptedException {
+    String policy = InjectionPolicies.objectName(ns, name);
+    await(
+        () ->
+            client
+                    .genericKubernetesResources(
+                        AdmissionPolicyWriter.resource(InjectionPolicies.POLICY_KIND))
+                    .withName(policy)
+                    .get()
+                != null,
+        () -> null,
+        Duration.ofSeconds(40));
+    out.printf(
+        "   The operator's leader wrote MutatingAdmissionPolicy %s and its binding: the API"
+            + " server injects this mirror itself.%n",
+        policy);
+  }
+
+  /** The mirror's conditions, index URLs, objects and the pip.conf rendered into its ConfigMap. */
+  private void printStatus(KubernetesClient client, String ns, PypiMirrorStatus status) {
     out.printf("   status (observedGeneration %d):%n", status.getObservedGeneration());
     for (Condition c : status.getConditions()) {
       out.printf(

@@ -114,40 +114,53 @@ public class CacheSyncer {
    * then no sync Job is created and its CronJob is removed, so no forbidden URL is ever used.
    */
   Outcome sync(PypiMirror mirror, String claimName, CacheStatus previous, List<String> violations) {
-    String name = mirror.getMetadata().getName();
-    String namespace = mirror.getMetadata().getNamespace();
     if (!violations.isEmpty()) {
       deleteCronJob(mirror);
-      return new Outcome(
-          copy(previous),
-          false,
-          Conditions.REASON_POLICY_VIOLATION,
-          "no cache sync: " + String.join("; ", violations) + previousIndexNote(copy(previous)));
+      return notSynced(previous, Conditions.REASON_POLICY_VIOLATION, violations);
     }
     Requirements.Parsed requirements = requirements(mirror);
     if (!requirements.problems().isEmpty()) {
-      return new Outcome(
-          copy(previous),
-          false,
-          Conditions.REASON_INVALID_REQUIREMENTS,
-          "no cache sync: "
-              + String.join("; ", requirements.problems())
-              + previousIndexNote(copy(previous)));
+      return notSynced(previous, Conditions.REASON_INVALID_REQUIREMENTS, requirements.problems());
     }
     CacheSync.Plan plan = CacheSync.plan(mirror, claimName, indexImage, requirements);
     keepCronJob(mirror, plan);
+    List<Job> ours = syncJobs(mirror);
+    reportFinished(mirror, ours);
+    Optional<Job> running = runningOrStarted(mirror, plan, ours, previous);
+    History history = History.of(ours, plan.hash());
+    CacheStatus status = copy(previous);
+    history.lastSucceeded().ifPresent(job -> record(status, job));
+    return outcome(plan, status, running, history);
+  }
 
-    List<Job> ours =
-        owned
-            .list(
-                OwnedSyncJob.KIND,
-                j ->
-                    namespace.equals(j.getMetadata().getNamespace())
-                        && name.equals(label(j, MirrorObjects.MIRROR_LABEL)))
-            .toList();
+  /** No sync, for {@code problems}; the cache keeps what an earlier sync left. */
+  private static Outcome notSynced(CacheStatus previous, String reason, List<String> problems) {
+    CacheStatus status = copy(previous);
+    return new Outcome(
+        status,
+        false,
+        reason,
+        "no cache sync: " + String.join("; ", problems) + previousIndexNote(status));
+  }
+
+  /** The mirror's sync Jobs, as the informer holds them. */
+  private List<Job> syncJobs(PypiMirror mirror) {
+    String name = mirror.getMetadata().getName();
+    String namespace = mirror.getMetadata().getNamespace();
+    return owned
+        .list(
+            OwnedSyncJob.KIND,
+            j ->
+                namespace.equals(j.getMetadata().getNamespace())
+                    && name.equals(label(j, MirrorObjects.MIRROR_LABEL)))
+        .toList();
+  }
+
+  /** Tells {@link FinishedJobs} every finished sync Job of the mirror. */
+  private void reportFinished(PypiMirror mirror, List<Job> ours) {
     finishedJobs.seen(
-        namespace,
-        name,
+        mirror.getMetadata().getNamespace(),
+        mirror.getMetadata().getName(),
         ours.stream()
             .filter(j -> finished(j).isPresent())
             .map(
@@ -158,39 +171,58 @@ public class CacheSyncer {
                         "Complete".equals(finished(j).orElseThrow().getType()),
                         instant(finishedAt(j))))
             .toList());
+  }
+
+  /**
+   * The sync Job still running, else a new one for {@code plan} when no Job of it exists and the
+   * cache was not synced with it yet.
+   */
+  private Optional<Job> runningOrStarted(
+      PypiMirror mirror, CacheSync.Plan plan, List<Job> ours, CacheStatus previous) {
     Optional<Job> running = ours.stream().filter(j -> finished(j).isEmpty()).findFirst();
-    boolean currentExists =
-        ours.stream()
-            .anyMatch(j -> j.getMetadata().getName().equals(CacheSync.jobName(name, plan.hash())));
+    String current = CacheSync.jobName(mirror.getMetadata().getName(), plan.hash());
+    boolean currentExists = ours.stream().anyMatch(j -> j.getMetadata().getName().equals(current));
     String syncedHash = previous == null ? null : previous.getSyncedHash();
-    if (!currentExists && !plan.hash().equals(syncedHash) && running.isEmpty()) {
-      Job job = client.resource(OwnedSyncJob.desired(mirror, plan)).create();
-      events.record(
-          mirror,
-          Type.Normal,
-          "SyncStarted",
-          "cache sync Job " + job.getMetadata().getName() + " created");
-      running = Optional.of(job);
+    if (currentExists || plan.hash().equals(syncedHash) || running.isPresent()) {
+      return running;
+    }
+    Job job = client.resource(OwnedSyncJob.desired(mirror, plan)).create();
+    events.record(
+        mirror,
+        Type.Normal,
+        "SyncStarted",
+        "cache sync Job " + job.getMetadata().getName() + " created");
+    return Optional.of(job);
+  }
+
+  /** The last sync Jobs that succeeded and that failed. */
+  record History(Optional<Job> lastSucceeded, Optional<Job> lastFailed) {
+    static History of(List<Job> ours, String currentHash) {
+      // latest first; timestamps have one-second resolution, so on a tie the current spec's Job
+      // wins
+      Comparator<Job> latest =
+          Comparator.comparing(CacheSyncer::finishedAt)
+              .thenComparing(j -> currentHash.equals(annotation(j, CacheSync.HASH_ANNOTATION)));
+      return new History(last(ours, "Complete", latest), last(ours, "Failed", latest));
     }
 
-    CacheStatus status = copy(previous);
-    // latest first; timestamps have one-second resolution, so on a tie the current spec's Job wins
-    Comparator<Job> latest =
-        Comparator.comparing(CacheSyncer::finishedAt)
-            .thenComparing(j -> plan.hash().equals(annotation(j, CacheSync.HASH_ANNOTATION)));
-    Optional<Job> lastSucceeded =
-        ours.stream()
-            .filter(j -> "Complete".equals(finished(j).map(JobCondition::getType).orElse(null)))
-            .max(latest);
-    Optional<Job> lastFailed =
-        ours.stream()
-            .filter(j -> "Failed".equals(finished(j).map(JobCondition::getType).orElse(null)))
-            .max(latest);
-    lastSucceeded.ifPresent(job -> record(status, job));
-    boolean failedLast =
-        lastFailed.isPresent()
-            && (lastSucceeded.isEmpty()
-                || finishedAt(lastFailed.get()).compareTo(finishedAt(lastSucceeded.get())) > 0);
+    private static Optional<Job> last(List<Job> ours, String type, Comparator<Job> latest) {
+      return ours.stream()
+          .filter(j -> type.equals(finished(j).map(JobCondition::getType).orElse(null)))
+          .max(latest);
+    }
+
+    /** Whether the last Job to finish failed. */
+    boolean failedLast() {
+      return lastFailed.isPresent()
+          && (lastSucceeded.isEmpty()
+              || finishedAt(lastFailed.get()).compareTo(finishedAt(lastSucceeded.get())) > 0);
+    }
+  }
+
+  /** What the cache is, from the running Job, the last ones and what {@code status} holds. */
+  private Outcome outcome(
+      CacheSync.Plan plan, CacheStatus status, Optional<Job> running, History history) {
     if (running.isPresent()) {
       return new Outcome(
           status,
@@ -201,38 +233,46 @@ public class CacheSyncer {
               + " is running"
               + previousIndexNote(status));
     }
-    if (failedLast) {
-      JobCondition failure = finished(lastFailed.get()).orElseThrow();
-      return new Outcome(
-          status,
-          false,
-          Conditions.REASON_SYNC_FAILED,
-          "cache sync Job %s failed (%s: %s)%s"
-              .formatted(
-                  lastFailed.get().getMetadata().getName(),
-                  failure.getReason(),
-                  failure.getMessage() + failureDetail(lastFailed.get()),
-                  previousIndexNote(status)));
+    if (history.failedLast()) {
+      return failed(history.lastFailed().orElseThrow(), status);
     }
     if (plan.hash().equals(status.getSyncedHash())) {
-      return new Outcome(
-          status,
-          true,
-          Conditions.REASON_SYNCED,
-          "%d files of %d projects, %d bytes, synced at %s by Job %s%s"
-              .formatted(
-                  Optional.ofNullable(status.getPackageCount()).orElse(0),
-                  Optional.ofNullable(status.getProjectCount()).orElse(0),
-                  Optional.ofNullable(status.getSizeBytes()).orElse(0L),
-                  status.getLastSyncTime(),
-                  status.getLastSyncJob(),
-                  refusedNote(status)));
+      return synced(status);
     }
     return new Outcome(
         status,
         false,
         Conditions.REASON_SYNCING,
         "waiting for the cache sync to start" + previousIndexNote(status));
+  }
+
+  private Outcome failed(Job job, CacheStatus status) {
+    JobCondition failure = finished(job).orElseThrow();
+    return new Outcome(
+        status,
+        false,
+        Conditions.REASON_SYNC_FAILED,
+        "cache sync Job %s failed (%s: %s)%s"
+            .formatted(
+                job.getMetadata().getName(),
+                failure.getReason(),
+                failure.getMessage() + failureDetail(job),
+                previousIndexNote(status)));
+  }
+
+  private static Outcome synced(CacheStatus status) {
+    return new Outcome(
+        status,
+        true,
+        Conditions.REASON_SYNCED,
+        "%d files of %d projects, %d bytes, synced at %s by Job %s%s"
+            .formatted(
+                Optional.ofNullable(status.getPackageCount()).orElse(0),
+                Optional.ofNullable(status.getProjectCount()).orElse(0),
+                Optional.ofNullable(status.getSizeBytes()).orElse(0L),
+                status.getLastSyncTime(),
+                status.getLastSyncJob(),
+                refusedNote(status)));
   }
 
   /**

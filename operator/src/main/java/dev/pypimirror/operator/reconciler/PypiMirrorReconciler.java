@@ -189,18 +189,54 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     status.setClaimName(cache.usable() ? MirrorObjects.claimName(mirror) : null);
     status.setCache(previous.getCache());
     List<String> violations = policyViolations(mirror);
-    if (cache.usable()
-        && mirror.getSpec().getCache() != null
-        && mirror.getSpec().getCache().isSynced()) {
-      // a mirror the policy forbids gets no sync Job: no forbidden URL is ever used
-      CacheSyncer.Outcome sync =
-          syncer.sync(mirror, status.getClaimName(), previous.getCache(), violations);
-      status.setCache(sync.status());
-      announceSync(mirror, previous, sync);
-      cache =
-          new CacheState(true, sync.synced(), sync.reason(), sync.message(), cache.recheckAfter());
-    }
+    cache = syncCache(mirror, previous, status, cache, violations);
     Step proxy = serveThroughProxy(mirror, cache, status, violations);
+    List<Condition> conditions =
+        conditions(mirror, rendered, new Steps(config, cache, proxy), violations, generation);
+    Duration recheckAfter = cache.recheckAfter();
+    if (proxy != null && proxy.usable()) {
+      conditions.add(this.proxy.cacheFull(status.getProxyUrl(), generation));
+      recheckAfter = sooner(recheckAfter, PROXY_RECHECK);
+    }
+    return finish(mirror, context, previous, status, conditions, recheckAfter);
+  }
+
+  /** What the reconcile's steps found: the ConfigMap, the cache, and the proxy (null: none). */
+  private record Steps(Step config, CacheState cache, Step proxy) {}
+
+  /**
+   * Syncs a synced mirror's usable cache (a mirror the policy forbids gets no sync Job: no
+   * forbidden URL is ever used); the cache's state, the sync's where it ran.
+   */
+  private CacheState syncCache(
+      PypiMirror mirror,
+      PypiMirrorStatus previous,
+      PypiMirrorStatus status,
+      CacheState cache,
+      List<String> violations) {
+    var spec = mirror.getSpec().getCache();
+    if (!cache.usable() || spec == null || !spec.isSynced()) {
+      return cache;
+    }
+    CacheSyncer.Outcome sync =
+        syncer.sync(mirror, status.getClaimName(), previous.getCache(), violations);
+    status.setCache(sync.status());
+    announceSync(mirror, previous, sync);
+    return new CacheState(true, sync.synced(), sync.reason(), sync.message(), cache.recheckAfter());
+  }
+
+  /**
+   * ConfigRendered, CacheReady, Ready, DependencyConfusion and, for a proxied mirror, ProxyReady.
+   */
+  private static List<Condition> conditions(
+      PypiMirror mirror,
+      RenderedConfig rendered,
+      Steps steps,
+      List<String> violations,
+      long generation) {
+    Step config = steps.config();
+    CacheState cache = steps.cache();
+    Step proxy = steps.proxy();
     Step ready = MirrorStatuses.ready(config, cache, rendered, violations);
     if (proxy != null && Conditions.REASON_CONFLICT.equals(proxy.reason())) {
       ready = proxy; // a proxy that is not ours to run; a proxy still starting does not block
@@ -223,16 +259,11 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
                         mirror.getMetadata().getNamespace(),
                         mirror.getSpec()),
                     generation)));
-    Duration recheckAfter = cache.recheckAfter();
     if (proxy != null) {
       conditions.add(
           Conditions.of(PROXY_READY, proxy.usable(), proxy.reason(), proxy.message(), generation));
-      if (proxy.usable()) {
-        conditions.add(this.proxy.cacheFull(status.getProxyUrl(), generation));
-        recheckAfter = sooner(recheckAfter, PROXY_RECHECK);
-      }
     }
-    return finish(mirror, context, previous, status, conditions, recheckAfter);
+    return conditions;
   }
 
   /**
