@@ -17,6 +17,7 @@ import dev.pypimirror.operator.reconciler.ProxyProbe;
 import dev.pypimirror.operator.reconciler.PypiMirrorPolicyReconciler;
 import dev.pypimirror.operator.reconciler.PypiMirrorReconciler;
 import dev.pypimirror.operator.serving.HttpServing;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import dev.pypimirror.operator.tls.WebhookCertificates;
@@ -47,20 +48,6 @@ import java.util.stream.Collectors;
  * parts and starts nothing; {@link #start} starts them, {@link #close} stops them.
  */
 public final class OperatorApp implements AutoCloseable {
-  /** How often the leader looks for pods that asked for a mirror but were admitted without one. */
-  static final long AUDIT_PERIOD_SECONDS = 120;
-
-  /** How long the webhook waits, once the drain delay is over, for admissions under way. */
-  static final Duration IN_FLIGHT_TIMEOUT = Duration.ofSeconds(10);
-
-  /**
-   * Live lookups of namespaces the caches cannot decide on (a worker pool off the event loop): at
-   * most this many at once, and this many waiting; more are refused (fail closed).
-   */
-  static final int LOOKUP_THREADS = 2;
-
-  static final int LOOKUP_QUEUE = 64;
-
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OperatorApp.class);
   private final KubernetesClient client;
   private final boolean ownsClient;
@@ -231,12 +218,13 @@ public final class OperatorApp implements AutoCloseable {
 
   private static ThreadPoolExecutor lookupPool() {
     AtomicInteger threads = new AtomicInteger();
+    int lookupThreads = Defaults.LOOKUP_THREADS.defaultValue();
     return new ThreadPoolExecutor(
-        LOOKUP_THREADS,
-        LOOKUP_THREADS,
+        lookupThreads,
+        lookupThreads,
         0,
         TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(LOOKUP_QUEUE),
+        new ArrayBlockingQueue<>(Defaults.LOOKUP_QUEUE.defaultValue()),
         task -> {
           Thread thread = new Thread(task, "webhook-lookup-" + threads.incrementAndGet());
           thread.setDaemon(true);
@@ -259,7 +247,7 @@ public final class OperatorApp implements AutoCloseable {
           admissionPolicies.startRemoving();
         }
         certificates.ifPresent(WebhookCertificateManager::startManaging);
-        audit.start(AUDIT_PERIOD_SECONDS);
+        audit.start(Defaults.AUDIT_PERIOD.defaultValue().toSeconds());
       }
 
       @Override
@@ -337,7 +325,9 @@ public final class OperatorApp implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    webhook.ifPresent(w -> w.shutdown(settings.webhook().drainDelay(), IN_FLIGHT_TIMEOUT));
+    webhook.ifPresent(
+        w ->
+            w.shutdown(settings.webhook().drainDelay(), Defaults.IN_FLIGHT_TIMEOUT.defaultValue()));
     lookups.shutdownNow();
     routing.close();
     admissionPolicies.close();

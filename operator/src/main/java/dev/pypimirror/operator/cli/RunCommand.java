@@ -29,6 +29,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description =
         "Run the operator and its webhooks against the cluster of the kubeconfig, or in-cluster.",
+    defaultValueProvider = SettingDefaults.class,
+    resourceBundle = "dev.pypimirror.operator.cli.SettingDefaults$RunHelp",
     footerHeading = "%nExamples:%n",
     footer = {
       "  # in a pod, as deploy/ and the chart run it (namespace, pod: downward API)",
@@ -43,8 +45,6 @@ import picocli.CommandLine.Option;
       "      --no-webhook --watch-namespaces builds,ml-training"
     })
 class RunCommand implements Callable<Integer> {
-  private static final OperatorSettings DEFAULTS = OperatorSettings.defaults();
-
   @Option(
       names = "--watch-namespaces",
       split = ",",
@@ -58,16 +58,11 @@ class RunCommand implements Callable<Integer> {
       description = "The operator's own namespace, never injected (default: $POD_NAMESPACE).")
   String operatorNamespace;
 
-  @Option(
-      names = "--webhook-port",
-      description = "HTTPS port of the webhooks (default: ${DEFAULT-VALUE}).")
-  int webhookPort = DEFAULTS.webhook().port();
+  @Option(names = "--webhook-port")
+  int webhookPort;
 
-  @Option(
-      names = "--metrics-port",
-      description =
-          "Plain-HTTP port of /metrics, /healthz, /readyz; 0: none (default: ${DEFAULT-VALUE}).")
-  int metricsPort = DEFAULTS.webhook().managementPort();
+  @Option(names = "--metrics-port")
+  int metricsPort;
 
   @Option(
       names = "--webhook-certs",
@@ -78,16 +73,11 @@ class RunCommand implements Callable<Integer> {
           "self-managed, cert-manager (the leader keeps a Certificate: --cert-manager-certificate, --cert-manager-issuer) or files (default: files when --tls-cert-file and --tls-key-file exist, else self-managed).")
   Certificates certificateSource;
 
-  @Option(
-      names = "--tls-cert-file",
-      description =
-          "Serving certificate (PEM) with --webhook-certs=files, reloaded when it changes (default: ${DEFAULT-VALUE}).")
-  Path certificate = DEFAULTS.webhook().certificateFile();
+  @Option(names = "--tls-cert-file")
+  Path certificate;
 
-  @Option(
-      names = "--tls-key-file",
-      description = "Serving key (PEM) with --webhook-certs=files (default: ${DEFAULT-VALUE}).")
-  Path key = DEFAULTS.webhook().keyFile();
+  @Option(names = "--tls-key-file")
+  Path key;
 
   @Option(
       names = "--leader-election",
@@ -110,31 +100,17 @@ class RunCommand implements Callable<Integer> {
       description = "This pod, to read the operator's image from (default: $POD_NAME).")
   String podName;
 
-  @Option(
-      names = "--webhook-configuration",
-      paramLabel = "NAME",
-      description =
-          "The Mutating- and ValidatingWebhookConfiguration the leader owns; the ClusterRole of this name owns them, and the certificate Secret <NAME>-webhook-tls and leader Lease <NAME>-leader are named after it (default: ${DEFAULT-VALUE}).")
-  String webhookConfiguration = DEFAULTS.routing().name();
+  @Option(names = "--webhook-configuration", paramLabel = "NAME")
+  String webhookConfiguration;
 
-  @Option(
-      names = "--webhook-service",
-      paramLabel = "NAME",
-      description = "The webhook Service in the operator's namespace (default: ${DEFAULT-VALUE}).")
-  String webhookService = DEFAULTS.routing().service();
+  @Option(names = "--webhook-service", paramLabel = "NAME")
+  String webhookService;
 
-  @Option(
-      names = "--webhook-failure-policy",
-      paramLabel = "Ignore|Fail",
-      description =
-          "The opt-in entry's failure policy; the policies' entries fail as their enforcement says (default: ${DEFAULT-VALUE}).")
-  String webhookFailurePolicy = DEFAULTS.routing().failurePolicy();
+  @Option(names = "--webhook-failure-policy", paramLabel = "Ignore|Fail")
+  String webhookFailurePolicy;
 
-  @Option(
-      names = "--webhook-timeout",
-      paramLabel = "SECONDS",
-      description = "Every webhook entry's timeout, 1 to 30 (default: ${DEFAULT-VALUE}).")
-  int webhookTimeout = DEFAULTS.routing().timeoutSeconds();
+  @Option(names = "--webhook-timeout", paramLabel = "SECONDS")
+  int webhookTimeout;
 
   @Option(
       names = "--cert-manager-certificate",
@@ -150,27 +126,17 @@ class RunCommand implements Callable<Integer> {
           "With --webhook-certs=cert-manager: the Certificate's issuer, Issuer/NAME (in the operator's namespace) or ClusterIssuer/NAME.")
   String certManagerIssuer;
 
-  @Option(
-      names = "--cert-manager-issuer-group",
-      paramLabel = "GROUP",
-      description = "The issuer's API group (default: ${DEFAULT-VALUE}).")
-  String certManagerIssuerGroup = "cert-manager.io";
+  @Option(names = "--cert-manager-issuer-group", paramLabel = "GROUP")
+  String certManagerIssuerGroup;
 
-  @Option(
-      names = "--drain-delay",
-      paramLabel = "SECONDS",
-      description =
-          "On SIGTERM: fail readiness and keep serving admissions this long, so the Service's endpoints drop this replica first; then answer those under way and stop (default: ${DEFAULT-VALUE}).")
-  int drainDelaySeconds = (int) DEFAULTS.webhook().drainDelay().toSeconds();
+  @Option(names = "--drain-delay", paramLabel = "SECONDS")
+  int drainDelaySeconds;
 
   @Option(
       names = "--injection",
-      defaultValue = "webhook",
       paramLabel = "webhook|admission-policy|auto",
       converter = InjectionConverter.class,
-      completionCandidates = InjectionConverter.class,
-      description =
-          "Who injects pods: the webhook; MutatingAdmissionPolicies the leader writes (Kubernetes 1.36+; namespaces an Enforce policy governs stay with the webhook); auto: policies when the API server serves them (default: ${DEFAULT-VALUE}).")
+      completionCandidates = InjectionConverter.class)
   OperatorSettings.Injection injection;
 
   /** webhook, admission-policy or auto, as {@link OperatorSettings.Injection}. */
@@ -199,11 +165,7 @@ class RunCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Mixin ClusterOptions cluster;
 
-  @Option(
-      names = "--log-format",
-      defaultValue = "text",
-      paramLabel = "text|json",
-      description = "text, or json: one JSON object per line (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--log-format", paramLabel = "text|json")
   String logFormat;
 
   /** self-managed or files, as {@link Certificates}. */
@@ -268,43 +230,39 @@ class RunCommand implements Callable<Integer> {
    * the given one, else the default (run replaces it with its pod's image when it knows its pod).
    */
   OperatorSettings settings() {
-    OperatorSettings.Routing routing;
     try {
-      routing =
-          new OperatorSettings.Routing(
-              webhookConfiguration,
-              webhookService,
-              webhookFailurePolicy,
-              webhookTimeout,
-              certManagerCertificate,
-              issuer());
+      return OperatorSettings.defaults()
+          .withOperatorNamespace(operatorNamespace)
+          .withRouting(
+              new OperatorSettings.Routing(
+                  webhookConfiguration,
+                  webhookService,
+                  webhookFailurePolicy,
+                  webhookTimeout,
+                  certManagerCertificate,
+                  issuer()))
+          .withInjection(injection)
+          .withReconcile(
+              r ->
+                  r.withNamespaces(new LinkedHashSet<>(namespaces))
+                      .withIndexImage(
+                          indexImage != null ? indexImage : Defaults.INDEX_IMAGE.defaultValue())
+                      .withLeaderElection(leaderElection))
+          .withWebhook(this::webhook);
     } catch (IllegalArgumentException e) {
-      throw new CliException("--webhook-failure-policy or --webhook-timeout: " + e.getMessage());
+      throw new CliException(e.getMessage()); // it names the option and what it takes
     }
-    return DEFAULTS
-        .withOperatorNamespace(operatorNamespace)
-        .withRouting(routing)
-        .withInjection(injection)
-        .withReconcile(
-            r ->
-                r.withNamespaces(new LinkedHashSet<>(namespaces))
-                    .withIndexImage(
-                        indexImage != null ? indexImage : Defaults.INDEX_IMAGE.defaultValue())
-                    .withLeaderElection(leaderElection))
-        .withWebhook(
-            w -> {
-              OperatorSettings.Webhook given =
-                  w.withPort(webhookPort)
-                      .withCertificateFiles(certificate, key)
-                      .withManagementPort(
-                          metricsPort > 0 ? metricsPort : OperatorSettings.Webhook.NO_PORT)
-                      .withDrainDelay(Duration.ofSeconds(drainDelaySeconds));
-              given =
-                  certificates() == Certificates.FILES
-                      ? given
-                      : given.withCertificates(certificates());
-              return noWebhook ? given.disabled() : given;
-            });
+  }
+
+  private OperatorSettings.Webhook webhook(OperatorSettings.Webhook defaults) {
+    OperatorSettings.Webhook given =
+        defaults
+            .withPort(webhookPort)
+            .withCertificateFiles(certificate, key)
+            .withManagementPort(metricsPort > 0 ? metricsPort : OperatorSettings.Webhook.NO_PORT)
+            .withDrainDelay(Duration.ofSeconds(drainDelaySeconds));
+    given = certificates() == Certificates.FILES ? given : given.withCertificates(certificates());
+    return noWebhook ? given.disabled() : given;
   }
 
   /** With --webhook-certs=cert-manager: the Certificate's issuer, from KIND/NAME; else null. */
@@ -343,9 +301,6 @@ class RunCommand implements Callable<Integer> {
 
   /** Every problem found before starting, each with its cause and its fix. */
   private void checkBeforeStart() {
-    if (drainDelaySeconds < 0) {
-      throw new CliException("--drain-delay must be 0 or more seconds, got " + drainDelaySeconds);
-    }
     boolean noNamespace = operatorNamespace == null || operatorNamespace.isBlank();
     if (leaderElection && noNamespace) {
       throw new CliException(
@@ -422,11 +377,12 @@ class RunCommand implements Callable<Integer> {
 
   private int runUntilStopped() throws Exception {
     checkBeforeStart();
+    OperatorSettings given = settings();
     // decodes as the operator needs it (one bad object stops nothing): no second client
     var client = TolerantDecoding.builder().withConfig(cluster.config()).build();
     OperatorSettings settings;
     try {
-      settings = withIndexImage(client, settings());
+      settings = withIndexImage(client, given);
     } catch (RuntimeException e) {
       client.close();
       throw e;

@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.cluster;
 
+import dev.pypimirror.operator.settings.Defaults;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,11 +19,11 @@ import java.util.Set;
  * recently used first out.
  */
 final class EventCorrelator {
-  static final int BURST = 25;
-  static final Duration REFILL = Duration.ofMinutes(5);
-  static final int AGGREGATE_MAX_EVENTS = 10;
-  static final Duration AGGREGATE_INTERVAL = Duration.ofMinutes(10);
-  static final int CACHE_ENTRIES = 4096;
+  static final int BURST = Defaults.EVENT_BURST.defaultValue();
+  static final Duration REFILL = Defaults.EVENT_REFILL.defaultValue();
+  static final int AGGREGATE_MAX_EVENTS = Defaults.EVENT_AGGREGATE_MAX.defaultValue();
+  static final Duration AGGREGATE_INTERVAL = Defaults.EVENT_AGGREGATE_INTERVAL.defaultValue();
+  static final int CACHE_ENTRIES = Defaults.EVENT_CACHE_ENTRIES.defaultValue();
   static final String COMBINED = "(combined from similar events): ";
 
   /** One event about one object, as the recorder was asked to record it. */

@@ -3,6 +3,7 @@ package dev.pypimirror.operator.reconciler;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.Undecodable;
 import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -13,7 +14,6 @@ import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -82,23 +82,22 @@ public final class MirrorOperator implements AutoCloseable {
   }
 
   /**
-   * Every failed reconcile is retried, backing off from half a second to at most 30 seconds, for as
-   * long as it fails: the default gives up after 5 attempts, and a mirror would then wait for its
-   * next change although the API server recovered.
+   * Every failed reconcile is retried, backing off ({@link Defaults#RETRY_INITIAL_INTERVAL} and
+   * on), for as long as it fails: the default gives up after 5 attempts, and a mirror would then
+   * wait for its next change although the API server recovered.
    */
   static GenericRetry retry() {
     return new GenericRetry()
-        .setInitialInterval(500)
-        .setIntervalMultiplier(2)
-        .setMaxInterval(30_000)
+        .setInitialInterval(Defaults.RETRY_INITIAL_INTERVAL.defaultValue().toMillis())
+        .setIntervalMultiplier(Defaults.RETRY_MULTIPLIER.defaultValue())
+        .setMaxInterval(Defaults.RETRY_MAX_INTERVAL.defaultValue().toMillis())
         .withoutMaxAttempts();
   }
 
-  /** Even without events, each primary is reconciled this often: a safety net, not a poll. */
-  static final Duration MAX_RECONCILIATION_INTERVAL = Duration.ofMinutes(10);
-
   private static void resilient(ControllerConfigurationOverrider<?> config) {
-    config.withRetry(retry()).withReconciliationMaxInterval(MAX_RECONCILIATION_INTERVAL);
+    config
+        .withRetry(retry())
+        .withReconciliationMaxInterval(Defaults.MAX_RECONCILIATION_INTERVAL.defaultValue());
   }
 
   /**
@@ -122,8 +121,9 @@ public final class MirrorOperator implements AutoCloseable {
 
   /**
    * Gives the lease up at once if this replica holds it, so another one takes over within its retry
-   * period (2 s) instead of waiting for the lease to expire (15 s): java-operator-sdk stops without
-   * releasing it. Optimistic locking: a lease taken over meanwhile is left alone.
+   * period ({@link Defaults#LEASE_RETRY_PERIOD}) instead of waiting for the lease to expire:
+   * java-operator-sdk stops without releasing it. Optimistic locking: a lease taken over meanwhile
+   * is left alone.
    */
   private void releaseLease() {
     String namespace = settings.operatorNamespace();
@@ -174,9 +174,9 @@ public final class MirrorOperator implements AutoCloseable {
                     new LeaderElectionConfiguration(
                         settings.routing().leaderLease(),
                         settings.operatorNamespace(),
-                        Duration.ofSeconds(15),
-                        Duration.ofSeconds(10),
-                        Duration.ofSeconds(2),
+                        Defaults.LEASE_DURATION.defaultValue(),
+                        Defaults.RENEW_DEADLINE.defaultValue(),
+                        Defaults.LEASE_RETRY_PERIOD.defaultValue(),
                         identity,
                         new LeaderCallbacks(duties::start, duties::stop, leader -> {}),
                         false));

@@ -3,6 +3,7 @@ package dev.pypimirror.operator.reconciler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pypimirror.operator.proxy.UpstreamClient;
+import dev.pypimirror.operator.settings.Defaults;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,7 +23,7 @@ import java.util.concurrent.TimeoutException;
  */
 @FunctionalInterface
 public interface ProxyProbe {
-  Duration TIMEOUT = Duration.ofSeconds(2);
+  Duration TIMEOUT = Defaults.PROXY_PROBE_TIMEOUT.defaultValue();
 
   /** The most of an answer that is read. */
   int MAX_ANSWER_BYTES = 4096;

@@ -25,6 +25,7 @@ import dev.pypimirror.operator.owned.OwnedKind;
 import dev.pypimirror.operator.owned.OwnedKinds;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.PolicyRules;
+import dev.pypimirror.operator.settings.Defaults;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -59,11 +60,9 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
   public static final String NAME = "pypimirror";
   private static final Logger LOG = LoggerFactory.getLogger(PypiMirrorReconciler.class);
 
-  /** How often to look again at an existingClaim that is not Bound (it is not in our informers). */
-  static final Duration EXISTING_CLAIM_RECHECK = Duration.ofSeconds(30);
+  static final Duration EXISTING_CLAIM_RECHECK = Defaults.EXISTING_CLAIM_RECHECK.defaultValue();
 
-  /** How often a Ready proxy is asked whether its cache's volume is full. */
-  static final Duration PROXY_RECHECK = Duration.ofSeconds(60);
+  static final Duration PROXY_RECHECK = Defaults.PROXY_RECHECK.defaultValue();
 
   private static Duration sooner(Duration a, Duration b) {
     return a == null || b.compareTo(a) < 0 ? b : a;

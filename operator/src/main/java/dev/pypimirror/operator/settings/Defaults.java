@@ -1,20 +1,277 @@
 package dev.pypimirror.operator.settings;
 
+import dev.pypimirror.operator.settings.OperatorSettings.Injection;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
 /**
- * Every setting and timing of the operator with its default and what it does, in one place: the
- * command line's defaults, {@link OperatorSettings#defaults()} and the fixed timings all read them
- * from here.
+ * Every setting and timing of the operator with its default and what it does, in one place (like
+ * Flink's {@code KubernetesOperatorConfigOptions}): {@link OperatorSettings#defaults()}, the
+ * command line's defaults and help, and the timings the parts run by all read them here, and
+ * docs/settings.md lists them (a test holds it to this class).
  */
 public final class Defaults {
   private Defaults() {}
+
+  // run's options
+
+  public static final Setting<Integer> WEBHOOK_PORT =
+      Setting.of("run --webhook-port", 9443, "HTTPS port of the webhooks.");
+
+  public static final Setting<Integer> METRICS_PORT =
+      Setting.of(
+          "run --metrics-port", 8080, "Plain-HTTP port of /metrics, /healthz, /readyz; 0: none.");
+
+  public static final Setting<Path> TLS_CERT_FILE =
+      Setting.of(
+          "run --tls-cert-file",
+          Path.of("/tmp/k8s-webhook-server/serving-certs/tls.crt"),
+          "Serving certificate (PEM) with --webhook-certs=files, reloaded when it changes.");
+
+  public static final Setting<Path> TLS_KEY_FILE =
+      Setting.of(
+          "run --tls-key-file",
+          Path.of("/tmp/k8s-webhook-server/serving-certs/tls.key"),
+          "Serving key (PEM) with --webhook-certs=files.");
+
+  public static final Setting<String> WEBHOOK_CONFIGURATION =
+      Setting.of(
+          "run --webhook-configuration",
+          "pypi-mirror-operator",
+          "The Mutating- and ValidatingWebhookConfiguration the leader owns; the ClusterRole of"
+              + " this name owns them, and the certificate Secret <NAME>-webhook-tls and leader"
+              + " Lease <NAME>-leader are named after it.");
+
+  public static final Setting<String> WEBHOOK_SERVICE =
+      Setting.of(
+          "run --webhook-service",
+          "pypi-mirror-operator-webhook",
+          "The webhook Service in the operator's namespace.");
+
+  public static final Setting<String> WEBHOOK_FAILURE_POLICY =
+      Setting.of(
+          "run --webhook-failure-policy",
+          "Ignore",
+          "The opt-in entry's failure policy, Ignore or Fail; the policies' entries fail as their"
+              + " enforcement says.");
+
+  public static final Setting<Integer> WEBHOOK_TIMEOUT =
+      Setting.of("run --webhook-timeout", 5, "Every webhook entry's timeout in seconds, 1 to 30.");
+
+  public static final Setting<String> CERT_MANAGER_ISSUER_GROUP =
+      Setting.of("run --cert-manager-issuer-group", "cert-manager.io", "The issuer's API group.");
+
+  public static final Setting<Duration> DRAIN_DELAY =
+      Setting.seconds(
+          "run --drain-delay",
+          Duration.ofSeconds(10),
+          "On SIGTERM: fail readiness and keep serving admissions this many seconds, so the"
+              + " Service's endpoints drop this replica first; then answer those under way and"
+              + " stop.");
+
+  public static final Setting<Injection> INJECTION =
+      new Setting<>(
+          "run --injection",
+          Injection.WEBHOOK,
+          "webhook",
+          "Who injects pods: the webhook; MutatingAdmissionPolicies the leader writes (Kubernetes"
+              + " 1.36+; namespaces an Enforce policy governs stay with the webhook); auto:"
+              + " policies when the API server serves them.");
+
+  public static final Setting<String> LOG_FORMAT =
+      Setting.of("run --log-format", "text", "text, or json: one JSON object per line.");
+
+  // what no option changes
 
   /** This operator's image of this version (a constant: the command line's help names it). */
   public static final String OWN_IMAGE = "ghcr.io/pypimirror/pypi-mirror-operator:0.1.0";
 
   public static final Setting<String> INDEX_IMAGE =
-      new Setting<>(
-          "run --index-image",
+      Setting.of(
+          "reconcile.index-image",
           OWN_IMAGE,
-          "The image the cache sync Job runs its trusted step (`ingest`) with when none is"
-              + " configured: this operator's own, as deploy/ and the Helm chart name it.");
+          "The image the cache sync Job runs its trusted step (`ingest`) with when neither"
+              + " --index-image, $PYPI_MIRROR_INDEX_IMAGE nor the operator's own pod names one:"
+              + " this operator's own, as deploy/ and the Helm chart name it.");
+
+  public static final Setting<String> WEBHOOK_HOST =
+      Setting.of(
+          "webhook.host",
+          "0.0.0.0",
+          "The address the webhook's HTTPS port and its management port listen on.");
+
+  public static final Setting<Duration> TLS_RELOAD_INTERVAL =
+      Setting.timing(
+          "webhook.tls-reload-interval",
+          Duration.ofSeconds(10),
+          "How often the webhook looks at its serving certificate again.");
+
+  public static final Setting<Duration> IN_FLIGHT_TIMEOUT =
+      Setting.timing(
+          "webhook.in-flight-timeout",
+          Duration.ofSeconds(10),
+          "Once the drain delay is over, how long the webhook waits for the admissions under way.");
+
+  public static final Setting<Integer> LOOKUP_THREADS =
+      Setting.of(
+          "webhook.lookup-threads",
+          2,
+          "Live lookups of namespaces the webhook's caches cannot decide on, made at once (a"
+              + " worker pool off the event loop).");
+
+  public static final Setting<Integer> LOOKUP_QUEUE =
+      Setting.of(
+          "webhook.lookup-queue",
+          64,
+          "Live lookups waiting for a worker; more are refused (the pod is refused: fail closed).");
+
+  public static final Setting<Duration> LEASE_DURATION =
+      Setting.timing(
+          "leader.lease-duration",
+          Duration.ofSeconds(15),
+          "How long the leader Lease holds without renewal before another replica may take it.");
+
+  public static final Setting<Duration> RENEW_DEADLINE =
+      Setting.timing(
+          "leader.renew-deadline",
+          Duration.ofSeconds(10),
+          "How long the leader tries to renew its Lease before it stops leading.");
+
+  public static final Setting<Duration> LEASE_RETRY_PERIOD =
+      Setting.timing(
+          "leader.retry-period",
+          Duration.ofSeconds(2),
+          "How often a replica tries to take or renew the Lease (a released Lease is taken"
+              + " within it).");
+
+  public static final Setting<Duration> AUDIT_PERIOD =
+      Setting.timing(
+          "leader.audit-period",
+          Duration.ofSeconds(120),
+          "How often the leader looks for pods that asked for a mirror but were admitted without"
+              + " one.");
+
+  public static final Setting<Duration> RETRY_INITIAL_INTERVAL =
+      Setting.timing(
+          "reconcile.retry-initial-interval",
+          Duration.ofMillis(500),
+          "A failed reconcile is retried after this, then after ever longer waits (the"
+              + " multiplier), for as long as it fails.");
+
+  public static final Setting<Double> RETRY_MULTIPLIER =
+      new Setting<>(
+          "reconcile.retry-multiplier",
+          2.0,
+          "2",
+          "Each wait between a failed reconcile's attempts is this many times the one before.");
+
+  public static final Setting<Duration> RETRY_MAX_INTERVAL =
+      Setting.timing(
+          "reconcile.retry-max-interval",
+          Duration.ofSeconds(30),
+          "The longest a failed reconcile waits for its next attempt.");
+
+  public static final Setting<Duration> MAX_RECONCILIATION_INTERVAL =
+      Setting.timing(
+          "reconcile.max-interval",
+          Duration.ofMinutes(10),
+          "Even without events, each mirror and policy is reconciled this often: a safety net,"
+              + " not a poll.");
+
+  public static final Setting<Duration> EXISTING_CLAIM_RECHECK =
+      Setting.timing(
+          "reconcile.existing-claim-recheck",
+          Duration.ofSeconds(30),
+          "How often a mirror's existingClaim that is not Bound is looked at again (it is not in"
+              + " the operator's informers).");
+
+  public static final Setting<Duration> PROXY_RECHECK =
+      Setting.timing(
+          "reconcile.proxy-recheck",
+          Duration.ofSeconds(60),
+          "How often a Ready caching proxy is asked whether its cache's volume is full.");
+
+  public static final Setting<Duration> PROXY_PROBE_TIMEOUT =
+      Setting.timing(
+          "reconcile.proxy-probe-timeout",
+          Duration.ofSeconds(2),
+          "The whole exchange (connect, head and body) of asking a caching proxy.");
+
+  public static final Setting<Integer> EVENT_BURST =
+      Setting.of(
+          "events.burst",
+          25,
+          "Events about one object written in a burst before the budget refills (client-go's"
+              + " recorder).");
+
+  public static final Setting<Duration> EVENT_REFILL =
+      Setting.timing(
+          "events.refill",
+          Duration.ofMinutes(5),
+          "Once the burst is spent, one more event about the object per this interval.");
+
+  public static final Setting<Integer> EVENT_AGGREGATE_MAX =
+      Setting.of(
+          "events.aggregate-max-events",
+          10,
+          "Distinct messages about one object with one type and reason within the aggregate"
+              + " interval: from this one on they are combined into one Event.");
+
+  public static final Setting<Duration> EVENT_AGGREGATE_INTERVAL =
+      Setting.timing(
+          "events.aggregate-interval",
+          Duration.ofMinutes(10),
+          "The window in which similar events are counted for combining.");
+
+  public static final Setting<Integer> EVENT_CACHE_ENTRIES =
+      Setting.of(
+          "events.cache-entries",
+          4096,
+          "Entries each event cache keeps, the least recently used dropped first.");
+
+  /** Every setting, in the order of this class. */
+  public static List<Setting<?>> all() {
+    return List.of(
+        WEBHOOK_PORT,
+        METRICS_PORT,
+        TLS_CERT_FILE,
+        TLS_KEY_FILE,
+        WEBHOOK_CONFIGURATION,
+        WEBHOOK_SERVICE,
+        WEBHOOK_FAILURE_POLICY,
+        WEBHOOK_TIMEOUT,
+        CERT_MANAGER_ISSUER_GROUP,
+        DRAIN_DELAY,
+        INJECTION,
+        LOG_FORMAT,
+        INDEX_IMAGE,
+        WEBHOOK_HOST,
+        TLS_RELOAD_INTERVAL,
+        IN_FLIGHT_TIMEOUT,
+        LOOKUP_THREADS,
+        LOOKUP_QUEUE,
+        LEASE_DURATION,
+        RENEW_DEADLINE,
+        LEASE_RETRY_PERIOD,
+        AUDIT_PERIOD,
+        RETRY_INITIAL_INTERVAL,
+        RETRY_MULTIPLIER,
+        RETRY_MAX_INTERVAL,
+        MAX_RECONCILIATION_INTERVAL,
+        EXISTING_CLAIM_RECHECK,
+        PROXY_RECHECK,
+        PROXY_PROBE_TIMEOUT,
+        EVENT_BURST,
+        EVENT_REFILL,
+        EVENT_AGGREGATE_MAX,
+        EVENT_AGGREGATE_INTERVAL,
+        EVENT_CACHE_ENTRIES);
+  }
+
+  /** The setting of {@code command}'s {@code option}, if it has a default here. */
+  public static java.util.Optional<Setting<?>> ofOption(String command, String option) {
+    String key = command + " " + option;
+    return all().stream().filter(s -> s.key().equals(key)).findFirst();
+  }
 }

@@ -4,13 +4,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
- * How the operator runs, read once: everything {@code run} can be told, with every default here
- * ({@link #defaults()}: what {@code run} does without options). The {@code run} command builds it
- * from its options; the demo and the tests start from the defaults and change what they need with
- * the {@code with...} methods. Each part goes to the component it configures.
+ * How the operator runs, read once: everything {@code run} can be told; {@link #defaults()} is what
+ * {@code run} does without options, made of the defaults in {@link Defaults}. The {@code run}
+ * command builds it from its options; the demo and the tests start from the defaults and change
+ * what they need with the {@code with...} methods. Each part goes to the component it configures.
  *
  * @param operatorNamespace the operator's own namespace: never injected or governed; the leader
  *     lease and the certificate Secret live there (null: unknown)
@@ -35,7 +36,7 @@ public record OperatorSettings(
 
   public OperatorSettings(
       String operatorNamespace, Reconcile reconcile, Webhook webhook, Routing routing) {
-    this(operatorNamespace, reconcile, webhook, routing, Injection.WEBHOOK);
+    this(operatorNamespace, reconcile, webhook, routing, Defaults.INJECTION.defaultValue());
   }
 
   /** Who injects pods. */
@@ -56,17 +57,9 @@ public record OperatorSettings(
     return new OperatorSettings(
         null,
         new Reconcile(Set.of(), Defaults.INDEX_IMAGE.defaultValue(), false),
-        new Webhook(
-            true,
-            "0.0.0.0",
-            9443,
-            Certificates.FILES,
-            Path.of("/tmp/k8s-webhook-server/serving-certs/tls.crt"),
-            Path.of("/tmp/k8s-webhook-server/serving-certs/tls.key"),
-            Duration.ofSeconds(10),
-            8080,
-            Duration.ofSeconds(10)),
-        Routing.DEFAULTS);
+        Webhook.DEFAULTS,
+        Routing.DEFAULTS,
+        Defaults.INJECTION.defaultValue());
   }
 
   public OperatorSettings withOperatorNamespace(String namespace) {
@@ -116,7 +109,12 @@ public record OperatorSettings(
       String caFromCertificate,
       Issuer issuer) {
     public static final Routing DEFAULTS =
-        new Routing("pypi-mirror-operator", "pypi-mirror-operator-webhook", "Ignore", 5, null);
+        new Routing(
+            Defaults.WEBHOOK_CONFIGURATION.defaultValue(),
+            Defaults.WEBHOOK_SERVICE.defaultValue(),
+            Defaults.WEBHOOK_FAILURE_POLICY.defaultValue(),
+            Defaults.WEBHOOK_TIMEOUT.defaultValue(),
+            null);
 
     public Routing(
         String name,
@@ -151,11 +149,12 @@ public record OperatorSettings(
       Objects.requireNonNull(service, "service");
       if (!failurePolicy.equals("Ignore") && !failurePolicy.equals("Fail")) {
         throw new IllegalArgumentException(
-            "the failure policy is Ignore or Fail, not " + failurePolicy);
+            Defaults.WEBHOOK_FAILURE_POLICY.option() + " is Ignore or Fail, not " + failurePolicy);
       }
       if (timeoutSeconds < 1 || timeoutSeconds > 30) {
         throw new IllegalArgumentException(
-            "the webhook timeout is 1 to 30 seconds (the API server's limits), not "
+            Defaults.WEBHOOK_TIMEOUT.option()
+                + " is 1 to 30 seconds (the API server's limits), not "
                 + timeoutSeconds);
       }
     }
@@ -241,13 +240,29 @@ public record OperatorSettings(
     /** No management port. */
     public static final int NO_PORT = -1;
 
+    /** What {@code run} serves without options. */
+    public static final Webhook DEFAULTS =
+        new Webhook(
+            true,
+            Defaults.WEBHOOK_HOST.defaultValue(),
+            Defaults.WEBHOOK_PORT.defaultValue(),
+            Certificates.FILES,
+            Defaults.TLS_CERT_FILE.defaultValue(),
+            Defaults.TLS_KEY_FILE.defaultValue(),
+            Defaults.TLS_RELOAD_INTERVAL.defaultValue(),
+            Defaults.METRICS_PORT.defaultValue(),
+            Defaults.DRAIN_DELAY.defaultValue());
+
     public Webhook {
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(certificates, "certificates");
       Objects.requireNonNull(tlsReloadInterval, "tlsReloadInterval");
       Objects.requireNonNull(drainDelay, "drainDelay");
       if (drainDelay.isNegative()) {
-        throw new IllegalArgumentException("the drain delay is negative: " + drainDelay);
+        throw new IllegalArgumentException(
+            Defaults.DRAIN_DELAY.option()
+                + " must be 0 or more seconds, got "
+                + drainDelay.toSeconds());
       }
     }
 
@@ -256,56 +271,31 @@ public record OperatorSettings(
      * for the demo and tests, where nothing else runs on the address.
      */
     public Webhook onLoopback() {
-      return new Webhook(
-          enabled,
-          "127.0.0.1",
-          0,
-          certificates,
-          certificateFile,
-          keyFile,
-          tlsReloadInterval,
-          NO_PORT,
-          Duration.ZERO);
+      return with(
+          w -> {
+            w.host = "127.0.0.1";
+            w.port = 0;
+            w.managementPort = NO_PORT;
+            w.drainDelay = Duration.ZERO;
+          });
     }
 
     public Webhook disabled() {
-      return new Webhook(
-          false,
-          host,
-          port,
-          certificates,
-          certificateFile,
-          keyFile,
-          tlsReloadInterval,
-          managementPort,
-          drainDelay);
+      return with(w -> w.enabled = false);
     }
 
     public Webhook withPort(int value) {
-      return new Webhook(
-          enabled,
-          host,
-          value,
-          certificates,
-          certificateFile,
-          keyFile,
-          tlsReloadInterval,
-          managementPort,
-          drainDelay);
+      return with(w -> w.port = value);
     }
 
     /** Serves these files ({@link Certificates#FILES}). */
     public Webhook withCertificateFiles(Path certificate, Path key) {
-      return new Webhook(
-          enabled,
-          host,
-          port,
-          Certificates.FILES,
-          certificate,
-          key,
-          tlsReloadInterval,
-          managementPort,
-          drainDelay);
+      return with(
+          w -> {
+            w.certificates = Certificates.FILES;
+            w.certificateFile = certificate;
+            w.keyFile = key;
+          });
     }
 
     public Webhook withSelfManagedCertificates() {
@@ -313,55 +303,64 @@ public record OperatorSettings(
     }
 
     public Webhook withCertificates(Certificates value) {
-      return new Webhook(
-          enabled,
-          host,
-          port,
-          value,
-          certificateFile,
-          keyFile,
-          tlsReloadInterval,
-          managementPort,
-          drainDelay);
+      return with(w -> w.certificates = value);
     }
 
     public Webhook withTlsReloadInterval(Duration value) {
-      return new Webhook(
-          enabled,
-          host,
-          port,
-          certificates,
-          certificateFile,
-          keyFile,
-          value,
-          managementPort,
-          drainDelay);
+      return with(w -> w.tlsReloadInterval = value);
     }
 
     public Webhook withManagementPort(int value) {
-      return new Webhook(
-          enabled,
-          host,
-          port,
-          certificates,
-          certificateFile,
-          keyFile,
-          tlsReloadInterval,
-          value,
-          drainDelay);
+      return with(w -> w.managementPort = value);
     }
 
     public Webhook withDrainDelay(Duration value) {
-      return new Webhook(
-          enabled,
-          host,
-          port,
-          certificates,
-          certificateFile,
-          keyFile,
-          tlsReloadInterval,
-          managementPort,
-          value);
+      return with(w -> w.drainDelay = value);
+    }
+
+    /** These settings with what {@code change} sets on a copy of their fields. */
+    private Webhook with(Consumer<Fields> change) {
+      Fields fields = new Fields(this);
+      change.accept(fields);
+      return fields.build();
+    }
+
+    /** The fields of a {@link Webhook}, to change some and build another. */
+    private static final class Fields {
+      boolean enabled;
+      String host;
+      int port;
+      Certificates certificates;
+      Path certificateFile;
+      Path keyFile;
+      Duration tlsReloadInterval;
+      int managementPort;
+      Duration drainDelay;
+
+      Fields(Webhook from) {
+        enabled = from.enabled;
+        host = from.host;
+        port = from.port;
+        certificates = from.certificates;
+        certificateFile = from.certificateFile;
+        keyFile = from.keyFile;
+        tlsReloadInterval = from.tlsReloadInterval;
+        managementPort = from.managementPort;
+        drainDelay = from.drainDelay;
+      }
+
+      Webhook build() {
+        return new Webhook(
+            enabled,
+            host,
+            port,
+            certificates,
+            certificateFile,
+            keyFile,
+            tlsReloadInterval,
+            managementPort,
+            drainDelay);
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.settings.OperatorSettings.Certificates;
+import dev.pypimirror.operator.settings.Setting;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -94,6 +96,28 @@ class RunCommandTest {
         .contains("(default:fileswhen--tls-cert-fileand--tls-key-fileexist,elseself-managed)")
         .contains("(default:pypi-mirror-operator-webhook)")
         .contains("(default:/tmp/k8s-webhook-server/serving-certs/tls.crt)");
+  }
+
+  /** Each of run's settings is an option of run, with the setting's default and description. */
+  @Test
+  void everyRunSettingIsAnOptionWithItsDefaultAndDescription() {
+    CommandLine.Model.CommandSpec run = new CommandLine(new RunCommand()).getCommandSpec();
+    List<Setting<?>> settings =
+        Defaults.all().stream().filter(s -> s.command().equals("run")).toList();
+
+    assertThat(settings).isNotEmpty();
+    for (Setting<?> setting : settings) {
+      CommandLine.Model.OptionSpec option = run.findOption(setting.option());
+      assertThat(option).as(setting.key()).isNotNull();
+      assertThat(option.defaultValueString()).as(setting.key()).isEqualTo(setting.text());
+      assertThat(String.join(" ", option.description()))
+          .as(setting.key())
+          .isEqualTo(
+              setting.description().replaceFirst("\\.$", "")
+                  + " (default: "
+                  + setting.text()
+                  + ").");
+    }
   }
 
   static String runFails(String... args) {
