@@ -139,6 +139,7 @@ public final class AdmittingDispatcher extends Dispatcher {
   private final Strategy strategy;
   private final Policies policies;
   private final List<String> warnings = new CopyOnWriteArrayList<>();
+  private final Store reader = this::get;
 
   public AdmittingDispatcher(Dispatcher store, AdmissionChain chain, Strategy strategy) {
     this(store, chain, strategy, Policies.NONE);
@@ -159,157 +160,288 @@ public final class AdmittingDispatcher extends Dispatcher {
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
-    String method = request.getMethod();
-    if (!method.equals("POST") && !method.equals("PUT") && !method.equals("PATCH")) {
+    Write write = Write.of(request);
+    if (write == null || write.unadmitted()) {
       return store.dispatch(request);
     }
-    String path = request.getPath();
-    String query = path.contains("?") ? path.substring(path.indexOf('?')) : "";
-    Resource resource = parse(path.contains("?") ? path.substring(0, path.indexOf('?')) : path);
-    String contentType = String.valueOf(request.getHeader("Content-Type"));
-    if (resource == null
-        || resource.group().equals("apiextensions.k8s.io")
-        || contentType.startsWith("application/apply-patch")
-        || (method.equals("POST") && !resource.name().isEmpty())) {
-      return store.dispatch(request);
-    }
+    Resource resource = write.resource();
     MockResponse lifecycle = namespaceLifecycle(resource, request);
     if (lifecycle != null) {
       return lifecycle;
     }
     if (resource.group().equals("admissionregistration.k8s.io")) {
-      return webhookConfiguration(request, resource, contentType);
+      return webhookConfiguration(request, resource, write.contentType());
     }
     if (resource.group().isEmpty()
         && resource.resource().equals("namespaces")
-        && !method.equals("PATCH")) {
+        && !write.method().equals("PATCH")) {
       return store.dispatch(withNameLabel(request));
     }
-    Store reader = this::get;
-    String operation = method.equals("POST") ? "CREATE" : "UPDATE";
-    List<JsonNode> mutating = list(WEBHOOKS + "mutatingwebhookconfigurations");
-    List<JsonNode> validating = list(WEBHOOKS + "validatingwebhookconfigurations");
-    AdmissionChain.Request attributes =
-        new AdmissionChain.Request(
-            operation,
-            resource.group(),
-            resource.version(),
-            resource.resource(),
-            resource.subResource(),
-            "",
-            resource.namespace(),
-            resource.name(),
-            null,
-            null,
-            Map.of());
-    boolean known = resource.subResource().isEmpty() && strategy.handles(resource, reader);
-    boolean statusWrite =
-        resource.subResource().equals("status") && strategy.handles(resource, reader);
-    boolean pod =
-        resource.group().isEmpty()
-            && resource.resource().equals("pods")
-            && resource.subResource().isEmpty();
-    if (!known
-        && !statusWrite
-        && !pod
-        && !AdmissionChain.anyRuleMatches(attributes, mutating)
-        && !AdmissionChain.anyRuleMatches(attributes, validating)
+    Webhooks webhooks = webhooks();
+    AdmissionChain.Request attributes = write.attributes();
+    Validation validation = validation(resource);
+    if (validation == Validation.NONE
+        && !webhooks.anyRuleMatches(attributes)
         && !policies.anyMatch(attributes, reader)) {
       return store.dispatch(request);
     }
     try {
-      JsonNode old = null;
-      JsonNode object;
-      if (operation.equals("CREATE")) {
-        object = JSON.readTree(request.getBody().getBytes());
-      } else {
-        old = get(resource.objectPath() + (ephemeral(resource) ? "" : suffix(resource)));
-        if (old == null) {
-          return store.dispatch(request);
-        }
-        object =
-            method.equals("PUT")
-                ? JSON.readTree(request.getBody().getBytes())
-                : patched(old, contentType, JSON.readTree(request.getBody().getBytes()));
-        if (ephemeral(resource)) {
-          object = withEphemeralContainersOf(old, object);
-        }
-      }
-      if (known || statusWrite) {
-        object = strategy.decode(resource, object, reader);
+      OldAndNew objects = objects(write, validation);
+      if (objects == null) {
+        return store.dispatch(request);
       }
       AdmissionChain.Request admission =
           attributes.withObjects(
-              resource.name().isEmpty() ? object.at("/metadata/name").asText() : resource.name(),
-              object,
-              old,
+              resource.name().isEmpty()
+                  ? objects.object().at("/metadata/name").asText()
+                  : resource.name(),
+              objects.object(),
+              objects.old(),
               namespaceLabels(resource.namespace()));
-      List<String> answered = new ArrayList<>();
-      AdmissionChain.Outcome byPolicies = policies.mutate(admission, reader, false);
-      answered.addAll(byPolicies.warnings());
-      if (!byPolicies.allowed()) {
-        return refuse(byPolicies.refusal(), answered);
-      }
-      AdmissionChain.Outcome mutated = chain.mutate(admission.with(byPolicies.object()), mutating);
-      answered.addAll(mutated.warnings());
-      if (!mutated.allowed()) {
-        return refuse(mutated.refusal(), answered);
-      }
-      if (!mutated.object().equals(byPolicies.object())) {
-        mutated = policies.mutate(admission.with(mutated.object()), reader, true);
-        answered.addAll(mutated.warnings());
-        if (!mutated.allowed()) {
-          return refuse(mutated.refusal(), answered);
-        }
-      }
-      object = mutated.object();
-      List<String> problems = new ArrayList<>();
-      if (ephemeral(resource)) {
-        // the subresource's strategy keeps only the ephemeral containers of what was admitted
-        object = withEphemeralContainersOf(old, object);
-        problems.addAll(ephemeralContainerProblems(old, object));
-        problems.addAll(PodValidation.problems(object));
-      }
-      if (known) {
-        object = strategy.decode(resource, object, reader);
-        problems.addAll(strategy.validate(resource, object, old, reader));
-      } else if (statusWrite) {
-        object = strategy.decode(resource, object, reader);
-        problems.addAll(strategy.validateStatus(resource, object, old, reader));
-      } else if (pod) {
-        problems.addAll(PodValidation.problems(object));
-      }
-      if (!problems.isEmpty()) {
-        return refuse(invalid(object, resource, problems), answered);
-      }
-      AdmissionChain.Outcome checked = policies.validate(admission.with(object), reader);
-      answered.addAll(checked.warnings());
-      if (!checked.allowed()) {
-        return refuse(checked.refusal(), answered);
-      }
-      AdmissionChain.Outcome validated = chain.validate(admission.with(object), validating);
-      answered.addAll(validated.warnings());
-      if (!validated.allowed()) {
-        return refuse(validated.refusal(), answered);
-      }
-      warnings.addAll(answered);
-      String target =
-          ephemeral(resource)
-              ? resource.objectPath()
-              : method.equals("PATCH") ? resource.objectPath() + suffix(resource) + query : path;
-      MockResponse stored =
-          store.dispatch(
-              new RecordedRequest(
-                  "HTTP/1.1",
-                  method.equals("POST") ? HttpMethod.POST : HttpMethod.PUT,
-                  target,
-                  jsonHeaders(request.getHeaders()),
-                  new Buffer(JSON.writeValueAsBytes(object))));
-      answered.forEach(w -> stored.addHeader("Warning", "299 - \"" + w.replace("\"", "'") + "\""));
-      return stored;
+      return admit(write, validation, webhooks, admission);
     } catch (IOException | RuntimeException e) {
       return status(400, "BadRequest", "the request could not be admitted: " + e.getMessage());
     }
+  }
+
+  /** A create, update or patch as the admission sees it. */
+  private record Write(
+      RecordedRequest request,
+      String method,
+      String path,
+      String query,
+      Resource resource,
+      String contentType) {
+    /** The write a request makes; null for a read or a delete. */
+    static Write of(RecordedRequest request) {
+      String method = request.getMethod();
+      if (!method.equals("POST") && !method.equals("PUT") && !method.equals("PATCH")) {
+        return null;
+      }
+      String path = request.getPath();
+      int q = path.indexOf('?');
+      return new Write(
+          request,
+          method,
+          path,
+          q < 0 ? "" : path.substring(q),
+          parse(q < 0 ? path : path.substring(0, q)),
+          String.valueOf(request.getHeader("Content-Type")));
+    }
+
+    /** Stored as sent: not an object path, a CRD, server-side apply, or a POST to a name. */
+    boolean unadmitted() {
+      return resource == null
+          || resource.group().equals("apiextensions.k8s.io")
+          || contentType.startsWith("application/apply-patch")
+          || (method.equals("POST") && !resource.name().isEmpty());
+    }
+
+    boolean create() {
+      return method.equals("POST");
+    }
+
+    JsonNode body() throws IOException {
+      return JSON.readTree(request.getBody().getBytes());
+    }
+
+    /** What the API server knows before it reads the objects. */
+    AdmissionChain.Request attributes() {
+      return new AdmissionChain.Request(
+          create() ? "CREATE" : "UPDATE",
+          resource.group(),
+          resource.version(),
+          resource.resource(),
+          resource.subResource(),
+          "",
+          resource.namespace(),
+          resource.name(),
+          null,
+          null,
+          Map.of());
+    }
+  }
+
+  /** How the API server itself checks a write after mutating admission. */
+  private enum Validation {
+    /** A kind the strategy knows (custom resources): decoded, then validated. */
+    SCHEMA,
+    /** The /status of such a kind: its status validated. */
+    STATUS,
+    /** A pod: the rules a mutation can break. */
+    POD,
+    /** Nothing of its own: only the admission webhooks and policies. */
+    NONE;
+
+    boolean decodes() {
+      return this == SCHEMA || this == STATUS;
+    }
+  }
+
+  private Validation validation(Resource resource) {
+    if (resource.subResource().isEmpty() && strategy.handles(resource, reader)) {
+      return Validation.SCHEMA;
+    }
+    if (resource.subResource().equals("status") && strategy.handles(resource, reader)) {
+      return Validation.STATUS;
+    }
+    if (resource.group().isEmpty()
+        && resource.resource().equals("pods")
+        && resource.subResource().isEmpty()) {
+      return Validation.POD;
+    }
+    return Validation.NONE;
+  }
+
+  /** The webhook configurations, read from the store on every request. */
+  private record Webhooks(List<JsonNode> mutating, List<JsonNode> validating) {
+    boolean anyRuleMatches(AdmissionChain.Request attributes) {
+      return AdmissionChain.anyRuleMatches(attributes, mutating)
+          || AdmissionChain.anyRuleMatches(attributes, validating);
+    }
+  }
+
+  private Webhooks webhooks() {
+    return new Webhooks(
+        list(WEBHOOKS + "mutatingwebhookconfigurations"),
+        list(WEBHOOKS + "validatingwebhookconfigurations"));
+  }
+
+  /** The stored object (null for a create) and the one the write would store, decoded. */
+  private record OldAndNew(JsonNode old, JsonNode object) {}
+
+  /** Null when an update names nothing stored (the store answers it). */
+  private OldAndNew objects(Write write, Validation validation) throws IOException {
+    Resource resource = write.resource();
+    if (write.create()) {
+      return new OldAndNew(null, decoded(resource, validation, write.body()));
+    }
+    JsonNode old = get(resource.objectPath() + (ephemeral(resource) ? "" : suffix(resource)));
+    if (old == null) {
+      return null;
+    }
+    JsonNode object =
+        write.method().equals("PUT")
+            ? write.body()
+            : patched(old, write.contentType(), write.body());
+    if (ephemeral(resource)) {
+      object = withEphemeralContainersOf(old, object);
+    }
+    return new OldAndNew(old, decoded(resource, validation, object));
+  }
+
+  private JsonNode decoded(Resource resource, Validation validation, JsonNode object) {
+    return validation.decodes() ? strategy.decode(resource, object, reader) : object;
+  }
+
+  /**
+   * Mutating admission, the API server's own validation, validating admission, then the store; a
+   * refusal at any step answers with the warnings returned so far.
+   */
+  private MockResponse admit(
+      Write write, Validation validation, Webhooks webhooks, AdmissionChain.Request admission)
+      throws IOException {
+    List<String> answered = new ArrayList<>();
+    AdmissionChain.Outcome mutated = mutate(admission, webhooks.mutating(), answered);
+    if (!mutated.allowed()) {
+      return refuse(mutated.refusal(), answered);
+    }
+    Validated validated =
+        validated(write.resource(), validation, admission.oldObject(), mutated.object());
+    if (!validated.problems().isEmpty()) {
+      return refuse(invalid(validated.object(), write.resource(), validated.problems()), answered);
+    }
+    AdmissionChain.Outcome checked =
+        validate(admission.with(validated.object()), webhooks.validating(), answered);
+    if (!checked.allowed()) {
+      return refuse(checked.refusal(), answered);
+    }
+    warnings.addAll(answered);
+    return stored(write, validated.object(), answered);
+  }
+
+  /**
+   * The mutating policies, the mutating webhooks, and the reinvocable policies again when the
+   * webhooks changed the object.
+   */
+  private AdmissionChain.Outcome mutate(
+      AdmissionChain.Request admission, List<JsonNode> mutating, List<String> answered) {
+    AdmissionChain.Outcome byPolicies = policies.mutate(admission, reader, false);
+    answered.addAll(byPolicies.warnings());
+    if (!byPolicies.allowed()) {
+      return byPolicies;
+    }
+    AdmissionChain.Outcome byWebhooks = chain.mutate(admission.with(byPolicies.object()), mutating);
+    answered.addAll(byWebhooks.warnings());
+    if (!byWebhooks.allowed() || byWebhooks.object().equals(byPolicies.object())) {
+      return byWebhooks;
+    }
+    AdmissionChain.Outcome reinvoked =
+        policies.mutate(admission.with(byWebhooks.object()), reader, true);
+    answered.addAll(reinvoked.warnings());
+    return reinvoked;
+  }
+
+  /** The object after the API server's own checks, and what they found wrong. */
+  private record Validated(JsonNode object, List<String> problems) {}
+
+  private Validated validated(
+      Resource resource, Validation validation, JsonNode old, JsonNode mutated) {
+    JsonNode object = mutated;
+    List<String> problems = new ArrayList<>();
+    if (ephemeral(resource)) {
+      // the subresource's strategy keeps only the ephemeral containers of what was admitted
+      object = withEphemeralContainersOf(old, object);
+      problems.addAll(ephemeralContainerProblems(old, object));
+      problems.addAll(PodValidation.problems(object));
+    }
+    switch (validation) {
+      case SCHEMA -> {
+        object = strategy.decode(resource, object, reader);
+        problems.addAll(strategy.validate(resource, object, old, reader));
+      }
+      case STATUS -> {
+        object = strategy.decode(resource, object, reader);
+        problems.addAll(strategy.validateStatus(resource, object, old, reader));
+      }
+      case POD -> problems.addAll(PodValidation.problems(object));
+      case NONE -> {}
+    }
+    return new Validated(object, problems);
+  }
+
+  /** The validating policies, then the validating webhooks. */
+  private AdmissionChain.Outcome validate(
+      AdmissionChain.Request admission, List<JsonNode> validating, List<String> answered) {
+    AdmissionChain.Outcome byPolicies = policies.validate(admission, reader);
+    answered.addAll(byPolicies.warnings());
+    if (!byPolicies.allowed()) {
+      return byPolicies;
+    }
+    AdmissionChain.Outcome byWebhooks = chain.validate(admission, validating);
+    answered.addAll(byWebhooks.warnings());
+    return byWebhooks;
+  }
+
+  /** Stores the admitted object as a create or a replace (a patch is stored as its result). */
+  private MockResponse stored(Write write, JsonNode object, List<String> answered)
+      throws IOException {
+    Resource resource = write.resource();
+    String target =
+        ephemeral(resource)
+            ? resource.objectPath()
+            : write.method().equals("PATCH")
+                ? resource.objectPath() + suffix(resource) + write.query()
+                : write.path();
+    MockResponse stored =
+        store.dispatch(
+            new RecordedRequest(
+                "HTTP/1.1",
+                write.create() ? HttpMethod.POST : HttpMethod.PUT,
+                target,
+                jsonHeaders(write.request().getHeaders()),
+                new Buffer(JSON.writeValueAsBytes(object))));
+    return withWarnings(stored, answered);
   }
 
   /**
@@ -548,7 +680,11 @@ public final class AdmittingDispatcher extends Dispatcher {
   }
 
   private static MockResponse refuse(AdmissionChain.Refusal refusal, List<String> warnings) {
-    MockResponse response = status(refusal.code(), refusal.reason(), refusal.message());
+    return withWarnings(status(refusal.code(), refusal.reason(), refusal.message()), warnings);
+  }
+
+  /** The webhooks' warnings as Warning headers (code 299), as kube-apiserver sends them. */
+  private static MockResponse withWarnings(MockResponse response, List<String> warnings) {
     warnings.forEach(w -> response.addHeader("Warning", "299 - \"" + w.replace("\"", "'") + "\""));
     return response;
   }
