@@ -29,21 +29,39 @@ public final class MirrorStatuses {
   /** A step's result as a condition: usable, reason, message. */
   public record Step(boolean usable, String reason, String message) {}
 
+  /** How far a cache is: of no use yet, mountable by pods (Pending, or syncing), or ready. */
+  public enum Availability {
+    UNAVAILABLE,
+    MOUNTABLE,
+    READY
+  }
+
   /**
-   * What the cache looks like: usable (pods may mount it: Bound or Pending), bound, and when to
-   * look again because no informer will tell (null: an informer will).
+   * What the cache looks like: how available it is, and when to look again because no informer will
+   * tell (null: an informer will).
    */
   public record CacheState(
-      boolean usable, boolean bound, String reason, String message, Duration recheckAfter) {
+      Availability availability, String reason, String message, Duration recheckAfter) {
+    /** Whether pods may mount it (Bound or Pending). */
+    public boolean usable() {
+      return availability != Availability.UNAVAILABLE;
+    }
+
+    /** Whether it is ready: bound (and synced, for a synced cache), or disabled. */
+    public boolean bound() {
+      return availability == Availability.READY;
+    }
+
     /** No cache: nothing to wait for. */
     public static CacheState disabled() {
-      return new CacheState(true, true, Conditions.REASON_CACHE_DISABLED, "cache disabled", null);
+      return new CacheState(
+          Availability.READY, Conditions.REASON_CACHE_DISABLED, "cache disabled", null);
     }
 
     /** The cache PVC's name is taken by an object the mirror does not own. */
     public static CacheState conflict(String claimName) {
       Step c = MirrorStatuses.conflict("PersistentVolumeClaim", claimName);
-      return new CacheState(false, false, c.reason(), c.message(), null);
+      return new CacheState(Availability.UNAVAILABLE, c.reason(), c.message(), null);
     }
 
     /** The cache as {@code claim} (null: not found) shows it. */
@@ -51,8 +69,7 @@ public final class MirrorStatuses {
         String claimName, PersistentVolumeClaim claim, Duration recheckIfNotBound) {
       if (claim == null) {
         return new CacheState(
-            false,
-            false,
+            Availability.UNAVAILABLE,
             Conditions.REASON_CLAIM_NOT_FOUND,
             "PersistentVolumeClaim " + claimName + " not found",
             recheckIfNotBound);
@@ -60,19 +77,20 @@ public final class MirrorStatuses {
       String phase = claim.getStatus() == null ? null : claim.getStatus().getPhase();
       if ("Bound".equals(phase)) {
         return new CacheState(
-            true, true, Conditions.REASON_BOUND, "cache PVC " + claimName + " is Bound", null);
+            Availability.READY,
+            Conditions.REASON_BOUND,
+            "cache PVC " + claimName + " is Bound",
+            null);
       }
       if ("Lost".equals(phase)) {
         return new CacheState(
-            false,
-            false,
+            Availability.UNAVAILABLE,
             Conditions.REASON_CLAIM_LOST,
             "cache PVC " + claimName + " lost its volume",
             recheckIfNotBound);
       }
       return new CacheState(
-          true,
-          false,
+          Availability.MOUNTABLE,
           Conditions.REASON_PENDING,
           "cache PVC "
               + claimName

@@ -16,6 +16,7 @@ import dev.pypimirror.operator.config.InvalidMirrorException;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.MirrorStatuses;
+import dev.pypimirror.operator.config.MirrorStatuses.Availability;
 import dev.pypimirror.operator.config.MirrorStatuses.CacheState;
 import dev.pypimirror.operator.config.MirrorStatuses.Step;
 import dev.pypimirror.operator.config.RenderedConfig;
@@ -221,7 +222,11 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
         syncer.sync(mirror, status.getClaimName(), previous.getCache(), violations);
     status.setCache(sync.status());
     announceSync(mirror, previous, sync);
-    return new CacheState(true, sync.synced(), sync.reason(), sync.message(), cache.recheckAfter());
+    return new CacheState(
+        sync.synced() ? Availability.READY : Availability.MOUNTABLE,
+        sync.reason(),
+        sync.message(),
+        cache.recheckAfter());
   }
 
   /**
