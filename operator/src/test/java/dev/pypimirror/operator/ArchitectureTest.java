@@ -36,6 +36,8 @@ class ArchitectureTest {
     "dev.pypimirror.operator.owned..",
     "dev.pypimirror.operator.simple..",
     "dev.pypimirror.operator.admissionpolicy..",
+    "dev.pypimirror.operator.inspect..",
+    "dev.pypimirror.operator.jsonpatch..",
   };
 
   /** The operator's own packages that talk to the cluster, serve HTTPS or run processes. */

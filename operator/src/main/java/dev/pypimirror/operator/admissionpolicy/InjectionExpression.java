@@ -8,6 +8,7 @@ import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.inject.InjectedLayout;
 import dev.pypimirror.operator.inject.PolicyMode;
+import dev.pypimirror.operator.jsonpatch.JsonPatches;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -547,13 +548,13 @@ final class InjectionExpression {
             injectedKey,
             injectedKey,
             injected,
-            string(pointer + "pypimirror.dev~1injected"),
+            string(pointer + JsonPatches.escape(Annotations.INJECTED)),
             injected,
             skipped,
             skippedKey,
             skippedKey,
             skipped,
-            string(pointer + "pypimirror.dev~1skipped"),
+            string(pointer + JsonPatches.escape(Annotations.SKIPPED)),
             skipped,
             skipped,
             injectedKey,
@@ -574,7 +575,7 @@ final class InjectionExpression {
             key,
             key,
             value,
-            string("/metadata/annotations/pypimirror.dev~1skipped"),
+            string("/metadata/annotations/" + JsonPatches.escape(Annotations.SKIPPED)),
             value,
             key,
             value);

@@ -388,7 +388,7 @@ public final class InjectionPolicies {
 
   private static Selection choose(
       MirrorSelector.PodFacts pod, PypiMirrorPolicy policy, MirrorDirectory mirrors) {
-    return MirrorSelector.select(pod, policy, null, mirrors, false, new ArrayList<>());
+    return MirrorSelector.select(pod, policy, null, mirrors, new ArrayList<>());
   }
 
   private static Selection policyChoice(
@@ -502,7 +502,7 @@ public final class InjectionPolicies {
     return spec;
   }
 
-  /** The request comes from a node (as {@code webhook.PodAdmission.createdByNode} reads it). */
+  /** The request comes from a node (as {@code webhook.PodAdmission.requester} reads it). */
   static final String CREATED_BY_NODE =
       "has(request.userInfo) && has(request.userInfo.groups) && 'system:nodes' in request.userInfo.groups && has(request.userInfo.username) && request.userInfo.username.startsWith('system:node:')";
 

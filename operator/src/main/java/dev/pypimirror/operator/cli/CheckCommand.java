@@ -5,6 +5,7 @@ import dev.pypimirror.operator.admissionpolicy.InjectionPolicies;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.inspect.PodCheck;
 import dev.pypimirror.operator.webhook.WebhookRoutes;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -120,7 +121,7 @@ class CheckCommand implements Callable<Integer> {
               PodCheck.pod(
                   workload.pod(),
                   workload.where(),
-                  false,
+                  PodCheck.Stage.NOT_CREATED,
                   read.computeIfAbsent(in, n -> read(client, n)));
           out.print(report.text());
           if (workloads.size() > 1 && workload != workloads.get(workloads.size() - 1)) {
@@ -138,7 +139,12 @@ class CheckCommand implements Callable<Integer> {
         if (pod == null) {
           throw new CliException("pods \"%s\" not found in namespace %s".formatted(podName, ns));
         }
-        report = PodCheck.pod(Serialization.jsonMapper().valueToTree(pod), podName, true, cluster);
+        report =
+            PodCheck.pod(
+                Serialization.jsonMapper().valueToTree(pod),
+                podName,
+                PodCheck.Stage.CREATED,
+                cluster);
       } else {
         report = PodCheck.namespace(cluster);
       }
@@ -218,7 +224,7 @@ class CheckCommand implements Callable<Integer> {
         policies,
         mirrors,
         operatorNamespace != null ? operatorNamespace : webhookNamespace(client),
-        failClosedEntries(client),
+        policyEntries(policies, failClosedEntries(client)),
         admissionPolicies(client, ns));
   }
 
@@ -250,6 +256,19 @@ class CheckCommand implements Callable<Integer> {
       }
     }
     return found;
+  }
+
+  /** Each policy's entry of the pod webhook configuration, and whether it fails closed yet. */
+  private static Map<String, PodCheck.PolicyEntry> policyEntries(
+      List<PypiMirrorPolicy> policies, Set<String> failClosed) {
+    Map<String, PodCheck.PolicyEntry> entries = new java.util.HashMap<>();
+    for (PypiMirrorPolicy policy : policies) {
+      String entry = WebhookRoutes.entryName(policy.getMetadata().getName());
+      entries.put(
+          policy.getMetadata().getName(),
+          new PodCheck.PolicyEntry(entry, failClosed.contains(entry)));
+    }
+    return entries;
   }
 
   /** The pod webhook entries that fail closed (empty when the configuration cannot be read). */

@@ -11,6 +11,7 @@ import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.PodInjector;
+import dev.pypimirror.operator.inject.Requester;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyMirrors;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -157,57 +158,88 @@ class InjectCommand implements Callable<Integer> {
       return object;
     }
     String pointer = TEMPLATES.get(kind);
-    if (pointer == null || !object.at(pointer.isEmpty() ? "" : pointer).isObject()) {
+    if (pointer == null || !object.at(pointer).isObject()) {
       return object;
     }
-    String ownNamespace = object.path("metadata").path("namespace").asText(null);
-    String namespace = ownNamespace == null ? "default" : ownNamespace;
-    String where = kind + "/" + object.path("metadata").path("name").asText("?");
-    JsonNode template = pointer.isEmpty() ? object : object.at(pointer);
+    Placed placed = Placed.of(object);
+    JsonNode template = object.at(pointer);
     // with a policy, the pod is decided as the webhook decides it; without, asking is the opt-in
-    boolean optedIn = policies == PolicyDirectory.NONE;
-    InjectionPlan plan = PodInjector.inject(template, namespace, null, mirrors, policies, optedIn);
-    plan.warnings().forEach(w -> warnings.println("warning: " + where + ": " + w));
-    if (plan.outcome() == InjectionPlan.Outcome.DENIED) {
-      warnings.println(
-          "warning: " + where + ": the cluster would refuse this pod: " + plan.detail());
-    }
-    if (plan.outcome() == InjectionPlan.Outcome.UNTOUCHED) {
-      warnings.println("note: " + where + ": not injected: " + plan.detail());
-    }
+    Requester requester =
+        policies == PolicyDirectory.NONE ? Requester.OFFLINE_OPT_IN : Requester.CLIENT;
+    InjectionPlan plan =
+        PodInjector.inject(template, placed.namespace(), null, mirrors, policies, requester);
+    tell(plan, placed.where(), warnings);
     if (plan.outcome() != InjectionPlan.Outcome.INJECTED) {
       return object; // offline, a skip annotation would describe this machine, not the cluster
     }
-    String mirrorNamespace = mirror.getMetadata().getNamespace();
-    if (mirrorNamespace != null && !mirrorNamespace.equals(namespace)) {
-      if (ownNamespace != null) {
-        throw new CliException(
-            "%s is in namespace %s, but PypiMirror %s is in namespace %s: the pod would mount ConfigMap %s%s, which exist only there; use a mirror of namespace %s"
-                .formatted(
-                    where,
-                    namespace,
-                    mirror.getMetadata().getName(),
-                    mirrorNamespace,
-                    MirrorObjects.configMapName(mirror.getMetadata().getName()),
-                    MirrorObjects.mountedClaimName(mirror) == null
-                        ? ""
-                        : " and PVC " + MirrorObjects.mountedClaimName(mirror),
-                    namespace));
-      }
-      warnings.println(
-          "warning: %s: has no namespace; create it in namespace %s, where PypiMirror %s's ConfigMap%s are"
-              .formatted(
-                  where,
-                  mirrorNamespace,
-                  mirror.getMetadata().getName(),
-                  MirrorObjects.mountedClaimName(mirror) == null ? "" : " and PVC"));
+    checkNamespace(mirror, placed, warnings);
+    return withTemplate(object, pointer, JsonPatch.apply(plan.patch(), template));
+  }
+
+  /**
+   * Where an object goes: its own namespace (null when it names none), the namespace it is decided
+   * in, and how to call it.
+   */
+  private record Placed(String ownNamespace, String namespace, String where) {
+    static Placed of(JsonNode object) {
+      String own = object.path("metadata").path("namespace").asText(null);
+      return new Placed(
+          own,
+          own == null ? "default" : own,
+          object.path("kind").asText() + "/" + object.path("metadata").path("name").asText("?"));
     }
-    JsonNode injected = JsonPatch.apply(plan.patch(), template);
+  }
+
+  /** The plan's warnings, and why the object is not injected when it is not. */
+  private static void tell(InjectionPlan plan, String where, PrintWriter warnings) {
+    plan.warnings().forEach(w -> warnings.println("warning: " + where + ": " + w));
+    if (plan.outcome() == InjectionPlan.Outcome.DENIED) {
+      warnings.println(
+          "warning: " + where + ": the cluster would refuse this pod: " + plan.refusal());
+    }
+    if (plan.outcome() == InjectionPlan.Outcome.UNTOUCHED) {
+      warnings.println("note: " + where + ": not injected: " + plan.why());
+    }
+  }
+
+  /**
+   * A mirror of another namespace: refused for an object that names its namespace (it would mount
+   * what exists only there), a warning for one that does not.
+   */
+  private static void checkNamespace(PypiMirror mirror, Placed placed, PrintWriter warnings) {
+    String mirrorNamespace = mirror.getMetadata().getNamespace();
+    if (mirrorNamespace == null || mirrorNamespace.equals(placed.namespace())) {
+      return;
+    }
+    String claim = MirrorObjects.mountedClaimName(mirror);
+    if (placed.ownNamespace() != null) {
+      throw new CliException(
+          "%s is in namespace %s, but PypiMirror %s is in namespace %s: the pod would mount ConfigMap %s%s, which exist only there; use a mirror of namespace %s"
+              .formatted(
+                  placed.where(),
+                  placed.namespace(),
+                  mirror.getMetadata().getName(),
+                  mirrorNamespace,
+                  MirrorObjects.configMapName(mirror.getMetadata().getName()),
+                  claim == null ? "" : " and PVC " + claim,
+                  placed.namespace()));
+    }
+    warnings.println(
+        "warning: %s: has no namespace; create it in namespace %s, where PypiMirror %s's ConfigMap%s are"
+            .formatted(
+                placed.where(),
+                mirrorNamespace,
+                mirror.getMetadata().getName(),
+                claim == null ? "" : " and PVC"));
+  }
+
+  /** The object with the pod template at {@code pointer} replaced ("": the object is the pod). */
+  private static JsonNode withTemplate(JsonNode object, String pointer, JsonNode template) {
     if (pointer.isEmpty()) {
-      return injected;
+      return template;
     }
     int cut = pointer.lastIndexOf('/');
-    ((ObjectNode) object.at(pointer.substring(0, cut))).set(pointer.substring(cut + 1), injected);
+    ((ObjectNode) object.at(pointer.substring(0, cut))).set(pointer.substring(cut + 1), template);
     return object;
   }
 

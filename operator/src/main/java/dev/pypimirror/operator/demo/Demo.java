@@ -13,6 +13,7 @@ import dev.pypimirror.operator.apiserver.AdmittingDispatcher;
 import dev.pypimirror.operator.apiserver.WebhookTransport;
 import dev.pypimirror.operator.cluster.AdmissionPolicyWriter;
 import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.inspect.PatchDescription;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.webhook.WebhookCertificateManager;
 import dev.pypimirror.operator.webhook.WebhookRoutes;

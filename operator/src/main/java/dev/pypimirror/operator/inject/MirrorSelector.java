@@ -42,16 +42,15 @@ public final class MirrorSelector {
   /**
    * What a pod is and where it is created.
    *
-   * @param createdByNode the request comes from a node (a kubelet), the only creator of real static
-   *     pods; false when unknown
+   * @param requester who asks: {@link Requester#CLIENT} when unknown
    */
   public record PodFacts(
       Map<String, String> annotations,
       Map<String, String> labels,
       String namespace,
-      boolean createdByNode) {
+      Requester requester) {
     public PodFacts(Map<String, String> annotations, Map<String, String> labels, String namespace) {
-      this(annotations, labels, namespace, false);
+      this(annotations, labels, namespace, Requester.CLIENT);
     }
   }
 
@@ -72,7 +71,7 @@ public final class MirrorSelector {
               Reason.NAMESPACE_NEVER_INJECTED, "namespace " + namespace + " is never injected"));
     }
     if (pod.annotations().containsKey(Annotations.STATIC_POD)
-        && (!enforce || pod.createdByNode())) {
+        && (!enforce || pod.requester() == Requester.NODE)) {
       return Optional.of(new Selection.Untouched(Reason.STATIC_POD, "static pod"));
     }
     return Optional.empty();
@@ -81,7 +80,6 @@ public final class MirrorSelector {
   /**
    * @param policy the policy governing the namespace, or null
    * @param operatorNamespace the operator's own namespace, never injected; null when unknown
-   * @param optedInByDefault treat a pod without injection annotations as opted in (offline)
    * @param warnings receives what the user should be told even when the pod is untouched
    */
   public static Selection select(
@@ -89,7 +87,6 @@ public final class MirrorSelector {
       PypiMirrorPolicy policy,
       String operatorNamespace,
       MirrorDirectory mirrors,
-      boolean optedInByDefault,
       List<String> warnings) {
     String namespace = pod.namespace();
     Map<String, String> annotations = pod.annotations();
@@ -127,7 +124,7 @@ public final class MirrorSelector {
       case NAMESPACE_DEFAULT -> defaultMirror(namespace, mirrors.inNamespace(namespace), policy);
       case POLICY_SELECTED -> policyMirror(policy, namespace, mirrors);
       default -> {
-        if (optedInByDefault) {
+        if (pod.requester() == Requester.OFFLINE_OPT_IN) {
           yield policy != null
               ? policyMirror(policy, namespace, mirrors)
               : defaultMirror(namespace, mirrors.inNamespace(namespace), null);

@@ -51,6 +51,6 @@ public final class MissedInjection {
             m ->
                 mirrorVolumes.contains(m.getName())
                     && InjectedLayout.CONFIG_DIR.equals(
-                        PodPatchPlanner.normalisedPath(m.getMountPath())));
+                        ContainerPatch.normalisedPath(m.getMountPath())));
   }
 }

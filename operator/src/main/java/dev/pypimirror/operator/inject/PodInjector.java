@@ -7,8 +7,9 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.config.InvalidMirrorException;
 import dev.pypimirror.operator.config.RenderedConfig;
-import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
+import dev.pypimirror.operator.inject.MirrorSelector.PodFacts;
 import dev.pypimirror.operator.inject.MirrorSelector.Selection;
+import dev.pypimirror.operator.inject.PodPatchPlanner.CacheMount;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyRules;
 import java.util.ArrayList;
@@ -24,29 +25,27 @@ public final class PodInjector {
   /** Injection with no policy, as for a pod that asked by annotation. */
   public static InjectionPlan inject(
       JsonNode pod, String namespace, String operatorNamespace, MirrorDirectory mirrors) {
-    return inject(pod, namespace, operatorNamespace, mirrors, PolicyDirectory.NONE, false);
+    return inject(pod, namespace, operatorNamespace, mirrors, PolicyDirectory.NONE);
   }
 
   /**
-   * As {@link #inject(JsonNode, String, String, MirrorDirectory, PolicyDirectory, boolean,
-   * boolean)} for a pod no node creates (offline, or the requester is unknown).
+   * As {@link #inject(JsonNode, String, String, MirrorDirectory, PolicyDirectory, Requester)} for a
+   * pod a client creates (or whose requester is unknown).
    */
   public static InjectionPlan inject(
       JsonNode pod,
       String namespace,
       String operatorNamespace,
       MirrorDirectory mirrors,
-      PolicyDirectory policies,
-      boolean optedInByDefault) {
-    return inject(pod, namespace, operatorNamespace, mirrors, policies, optedInByDefault, false);
+      PolicyDirectory policies) {
+    return inject(pod, namespace, operatorNamespace, mirrors, policies, Requester.CLIENT);
   }
 
   /**
    * @param pod the pod or pod template exactly as received
    * @param namespace the namespace the pod is created in
    * @param operatorNamespace the operator's own namespace (never injected), or null
-   * @param optedInByDefault a pod without injection annotations counts as opted in (offline use)
-   * @param createdByNode the request comes from a node, the only creator of real static pods
+   * @param requester who asks: a node's static pods, the offline opt-in
    */
   public static InjectionPlan inject(
       JsonNode pod,
@@ -54,19 +53,18 @@ public final class PodInjector {
       String operatorNamespace,
       MirrorDirectory mirrors,
       PolicyDirectory policies,
-      boolean optedInByDefault,
-      boolean createdByNode) {
+      Requester requester) {
     PypiMirrorPolicy policy = policies.governing(namespace).orElse(null);
+    PodFacts facts =
+        new PodFacts(PodMetadata.annotations(pod), PodMetadata.labels(pod), namespace, requester);
     return decide(
         pod,
-        namespace,
+        facts,
         operatorNamespace,
         mirrors,
         policy,
-        optedInByDefault,
-        createdByNode,
-        (mirror, rendered, mode, withCache) ->
-            PodPatchPlanner.plan(pod, mirror, rendered, mode, withCache));
+        (mirror, rendered, mode, cacheMount) ->
+            PodPatchPlanner.plan(pod, mirror, rendered, mode, cacheMount));
   }
 
   /**
@@ -92,86 +90,68 @@ public final class PodInjector {
     Set<String> added = new LinkedHashSet<>();
     pod.path("spec").path("ephemeralContainers").forEach(c -> added.add(c.path("name").asText()));
     added.removeAll(before);
+    PodFacts facts = new PodFacts(PodMetadata.annotations(pod), PodMetadata.labels(pod), namespace);
     return decide(
         pod,
-        namespace,
+        facts,
         operatorNamespace,
         mirrors,
         policy,
-        false,
-        false,
-        (mirror, rendered, mode, withCache) ->
-            PodPatchPlanner.planEphemeral(pod, added, mirror, rendered, mode, withCache));
+        (mirror, rendered, mode, cacheMount) ->
+            PodPatchPlanner.planEphemeral(pod, added, mirror, rendered, mode, cacheMount));
   }
 
   /** What is planned for a pod once its mirror is known and rendered. */
   private interface Planner {
     InjectionPlan plan(
-        PypiMirror mirror, RenderedConfig rendered, PolicyMode mode, boolean withCache);
+        PypiMirror mirror, RenderedConfig rendered, PolicyMode mode, CacheMount cacheMount);
   }
 
   /** Selection, then the planner with the selected mirror; the pod's own rules around both. */
   private static InjectionPlan decide(
       JsonNode pod,
-      String namespace,
+      PodFacts facts,
       String operatorNamespace,
       MirrorDirectory mirrors,
       PypiMirrorPolicy policy,
-      boolean optedInByDefault,
-      boolean createdByNode,
       Planner planner) {
-    Map<String, String> annotations =
-        PodPatchPlanner.stringMap(pod.path("metadata").path("annotations"));
-    Map<String, String> labels = PodPatchPlanner.stringMap(pod.path("metadata").path("labels"));
     PolicyMode mode = PolicyMode.of(policy);
     List<String> warnings = new ArrayList<>();
-    MirrorSelector.PodFacts facts =
-        new MirrorSelector.PodFacts(annotations, labels, namespace, createdByNode);
     Selection selection =
-        MirrorSelector.select(
-            facts, policy, operatorNamespace, mirrors, optedInByDefault, warnings);
+        MirrorSelector.select(facts, policy, operatorNamespace, mirrors, warnings);
     if (selection instanceof Selection.Untouched untouched) {
-      return new InjectionPlan(
-          Outcome.UNTOUCHED, untouched.reason(), untouched.why(), List.of(), warnings);
+      return InjectionPlan.untouched(untouched.reason(), untouched.why(), warnings);
     }
     if (selection instanceof Selection.Unavailable unavailable) {
-      return unavailable(pod, annotations, mode, unavailable, warnings);
+      return unavailable(pod, mode, unavailable, warnings);
     }
-    var mirror = ((Selection.Use) selection).mirror();
+    PypiMirror mirror = ((Selection.Use) selection).mirror();
     RenderedConfig rendered;
     try {
       rendered = mirrors.rendered(mirror);
     } catch (InvalidMirrorException e) {
-      return unavailable(
-          pod,
-          annotations,
-          mode,
-          new Selection.Unavailable(
-              Reason.MIRROR_INVALID,
-              "PypiMirror %s/%s is invalid (%s)"
-                  .formatted(namespace, mirror.getMetadata().getName(), e.getMessage())),
-          warnings);
+      return unavailable(pod, mode, invalid(facts, mirror, e), warnings);
     }
     // an opt-out that Enforce overrides gets the configuration, never the cache: the cache sync's
     // download container opts out so that upstream code never sees the cache
-    boolean withCache =
-        MirrorSelector.rule(facts, policy, operatorNamespace) != MirrorSelector.Rule.OPTED_OUT;
-    InjectionPlan plan = planner.plan(mirror, rendered, mode, withCache);
-    if (warnings.isEmpty()) {
-      return plan;
-    }
-    warnings.addAll(plan.warnings());
-    return new InjectionPlan(
-        plan.outcome(), plan.reason(), plan.detail(), plan.operations(), warnings);
+    CacheMount cacheMount =
+        MirrorSelector.rule(facts, policy, operatorNamespace) == MirrorSelector.Rule.OPTED_OUT
+            ? CacheMount.LEFT_OUT
+            : CacheMount.MOUNTED;
+    return planner.plan(mirror, rendered, mode, cacheMount).warnedFirst(warnings);
+  }
+
+  private static Selection.Unavailable invalid(
+      PodFacts facts, PypiMirror mirror, InvalidMirrorException e) {
+    return new Selection.Unavailable(
+        Reason.MIRROR_INVALID,
+        "PypiMirror %s/%s is invalid (%s)"
+            .formatted(facts.namespace(), mirror.getMetadata().getName(), e.getMessage()));
   }
 
   /** Admitted without the mirror, annotated and warned; denied when a policy enforces it. */
   private static InjectionPlan unavailable(
-      JsonNode pod,
-      Map<String, String> annotations,
-      PolicyMode mode,
-      Selection.Unavailable unavailable,
-      List<String> warnings) {
+      JsonNode pod, PolicyMode mode, Selection.Unavailable unavailable, List<String> warnings) {
     if (mode.enforce()) {
       return InjectionPlan.denied(
           unavailable.reason(),
@@ -180,10 +160,9 @@ public final class PodInjector {
           warnings);
     }
     String skipped = unavailable.reason().skippedAnnotation();
-    List<ObjectNode> operations =
-        PodPatchPlanner.annotate(pod, Map.of(Annotations.SKIPPED, skipped));
+    List<ObjectNode> operations = PodMetadata.annotate(pod, Map.of(Annotations.SKIPPED, skipped));
     List<String> all = new ArrayList<>(warnings);
     all.add(unavailable.warning());
-    return new InjectionPlan(Outcome.SKIPPED, unavailable.reason(), skipped, operations, all);
+    return InjectionPlan.skipped(unavailable.reason(), skipped, operations, all);
   }
 }

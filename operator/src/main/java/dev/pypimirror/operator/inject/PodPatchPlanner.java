@@ -9,41 +9,36 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.api.Annotations;
 import dev.pypimirror.operator.api.InjectionSpec;
-import dev.pypimirror.operator.api.MountedConfig;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
+import dev.pypimirror.operator.inject.ContainerEnv.Refusal;
+import dev.pypimirror.operator.inject.ContainerPatch.Inputs;
+import dev.pypimirror.operator.inject.ContainerPatch.MirrorEnv;
+import dev.pypimirror.operator.inject.ContainerPatch.Planned;
+import dev.pypimirror.operator.inject.ContainerPatch.SharedValues;
+import dev.pypimirror.operator.inject.ContainerPatch.Target;
+import dev.pypimirror.operator.inject.ContainerPatch.Volumes;
+import dev.pypimirror.operator.jsonpatch.JsonPatches;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * What the webhook adds to a pod for a mirror: a pure function from the pod's raw JSON to JSON
  * Patch operations. Only what it adds is touched, so fields unknown to any Java model pass through.
+ * The containers' part is {@link ContainerPatch}.
  */
 public final class PodPatchPlanner {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
   private PodPatchPlanner() {}
-
-  /** A mount the webhook adds to every target container. */
-  private record Mount(String volume, String path, String subPath) {}
-
-  /** A target container: its JSON pointer and node. */
-  private record Target(String pointer, JsonNode node) {
-    String name() {
-      return node.path("name").asText();
-    }
-  }
-
-  /** Why a pod cannot be admitted under Enforce, with the message the user sees. */
-  private record Refusal(Reason reason, String message) {}
 
   /**
    * The operations that add whatever of the mirror's mounts, volumes and variables the pod does not
@@ -54,163 +49,52 @@ public final class PodPatchPlanner {
    */
   public static InjectionPlan plan(
       JsonNode pod, PypiMirror mirror, RenderedConfig rendered, PolicyMode mode) {
-    return plan(pod, mirror, rendered, mode, true);
+    return plan(pod, mirror, rendered, mode, CacheMount.MOUNTED);
   }
 
   /**
-   * As {@link #plan(JsonNode, PypiMirror, RenderedConfig, PolicyMode)}; without {@code withCache}
-   * the configuration only, never the cache volume (a pod that opted out and gets the mirror
-   * because a policy enforces it: the cache sync's download container must not see the cache).
+   * As {@link #plan(JsonNode, PypiMirror, RenderedConfig, PolicyMode)}; with {@link
+   * CacheMount#LEFT_OUT} the configuration only, never the cache volume (a pod that opted out and
+   * gets the mirror because a policy enforces it: the cache sync's download container must not see
+   * the cache).
    */
   public static InjectionPlan plan(
       JsonNode pod,
       PypiMirror mirror,
       RenderedConfig rendered,
       PolicyMode mode,
-      boolean withCache) {
-    Map<String, String> annotations = stringMap(pod.path("metadata").path("annotations"));
-    String mirrorName = mirror.getMetadata().getName();
-    List<String> warnings = new ArrayList<>();
-    List<String> skipped = new ArrayList<>();
-    List<Refusal> refusals = new ArrayList<>();
+      CacheMount cacheMount) {
+    Map<String, String> annotations = PodMetadata.annotations(pod);
     JsonNode spec = pod.path("spec");
-
+    List<String> warnings = new ArrayList<>();
     List<Target> targets = targets(spec, annotations, mode, warnings);
     if (targets.isEmpty()) {
       // nothing to mount into: no volume, no injected marker (it would claim a mirror the pod
       // lacks)
-      return new InjectionPlan(
-          InjectionPlan.Outcome.UNTOUCHED,
-          Reason.NO_TARGET_CONTAINER,
-          "no container to inject",
-          List.of(),
-          warnings);
+      return InjectionPlan.untouched(
+          Reason.NO_TARGET_CONTAINER, "no container to inject", warnings);
     }
-
-    String configMap = MirrorObjects.configMapName(mirrorName);
-    String claim = withCache ? MirrorObjects.mountedClaimName(mirror) : null;
-    String configVolume = volumeName(spec, CONFIG_VOLUME, "configMap", "name", configMap, warnings);
-    String cacheVolume =
-        claim == null
-            ? null
-            : volumeName(spec, CACHE_VOLUME, "persistentVolumeClaim", "claimName", claim, warnings);
-
-    List<ObjectNode> containerOps = new ArrayList<>();
-    SharedValues values = new SharedValues();
-    boolean usesConfig = false;
-    boolean usesCache = false;
-    Set<String> written = writtenVariables(rendered);
+    Volumes volumes = namedVolumes(spec, mirror, cacheMount, warnings);
+    Inputs in = inputs(mirror, rendered, mode, volumes);
+    List<Planned> containers = new ArrayList<>();
     for (Target target : targets) {
-      if (mode.enforce()) {
-        ContainerEnv.refusals(target.node(), target.name(), written, mode)
-            .forEach(r -> refusals.add(new Refusal(r.reason(), r.message())));
-      }
-      List<Mount> mounts = new ArrayList<>();
-      mounts.add(new Mount(configVolume, InjectedLayout.CONFIG_DIR, null));
-      mounts.add(new Mount(configVolume, InjectedLayout.PIP_CONF, RenderedConfig.PIP_CONF));
-      mounts.add(new Mount(configVolume, InjectedLayout.UV_TOML, RenderedConfig.UV_TOML));
-      if (rendered.data().containsKey(RenderedConfig.PYDISTUTILS_CFG)) {
-        String home = home(target.node(), annotations, mirror);
-        mounts.add(
-            new Mount(
-                configVolume, MountedConfig.pydistutilsPath(home), RenderedConfig.PYDISTUTILS_CFG));
-      }
-      if (cacheVolume != null) {
-        mounts.add(new Mount(cacheVolume, mirror.getSpec().getCache().getMountPath(), null));
-      }
-
-      ArrayNode newMounts = JSON.arrayNode();
-      boolean configDirMounted = false;
-      // a path may hold one mount and no device: the API server refuses the pod otherwise
-      Set<String> planned = new HashSet<>();
-      Map<String, JsonNode> devices = devicesByPath(target.node());
-      for (Mount mount : mounts) {
-        boolean config = mount.volume().equals(configVolume);
-        String path = normalisedPath(mount.path());
-        if (!planned.add(path)) {
-          skipped.add(target.name() + ":" + mount.path());
-          warnings.add(
-              "the mirror's cache and its configuration would both be mounted at %s in container %s; the cache is left out"
-                  .formatted(mount.path(), target.name()));
-          continue;
-        }
-        JsonNode existing = mountAt(target.node(), mount.path());
-        JsonNode device = existing == null ? devices.get(path) : null;
-        if (device != null || (existing != null && !isSame(existing, mount))) {
-          if (mode.enforce() && config) {
-            refusals.add(
-                device != null
-                    ? ownConfigDevice(target, device)
-                    : ownConfigMount(target, existing, mode));
-            continue;
-          }
-          skipped.add(target.name() + ":" + mount.path());
-          warnings.add(
-              "container %s %s %s; left alone, so the mirror's %s is not there"
-                  .formatted(
-                      target.name(),
-                      device != null ? "has a block device (volumeDevices) at" : "already mounts",
-                      mount.path(),
-                      mount.subPath() == null ? "directory" : mount.subPath()));
-          continue;
-        }
-        if (existing == null) {
-          newMounts.add(values.mount(mount));
-        }
-        usesConfig |= config;
-        usesCache |= mount.volume().equals(cacheVolume);
-        configDirMounted |= mount.path().equals(InjectedLayout.CONFIG_DIR);
-      }
-      if (mode.enforce()) {
-        refusals.addAll(ownFilesInConfigDir(target, mode));
-      }
-      appendAll(
-          containerOps,
-          target.pointer() + "/volumeMounts",
-          target.node().path("volumeMounts"),
-          newMounts);
-
-      planEnv(
-          containerOps,
-          target,
-          mirrorEnv(rendered, configDirMounted, mode.enforce()),
-          values,
-          mode,
-          warnings);
+      Planned container = ContainerPatch.plan(target, home(target, annotations, mirror), in);
+      warnings.addAll(container.warnings());
+      containers.add(container);
     }
+    List<Refusal> refusals = all(containers, Planned::refusals);
     if (!refusals.isEmpty()) {
       return denied(refusals, mode, warnings);
     }
-
-    List<ObjectNode> operations = new ArrayList<>();
-    ArrayNode newVolumes = JSON.arrayNode();
-    if (usesConfig && !hasVolume(spec, configVolume)) {
-      ObjectNode volume = newVolumes.addObject().put("name", configVolume);
-      volume.putObject("configMap").put("name", configMap);
-    }
-    if (usesCache && !hasVolume(spec, cacheVolume)) {
-      ObjectNode volume = newVolumes.addObject().put("name", cacheVolume);
-      volume.putObject("persistentVolumeClaim").put("claimName", claim).put("readOnly", true);
-    }
-    appendAll(operations, "/spec/volumes", spec.path("volumes"), newVolumes);
-    operations.addAll(containerOps);
-
-    Map<String, String> newAnnotations = new LinkedHashMap<>();
-    newAnnotations.put(Annotations.INJECTED, mirrorName + "@" + rendered.hashPrefix());
-    if (!skipped.isEmpty()) {
-      newAnnotations.put(Annotations.SKIPPED, String.join(",", skipped));
-    }
+    List<ObjectNode> operations =
+        new ArrayList<>(newVolumes(spec, volumes, all(containers, Planned::usedVolumes)));
+    operations.addAll(all(containers, Planned::operations));
     boolean holdsEverything = operations.isEmpty();
-    operations.addAll(annotate(pod, newAnnotations));
-    return holdsEverything
-        ? new InjectionPlan(
-            InjectionPlan.Outcome.ALREADY_INJECTED,
-            Reason.ALREADY_INJECTED,
-            mirrorName,
-            operations,
-            warnings)
-        : new InjectionPlan(
-            InjectionPlan.Outcome.INJECTED, Reason.INJECTED, mirrorName, operations, warnings);
+    List<String> skippedMounts = all(containers, Planned::skipped);
+    String skipped = skippedMounts.isEmpty() ? null : String.join(",", skippedMounts);
+    InjectionPlan.Injected injected = injected(mirror, rendered);
+    operations.addAll(PodMetadata.annotate(pod, markers(injected, skipped)));
+    return InjectionPlan.injected(injected, skipped, holdsEverything, operations, warnings);
   }
 
   /**
@@ -228,181 +112,69 @@ public final class PodPatchPlanner {
       PypiMirror mirror,
       RenderedConfig rendered,
       PolicyMode mode,
-      boolean withCache) {
-    String mirrorName = mirror.getMetadata().getName();
-    JsonNode spec = pod.path("spec");
-    List<Target> targets = new ArrayList<>();
-    JsonNode list = spec.path("ephemeralContainers");
-    for (int i = 0; i < list.size(); i++) {
-      if (list.get(i).isObject() && added.contains(list.get(i).path("name").asText())) {
-        targets.add(new Target("/spec/ephemeralContainers/" + i, list.get(i)));
-      }
-    }
-    List<String> warnings = new ArrayList<>();
+      CacheMount cacheMount) {
+    List<Target> targets = ephemeralTargets(pod.path("spec"), added);
     if (targets.isEmpty()) {
-      return new InjectionPlan(
-          InjectionPlan.Outcome.UNTOUCHED,
-          Reason.NO_TARGET_CONTAINER,
-          "no ephemeral container added",
-          List.of(),
-          warnings);
+      return InjectionPlan.untouched(
+          Reason.NO_TARGET_CONTAINER, "no ephemeral container added", List.of());
     }
-    String configVolume =
-        volumeOf(spec, "configMap", "name", MirrorObjects.configMapName(mirrorName));
-    String claim = withCache ? MirrorObjects.mountedClaimName(mirror) : null;
-    String cacheVolume =
-        claim == null ? null : volumeOf(spec, "persistentVolumeClaim", "claimName", claim);
+    Volumes volumes = existingVolumes(pod.path("spec"), mirror, cacheMount);
+    Inputs in = inputs(mirror, rendered, mode, volumes);
     List<Refusal> refusals = new ArrayList<>();
-    if (configVolume == null) {
-      refusals.add(
-          new Refusal(
-              Reason.MIRROR_NOT_FOUND,
-              ("the pod has no volume of PypiMirror %s's configuration (it was created without"
-                      + " the mirror), and an ephemeral container cannot add one")
-                  .formatted(mirrorName)));
+    if (volumes.config() == null) {
+      refusals.add(noConfigVolume(mirror));
     }
-    Set<String> written = writtenVariables(rendered);
     List<ObjectNode> operations = new ArrayList<>();
-    SharedValues values = new SharedValues();
+    List<String> warnings = new ArrayList<>();
     for (Target target : targets) {
-      ContainerEnv.refusals(target.node(), target.name(), written, mode)
-          .forEach(r -> refusals.add(new Refusal(r.reason(), r.message())));
-      if (configVolume == null) {
+      refusals.addAll(ContainerEnv.refusals(target.node(), target.name(), in.written(), mode));
+      if (volumes.config() == null) {
         continue;
       }
-      List<Mount> mounts = new ArrayList<>();
-      mounts.add(new Mount(configVolume, InjectedLayout.CONFIG_DIR, null));
-      if (cacheVolume != null) {
-        mounts.add(new Mount(cacheVolume, mirror.getSpec().getCache().getMountPath(), null));
-      }
-      ArrayNode newMounts = JSON.arrayNode();
-      for (Mount mount : mounts) {
-        JsonNode existing = mountAt(target.node(), mount.path());
-        if (existing == null) {
-          newMounts.add(values.mount(mount));
-        } else if (!isSame(existing, mount) && mount.volume().equals(configVolume)) {
-          refusals.add(ownConfigMount(target, existing, mode));
-        }
-      }
-      refusals.addAll(ownFilesInConfigDir(target, mode));
-      appendAll(
-          operations,
-          target.pointer() + "/volumeMounts",
-          target.node().path("volumeMounts"),
-          newMounts);
-      planEnv(operations, target, mirrorEnv(rendered, true, true), values, mode, warnings);
+      Planned container = ContainerPatch.planEphemeral(target, in);
+      refusals.addAll(container.refusals());
+      operations.addAll(container.operations());
+      warnings.addAll(container.warnings());
     }
     if (!refusals.isEmpty()) {
       return denied(refusals, mode, warnings);
     }
-    return new InjectionPlan(
-        operations.isEmpty()
-            ? InjectionPlan.Outcome.ALREADY_INJECTED
-            : InjectionPlan.Outcome.INJECTED,
-        operations.isEmpty() ? Reason.ALREADY_INJECTED : Reason.INJECTED,
-        mirrorName,
-        operations,
-        warnings);
+    var injected = new InjectionPlan.Injected(mirror.getMetadata().getName(), null);
+    return InjectionPlan.injected(injected, null, operations.isEmpty(), operations, warnings);
   }
 
-  /** The name of the pod's volume whose source field refers to {@code ref}, or null. */
-  private static String volumeOf(JsonNode spec, String sourceField, String refField, String ref) {
-    for (JsonNode v : spec.path("volumes")) {
-      if (ref.equals(v.path(sourceField).path(refField).asText(null))) {
-        return v.path("name").asText();
-      }
+  /** Whether an injection mounts the mirror's cache. */
+  public enum CacheMount {
+    /** The cache volume with the configuration. */
+    MOUNTED,
+    /** The configuration only. */
+    LEFT_OUT
+  }
+
+  private static Inputs inputs(
+      PypiMirror mirror, RenderedConfig rendered, PolicyMode mode, Volumes volumes) {
+    return new Inputs(
+        mirror, rendered, mode, volumes, MirrorEnv.written(rendered).keySet(), new SharedValues());
+  }
+
+  private static InjectionPlan.Injected injected(PypiMirror mirror, RenderedConfig rendered) {
+    String name = mirror.getMetadata().getName();
+    return new InjectionPlan.Injected(name, name + "@" + rendered.hashPrefix());
+  }
+
+  /** pypimirror.dev/injected, and pypimirror.dev/skipped when mounts were left out. */
+  private static Map<String, String> markers(InjectionPlan.Injected injected, String skipped) {
+    Map<String, String> markers = new LinkedHashMap<>();
+    markers.put(Annotations.INJECTED, injected.marker());
+    if (skipped != null) {
+      markers.put(Annotations.SKIPPED, skipped);
     }
-    return null;
+    return markers;
   }
 
-  /** The container's mount at {@code path}, compared as the kubelet does (normalised); or null. */
-  private static JsonNode mountAt(JsonNode container, String path) {
-    String wanted = normalisedPath(path);
-    for (JsonNode m : container.path("volumeMounts")) {
-      if (normalisedPath(m.path("mountPath").asText()).equals(wanted)) {
-        return m;
-      }
-    }
-    return null;
-  }
-
-  /** Whether an existing mount is exactly the one the webhook adds (same volume and file). */
-  private static boolean isSame(JsonNode existing, Mount mount) {
-    return mount.volume().equals(existing.path("name").asText())
-        && (mount.subPath() == null ? "" : mount.subPath())
-            .equals(existing.path("subPath").asText(""))
-        && existing.path("readOnly").asBoolean(false)
-        && !existing.has("subPathExpr");
-  }
-
-  static String normalisedPath(String path) {
-    try {
-      String normal = java.nio.file.Path.of("/", path).normalize().toString();
-      return normal.length() > 1 && normal.endsWith("/")
-          ? normal.substring(0, normal.length() - 1)
-          : normal;
-    } catch (java.nio.file.InvalidPathException e) {
-      return path;
-    }
-  }
-
-  private static Refusal ownConfigMount(Target target, JsonNode mount, PolicyMode mode) {
-    return new Refusal(
-        Reason.OWN_CONFIG_MOUNT,
-        "container %s mounts its own %s where the mirror's configuration goes; remove that mount"
-            .formatted(target.name(), mount.path("mountPath").asText()));
-  }
-
-  private static Refusal ownConfigDevice(Target target, JsonNode device) {
-    return new Refusal(
-        Reason.OWN_CONFIG_MOUNT,
-        "container %s has a block device (volumeDevices) at %s where the mirror's configuration goes; move that device"
-            .formatted(target.name(), device.path("devicePath").asText()));
-  }
-
-  /** The container's volumeDevices by their normalised path. */
-  private static Map<String, JsonNode> devicesByPath(JsonNode container) {
-    Map<String, JsonNode> devices = new HashMap<>();
-    for (JsonNode device : container.path("volumeDevices")) {
-      devices.putIfAbsent(normalisedPath(device.path("devicePath").asText()), device);
-    }
-    return devices;
-  }
-
-  /** A file of the container's own inside the mirror's directory would shadow the mirror's. */
-  private static List<Refusal> ownFilesInConfigDir(Target target, PolicyMode mode) {
-    List<Refusal> refusals = new ArrayList<>();
-    for (JsonNode m : target.node().path("volumeMounts")) {
-      if (normalisedPath(m.path("mountPath").asText())
-          .startsWith(InjectedLayout.CONFIG_DIR + "/")) {
-        refusals.add(ownConfigMount(target, m, mode));
-      }
-    }
-    return refusals;
-  }
-
-  /** Every variable the webhook may write into a container: the mirror's and the pins. */
-  private static Set<String> writtenVariables(RenderedConfig rendered) {
-    return mirrorEnv(rendered, true, true).keySet();
-  }
-
-  /**
-   * The mirror's variables for a container: PIP_CONFIG_FILE when the config directory is mounted,
-   * the rendered keys, and under Enforce the pins.
-   */
-  private static Map<String, String> mirrorEnv(
-      RenderedConfig rendered, boolean configDirMounted, boolean enforce) {
-    Map<String, String> env = new LinkedHashMap<>();
-    if (configDirMounted) {
-      env.put(InjectedLayout.PIP_CONFIG_FILE_ENV, InjectedLayout.PIP_CONFIG_FILE);
-    }
-    RenderedConfig.ENV_KEYS.stream()
-        .filter(rendered.data()::containsKey)
-        .forEach(key -> env.put(key, rendered.data().get(key)));
-    if (enforce) {
-      IndexSettings.enforcedPins(env).forEach(env::putIfAbsent);
-    }
-    return env;
+  private static <T> List<T> all(
+      List<Planned> containers, Function<Planned, ? extends java.util.Collection<T>> part) {
+    return containers.stream().flatMap(c -> part.apply(c).stream()).toList();
   }
 
   private static InjectionPlan denied(
@@ -416,174 +188,18 @@ public final class PodPatchPlanner {
         warnings);
   }
 
-  /**
-   * The operations that set pod annotations not already set to these values, creating metadata and
-   * annotations when absent.
-   */
-  public static List<ObjectNode> annotate(JsonNode pod, Map<String, String> wanted) {
-    List<ObjectNode> operations = new ArrayList<>();
-    JsonNode metadata = pod.path("metadata");
-    Map<String, String> annotations = new LinkedHashMap<>();
-    wanted.forEach(
-        (key, value) -> {
-          JsonNode present = metadata.path("annotations").path(key);
-          if (!(present.isTextual() && present.asText().equals(value))) {
-            annotations.put(key, value);
-          }
-        });
-    if (annotations.isEmpty()) {
-      return operations;
-    }
-    if (!metadata.isObject()) {
-      ObjectNode value = JSON.objectNode();
-      ObjectNode values = value.putObject("annotations");
-      annotations.forEach(values::put);
-      operations.add(add("/metadata", value));
-    } else if (!metadata.path("annotations").isObject()) {
-      ObjectNode values = JSON.objectNode();
-      annotations.forEach(values::put);
-      operations.add(add("/metadata/annotations", values));
-    } else {
-      annotations.forEach(
-          (key, value) ->
-              operations.add(
-                  op(
-                      metadata.path("annotations").has(key) ? "replace" : "add",
-                      "/metadata/annotations/" + escape(key),
-                      JSON.textNode(value))));
-    }
-    return operations;
-  }
-
-  /**
-   * The container's own index settings, in every spelling pip and uv read: kept with a warning, or
-   * under enforcement the mirror's replace them and the rest are removed. A variable already set to
-   * the mirror's value is left as it is. Replacements go first (indexes unchanged), then removals
-   * from the highest index down, then appends.
-   */
-  private static void planEnv(
-      List<ObjectNode> ops,
-      Target target,
-      Map<String, String> env,
-      SharedValues values,
-      PolicyMode mode,
-      List<String> warnings) {
-    JsonNode existing = target.node().path("env");
-    if (!existing.isArray()) {
-      existing = com.fasterxml.jackson.databind.node.MissingNode.getInstance();
-    }
-    Set<String> handled = new HashSet<>();
-    List<Integer> removals = new ArrayList<>();
-    for (int i = 0; i < existing.size(); i++) {
-      JsonNode variable = existing.get(i);
-      String name = variable.path("name").asText();
-      boolean ours = env.containsKey(name);
-      boolean affectsIndex = IndexSettings.affectsIndex(name);
-      if (ours && handled.add(name)) {
-        if (isLiteral(variable, env.get(name))) {
-          continue;
-        }
-        if (mode.enforce()) {
-          ops.add(op("replace", target.pointer() + "/env/" + i, values.env(name, env.get(name))));
-          warnings.add(
-              "container %s sets %s itself; replaced by the mirror's value (PypiMirrorPolicy %s enforces it)"
-                  .formatted(target.name(), name, mode.policy()));
-        } else {
-          warnings.add(
-              "container %s sets %s itself; kept, so it overrides the mirror for this container%s"
-                  .formatted(target.name(), name, wouldUnderEnforce(mode, "replace")));
-        }
-      } else if (mode.enforce() && (ours || mode.verdict(name) == EnvAllowList.Verdict.REMOVE)) {
-        removals.add(i);
-        warnings.add(
-            "container %s sets %s itself; removed (PypiMirrorPolicy %s enforces the mirror)"
-                .formatted(target.name(), name, mode.policy()));
-      } else if (affectsIndex && !ours && mode.advisory()) {
-        warnings.add(
-            "container %s sets %s itself; kept%s"
-                .formatted(target.name(), name, wouldUnderEnforce(mode, "remove")));
-      }
-    }
-    removals.stream()
-        .sorted(java.util.Comparator.reverseOrder())
-        .forEach(
-            i ->
-                ops.add(
-                    JSON.objectNode()
-                        .put("op", "remove")
-                        .put("path", target.pointer() + "/env/" + i)));
-    ArrayNode additions = JSON.arrayNode();
-    env.forEach(
-        (name, value) -> {
-          if (!handled.contains(name)) {
-            additions.add(values.env(name, value));
-          }
-        });
-    appendAll(ops, target.pointer() + "/env", existing, additions);
-  }
-
-  /** Whether an env entry sets exactly this literal value (no valueFrom). */
-  private static boolean isLiteral(JsonNode variable, String value) {
-    return !variable.has("valueFrom")
-            && variable.path("value").isTextual()
-            && variable.path("value").asText().equals(value)
-        || value.isEmpty()
-            && !variable.has("valueFrom")
-            && (variable.path("value").isMissingNode() || variable.path("value").isNull());
-  }
-
-  private static String wouldUnderEnforce(PolicyMode mode, String verb) {
-    return mode.advisory()
-        ? " (PypiMirrorPolicy %s is Advisory; under Enforce it would %s it)"
-            .formatted(mode.policy(), verb)
-        : "";
-  }
-
-  /**
-   * One node per distinct mount or variable, shared by every container it is added to: less to
-   * build, and the webhook serializes a shared node once. Nothing changes a node once planned.
-   */
-  private static final class SharedValues {
-    private final Map<Mount, ObjectNode> mounts = new HashMap<>();
-    private final Map<Map.Entry<String, String>, ObjectNode> variables = new HashMap<>();
-
-    ObjectNode mount(Mount mount) {
-      return mounts.computeIfAbsent(
-          mount,
-          m -> {
-            ObjectNode node =
-                JSON.objectNode()
-                    .put("name", m.volume())
-                    .put("mountPath", m.path())
-                    .put("readOnly", true);
-            return m.subPath() == null ? node : node.put("subPath", m.subPath());
-          });
-    }
-
-    ObjectNode env(String name, String value) {
-      return variables.computeIfAbsent(
-          Map.entry(name, value), e -> JSON.objectNode().put("name", name).put("value", value));
-    }
+  private static Refusal noConfigVolume(PypiMirror mirror) {
+    return new Refusal(
+        Reason.MIRROR_NOT_FOUND,
+        ("the pod has no volume of PypiMirror %s's configuration (it was created without"
+                + " the mirror), and an ephemeral container cannot add one")
+            .formatted(mirror.getMetadata().getName()));
   }
 
   /** Init containers then containers, filtered by pypimirror.dev/containers; never ephemeral. */
   private static List<Target> targets(
       JsonNode spec, Map<String, String> annotations, PolicyMode mode, List<String> warnings) {
-    String selected = annotations.get(Annotations.CONTAINERS);
-    if (selected != null && mode.enforce()) {
-      warnings.add(
-          "pypimirror.dev/containers is ignored: PypiMirrorPolicy %s enforces the mirror in every container"
-              .formatted(mode.policy()));
-      selected = null;
-    }
-    Set<String> names =
-        selected == null
-            ? null
-            : new LinkedHashSet<>(
-                Arrays.stream(selected.split(","))
-                    .map(String::trim)
-                    .filter(s -> !s.isEmpty())
-                    .toList());
+    Set<String> names = selectedContainers(annotations, mode, warnings);
     List<Target> targets = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (String field : List.of("initContainers", "containers")) {
@@ -611,13 +227,41 @@ public final class PodPatchPlanner {
     return targets;
   }
 
+  /** The names pypimirror.dev/containers selects, or null for every container. */
+  private static Set<String> selectedContainers(
+      Map<String, String> annotations, PolicyMode mode, List<String> warnings) {
+    String selected = annotations.get(Annotations.CONTAINERS);
+    if (selected == null) {
+      return null;
+    }
+    if (mode.enforce()) {
+      warnings.add(
+          "pypimirror.dev/containers is ignored: PypiMirrorPolicy %s enforces the mirror in every container"
+              .formatted(mode.policy()));
+      return null;
+    }
+    return new LinkedHashSet<>(
+        Arrays.stream(selected.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
+  }
+
+  /** The ephemeral containers this update adds. */
+  private static List<Target> ephemeralTargets(JsonNode spec, Set<String> added) {
+    List<Target> targets = new ArrayList<>();
+    JsonNode list = spec.path("ephemeralContainers");
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i).isObject() && added.contains(list.get(i).path("name").asText())) {
+        targets.add(new Target("/spec/ephemeralContainers/" + i, list.get(i)));
+      }
+    }
+    return targets;
+  }
+
   /**
    * HOME: the container's literal HOME as the kubelet gives it (the last entry of the name), else
    * the pod's pypimirror.dev/home, else the mirror's.
    */
-  private static String home(
-      JsonNode container, Map<String, String> annotations, PypiMirror mirror) {
-    String literal = ContainerEnv.literalHome(container);
+  private static String home(Target target, Map<String, String> annotations, PypiMirror mirror) {
+    String literal = ContainerEnv.literalHome(target.node());
     if (literal != null) {
       return literal;
     }
@@ -627,6 +271,59 @@ public final class PodPatchPlanner {
     }
     InjectionSpec injection = mirror.getSpec().getInjection();
     return injection == null ? InjectionSpec.DEFAULT_HOME_DIR : injection.getHomeDir();
+  }
+
+  /** The mirror's volumes as a pod's creation names them (see {@link #volumeName}). */
+  private static Volumes namedVolumes(
+      JsonNode spec, PypiMirror mirror, CacheMount cacheMount, List<String> warnings) {
+    String configMap = MirrorObjects.configMapName(mirror.getMetadata().getName());
+    String claim = cacheMount == CacheMount.MOUNTED ? MirrorObjects.mountedClaimName(mirror) : null;
+    String config = volumeName(spec, CONFIG_VOLUME, "configMap", "name", configMap, warnings);
+    String cache =
+        claim == null
+            ? null
+            : volumeName(spec, CACHE_VOLUME, "persistentVolumeClaim", "claimName", claim, warnings);
+    return new Volumes(config, configMap, cache, claim);
+  }
+
+  /** The pod's own volumes of the mirror, whatever their names (null where it has none). */
+  private static Volumes existingVolumes(JsonNode spec, PypiMirror mirror, CacheMount cacheMount) {
+    String configMap = MirrorObjects.configMapName(mirror.getMetadata().getName());
+    String claim = cacheMount == CacheMount.MOUNTED ? MirrorObjects.mountedClaimName(mirror) : null;
+    return new Volumes(
+        volumeOf(spec, "configMap", "name", configMap),
+        configMap,
+        claim == null ? null : volumeOf(spec, "persistentVolumeClaim", "claimName", claim),
+        claim);
+  }
+
+  /** The mirror's volumes a container uses and the pod lacks, added to spec.volumes. */
+  private static List<ObjectNode> newVolumes(JsonNode spec, Volumes volumes, List<String> used) {
+    ArrayNode added = JSON.arrayNode();
+    if (used.contains(volumes.config()) && volume(spec, volumes.config()) == null) {
+      ObjectNode volume = added.addObject().put("name", volumes.config());
+      volume.putObject("configMap").put("name", volumes.configMap());
+    }
+    if (volumes.cache() != null
+        && used.contains(volumes.cache())
+        && volume(spec, volumes.cache()) == null) {
+      ObjectNode volume = added.addObject().put("name", volumes.cache());
+      volume
+          .putObject("persistentVolumeClaim")
+          .put("claimName", volumes.claim())
+          .put("readOnly", true);
+    }
+    return JsonPatches.append("/spec/volumes", spec.path("volumes"), added);
+  }
+
+  /** The name of the pod's volume whose source field refers to {@code ref}, or null. */
+  private static String volumeOf(JsonNode spec, String sourceField, String refField, String ref) {
+    for (JsonNode v : spec.path("volumes")) {
+      if (ref.equals(v.path(sourceField).path(refField).asText(null))) {
+        return v.path("name").asText();
+      }
+    }
+    return null;
   }
 
   /**
@@ -654,10 +351,6 @@ public final class PodPatchPlanner {
     }
   }
 
-  private static boolean hasVolume(JsonNode spec, String name) {
-    return volume(spec, name) != null;
-  }
-
   private static JsonNode volume(JsonNode spec, String name) {
     for (JsonNode v : spec.path("volumes")) {
       if (name.equals(v.path("name").asText())) {
@@ -665,38 +358,5 @@ public final class PodPatchPlanner {
       }
     }
     return null;
-  }
-
-  /** Appends items to the array at pointer: one add of the whole array when it does not exist. */
-  private static void appendAll(
-      List<ObjectNode> ops, String pointer, JsonNode existing, ArrayNode items) {
-    if (items.isEmpty()) {
-      return;
-    }
-    if (!existing.isArray()) {
-      ops.add(add(pointer, items));
-      return;
-    }
-    items.forEach(item -> ops.add(add(pointer + "/-", item)));
-  }
-
-  private static ObjectNode add(String path, JsonNode value) {
-    return op("add", path, value);
-  }
-
-  private static ObjectNode op(String op, String path, JsonNode value) {
-    ObjectNode node = JSON.objectNode().put("op", op).put("path", path);
-    node.set("value", value);
-    return node;
-  }
-
-  static String escape(String key) {
-    return key.replace("~", "~0").replace("/", "~1");
-  }
-
-  static Map<String, String> stringMap(JsonNode node) {
-    Map<String, String> map = new LinkedHashMap<>();
-    node.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
-    return map;
   }
 }

@@ -8,6 +8,7 @@ import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.PodInjector;
 import dev.pypimirror.operator.inject.Reason;
+import dev.pypimirror.operator.inject.Requester;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyRules;
 import dev.pypimirror.operator.webhook.AdmissionReviews.Decision;
@@ -345,8 +346,7 @@ public class PodAdmission {
     }
     String namespace = namespaceOf(request);
     InjectionPlan plan =
-        PodInjector.inject(
-            pod, namespace, operatorNamespace, mirrors, routed, false, createdByNode(request));
+        PodInjector.inject(pod, namespace, operatorNamespace, mirrors, routed, requester(request));
     return decided(plan, namespace, pod, request);
   }
 
@@ -354,7 +354,7 @@ public class PodAdmission {
       InjectionPlan plan, String namespace, JsonNode pod, JsonNode request) {
     Decision decision =
         plan.outcome() == InjectionPlan.Outcome.DENIED
-            ? Decision.deny(plan.detail(), plan.warnings())
+            ? Decision.deny(plan.refusal(), plan.warnings())
             : new Decision(true, plan.patch(), plan.warnings(), null);
     return new Decided(decision, namespace, pod, plan, request.path("dryRun").asBoolean(false));
   }
@@ -392,13 +392,17 @@ public class PodAdmission {
     return names;
   }
 
-  /** Whether a node (a kubelet) sends the request: only nodes create real static pods. */
-  static boolean createdByNode(JsonNode request) {
+  /**
+   * Who sends the request: a node (a kubelet), the only creator of real static pods, or a client.
+   */
+  static Requester requester(JsonNode request) {
     for (JsonNode group : request.path("userInfo").path("groups")) {
       if ("system:nodes".equals(group.asText())) {
-        return request.path("userInfo").path("username").asText().startsWith("system:node:");
+        return request.path("userInfo").path("username").asText().startsWith("system:node:")
+            ? Requester.NODE
+            : Requester.CLIENT;
       }
     }
-    return false;
+    return Requester.CLIENT;
   }
 }

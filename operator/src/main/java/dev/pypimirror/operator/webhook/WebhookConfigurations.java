@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.Undecodable;
 import dev.pypimirror.operator.cluster.LeaderSchedule;
+import dev.pypimirror.operator.jsonpatch.JsonPatches;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -348,45 +350,28 @@ public final class WebhookConfigurations implements AutoCloseable {
    * our labels, sets or removes the cert-manager annotation, and sets the owner.
    */
   private static String replace(ObjectMeta stored, ObjectMeta desired, List<?> webhooks) {
-    ArrayNode patch = MAPPER.createArrayNode();
-    patch
-        .addObject()
-        .put("op", "test")
-        .put("path", "/metadata/resourceVersion")
-        .put("value", stored.getResourceVersion());
-    patch
-        .addObject()
-        .put("op", "add")
-        .put("path", "/webhooks")
-        .set("value", MAPPER.valueToTree(webhooks));
+    List<ObjectNode> patch = new ArrayList<>();
+    patch.add(
+        JsonPatches.test(
+            "/metadata/resourceVersion", TextNode.valueOf(stored.getResourceVersion())));
+    patch.add(JsonPatches.add("/webhooks", MAPPER.valueToTree(webhooks)));
     Map<String, String> labels =
         new TreeMap<>(stored.getLabels() == null ? Map.of() : stored.getLabels());
     labels.putAll(desired.getLabels());
-    patch
-        .addObject()
-        .put("op", "add")
-        .put("path", "/metadata/labels")
-        .set("value", MAPPER.valueToTree(labels));
+    patch.add(JsonPatches.add("/metadata/labels", MAPPER.valueToTree(labels)));
     Map<String, String> annotations =
         new TreeMap<>(stored.getAnnotations() == null ? Map.of() : stored.getAnnotations());
     annotations.remove(INJECT_CA_FROM);
     if (desired.getAnnotations() != null) {
       annotations.putAll(desired.getAnnotations());
     }
-    patch
-        .addObject()
-        .put("op", "add")
-        .put("path", "/metadata/annotations")
-        .set("value", MAPPER.valueToTree(annotations));
-    patch
-        .addObject()
-        .put("op", "add")
-        .put("path", "/metadata/ownerReferences")
-        .set(
-            "value",
+    patch.add(JsonPatches.add("/metadata/annotations", MAPPER.valueToTree(annotations)));
+    patch.add(
+        JsonPatches.add(
+            "/metadata/ownerReferences",
             MAPPER.valueToTree(
-                desired.getOwnerReferences() == null ? List.of() : desired.getOwnerReferences()));
-    return patch.toString();
+                desired.getOwnerReferences() == null ? List.of() : desired.getOwnerReferences())));
+    return JsonPatches.patch(patch).toString();
   }
 
   /** Equal once both have the API server's defaults and no empty fields. */

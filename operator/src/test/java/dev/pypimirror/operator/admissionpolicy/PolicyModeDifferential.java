@@ -154,10 +154,9 @@ public final class PolicyModeDifferential implements AutoCloseable {
 
   /** The pod as the API server stores it in webhook mode: the webhook's patch applied. */
   public JsonNode storedByWebhook(JsonNode pod) {
-    InjectionPlan plan =
-        PodInjector.inject(pod, namespace, OPERATOR_NAMESPACE, mirrors, policies, false);
+    InjectionPlan plan = PodInjector.inject(pod, namespace, OPERATOR_NAMESPACE, mirrors, policies);
     if (plan.outcome() == InjectionPlan.Outcome.DENIED) {
-      return com.fasterxml.jackson.databind.node.TextNode.valueOf("refused: " + plan.detail());
+      return com.fasterxml.jackson.databind.node.TextNode.valueOf("refused: " + plan.refusal());
     }
     ObjectNode copy = pod.deepCopy();
     copy.withObject("/metadata").put("namespace", namespace);

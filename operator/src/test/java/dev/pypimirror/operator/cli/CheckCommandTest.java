@@ -9,6 +9,7 @@ import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.PodInjector;
+import dev.pypimirror.operator.inspect.PodCheck;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Pods;

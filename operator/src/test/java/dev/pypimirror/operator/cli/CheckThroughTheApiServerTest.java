@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.OperatorApp;
+import dev.pypimirror.operator.inspect.PodCheck;
 import dev.pypimirror.operator.testing.ApiServer;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;

@@ -54,20 +54,14 @@ class EnforceBypassTest {
         "ml",
         "pypi-mirror-system",
         directory(mirrors.length == 0 ? new PypiMirror[] {policyMirror()} : mirrors),
-        policies,
-        false);
+        policies);
   }
 
   static InjectionPlan admitAllowing(ObjectNode pod, List<String> allowedEnv) {
     PypiMirrorPolicy policy = policy(true);
     policy.getSpec().setAllowedEnv(allowedEnv);
     return PodInjector.inject(
-        pod,
-        "ml",
-        "pypi-mirror-system",
-        directory(policyMirror()),
-        ns -> Optional.of(policy),
-        false);
+        pod, "ml", "pypi-mirror-system", directory(policyMirror()), ns -> Optional.of(policy));
   }
 
   static ObjectNode pod(String metadata, String container) {
@@ -76,7 +70,7 @@ class EnforceBypassTest {
 
   static JsonNode admitted(ObjectNode pod) {
     InjectionPlan plan = admit(pod, true);
-    assertThat(plan.outcome()).as(plan.detail()).isEqualTo(Outcome.INJECTED);
+    assertThat(plan.outcome()).as("%s", plan).isEqualTo(Outcome.INJECTED);
     return applyPatch(pod, plan.patch());
   }
 
@@ -124,8 +118,7 @@ class EnforceBypassTest {
             null,
             directory(policyMirror()),
             ns -> Optional.of(policy(true)),
-            false,
-            true);
+            Requester.NODE);
     assertThat(fromNode.reason()).isEqualTo(Reason.STATIC_POD);
   }
 
@@ -182,7 +175,7 @@ class EnforceBypassTest {
 
     assertThat(enforced.outcome()).isEqualTo(Outcome.DENIED);
     assertThat(enforced.reason()).isEqualTo(Reason.OWN_CONFIG_MOUNT);
-    assertThat(enforced.detail())
+    assertThat(enforced.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c mounts its own %s where the mirror's configuration goes; remove that mount"
                 .formatted(path));
@@ -267,7 +260,7 @@ class EnforceBypassTest {
 
     assertThat(refused.outcome()).isEqualTo(Outcome.DENIED);
     assertThat(refused.reason()).isEqualTo(Reason.UNKNOWN_ENVIRONMENT);
-    assertThat(refused.detail())
+    assertThat(refused.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c takes its environment from ConfigMap build-settings (envFrom), which may set variables the policy removes or refuses, unseen by the webhook; give envFrom a prefix that begins no such name (e.g. APP_) or list the variables under env");
     assertThat(admit(pipPrefixed, true).outcome()).isEqualTo(Outcome.DENIED);
@@ -294,7 +287,7 @@ class EnforceBypassTest {
 
     assertThat(denied.outcome()).isEqualTo(Outcome.DENIED);
     assertThat(denied.reason()).isEqualTo(Reason.MIRROR_STALE);
-    assertThat(denied.detail())
+    assertThat(denied.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here, and it cannot be injected: PypiMirror ml/corp-builds's status describes generation 1 (Ready: 1), not its current generation 2");
     assertThat(skipped.outcome()).isEqualTo(Outcome.SKIPPED);
@@ -311,7 +304,7 @@ class EnforceBypassTest {
 
     assertThat(plan.outcome()).isEqualTo(Outcome.DENIED);
     assertThat(plan.reason()).isEqualTo(Reason.MIRROR_POLICY_VIOLATION);
-    assertThat(plan.detail())
+    assertThat(plan.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here, and it cannot be injected: PypiMirror ml/team breaks its namespace's policy (PypiMirrorPolicy corp-builds: spec.indexes[0].url https://evil.example/root/pypi/+simple/ is not under allowedIndexPrefixes [https://devpi.corp.example/])");
   }
@@ -345,7 +338,7 @@ class EnforceBypassTest {
     InjectionPlan plan = admit(pod, true);
     JsonNode env = applyPatch(pod, plan.patch()).at("/spec/containers/0/env");
 
-    assertThat(plan.outcome()).as(plan.detail()).isEqualTo(Outcome.INJECTED);
+    assertThat(plan.outcome()).as("%s", plan).isEqualTo(Outcome.INJECTED);
     assertThat(env.findValuesAsText("name")).startsWith("A", "B", "PIP_CONFIG_FILE");
     for (String removed :
         List.of(
@@ -449,7 +442,7 @@ class EnforceBypassTest {
 
     assertThat(refused.outcome()).isEqualTo(Outcome.DENIED);
     assertThat(refused.reason()).isEqualTo(Reason.REFUSED_ENVIRONMENT);
-    assertThat(refused.detail())
+    assertThat(refused.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c sets %s, which changes which code Python runs or where its requests go; remove it, or ask for it in the policy's allowedEnv"
                 .formatted(name));
@@ -504,7 +497,7 @@ class EnforceBypassTest {
               - {name: c}
             """);
 
-    assertThat(admit(pod, true).detail()).contains("container i sets PYTHONPATH");
+    assertThat(admit(pod, true).refusal()).contains("container i sets PYTHONPATH");
     assertThat(
             applyPatch(removal, admit(removal, true).patch())
                 .at("/spec/initContainers/0/env")
@@ -537,7 +530,7 @@ class EnforceBypassTest {
     JsonNode advisory = applyPatch(pod, admit(pod, false).patch());
 
     assertThat(enforced.outcome()).isEqualTo(Outcome.DENIED);
-    assertThat(enforced.detail())
+    assertThat(enforced.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c sets HOME 2 times; set it once");
     assertThat(advisory.at("/spec/containers/0/volumeMounts").findValuesAsText("mountPath"))
@@ -558,7 +551,7 @@ class EnforceBypassTest {
     InjectionPlan plan = admit(pod, true);
 
     assertThat(plan.outcome()).isEqualTo(Outcome.DENIED);
-    assertThat(plan.detail())
+    assertThat(plan.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c sets HOME other than as a literal absolute path (valueFrom, a relative path or $(...)); the mirror's .pydistutils.cfg must go to the HOME the process gets");
   }

@@ -75,14 +75,13 @@ class EnforcedPodAttacksRealPipTest {
     /** The webhook's plan for the pod under Enforce, or under Advisory when not. */
     InjectionPlan admit(JsonNode pod, boolean enforce) {
       policy.getSpec().setEnforcement(enforce ? Enforcement.Enforce : Enforcement.Advisory);
-      return PodInjector.inject(
-          pod, "ml", null, Pods.directory(mirror), ns -> Optional.of(policy), false);
+      return PodInjector.inject(pod, "ml", null, Pods.directory(mirror), ns -> Optional.of(policy));
     }
 
     /** The admitted pod's first container's environment, its mirror files under {@code root}. */
     Map<String, String> env(JsonNode pod, boolean enforce, Path root) throws Exception {
       InjectionPlan plan = admit(pod, enforce);
-      assertThat(plan.outcome()).as(plan.detail()).isEqualTo(Outcome.INJECTED);
+      assertThat(plan.outcome()).as("%s", plan).isEqualTo(Outcome.INJECTED);
       JsonNode admitted = Pods.applyPatch(pod, plan.patch());
       return EnforcedPodRealPipTest.containerEnv(
           admitted,
@@ -263,13 +262,13 @@ class EnforcedPodAttacksRealPipTest {
 
       InjectionPlan enforced = governed.admit(pod, true);
       assertThat(enforced.outcome()).isEqualTo(Outcome.DENIED);
-      assertThat(enforced.detail()).contains("container build sets HOME 2 times; set it once");
+      assertThat(enforced.refusal()).contains("container build sets HOME 2 times; set it once");
       // one HOME does not help the pod: its own file at HOME/.pydistutils.cfg is refused
       JsonNode oneHome =
           Pods.yaml(pod.toString().replace("{\"name\":\"HOME\",\"value\":\"/decoy\"},", ""));
       InjectionPlan alone = governed.admit(oneHome, true);
       assertThat(alone.outcome()).as(oneHome.toString()).isEqualTo(Outcome.DENIED);
-      assertThat(alone.detail()).contains(".pydistutils.cfg");
+      assertThat(alone.refusal()).contains(".pydistutils.cfg");
     }
   }
 

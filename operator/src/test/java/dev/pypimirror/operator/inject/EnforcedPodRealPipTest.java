@@ -77,9 +77,8 @@ class EnforcedPodRealPipTest {
                         .toURI()));
         JsonNode pod = EnforcedPodFuzzTest.pod(description.replace("EVIL", evil.url()));
         InjectionPlan plan =
-            PodInjector.inject(
-                pod, "ml", null, Pods.directory(corp), ns -> Optional.of(policy), false);
-        assertThat(plan.outcome()).as(input + ": " + plan.detail()).isEqualTo(Outcome.INJECTED);
+            PodInjector.inject(pod, "ml", null, Pods.directory(corp), ns -> Optional.of(policy));
+        assertThat(plan.outcome()).as(input + ": " + plan).isEqualTo(Outcome.INJECTED);
         JsonNode admitted = Pods.applyPatch(pod, plan.patch());
         Path root = Files.createDirectories(scratch.resolve("root-" + input));
         for (String field : List.of("initContainers", "containers")) {
@@ -125,14 +124,14 @@ class EnforcedPodRealPipTest {
           EnforcedPodFuzzTest.pod("container build\nenv PYTHONPATH %s\n".formatted(mine));
       InjectionPlan refused =
           PodInjector.inject(
-              withPythonPath, "ml", null, Pods.directory(corp), ns -> Optional.of(policy), false);
+              withPythonPath, "ml", null, Pods.directory(corp), ns -> Optional.of(policy));
       assertThat(refused.outcome()).isEqualTo(Outcome.DENIED);
       policy
           .getSpec()
           .setEnforcement(dev.pypimirror.operator.api.PypiMirrorPolicySpec.Enforcement.Advisory);
       InjectionPlan advised =
           PodInjector.inject(
-              withPythonPath, "ml", null, Pods.directory(corp), ns -> Optional.of(policy), false);
+              withPythonPath, "ml", null, Pods.directory(corp), ns -> Optional.of(policy));
       JsonNode kept = Pods.applyPatch(withPythonPath, advised.patch());
       Path root = Files.createDirectories(scratch.resolve("root-pythonpath"));
       Map<String, String> env = containerEnv(kept, kept.at("/spec/containers/0"), rendered, root);

@@ -66,7 +66,7 @@ class EnforcementTruthTableTest {
             ? PolicyDirectory.NONE
             : ns -> Optional.of(policy(enforcement, podSelector));
     MirrorDirectory mirrors = directory(policyMade(), readyMirror("ml", "team", TEAM_SPEC));
-    return PodInjector.inject(pod, "ml", "pypi-mirror-system", mirrors, policies, false);
+    return PodInjector.inject(pod, "ml", "pypi-mirror-system", mirrors, policies);
   }
 
   @ParameterizedTest(name = "{0} / build label {1} / {2} / podSelector {3} -> {4}")
@@ -100,9 +100,9 @@ class EnforcementTruthTableTest {
 
     String result =
         switch (plan.outcome()) {
-          case INJECTED -> plan.detail();
+          case INJECTED -> plan.mirror();
           case UNTOUCHED -> "untouched";
-          case SKIPPED -> plan.detail().equals("no-default-mirror") ? "ambiguous" : "skipped";
+          case SKIPPED -> plan.skipped().equals("no-default-mirror") ? "ambiguous" : "skipped";
           default -> plan.outcome().name();
         };
     assertThat(result).isEqualTo(expected);
@@ -148,12 +148,10 @@ class EnforcementTruthTableTest {
   void enforcementReplacesAndRemovesTheContainersOwnIndexSettings() {
     ObjectNode pod = podWithOwnSettings();
     PolicyDirectory enforce = ns -> Optional.of(policy("Enforce", true));
-    InjectionPlan twice =
-        PodInjector.inject(pod, "ml", null, directory(policyMade()), enforce, false);
+    InjectionPlan twice = PodInjector.inject(pod, "ml", null, directory(policyMade()), enforce);
     ((com.fasterxml.jackson.databind.node.ArrayNode) pod.at("/spec/containers/0/env")).remove(4);
 
-    InjectionPlan plan =
-        PodInjector.inject(pod, "ml", null, directory(policyMade()), enforce, false);
+    InjectionPlan plan = PodInjector.inject(pod, "ml", null, directory(policyMade()), enforce);
     JsonNode env = applyPatch(pod, plan.patch()).at("/spec/containers/0/env");
 
     assertThat(env.findValuesAsText("name"))
@@ -181,7 +179,7 @@ class EnforcementTruthTableTest {
             "container c sets UV_INDEX_URL itself; removed (PypiMirrorPolicy corp-builds enforces the mirror)");
     // which of two entries the process gets is the kubelet's choice (the last): refused
     assertThat(twice.outcome()).isEqualTo(Outcome.DENIED);
-    assertThat(twice.detail())
+    assertThat(twice.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here: container c sets PIP_INDEX_URL 2 times; set it once");
   }
@@ -192,8 +190,7 @@ class EnforcementTruthTableTest {
     ((ObjectNode) pod.at("/metadata/annotations")).remove("pypimirror.dev/containers");
     PolicyDirectory advisory = ns -> Optional.of(policy("Advisory", true));
 
-    InjectionPlan plan =
-        PodInjector.inject(pod, "ml", null, directory(policyMade()), advisory, false);
+    InjectionPlan plan = PodInjector.inject(pod, "ml", null, directory(policyMade()), advisory);
     JsonNode env = applyPatch(pod, plan.patch()).at("/spec/containers/0/env");
 
     assertThat(env.get(1).path("value").asText()).isEqualTo("https://evil.example/simple/");
@@ -211,15 +208,15 @@ class EnforcementTruthTableTest {
     PolicyDirectory enforce = ns -> Optional.of(policy("Enforce", true));
     PypiMirror broken = Pods.notReady(policyMade(), "PolicyViolation");
 
-    InjectionPlan denied = PodInjector.inject(pod, "ml", null, directory(broken), enforce, false);
-    InjectionPlan missing = PodInjector.inject(pod, "ml", null, directory(), enforce, false);
+    InjectionPlan denied = PodInjector.inject(pod, "ml", null, directory(broken), enforce);
+    InjectionPlan missing = PodInjector.inject(pod, "ml", null, directory(), enforce);
 
     assertThat(denied.outcome()).isEqualTo(Outcome.DENIED);
     assertThat(denied.hasPatch()).isFalse();
-    assertThat(denied.detail())
+    assertThat(denied.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here, and it cannot be injected: PypiMirror ml/corp-builds is not Ready (PolicyViolation: broken)");
-    assertThat(missing.detail())
+    assertThat(missing.refusal())
         .isEqualTo(
             "PypiMirrorPolicy corp-builds enforces a PyPI mirror here, and it cannot be injected: PypiMirrorPolicy corp-builds's mirror ml/corp-builds does not exist (yet)");
   }
@@ -231,7 +228,7 @@ class EnforcementTruthTableTest {
     PypiMirror usersOwn = readyMirror("ml", "corp-builds", TEAM_SPEC);
     PolicyDirectory advisory = ns -> Optional.of(policy("Advisory", true));
 
-    InjectionPlan plan = PodInjector.inject(pod, "ml", null, directory(usersOwn), advisory, false);
+    InjectionPlan plan = PodInjector.inject(pod, "ml", null, directory(usersOwn), advisory);
 
     assertThat(plan.outcome()).isEqualTo(Outcome.SKIPPED);
   }

@@ -456,20 +456,20 @@ class PodInjectorTest {
     PypiMirror annotated = readyMirror("builds", "z-default", CORP_SPEC);
     annotated.getMetadata().setAnnotations(java.util.Map.of("pypimirror.dev/default", "true"));
 
-    assertThat(PodInjector.inject(pod, "builds", null, directory(a)).detail()).isEqualTo("a");
-    assertThat(PodInjector.inject(pod, "builds", null, directory(a, byPolicy, b)).detail())
+    assertThat(PodInjector.inject(pod, "builds", null, directory(a)).mirror()).isEqualTo("a");
+    assertThat(PodInjector.inject(pod, "builds", null, directory(a, byPolicy, b)).mirror())
         .isEqualTo("policy-made");
-    assertThat(PodInjector.inject(pod, "builds", null, directory(a, byPolicy, annotated)).detail())
+    assertThat(PodInjector.inject(pod, "builds", null, directory(a, byPolicy, annotated)).mirror())
         .isEqualTo("z-default");
 
     InjectionPlan ambiguous = PodInjector.inject(pod, "builds", null, directory(a, b));
     assertThat(ambiguous.outcome()).isEqualTo(Outcome.SKIPPED);
-    assertThat(ambiguous.detail()).isEqualTo("no-default-mirror");
+    assertThat(ambiguous.skipped()).isEqualTo("no-default-mirror");
     assertThat(ambiguous.warnings().get(0))
         .contains("several PypiMirrors in namespace builds could be the default (a, b)");
 
     InjectionPlan none = PodInjector.inject(pod, "builds", null, directory());
-    assertThat(none.detail()).isEqualTo("mirror-not-ready");
+    assertThat(none.skipped()).isEqualTo("mirror-not-ready");
     assertThat(none.warnings())
         .containsExactly("no PypiMirror in namespace builds; the pod is admitted without a mirror");
   }
@@ -497,5 +497,51 @@ class PodInjectorTest {
     assertThat(plan.outcome()).isEqualTo(Outcome.SKIPPED);
     assertThat(plan.warnings())
         .containsExactly("PypiMirror other/corp not found; the pod is admitted without a mirror");
+  }
+
+  /** The plan says which mirror and marker the pod gets, as the patch writes them. */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "metadata: {annotations: {pypimirror.dev/mirror: corp}}",
+        "metadata: {annotations: {pypimirror.dev/mirror: corp, pypimirror.dev/injected: forged}}",
+        "metadata: {name: p}",
+        ""
+      })
+  void thePlanCarriesTheMarkerThePatchWrites(String metadata) {
+    ObjectNode pod =
+        yaml(
+            metadata
+                + "\nspec: {containers: [{name: c, volumeMounts: [{name: own, mountPath: /etc/pip.conf}]}]}");
+    var rendered = MirrorConfigRenderer.render("corp", CORP_SPEC);
+
+    InjectionPlan plan = PodPatchPlanner.plan(pod, CORP, rendered, PolicyMode.NONE);
+    JsonNode annotations = applyPatch(pod, plan.patch()).at("/metadata/annotations");
+
+    assertThat(plan.outcome()).isEqualTo(Outcome.INJECTED);
+    assertThat(plan.mirror()).isEqualTo("corp");
+    assertThat(plan.injected().marker())
+        .isEqualTo("corp@" + HASH)
+        .isEqualTo(annotations.path("pypimirror.dev/injected").asText());
+    assertThat(plan.skipped()).isEqualTo(annotations.path("pypimirror.dev/skipped").asText(null));
+  }
+
+  @Test
+  void aPlanWithoutItsPartIsRefused() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                new InjectionPlan(
+                    Outcome.INJECTED,
+                    Reason.INJECTED,
+                    null,
+                    null,
+                    null,
+                    null,
+                    List.of(),
+                    List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> InjectionPlan.denied(Reason.MALFORMED_POD, null, List.of()))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

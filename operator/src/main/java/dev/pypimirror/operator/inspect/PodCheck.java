@@ -1,6 +1,7 @@
-package dev.pypimirror.operator.cli;
+package dev.pypimirror.operator.inspect;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pypimirror.operator.admissionpolicy.InjectionPolicies;
 import dev.pypimirror.operator.api.Annotations;
@@ -9,18 +10,17 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.config.MirrorObjects;
-import dev.pypimirror.operator.demo.PatchDescription;
 import dev.pypimirror.operator.inject.InjectionPlan;
 import dev.pypimirror.operator.inject.InjectionPlan.Outcome;
 import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.inject.MirrorSelector;
 import dev.pypimirror.operator.inject.PodInjector;
+import dev.pypimirror.operator.inject.PodMetadata;
 import dev.pypimirror.operator.policy.Governance;
 import dev.pypimirror.operator.policy.LabelSelectors;
 import dev.pypimirror.operator.policy.PolicyDirectory;
 import dev.pypimirror.operator.policy.PolicyMirrors;
 import dev.pypimirror.operator.policy.PolicyRules;
-import dev.pypimirror.operator.webhook.WebhookRoutes;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import java.util.ArrayList;
@@ -34,46 +34,48 @@ import java.util.Set;
 /**
  * Why a pod is (not) injected: the webhook's own decision ({@link PodInjector}) on a snapshot of
  * the cluster, explained with the rule of the contract, the policy, the mirror's readiness and, for
- * an existing pod, whether it carries what the decision says. Pure.
+ * an existing pod, whether it carries what the decision says. Pure: {@code check} reads the cluster
+ * and prints the report.
  */
-final class PodCheck {
+public final class PodCheck {
   /** Exit statuses of {@code check}, for scripts. */
-  static final int OK = 0;
+  public static final int OK = 0;
 
-  static final int NOT_A_TARGET = 3;
-  static final int NO_MIRROR = 4;
-  static final int DIFFERS = 5;
+  public static final int NOT_A_TARGET = 3;
+  public static final int NO_MIRROR = 4;
+  public static final int DIFFERS = 5;
 
-  /** What {@code check} read from the cluster. */
-  record Cluster(
+  /**
+   * A policy's own entry of the pod webhook configuration.
+   *
+   * @param name the entry's name
+   * @param failsClosed whether the configuration holds it with failurePolicy Fail
+   */
+  public record PolicyEntry(String name, boolean failsClosed) {}
+
+  /**
+   * What {@code check} read from the cluster.
+   *
+   * @param policyEntries each policy's webhook entry, by policy name
+   * @param admissionPolicies the admission policies the operator wrote ({@code kind/name}): empty
+   *     in webhook mode
+   */
+  public record Cluster(
       String namespace,
       Map<String, String> namespaceLabels,
       List<PypiMirrorPolicy> policies,
       List<PypiMirror> mirrors,
       String operatorNamespace,
-      Set<String> failClosedEntries,
+      Map<String, PolicyEntry> policyEntries,
       Set<String> admissionPolicies) {
-
-    /** Without admission policies: webhook mode. */
-    Cluster(
-        String namespace,
-        Map<String, String> namespaceLabels,
-        List<PypiMirrorPolicy> policies,
-        List<PypiMirror> mirrors,
-        String operatorNamespace,
-        Set<String> failClosedEntries) {
-      this(
-          namespace,
-          namespaceLabels,
-          policies,
-          mirrors,
-          operatorNamespace,
-          failClosedEntries,
-          Set.of());
-    }
 
     Optional<PypiMirrorPolicy> governing() {
       return Governance.governing(policies, namespace, namespaceLabels, operatorNamespace);
+    }
+
+    PolicyDirectory governingDirectory() {
+      PypiMirrorPolicy policy = governing().orElse(null);
+      return anyNamespace -> Optional.ofNullable(policy);
     }
 
     MirrorDirectory directory() {
@@ -93,9 +95,15 @@ final class PodCheck {
     }
   }
 
+  /** Whether the pod checked exists in the cluster (then what it carries is checked too). */
+  public enum Stage {
+    CREATED,
+    NOT_CREATED
+  }
+
   /** The report: label/value lines in order, and the exit status. */
-  record Report(Map<String, List<String>> lines, int status) {
-    String text() {
+  public record Report(Map<String, List<String>> lines, int status) {
+    public String text() {
       int width = lines.keySet().stream().mapToInt(String::length).max().orElse(0) + 2;
       StringBuilder out = new StringBuilder();
       lines.forEach(
@@ -110,146 +118,158 @@ final class PodCheck {
     }
   }
 
+  /** A line (or lines) of the report and the exit status it leads to. */
+  private record Said(List<String> lines, int status) {}
+
   private PodCheck() {}
 
   /**
    * @param pod the pod (or a workload's pod template) as JSON
    * @param name how to call it in the report
-   * @param existing whether it exists in the cluster (then what it carries is checked too)
    */
-  static Report pod(JsonNode pod, String name, boolean existing, Cluster cluster) {
-    Map<String, List<String>> lines = new LinkedHashMap<>();
-    Map<String, String> annotations = stringMap(pod.path("metadata").path("annotations"));
-    Map<String, String> labels = stringMap(pod.path("metadata").path("labels"));
-    String carried = annotations.get(Annotations.INJECTED);
+  public static Report pod(JsonNode pod, String name, Stage stage, Cluster cluster) {
+    boolean existing = stage == Stage.CREATED;
+    Map<String, String> annotations = PodMetadata.annotations(pod);
     PypiMirrorPolicy policy = cluster.governing().orElse(null);
-    MirrorDirectory mirrors = cluster.directory();
-    PolicyDirectory policies = namespace -> Optional.ofNullable(policy);
-
+    // an existing pod is decided afresh, as its author wrote it (without our markers)
     JsonNode decided = existing ? withoutMarkers(pod) : pod;
     InjectionPlan plan =
         PodInjector.inject(
-            decided, cluster.namespace(), cluster.operatorNamespace(), mirrors, policies, false);
-
-    lines.put(
-        "Pod", List.of(cluster.namespace() + "/" + name + (existing ? "" : " (not created)")));
-    lines.put("Policy", List.of(describePolicy(policy, labels, cluster)));
+            decided,
+            cluster.namespace(),
+            cluster.operatorNamespace(),
+            cluster.directory(),
+            cluster.governingDirectory());
+    var facts =
+        new MirrorSelector.PodFacts(annotations, PodMetadata.labels(pod), cluster.namespace());
     ContractRule rule =
         rule(
-            MirrorSelector.rule(
-                new MirrorSelector.PodFacts(annotations, labels, cluster.namespace()),
-                policy,
-                cluster.operatorNamespace()),
+            MirrorSelector.rule(facts, policy, cluster.operatorNamespace()),
             plan,
             annotations,
             policy);
+
+    Map<String, List<String>> lines = new LinkedHashMap<>();
+    lines.put(
+        "Pod", List.of(cluster.namespace() + "/" + name + (existing ? "" : " (not created)")));
+    lines.put("Policy", List.of(describePolicy(policy, facts.labels(), cluster)));
     lines.put("Rule", List.of(rule.line()));
     lines.put("Mirrors", mirrorLines(cluster));
-    List<String> decision = new ArrayList<>();
-    int status;
-    switch (plan.outcome()) {
-      case INJECTED -> {
-        decision.add("inject PypiMirror " + plan.detail() + ", adding:");
-        PatchDescription.describe(decided, plan.patch()).forEach(l -> decision.add("  " + l));
-        status = OK;
-      }
-      case UNTOUCHED -> {
-        decision.add("leave the pod untouched: " + plan.detail());
-        status = NOT_A_TARGET;
-      }
-      case ALREADY_INJECTED -> {
-        decision.add("leave the pod untouched: it is already injected (" + plan.detail() + ")");
-        status = OK;
-      }
-      case SKIPPED -> {
-        decision.add(
-            "admit the pod without a mirror, annotated pypimirror.dev/skipped: " + plan.detail());
-        status = NO_MIRROR;
-      }
-      case DENIED -> {
-        decision.add("refuse the pod: " + plan.detail());
-        status = NO_MIRROR;
-      }
-      default -> throw new IllegalStateException(plan.outcome().name());
-    }
+    Said decision = decision(plan, decided);
     if (cluster.admissionPolicies().isEmpty()) {
-      lines.put("Webhook would", decision);
+      lines.put("Webhook would", decision.lines());
     } else {
-      lines.put("Admission would", decision);
-      MirrorSelector.Selection chosen =
-          MirrorSelector.select(
-              new MirrorSelector.PodFacts(annotations, labels, cluster.namespace()),
-              policy,
-              cluster.operatorNamespace(),
-              mirrors,
-              false,
-              new ArrayList<>());
-      String mirror =
-          chosen instanceof MirrorSelector.Selection.Use use
-              ? use.mirror().getMetadata().getName()
-              : null;
-      lines.put("By", List.of(carrier(plan, mirror, policy, cluster)));
+      lines.put("Admission would", decision.lines());
+      lines.put(
+          "By", List.of(carrier(plan, chosenMirror(facts, policy, cluster), policy, cluster)));
     }
     if (rule.rule() == MirrorSelector.Rule.NOT_ASKED) {
-      lines.put(
-          "To inject it",
-          List.of(
-              "annotate it pypimirror.dev/mirror: NAME, or pypimirror.dev/inject: \"true\" for the"
-                  + " namespace's default mirror"
-                  + (policy != null && policy.getSpec().getPodSelector() != null
-                      ? ", or label it to match the policy's podSelector"
-                      : "")));
+      lines.put("To inject it", List.of(howToInject(policy)));
     }
+    String carried = annotations.get(Annotations.INJECTED);
     if (!plan.warnings().isEmpty() && !(existing && carried != null)) {
       // an injected pod re-planned would report the webhook's own mounts as the pod's
       lines.put("Warnings", plan.warnings());
     }
-    if (existing) {
-      // the pod holds the mirror's content already: planned afresh, only the marker is added
-      boolean injects =
-          plan.outcome() == Outcome.INJECTED || plan.outcome() == Outcome.ALREADY_INJECTED;
-      String expected = plannedMarker(plan);
-      String verdict;
-      if (injects && carried == null) {
-        verdict =
-            "no pypimirror.dev/injected: created while the webhook was unavailable or the mirror"
-                + " was not Ready; recreate it to get the mirror";
-        status = DIFFERS;
-      } else if (injects && !carried.equals(expected)) {
-        boolean sameMirror = carried.startsWith(plan.detail() + "@");
-        verdict =
-            sameMirror
-                ? "pypimirror.dev/injected: %s, but the mirror's configuration is now %s (changed since the pod was created); recreate it to pick that up"
-                    .formatted(carried, expected)
-                : "pypimirror.dev/injected: %s, but it would get %s now"
-                    .formatted(carried, expected);
-        status = DIFFERS;
-      } else if (injects && !hasConfigVolume(pod, MirrorObjects.configMapName(plan.detail()))) {
-        verdict =
-            "pypimirror.dev/injected: %s, but no volume of ConfigMap %s: the marker was not written by the webhook"
-                .formatted(carried, MirrorObjects.configMapName(plan.detail()));
-        status = DIFFERS;
-      } else if (injects) {
-        verdict =
-            "pypimirror.dev/injected: %s, the mirror's current configuration".formatted(carried);
-      } else if (carried != null) {
-        verdict =
-            "pypimirror.dev/injected: %s, though the webhook would not inject it now"
-                .formatted(carried);
-        status = DIFFERS;
-      } else {
-        verdict = "no mirror, as decided";
-      }
-      lines.put("Pod carries", List.of(verdict));
+    if (!existing) {
+      return new Report(lines, decision.status());
     }
-    return new Report(lines, status);
+    Said carries = carries(pod, plan, carried);
+    lines.put("Pod carries", carries.lines());
+    return new Report(lines, carries.status() == DIFFERS ? DIFFERS : decision.status());
+  }
+
+  /** What the webhook (or the admission policies) would do with the pod, and the exit status. */
+  private static Said decision(InjectionPlan plan, JsonNode decided) {
+    return switch (plan.outcome()) {
+      case INJECTED -> {
+        List<String> lines = new ArrayList<>();
+        lines.add("inject PypiMirror " + plan.mirror() + ", adding:");
+        PatchDescription.describe(decided, plan.patch()).forEach(l -> lines.add("  " + l));
+        yield new Said(lines, OK);
+      }
+      case UNTOUCHED -> new Said(List.of("leave the pod untouched: " + plan.why()), NOT_A_TARGET);
+      case ALREADY_INJECTED ->
+          new Said(
+              List.of("leave the pod untouched: it is already injected (" + plan.mirror() + ")"),
+              OK);
+      case SKIPPED ->
+          new Said(
+              List.of(
+                  "admit the pod without a mirror, annotated pypimirror.dev/skipped: "
+                      + plan.skipped()),
+              NO_MIRROR);
+      case DENIED -> new Said(List.of("refuse the pod: " + plan.refusal()), NO_MIRROR);
+    };
+  }
+
+  /** The mirror selection gives the pod, whether or not it can be injected; or null. */
+  private static String chosenMirror(
+      MirrorSelector.PodFacts facts, PypiMirrorPolicy policy, Cluster cluster) {
+    MirrorSelector.Selection chosen =
+        MirrorSelector.select(
+            facts, policy, cluster.operatorNamespace(), cluster.directory(), new ArrayList<>());
+    return chosen instanceof MirrorSelector.Selection.Use use
+        ? use.mirror().getMetadata().getName()
+        : null;
+  }
+
+  private static String howToInject(PypiMirrorPolicy policy) {
+    return "annotate it pypimirror.dev/mirror: NAME, or pypimirror.dev/inject: \"true\" for the"
+        + " namespace's default mirror"
+        + (policy != null && policy.getSpec().getPodSelector() != null
+            ? ", or label it to match the policy's podSelector"
+            : "");
+  }
+
+  /**
+   * Whether an existing pod carries what the decision gives it: planned afresh, a pod that holds
+   * the mirror's content gets only the marker, which must match the one it carries.
+   */
+  private static Said carries(JsonNode pod, InjectionPlan plan, String carried) {
+    InjectionPlan.Injected injected = plan.injected();
+    if (injected == null) {
+      return carried == null
+          ? new Said(List.of("no mirror, as decided"), OK)
+          : differs(
+              "pypimirror.dev/injected: %s, though the webhook would not inject it now"
+                  .formatted(carried));
+    }
+    if (carried == null) {
+      return differs(
+          "no pypimirror.dev/injected: created while the webhook was unavailable or the mirror"
+              + " was not Ready; recreate it to get the mirror");
+    }
+    String expected = injected.marker();
+    if (!carried.equals(expected)) {
+      return differs(
+          carried.startsWith(injected.mirror() + "@")
+              ? "pypimirror.dev/injected: %s, but the mirror's configuration is now %s (changed since the pod was created); recreate it to pick that up"
+                  .formatted(carried, expected)
+              : "pypimirror.dev/injected: %s, but it would get %s now"
+                  .formatted(carried, expected));
+    }
+    String configMap = MirrorObjects.configMapName(injected.mirror());
+    if (!hasConfigVolume(pod, configMap)) {
+      return differs(
+          "pypimirror.dev/injected: %s, but no volume of ConfigMap %s: the marker was not written by the webhook"
+              .formatted(carried, configMap));
+    }
+    return new Said(
+        List.of(
+            "pypimirror.dev/injected: %s, the mirror's current configuration".formatted(carried)),
+        OK);
+  }
+
+  private static Said differs(String verdict) {
+    return new Said(List.of(verdict), DIFFERS);
   }
 
   /**
    * In admission-policy mode (the operator wrote admission policies for the namespace): which of
    * them carries the decision, as kube-apiserver applies it, and whether it is in the cluster yet.
    */
-  static String carrier(
+  public static String carrier(
       InjectionPlan plan, String mirror, PypiMirrorPolicy policy, Cluster cluster) {
     String ns = cluster.namespace();
     String kind;
@@ -257,7 +277,7 @@ final class PodCheck {
     switch (plan.outcome()) {
       case INJECTED, ALREADY_INJECTED -> {
         kind = "MutatingAdmissionPolicy";
-        name = InjectionPolicies.objectName(ns, plan.detail());
+        name = InjectionPolicies.objectName(ns, plan.mirror());
       }
       case SKIPPED -> {
         kind = "MutatingAdmissionPolicy";
@@ -289,38 +309,29 @@ final class PodCheck {
   }
 
   /** What a new pod in the namespace gets: the policy, the mirrors, the default mirror. */
-  static Report namespace(Cluster cluster) {
+  public static Report namespace(Cluster cluster) {
     Map<String, List<String>> lines = new LinkedHashMap<>();
     PypiMirrorPolicy policy = cluster.governing().orElse(null);
     lines.put("Namespace", List.of(cluster.namespace()));
     lines.put("Policy", List.of(describePolicy(policy, null, cluster)));
     lines.put("Mirrors", mirrorLines(cluster));
-    ObjectNode optedIn = Pods.podAnnotated(Annotations.INJECT, "true");
     InjectionPlan asked =
         PodInjector.inject(
-            optedIn,
+            optedInProbe(),
             cluster.namespace(),
             cluster.operatorNamespace(),
             cluster.directory(),
-            namespace -> Optional.ofNullable(policy),
-            false);
+            cluster.governingDirectory());
     String answer =
         switch (asked.outcome()) {
-          case INJECTED -> "PypiMirror " + asked.detail();
-          case UNTOUCHED -> "nothing: " + asked.detail();
-          case DENIED -> "refused: " + asked.detail();
+          case INJECTED -> "PypiMirror " + asked.mirror();
+          case UNTOUCHED -> "nothing: " + asked.why();
+          case DENIED -> "refused: " + asked.refusal();
           default -> "no mirror: " + String.join("; ", asked.warnings());
         };
     lines.put("inject: \"true\" gets", List.of(answer));
     if (PolicyRules.enforces(policy)) {
-      String entry = WebhookRoutes.entryName(policy.getMetadata().getName());
-      lines.put(
-          "Fail-closed",
-          List.of(
-              cluster.failClosedEntries().contains(entry)
-                  ? "yes: webhook entry %s fails closed".formatted(entry)
-                  : "not yet: no fail-closed webhook entry %s (the operator's leader writes it; until then pods go through the fail-open entry)"
-                      .formatted(entry)));
+      lines.put("Fail-closed", List.of(failClosed(policy, cluster)));
     }
     return new Report(lines, asked.outcome() == Outcome.INJECTED ? OK : NO_MIRROR);
   }
@@ -341,7 +352,7 @@ final class PodCheck {
     String policyName = policy == null ? null : policy.getMetadata().getName();
     String text =
         switch (rule) {
-          case NEVER_INJECTED -> "never injected: " + plan.detail();
+          case NEVER_INJECTED -> "never injected: " + plan.why();
           case OPTED_OUT ->
               PolicyRules.enforces(policy)
                   ? "pypimirror.dev/inject: \"false\", ignored: PypiMirrorPolicy %s enforces the mirror"
@@ -425,7 +436,7 @@ final class PodCheck {
         .toList();
   }
 
-  static String readiness(PypiMirror mirror) {
+  public static String readiness(PypiMirror mirror) {
     String name = mirror.getMetadata().getName();
     Long generation = mirror.getMetadata().getGeneration();
     List<String> marks = new ArrayList<>();
@@ -473,24 +484,6 @@ final class PodCheck {
     return marks.isEmpty() ? "" : " [" + String.join(", ", marks) + "]";
   }
 
-  /** The value the plan gives pypimirror.dev/injected, or null. */
-  static String plannedMarker(InjectionPlan plan) {
-    for (ObjectNode op : plan.operations()) {
-      String path = op.path("path").asText();
-      JsonNode value = op.path("value");
-      if (path.equals("/metadata/annotations/pypimirror.dev~1injected")) {
-        return value.asText();
-      }
-      if (path.equals("/metadata/annotations") && value.has(Annotations.INJECTED)) {
-        return value.path(Annotations.INJECTED).asText();
-      }
-      if (path.equals("/metadata") && value.path("annotations").has(Annotations.INJECTED)) {
-        return value.path("annotations").path(Annotations.INJECTED).asText();
-      }
-    }
-    return null;
-  }
-
   /** The pod as its author wrote it, as far as our markers go: decided afresh. */
   private static JsonNode withoutMarkers(JsonNode pod) {
     JsonNode copy = pod.deepCopy();
@@ -510,22 +503,20 @@ final class PodCheck {
     return false;
   }
 
-  static Map<String, String> stringMap(JsonNode node) {
-    Map<String, String> map = new LinkedHashMap<>();
-    node.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
-    return map;
+  /** Whether the pods of an Enforce policy's namespaces go through its fail-closed entry. */
+  private static String failClosed(PypiMirrorPolicy policy, Cluster cluster) {
+    PolicyEntry entry = cluster.policyEntries().get(policy.getMetadata().getName());
+    return entry.failsClosed()
+        ? "yes: webhook entry %s fails closed".formatted(entry.name())
+        : "not yet: no fail-closed webhook entry %s (the operator's leader writes it; until then pods go through the fail-open entry)"
+            .formatted(entry.name());
   }
 
-  /** Minimal pods for asking the webhook what a namespace gives. */
-  static final class Pods {
-    private Pods() {}
-
-    static ObjectNode podAnnotated(String key, String value) {
-      ObjectNode pod =
-          io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().createObjectNode();
-      pod.putObject("metadata").putObject("annotations").put(key, value);
-      pod.putObject("spec").putArray("containers").addObject().put("name", "probe");
-      return pod;
-    }
+  /** A minimal pod that asks for the namespace's default mirror. */
+  private static ObjectNode optedInProbe() {
+    ObjectNode pod = JsonNodeFactory.instance.objectNode();
+    pod.putObject("metadata").putObject("annotations").put(Annotations.INJECT, "true");
+    pod.putObject("spec").putArray("containers").addObject().put("name", "probe");
+    return pod;
   }
 }

@@ -1,10 +1,11 @@
-package dev.pypimirror.operator.demo;
+package dev.pypimirror.operator.inspect;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pypimirror.operator.jsonpatch.JsonPatches;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Says in words what a JSON Patch of the webhook adds to a pod. */
+/** Says in words what a JSON Patch of the webhook adds to a pod. Pure. */
 public final class PatchDescription {
   private PatchDescription() {}
 
@@ -54,8 +55,7 @@ public final class PatchDescription {
               .forEachRemaining(
                   a -> lines.add("+ annotation " + a.getKey() + ": " + a.getValue().asText()));
         } else {
-          String key =
-              path.substring(path.lastIndexOf('/') + 1).replace("~1", "/").replace("~0", "~");
+          String key = JsonPatches.unescape(path.substring(path.lastIndexOf('/') + 1));
           lines.add("+ annotation " + key + ": " + value.asText());
         }
       }
