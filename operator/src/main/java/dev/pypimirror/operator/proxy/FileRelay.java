@@ -1,9 +1,13 @@
 package dev.pypimirror.operator.proxy;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.io.IOException;
 import java.net.http.HttpResponse.BodySubscriber;
 import java.nio.ByteBuffer;
@@ -23,9 +27,14 @@ import java.util.function.LongConsumer;
  * is asked for only once the client's write queue has room, so memory stays a few chunks whatever
  * the file's size. The last chunk is held back until the sha256 is checked: on a mismatch or a cut
  * transfer the client's connection is reset (it never sees a complete file) and nothing is stored.
- * A transfer that goes {@code stall} without a byte while the relay is asking for more (not while
- * it waits for a slow client) is cut off the same way. The body completes with whether the file is
- * now in the cache.
+ *
+ * <p>Nothing holds the upstream connection for long without a reason, each within {@code stall}: a
+ * transfer whose upstream sends no byte while the relay asks for more is cut off; a client that
+ * takes no byte is cut off (its connection reset); and once the client is gone (cut or left), the
+ * rest is still fetched into the cache only while the file is being stored and only until {@code
+ * stall} after the client went, else the transfer is cut and nothing is stored (a request waiting
+ * for the same file then fetches it itself). The body completes with whether the file is now in the
+ * cache.
  */
 final class FileRelay implements BodySubscriber<Boolean> {
   /** Chunks asked for ahead, so the upstream connection does not wait for each client write. */
@@ -33,6 +42,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
 
   private final Context context;
   private final HttpServerResponse response;
+  private final HttpConnection connection;
   private final Optional<FileStore.Writer> writer;
   private final String expectedSha256;
   private final LongConsumer served;
@@ -40,23 +50,26 @@ final class FileRelay implements BodySubscriber<Boolean> {
   private final CompletableFuture<Boolean> result = new CompletableFuture<>();
   private final Duration stall;
   private Flow.Subscription subscription;
-  private boolean finished; // guarded by this: the upstream's end, an error or a stall, once
+  private boolean finished; // guarded by this: the upstream's end, an error or a cut, once
   private volatile long lastProgress = System.nanoTime();
   // the fields below are touched on the client's context only
   private Buffer pending;
   private boolean clientGone;
+  private long clientGoneAt = -1; // when the client's leaving was handled: bounds the rest
   private long owed; // chunks not asked for again while the client's queue was full
+  private long waitingForClientSince;
   private long watchdog = -1;
 
   FileRelay(
       Context context,
-      HttpServerResponse response,
+      HttpServerRequest request,
       Optional<FileStore.Writer> writer,
       String expectedSha256,
       LongConsumer served,
       Duration stall) {
     this.context = context;
-    this.response = response;
+    this.response = request.response();
+    this.connection = request.connection();
     this.writer = writer;
     this.expectedSha256 = expectedSha256;
     this.served = served;
@@ -73,26 +86,51 @@ final class FileRelay implements BodySubscriber<Boolean> {
     subscription = s;
     context.runOnContext(
         v -> {
-          response.closeHandler(
-              closed -> {
-                if (!clientGone) {
-                  clientGone = true;
-                  lastProgress = System.nanoTime();
-                  subscription.request(Long.MAX_VALUE); // the cache still gets the file
-                }
-              });
+          response.closeHandler(closed -> clientLeft());
           long period = Math.max(1, stall.toMillis() / 4);
           watchdog = context.owner().setPeriodic(period, id -> checkStalled());
           s.request(WINDOW);
         });
   }
 
-  /** On the context: cuts the transfer off when the upstream sent nothing for too long. */
-  private void checkStalled() {
-    boolean waitingForClient = owed > 0 && !clientGone;
-    if (waitingForClient || System.nanoTime() - lastProgress < stall.toNanos()) {
+  /**
+   * On the context, when the client's connection is gone (it left, or was cut): the rest goes into
+   * the cache only when the file is being stored (and {@link #checkStalled} bounds it), else the
+   * transfer ends now.
+   */
+  private void clientLeft() {
+    if (clientGoneAt >= 0) {
       return;
     }
+    clientGone = true;
+    clientGoneAt = System.nanoTime();
+    if (writer.isEmpty()) {
+      cut(new ClientGone());
+      return;
+    }
+    lastProgress = clientGoneAt;
+    subscription.request(Long.MAX_VALUE);
+  }
+
+  /** On the context: cuts off a client, an upstream or a transfer nobody waits for any more. */
+  private void checkStalled() {
+    long now = System.nanoTime();
+    if (!clientGone && owed > 0) {
+      if (now - waitingForClientSince < stall.toNanos()) {
+        return; // the client has a while yet to take what it was sent
+      }
+      reset(); // a client that takes nothing: cut off
+      clientLeft();
+    }
+    if (clientGoneAt >= 0 && now - clientGoneAt >= stall.toNanos()) {
+      cut(new ClientGone());
+    } else if (now - lastProgress >= stall.toNanos()) {
+      cut(new Stalled(stall));
+    }
+  }
+
+  /** Ends the transfer: nothing is stored, the client (if still there) is reset. */
+  private void cut(IOException why) {
     synchronized (this) {
       if (finished) {
         return;
@@ -103,7 +141,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
     subscription.cancel();
     stopWatchdog();
     reset();
-    result.completeExceptionally(new Stalled(stall));
+    result.completeExceptionally(why);
   }
 
   private void stopWatchdog() {
@@ -148,7 +186,9 @@ final class FileRelay implements BodySubscriber<Boolean> {
           if (!response.writeQueueFull()) {
             subscription.request(1);
           } else {
-            owed++;
+            if (owed++ == 0) {
+              waitingForClientSince = System.nanoTime();
+            }
             response.drainHandler(
                 d -> {
                   long n = owed;
@@ -223,6 +263,13 @@ final class FileRelay implements BodySubscriber<Boolean> {
     }
   }
 
+  /** The client went away and the rest could not be stored in time: not stored. */
+  static final class ClientGone extends IOException {
+    ClientGone() {
+      super("the client went away: transfer cut off, not stored");
+    }
+  }
+
   /** The bytes an upstream sent are not those its page announced. */
   static final class HashMismatch extends IOException {
     HashMismatch(String actual, String expected) {
@@ -233,7 +280,14 @@ final class FileRelay implements BodySubscriber<Boolean> {
   private void reset() {
     if (!clientGone && !response.ended()) {
       clientGone = true;
-      response.reset();
+      if (connection instanceof ConnectionBase socket) {
+        // at once, the bytes queued dropped: Vert.x's reset (and a close through the pipeline)
+        // waits for them to be flushed, which a client that reads nothing never lets happen
+        Channel channel = socket.channel();
+        channel.unsafe().close(channel.unsafe().voidPromise());
+      } else {
+        response.reset();
+      }
     }
   }
 }

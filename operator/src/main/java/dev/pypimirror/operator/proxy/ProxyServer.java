@@ -323,8 +323,15 @@ public final class ProxyServer {
     }
   }
 
-  /** Another request fetched the file: serve it from the cache, or fail as that fetch failed. */
+  /**
+   * Another request fetched the file: serve it from the cache, fetch it again when that request's
+   * client left before it was stored, or fail as that fetch failed.
+   */
   private void afterOthersFetch(FileRequest asked, Throwable failure) {
+    if (failure != null && UpstreamClient.cause(failure) instanceof FileRelay.ClientGone) {
+      fetch(asked); // that client left before the file was stored: this one fetches it
+      return;
+    }
     if (failure != null) {
       metrics.request(asked.kind(), Outcome.ERROR);
       asked.request().response().setStatusCode(502).end("upstream failed\n");
@@ -372,7 +379,7 @@ public final class ProxyServer {
     asked.context().runOnContext(v -> fileHead(response, origin.expectedSha256(), length));
     return new FileRelay(
         asked.context(),
-        response,
+        asked.request(),
         writer,
         origin.expectedSha256(),
         n -> metrics.served(asked.kind(), n),

@@ -61,10 +61,22 @@ public final class UpstreamClient {
   private final String userAgent;
   private final Permits connections;
   private final Duration wait;
+  private final Duration pageDeadline;
 
   public UpstreamClient(Executor executor, String userAgent, int maxConnections, Duration wait) {
+    this(executor, userAgent, maxConnections, wait, PAGE_BODY);
+  }
+
+  /** As above, a page answered whole within {@code pageDeadline} instead of {@link #PAGE_BODY}. */
+  UpstreamClient(
+      Executor executor,
+      String userAgent,
+      int maxConnections,
+      Duration wait,
+      Duration pageDeadline) {
     this.connections = new Permits(maxConnections);
     this.wait = wait;
+    this.pageDeadline = pageDeadline;
     this.http =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -79,6 +91,7 @@ public final class UpstreamClient {
   public CompletableFuture<PageAnswer> page(
       Upstream upstream, String project, String etag, String lastModified) {
     URI url = upstream.url().resolve(SimpleHtml.encodePath(project) + "/");
+    Exchange exchange = new Exchange();
     return send(
             upstream,
             url,
@@ -93,11 +106,13 @@ public final class UpstreamClient {
               return builder;
             },
             info -> info.statusCode() == 200 ? bounded(MAX_PAGE_BYTES) : discard(),
-            0)
-        .orTimeout(PAGE_BODY.toSeconds(), TimeUnit.SECONDS)
+            0,
+            exchange)
+        .orTimeout(pageDeadline.toMillis(), TimeUnit.MILLISECONDS)
         .handle(
             (response, error) -> {
               if (error != null) {
+                exchange.cancel(); // a trickling upstream keeps neither its connection nor permit
                 return new PageAnswer.Failed(reason(error));
               }
               return answer(project, response);
@@ -145,7 +160,34 @@ public final class UpstreamClient {
    */
   public <T> CompletableFuture<Located<T>> file(
       Upstream upstream, URI url, HttpResponse.BodyHandler<T> body) {
-    return send(upstream, url, b -> b, body, 0);
+    return send(upstream, url, b -> b, body, 0, new Exchange());
+  }
+
+  /**
+   * The exchange under way for one request, through its redirects, so that a deadline ends it:
+   * cancelling the HTTP client's future aborts the exchange and closes its connection.
+   */
+  private static final class Exchange {
+    private CompletableFuture<?> current;
+    private boolean cancelled;
+
+    synchronized void started(CompletableFuture<?> sent) {
+      current = sent;
+      if (cancelled) {
+        sent.cancel(true);
+      }
+    }
+
+    void cancel() {
+      CompletableFuture<?> sent;
+      synchronized (this) {
+        cancelled = true;
+        sent = current;
+      }
+      if (sent != null) {
+        sent.cancel(true);
+      }
+    }
   }
 
   private <T> CompletableFuture<Located<T>> send(
@@ -153,7 +195,8 @@ public final class UpstreamClient {
       URI url,
       Function<HttpRequest.Builder, HttpRequest.Builder> headers,
       HttpResponse.BodyHandler<T> body,
-      int redirects) {
+      int redirects,
+      Exchange exchange) {
     HttpRequest.Builder builder =
         HttpRequest.newBuilder(url).GET().timeout(FIRST_BYTE).header("User-Agent", userAgent);
     String authorization = upstream.authorizationFor(url);
@@ -175,6 +218,7 @@ public final class UpstreamClient {
                 release.run();
                 throw e;
               }
+              exchange.started(sent);
               return sent.whenComplete((response, error) -> release.run());
             })
         .thenCompose(
@@ -187,7 +231,7 @@ public final class UpstreamClient {
                 return CompletableFuture.failedFuture(
                     new IOException("a redirect the proxy does not follow"));
               }
-              return send(upstream, next, headers, body, redirects + 1);
+              return send(upstream, next, headers, body, redirects + 1, exchange);
             });
   }
 
@@ -271,12 +315,7 @@ public final class UpstreamClient {
 
   /** Why a request failed, in words that carry no URL (a URL may carry a secret path). */
   static String reason(Throwable error) {
-    Throwable e = error;
-    while (e.getCause() != null
-        && (e instanceof java.util.concurrent.CompletionException
-            || e instanceof java.util.concurrent.ExecutionException)) {
-      e = e.getCause();
-    }
+    Throwable e = cause(error);
     if (e instanceof java.net.http.HttpTimeoutException
         || e instanceof java.util.concurrent.TimeoutException) {
       return "no answer in time";
@@ -286,9 +325,21 @@ public final class UpstreamClient {
     }
     if (e instanceof FileRelay.HashMismatch
         || e instanceof UpstreamBusy
-        || e instanceof FileRelay.Stalled) {
+        || e instanceof FileRelay.Stalled
+        || e instanceof FileRelay.ClientGone) {
       return e.getMessage();
     }
     return e.getClass().getSimpleName();
+  }
+
+  /** The failure inside the wrappers of completion stages. */
+  static Throwable cause(Throwable error) {
+    Throwable e = error;
+    while (e.getCause() != null
+        && (e instanceof java.util.concurrent.CompletionException
+            || e instanceof java.util.concurrent.ExecutionException)) {
+      e = e.getCause();
+    }
+    return e;
   }
 }

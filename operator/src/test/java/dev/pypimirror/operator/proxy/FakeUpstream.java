@@ -42,6 +42,15 @@ public final class FakeUpstream implements AutoCloseable {
   /** Files sent half, then held until the client goes: a transfer stalled mid-body. */
   final Set<String> stalled = ConcurrentHashMap.newKeySet();
 
+  /** Files sent half at once, then a KiB every 100 ms: an upstream that trickles. */
+  final Set<String> trickled = ConcurrentHashMap.newKeySet();
+
+  /** Projects whose page head is sent, then a byte of the body every 100 ms. */
+  final Set<String> trickledPages = ConcurrentHashMap.newKeySet();
+
+  /** Trickled answers whose client closed the connection before the end. */
+  final AtomicInteger tricklesCutOff = new AtomicInteger();
+
   private final AtomicInteger filesInFlight = new AtomicInteger();
 
   /** The most file requests it was answering at once. */
@@ -119,6 +128,14 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   private void page(HttpExchange exchange, String project) throws IOException {
+    if (trickledPages.contains(project)) {
+      byte[] body = new byte[1 << 20];
+      java.util.Arrays.fill(body, (byte) ' ');
+      exchange.getResponseHeaders().add("Content-Type", "text/html");
+      exchange.sendResponseHeaders(200, body.length);
+      trickle(exchange.getResponseBody(), body, 0, 1);
+      return;
+    }
     List<Path> files = projects.get(project);
     if (files == null) {
       exchange.sendResponseHeaders(404, -1);
@@ -208,6 +225,11 @@ public final class FakeUpstream implements AutoCloseable {
       exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
       exchange.sendResponseHeaders(200, bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
+        if (trickled.contains(name)) {
+          out.write(bytes, 0, bytes.length / 2);
+          trickle(out, bytes, bytes.length / 2, 1024);
+          return;
+        }
         if (stalled.contains(name)) {
           out.write(bytes, 0, bytes.length / 2);
           out.flush();
@@ -217,6 +239,21 @@ public final class FakeUpstream implements AutoCloseable {
       }
     } finally {
       filesInFlight.decrementAndGet();
+    }
+  }
+
+  /** Writes the rest of {@code bytes} from {@code at}, {@code step} bytes every 100 ms. */
+  private void trickle(OutputStream out, byte[] bytes, int at, int step) {
+    try {
+      for (int i = at; i < bytes.length; i += step) {
+        out.write(bytes, i, Math.min(step, bytes.length - i));
+        out.flush();
+        Thread.sleep(100);
+      }
+    } catch (IOException e) {
+      tricklesCutOff.incrementAndGet(); // the client hung up
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

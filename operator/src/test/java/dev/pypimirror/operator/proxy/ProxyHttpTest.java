@@ -432,4 +432,113 @@ class ProxyHttpTest {
       assertThat(hugeEnd.body()).isEqualTo(Arrays.copyOfRange(bytes, 1, bytes.length));
     }
   }
+
+  /** A file of random bytes named as an sdist of {@code project}, {@code mib} MiB long. */
+  static Path randomSdist(Path dir, String project, int mib) throws Exception {
+    byte[] bytes = new byte[mib << 20];
+    new java.util.Random(mib).nextBytes(bytes);
+    return Files.write(dir.resolve(project.replace('-', '_') + "-1.0.tar.gz"), bytes);
+  }
+
+  /** A raw client that sends a GET and then reads only what the test makes it read. */
+  static java.net.Socket rawGet(int port, String path) throws Exception {
+    java.net.Socket socket = new java.net.Socket();
+    socket.setReceiveBufferSize(4096);
+    socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+    socket.setSoTimeout(30_000);
+    socket
+        .getOutputStream()
+        .write(
+            ("GET " + path + " HTTP/1.1\r\nHost: proxy\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+    return socket;
+  }
+
+  /** What is left to read on the socket, until it ends or is reset. */
+  static long drain(java.net.Socket socket) {
+    long read = 0;
+    byte[] buffer = new byte[65536];
+    try (var in = socket.getInputStream()) {
+      for (int n; (n = in.read(buffer)) >= 0; ) {
+        read += n;
+      }
+    } catch (java.io.IOException reset) {
+      // cut off
+    }
+    return read;
+  }
+
+  @Test
+  void aClientThatReadsNothingIsCutOffAndFreesItsUpstreamConnection(@TempDir Path scratch)
+      throws Exception {
+    Path big = randomSdist(scratch, "big-thing", 24);
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("big-thing", big);
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    String file = "/files/big-thing/" + big.getFileName();
+    try (upstream;
+        Proxy proxy = limited(cache, limits(1024, 1, Duration.ofSeconds(1)), upstream)) {
+      assertThat(get(proxy.port(), "/simple/big-thing/").statusCode()).isEqualTo(200);
+
+      try (java.net.Socket reader = rawGet(proxy.port(), file)) {
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> gauge(proxy.port(), "pypimirror_proxy_clients") == 0);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> gauge(proxy.port(), "pypimirror_proxy_upstream_connections") == 0);
+        assertThat(drain(reader)).isLessThan(Files.size(big)); // it never got the whole file
+      }
+      HttpResponse<byte[]> again = get(proxy.port(), file);
+      assertThat(again.statusCode()).isEqualTo(200);
+      assertThat(again.body()).isEqualTo(Files.readAllBytes(big));
+    }
+  }
+
+  @Test
+  void whenItsClientLeavesATricklingTransferIsCutOffAtTheStallDeadlineAndNothingIsStored(
+      @TempDir Path scratch) throws Exception {
+    Path slow = randomSdist(scratch, "slow-thing", 2); // its second MiB takes 100 s
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("slow-thing", slow);
+    upstream.trickled.add(slow.getFileName().toString());
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    try (upstream;
+        Proxy proxy = limited(cache, limits(1024, 1, Duration.ofSeconds(1)), upstream)) {
+      assertThat(get(proxy.port(), "/simple/slow-thing/").statusCode()).isEqualTo(200);
+      try (java.net.Socket reader =
+          rawGet(proxy.port(), "/files/slow-thing/" + slow.getFileName())) {
+        assertThat(reader.getInputStream().read(new byte[1024])).isPositive();
+      } // the client leaves
+
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> gauge(proxy.port(), "pypimirror_proxy_upstream_connections") == 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> upstream.tricklesCutOff.get() == 1);
+      assertThat(cache.resolve("_files").toFile().list()).isEmpty();
+    }
+  }
+
+  @Test
+  void aPageThatTricklesPastItsDeadlineIsCancelledAndItsConnectionFreed(@TempDir Path scratch)
+      throws Exception {
+    FakeUpstream fake = new FakeUpstream();
+    fake.add("proxy-dep", dep);
+    fake.trickledPages.add("slow-page");
+    var threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+    UpstreamClient client =
+        new UpstreamClient(threads, "test", 1, Duration.ofSeconds(30), Duration.ofSeconds(1));
+    Upstream upstream = Upstream.of(java.util.List.of(fake.url()), Map.of(), f -> "").get(0);
+    try (fake) {
+      assertThat(client.page(upstream, "slow-page", null, null).get(30, TimeUnit.SECONDS))
+          .isEqualTo(new UpstreamClient.PageAnswer.Failed("no answer in time"));
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> client.connectionsInUse() == 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> fake.tricklesCutOff.get() == 1);
+      // the one connection is free for the next page at once
+      assertThat(client.page(upstream, "proxy-dep", null, null).get(30, TimeUnit.SECONDS))
+          .isInstanceOf(UpstreamClient.PageAnswer.Found.class);
+    } finally {
+      threads.shutdownNow();
+    }
+  }
 }
