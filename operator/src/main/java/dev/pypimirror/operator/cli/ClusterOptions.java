@@ -36,6 +36,25 @@ final class ClusterOptions {
       description = "The kubeconfig context (default: the kubeconfig's current context).")
   String context;
 
+  /** What a command does with a client of the cluster. */
+  @FunctionalInterface
+  interface ClientWork {
+    void run(KubernetesClient client) throws Exception;
+  }
+
+  /**
+   * Runs {@code work} with a client of the cluster these options name, closed after; a failed
+   * request is one line: the cluster's address and the cause.
+   */
+  void withClient(ClientWork work) throws Exception {
+    Config config = config();
+    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
+      work.run(client);
+    } catch (KubernetesClientException e) {
+      throw failed(String.valueOf(config.getMasterUrl()), e);
+    }
+  }
+
   /** The client configuration these options name; a missing file or context is bad input. */
   Config config() {
     if (kubeconfig == null && context == null) {
@@ -67,10 +86,6 @@ final class ClusterOptions {
               + " (kubectl config get-contexts lists them)");
     }
     return config;
-  }
-
-  KubernetesClient client() {
-    return new KubernetesClientBuilder().withConfig(config()).build();
   }
 
   /**

@@ -1,11 +1,9 @@
 package dev.pypimirror.operator.cli;
 
-import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +16,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -75,28 +74,18 @@ public class PreUpgradeCommand implements Callable<Integer> {
           "helm.sh/resource-policy", "keep",
           "argocd.argoproj.io/sync-options", "Prune=false");
 
-  @Option(
-      names = "--webhook-configuration",
-      paramLabel = "NAME",
-      description =
-          "The webhook configurations' name, as run is given it (default: ${DEFAULT-VALUE}).")
-  String configuration = OperatorSettings.Routing.DEFAULTS.name();
+  @Mixin WebhookConfigurationOption configuration;
 
   @Option(
       names = "--skip-crds",
       description = "Leave the CRDs as they are (you apply them yourself).")
   boolean skipCrds;
 
-  @picocli.CommandLine.Mixin ClusterOptions cluster;
+  @Mixin ClusterOptions cluster;
 
   @Override
-  public Integer call() {
-    var config = cluster.config();
-    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
-      run(client, spec.commandLine().getOut());
-    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-      throw ClusterOptions.failed(String.valueOf(config.getMasterUrl()), e);
-    }
+  public Integer call() throws Exception {
+    cluster.withClient(client -> run(client, spec.commandLine().getOut()));
     return 0;
   }
 
@@ -107,22 +96,7 @@ public class PreUpgradeCommand implements Callable<Integer> {
         out.println(applyCrd(client, load(client, path)));
       }
     }
-    out.println(
-        keep(
-            "MutatingWebhookConfiguration " + configuration,
-            client
-                .admissionRegistration()
-                .v1()
-                .mutatingWebhookConfigurations()
-                .withName(configuration)));
-    out.println(
-        keep(
-            "ValidatingWebhookConfiguration " + configuration,
-            client
-                .admissionRegistration()
-                .v1()
-                .validatingWebhookConfigurations()
-                .withName(configuration)));
+    configuration.both(client).forEach((what, resource) -> out.println(keep(what, resource)));
     out.flush();
   }
 

@@ -1,8 +1,11 @@
 package dev.pypimirror.operator.cli;
 
+import dev.pypimirror.operator.admissionpolicy.InjectionPolicies;
 import dev.pypimirror.operator.api.CacheSpec;
+import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
+import dev.pypimirror.operator.api.PypiMirrorStatus;
 import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.config.DependencyConfusion;
 import dev.pypimirror.operator.config.InvalidMirrorException;
@@ -10,6 +13,7 @@ import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.RenderedConfig;
 import dev.pypimirror.operator.config.Requirements;
+import dev.pypimirror.operator.inject.MirrorDirectory;
 import dev.pypimirror.operator.owned.OwnedCacheClaim;
 import dev.pypimirror.operator.owned.OwnedConfigMap;
 import dev.pypimirror.operator.owned.OwnedProxyDeployment;
@@ -18,10 +22,13 @@ import dev.pypimirror.operator.owned.OwnedSyncCronJob;
 import dev.pypimirror.operator.owned.OwnedSyncJob;
 import dev.pypimirror.operator.policy.PolicyRules;
 import dev.pypimirror.operator.settings.Defaults;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -163,73 +170,43 @@ class RenderCommand implements Callable<Integer> {
    */
   static List<HasMetadata> admissionPolicies(
       List<ManifestReader.Located<PypiMirror>> located, PypiMirrorPolicy policy) {
-    List<PypiMirror> ready = new ArrayList<>();
-    for (ManifestReader.Located<PypiMirror> mirror : located) {
-      PypiMirror copy =
-          new io.fabric8.kubernetes.client.utils.KubernetesSerialization().clone(mirror.object());
-      if (copy.getMetadata().getNamespace() == null) {
-        copy.getMetadata().setNamespace("default");
-      }
-      copy.getMetadata().setGeneration(1L);
-      dev.pypimirror.operator.api.PypiMirrorStatus status =
-          new dev.pypimirror.operator.api.PypiMirrorStatus();
-      status.setObservedGeneration(1L);
-      status.setConditions(
-          new ArrayList<>(
-              List.of(
-                  dev.pypimirror.operator.api.Conditions.of(
-                      dev.pypimirror.operator.api.Conditions.READY,
-                      true,
-                      "Ready",
-                      "rendered",
-                      1))));
-      copy.setStatus(status);
-      ready.add(copy);
+    List<PypiMirror> ready = located.stream().map(m -> readyAsRendered(m.object())).toList();
+    MirrorDirectory directory = MirrorDirectory.of(ready);
+    List<String> namespaces =
+        ready.stream().map(m -> m.getMetadata().getNamespace()).distinct().sorted().toList();
+    List<Object> generated = new ArrayList<>();
+    for (String namespace : namespaces) {
+      generated.addAll(
+          InjectionPolicies.forNamespace(
+                  namespace, directory, n -> Optional.ofNullable(policy), null)
+              .objects());
     }
-    dev.pypimirror.operator.inject.MirrorDirectory directory =
-        new dev.pypimirror.operator.inject.MirrorDirectory() {
-          @Override
-          public java.util.Optional<PypiMirror> get(String namespace, String name) {
-            return inNamespace(namespace).stream()
-                .filter(m -> m.getMetadata().getName().equals(name))
-                .findFirst();
-          }
-
-          @Override
-          public List<PypiMirror> inNamespace(String namespace) {
-            return ready.stream()
-                .filter(m -> namespace.equals(m.getMetadata().getNamespace()))
-                .toList();
-          }
-        };
-    var serialization = new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
-    List<HasMetadata> objects = new ArrayList<>();
-    new java.util.TreeSet<>(ready.stream().map(m -> m.getMetadata().getNamespace()).toList())
-        .forEach(
-            namespace -> {
-              var generated =
-                  dev.pypimirror.operator.admissionpolicy.InjectionPolicies.forNamespace(
-                      namespace, directory, n -> java.util.Optional.ofNullable(policy), null);
-              generated
-                  .objects()
-                  .forEach(
-                      o ->
-                          objects.add(
-                              serialization.convertValue(
-                                  o,
-                                  io.fabric8.kubernetes.api.model.GenericKubernetesResource
-                                      .class)));
-            });
     if (policy != null) {
-      dev.pypimirror.operator.admissionpolicy.InjectionPolicies.forPolicy(
-              policy, ready.stream().map(m -> m.getMetadata().getNamespace()).toList(), null)
-          .forEach(
-              o ->
-                  objects.add(
-                      serialization.convertValue(
-                          o, io.fabric8.kubernetes.api.model.GenericKubernetesResource.class)));
+      generated.addAll(InjectionPolicies.forPolicy(policy, namespaces, null));
     }
-    return objects;
+    return generated.stream()
+        .map(o -> (HasMetadata) SERIALIZATION.convertValue(o, GenericKubernetesResource.class))
+        .toList();
+  }
+
+  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+  /**
+   * A copy of the mirror as the leader sees one it writes policies for: Ready at its generation, in
+   * its namespace (default when the file gives none).
+   */
+  private static PypiMirror readyAsRendered(PypiMirror mirror) {
+    PypiMirror copy = SERIALIZATION.clone(mirror);
+    if (copy.getMetadata().getNamespace() == null) {
+      copy.getMetadata().setNamespace("default");
+    }
+    copy.getMetadata().setGeneration(1L);
+    PypiMirrorStatus status = new PypiMirrorStatus();
+    status.setObservedGeneration(1L);
+    status.setConditions(
+        new ArrayList<>(List.of(Conditions.of(Conditions.READY, true, "Ready", "rendered", 1))));
+    copy.setStatus(status);
+    return copy;
   }
 
   /** Exit 2 naming the policy and every rule the mirror breaks. */

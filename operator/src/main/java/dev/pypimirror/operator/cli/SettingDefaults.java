@@ -54,4 +54,11 @@ public final class SettingDefaults implements IDefaultValueProvider {
       super("run");
     }
   }
+
+  /** {@code uninstall}'s. */
+  public static final class UninstallHelp extends Help {
+    public UninstallHelp() {
+      super("uninstall");
+    }
+  }
 }

@@ -1,16 +1,17 @@
 package dev.pypimirror.operator.cli;
 
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.webhook.CertManagerCertificate;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -26,6 +27,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Stop the operator (with its namespace: its Deployment scaled to zero) and remove what it made at run time: its webhook configurations and, with its namespace, its certificate Secret and leader Lease.",
+    defaultValueProvider = SettingDefaults.class,
+    resourceBundle = "dev.pypimirror.operator.cli.SettingDefaults$UninstallHelp",
     footerHeading = "%nExamples:%n",
     footer = {
       "  pypi-mirror-operator uninstall --operator-namespace pypi-mirror-system",
@@ -46,18 +49,13 @@ public class UninstallCommand implements Callable<Integer> {
               + " (default: $POD_NAMESPACE).")
   String namespace;
 
-  @Option(
-      names = "--webhook-configuration",
-      paramLabel = "NAME",
-      description =
-          "The webhook configurations' name, as run was given it; the certificate Secret <NAME>-webhook-tls and the Lease <NAME>-leader follow it (default: ${DEFAULT-VALUE}).")
-  String configuration = OperatorSettings.Routing.DEFAULTS.name();
+  @Mixin WebhookConfigurationOption configuration;
 
   @Option(
       names = "--deployment",
       paramLabel = "NAME",
       description = "The operator's Deployment, scaled to zero first (default: ${DEFAULT-VALUE}).")
-  String deployment = OperatorSettings.Routing.DEFAULTS.name();
+  String deployment = Defaults.WEBHOOK_CONFIGURATION.defaultValue();
 
   @Option(
       names = "--cert-manager-certificate",
@@ -66,22 +64,14 @@ public class UninstallCommand implements Callable<Integer> {
           "With cert-manager: the webhook's Certificate the operator kept, removed with its Secret <NAME>-cert-manager.")
   String certManagerCertificate;
 
-  @Option(
-      names = "--wait",
-      paramLabel = "SECONDS",
-      description = "How long to wait for the operator's pods to stop (default: ${DEFAULT-VALUE}).")
-  int waitSeconds = 60;
+  @Option(names = "--wait", paramLabel = "SECONDS")
+  int waitSeconds;
 
-  @picocli.CommandLine.Mixin ClusterOptions cluster;
+  @Mixin ClusterOptions cluster;
 
   @Override
   public Integer call() throws Exception {
-    var config = cluster.config();
-    try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build()) {
-      run(client, spec.commandLine().getOut());
-    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-      throw ClusterOptions.failed(String.valueOf(config.getMasterUrl()), e);
-    }
+    cluster.withClient(client -> run(client, spec.commandLine().getOut()));
     return 0;
   }
 
@@ -91,27 +81,12 @@ public class UninstallCommand implements Callable<Integer> {
     if (inNamespace) {
       stopOperator(client, out);
     }
-    say(
-        out,
-        "MutatingWebhookConfiguration " + configuration,
-        client
-            .admissionRegistration()
-            .v1()
-            .mutatingWebhookConfigurations()
-            .withName(configuration));
-    say(
-        out,
-        "ValidatingWebhookConfiguration " + configuration,
-        client
-            .admissionRegistration()
-            .v1()
-            .validatingWebhookConfigurations()
-            .withName(configuration));
+    configuration.both(client).forEach((what, resource) -> say(out, what, resource));
     if (inNamespace) {
       var defaults = OperatorSettings.Routing.DEFAULTS;
       var names =
           new OperatorSettings.Routing(
-              configuration,
+              configuration.name,
               defaults.service(),
               defaults.failurePolicy(),
               defaults.timeoutSeconds(),

@@ -12,6 +12,26 @@ public interface MirrorDirectory {
 
   List<PypiMirror> inNamespace(String namespace);
 
+  /** These mirrors, each in its namespace (offline: mirrors read from files). */
+  static MirrorDirectory of(List<PypiMirror> mirrors) {
+    List<PypiMirror> known = List.copyOf(mirrors);
+    return new MirrorDirectory() {
+      @Override
+      public Optional<PypiMirror> get(String namespace, String name) {
+        return inNamespace(namespace).stream()
+            .filter(m -> m.getMetadata().getName().equals(name))
+            .findFirst();
+      }
+
+      @Override
+      public List<PypiMirror> inNamespace(String namespace) {
+        return known.stream()
+            .filter(m -> namespace.equals(m.getMetadata().getNamespace()))
+            .toList();
+      }
+    };
+  }
+
   /** The mirror's rendered config (a directory backed by a cache may keep it). */
   default RenderedConfig rendered(PypiMirror mirror) {
     return MirrorConfigRenderer.render(mirror);

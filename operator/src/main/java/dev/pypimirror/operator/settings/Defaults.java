@@ -82,6 +82,14 @@ public final class Defaults {
   public static final Setting<String> LOG_FORMAT =
       Setting.of("run --log-format", "text", "text, or json: one JSON object per line.");
 
+  // uninstall's options
+
+  public static final Setting<Duration> UNINSTALL_WAIT =
+      Setting.seconds(
+          "uninstall --wait",
+          Duration.ofSeconds(60),
+          "How many seconds to wait for the operator's pods to stop.");
+
   // what no option changes
 
   /** This operator's image of this version (a constant: the command line's help names it). */
@@ -245,6 +253,7 @@ public final class Defaults {
         DRAIN_DELAY,
         INJECTION,
         LOG_FORMAT,
+        UNINSTALL_WAIT,
         INDEX_IMAGE,
         WEBHOOK_HOST,
         TLS_RELOAD_INTERVAL,

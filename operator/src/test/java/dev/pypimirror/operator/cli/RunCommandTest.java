@@ -98,16 +98,22 @@ class RunCommandTest {
         .contains("(default:/tmp/k8s-webhook-server/serving-certs/tls.crt)");
   }
 
-  /** Each of run's settings is an option of run, with the setting's default and description. */
+  /**
+   * Each setting of a command's option is that option, with the setting's default and description.
+   */
   @Test
-  void everyRunSettingIsAnOptionWithItsDefaultAndDescription() {
-    CommandLine.Model.CommandSpec run = new CommandLine(new RunCommand()).getCommandSpec();
+  void everyOptionSettingIsItsOptionWithItsDefaultAndDescription() {
+    CommandLine main = new CommandLine(new Main());
     List<Setting<?>> settings =
-        Defaults.all().stream().filter(s -> s.command().equals("run")).toList();
+        Defaults.all().stream().filter(s -> !s.command().isEmpty()).toList();
 
-    assertThat(settings).isNotEmpty();
+    assertThat(settings).extracting(Setting::command).contains("run", "uninstall");
     for (Setting<?> setting : settings) {
-      CommandLine.Model.OptionSpec option = run.findOption(setting.option());
+      CommandLine.Model.OptionSpec option =
+          main.getSubcommands()
+              .get(setting.command())
+              .getCommandSpec()
+              .findOption(setting.option());
       assertThat(option).as(setting.key()).isNotNull();
       assertThat(option.defaultValueString()).as(setting.key()).isEqualTo(setting.text());
       assertThat(String.join(" ", option.description()))

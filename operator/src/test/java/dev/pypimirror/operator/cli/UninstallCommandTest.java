@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pypimirror.operator.settings.OperatorSettings;
 import dev.pypimirror.operator.testing.ApiServer;
+import dev.pypimirror.operator.testing.Leftovers;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
 import dev.pypimirror.operator.webhook.WebhookConfigurations;
@@ -97,17 +98,7 @@ class UninstallCommandTest {
 
       String said = uninstall(client, "--operator-namespace", NS, "--wait", "0");
 
-      assertThat(
-              client.admissionRegistration().v1().mutatingWebhookConfigurations().list().getItems())
-          .isEmpty();
-      assertThat(
-              client
-                  .admissionRegistration()
-                  .v1()
-                  .validatingWebhookConfigurations()
-                  .list()
-                  .getItems())
-          .isEmpty();
+      assertThat(Leftovers.webhookConfigurations(client)).isEmpty();
       assertThat(
               client
                   .secrets()

@@ -9,6 +9,7 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.cli.PreUpgradeCommand;
 import dev.pypimirror.operator.cli.UninstallCommand;
 import dev.pypimirror.operator.testing.ApiServer;
+import dev.pypimirror.operator.testing.Leftovers;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.Policies;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -220,17 +221,7 @@ class ChartUpgradeIT {
       // helm uninstall (the operator's pods are gone once the hook scaled it to zero)
       said.getBuffer().setLength(0);
       HelmActions.uninstall(client, next, hooks(client, said));
-      assertThat(
-              client.admissionRegistration().v1().mutatingWebhookConfigurations().list().getItems())
-          .isEmpty();
-      assertThat(
-              client
-                  .admissionRegistration()
-                  .v1()
-                  .validatingWebhookConfigurations()
-                  .list()
-                  .getItems())
-          .isEmpty();
+      assertThat(Leftovers.webhookConfigurations(client)).isEmpty();
       List<String> left = new ArrayList<>();
       Map.of(
               "ServiceAccount", "v1",

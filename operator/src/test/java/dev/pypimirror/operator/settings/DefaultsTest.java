@@ -85,7 +85,9 @@ class DefaultsTest {
         .append(" options come first,\nby command (`--help` shows the same); then the timings")
         .append(" and limits no option changes.\nGenerated from the code (`Defaults`); a test")
         .append(" keeps this page equal to it.\n");
-    for (String command : List.of("run")) {
+    List<String> commands =
+        Defaults.all().stream().map(Setting::command).filter(c -> !c.isEmpty()).distinct().toList();
+    for (String command : commands) {
       out.append("\n## `").append(command).append("`\n\n");
       table(out, "Option", Defaults.all().stream().filter(s -> s.command().equals(command)));
     }

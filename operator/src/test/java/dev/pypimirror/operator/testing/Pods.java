@@ -18,7 +18,6 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -94,19 +93,6 @@ public final class Pods {
 
   /** A fixed set of mirrors. */
   public static MirrorDirectory directory(PypiMirror... mirrors) {
-    List<PypiMirror> all = Arrays.asList(mirrors);
-    return new MirrorDirectory() {
-      @Override
-      public Optional<PypiMirror> get(String namespace, String name) {
-        return inNamespace(namespace).stream()
-            .filter(m -> m.getMetadata().getName().equals(name))
-            .findFirst();
-      }
-
-      @Override
-      public List<PypiMirror> inNamespace(String namespace) {
-        return all.stream().filter(m -> namespace.equals(m.getMetadata().getNamespace())).toList();
-      }
-    };
+    return MirrorDirectory.of(Arrays.asList(mirrors));
   }
 }
