@@ -81,21 +81,11 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
     List<PypiMirrorPolicy> policies = context.getPrimaryCache().list().toList();
     Reach reach =
         PolicyStatuses.reach(policy, policies, namespaces.list().toList(), operatorNamespace);
-    boolean makesMirrors = policy.getSpec().getMirror() != null;
-
-    int made = 0;
-    List<String> conflicts = new ArrayList<>();
-    for (String namespace : makesMirrors ? reach.governed() : Set.<String>of()) {
-      if (writeMirror(policy, namespace)) {
-        made++;
-      } else {
-        conflicts.add(namespace + "/" + policy.getMetadata().getName());
-      }
-    }
+    Set<String> mirrored = policy.getSpec().getMirror() != null ? reach.governed() : Set.of();
+    Made made = writeMirrors(policy, mirrored);
     writeEgressPolicies(policy, reach.governed());
     List<PypiMirror> all = mirrors.list().filter(m -> !Undecodable.is(m)).toList();
-    for (PypiMirror stale :
-        PolicyMirrors.outside(policy, all, makesMirrors ? reach.governed() : Set.of())) {
+    for (PypiMirror stale : PolicyMirrors.outside(policy, all, mirrored)) {
       client.resource(stale).delete();
     }
 
@@ -105,8 +95,8 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
         PolicyStatuses.status(
             policy,
             reach,
-            made,
-            conflicts,
+            made.count(),
+            made.conflicts(),
             PolicyStatuses.violatingMirrors(policy, reach.governed(), all),
             IneffectiveSettings.of(policy),
             previous,
@@ -120,6 +110,23 @@ public class PypiMirrorPolicyReconciler implements Reconciler<PypiMirrorPolicy> 
       writer.writeStatus(policy, status, context);
     }
     return UpdateControl.noUpdate();
+  }
+
+  /** The mirrors a policy made, and the namespace/name of each it could not (not its own). */
+  private record Made(int count, List<String> conflicts) {}
+
+  /** Writes the policy's mirror into each namespace of {@code namespaces}. */
+  private Made writeMirrors(PypiMirrorPolicy policy, Set<String> namespaces) {
+    int made = 0;
+    List<String> conflicts = new ArrayList<>();
+    for (String namespace : namespaces) {
+      if (writeMirror(policy, namespace)) {
+        made++;
+      } else {
+        conflicts.add(namespace + "/" + policy.getMetadata().getName());
+      }
+    }
+    return new Made(made, conflicts);
   }
 
   /**
