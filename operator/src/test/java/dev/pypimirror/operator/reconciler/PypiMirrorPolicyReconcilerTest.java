@@ -90,9 +90,15 @@ class PypiMirrorPolicyReconcilerTest {
                     .isNotNull());
     assertThat(policies.inNamespace("web").list().getItems()).isEmpty();
 
-    PypiMirrorPolicy off = policyNamed("corp-builds");
-    off.getSpec().setRestrictEgress(false);
-    client.resource(off).update();
+    // a patch of the change: a read-then-update races the operator's status write (409)
+    client
+        .resources(PypiMirrorPolicy.class)
+        .withName("corp-builds")
+        .edit(
+            p -> {
+              p.getSpec().setRestrictEgress(false);
+              return p;
+            });
 
     await()
         .atMost(Duration.ofSeconds(15))
