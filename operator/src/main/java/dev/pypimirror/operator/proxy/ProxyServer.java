@@ -311,6 +311,10 @@ public final class ProxyServer {
       notFound(asked.request(), asked.kind(), "not found\n");
       return;
     }
+    if (asked.request().method() == HttpMethod.HEAD) {
+      headOnly(asked, origin.get());
+      return;
+    }
     var ticket = fetches.join(asked.stored());
     if (ticket.leader()) {
       relay(asked, origin.get(), ticket.result());
@@ -321,6 +325,36 @@ public final class ProxyServer {
               (storedOk, failure) ->
                   asked.context().runOnContext(w -> afterOthersFetch(asked, failure)));
     }
+  }
+
+  /**
+   * HEAD of a file not in the cache: the upstream's HEAD (its length), never the file itself;
+   * nothing is stored.
+   */
+  private void headOnly(FileRequest asked, Origin origin) {
+    client
+        .head(origin.upstream(), origin.url())
+        .whenComplete(
+            (located, error) -> {
+              if (error != null) {
+                relayFailed(asked, origin, error, new CompletableFuture<>());
+              } else if (located.response().statusCode() != 200) {
+                relayRefused(
+                    asked, origin, located.response().statusCode(), new CompletableFuture<>());
+              } else {
+                long length =
+                    located.response().headers().firstValueAsLong("Content-Length").orElse(-1);
+                asked
+                    .context()
+                    .runOnContext(
+                        v -> {
+                          metrics.request(asked.kind(), Outcome.MISS);
+                          HttpServerResponse response = asked.request().response();
+                          fileHead(response, origin.expectedSha256(), length);
+                          response.end();
+                        });
+              }
+            });
   }
 
   /**

@@ -35,8 +35,8 @@ public record ProxySettings(
    * @param upstreamWait how long a request waits for an upstream connection before it fails (a page
    *     is then served stale when one is stored)
    * @param transferStall how long a file transfer may go without a byte from the upstream (while
-   *     the proxy is asking for more), or a client without taking a byte, before it is cut off;
-   *     and how long the rest of a file is still fetched into the cache once its client is gone
+   *     the proxy is asking for more), or a client without taking a byte, before it is cut off; and
+   *     how long the rest of a file is still fetched into the cache once its client is gone
    */
   public record Limits(
       int maxClients, int maxUpstreamConnections, Duration upstreamWait, Duration transferStall) {

@@ -164,6 +164,20 @@ public final class UpstreamClient {
   }
 
   /**
+   * HEADs {@code url}, which {@code upstream}'s page listed: what a file's GET would answer,
+   * without its body.
+   */
+  public CompletableFuture<Located<Void>> head(Upstream upstream, URI url) {
+    return send(
+        upstream,
+        url,
+        b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody()),
+        HttpResponse.BodyHandlers.discarding(),
+        0,
+        new Exchange());
+  }
+
+  /**
    * The exchange under way for one request, through its redirects, so that a deadline ends it:
    * cancelling the HTTP client's future aborts the exchange and closes its connection.
    */

@@ -34,6 +34,10 @@ public final class FakeUpstream implements AutoCloseable {
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private final Map<String, List<Path>> projects = new ConcurrentHashMap<>();
   public final List<String> requests = new CopyOnWriteArrayList<>();
+
+  /** Each request's method and path. */
+  final List<String> requestLines = new CopyOnWriteArrayList<>();
+
   public final List<String> authorizations = new CopyOnWriteArrayList<>();
   final Set<String> corrupt = ConcurrentHashMap.newKeySet();
   volatile String requiredAuthorization;
@@ -108,6 +112,7 @@ public final class FakeUpstream implements AutoCloseable {
     try (exchange) {
       String path = exchange.getRequestURI().getRawPath();
       requests.add(path);
+      requestLines.add(exchange.getRequestMethod() + " " + path);
       String authorization = exchange.getRequestHeaders().getFirst("Authorization");
       if (authorization != null) {
         authorizations.add(authorization);
@@ -223,6 +228,11 @@ public final class FakeUpstream implements AutoCloseable {
         bytes[bytes.length / 2] ^= 0x55;
       }
       exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
+      if (exchange.getRequestMethod().equals("HEAD")) {
+        exchange.getResponseHeaders().add("Content-Length", Integer.toString(bytes.length));
+        exchange.sendResponseHeaders(200, -1);
+        return;
+      }
       exchange.sendResponseHeaders(200, bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         if (trickled.contains(name)) {

@@ -541,4 +541,36 @@ class ProxyHttpTest {
       threads.shutdownNow();
     }
   }
+
+  @Test
+  void headOfAFileNotInTheCacheAsksTheUpstreamsHeadAndFetchesNothing(@TempDir Path scratch)
+      throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    String name = dep.getFileName().toString();
+    try (upstream;
+        Proxy proxy = proxy(cache, Resolution.FirstMatch, false, Map.of(), upstream.url())) {
+      HttpResponse<byte[]> head =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              "http://127.0.0.1:" + proxy.port() + "/files/proxy-dep/" + name))
+                      .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                      .build(),
+                  HttpResponse.BodyHandlers.ofByteArray());
+
+      assertThat(head.statusCode()).isEqualTo(200);
+      assertThat(head.headers().firstValue("Content-Length"))
+          .hasValue(Long.toString(Files.size(dep)));
+      assertThat(head.headers().firstValue("ETag"))
+          .hasValue("\"" + FakeUpstream.sha256(dep) + "\"");
+      assertThat(head.headers().firstValue("Accept-Ranges")).isEmpty();
+      assertThat(upstream.requestLines)
+          .contains("HEAD /files/" + name)
+          .doesNotContain("GET /files/" + name);
+      assertThat(cache.resolve("_files").toFile().list()).isEmpty();
+    }
+  }
 }
