@@ -196,7 +196,7 @@ public final class OperatorMetrics {
   public Metrics reconcileMetrics() {
     return new AggregatedMetrics(
         List.of(
-            new BoundedRetryLabels(MicrometerMetrics.withoutPerResourceMetrics(registry)),
+            BoundedRetryLabels.around(MicrometerMetrics.withoutPerResourceMetrics(registry)),
             reconcileCounters()));
   }
 

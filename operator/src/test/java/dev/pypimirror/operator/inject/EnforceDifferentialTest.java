@@ -101,55 +101,31 @@ class EnforceDifferentialTest {
             "APP_MODE=release")) {
       String[] pair = env.split("=", 2);
       pods.add(
-          Pods.yaml(
+          buildPod(
+              "{name: p}",
               """
-              apiVersion: v1
-              kind: Pod
-              metadata: {name: p}
-              spec:
-                containers:
-                - name: build
-                  image: python
-                  env:
-                  - {name: KEEP, value: "1"}
-                  - {name: "%s", value: "%s"}
-                  - {name: PIP_CONFIG_FILE, valueFrom: {configMapKeyRef: {name: x, key: y}}}
-                  envFrom:
-                  - {prefix: APP_, configMapRef: {name: app}}
+              env:
+              - {name: KEEP, value: "1"}
+              - {name: "%s", value: "%s"}
+              - {name: PIP_CONFIG_FILE, valueFrom: {configMapKeyRef: {name: x, key: y}}}
+              envFrom:
+              - {prefix: APP_, configMapRef: {name: app}}
               """
                   .formatted(pair[0], pair[1])));
     }
     pods.add(
-        Pods.yaml(
+        buildPod(
+            "{name: p, annotations: {pypimirror.dev/inject: \"false\"}}",
             """
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: p, annotations: {pypimirror.dev/inject: "false"}}
-            spec:
-              containers:
-              - name: build
-                image: python
-                env:
-                - {name: PIP_INDEX_URL, value: "https://evil.example/simple/"}
-                - {name: PIP_INDEX_URL, value: "https://evil.example/simple/"}
-                envFrom:
-                - configMapRef: {name: settings}
-                - secretRef: {name: token}
-                  prefix: PIP_
+            env:
+            - {name: PIP_INDEX_URL, value: "https://evil.example/simple/"}
+            - {name: PIP_INDEX_URL, value: "https://evil.example/simple/"}
+            envFrom:
+            - configMapRef: {name: settings}
+            - secretRef: {name: token}
+              prefix: PIP_
             """));
-    pods.add(
-        Pods.yaml(
-            """
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: p}
-            spec:
-              containers:
-              - name: build
-                image: python
-                envFrom:
-                - {prefix: HO, configMapRef: {name: home}}
-            """));
+    pods.add(buildPod("{name: p}", "envFrom: [{prefix: HO, configMapRef: {name: home}}]"));
     Outcomes strict = compare("builds", directory("builds"), enforcing(List.of()), pods);
     assertThat(strict.refused)
         .as(
@@ -177,21 +153,28 @@ class EnforceDifferentialTest {
             "{pypimirror.dev/mirror: corp}",
             "{kubernetes.io/config.mirror: forged}")) {
       pods.add(
-          Pods.yaml(
-              """
-              apiVersion: v1
-              kind: Pod
-              metadata: {name: p, annotations: %s, labels: {team: ml}}
-              spec:
-                containers: [{name: build, image: python}]
-              """
-                  .formatted(annotations)));
+          buildPod("{name: p, annotations: %s, labels: {team: ml}}".formatted(annotations), ""));
     }
     PypiMirror broken = Pods.notReady(corp("builds"), "Broken");
     Outcomes notReady = compare("builds", Pods.directory(broken), enforcing(List.of()), pods);
     assertThat(notReady.refused).isEqualTo(pods.size());
     Outcomes none = compare("empty", Pods.directory(), enforcing(List.of()), pods);
     assertThat(none.refused).isEqualTo(pods.size());
+  }
+
+  /** A pod of one container, build (python): its metadata, and more of the container's fields. */
+  private static ObjectNode buildPod(String metadata, String container) {
+    return Pods.yaml(
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: %s
+        spec:
+          containers:
+          - name: build
+            image: python
+        %s"""
+            .formatted(metadata, container.indent(4)));
   }
 
   static PypiMirror corp(String namespace) {

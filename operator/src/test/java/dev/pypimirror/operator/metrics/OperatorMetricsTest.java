@@ -245,5 +245,30 @@ class OperatorMetricsTest {
     assertThat(BoundedRetryLabels.capped(fiftieth).getAttemptCount())
         .isEqualTo(BoundedRetryLabels.CAP);
     assertThat(BoundedRetryLabels.capped(null)).isNull();
+
+    List<String> passedOn = new java.util.ArrayList<>();
+    io.javaoperatorsdk.operator.api.monitoring.Metrics recording =
+        new io.javaoperatorsdk.operator.api.monitoring.Metrics() {
+          @Override
+          public void reconcileCustomResource(
+              io.fabric8.kubernetes.api.model.HasMetadata resource,
+              RetryInfo retry,
+              java.util.Map<String, Object> metadata) {
+            passedOn.add("reconcile " + retry.getAttemptCount());
+          }
+
+          @Override
+          public void cleanupDoneFor(
+              io.javaoperatorsdk.operator.processing.event.ResourceID id,
+              java.util.Map<String, Object> metadata) {
+            passedOn.add("cleanup " + id.getName());
+          }
+        };
+    var capping = BoundedRetryLabels.around(recording);
+    capping.reconcileCustomResource(null, fiftieth, java.util.Map.of());
+    capping.cleanupDoneFor(
+        new io.javaoperatorsdk.operator.processing.event.ResourceID("corp", "ml"),
+        java.util.Map.of());
+    assertThat(passedOn).containsExactly("reconcile 5", "cleanup corp");
   }
 }
