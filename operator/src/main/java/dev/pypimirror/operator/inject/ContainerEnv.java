@@ -48,20 +48,38 @@ public final class ContainerEnv {
    */
   public static List<Refusal> refusals(
       JsonNode container, String name, Set<String> written, PolicyMode mode) {
-    List<Refusal> refusals = new ArrayList<>();
     JsonNode env = container.path("env");
-    if (!env.isMissingNode() && !env.isNull() && !env.isArray()) {
-      refusals.add(environment("container %s's env is not a list".formatted(name)));
-      return refusals;
+    if (!isListOrAbsent(env)) {
+      return List.of(environment("container %s's env is not a list".formatted(name)));
     }
-    Map<String, Integer> counts = new LinkedHashMap<>();
+    List<Refusal> refusals = new ArrayList<>(entries(env, name, written, mode));
+    refusals.addAll(repeated(env, name, written));
+    if (setsHome(container) && literalHome(container) == null) {
+      refusals.add(
+          environment(
+              ("container %s sets HOME other than as a literal absolute path (valueFrom, a"
+                      + " relative path or $(...)); the mirror's .pydistutils.cfg must go to the"
+                      + " HOME the process gets")
+                  .formatted(name)));
+    }
+    refusals.addAll(envFrom(container.path("envFrom"), name));
+    return refusals;
+  }
+
+  private static boolean isListOrAbsent(JsonNode node) {
+    return node.isMissingNode() || node.isNull() || node.isArray();
+  }
+
+  /** Entries without a name, and variables the allow-list refuses, in the env's order. */
+  private static List<Refusal> entries(
+      JsonNode env, String name, Set<String> written, PolicyMode mode) {
+    List<Refusal> refusals = new ArrayList<>();
     for (JsonNode variable : env) {
       if (!variable.isObject() || !variable.path("name").isTextual()) {
         refusals.add(environment("container %s has an env entry without a name".formatted(name)));
         continue;
       }
       String variableName = variable.path("name").asText();
-      counts.merge(variableName, 1, Integer::sum);
       if (!written.contains(variableName)
           && !variableName.equals(HOME)
           && mode.verdict(variableName) == EnvAllowList.Verdict.REFUSE) {
@@ -72,6 +90,18 @@ public final class ContainerEnv {
                     .formatted(name, variableName)));
       }
     }
+    return refusals;
+  }
+
+  /** A name the webhook reads or writes given more than once: which entry wins is the kubelet's. */
+  private static List<Refusal> repeated(JsonNode env, String name, Set<String> written) {
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    for (JsonNode variable : env) {
+      if (variable.isObject() && variable.path("name").isTextual()) {
+        counts.merge(variable.path("name").asText(), 1, Integer::sum);
+      }
+    }
+    List<Refusal> refusals = new ArrayList<>();
     counts.forEach(
         (variableName, count) -> {
           if (count > 1 && (written.contains(variableName) || variableName.equals(HOME))) {
@@ -81,19 +111,15 @@ public final class ContainerEnv {
                         .formatted(name, variableName, count)));
           }
         });
-    if (setsHome(container) && literalHome(container) == null) {
-      refusals.add(
-          environment(
-              ("container %s sets HOME other than as a literal absolute path (valueFrom, a"
-                      + " relative path or $(...)); the mirror's .pydistutils.cfg must go to the"
-                      + " HOME the process gets")
-                  .formatted(name)));
+    return refusals;
+  }
+
+  /** envFrom that is not a list, or a source whose prefix could bring a variable unseen. */
+  private static List<Refusal> envFrom(JsonNode envFrom, String name) {
+    if (!isListOrAbsent(envFrom)) {
+      return List.of(environment("container %s's envFrom is not a list".formatted(name)));
     }
-    JsonNode envFrom = container.path("envFrom");
-    if (!envFrom.isMissingNode() && !envFrom.isNull() && !envFrom.isArray()) {
-      refusals.add(environment("container %s's envFrom is not a list".formatted(name)));
-      return refusals;
-    }
+    List<Refusal> refusals = new ArrayList<>();
     for (JsonNode source : envFrom) {
       if (EnvAllowList.envFromPrefixIsSafe(source.path("prefix").asText(null))) {
         continue;

@@ -24,39 +24,56 @@ public final class IneffectiveSettings {
     if (spec == null) {
       return List.of();
     }
+    List<String> found = new ArrayList<>(egress(policy));
+    found.addAll(allowedEnv(spec, PolicyRules.enforces(policy)));
+    return found;
+  }
+
+  /** restrictEgress that writes no NetworkPolicy; allowedEgressCIDRs without restrictEgress. */
+  private static List<String> egress(PypiMirrorPolicy policy) {
+    PypiMirrorPolicySpec spec = policy.getSpec();
     List<String> found = new ArrayList<>();
-    boolean enforces = PolicyRules.enforces(policy);
-    if (spec.isRestrictEgress()) {
-      if (!enforces) {
-        found.add(
-            "restrictEgress has no effect: the policy does not enforce (enforcement: Enforce"
-                + " is needed); no NetworkPolicy is written");
+    if (!spec.isRestrictEgress()) {
+      if (spec.getAllowedEgressCIDRs() != null && !spec.getAllowedEgressCIDRs().isEmpty()) {
+        found.add("allowedEgressCIDRs has no effect without restrictEgress: true");
       }
-      if (spec.getMirror() == null
-          || spec.getMirror().getCache() == null
-          || !spec.getMirror().getCache().isProxied()) {
-        found.add(
-            "restrictEgress has no effect: the policy's mirror is not served by its caching proxy"
-                + " (mirror.cache.serve: Proxy), and without one the pods would need the indexes"
-                + " themselves, which a NetworkPolicy cannot name by URL; no NetworkPolicy is"
-                + " written");
-      }
-      if (spec.getPodSelector() == null) {
-        found.add(
-            "restrictEgress has no effect without a podSelector: a NetworkPolicy selects pods by"
-                + " labels only; no NetworkPolicy is written");
-      }
-      EgressPolicies.selectsOwnPods(policy).ifPresent(found::add);
-    } else if (spec.getAllowedEgressCIDRs() != null && !spec.getAllowedEgressCIDRs().isEmpty()) {
-      found.add("allowedEgressCIDRs has no effect without restrictEgress: true");
+      return found;
     }
+    if (!PolicyRules.enforces(policy)) {
+      found.add(
+          "restrictEgress has no effect: the policy does not enforce (enforcement: Enforce"
+              + " is needed); no NetworkPolicy is written");
+    }
+    if (spec.getMirror() == null
+        || spec.getMirror().getCache() == null
+        || !spec.getMirror().getCache().isProxied()) {
+      found.add(
+          "restrictEgress has no effect: the policy's mirror is not served by its caching proxy"
+              + " (mirror.cache.serve: Proxy), and without one the pods would need the indexes"
+              + " themselves, which a NetworkPolicy cannot name by URL; no NetworkPolicy is"
+              + " written");
+    }
+    if (spec.getPodSelector() == null) {
+      found.add(
+          "restrictEgress has no effect without a podSelector: a NetworkPolicy selects pods by"
+              + " labels only; no NetworkPolicy is written");
+    }
+    EgressPolicies.selectsOwnPods(policy).ifPresent(found::add);
+    return found;
+  }
+
+  /**
+   * allowedEnv under Advisory, or naming variables the allow-list removes whatever it says, or
+   * keeps without it.
+   */
+  private static List<String> allowedEnv(PypiMirrorPolicySpec spec, boolean enforces) {
     Set<String> allowed = new LinkedHashSet<>();
     if (spec.getAllowedEnv() != null) {
       spec.getAllowedEnv().stream().filter(n -> n != null && !n.isEmpty()).forEach(allowed::add);
     }
     if (!allowed.isEmpty() && !enforces) {
-      found.add("allowedEnv has no effect: the allow-list holds under enforcement: Enforce only");
-      return found;
+      return List.of(
+          "allowedEnv has no effect: the allow-list holds under enforcement: Enforce only");
     }
     List<String> removed = new ArrayList<>();
     List<String> keptAnyway = new ArrayList<>();
@@ -68,6 +85,7 @@ public final class IneffectiveSettings {
         keptAnyway.add(name);
       }
     }
+    List<String> found = new ArrayList<>();
     if (!removed.isEmpty()) {
       found.add(
           ("allowedEnv names %s, which the allow-list removes whatever allowedEnv says: each names"
