@@ -7,11 +7,14 @@ import dev.pypimirror.operator.config.MirrorStatuses.Step;
 import dev.pypimirror.operator.owned.OwnedKind;
 import dev.pypimirror.operator.owned.OwnedProxyDeployment;
 import dev.pypimirror.operator.owned.OwnedProxyService;
+import dev.pypimirror.operator.settings.Defaults;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -24,7 +27,13 @@ public class CacheProxy {
   private final KubernetesClient client;
   private final ObjectWriter writer;
   private final String image;
-  private final ProxyProbe probe;
+  private final ProxyAnswers answers;
+
+  /** How often a Ready proxy is asked; an answer older than half of it is asked again. */
+  private static final Duration RECHECK = Defaults.PROXY_RECHECK.defaultValue();
+
+  /** When to look again after an ask started: once it has answered or timed out. */
+  static final Duration ANSWER_WAIT = ProxyProbe.TIMEOUT.plusSeconds(1);
 
   /**
    * @param image the operator's own image, which the proxy runs (the same as the cache sync's)
@@ -38,13 +47,22 @@ public class CacheProxy {
     this.client = client;
     this.writer = writer;
     this.image = image;
-    this.probe = probe;
+    this.answers = new ProxyAnswers(probe, Clock.systemUTC(), RECHECK.dividedBy(2));
   }
 
-  /** ProxyCacheFull, from what the mirror's Ready proxy says at {@code proxyUrl}, its Service. */
-  Condition cacheFull(String proxyUrl, long generation) {
-    ProxyProbe.Answer answer = probe.ask(URI.create(proxyUrl));
-    return MirrorStatuses.proxyCacheFull(answer.full(), answer.detail(), generation);
+  /** The ProxyCacheFull condition, and when to look again: soon while the proxy is being asked. */
+  record CacheFullCheck(Condition condition, Duration recheckAfter) {}
+
+  /**
+   * ProxyCacheFull, from what the mirror's Ready proxy last said at {@code proxyUrl}, its Service;
+   * asked again off this thread when that answer is due (see {@link ProxyAnswers}).
+   */
+  CacheFullCheck cacheFull(String proxyUrl, long generation) {
+    ProxyAnswers.Look look = answers.look(URI.create(proxyUrl), generation);
+    ProxyProbe.Answer answer = look.answer().orElse(ProxyProbe.Answer.unknown("not asked yet"));
+    return new CacheFullCheck(
+        MirrorStatuses.proxyCacheFull(answer.full(), answer.detail(), generation),
+        look.asking() ? ANSWER_WAIT : RECHECK);
   }
 
   /**

@@ -63,8 +63,6 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
 
   static final Duration EXISTING_CLAIM_RECHECK = Defaults.EXISTING_CLAIM_RECHECK.defaultValue();
 
-  static final Duration PROXY_RECHECK = Defaults.PROXY_RECHECK.defaultValue();
-
   private static Duration sooner(Duration a, Duration b) {
     return a == null || b.compareTo(a) < 0 ? b : a;
   }
@@ -195,8 +193,9 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
         conditions(mirror, rendered, new Steps(config, cache, proxy), violations, generation);
     Duration recheckAfter = cache.recheckAfter();
     if (proxy != null && proxy.usable()) {
-      conditions.add(this.proxy.cacheFull(status.getProxyUrl(), generation));
-      recheckAfter = sooner(recheckAfter, PROXY_RECHECK);
+      CacheProxy.CacheFullCheck cacheFull = this.proxy.cacheFull(status.getProxyUrl(), generation);
+      conditions.add(cacheFull.condition());
+      recheckAfter = sooner(recheckAfter, cacheFull.recheckAfter());
     }
     return finish(mirror, context, previous, status, conditions, recheckAfter);
   }

@@ -83,8 +83,13 @@ class ProxyCacheFullTest {
           .atMost(Duration.ofSeconds(20))
           .until(() -> condition().map(Condition::getStatus).orElse(""), "Unknown"::equals);
       assertThat(condition().orElseThrow().getReason()).isEqualTo("Unreachable");
-      assertThat(asked)
-          .contains(URI.create("http://pypi-mirror-corp-proxy.builds.svc:8080/simple/"));
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(
+              () ->
+                  assertThat(asked)
+                      .contains(
+                          URI.create("http://pypi-mirror-corp-proxy.builds.svc:8080/simple/")));
 
       answer.set(new ProxyProbe.Answer(Optional.of(true), ""));
       touch(); // a new generation makes it look again (else at the next minute)
@@ -196,5 +201,42 @@ class ProxyCacheFullTest {
             io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                 io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
             "{\"spec\":{\"cache\":{\"proxy\":{\"indexTTLSeconds\":" + ttl + "}}}}");
+  }
+
+  @Test
+  void answersAreAskedOffTheCallersThreadOncePerGenerationAndKeptUntilTheNext() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger asks =
+        new java.util.concurrent.atomic.AtomicInteger();
+    ProxyProbe blocking =
+        url -> {
+          asks.incrementAndGet();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return new ProxyProbe.Answer(Optional.of(true), "");
+        };
+    URI url = URI.create("http://pypi-mirror-corp-proxy.builds.svc:8080/simple/");
+    try (ProxyAnswers answers =
+        new ProxyAnswers(blocking, Clock.systemUTC(), Duration.ofMinutes(30))) {
+      ProxyAnswers.Look first = answers.look(url, 1); // returns while the proxy has not answered
+      assertThat(first.answer()).isEmpty();
+      assertThat(first.asking()).isTrue();
+      assertThat(answers.look(url, 1).asking()).isTrue(); // one ask at a time
+      release.countDown();
+
+      await().atMost(Duration.ofSeconds(20)).until(() -> answers.look(url, 1).answer().isPresent());
+      ProxyAnswers.Look answered = answers.look(url, 1);
+      assertThat(answered.answer().orElseThrow().full()).hasValue(true);
+      assertThat(answered.asking()).isFalse(); // fresh for this generation: not asked again
+      assertThat(asks).hasValue(1);
+
+      ProxyAnswers.Look newGeneration = answers.look(url, 2);
+      assertThat(newGeneration.asking()).isTrue();
+      assertThat(newGeneration.answer()).isPresent(); // the last answer meanwhile
+      await().atMost(Duration.ofSeconds(20)).until(() -> asks.get() == 2);
+    }
   }
 }
