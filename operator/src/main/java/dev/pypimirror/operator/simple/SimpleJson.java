@@ -33,42 +33,48 @@ public final class SimpleJson {
           json.writeStringField("name", page.name());
           json.writeArrayFieldStart("files");
           for (FileLink file : page.files()) {
-            json.writeStartObject();
-            json.writeStringField("filename", file.filename());
-            json.writeStringField("url", file.url());
-            json.writeObjectFieldStart("hashes");
-            for (var hash : file.hashes().entrySet()) {
-              json.writeStringField(hash.getKey(), hash.getValue());
-            }
-            json.writeEndObject();
-            if (!file.requiresPython().isEmpty()) {
-              json.writeStringField("requires-python", file.requiresPython());
-            }
-            if (file.yanked() != null) {
-              if (file.yanked().isEmpty()) {
-                json.writeBooleanField("yanked", true);
-              } else {
-                json.writeStringField("yanked", file.yanked());
-              }
-            }
-            if (file.coreMetadata() != null) {
-              for (String field : List.of("core-metadata", "dist-info-metadata")) {
-                if (file.coreMetadata().isEmpty()) {
-                  json.writeBooleanField(field, true);
-                } else {
-                  json.writeObjectFieldStart(field);
-                  for (var hash : file.coreMetadata().entrySet()) {
-                    json.writeStringField(hash.getKey(), hash.getValue());
-                  }
-                  json.writeEndObject();
-                }
-              }
-            }
-            json.writeEndObject();
+            file(json, file);
           }
           json.writeEndArray();
           json.writeEndObject();
         });
+  }
+
+  /** One file: name, URL, hashes, and what of Requires-Python, yanked and core metadata it has. */
+  private static void file(JsonGenerator json, FileLink file) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("filename", file.filename());
+    json.writeStringField("url", file.url());
+    hashes(json, "hashes", file.hashes());
+    if (!file.requiresPython().isEmpty()) {
+      json.writeStringField("requires-python", file.requiresPython());
+    }
+    if (file.yanked() != null) {
+      if (file.yanked().isEmpty()) {
+        json.writeBooleanField("yanked", true);
+      } else {
+        json.writeStringField("yanked", file.yanked());
+      }
+    }
+    if (file.coreMetadata() != null) {
+      for (String field : List.of("core-metadata", "dist-info-metadata")) {
+        if (file.coreMetadata().isEmpty()) {
+          json.writeBooleanField(field, true);
+        } else {
+          hashes(json, field, file.coreMetadata());
+        }
+      }
+    }
+    json.writeEndObject();
+  }
+
+  private static void hashes(JsonGenerator json, String field, Map<String, String> hashes)
+      throws IOException {
+    json.writeObjectFieldStart(field);
+    for (var hash : hashes.entrySet()) {
+      json.writeStringField(hash.getKey(), hash.getValue());
+    }
+    json.writeEndObject();
   }
 
   /** The root page: the projects, by name. */
