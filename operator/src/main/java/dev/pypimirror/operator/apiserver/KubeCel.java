@@ -45,6 +45,9 @@ public final class KubeCel {
   /** kube-apiserver's request size limit, from which unbounded sizes are estimated. */
   public static final long MAX_REQUEST_BYTES = 3L * 1024 * 1024;
 
+  /** The longest string a request can hold (estimateMaxStringLengthPerRequest: less its quotes). */
+  private static final long MAX_STRING_BYTES = MAX_REQUEST_BYTES - 2;
+
   /** The serialized size of "" (apiserver/pkg/cel MinStringSize). */
   private static final long MIN_STRING_SIZE = 2;
 
@@ -125,89 +128,101 @@ public final class KubeCel {
   /** The CEL declaration of a structural schema (apiserver's SchemaDeclType). */
   public static Decl declOf(JsonNode schema, String typeName) {
     if (schema.path("x-kubernetes-int-or-string").asBoolean(false)) {
-      long max =
-          schema.has("maxLength") ? schema.get("maxLength").asLong() * 4 : MAX_REQUEST_BYTES - 2;
+      long max = schema.has("maxLength") ? schema.get("maxLength").asLong() * 4 : MAX_STRING_BYTES;
       return new Decl(SimpleType.DYN, max, 1, null, null);
     }
-    switch (schema.path("type").asText()) {
-      case "array" -> {
-        if (!schema.has("items")) {
-          return null;
-        }
-        Decl items = declOf(schema.get("items"), typeName + "/@items");
-        if (items == null) {
-          return null;
-        }
-        long max =
-            schema.has("maxItems")
-                ? schema.get("maxItems").asLong()
-                : (MAX_REQUEST_BYTES - 2) / (items.minSerializedSize + 1);
-        return new Decl(ListType.create(items.type), max, 2, null, items);
+    return switch (schema.path("type").asText()) {
+      case "array" ->
+          schema.has("items")
+              ? collectionOf(
+                  schema,
+                  schema.get("items"),
+                  typeName + "/@items",
+                  "maxItems",
+                  1,
+                  ListType::create)
+              : null;
+      case "object" ->
+          schema.path("additionalProperties").isObject()
+              ? collectionOf(
+                  schema,
+                  schema.get("additionalProperties"),
+                  typeName + "/@values",
+                  "maxProperties",
+                  6,
+                  values -> MapType.create(SimpleType.STRING, values))
+              : structOf(schema, typeName);
+      case "string" ->
+          new Decl(SimpleType.STRING, maxStringBytes(schema), MIN_STRING_SIZE, null, null);
+      case "boolean" -> new Decl(SimpleType.BOOL, 0, 4, null, null);
+      case "integer" -> new Decl(SimpleType.INT, 0, 1, null, null);
+      case "number" -> new Decl(SimpleType.DOUBLE, 0, 1, null, null);
+      default -> null;
+    };
+  }
+
+  /**
+   * A list (items) or a map (additionalProperties): as many elements as its bound says, else as
+   * many of the smallest as fit in a request (each with {@code overhead} bytes of separators).
+   */
+  private static Decl collectionOf(
+      JsonNode schema,
+      JsonNode elementSchema,
+      String elementName,
+      String bound,
+      long overhead,
+      java.util.function.UnaryOperator<CelType> typeOf) {
+    Decl element = declOf(elementSchema, elementName);
+    if (element == null) {
+      return null;
+    }
+    long max =
+        schema.has(bound)
+            ? schema.get(bound).asLong()
+            : MAX_STRING_BYTES / (element.minSerializedSize + overhead);
+    return new Decl(typeOf.apply(element.type), max, 2, null, element);
+  }
+
+  /**
+   * An object with properties: a struct type of its fields; its least size counts the required
+   * fields without a default.
+   */
+  private static Decl structOf(JsonNode schema, String typeName) {
+    Map<String, Decl> fields = new LinkedHashMap<>();
+    Set<String> required = new java.util.HashSet<>();
+    schema.path("required").forEach(r -> required.add(r.asText()));
+    long minSize = 2;
+    for (var property : schema.path("properties").properties()) {
+      Decl field = declOf(property.getValue(), typeName + "/" + property.getKey());
+      if (field == null) {
+        continue;
       }
-      case "object" -> {
-        JsonNode additional = schema.path("additionalProperties");
-        if (additional.isObject()) {
-          Decl values = declOf(additional, typeName + "/@values");
-          if (values == null) {
-            return null;
-          }
-          long max =
-              schema.has("maxProperties")
-                  ? schema.get("maxProperties").asLong()
-                  : (MAX_REQUEST_BYTES - 2) / (values.minSerializedSize + 6);
-          return new Decl(MapType.create(SimpleType.STRING, values.type), max, 2, null, values);
-        }
-        Map<String, Decl> fields = new LinkedHashMap<>();
-        Set<String> required = new java.util.HashSet<>();
-        schema.path("required").forEach(r -> required.add(r.asText()));
-        long minSize = 2;
-        for (var property : schema.path("properties").properties()) {
-          Decl field = declOf(property.getValue(), typeName + "/" + property.getKey());
-          if (field == null) {
-            continue;
-          }
-          fields.put(property.getKey(), field);
-          if (required.contains(property.getKey()) && !property.getValue().has("default")) {
-            minSize += property.getKey().length() + field.minSerializedSize + 4;
-          }
-        }
-        Map<String, CelType> fieldTypes = new LinkedHashMap<>();
-        fields.forEach((name, decl) -> fieldTypes.put(name, decl.type));
-        StructType type =
-            StructType.create(
-                typeName,
-                ImmutableSet.copyOf(fieldTypes.keySet()),
-                name -> Optional.ofNullable(fieldTypes.get(name)));
-        return new Decl(type, 0, minSize, fields, null);
-      }
-      case "string" -> {
-        long max;
-        if (schema.has("maxLength")) {
-          // maxLength counts code points; the API server reasons in bytes (up to 4 per point)
-          max = schema.get("maxLength").asLong() * 4;
-        } else if (schema.has("enum")) {
-          max = 0;
-          for (JsonNode value : schema.get("enum")) {
-            max = Math.max(max, value.asText().length());
-          }
-        } else {
-          max = MAX_REQUEST_BYTES - 2;
-        }
-        return new Decl(SimpleType.STRING, max, MIN_STRING_SIZE, null, null);
-      }
-      case "boolean" -> {
-        return new Decl(SimpleType.BOOL, 0, 4, null, null);
-      }
-      case "integer" -> {
-        return new Decl(SimpleType.INT, 0, 1, null, null);
-      }
-      case "number" -> {
-        return new Decl(SimpleType.DOUBLE, 0, 1, null, null);
-      }
-      default -> {
-        return null;
+      fields.put(property.getKey(), field);
+      if (required.contains(property.getKey()) && !property.getValue().has("default")) {
+        minSize += property.getKey().length() + field.minSerializedSize + 4;
       }
     }
+    Map<String, CelType> fieldTypes = new LinkedHashMap<>();
+    fields.forEach((name, decl) -> fieldTypes.put(name, decl.type));
+    return new Decl(struct(typeName, fieldTypes), 0, minSize, fields, null);
+  }
+
+  /**
+   * The most bytes a string holds: maxLength code points of up to 4 bytes each (the API server
+   * reasons in bytes), else its longest enum value, else the request limit.
+   */
+  private static long maxStringBytes(JsonNode schema) {
+    if (schema.has("maxLength")) {
+      return schema.get("maxLength").asLong() * 4;
+    }
+    if (schema.has("enum")) {
+      long max = 0;
+      for (JsonNode value : schema.get("enum")) {
+        max = Math.max(max, value.asText().length());
+      }
+      return max;
+    }
+    return MAX_STRING_BYTES;
   }
 
   /** Compiles a CRD rule written at a schema node whose declaration is {@code self}. */
@@ -240,57 +255,24 @@ public final class KubeCel {
    * mutation/unstructured's type resolver). Struct values evaluate to maps of their fields.
    */
   public static Compiled compilePolicyExpression(String expression) throws CelValidationException {
-    Cel parser =
+    CelAbstractSyntaxTree parsed =
         builder(List.of())
-            .addCompilerLibraries(
-                dev.cel.extensions.CelExtensions.strings(),
-                dev.cel.extensions.CelExtensions.comprehensions())
-            .build();
-    CelAbstractSyntaxTree parsed = parser.parse(expression).getAst();
-    Map<String, Set<String>> fields = new LinkedHashMap<>();
-    structFields(parsed.getExpr(), fields);
-    List<CelType> types =
-        new ArrayList<>(
-            List.of(GROUP_VERSION_KIND, GROUP_VERSION_RESOURCE, USER_INFO, REQUEST, AUTHORIZER));
-    fields.putIfAbsent("JSONPatch", new java.util.HashSet<>());
-    fields.get("JSONPatch").addAll(List.of("op", "path", "from", "value"));
-    fields.forEach(
-        (name, names) -> {
-          if (name.equals("JSONPatch") || name.equals("Object") || name.startsWith("Object.")) {
-            types.add(
-                StructType.create(
-                    name, ImmutableSet.copyOf(names), f -> Optional.of(SimpleType.DYN)));
-          }
-        });
-    Map<String, CelType> byName = new LinkedHashMap<>();
-    types.forEach(t -> byName.put(t.name(), t));
+            .addCompilerLibraries(STRINGS, COMPREHENSIONS)
+            .build()
+            .parse(expression)
+            .getAst();
     Cel cel =
-        dev.cel.bundle.CelFactory.plannerCelBuilder()
+        CelFactory.plannerCelBuilder()
             .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
             .setOptions(
                 CelOptions.current()
                     .enableHeterogeneousNumericComparisons(true)
                     .enableHomogeneousLiterals(true)
                     .build())
-            .setTypeProvider(
-                new CelTypeProvider() {
-                  @Override
-                  public ImmutableList<CelType> types() {
-                    return ImmutableList.copyOf(byName.values());
-                  }
-
-                  @Override
-                  public Optional<CelType> findType(String name) {
-                    return Optional.ofNullable(byName.get(name));
-                  }
-                })
+            .setTypeProvider(typeProvider(policyTypes(parsed)))
             .setValueProvider((type, values) -> Optional.of(new LinkedHashMap<>(values)))
-            .addCompilerLibraries(
-                dev.cel.extensions.CelExtensions.strings(),
-                dev.cel.extensions.CelExtensions.comprehensions())
-            .addRuntimeLibraries(
-                dev.cel.extensions.CelExtensions.strings(),
-                dev.cel.extensions.CelExtensions.comprehensions())
+            .addCompilerLibraries(STRINGS, COMPREHENSIONS)
+            .addRuntimeLibraries(STRINGS, COMPREHENSIONS)
             .addVar("object", SimpleType.DYN)
             .addVar("oldObject", SimpleType.DYN)
             .addVar("params", SimpleType.DYN)
@@ -300,6 +282,30 @@ public final class KubeCel {
             .addVar("variables", MapType.create(SimpleType.STRING, SimpleType.DYN))
             .build();
     return new Compiled(expression, cel.check(parsed).getAst(), cel);
+  }
+
+  /**
+   * The admission types, {@code JSONPatch}, and every {@code Object...} type the expression
+   * initializes, with the fields it gives them (dyn).
+   */
+  private static List<CelType> policyTypes(CelAbstractSyntaxTree parsed) {
+    Map<String, Set<String>> fields = new LinkedHashMap<>();
+    structFields(parsed.getExpr(), fields);
+    fields
+        .computeIfAbsent("JSONPatch", n -> new java.util.HashSet<>())
+        .addAll(List.of("op", "path", "from", "value"));
+    List<CelType> types =
+        new ArrayList<>(
+            List.of(GROUP_VERSION_KIND, GROUP_VERSION_RESOURCE, USER_INFO, REQUEST, AUTHORIZER));
+    fields.forEach(
+        (name, names) -> {
+          if (name.equals("JSONPatch") || name.equals("Object") || name.startsWith("Object.")) {
+            types.add(
+                StructType.create(
+                    name, ImmutableSet.copyOf(names), f -> Optional.of(SimpleType.DYN)));
+          }
+        });
+    return types;
   }
 
   private static void structFields(CelExpr e, Map<String, Set<String>> out) {
@@ -320,24 +326,27 @@ public final class KubeCel {
   }
 
   private static dev.cel.bundle.CelBuilder builder(Collection<CelType> types) {
-    Map<String, CelType> byName = new LinkedHashMap<>();
-    types.forEach(t -> byName.put(t.name(), t));
-    CelTypeProvider provider =
-        new CelTypeProvider() {
-          @Override
-          public ImmutableList<CelType> types() {
-            return ImmutableList.copyOf(byName.values());
-          }
-
-          @Override
-          public Optional<CelType> findType(String name) {
-            return Optional.ofNullable(byName.get(name));
-          }
-        };
     return CelFactory.standardCelBuilder()
         .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
         .setOptions(CelOptions.current().enableHeterogeneousNumericComparisons(true).build())
-        .setTypeProvider(provider);
+        .setTypeProvider(typeProvider(types));
+  }
+
+  /** These types by name (the last of a name wins). */
+  private static CelTypeProvider typeProvider(Collection<CelType> types) {
+    Map<String, CelType> byName = new LinkedHashMap<>();
+    types.forEach(t -> byName.put(t.name(), t));
+    return new CelTypeProvider() {
+      @Override
+      public ImmutableList<CelType> types() {
+        return ImmutableList.copyOf(byName.values());
+      }
+
+      @Override
+      public Optional<CelType> findType(String name) {
+        return Optional.ofNullable(byName.get(name));
+      }
+    };
   }
 
   private static List<CelType> structTypes(Decl decl) {
@@ -354,6 +363,11 @@ public final class KubeCel {
     out.addAll(structTypes(decl.element));
     return out;
   }
+
+  private static final dev.cel.extensions.CelStringExtensions STRINGS =
+      dev.cel.extensions.CelExtensions.strings();
+  private static final dev.cel.extensions.CelComprehensionsExtensions COMPREHENSIONS =
+      dev.cel.extensions.CelExtensions.comprehensions();
 
   private static StructType struct(String name, Map<String, CelType> fields) {
     return StructType.create(

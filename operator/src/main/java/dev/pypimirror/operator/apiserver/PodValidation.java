@@ -77,63 +77,89 @@ public final class PodValidation {
     for (int i = 0; i < env.size(); i++) {
       envName(env.get(i).path("name").asText(""), path + ".env[" + i + "].name", problems);
     }
-    Map<String, String> devicesByPath = new HashMap<>();
-    Set<String> deviceNames = new HashSet<>();
-    for (JsonNode device : container.path("volumeDevices")) {
-      devicesByPath.put(device.path("devicePath").asText(""), device.path("name").asText(""));
-      deviceNames.add(device.path("name").asText(""));
-    }
+    Devices devices = Devices.of(container.path("volumeDevices"));
     Set<String> mountPaths = new HashSet<>();
     JsonNode mounts = container.path("volumeMounts");
     String mountsPath = path + ".volumeMounts";
     for (int i = 0; i < mounts.size(); i++) {
-      JsonNode mount = mounts.get(i);
       String at = mountsPath + "[" + i + "]";
-      String name = mount.path("name").asText("");
-      String mountPath = mount.path("mountPath").asText("");
-      if (name.isEmpty()) {
-        problems.add(at + ".name: Required value");
+      mount(mounts.get(i), at, volumes, devices, mountPaths, problems);
+      subPaths(mounts.get(i), at, mountsPath, problems);
+    }
+  }
+
+  /** A container's volumeDevices: their names, and the name at each device path. */
+  private record Devices(Map<String, String> byPath, Set<String> names) {
+    static Devices of(JsonNode volumeDevices) {
+      Map<String, String> byPath = new HashMap<>();
+      Set<String> names = new HashSet<>();
+      for (JsonNode device : volumeDevices) {
+        byPath.put(device.path("devicePath").asText(""), device.path("name").asText(""));
+        names.add(device.path("name").asText(""));
       }
-      if (!volumes.contains(name)) {
-        problems.add(at + ".name: Not found: " + quoted(name));
-      }
-      if (mountPath.isEmpty()) {
-        problems.add(at + ".mountPath: Required value");
-      }
-      if (!mountPaths.add(mountPath)) {
-        problems.add(at + ".mountPath: Invalid value: " + quoted(mountPath) + ": must be unique");
-      }
-      if (deviceNames.contains(name)) {
-        problems.add(
-            at
-                + ".name: Invalid value: "
-                + quoted(name)
-                + ": must not already exist in volumeDevices");
-      }
-      if (devicesByPath.containsKey(mountPath)) {
-        problems.add(
-            at
-                + ".mountPath: Invalid value: "
-                + quoted(mountPath)
-                + ": must not already exist as a path in volumeDevices");
-      }
-      // ValidateVolumeMounts passes fldPath.Child("subPath") to validateLocalDescendingPath: the
-      // list is named, not the item (and the same for subPathExpr; mutual exclusion names the item)
-      String subPath = mount.path("subPath").asText("");
+      return new Devices(byPath, names);
+    }
+  }
+
+  /** A mount's name and path: required, an existing volume, unique, not a device's. */
+  private static void mount(
+      JsonNode mount,
+      String at,
+      Set<String> volumes,
+      Devices devices,
+      Set<String> mountPaths,
+      List<String> problems) {
+    String name = mount.path("name").asText("");
+    String mountPath = mount.path("mountPath").asText("");
+    if (name.isEmpty()) {
+      problems.add(at + ".name: Required value");
+    }
+    if (!volumes.contains(name)) {
+      problems.add(at + ".name: Not found: " + quoted(name));
+    }
+    if (mountPath.isEmpty()) {
+      problems.add(at + ".mountPath: Required value");
+    }
+    if (!mountPaths.add(mountPath)) {
+      problems.add(at + ".mountPath: Invalid value: " + quoted(mountPath) + ": must be unique");
+    }
+    if (devices.names().contains(name)) {
+      problems.add(
+          at
+              + ".name: Invalid value: "
+              + quoted(name)
+              + ": must not already exist in volumeDevices");
+    }
+    if (devices.byPath().containsKey(mountPath)) {
+      problems.add(
+          at
+              + ".mountPath: Invalid value: "
+              + quoted(mountPath)
+              + ": must not already exist as a path in volumeDevices");
+    }
+  }
+
+  /**
+   * subPath and subPathExpr: relative, without {@code ..}, not both. ValidateVolumeMounts passes
+   * fldPath.Child("subPath") to validateLocalDescendingPath: the list is named, not the item (and
+   * the same for subPathExpr; mutual exclusion names the item).
+   */
+  private static void subPaths(
+      JsonNode mount, String at, String mountsPath, List<String> problems) {
+    String subPath = mount.path("subPath").asText("");
+    if (!subPath.isEmpty()) {
+      localDescendingPath(subPath, mountsPath + ".subPath", problems);
+    }
+    String subPathExpr = mount.path("subPathExpr").asText("");
+    if (!subPathExpr.isEmpty()) {
       if (!subPath.isEmpty()) {
-        localDescendingPath(subPath, mountsPath + ".subPath", problems);
+        problems.add(
+            at
+                + ".subPathExpr: Invalid value: "
+                + quoted(subPathExpr)
+                + ": subPathExpr and subPath are mutually exclusive");
       }
-      String subPathExpr = mount.path("subPathExpr").asText("");
-      if (!subPathExpr.isEmpty()) {
-        if (!subPath.isEmpty()) {
-          problems.add(
-              at
-                  + ".subPathExpr: Invalid value: "
-                  + quoted(subPathExpr)
-                  + ": subPathExpr and subPath are mutually exclusive");
-        }
-        localDescendingPath(subPathExpr, mountsPath + ".subPathExpr", problems);
-      }
+      localDescendingPath(subPathExpr, mountsPath + ".subPathExpr", problems);
     }
   }
 

@@ -133,6 +133,12 @@ public final class WebhookTransport {
 
   private static X509ExtendedTrustManager trusting(String caBundle, String serverName)
       throws GeneralSecurityException, IOException {
+    return new ServerNameTrustManager(pkix(caBundle), serverName);
+  }
+
+  /** The JDK's PKIX check against the caBundle's certificates (the JVM's roots when empty). */
+  private static X509TrustManager pkix(String caBundle)
+      throws GeneralSecurityException, IOException {
     TrustManagerFactory factory =
         TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     if (caBundle.isEmpty()) {
@@ -155,58 +161,71 @@ public final class WebhookTransport {
         chain = x;
       }
     }
-    X509TrustManager pkix = chain;
-    return new X509ExtendedTrustManager() {
-      private void check(X509Certificate[] certificates, String authType)
-          throws CertificateException {
-        pkix.checkServerTrusted(certificates, authType);
-        if (!names(certificates[0], serverName)) {
-          throw new CertificateException(
-              "x509: certificate is not valid for " + serverName + " (not in its names)");
-        }
-      }
+    return chain;
+  }
 
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-          throws CertificateException {
-        check(chain, authType);
-      }
+  /**
+   * Trusts a server whose chain the PKIX check passes and whose certificate names the server (the
+   * service's DNS name or the url's host); never a client.
+   */
+  private static final class ServerNameTrustManager extends X509ExtendedTrustManager {
+    private final X509TrustManager pkix;
+    private final String serverName;
 
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-          throws CertificateException {
-        check(chain, authType);
-      }
+    ServerNameTrustManager(X509TrustManager pkix, String serverName) {
+      this.pkix = pkix;
+      this.serverName = serverName;
+    }
 
-      @Override
-      public void checkServerTrusted(X509Certificate[] chain, String authType)
-          throws CertificateException {
-        check(chain, authType);
+    private void check(X509Certificate[] certificates, String authType)
+        throws CertificateException {
+      pkix.checkServerTrusted(certificates, authType);
+      if (!names(certificates[0], serverName)) {
+        throw new CertificateException(
+            "x509: certificate is not valid for " + serverName + " (not in its names)");
       }
+    }
 
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-          throws CertificateException {
-        throw new CertificateException("not a server");
-      }
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+        throws CertificateException {
+      check(chain, authType);
+    }
 
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-          throws CertificateException {
-        throw new CertificateException("not a server");
-      }
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+        throws CertificateException {
+      check(chain, authType);
+    }
 
-      @Override
-      public void checkClientTrusted(X509Certificate[] chain, String authType)
-          throws CertificateException {
-        throw new CertificateException("not a server");
-      }
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType)
+        throws CertificateException {
+      check(chain, authType);
+    }
 
-      @Override
-      public X509Certificate[] getAcceptedIssuers() {
-        return pkix.getAcceptedIssuers();
-      }
-    };
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+        throws CertificateException {
+      throw new CertificateException("not a server");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+        throws CertificateException {
+      throw new CertificateException("not a server");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType)
+        throws CertificateException {
+      throw new CertificateException("not a server");
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return pkix.getAcceptedIssuers();
+    }
   }
 
   /** Whether a serving certificate names this host: a DNS name (one-label wildcard) or an IP. */
