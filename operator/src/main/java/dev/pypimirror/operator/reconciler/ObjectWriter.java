@@ -1,7 +1,9 @@
 package dev.pypimirror.operator.reconciler;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.jsonpatch.JsonPatches;
 import dev.pypimirror.operator.owned.OwnedKind;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -90,10 +92,8 @@ public class ObjectWriter {
    * delivers it, instead of writing it and announcing it a second time.
    */
   <S, T extends CustomResource<?, S>> T writeStatus(T resource, S status, Context<T> context) {
-    String patch =
-        client
-            .getKubernetesSerialization()
-            .asJson(List.of(Map.of("op", "add", "path", "/status", "value", status)));
+    JsonNode value = client.getKubernetesSerialization().convertValue(status, JsonNode.class);
+    String patch = JsonPatches.patch(List.of(JsonPatches.add("/status", value))).toString();
     T updated =
         client
             .resource(resource) // with the item at hand the client does not read it first
