@@ -45,6 +45,34 @@ final class InjectionExpression {
   static Map<String, String> variables(
       PypiMirror mirror, RenderedConfig rendered, PolicyMode mode) {
     Map<String, String> variables = new LinkedHashMap<>();
+    podVariables(mode, variables);
+    String configMap = MirrorObjects.configMapName(mirror.getMetadata().getName());
+    String claim = MirrorObjects.mountedClaimName(mirror);
+    variables.put(
+        "configVolume", volumeName(InjectedLayout.CONFIG_VOLUME, "configMap", "name", configMap));
+    if (claim != null) {
+      variables.put(
+          "cacheVolume",
+          volumeName(InjectedLayout.CACHE_VOLUME, "persistentVolumeClaim", "claimName", claim));
+    }
+    List<Mount> mounts = mounts(mirror, rendered);
+    for (String list : LISTS) {
+      pathVariables(list, mirror, rendered, mounts, variables);
+    }
+    variables.put("usesConfig", uses(mounts, true));
+    variables.put("usesCache", claim == null ? "false" : uses(mounts, false));
+    variables.put("newVolumes", newVolumes(configMap, claim));
+    List<String> skipped = new ArrayList<>();
+    for (String list : LISTS) {
+      skipped.add(additionVariables(list, rendered, mode, mounts, variables));
+    }
+    variables.put(
+        "skipped", "(%s).filter(s, s != '').join(',')".formatted(String.join(" + ", skipped)));
+    return variables;
+  }
+
+  /** What the pod holds and which of its containers are targets. */
+  private static void podVariables(PolicyMode mode, Map<String, String> variables) {
     variables.put(
         "annotations", "has(object.metadata.annotations) ? object.metadata.annotations : {}");
     variables.put("volumes", "has(object.spec.volumes) ? object.spec.volumes : []");
@@ -62,55 +90,57 @@ final class InjectionExpression {
     for (String list : LISTS) {
       variables.put(list, "has(object.spec.%s) ? object.spec.%s : []".formatted(list, list));
     }
-    String configMap = MirrorObjects.configMapName(mirror.getMetadata().getName());
+  }
+
+  /**
+   * A container list's paths in use (mounts, devices, the home's .pydistutils.cfg), normalised, and
+   * per container the state of each mount the injection would add.
+   */
+  private static void pathVariables(
+      String list,
+      PypiMirror mirror,
+      RenderedConfig rendered,
+      List<Mount> mounts,
+      Map<String, String> variables) {
     variables.put(
-        "configVolume", volumeName(InjectedLayout.CONFIG_VOLUME, "configMap", "name", configMap));
-    String claim = MirrorObjects.mountedClaimName(mirror);
-    if (claim != null) {
+        list + "Paths",
+        "variables.%s.map(c, (has(c.volumeMounts) ? c.volumeMounts : []).map(m, has(m.mountPath) ? %s : ''))"
+            .formatted(list, normalisedCel("m.mountPath")));
+    variables.put(
+        list + "Devices",
+        "variables.%s.map(c, (has(c.volumeDevices) ? c.volumeDevices : []).map(d, has(d.devicePath) ? %s : ''))"
+            .formatted(list, normalisedCel("d.devicePath")));
+    if (rendered.data().containsKey(RenderedConfig.PYDISTUTILS_CFG)) {
+      String home = home(InjectionPolicies.homeDir(mirror));
       variables.put(
-          "cacheVolume",
-          volumeName(InjectedLayout.CACHE_VOLUME, "persistentVolumeClaim", "claimName", claim));
-    }
-    List<Mount> mounts = mounts(mirror, rendered);
-    for (String list : LISTS) {
-      variables.put(
-          list + "Paths",
-          "variables.%s.map(c, (has(c.volumeMounts) ? c.volumeMounts : []).map(m, has(m.mountPath) ? %s : ''))"
-              .formatted(list, normalisedCel("m.mountPath")));
-      variables.put(
-          list + "Devices",
-          "variables.%s.map(c, (has(c.volumeDevices) ? c.volumeDevices : []).map(d, has(d.devicePath) ? %s : ''))"
-              .formatted(list, normalisedCel("d.devicePath")));
-      if (rendered.data().containsKey(RenderedConfig.PYDISTUTILS_CFG)) {
-        String home = home(InjectionPolicies.homeDir(mirror));
-        variables.put(
-            list + "Pydistutils",
-            "variables.%s.map(c, (%s).endsWith('/') ? (%s) + %s : (%s) + %s)"
-                .formatted(
-                    list,
-                    home,
-                    home,
-                    string(InjectedLayout.PYDISTUTILS_FILE),
-                    home,
-                    string("/" + InjectedLayout.PYDISTUTILS_FILE)));
-        variables.put(
-            list + "PydistutilsPath",
-            "variables.%sPydistutils.map(p, %s)".formatted(list, normalisedCel("p")));
-      }
-      variables.put(
-          list + "States",
-          "variables.%s.transformList(i, c, %s ? [%s] : [])"
+          list + "Pydistutils",
+          "variables.%s.map(c, (%s).endsWith('/') ? (%s) + %s : (%s) + %s)"
               .formatted(
                   list,
-                  TARGET,
-                  String.join(
-                      ", ",
-                      java.util.stream.IntStream.range(0, mounts.size())
-                          .mapToObj(k -> state(mounts, k).replace(LIST, list))
-                          .toList())));
+                  home,
+                  home,
+                  string(InjectedLayout.PYDISTUTILS_FILE),
+                  home,
+                  string("/" + InjectedLayout.PYDISTUTILS_FILE)));
+      variables.put(
+          list + "PydistutilsPath",
+          "variables.%sPydistutils.map(p, %s)".formatted(list, normalisedCel("p")));
     }
-    variables.put("usesConfig", uses(mounts, true));
-    variables.put("usesCache", claim == null ? "false" : uses(mounts, false));
+    variables.put(
+        list + "States",
+        "variables.%s.transformList(i, c, %s ? [%s] : [])"
+            .formatted(
+                list,
+                TARGET,
+                String.join(
+                    ", ",
+                    java.util.stream.IntStream.range(0, mounts.size())
+                        .mapToObj(k -> state(mounts, k).replace(LIST, list))
+                        .toList())));
+  }
+
+  /** The config volume (and the cache's, for a mirror with one) when used and not there yet. */
+  private static String newVolumes(String configMap, String claim) {
     String newVolumes =
         "(variables.usesConfig && !variables.volumes.exists(v, v.name == variables.configVolume) ? [Object.spec.volumes{name: variables.configVolume, configMap: Object.spec.volumes.configMap{name: %s}}] : [])"
             .formatted(string(configMap));
@@ -119,39 +149,43 @@ final class InjectionExpression {
           " + (variables.usesCache && !variables.volumes.exists(v, v.name == variables.cacheVolume) ? [Object.spec.volumes{name: variables.cacheVolume, persistentVolumeClaim: Object.spec.volumes.persistentVolumeClaim{claimName: %s, readOnly: true}}] : [])"
               .formatted(string(claim));
     }
-    variables.put("newVolumes", newVolumes);
-    Map<String, String> env = env(rendered);
-    List<String> skipped = new ArrayList<>();
-    for (String list : LISTS) {
-      String type = "Object.spec." + list;
-      String states = "variables.%sStates[i]".formatted(list);
-      variables.put(
-          list + "Mounts",
-          "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
-              .formatted(list, states, newMounts(mounts, type, states, list)));
-      if (mode.enforce()) {
-        EnforcedEnv enforced = new EnforcedEnv(rendered, mode.allowedEnv());
-        variables.put(
-            list + "Env",
-            "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
-                .formatted(list, states, enforced.rewritten(type)));
-        variables.put(
-            list + "EnvChanged",
-            "variables.%s.transformList(i, c, size(%s) > 0 && %s)"
-                .formatted(list, states, enforced.changed()));
-      } else {
-        variables.put(
-            list + "Env",
-            "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
-                .formatted(list, states, newEnv(env, states, type)));
-      }
-      skipped.add(
-          "variables.%s.transformList(i, c, size(%s) > 0 ? %s.join(',') : '')"
-              .formatted(list, states, skippedOf(mounts, states, list)));
-    }
+    return newVolumes;
+  }
+
+  /**
+   * A container list's new mounts and environment (rewritten under Enforce); returns its part of
+   * {@code skipped}, the mounts left alone.
+   */
+  private static String additionVariables(
+      String list,
+      RenderedConfig rendered,
+      PolicyMode mode,
+      List<Mount> mounts,
+      Map<String, String> variables) {
+    String type = "Object.spec." + list;
+    String states = "variables.%sStates[i]".formatted(list);
     variables.put(
-        "skipped", "(%s).filter(s, s != '').join(',')".formatted(String.join(" + ", skipped)));
-    return variables;
+        list + "Mounts",
+        "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
+            .formatted(list, states, newMounts(mounts, type, states, list)));
+    if (mode.enforce()) {
+      EnforcedEnv enforced = new EnforcedEnv(rendered, mode.allowedEnv());
+      variables.put(
+          list + "Env",
+          "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
+              .formatted(list, states, enforced.rewritten(type)));
+      variables.put(
+          list + "EnvChanged",
+          "variables.%s.transformList(i, c, size(%s) > 0 && %s)"
+              .formatted(list, states, enforced.changed()));
+    } else {
+      variables.put(
+          list + "Env",
+          "variables.%s.transformList(i, c, size(%s) > 0 ? %s : [])"
+              .formatted(list, states, newEnv(env(rendered), states, type)));
+    }
+    return "variables.%s.transformList(i, c, size(%s) > 0 ? %s.join(',') : '')"
+        .formatted(list, states, skippedOf(mounts, states, list));
   }
 
   /**

@@ -88,6 +88,48 @@ public final class InjectionPolicies {
     }
     PypiMirrorPolicy policy = policies.governing(namespace).orElse(null);
     PolicyMode mode = PolicyMode.of(policy);
+    Targets targets = targets(namespace, policy, mirrors);
+    String podSelected = podSelected(policy);
+    List<ObjectNode> objects = new ArrayList<>();
+    for (Target target : targets.usable().values()) {
+      objects.addAll(injecting(namespace, target, mode, podSelected));
+    }
+    if (mode.enforce()) {
+      String name = unavailableName(namespace);
+      objects.add(
+          EnforcePolicies.unavailable(
+              name, namespace, mode, unavailableProblem(namespace, targets, podSelected, mirrors)));
+      objects.add(binding(EnforcePolicies.KIND, name, namespace));
+      return new Generated(objects);
+    }
+    String skips =
+        skips(
+            targets.usable().keySet(),
+            usable(targets.byDefault(), mirrors) == null,
+            targets.byDefault(),
+            podSelected,
+            targets.byPolicy());
+    if (skips != null) {
+      String name = skippedName(namespace);
+      objects.add(
+          policy(name, namespace, skips.split("\n")[0], Map.of(), skips.split("\n")[1], false));
+      objects.add(binding(POLICY_KIND, name, namespace));
+    }
+    return new Generated(objects);
+  }
+
+  /**
+   * The mirrors a pod of the namespace can get (by name, as the namespace default, by the policy),
+   * why each named one cannot, and the default's and the policy's selections.
+   */
+  private record Targets(
+      Map<String, Target> usable,
+      Map<String, String> namedProblems,
+      Selection byDefault,
+      Selection byPolicy) {}
+
+  private static Targets targets(
+      String namespace, PypiMirrorPolicy policy, MirrorDirectory mirrors) {
     Map<String, Target> usable = new LinkedHashMap<>();
     Map<String, String> namedProblems = new java.util.TreeMap<>();
     Selection byDefault = choose(facts(namespace, Annotations.INJECT, "true"), policy, mirrors);
@@ -109,65 +151,62 @@ public final class InjectionPolicies {
     if (policyMirror != null) {
       target(usable, policyMirror, mirrors).byPolicy = true;
     }
-    String podSelected = podSelected(policy);
+    return new Targets(usable, namedProblems, byDefault, byPolicy);
+  }
+
+  /** A mirror's mutating policy and binding, and under Enforce its refusals and their binding. */
+  private static List<ObjectNode> injecting(
+      String namespace, Target target, PolicyMode mode, String podSelected) {
+    String name = objectName(namespace, target.mirror.getMetadata().getName());
+    Map<String, String> variables =
+        InjectionExpression.variables(target.mirror, target.rendered, mode);
+    String selects = target.selects(podSelected, mode.enforce());
     List<ObjectNode> objects = new ArrayList<>();
-    for (Target target : usable.values()) {
-      String name = objectName(namespace, target.mirror.getMetadata().getName());
-      Map<String, String> variables =
-          InjectionExpression.variables(target.mirror, target.rendered, mode);
-      String selects = target.selects(podSelected, mode.enforce());
-      objects.add(
-          policy(
-              name,
-              namespace,
-              selects,
-              variables,
-              InjectionExpression.patch(target.mirror, target.rendered, mode),
-              mode.enforce()));
-      objects.add(binding(POLICY_KIND, name, namespace));
-      if (mode.enforce()) {
-        objects.add(
-            EnforcePolicies.refusals(
-                name, namespace, mode, selects, variables, target.mirror, target.rendered));
-        objects.add(binding(EnforcePolicies.KIND, name, namespace));
-      }
-    }
+    objects.add(
+        policy(
+            name,
+            namespace,
+            selects,
+            variables,
+            InjectionExpression.patch(target.mirror, target.rendered, mode),
+            mode.enforce()));
+    objects.add(binding(POLICY_KIND, name, namespace));
     if (mode.enforce()) {
-      String name = unavailableName(namespace);
-      String problem =
-          "%s ? %s : (%s ? (%s in %s ? %s[%s] : (%s in %s ? '' : %s + %s + ' not found')) : (%s ? %s : (%s ? %s : '')))"
-              .formatted(
-                  OPTED_OUT,
-                  string(problem(byPolicy, mirrors)),
-                  NAMED,
-                  NAMED_VALUE,
-                  mapOf(namedProblems),
-                  mapOf(namedProblems),
-                  NAMED_VALUE,
-                  NAMED_VALUE,
-                  CelText.strings(
-                      usable.values().stream()
-                          .filter(t -> t.named)
-                          .map(t -> t.mirror.getMetadata().getName())
-                          .toList()),
-                  string("PypiMirror " + namespace + "/"),
-                  NAMED_VALUE,
-                  INJECT_TRUE,
-                  string(problem(byDefault, mirrors)),
-                  podSelected == null ? "false" : podSelected,
-                  string(problem(byPolicy, mirrors)));
-      objects.add(EnforcePolicies.unavailable(name, namespace, mode, problem));
-      objects.add(binding(EnforcePolicies.KIND, name, namespace));
-      return new Generated(objects);
-    }
-    String skips = skips(usable.keySet(), defaultMirror == null, byDefault, podSelected, byPolicy);
-    if (skips != null) {
-      String name = skippedName(namespace);
       objects.add(
-          policy(name, namespace, skips.split("\n")[0], Map.of(), skips.split("\n")[1], false));
-      objects.add(binding(POLICY_KIND, name, namespace));
+          EnforcePolicies.refusals(
+              name, namespace, mode, selects, variables, target.mirror, target.rendered));
+      objects.add(binding(EnforcePolicies.KIND, name, namespace));
     }
-    return new Generated(objects);
+    return objects;
+  }
+
+  /**
+   * Under Enforce, why a pod of the namespace gets no mirror ('' when it gets one): the policy's
+   * mirror for an opt-out, the named mirror's problem, the default's, or the policy's.
+   */
+  private static String unavailableProblem(
+      String namespace, Targets targets, String podSelected, MirrorDirectory mirrors) {
+    return "%s ? %s : (%s ? (%s in %s ? %s[%s] : (%s in %s ? '' : %s + %s + ' not found')) : (%s ? %s : (%s ? %s : '')))"
+        .formatted(
+            OPTED_OUT,
+            string(problem(targets.byPolicy(), mirrors)),
+            NAMED,
+            NAMED_VALUE,
+            mapOf(targets.namedProblems()),
+            mapOf(targets.namedProblems()),
+            NAMED_VALUE,
+            NAMED_VALUE,
+            CelText.strings(
+                targets.usable().values().stream()
+                    .filter(t -> t.named)
+                    .map(t -> t.mirror.getMetadata().getName())
+                    .toList()),
+            string("PypiMirror " + namespace + "/"),
+            NAMED_VALUE,
+            INJECT_TRUE,
+            string(problem(targets.byDefault(), mirrors)),
+            podSelected == null ? "false" : podSelected,
+            string(problem(targets.byPolicy(), mirrors)));
   }
 
   /**
