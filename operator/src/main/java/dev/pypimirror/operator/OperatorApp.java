@@ -71,6 +71,12 @@ public final class OperatorApp implements AutoCloseable {
    *     so already), so one undecodable mirror or policy stops nothing
    */
   public OperatorApp(KubernetesClient given, OperatorSettings settings, Clock clock) {
+    this(given, settings, clock, ProxyProbe.http());
+  }
+
+  /** As above, asking the caching proxies whether their volume is full through {@code probe}. */
+  public OperatorApp(
+      KubernetesClient given, OperatorSettings settings, Clock clock, ProxyProbe probe) {
     this.client = TolerantDecoding.client(given);
     this.ownsClient = client != given;
     this.settings = settings;
@@ -125,7 +131,7 @@ public final class OperatorApp implements AutoCloseable {
                     jobs.stream()
                         .map(j -> new FinishedSyncJob(j.uid(), j.succeeded(), j.finishedAt()))
                         .toList()),
-            ProxyProbe.http());
+            probe);
   }
 
   /**

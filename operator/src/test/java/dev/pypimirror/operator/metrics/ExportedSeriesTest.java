@@ -4,6 +4,7 @@ import static dev.pypimirror.operator.testing.Mirrors.https;
 import static dev.pypimirror.operator.testing.Mirrors.mirror;
 import static dev.pypimirror.operator.testing.Mirrors.spec;
 import static dev.pypimirror.operator.testing.Mirrors.withCache;
+import static dev.pypimirror.operator.testing.Mirrors.withProxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,11 +14,14 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.proxy.ProxyApp;
 import dev.pypimirror.operator.proxy.ProxySettings;
+import dev.pypimirror.operator.reconciler.ProxyProbe;
 import dev.pypimirror.operator.simple.Resolution;
+import dev.pypimirror.operator.testing.DeploymentController;
 import dev.pypimirror.operator.testing.JobController;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.OperatorInCluster;
 import dev.pypimirror.operator.testing.ProjectPaths;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.io.IOException;
 import java.net.URI;
@@ -55,9 +59,31 @@ class ExportedSeriesTest {
 
   static String scrapeText;
 
+  /** A running caching proxy, the one every proxied mirror's Service leads to here. */
+  static ProxyApp proxy;
+
+  static int proxyPort;
+
   @BeforeAll
   static void driveTheOperator() throws Exception {
-    cluster = OperatorInCluster.startWithMetrics();
+    proxy =
+        new ProxyApp(
+            new ProxySettings(
+                Files.createTempDirectory("proxy-cache-"),
+                List.of("http://127.0.0.1:9/simple/"),
+                "127.0.0.1",
+                0,
+                false,
+                ProxySettings.DEFAULT_INDEX_TTL,
+                Resolution.FirstMatch,
+                0.99,
+                ProxySettings.Limits.DEFAULTS),
+            Map.of());
+    proxyPort = proxy.start();
+    ProxyProbe http = ProxyProbe.http();
+    cluster =
+        OperatorInCluster.startWithMetrics(
+            service -> http.ask(URI.create("http://127.0.0.1:" + proxyPort + "/simple/")));
     MockCluster.namespace(cluster.client, "builds", Map.of());
     MockCluster.namespace(cluster.client, "ml", Map.of());
     cluster.readyMirror("builds", "corp");
@@ -84,6 +110,29 @@ class ExportedSeriesTest {
                     .contains(
                         "pypimirror_sync_jobs_total{mirror=\"synced\",namespace=\"ml\","
                             + "result=\"succeeded\"} 1.0"));
+    PypiMirrorSpec proxied = withProxy(spec(https("https://devpi.corp.example/simple/")));
+    cluster.client.resource(mirror("ml", "proxied", proxied)).create();
+    Deployment deployment =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () ->
+                    cluster
+                        .client
+                        .apps()
+                        .deployments()
+                        .inNamespace("ml")
+                        .withName("pypi-mirror-proxied-proxy")
+                        .get(),
+                d -> d != null);
+    DeploymentController.makeAvailable(cluster.client, deployment);
+    await() // a first ask that times out on a busy machine is asked again a minute later
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () ->
+                scrape()
+                    .contains(
+                        "pypimirror_mirror_proxy_cache_full{mirror=\"proxied\",namespace=\"ml\"}"));
     scrapeText = scrape();
     exported = parseExposition(scrapeText);
     proxyExported(exported);
@@ -106,47 +155,28 @@ class ExportedSeriesTest {
           "instance",
           "10.0.0.1:8080");
 
-  /** A caching proxy's /-/metrics, scraped from a running proxy, with its target labels. */
+  /** The running caching proxy's /-/metrics, with its target labels. */
   static void proxyExported(Map<String, List<Map<String, String>>> into) throws Exception {
-    Path cache = Files.createTempDirectory("proxy-cache-");
-    ProxyApp proxy =
-        new ProxyApp(
-            new ProxySettings(
-                cache,
-                List.of("http://127.0.0.1:9/simple/"),
-                "127.0.0.1",
-                0,
-                false,
-                ProxySettings.DEFAULT_INDEX_TTL,
-                Resolution.FirstMatch,
-                0.99,
-                ProxySettings.Limits.DEFAULTS),
-            Map.of());
-    try {
-      int port = proxy.start();
-      String text =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/metrics"))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString())
-              .body();
-      parseExposition(text)
-          .forEach(
-              (name, samples) ->
-                  into.computeIfAbsent(name, k -> new ArrayList<>())
-                      .addAll(
-                          samples.stream()
-                              .map(
-                                  labels -> {
-                                    Map<String, String> withTarget = new HashMap<>(labels);
-                                    withTarget.putAll(PROXY_TARGET_LABELS);
-                                    return withTarget;
-                                  })
-                              .toList()));
-    } finally {
-      proxy.close();
-    }
+    String text =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxyPort + "/-/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    parseExposition(text)
+        .forEach(
+            (name, samples) ->
+                into.computeIfAbsent(name, k -> new ArrayList<>())
+                    .addAll(
+                        samples.stream()
+                            .map(
+                                labels -> {
+                                  Map<String, String> withTarget = new HashMap<>(labels);
+                                  withTarget.putAll(PROXY_TARGET_LABELS);
+                                  return withTarget;
+                                })
+                            .toList()));
     assertThat(into).containsKeys("pypimirror_proxy_cache_full", "pypimirror_proxy_requests_total");
   }
 
@@ -154,6 +184,9 @@ class ExportedSeriesTest {
   static void stop() {
     if (cluster != null) {
       cluster.close();
+    }
+    if (proxy != null) {
+      proxy.close();
     }
   }
 
@@ -202,6 +235,8 @@ class ExportedSeriesTest {
             "pypimirror_cache_size_bytes{mirror=\"synced\",namespace=\"ml\"} 123456.0",
             "pypimirror_cache_requested_bytes{mirror=\"synced\",namespace=\"ml\"} 1.073741824E10",
             "pypimirror_sync_failing{mirror=\"synced\",namespace=\"ml\"} 0.0",
+            // the proxied mirror's proxy, asked by the operator, has room
+            "pypimirror_mirror_proxy_cache_full{mirror=\"proxied\",namespace=\"ml\"} 0.0",
             "pypimirror_sync_jobs_total{mirror=\"synced\",namespace=\"ml\",result=\"failed\"} 0.0")
         .anyMatch(
             l ->

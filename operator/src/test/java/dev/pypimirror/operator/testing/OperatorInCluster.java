@@ -39,14 +39,31 @@ public final class OperatorInCluster implements AutoCloseable {
     return start(true, api -> {});
   }
 
+  /**
+   * As {@link #startWithMetrics()}, asking the caching proxies through {@code probe} (the proxies'
+   * Services do not resolve outside a cluster).
+   */
+  public static OperatorInCluster startWithMetrics(
+      dev.pypimirror.operator.reconciler.ProxyProbe probe) throws Exception {
+    return start(true, api -> {}, probe);
+  }
+
   /** As {@link #start()}, with {@code before} done to the API server before the operator starts. */
   public static OperatorInCluster start(java.util.function.Consumer<ApiServer> before)
       throws Exception {
-    return start(false, before);
+    return start(false, before, dev.pypimirror.operator.reconciler.ProxyProbe.http());
   }
 
   private static OperatorInCluster start(
       boolean management, java.util.function.Consumer<ApiServer> before) throws Exception {
+    return start(management, before, dev.pypimirror.operator.reconciler.ProxyProbe.http());
+  }
+
+  private static OperatorInCluster start(
+      boolean management,
+      java.util.function.Consumer<ApiServer> before,
+      dev.pypimirror.operator.reconciler.ProxyProbe probe)
+      throws Exception {
     ApiServer api = ApiServer.start().installCrds().installWebhookConfigurations();
     before.accept(api);
     OperatorApp app =
@@ -63,7 +80,8 @@ public final class OperatorInCluster implements AutoCloseable {
                                   .withTlsReloadInterval(Duration.ofSeconds(1));
                           return management ? loopback.withManagementPort(0) : loopback;
                         }),
-                Clock.systemUTC())
+                Clock.systemUTC(),
+                probe)
             .start();
     api.routeWebhookService(app.webhookPort()).awaitCaBundles();
     return new OperatorInCluster(api, app);
