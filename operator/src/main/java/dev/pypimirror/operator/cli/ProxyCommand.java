@@ -23,6 +23,8 @@ import picocli.CommandLine.Spec;
             + " order) come from the environment, never the command line:"
             + " PYPI_PROXY_UPSTREAM_<i>_USERNAME and _PASSWORD, or _TOKEN (sent as user __token__);"
             + " each may be given as a file with _FILE appended.",
+    defaultValueProvider = SettingDefaults.class,
+    resourceBundle = "dev.pypimirror.operator.cli.SettingDefaults$ProxyHelp",
     footerHeading = "%nExamples:%n",
     footer = {
       "  pypi-mirror-operator proxy --cache /var/cache/pypi \\",
@@ -53,54 +55,28 @@ class ProxyCommand implements Callable<Integer> {
       description = "An upstream simple index; repeat it for several, in the order they are asked.")
   List<String> upstreams = List.of();
 
-  @Option(
-      names = "--listen",
-      paramLabel = "HOST:PORT",
-      description = "Where to listen; port 0 picks a free one (default: ${DEFAULT-VALUE}).")
-  String listen = ProxySettings.DEFAULT_HOST + ":" + ProxySettings.DEFAULT_PORT;
+  @Option(names = "--listen", paramLabel = "HOST:PORT")
+  String listen;
 
   @Option(
       names = "--offline",
       description = "Never contact an upstream: serve what the cache holds.")
   boolean offline;
 
-  @Option(
-      names = "--index-ttl",
-      paramLabel = "SECONDS",
-      description =
-          "How long a cached index page is served before it is revalidated upstream (default: ${DEFAULT-VALUE}).")
-  long indexTtl = ProxySettings.DEFAULT_INDEX_TTL.toSeconds();
+  @Option(names = "--index-ttl", paramLabel = "SECONDS")
+  long indexTtl;
 
-  @Option(
-      names = "--resolution",
-      paramLabel = "FirstMatch|Merge",
-      description =
-          "FirstMatch: the first upstream that has a project answers alone; Merge: all upstreams' files (default: ${DEFAULT-VALUE}).")
-  Resolution resolution = Resolution.FirstMatch;
+  @Option(names = "--resolution", paramLabel = "FirstMatch|Merge")
+  Resolution resolution;
 
-  @Option(
-      names = "--high-water",
-      paramLabel = "PERCENT",
-      description =
-          "Above this share of the cache's volume, the files the proxy fetched that were served"
-              + " least recently are evicted (never the sync's) (default: ${DEFAULT-VALUE}).")
-  int highWaterPercent = (int) Math.round(ProxySettings.DEFAULT_HIGH_WATER * 100);
+  @Option(names = "--high-water", paramLabel = "PERCENT")
+  int highWaterPercent;
 
-  @Option(
-      names = "--max-clients",
-      paramLabel = "N",
-      description =
-          "Requests served at once; more are answered 503 with Retry-After (probes and metrics are"
-              + " not counted) (default: ${DEFAULT-VALUE}).")
-  int maxClients = ProxySettings.Limits.DEFAULTS.maxClients();
+  @Option(names = "--max-clients", paramLabel = "N")
+  int maxClients;
 
-  @Option(
-      names = "--max-upstream-connections",
-      paramLabel = "N",
-      description =
-          "Requests to the upstreams at once, pages and files together; more wait their turn up to"
-              + " 10 s (default: ${DEFAULT-VALUE}).")
-  int maxUpstreamConnections = ProxySettings.Limits.DEFAULTS.maxUpstreamConnections();
+  @Option(names = "--max-upstream-connections", paramLabel = "N")
+  int maxUpstreamConnections;
 
   @Override
   public Integer call() throws Exception {
@@ -142,9 +118,31 @@ class ProxyCommand implements Callable<Integer> {
       throw new CliException(
           "--high-water must be a percentage from 1 to 100, got " + highWaterPercent);
     }
-    if (maxClients < 1 || maxUpstreamConnections < 1) {
-      throw new CliException("--max-clients and --max-upstream-connections must be at least 1");
+    Listen at = listen();
+    try {
+      return new ProxySettings(
+          cache,
+          upstreams,
+          at.host(),
+          at.port(),
+          offline,
+          Duration.ofSeconds(indexTtl),
+          resolution,
+          highWaterPercent / 100.0,
+          new ProxySettings.Limits(
+              maxClients,
+              maxUpstreamConnections,
+              ProxySettings.Limits.DEFAULTS.upstreamWait(),
+              ProxySettings.Limits.DEFAULTS.transferStall()));
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage()); // it names the options and what they take
     }
+  }
+
+  /** Where {@code --listen} says: the host (an IPv6 address without its brackets) and port. */
+  record Listen(String host, int port) {}
+
+  private Listen listen() {
     int colon = listen.lastIndexOf(':');
     if (colon <= 0) {
       throw new CliException("--listen must be HOST:PORT, got " + listen);
@@ -163,19 +161,6 @@ class ProxyCommand implements Callable<Integer> {
       throw new CliException(
           "--listen must be HOST:PORT with a port from 0 to 65535, got " + listen);
     }
-    return new ProxySettings(
-        cache,
-        upstreams,
-        host,
-        port,
-        offline,
-        Duration.ofSeconds(indexTtl),
-        resolution,
-        highWaterPercent / 100.0,
-        new ProxySettings.Limits(
-            maxClients,
-            maxUpstreamConnections,
-            ProxySettings.Limits.DEFAULTS.upstreamWait(),
-            ProxySettings.Limits.DEFAULTS.transferStall()));
+    return new Listen(host, port);
   }
 }

@@ -61,4 +61,11 @@ public final class SettingDefaults implements IDefaultValueProvider {
       super("uninstall");
     }
   }
+
+  /** {@code proxy}'s. */
+  public static final class ProxyHelp extends Help {
+    public ProxyHelp() {
+      super("proxy");
+    }
+  }
 }

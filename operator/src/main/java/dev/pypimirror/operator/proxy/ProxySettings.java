@@ -1,13 +1,14 @@
 package dev.pypimirror.operator.proxy;
 
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.simple.Resolution;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * How the proxy runs, from its command line; every default in {@link #defaults}. Credentials are
- * not here: they come from the environment (see {@link Upstream#of}).
+ * How the proxy runs, from its command line; every default in {@link Defaults}. Credentials are not
+ * here: they come from the environment (see {@link Upstream#of}).
  *
  * @param highWater the share of the cache's volume above which files the proxy fetched are evicted
  * @param limits what the proxy takes on at once, and how long it waits
@@ -41,42 +42,25 @@ public record ProxySettings(
   public record Limits(
       int maxClients, int maxUpstreamConnections, Duration upstreamWait, Duration transferStall) {
     public static final Limits DEFAULTS =
-        new Limits(1024, 64, Duration.ofSeconds(10), Duration.ofSeconds(30));
+        new Limits(
+            Defaults.PROXY_MAX_CLIENTS.defaultValue(),
+            Defaults.PROXY_MAX_UPSTREAM_CONNECTIONS.defaultValue(),
+            Defaults.PROXY_UPSTREAM_WAIT.defaultValue(),
+            Defaults.PROXY_TRANSFER_STALL.defaultValue());
 
     public Limits {
       if (maxClients < 1 || maxUpstreamConnections < 1) {
-        throw new IllegalArgumentException("limits must be at least 1");
+        throw new IllegalArgumentException(
+            "--max-clients and --max-upstream-connections must be at least 1");
       }
     }
   }
 
-  public static final String DEFAULT_HOST = "0.0.0.0";
-  public static final int DEFAULT_PORT = 8080;
-  public static final Duration DEFAULT_INDEX_TTL = Duration.ofSeconds(600);
-  public static final double DEFAULT_HIGH_WATER = 0.9;
+  public static final Duration DEFAULT_INDEX_TTL = Defaults.PROXY_INDEX_TTL.defaultValue();
 
-  /**
-   * On SIGTERM the proxy is not ready at once but serves on this long, while the Service's
-   * endpoints drop the pod.
-   */
-  public static final Duration DRAIN_DELAY = Duration.ofSeconds(5);
+  /** {@link Defaults#PROXY_DRAIN_DELAY}. */
+  public static final Duration DRAIN_DELAY = Defaults.PROXY_DRAIN_DELAY.defaultValue();
 
-  /**
-   * Then the requests under way (downloads) get at most this long before they are cut off: with the
-   * delay, within Kubernetes' default grace period of 30 s.
-   */
-  public static final Duration DRAIN_WAIT = Duration.ofSeconds(20);
-
-  public static ProxySettings defaults(Path cache, List<String> upstreams) {
-    return new ProxySettings(
-        cache,
-        upstreams,
-        DEFAULT_HOST,
-        DEFAULT_PORT,
-        false,
-        DEFAULT_INDEX_TTL,
-        Resolution.FirstMatch,
-        DEFAULT_HIGH_WATER,
-        Limits.DEFAULTS);
-  }
+  /** {@link Defaults#PROXY_DRAIN_WAIT}. */
+  public static final Duration DRAIN_WAIT = Defaults.PROXY_DRAIN_WAIT.defaultValue();
 }

@@ -90,6 +90,76 @@ public final class Defaults {
           Duration.ofSeconds(60),
           "How many seconds to wait for the operator's pods to stop.");
 
+  // proxy's options and timings
+
+  public static final Setting<String> PROXY_LISTEN =
+      Setting.of(
+          "proxy --listen", "0.0.0.0:8080", "Where to listen, HOST:PORT; port 0 picks a free one.");
+
+  public static final Setting<Duration> PROXY_INDEX_TTL =
+      Setting.seconds(
+          "proxy --index-ttl",
+          Duration.ofSeconds(600),
+          "How many seconds a cached index page is served before it is revalidated upstream.");
+
+  public static final Setting<String> PROXY_RESOLUTION =
+      Setting.of(
+          "proxy --resolution",
+          "FirstMatch",
+          "FirstMatch: the first upstream that has a project answers alone; Merge: all upstreams'"
+              + " files.");
+
+  public static final Setting<Integer> PROXY_HIGH_WATER =
+      Setting.of(
+          "proxy --high-water",
+          90,
+          "Above this percentage of the cache's volume, the files the proxy fetched that were"
+              + " served least recently are evicted (never the sync's).");
+
+  public static final Setting<Integer> PROXY_MAX_CLIENTS =
+      Setting.of(
+          "proxy --max-clients",
+          1024,
+          "Requests served at once; more are answered 503 with Retry-After (probes and metrics are"
+              + " not counted).");
+
+  public static final Setting<Duration> PROXY_UPSTREAM_WAIT =
+      Setting.timing(
+          "proxy.upstream-wait",
+          Duration.ofSeconds(10),
+          "How long a request waits for an upstream connection before it fails (a page is then"
+              + " served stale when one is stored).");
+
+  public static final Setting<Integer> PROXY_MAX_UPSTREAM_CONNECTIONS =
+      Setting.of(
+          "proxy --max-upstream-connections",
+          64,
+          "Requests to the upstreams at once, pages and files together; more wait their turn up to "
+              + PROXY_UPSTREAM_WAIT.text()
+              + ".");
+
+  public static final Setting<Duration> PROXY_TRANSFER_STALL =
+      Setting.timing(
+          "proxy.transfer-stall",
+          Duration.ofSeconds(30),
+          "How long a file transfer may go without a byte from the upstream, or a client without"
+              + " taking one, before it is cut off; and how long the rest of a file is still"
+              + " fetched into the cache once its client is gone.");
+
+  public static final Setting<Duration> PROXY_DRAIN_DELAY =
+      Setting.timing(
+          "proxy.drain-delay",
+          Duration.ofSeconds(5),
+          "On SIGTERM the proxy is not ready at once but serves on this long, while the Service's"
+              + " endpoints drop the pod.");
+
+  public static final Setting<Duration> PROXY_DRAIN_WAIT =
+      Setting.timing(
+          "proxy.drain-wait",
+          Duration.ofSeconds(20),
+          "Then the requests under way (downloads) get at most this long before they are cut off:"
+              + " with the delay, within Kubernetes' default grace period of 30 s.");
+
   // what no option changes
 
   /** This operator's image of this version (a constant: the command line's help names it). */
@@ -254,6 +324,16 @@ public final class Defaults {
         INJECTION,
         LOG_FORMAT,
         UNINSTALL_WAIT,
+        PROXY_LISTEN,
+        PROXY_INDEX_TTL,
+        PROXY_RESOLUTION,
+        PROXY_HIGH_WATER,
+        PROXY_MAX_CLIENTS,
+        PROXY_MAX_UPSTREAM_CONNECTIONS,
+        PROXY_UPSTREAM_WAIT,
+        PROXY_TRANSFER_STALL,
+        PROXY_DRAIN_DELAY,
+        PROXY_DRAIN_WAIT,
         INDEX_IMAGE,
         WEBHOOK_HOST,
         TLS_RELOAD_INTERVAL,

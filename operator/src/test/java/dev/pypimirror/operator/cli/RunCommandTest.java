@@ -107,7 +107,7 @@ class RunCommandTest {
     List<Setting<?>> settings =
         Defaults.all().stream().filter(s -> !s.command().isEmpty()).toList();
 
-    assertThat(settings).extracting(Setting::command).contains("run", "uninstall");
+    assertThat(settings).extracting(Setting::command).contains("run", "uninstall", "proxy");
     for (Setting<?> setting : settings) {
       CommandLine.Model.OptionSpec option =
           main.getSubcommands()
