@@ -140,23 +140,11 @@ class RunCommand implements Callable<Integer> {
   OperatorSettings.Injection injection;
 
   /** webhook, admission-policy or auto, as {@link OperatorSettings.Injection}. */
-  static class InjectionConverter
-      implements picocli.CommandLine.ITypeConverter<OperatorSettings.Injection>, Iterable<String> {
-    @Override
-    public java.util.Iterator<String> iterator() {
-      return List.of("webhook", "admission-policy", "auto").iterator();
-    }
-
-    @Override
-    public OperatorSettings.Injection convert(String value) {
-      return switch (value) {
-        case "webhook" -> OperatorSettings.Injection.WEBHOOK;
-        case "admission-policy" -> OperatorSettings.Injection.ADMISSION_POLICY;
-        case "auto" -> OperatorSettings.Injection.AUTO;
-        default ->
-            throw new picocli.CommandLine.TypeConversionException(
-                "expected webhook, admission-policy or auto, got " + value);
-      };
+  static class InjectionConverter extends Choices<OperatorSettings.Injection> {
+    InjectionConverter() {
+      word("webhook", OperatorSettings.Injection.WEBHOOK)
+          .word("admission-policy", OperatorSettings.Injection.ADMISSION_POLICY)
+          .word("auto", OperatorSettings.Injection.AUTO);
     }
   }
 
@@ -168,24 +156,13 @@ class RunCommand implements Callable<Integer> {
   @Option(names = "--log-format", paramLabel = "text|json")
   String logFormat;
 
-  /** self-managed or files, as {@link Certificates}. */
-  static class CertificateSourceConverter
-      implements picocli.CommandLine.ITypeConverter<Certificates>, Iterable<String> {
-    @Override
-    public java.util.Iterator<String> iterator() {
-      return List.of("self-managed", "cert-manager", "files").iterator();
-    }
-
-    @Override
-    public Certificates convert(String value) {
-      return switch (value) {
-        case "self-managed", "self_managed" -> Certificates.SELF_MANAGED;
-        case "files" -> Certificates.FILES;
-        case "cert-manager" -> Certificates.CERT_MANAGER;
-        default ->
-            throw new picocli.CommandLine.TypeConversionException(
-                "expected self-managed, cert-manager or files, got " + value);
-      };
+  /** self-managed, cert-manager or files, as {@link Certificates}. */
+  static class CertificateSourceConverter extends Choices<Certificates> {
+    CertificateSourceConverter() {
+      word("self-managed", Certificates.SELF_MANAGED)
+          .alias("self_managed", Certificates.SELF_MANAGED)
+          .word("cert-manager", Certificates.CERT_MANAGER)
+          .word("files", Certificates.FILES);
     }
   }
 

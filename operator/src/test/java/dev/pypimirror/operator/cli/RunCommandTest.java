@@ -126,6 +126,19 @@ class RunCommandTest {
     }
   }
 
+  /** A word option takes its words (and an alias), offers only the words, and names them. */
+  @Test
+  void wordOptionsTakeTheirWordsAndNameThemWhenGivenAnother() {
+    assertThat(settings("--webhook-certs=self_managed").webhook().certificates())
+        .isEqualTo(Certificates.SELF_MANAGED);
+    assertThat(settings("--injection=admission-policy").injection())
+        .isEqualTo(OperatorSettings.Injection.ADMISSION_POLICY);
+    assertThat(new RunCommand.CertificateSourceConverter())
+        .containsExactly("self-managed", "cert-manager", "files");
+    assertThat(runFails("--injection=sometimes"))
+        .contains("expected webhook, admission-policy or auto, got sometimes");
+  }
+
   static String runFails(String... args) {
     StringWriter err = new StringWriter();
     String[] all = new String[args.length + 1];
