@@ -34,11 +34,6 @@ public record OperatorSettings(
     Objects.requireNonNull(injection, "injection");
   }
 
-  public OperatorSettings(
-      String operatorNamespace, Reconcile reconcile, Webhook webhook, Routing routing) {
-    this(operatorNamespace, reconcile, webhook, routing, Defaults.INJECTION.defaultValue());
-  }
-
   /** Who injects pods. */
   public enum Injection {
     /** The mutating webhook (every Kubernetes version the operator supports). */
