@@ -85,6 +85,7 @@ class ProxyCommand implements Callable<Integer> {
     try {
       app = new ProxyApp(settings, System.getenv());
     } catch (IllegalArgumentException e) {
+      leaveTerminationMessage(e.getMessage());
       throw new CliException(e.getMessage());
     }
     int port = app.start();
@@ -102,6 +103,23 @@ class ProxyCommand implements Callable<Integer> {
                 "shutdown"));
     stopped.await();
     return 0;
+  }
+
+  /** Where the kubelet reads a container's termination message (it mounts the file there). */
+  static final Path TERMINATION_LOG = Path.of("/dev/termination-log");
+
+  /**
+   * In a pod, why the proxy does not start becomes its container's termination message, which the
+   * operator shows in the mirror's ProxyReady condition; elsewhere (no such file) nothing.
+   */
+  static void leaveTerminationMessage(String why) {
+    if (Files.isWritable(TERMINATION_LOG)) {
+      try {
+        Files.writeString(TERMINATION_LOG, ProxySettings.TERMINATION_PREFIX + why);
+      } catch (java.io.IOException e) {
+        // the error on stderr says it all the same
+      }
+    }
   }
 
   ProxySettings settings() {

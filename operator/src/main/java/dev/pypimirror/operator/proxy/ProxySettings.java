@@ -63,4 +63,7 @@ public record ProxySettings(
 
   /** {@link Defaults#PROXY_DRAIN_WAIT}. */
   public static final Duration DRAIN_WAIT = Defaults.PROXY_DRAIN_WAIT.defaultValue();
+
+  /** What the proxy's termination message begins with when it cannot start (then: why). */
+  public static final String TERMINATION_PREFIX = "the proxy does not start: ";
 }

@@ -82,7 +82,10 @@ public record Upstream(int number, URI url, String authorization) {
     if (token != null) {
       if (user != null || password != null) {
         throw new IllegalArgumentException(
-            "upstream " + i + ": give a token or a user name and password, not both");
+            ("upstream %d's credentials give a token and a user name or password (%s%d_TOKEN and"
+                    + " _USERNAME or _PASSWORD; in a mirror, its credentialsSecret's keys token and"
+                    + " username or password): give a token alone, or a user name and password")
+                .formatted(i, ENV_PREFIX, i));
       }
       user = TOKEN_USER;
       password = token;

@@ -7,16 +7,23 @@ import dev.pypimirror.operator.config.MirrorStatuses.Step;
 import dev.pypimirror.operator.owned.OwnedKind;
 import dev.pypimirror.operator.owned.OwnedProxyDeployment;
 import dev.pypimirror.operator.owned.OwnedProxyService;
+import dev.pypimirror.operator.proxy.ProxySettings;
 import dev.pypimirror.operator.settings.Defaults;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.SecondaryToPrimaryMapper;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Keeps a proxied mirror's caching proxy (its Deployment and Service), and removes them when the
@@ -28,6 +35,7 @@ public class CacheProxy {
   private final ObjectWriter writer;
   private final String image;
   private final ProxyAnswers answers;
+  private InformerEventSource<Pod, PypiMirror> pods;
 
   /** How often a Ready proxy is asked; an answer older than half of it is asked again. */
   private static final Duration RECHECK = Defaults.PROXY_RECHECK.defaultValue();
@@ -92,7 +100,59 @@ public class CacheProxy {
     if (deployment.result() == ObjectWriter.Result.CONFLICT) {
       return MirrorStatuses.conflict("Deployment", MirrorObjects.proxyName(name(mirror)));
     }
-    return MirrorStatuses.proxy(deployment.object());
+    Step step = MirrorStatuses.proxy(deployment.object());
+    return step.usable() ? step : whyNotStarting(mirror).orElse(step);
+  }
+
+  /** Reason of ProxyReady while the proxy's pods exit at start, saying why. */
+  static final String REASON_CANNOT_START = "CannotStart";
+
+  /** The most of a proxy's termination message shown in the condition. */
+  static final int MAX_MESSAGE = 512;
+
+  /**
+   * The proxy's pods as the informer sees them: one that cannot start (a credentials Secret that
+   * gives both a token and a user name, say) leaves why as its termination message.
+   */
+  List<EventSource<?, PypiMirror>> eventSources(
+      EventSourceContext<PypiMirror> context, SecondaryToPrimaryMapper<HasMetadata> byMirrorLabel) {
+    pods =
+        Secondaries.labelled(
+            context,
+            Pod.class,
+            "proxy-pods",
+            MirrorObjects.OWNED_SELECTOR
+                + ",app.kubernetes.io/component="
+                + OwnedProxyDeployment.COMPONENT,
+            byMirrorLabel::toPrimaryResourceIDs);
+    return List.of(pods);
+  }
+
+  /**
+   * ProxyReady when a pod of the mirror's proxy last exited saying it cannot start: that message, a
+   * line of the proxy's own (never a secret's value), cut to {@value #MAX_MESSAGE} characters.
+   */
+  private Optional<Step> whyNotStarting(PypiMirror mirror) {
+    if (pods == null) {
+      return Optional.empty();
+    }
+    String name = name(mirror);
+    return pods.list(
+            mirror.getMetadata().getNamespace(),
+            p -> name.equals(p.getMetadata().getLabels().get(MirrorObjects.MIRROR_LABEL)))
+        .filter(p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null)
+        .flatMap(p -> p.getStatus().getContainerStatuses().stream())
+        .flatMap(c -> Stream.of(c.getState(), c.getLastState()))
+        .filter(state -> state != null && state.getTerminated() != null)
+        .map(state -> String.valueOf(state.getTerminated().getMessage()))
+        .filter(message -> message.startsWith(ProxySettings.TERMINATION_PREFIX))
+        .findFirst()
+        .map(message -> new Step(false, REASON_CANNOT_START, firstLine(message, MAX_MESSAGE)));
+  }
+
+  private static String firstLine(String text, int most) {
+    String line = text.lines().findFirst().orElse("");
+    return line.length() <= most ? line : line.substring(0, most);
   }
 
   /** Deletes the mirror's own proxy objects, if there are any; others' are never touched. */

@@ -126,6 +126,7 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
         new ArrayList<>(owned.eventSources(context, byMirrorLabel()));
     sources.addAll(List.of(policies, namespaces));
     sources.addAll(syncer.eventSources(context, owned, byMirrorLabel()));
+    sources.addAll(proxy.eventSources(context, byMirrorLabel()));
     return sources;
   }
 

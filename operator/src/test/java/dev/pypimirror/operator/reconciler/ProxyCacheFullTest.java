@@ -64,18 +64,7 @@ class ProxyCacheFullTest {
                   "corp",
                   Mirrors.withProxy(Mirrors.spec(Mirrors.https("https://devpi.corp.example/")))))
           .create();
-      Deployment deployment =
-          await()
-              .atMost(Duration.ofSeconds(20))
-              .until(
-                  () ->
-                      client
-                          .apps()
-                          .deployments()
-                          .inNamespace("builds")
-                          .withName("pypi-mirror-corp-proxy")
-                          .get(),
-                  d -> d != null);
+      Deployment deployment = proxyDeployment();
       assertThat(condition()).isEmpty(); // not asked before the proxy is Available
 
       DeploymentController.makeAvailable(client, deployment);
@@ -182,11 +171,15 @@ class ProxyCacheFullTest {
   }
 
   private Optional<Condition> condition() {
+    return condition(Conditions.PROXY_CACHE_FULL);
+  }
+
+  private Optional<Condition> condition(String type) {
     PypiMirror mirror =
         client.resources(PypiMirror.class).inNamespace("builds").withName("corp").get();
     return mirror == null || mirror.getStatus() == null
         ? Optional.empty()
-        : mirror.getStatus().condition(Conditions.PROXY_CACHE_FULL);
+        : mirror.getStatus().condition(type);
   }
 
   private int ttl = 600;
@@ -238,5 +231,82 @@ class ProxyCacheFullTest {
       assertThat(newGeneration.answer()).isPresent(); // the last answer meanwhile
       await().atMost(Duration.ofSeconds(20)).until(() -> asks.get() == 2);
     }
+  }
+
+  @Test
+  void aProxyThatCannotStartSaysWhyInProxyReady() throws Exception {
+    MockCluster.installCrds(client);
+    MockCluster.namespace(client, "builds", Map.of());
+    ProxyProbe never = url -> ProxyProbe.Answer.unknown("not asked in this test");
+    try (MirrorOperator operator =
+        OperatorApp.reconcilers(
+                client,
+                OperatorSettings.defaults().withOperatorNamespace("pypi-mirror-system"),
+                Clock.systemUTC(),
+                never)
+            .start()) {
+      var spec = Mirrors.spec(Mirrors.https("https://corp.jfrog.example/simple/"));
+      Mirrors.withCredentials(spec.getIndexes().get(0), "jfrog-pull");
+      client.resource(Mirrors.mirror("builds", "corp", Mirrors.withProxy(spec))).create();
+      Deployment deployment = proxyDeployment();
+      String why =
+          ProxySettings.TERMINATION_PREFIX
+              + "upstream 0's credentials give a token and a user name or password";
+      // what the kubelet reports of a pod whose proxy exits at start
+      client
+          .resource(
+              new io.fabric8.kubernetes.api.model.PodBuilder()
+                  .withNewMetadata()
+                  .withNamespace("builds")
+                  .withName("pypi-mirror-corp-proxy-7d9f-abcde")
+                  .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
+                  .endMetadata()
+                  .withSpec(deployment.getSpec().getTemplate().getSpec())
+                  .withNewStatus()
+                  .addNewContainerStatus()
+                  .withName("proxy")
+                  .withNewState()
+                  .withNewWaiting()
+                  .withReason("CrashLoopBackOff")
+                  .endWaiting()
+                  .endState()
+                  .withNewLastState()
+                  .withNewTerminated()
+                  .withExitCode(2)
+                  .withMessage(why + "\nsecond line")
+                  .endTerminated()
+                  .endLastState()
+                  .endContainerStatus()
+                  .endStatus()
+                  .build())
+          .create();
+
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> proxyReady().map(Condition::getReason).orElse(""),
+              CacheProxy.REASON_CANNOT_START::equals);
+      assertThat(proxyReady().orElseThrow().getStatus()).isEqualTo("False");
+      assertThat(proxyReady().orElseThrow().getMessage()).isEqualTo(why);
+    }
+  }
+
+  private Optional<Condition> proxyReady() {
+    return condition(Conditions.PROXY_READY);
+  }
+
+  /** The mirror's proxy Deployment, once the operator made it. */
+  private Deployment proxyDeployment() {
+    return await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                client
+                    .apps()
+                    .deployments()
+                    .inNamespace("builds")
+                    .withName("pypi-mirror-corp-proxy")
+                    .get(),
+            d -> d != null);
   }
 }
