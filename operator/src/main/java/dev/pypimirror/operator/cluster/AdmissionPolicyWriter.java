@@ -167,6 +167,18 @@ public final class AdmissionPolicyWriter implements AutoCloseable {
     if (known.isEmpty()) {
       return false;
     }
+    Map<String, ObjectNode> desired = desired(known.get());
+    for (String kind : KINDS) {
+      write(kind, desired.values().stream().filter(o -> o.path("kind").asText().equals(kind)));
+    }
+    return true;
+  }
+
+  /**
+   * Every policy and binding the mirrors' namespaces and the policies need, by kind/name, owned by
+   * the install when its owner can be read.
+   */
+  private Map<String, ObjectNode> desired(Collection<PypiMirrorPolicy> known) {
     Set<String> namespaces = new TreeSet<>();
     allMirrors.get().forEach(m -> namespaces.add(m.getMetadata().getNamespace()));
     Map<String, ObjectNode> desired = new LinkedHashMap<>();
@@ -177,59 +189,63 @@ public final class AdmissionPolicyWriter implements AutoCloseable {
           .objects()
           .forEach(want);
     }
-    for (PypiMirrorPolicy policy : known.get()) {
+    for (PypiMirrorPolicy policy : known) {
       InjectionPolicies.forPolicy(policy, namespaces, operatorNamespace).forEach(want);
     }
-    var ownerReference = owner.get();
-    if (ownerReference.isPresent()) {
-      var reference =
-          client.getKubernetesSerialization().convertValue(ownerReference.get(), JsonNode.class);
-      desired
-          .values()
-          .forEach(o -> o.withObject("/metadata").putArray("ownerReferences").add(reference));
-    }
-    for (String kind : KINDS) {
-      var resources = client.genericKubernetesResources(resource(kind));
-      Map<String, GenericKubernetesResource> existing = new LinkedHashMap<>();
-      resources
-          .withLabel(MirrorObjects.MANAGED_BY_LABEL, MirrorObjects.MANAGED_BY)
-          .list()
-          .getItems()
-          .forEach(r -> existing.put(r.getMetadata().getName(), r));
-      for (ObjectNode object : desired.values()) {
-        if (!object.path("kind").asText().equals(kind)) {
-          continue;
-        }
-        String name = object.at("/metadata/name").asText();
-        GenericKubernetesResource current = existing.remove(name);
-        JsonNode currentObject =
-            current == null
-                ? null
-                : client.getKubernetesSerialization().convertValue(current, JsonNode.class);
-        if (current == null
-            || !object.path("spec").equals(currentObject.path("spec"))
-            || !object
-                .at("/metadata/ownerReferences")
-                .equals(currentObject.at("/metadata/ownerReferences"))) {
-          GenericKubernetesResource wanted =
+    owner
+        .get()
+        .map(r -> client.getKubernetesSerialization().convertValue(r, JsonNode.class))
+        .ifPresent(
+            reference ->
+                desired
+                    .values()
+                    .forEach(
+                        o -> o.withObject("/metadata").putArray("ownerReferences").add(reference)));
+    return desired;
+  }
+
+  /**
+   * Writes the desired objects of one kind whose spec or owner differ from the stored ones, and
+   * deletes the stored ones of ours that are no longer desired.
+   */
+  private void write(String kind, java.util.stream.Stream<ObjectNode> wanted) {
+    var resources = client.genericKubernetesResources(resource(kind));
+    Map<String, GenericKubernetesResource> existing = new LinkedHashMap<>();
+    resources
+        .withLabel(MirrorObjects.MANAGED_BY_LABEL, MirrorObjects.MANAGED_BY)
+        .list()
+        .getItems()
+        .forEach(r -> existing.put(r.getMetadata().getName(), r));
+    wanted.forEach(
+        object -> {
+          String name = object.at("/metadata/name").asText();
+          GenericKubernetesResource current = existing.remove(name);
+          if (current != null && !differs(object, current)) {
+            return;
+          }
+          GenericKubernetesResource written =
               client
                   .getKubernetesSerialization()
                   .convertValue(object, GenericKubernetesResource.class);
           if (current != null) {
-            wanted.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
-            resources.resource(wanted).update();
+            written.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+            resources.resource(written).update();
           } else {
-            resources.resource(wanted).create();
+            resources.resource(written).create();
           }
           LOG.info("{} {} written", kind, name);
-        }
-      }
-      for (String stale : existing.keySet()) {
-        resources.withName(stale).delete();
-        LOG.info("{} {} deleted: no mirror needs it", kind, stale);
-      }
+        });
+    for (String stale : existing.keySet()) {
+      resources.withName(stale).delete();
+      LOG.info("{} {} deleted: no mirror needs it", kind, stale);
     }
-    return true;
+  }
+
+  /** Whether the stored object's spec or owner differ from the desired one's. */
+  private boolean differs(ObjectNode desired, GenericKubernetesResource current) {
+    JsonNode stored = client.getKubernetesSerialization().convertValue(current, JsonNode.class);
+    return !desired.path("spec").equals(stored.path("spec"))
+        || !desired.at("/metadata/ownerReferences").equals(stored.at("/metadata/ownerReferences"));
   }
 
   /**

@@ -10,6 +10,7 @@ import dev.pypimirror.operator.api.Undecodable;
 import dev.pypimirror.operator.cluster.LeaderSchedule;
 import dev.pypimirror.operator.jsonpatch.JsonPatches;
 import dev.pypimirror.operator.settings.OperatorSettings;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -23,6 +24,7 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhoo
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.util.ArrayList;
@@ -200,22 +202,15 @@ public final class WebhookConfigurations implements AutoCloseable {
             known.get(),
             MutatingWebhook::getName);
     ObjectMeta metadata = metadata();
-    if (mutating == null) {
-      mutatingResource.create(
-          new MutatingWebhookConfigurationBuilder()
-              .withMetadata(metadata)
-              .withWebhooks(desiredMutating)
-              .build());
-      LOG.info(
-          "MutatingWebhookConfiguration {} created: {}", routing.name(), names(desiredMutating));
-    } else if (!sameEntries(mutating.getWebhooks(), desiredMutating, true)
-        || !ours(mutating.getMetadata(), metadata)) {
-      mutatingResource.patch(
-          PatchContext.of(PatchType.JSON),
-          replace(mutating.getMetadata(), metadata, desiredMutating));
-      LOG.info(
-          "MutatingWebhookConfiguration {} updated: {}", routing.name(), names(desiredMutating));
-    }
+    write(
+        mutatingResource,
+        mutating,
+        mutating == null ? null : mutating.getWebhooks(),
+        new MutatingWebhookConfigurationBuilder()
+            .withMetadata(metadata)
+            .withWebhooks(desiredMutating)
+            .build(),
+        desiredMutating);
     var validatingResource =
         client
             .admissionRegistration()
@@ -230,27 +225,36 @@ public final class WebhookConfigurations implements AutoCloseable {
             validating == null ? null : validating.getWebhooks(),
             known.get(),
             ValidatingWebhook::getName);
-    if (validating == null) {
-      validatingResource.create(
-          new ValidatingWebhookConfigurationBuilder()
-              .withMetadata(metadata)
-              .withWebhooks(desiredValidating)
-              .build());
-      LOG.info(
-          "ValidatingWebhookConfiguration {} created: {}",
-          routing.name(),
-          names(desiredValidating));
-    } else if (!sameEntries(validating.getWebhooks(), desiredValidating, false)
-        || !ours(validating.getMetadata(), metadata)) {
-      validatingResource.patch(
-          PatchContext.of(PatchType.JSON),
-          replace(validating.getMetadata(), metadata, desiredValidating));
-      LOG.info(
-          "ValidatingWebhookConfiguration {} updated: {}",
-          routing.name(),
-          names(desiredValidating));
-    }
+    write(
+        validatingResource,
+        validating,
+        validating == null ? null : validating.getWebhooks(),
+        new ValidatingWebhookConfigurationBuilder()
+            .withMetadata(metadata)
+            .withWebhooks(desiredValidating)
+            .build(),
+        desiredValidating);
     return true;
+  }
+
+  /**
+   * Creates the configuration, or patches in the desired entries and metadata when the stored ones
+   * differ (entries compared with the API server's defaults).
+   */
+  private static <T extends HasMetadata> void write(
+      Resource<T> resource, T stored, List<?> storedEntries, T desired, List<?> desiredEntries) {
+    String kind = desired.getClass().getSimpleName();
+    if (stored == null) {
+      resource.create(desired);
+      LOG.info("{} {} created: {}", kind, desired.getMetadata().getName(), names(desiredEntries));
+    } else if (!sameEntries(
+            storedEntries, desiredEntries, desired instanceof MutatingWebhookConfiguration)
+        || !ours(stored.getMetadata(), desired.getMetadata())) {
+      resource.patch(
+          PatchContext.of(PatchType.JSON),
+          replace(stored.getMetadata(), desired.getMetadata(), desiredEntries));
+      LOG.info("{} {} updated: {}", kind, desired.getMetadata().getName(), names(desiredEntries));
+    }
   }
 
   /**

@@ -233,40 +233,54 @@ public final class WebhookRoutes {
     }
     for (PypiMirrorPolicy policy : routed(policies)) {
       PypiMirrorPolicySpec spec = policy.getSpec();
-      boolean enforce = PolicyRules.enforces(policy);
-      if (!enforce && (spec.getPodSelector() == null || policiesInject)) {
+      if (!PolicyRules.enforces(policy) && (spec.getPodSelector() == null || policiesInject)) {
         continue; // Advisory without podSelector: only annotated pods, the opt-in entry's
       }
-      List<RuleWithOperations> rules =
-          new ArrayList<>(policiesInject ? List.of() : template.getRules());
-      if (enforce) {
-        rules.add(EPHEMERAL_CONTAINERS); // kubectl debug adds containers by this update
-      }
-      var entry =
-          new MutatingWebhookBuilder()
-              .withName(entryName(policy.getMetadata().getName()))
-              .withAdmissionReviewVersions(template.getAdmissionReviewVersions())
-              .withClientConfig(
-                  withPath(
-                      withCa(template.getClientConfig(), bundle),
-                      podPath(policy.getMetadata().getName(), enforce)))
-              .withRules(rules)
-              .withMatchPolicy(template.getMatchPolicy())
-              .withSideEffects(template.getSideEffects())
-              .withReinvocationPolicy(template.getReinvocationPolicy())
-              .withTimeoutSeconds(template.getTimeoutSeconds())
-              .withNamespaceSelector(namespaces(spec.getNamespaceSelector(), operatorNamespace));
-      if (enforce) {
-        entry.withFailurePolicy("Fail"); // no objectSelector, no matchConditions: nothing exempts
-      } else {
-        entry
-            .withFailurePolicy("Ignore")
-            .withObjectSelector(copy(spec.getPodSelector()))
-            .withMatchConditions(NOT_A_STATIC_POD, NO_OPT_IN_ANNOTATION);
-      }
-      entries.add(entry.build());
+      entries.add(policyEntry(policy, template, bundle, operatorNamespace, policiesInject));
     }
     return entries;
+  }
+
+  /**
+   * A policy's own entry, made from the deployed template: its namespaces, and under Enforce every
+   * pod and its ephemeral containers failing closed, else the podSelector's pods failing open.
+   */
+  private static MutatingWebhook policyEntry(
+      PypiMirrorPolicy policy,
+      MutatingWebhook template,
+      String bundle,
+      String operatorNamespace,
+      boolean policiesInject) {
+    PypiMirrorPolicySpec spec = policy.getSpec();
+    boolean enforce = PolicyRules.enforces(policy);
+    List<RuleWithOperations> rules =
+        new ArrayList<>(policiesInject ? List.of() : template.getRules());
+    if (enforce) {
+      rules.add(EPHEMERAL_CONTAINERS); // kubectl debug adds containers by this update
+    }
+    var entry =
+        new MutatingWebhookBuilder()
+            .withName(entryName(policy.getMetadata().getName()))
+            .withAdmissionReviewVersions(template.getAdmissionReviewVersions())
+            .withClientConfig(
+                withPath(
+                    withCa(template.getClientConfig(), bundle),
+                    podPath(policy.getMetadata().getName(), enforce)))
+            .withRules(rules)
+            .withMatchPolicy(template.getMatchPolicy())
+            .withSideEffects(template.getSideEffects())
+            .withReinvocationPolicy(template.getReinvocationPolicy())
+            .withTimeoutSeconds(template.getTimeoutSeconds())
+            .withNamespaceSelector(namespaces(spec.getNamespaceSelector(), operatorNamespace));
+    if (enforce) {
+      entry.withFailurePolicy("Fail"); // no objectSelector, no matchConditions: nothing exempts
+    } else {
+      entry
+          .withFailurePolicy("Ignore")
+          .withObjectSelector(copy(spec.getPodSelector()))
+          .withMatchConditions(NOT_A_STATIC_POD, NO_OPT_IN_ANNOTATION);
+    }
+    return entry.build();
   }
 
   /**
