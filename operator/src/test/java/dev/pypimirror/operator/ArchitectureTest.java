@@ -171,6 +171,19 @@ class ArchitectureTest {
               "dev.pypimirror.operator.cli..");
 
   /**
+   * The cache's files are the cache's files whoever writes them: the sync's {@code ingest}, {@code
+   * index} and the proxy share this package, so it knows nothing of Kubernetes, not even the model.
+   */
+  @ArchTest
+  static final ArchRule theCacheFilesNeedNoKubernetes =
+      noClasses()
+          .that()
+          .resideInAPackage("dev.pypimirror.operator.cache..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("io.fabric8..", "io.javaoperatorsdk..");
+
+  /**
    * The caching proxy serves files and pages over HTTP and needs no Kubernetes client, no operator
    * SDK and no service account: not even the cluster's model classes.
    */

@@ -166,7 +166,7 @@ public final class CacheIntake {
   /** {@code <cache>/_files}, created if absent; never followed through a link. */
   private static Path filesDirectory(Path cacheRoot) throws IOException {
     Path root = cacheRoot.toRealPath();
-    Path files = root.resolve(CacheSync.FILES_DIR);
+    Path files = root.resolve(CacheLayout.FILES_DIR);
     if (!Files.exists(files, LinkOption.NOFOLLOW_LINKS)) {
       Files.createDirectory(files);
       Files.setPosixFilePermissions(files, PosixFilePermissions.fromString("rwxr-xr-x"));

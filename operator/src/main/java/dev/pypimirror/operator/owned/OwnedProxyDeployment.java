@@ -6,7 +6,6 @@ import dev.pypimirror.operator.api.ProxySpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.api.SecretRef;
-import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
 import dev.pypimirror.operator.config.MirrorObjects;
 import io.fabric8.kubernetes.api.model.Container;

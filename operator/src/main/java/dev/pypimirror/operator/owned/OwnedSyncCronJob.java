@@ -1,7 +1,6 @@
 package dev.pypimirror.operator.owned;
 
 import dev.pypimirror.operator.api.PypiMirror;
-import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.config.MirrorObjects;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;

@@ -6,8 +6,8 @@ import dev.pypimirror.operator.api.PublicIndexSpec;
 import dev.pypimirror.operator.api.PypiMirrorPolicy;
 import dev.pypimirror.operator.api.PypiMirrorPolicySpec;
 import dev.pypimirror.operator.api.PypiMirrorSpec;
-import dev.pypimirror.operator.cache.CacheSync;
 import dev.pypimirror.operator.config.MirrorConfigRenderer;
+import dev.pypimirror.operator.owned.CacheSync;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.proxy;
 
+import dev.pypimirror.operator.cache.CacheLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -40,7 +41,6 @@ import org.slf4j.LoggerFactory;
 public final class FileStore {
   private static final Logger LOG = LoggerFactory.getLogger(FileStore.class);
 
-  public static final String FILES_DIR = "_files";
   static final String PROXY_DIR = ".proxy";
   static final String FETCHED_DIR = "fetched";
   static final String PAGES_DIR = "pages";
@@ -68,7 +68,7 @@ public final class FileStore {
    */
   public FileStore(Path cacheRoot, double highWater, Clock clock) throws IOException {
     this.root = cacheRoot.toRealPath();
-    this.files = directory(root.resolve(FILES_DIR));
+    this.files = directory(root.resolve(CacheLayout.FILES_DIR));
     Path proxy = directory(root.resolve(PROXY_DIR));
     this.fetched = directory(proxy.resolve(FETCHED_DIR));
     this.pages = directory(proxy.resolve(PAGES_DIR));

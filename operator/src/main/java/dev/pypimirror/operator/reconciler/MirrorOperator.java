@@ -2,7 +2,7 @@ package dev.pypimirror.operator.reconciler;
 
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.Undecodable;
-import dev.pypimirror.operator.cache.CacheSync;
+import dev.pypimirror.operator.owned.CacheSync;
 import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.settings.OperatorSettings;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;

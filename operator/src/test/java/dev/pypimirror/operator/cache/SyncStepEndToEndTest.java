@@ -11,6 +11,7 @@ import dev.pypimirror.operator.api.IndexSpec;
 import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.SyncSpec;
 import dev.pypimirror.operator.config.Requirements;
+import dev.pypimirror.operator.owned.CacheSync;
 import dev.pypimirror.operator.testing.IndexServer;
 import dev.pypimirror.operator.testing.IndexStep;
 import dev.pypimirror.operator.testing.Python;

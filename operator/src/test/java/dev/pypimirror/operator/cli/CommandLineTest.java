@@ -153,7 +153,7 @@ class CommandLineTest {
     String source =
         Files.readString(
             ProjectPaths.ROOT.resolve(
-                "operator/src/main/java/dev/pypimirror/operator/cache/CacheSync.java"));
+                "operator/src/main/java/dev/pypimirror/operator/owned/CacheSync.java"));
     assertThat(source).contains("\"ingest\"").contains("\"/dev/termination-log\"");
   }
 }

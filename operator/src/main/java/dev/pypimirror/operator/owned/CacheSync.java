@@ -1,4 +1,4 @@
-package dev.pypimirror.operator.cache;
+package dev.pypimirror.operator.owned;
 
 import dev.pypimirror.operator.api.CacheSpec;
 import dev.pypimirror.operator.api.IndexSpec;
@@ -43,11 +43,6 @@ import java.util.Map;
 public final class CacheSync {
   /** Where the sync pod's trusted container mounts the cache PVC, read-write. */
   public static final String CACHE_ROOT = "/cache";
-
-  /**
-   * Where downloaded files go under the cache root (never a PEP 503 project name: it has a '_').
-   */
-  public static final String FILES_DIR = "_files";
 
   public static final String COMPONENT = "cache-sync";
   public static final String HASH_ANNOTATION = "pypimirror.dev/sync-hash";
@@ -298,7 +293,7 @@ public final class CacheSync {
   }
 
   /** The trusted step's arguments: check what the download left and add it, then index. */
-  static List<String> ingestArgs(PypiMirror mirror, Requirements.Parsed requirements) {
+  public static List<String> ingestArgs(PypiMirror mirror, Requirements.Parsed requirements) {
     SyncSpec sync = sync(mirror.getSpec());
     List<String> args =
         new ArrayList<>(

@@ -1,4 +1,4 @@
-package dev.pypimirror.operator.cache;
+package dev.pypimirror.operator.owned;
 
 import static dev.pypimirror.operator.testing.Mirrors.https;
 import static dev.pypimirror.operator.testing.Mirrors.mirror;
@@ -14,8 +14,6 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.api.RequirementsRef;
 import dev.pypimirror.operator.api.SyncSpec;
 import dev.pypimirror.operator.config.Requirements;
-import dev.pypimirror.operator.owned.OwnedSyncCronJob;
-import dev.pypimirror.operator.owned.OwnedSyncJob;
 import dev.pypimirror.operator.settings.Defaults;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
