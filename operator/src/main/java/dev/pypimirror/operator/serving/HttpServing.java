@@ -253,12 +253,22 @@ public final class HttpServing implements AutoCloseable {
         boolean ready = isReady();
         response.setStatusCode(ready ? 200 : 503).end(ready ? "ok\n" : "not ready\n");
       }
-      case METRICS ->
-          response
-              .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-              .end(probes.metrics().get());
+      case METRICS -> answerMetrics(response);
       case NONE -> throw new IllegalArgumentException("not a probe");
     }
+  }
+
+  /** The Prometheus text, or a 500 when making it fails: a scrape never waits for an answer. */
+  private void answerMetrics(HttpServerResponse response) {
+    String text;
+    try {
+      text = probes.metrics().get();
+    } catch (RuntimeException e) {
+      LOG.warn("{} could not make its metrics: {}", options.name(), e.toString());
+      response.setStatusCode(500).end("metrics unavailable\n");
+      return;
+    }
+    response.putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(text);
   }
 
   private boolean isReady() {

@@ -161,6 +161,7 @@ class ExportedSeriesTest {
         HttpClient.newHttpClient()
             .send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxyPort + "/-/metrics"))
+                    .timeout(Duration.ofSeconds(20))
                     .build(),
                 HttpResponse.BodyHandlers.ofString())
             .body();
@@ -199,6 +200,7 @@ class ExportedSeriesTest {
         .send(
             HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + cluster.app.managementPort() + "/metrics"))
+                .timeout(Duration.ofSeconds(20))
                 .build(),
             HttpResponse.BodyHandlers.ofString())
         .body();
