@@ -2,6 +2,7 @@ package dev.pypimirror.operator.cli;
 
 import dev.pypimirror.operator.proxy.ProxyApp;
 import dev.pypimirror.operator.proxy.ProxySettings;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.simple.Resolution;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +98,9 @@ class ProxyCommand implements Callable<Integer> {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  app.shutdown(ProxySettings.DRAIN_DELAY, ProxySettings.DRAIN_WAIT);
+                  app.shutdown(
+                      Defaults.PROXY_DRAIN_DELAY.defaultValue(),
+                      Defaults.PROXY_DRAIN_WAIT.defaultValue());
                   stopped.countDown();
                 },
                 "shutdown"));

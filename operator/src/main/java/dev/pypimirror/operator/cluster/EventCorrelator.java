@@ -19,11 +19,6 @@ import java.util.Set;
  * recently used first out.
  */
 final class EventCorrelator {
-  static final int BURST = Defaults.EVENT_BURST.defaultValue();
-  static final Duration REFILL = Defaults.EVENT_REFILL.defaultValue();
-  static final int AGGREGATE_MAX_EVENTS = Defaults.EVENT_AGGREGATE_MAX.defaultValue();
-  static final Duration AGGREGATE_INTERVAL = Defaults.EVENT_AGGREGATE_INTERVAL.defaultValue();
-  static final int CACHE_ENTRIES = Defaults.EVENT_CACHE_ENTRIES.defaultValue();
   static final String COMBINED = "(combined from similar events): ";
 
   /** One event about one object, as the recorder was asked to record it. */
@@ -46,7 +41,7 @@ final class EventCorrelator {
   private record Written(String name, int count) {}
 
   private static final class Bucket {
-    double tokens = BURST;
+    double tokens = Defaults.EVENT_BURST.defaultValue();
     Instant refilled;
   }
 
@@ -73,13 +68,16 @@ final class EventCorrelator {
     String key = occurrence.key();
     String message = occurrence.message();
     Similar group = similar.get(occurrence.similarKey());
-    if (group == null || Duration.between(group.last, now).compareTo(AGGREGATE_INTERVAL) > 0) {
+    if (group == null
+        || Duration.between(group.last, now)
+                .compareTo(Defaults.EVENT_AGGREGATE_INTERVAL.defaultValue())
+            > 0) {
       group = new Similar();
     }
     group.messages.add(message);
     group.last = now;
     similar.put(occurrence.similarKey(), group);
-    if (group.messages.size() >= AGGREGATE_MAX_EVENTS) {
+    if (group.messages.size() >= Defaults.EVENT_AGGREGATE_MAX.defaultValue()) {
       group.messages.remove(message);
       key = occurrence.similarKey();
       message = COMBINED + message;
@@ -99,7 +97,10 @@ final class EventCorrelator {
     Bucket bucket = buckets.computeIfAbsent(object, o -> new Bucket());
     if (bucket.refilled != null) {
       double elapsed = Duration.between(bucket.refilled, now).toMillis();
-      bucket.tokens = Math.min(BURST, bucket.tokens + elapsed / REFILL.toMillis());
+      bucket.tokens =
+          Math.min(
+              Defaults.EVENT_BURST.defaultValue(),
+              bucket.tokens + elapsed / Defaults.EVENT_REFILL.defaultValue().toMillis());
     }
     bucket.refilled = now;
     if (bucket.tokens < 1) {
@@ -113,7 +114,7 @@ final class EventCorrelator {
     return new LinkedHashMap<>(16, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
-        return size() > CACHE_ENTRIES;
+        return size() > Defaults.EVENT_CACHE_ENTRIES.defaultValue();
       }
     };
   }

@@ -56,14 +56,6 @@ public record ProxySettings(
     }
   }
 
-  public static final Duration DEFAULT_INDEX_TTL = Defaults.PROXY_INDEX_TTL.defaultValue();
-
-  /** {@link Defaults#PROXY_DRAIN_DELAY}. */
-  public static final Duration DRAIN_DELAY = Defaults.PROXY_DRAIN_DELAY.defaultValue();
-
-  /** {@link Defaults#PROXY_DRAIN_WAIT}. */
-  public static final Duration DRAIN_WAIT = Defaults.PROXY_DRAIN_WAIT.defaultValue();
-
   /** What the proxy's termination message begins with when it cannot start (then: why). */
   public static final String TERMINATION_PREFIX = "the proxy does not start: ";
 }

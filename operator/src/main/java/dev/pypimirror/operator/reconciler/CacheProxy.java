@@ -38,10 +38,9 @@ public class CacheProxy {
   private InformerEventSource<Pod, PypiMirror> pods;
 
   /** How often a Ready proxy is asked; an answer older than half of it is asked again. */
-  private static final Duration RECHECK = Defaults.PROXY_RECHECK.defaultValue();
 
   /** When to look again after an ask started: once it has answered or timed out. */
-  static final Duration ANSWER_WAIT = ProxyProbe.TIMEOUT.plusSeconds(1);
+  static final Duration ANSWER_WAIT = Defaults.PROXY_PROBE_TIMEOUT.defaultValue().plusSeconds(1);
 
   /**
    * @param image the operator's own image, which the proxy runs (the same as the cache sync's)
@@ -55,7 +54,9 @@ public class CacheProxy {
     this.client = client;
     this.writer = writer;
     this.image = image;
-    this.answers = new ProxyAnswers(probe, Clock.systemUTC(), RECHECK.dividedBy(2));
+    this.answers =
+        new ProxyAnswers(
+            probe, Clock.systemUTC(), Defaults.PROXY_RECHECK.defaultValue().dividedBy(2));
   }
 
   /** The ProxyCacheFull condition, and when to look again: soon while the proxy is being asked. */
@@ -70,7 +71,7 @@ public class CacheProxy {
     ProxyProbe.Answer answer = look.answer().orElse(ProxyProbe.Answer.unknown("not asked yet"));
     return new CacheFullCheck(
         MirrorStatuses.proxyCacheFull(answer.full(), answer.detail(), generation),
-        look.asking() ? ANSWER_WAIT : RECHECK);
+        look.asking() ? ANSWER_WAIT : Defaults.PROXY_RECHECK.defaultValue());
   }
 
   /**

@@ -23,8 +23,6 @@ import java.util.concurrent.TimeoutException;
  */
 @FunctionalInterface
 public interface ProxyProbe {
-  Duration TIMEOUT = Defaults.PROXY_PROBE_TIMEOUT.defaultValue();
-
   /** The most of an answer that is read. */
   int MAX_ANSWER_BYTES = 4096;
 
@@ -38,9 +36,9 @@ public interface ProxyProbe {
   /** Asks the proxy serving {@code proxyUrl} (its {@code /simple/} URL). Never throws. */
   Answer ask(URI proxyUrl);
 
-  /** Over HTTP to the Service, within {@link #TIMEOUT}. */
+  /** Over HTTP to the Service, within {@link Defaults#PROXY_PROBE_TIMEOUT}. */
   static ProxyProbe http() {
-    return http(TIMEOUT);
+    return http(Defaults.PROXY_PROBE_TIMEOUT.defaultValue());
   }
 
   /**

@@ -61,8 +61,6 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
   public static final String NAME = "pypimirror";
   private static final Logger LOG = LoggerFactory.getLogger(PypiMirrorReconciler.class);
 
-  static final Duration EXISTING_CLAIM_RECHECK = Defaults.EXISTING_CLAIM_RECHECK.defaultValue();
-
   private static Duration sooner(Duration a, Duration b) {
     return a == null || b.compareTo(a) < 0 ? b : a;
   }
@@ -395,6 +393,6 @@ public class PypiMirrorReconciler implements Reconciler<PypiMirror> {
     }
     PersistentVolumeClaim existingClaim =
         client.persistentVolumeClaims().inNamespace(namespace).withName(claimName).get();
-    return CacheState.of(claimName, existingClaim, EXISTING_CLAIM_RECHECK);
+    return CacheState.of(claimName, existingClaim, Defaults.EXISTING_CLAIM_RECHECK.defaultValue());
   }
 }

@@ -15,6 +15,7 @@ import dev.pypimirror.operator.api.PypiMirrorSpec;
 import dev.pypimirror.operator.proxy.ProxyApp;
 import dev.pypimirror.operator.proxy.ProxySettings;
 import dev.pypimirror.operator.reconciler.ProxyProbe;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.simple.Resolution;
 import dev.pypimirror.operator.testing.DeploymentController;
 import dev.pypimirror.operator.testing.JobController;
@@ -74,7 +75,7 @@ class ExportedSeriesTest {
                 "127.0.0.1",
                 0,
                 false,
-                ProxySettings.DEFAULT_INDEX_TTL,
+                Defaults.PROXY_INDEX_TTL.defaultValue(),
                 Resolution.FirstMatch,
                 0.99,
                 ProxySettings.Limits.DEFAULTS),
