@@ -78,20 +78,9 @@ public final class PodCheck {
       return anyNamespace -> Optional.ofNullable(policy);
     }
 
+    /** The mirrors read, each in its namespace (the one checked). */
     MirrorDirectory directory() {
-      return new MirrorDirectory() {
-        @Override
-        public Optional<PypiMirror> get(String ns, String name) {
-          return inNamespace(ns).stream()
-              .filter(m -> name.equals(m.getMetadata().getName()))
-              .findFirst();
-        }
-
-        @Override
-        public List<PypiMirror> inNamespace(String ns) {
-          return ns.equals(namespace) ? mirrors : List.of();
-        }
-      };
+      return MirrorDirectory.of(mirrors);
     }
   }
 
