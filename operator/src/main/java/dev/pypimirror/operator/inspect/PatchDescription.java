@@ -40,7 +40,7 @@ public final class PatchDescription {
         String container = containerName(pod, path);
         items.forEach(e -> lines.add(verb + " " + container + " env " + variable(e)));
       } else if (path.startsWith("/metadata")) {
-        lines.addAll(annotations(path, value));
+        lines.addAll(annotations(verb, path, value));
       }
     }
     return lines;
@@ -66,18 +66,21 @@ public final class PatchDescription {
     return "removed " + path;
   }
 
-  /** The annotations an add to /metadata, /metadata/annotations or one annotation sets. */
-  private static List<String> annotations(String path, JsonNode value) {
+  /**
+   * The annotations an add or replace of /metadata, /metadata/annotations or one annotation sets,
+   * each line beginning with {@code verb}.
+   */
+  private static List<String> annotations(String verb, String path, JsonNode value) {
     List<String> lines = new ArrayList<>();
     if (value.isObject()) {
       JsonNode annotations = value.has("annotations") ? value.path("annotations") : value;
       annotations
           .fields()
           .forEachRemaining(
-              a -> lines.add("+ annotation " + a.getKey() + ": " + a.getValue().asText()));
+              a -> lines.add(verb + " annotation " + a.getKey() + ": " + a.getValue().asText()));
     } else {
       String key = JsonPatches.unescape(path.substring(path.lastIndexOf('/') + 1));
-      lines.add("+ annotation " + key + ": " + value.asText());
+      lines.add(verb + " annotation " + key + ": " + value.asText());
     }
     return lines;
   }

@@ -70,4 +70,25 @@ class PatchDescriptionTest {
             "+ annotation pypimirror.dev/injected: corp@0123abcd",
             "+ annotation pypimirror.dev/skipped: c:/etc/pip.conf");
   }
+
+  @Test
+  void aReplacedAnnotationIsSaidToBeReplaced() {
+    JsonNode pod =
+        yaml(
+            """
+            metadata: {name: p, annotations: {pypimirror.dev/injected: forged@ffffffff}}
+            spec: {containers: [{name: c}]}
+            """);
+    JsonNode patch =
+        json(
+            """
+            [{"op":"replace","path":"/metadata/annotations/pypimirror.dev~1injected","value":"corp@0123abcd"},
+             {"op":"replace","path":"/metadata/annotations","value":{"team":"ml"}}]
+            """);
+
+    assertThat(PatchDescription.describe(pod, patch))
+        .containsExactly(
+            "replaced annotation pypimirror.dev/injected: corp@0123abcd",
+            "replaced annotation team: ml");
+  }
 }
