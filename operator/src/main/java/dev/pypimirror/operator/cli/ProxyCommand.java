@@ -81,6 +81,12 @@ class ProxyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // the upstream client reads in chunks of this size (the JDK's default is 16 KiB): a file
+    // streams through the relay in 16 times fewer hand-overs between threads; read once, before
+    // the first client is made, so set here, where the proxy's process begins
+    if (System.getProperty(UPSTREAM_READ_BUFFER) == null) {
+      System.setProperty(UPSTREAM_READ_BUFFER, Integer.toString(256 * 1024));
+    }
     ProxySettings settings = settings();
     ProxyApp app;
     try {
@@ -107,6 +113,8 @@ class ProxyCommand implements Callable<Integer> {
     stopped.await();
     return 0;
   }
+
+  static final String UPSTREAM_READ_BUFFER = "jdk.httpclient.bufsize";
 
   /** Where the kubelet reads a container's termination message (it mounts the file there). */
   static final Path TERMINATION_LOG = Path.of("/dev/termination-log");
