@@ -180,61 +180,70 @@ public final class WebhookConfigurations implements AutoCloseable {
     if (known.isEmpty()) {
       return false;
     }
-    var mutatingResource =
+    ObjectMeta metadata = metadata();
+    MutatingWebhook optIn = syncMutating(known.get(), metadata);
+    syncValidating(known.get(), optIn, metadata);
+    return true;
+  }
+
+  /** Writes the mutating configuration: the opt-in entry and the policies'; returns the opt-in. */
+  private MutatingWebhook syncMutating(Collection<PypiMirrorPolicy> known, ObjectMeta metadata) {
+    var resource =
         client
             .admissionRegistration()
             .v1()
             .mutatingWebhookConfigurations()
             .withName(routing.name());
-    MutatingWebhookConfiguration mutating = mutatingResource.get();
+    MutatingWebhookConfiguration stored = resource.get();
     // with cert-manager, cainjector writes the bundle: keep the one it wrote
-    String bundle = caBundle != null ? caBundle : storedBundle(mutating);
+    String bundle = caBundle != null ? caBundle : storedBundle(stored);
     MutatingWebhook optIn = WebhookRoutes.optIn(routing, operatorNamespace, bundle);
-    List<MutatingWebhook> desiredMutating =
+    List<MutatingWebhook> entries = stored == null ? null : stored.getWebhooks();
+    List<MutatingWebhook> desired =
         kept(
             WebhookRoutes.mutating(
-                List.of(optIn),
-                known.get(),
-                operatorNamespace,
-                caBundle,
-                policiesInject.getAsBoolean()),
-            mutating == null ? null : mutating.getWebhooks(),
-            known.get(),
+                List.of(optIn), known, operatorNamespace, caBundle, policiesInject.getAsBoolean()),
+            entries,
+            known,
             MutatingWebhook::getName);
-    ObjectMeta metadata = metadata();
     write(
-        mutatingResource,
-        mutating,
-        mutating == null ? null : mutating.getWebhooks(),
+        resource,
+        stored,
+        entries,
         new MutatingWebhookConfigurationBuilder()
             .withMetadata(metadata)
-            .withWebhooks(desiredMutating)
+            .withWebhooks(desired)
             .build(),
-        desiredMutating);
-    var validatingResource =
+        desired);
+    return optIn;
+  }
+
+  /** Writes the validating configuration: the policies' entries, made from the opt-in entry. */
+  private void syncValidating(
+      Collection<PypiMirrorPolicy> known, MutatingWebhook optIn, ObjectMeta metadata) {
+    var resource =
         client
             .admissionRegistration()
             .v1()
             .validatingWebhookConfigurations()
             .withName(routing.name());
-    ValidatingWebhookConfiguration validating = validatingResource.get();
-    List<ValidatingWebhook> desiredValidating =
+    ValidatingWebhookConfiguration stored = resource.get();
+    List<ValidatingWebhook> entries = stored == null ? null : stored.getWebhooks();
+    List<ValidatingWebhook> desired =
         kept(
-            WebhookRoutes.validating(
-                List.of(), List.of(optIn), known.get(), operatorNamespace, caBundle),
-            validating == null ? null : validating.getWebhooks(),
-            known.get(),
+            WebhookRoutes.validating(List.of(), List.of(optIn), known, operatorNamespace, caBundle),
+            entries,
+            known,
             ValidatingWebhook::getName);
     write(
-        validatingResource,
-        validating,
-        validating == null ? null : validating.getWebhooks(),
+        resource,
+        stored,
+        entries,
         new ValidatingWebhookConfigurationBuilder()
             .withMetadata(metadata)
-            .withWebhooks(desiredValidating)
+            .withWebhooks(desired)
             .build(),
-        desiredValidating);
-    return true;
+        desired);
   }
 
   /**
