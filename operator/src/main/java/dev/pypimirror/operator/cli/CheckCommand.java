@@ -79,10 +79,7 @@ class CheckCommand implements Callable<Integer> {
               + " for standard input; each Pod and workload is checked, other objects skipped.")
   String file;
 
-  @Option(
-      names = {"-R", "--recursive"},
-      description = "With -f DIR, the folder's subfolders too.")
-  boolean recursive;
+  @Mixin RecursiveOption folders;
 
   @Option(
       names = "--operator-namespace",
@@ -112,48 +109,58 @@ class CheckCommand implements Callable<Integer> {
               ? namespace
               : client.getNamespace() != null ? client.getNamespace() : "default";
       PrintWriter out = spec.commandLine().getOut();
+      int status;
       if (file != null) {
-        int status = 0;
-        Map<String, PodCheck.Cluster> read = new java.util.HashMap<>();
-        for (Workload workload : workloads) {
-          String in = workload.namespace() != null ? workload.namespace() : ns;
-          PodCheck.Report report =
-              PodCheck.pod(
-                  workload.pod(),
-                  workload.where(),
-                  PodCheck.Stage.NOT_CREATED,
-                  read.computeIfAbsent(in, n -> read(client, n)));
-          out.print(report.text());
-          if (workloads.size() > 1 && workload != workloads.get(workloads.size() - 1)) {
-            out.println();
-          }
-          status = Math.max(status, report.status());
-        }
-        out.flush();
-        return status;
-      }
-      PodCheck.Cluster cluster = read(client, ns);
-      PodCheck.Report report;
-      if (podName != null) {
-        Pod pod = client.pods().inNamespace(ns).withName(podName).get();
-        if (pod == null) {
-          throw new CliException("pods \"%s\" not found in namespace %s".formatted(podName, ns));
-        }
-        report =
-            PodCheck.pod(
-                Serialization.jsonMapper().valueToTree(pod),
-                podName,
-                PodCheck.Stage.CREATED,
-                cluster);
+        status = printWorkloads(client, ns, workloads, out);
       } else {
-        report = PodCheck.namespace(cluster);
+        PodCheck.Report report = existing(client, ns);
+        out.print(report.text());
+        status = report.status();
       }
-      out.print(report.text());
       out.flush();
-      return report.status();
+      return status;
     } catch (KubernetesClientException e) {
       throw ClusterOptions.failed(masterUrl, e);
     }
+  }
+
+  /**
+   * Each workload of -f checked as not yet created, in its own namespace or {@code ns} (each
+   * namespace read once), a blank line between reports; the worst status.
+   */
+  private int printWorkloads(
+      KubernetesClient client, String ns, List<Workload> workloads, PrintWriter out) {
+    int status = 0;
+    Map<String, PodCheck.Cluster> read = new java.util.HashMap<>();
+    for (Workload workload : workloads) {
+      String in = workload.namespace() != null ? workload.namespace() : ns;
+      PodCheck.Report report =
+          PodCheck.pod(
+              workload.pod(),
+              workload.where(),
+              PodCheck.Stage.NOT_CREATED,
+              read.computeIfAbsent(in, n -> read(client, n)));
+      out.print(report.text());
+      if (workloads.size() > 1 && workload != workloads.get(workloads.size() - 1)) {
+        out.println();
+      }
+      status = Math.max(status, report.status());
+    }
+    return status;
+  }
+
+  /** The named pod as the cluster has it, or without a name the namespace. */
+  private PodCheck.Report existing(KubernetesClient client, String ns) {
+    PodCheck.Cluster read = read(client, ns);
+    if (podName == null) {
+      return PodCheck.namespace(read);
+    }
+    Pod pod = client.pods().inNamespace(ns).withName(podName).get();
+    if (pod == null) {
+      throw new CliException("pods \"%s\" not found in namespace %s".formatted(podName, ns));
+    }
+    return PodCheck.pod(
+        Serialization.jsonMapper().valueToTree(pod), podName, PodCheck.Stage.CREATED, read);
   }
 
   /**
@@ -161,7 +168,7 @@ class CheckCommand implements Callable<Integer> {
    * objects are skipped with a note. None at all is bad input.
    */
   private List<Workload> workloads() {
-    ManifestReader input = ManifestReader.read(file, recursive, System.in);
+    ManifestReader input = folders.read(file, System.in);
     List<Workload> workloads = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
     java.util.Set<String> skippedKinds = new java.util.LinkedHashSet<>();

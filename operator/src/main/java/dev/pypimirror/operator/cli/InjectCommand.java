@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -74,10 +75,7 @@ class InjectCommand implements Callable<Integer> {
               + " .json files, or - for standard input.")
   String file;
 
-  @Option(
-      names = {"-R", "--recursive"},
-      description = "With -f DIR, the folder's subfolders too.")
-  boolean recursive;
+  @Mixin RecursiveOption folders;
 
   @Option(
       names = "--mirror",
@@ -125,7 +123,7 @@ class InjectCommand implements Callable<Integer> {
     if (policy != null) {
       RenderCommand.refuseViolations(mirror, policy, mirrorSource);
     }
-    ManifestReader input = ManifestReader.read(file, recursive, System.in);
+    ManifestReader input = folders.read(file, System.in);
     PrintWriter err = spec.commandLine().getErr();
     MirrorDirectory mirrors = offline(mirror, policy);
     PolicyDirectory policies =

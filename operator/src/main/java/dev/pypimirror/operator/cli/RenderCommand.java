@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -65,10 +66,7 @@ class RenderCommand implements Callable<Integer> {
               + " .yml and .json files (its other objects skipped), or - for standard input.")
   String file;
 
-  @Option(
-      names = {"-R", "--recursive"},
-      description = "With -f DIR, the folder's subfolders too.")
-  boolean recursive;
+  @Mixin RecursiveOption folders;
 
   @Option(
       names = "--policy",
@@ -106,16 +104,7 @@ class RenderCommand implements Callable<Integer> {
     if ("-".equals(file) && "-".equals(policyFile)) {
       throw new CliException("only one of -f and --policy can read standard input");
     }
-    ManifestReader input = ManifestReader.read(file, recursive, System.in);
-    List<ManifestReader.Located<PypiMirror>> mirrors =
-        input.mirrors(
-            skipped ->
-                spec.commandLine()
-                    .getErr()
-                    .println("note: " + skipped + " skipped: not a PypiMirror"));
-    if (mirrors.isEmpty()) {
-      throw new CliException(input.source() + ": no PypiMirror in the folder");
-    }
+    List<ManifestReader.Located<PypiMirror>> mirrors = mirrors();
     PypiMirrorPolicy policy =
         policyFile == null ? null : ManifestReader.read(policyFile, System.in).singlePolicy();
     List<HasMetadata> objects = new ArrayList<>();
@@ -126,24 +115,8 @@ class RenderCommand implements Callable<Integer> {
       if (policy != null) {
         refuseViolations(mirror.object(), policy, mirror.where());
       }
-      DependencyConfusion.risk(mirror.object().getSpec())
-          .ifPresent(
-              why ->
-                  warnings.add(
-                      "warning: %s: PypiMirror %s: %s"
-                          .formatted(
-                              mirror.where(), mirror.object().getMetadata().getName(), why)));
-      CacheSpec cache = mirror.object().getSpec().getCache();
-      if (requirementsFile == null
-          && cache != null
-          && cache.isSynced()
-          && cache.getRequirementsConfigMap() != null) {
-        spec.commandLine()
-            .getErr()
-            .println(
-                "note: the sync Job carries the requirementsConfigMap's lines as read at sync"
-                    + " time; --requirements FILE shows them");
-      }
+      dependencyConfusion(mirror).ifPresent(warnings::add);
+      noteRequirementsReadAtSyncTime(mirror.object());
     }
     if (injection.equals("admission-policy")) {
       objects.addAll(admissionPolicies(mirrors, policy));
@@ -154,6 +127,45 @@ class RenderCommand implements Callable<Integer> {
         .print(output.format(objects.size() == 1 ? objects.get(0) : objects));
     spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  /** The PypiMirrors of -f, other objects skipped with a note; none at all is bad input. */
+  private List<ManifestReader.Located<PypiMirror>> mirrors() {
+    ManifestReader input = folders.read(file, System.in);
+    List<ManifestReader.Located<PypiMirror>> mirrors =
+        input.mirrors(
+            skipped ->
+                spec.commandLine()
+                    .getErr()
+                    .println("note: " + skipped + " skipped: not a PypiMirror"));
+    if (mirrors.isEmpty()) {
+      throw new CliException(input.source() + ": no PypiMirror in the folder");
+    }
+    return mirrors;
+  }
+
+  /** The warning a mirror open to dependency confusion gets, naming where it was read. */
+  private static Optional<String> dependencyConfusion(ManifestReader.Located<PypiMirror> mirror) {
+    return DependencyConfusion.risk(mirror.object().getSpec())
+        .map(
+            why ->
+                "warning: %s: PypiMirror %s: %s"
+                    .formatted(mirror.where(), mirror.object().getMetadata().getName(), why));
+  }
+
+  /** Without --requirements, a synced cache's requirementsConfigMap is not shown: say so. */
+  private void noteRequirementsReadAtSyncTime(PypiMirror mirror) {
+    CacheSpec cache = mirror.getSpec().getCache();
+    if (requirementsFile == null
+        && cache != null
+        && cache.isSynced()
+        && cache.getRequirementsConfigMap() != null) {
+      spec.commandLine()
+          .getErr()
+          .println(
+              "note: the sync Job carries the requirementsConfigMap's lines as read at sync"
+                  + " time; --requirements FILE shows them");
+    }
   }
 
   private String requirementsText() {
