@@ -92,29 +92,9 @@ public final class OperatorApp implements AutoCloseable {
         new AdmissionPolicyWriter(
             client, operatorNamespace, mirrors, mirrors::all, policies, policies::all);
     admissionPolicies.ownedBy(routing::owner);
-    certificates =
-        switch (settings.webhook().certificates()) {
-          case SELF_MANAGED ->
-              Optional.of(new WebhookCertificateManager(client, operatorNamespace, clock, routing));
-          case CERT_MANAGER ->
-              Optional.of(
-                  WebhookCertificateManager.certManager(client, operatorNamespace, clock, routing));
-          case FILES -> Optional.empty();
-        };
-    certificates.ifPresent(
-        c -> {
-          metrics.certificateExpiry("serving", () -> c.notAfter(WebhookCertificates.TLS_CRT));
-          metrics.certificateExpiry("ca", () -> c.notAfter(WebhookCertificates.CA_CRT));
-        });
+    certificates = certificates(client, settings, clock, routing);
     audit = new MissedInjectionAudit(client, operatorNamespace, events, metrics::missedInjection);
-    metrics.perMirror(mirrors::all);
-    metrics.mirrors(
-        () ->
-            mirrors.all().stream()
-                .collect(
-                    Collectors.groupingBy(
-                        m -> m.getStatus() != null && m.getStatus().isReady(),
-                        Collectors.counting())));
+    measureCertificatesAndMirrors();
     webhook = settings.webhook().enabled() ? Optional.of(webhookServer()) : Optional.empty();
     operator =
         reconcilers(
@@ -124,14 +104,53 @@ public final class OperatorApp implements AutoCloseable {
             events,
             leaderDuties(),
             metrics.reconcileMetrics(),
-            (namespace, mirror, jobs) ->
-                metrics.syncJobsSeen(
-                    namespace,
-                    mirror,
-                    jobs.stream()
-                        .map(j -> new FinishedSyncJob(j.uid(), j.succeeded(), j.finishedAt()))
-                        .toList()),
+            this::syncJobsSeen,
             probe);
+  }
+
+  /** Who keeps the webhook's certificate: the operator, cert-manager, or nobody (files given). */
+  private static Optional<WebhookCertificateManager> certificates(
+      KubernetesClient client,
+      OperatorSettings settings,
+      Clock clock,
+      WebhookConfigurations routing) {
+    String operatorNamespace = settings.operatorNamespace();
+    return switch (settings.webhook().certificates()) {
+      case SELF_MANAGED ->
+          Optional.of(new WebhookCertificateManager(client, operatorNamespace, clock, routing));
+      case CERT_MANAGER ->
+          Optional.of(
+              WebhookCertificateManager.certManager(client, operatorNamespace, clock, routing));
+      case FILES -> Optional.empty();
+    };
+  }
+
+  /** The gauges read at scrape time: the certificates' expiry, the mirrors and their readiness. */
+  private void measureCertificatesAndMirrors() {
+    certificates.ifPresent(
+        c -> {
+          metrics.certificateExpiry("serving", () -> c.notAfter(WebhookCertificates.TLS_CRT));
+          metrics.certificateExpiry("ca", () -> c.notAfter(WebhookCertificates.CA_CRT));
+        });
+    metrics.perMirror(mirrors::all);
+    metrics.mirrors(
+        () ->
+            mirrors.all().stream()
+                .collect(
+                    Collectors.groupingBy(
+                        m -> m.getStatus() != null && m.getStatus().isReady(),
+                        Collectors.counting())));
+  }
+
+  /** The finished sync Jobs a reconcile saw, for the metrics. */
+  private void syncJobsSeen(
+      String namespace, String mirror, java.util.List<CacheSyncer.FinishedJob> jobs) {
+    metrics.syncJobsSeen(
+        namespace,
+        mirror,
+        jobs.stream()
+            .map(j -> new FinishedSyncJob(j.uid(), j.succeeded(), j.finishedAt()))
+            .toList());
   }
 
   /**

@@ -292,34 +292,39 @@ public class PodAdmission {
         : namespace;
   }
 
+  /** What a request asks, as far as the decision cares. */
+  private enum Operation {
+    POD_CREATE,
+    ADDS_EPHEMERAL_CONTAINERS,
+    OTHER;
+
+    static Operation of(JsonNode request) {
+      boolean pods = "pods".equals(request.path("resource").path("resource").asText());
+      String subResource = request.path("subResource").asText("");
+      String operation = request.path("operation").asText();
+      if (pods && "CREATE".equals(operation) && subResource.isEmpty()) {
+        return POD_CREATE;
+      }
+      if (pods && "UPDATE".equals(operation) && subResource.equals("ephemeralcontainers")) {
+        return ADDS_EPHEMERAL_CONTAINERS;
+      }
+      return OTHER;
+    }
+  }
+
   private Decided decide(JsonNode request, Entry entry) {
     JsonNode pod = request.path("object");
-    boolean pods = "pods".equals(request.path("resource").path("resource").asText());
-    String subResource = request.path("subResource").asText("");
-    boolean isPodCreate =
-        "CREATE".equals(request.path("operation").asText()) && pods && subResource.isEmpty();
-    boolean addsEphemeralContainers =
-        "UPDATE".equals(request.path("operation").asText())
-            && pods
-            && subResource.equals("ephemeralcontainers");
+    Operation operation = Operation.of(request);
     boolean enforced = entry != null && entry.enforce();
-    if (enforced && (isPodCreate || addsEphemeralContainers)) {
+    if (enforced && operation != Operation.OTHER) {
       String malformed = malformed(pod);
       if (malformed != null) {
-        return new Decided(
-            Decision.deny(
-                "pypi-mirror: PypiMirrorPolicy %s enforces a PyPI mirror in namespace %s, and %s, so the pod is refused"
-                    .formatted(entry.policy(), namespaceOf(request), malformed),
-                List.of()),
-            null,
-            null,
-            InjectionPlan.denied(Reason.MALFORMED_POD, malformed, List.of()),
-            false);
+        return refusedMalformed(request, entry, malformed);
       }
     }
     PolicyDirectory routed =
         enforced ? namespace -> policies.governing(namespace, entry.policy()) : policies;
-    if (addsEphemeralContainers && enforced) {
+    if (operation == Operation.ADDS_EPHEMERAL_CONTAINERS && enforced) {
       String namespace = namespaceOf(request);
       InjectionPlan plan =
           PodInjector.injectEphemeral(
@@ -331,7 +336,7 @@ public class PodAdmission {
               routed);
       return decided(plan, namespace, pod, request);
     }
-    if (!isPodCreate) {
+    if (operation != Operation.POD_CREATE) {
       return new Decided(
           Decision.allow(List.of()),
           null,
@@ -348,6 +353,19 @@ public class PodAdmission {
     InjectionPlan plan =
         PodInjector.inject(pod, namespace, operatorNamespace, mirrors, routed, requester(request));
     return decided(plan, namespace, pod, request);
+  }
+
+  /** An enforcing entry refuses a pod it cannot read as a pod. */
+  private static Decided refusedMalformed(JsonNode request, Entry entry, String malformed) {
+    return new Decided(
+        Decision.deny(
+            "pypi-mirror: PypiMirrorPolicy %s enforces a PyPI mirror in namespace %s, and %s, so the pod is refused"
+                .formatted(entry.policy(), namespaceOf(request), malformed),
+            List.of()),
+        null,
+        null,
+        InjectionPlan.denied(Reason.MALFORMED_POD, malformed, List.of()),
+        false);
   }
 
   private static Decided decided(
