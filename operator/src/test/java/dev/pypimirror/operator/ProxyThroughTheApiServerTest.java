@@ -13,6 +13,8 @@ import dev.pypimirror.operator.testing.DeploymentController;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.OperatorInCluster;
+import dev.pypimirror.operator.testing.SharedOperator;
+import dev.pypimirror.operator.testing.SharedOperator.Running;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -25,9 +27,8 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A mirror served through its caching proxy (serve: Proxy), end to end through the test API server:
@@ -35,26 +36,14 @@ import org.junit.jupiter.api.Test;
  * alone; a build pod is injected with the config and no cache volume; an index's credentials reach
  * the proxy as Secret references only, and their values appear nowhere the operator writes.
  */
+@ExtendWith(SharedOperator.class)
 class ProxyThroughTheApiServerTest {
   private static final String USERNAME = "svc-reader-7731";
   private static final String PASSWORD = "pa55-9f2c-never-shown";
   private static final String PROXY_URL = "http://pypi-mirror-corp-proxy.proxied.svc:8080/simple/";
 
-  private static OperatorInCluster cluster;
-  private static KubernetesClient client;
-
-  @BeforeAll
-  static void startClusterAndOperator() throws Exception {
-    cluster = OperatorInCluster.start();
-    client = cluster.client;
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @Running private static OperatorInCluster cluster;
+  @Running private static KubernetesClient client;
 
   private static PypiMirrorSpec proxied() {
     return Mirrors.withProxy(

@@ -16,6 +16,8 @@ import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.OperatorInCluster;
 import dev.pypimirror.operator.testing.Policies;
+import dev.pypimirror.operator.testing.SharedOperator;
+import dev.pypimirror.operator.testing.SharedOperator.Running;
 import dev.pypimirror.operator.webhook.WebhookConfigurations;
 import dev.pypimirror.operator.webhook.WebhookRoutes;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -25,9 +27,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * How a pod travels: a client creates it in the API server; the API server picks the webhooks of
@@ -37,26 +38,12 @@ import org.junit.jupiter.api.Test;
  * result. Nothing here calls the webhook itself: what the test reads back is what the API server
  * stored. The same API server validates PypiMirrors against their CRD (schema and CEL rules).
  */
+@ExtendWith(SharedOperator.class)
 class ThroughTheApiServerTest {
-  private static OperatorInCluster cluster;
-  private static ApiServer api;
-  private static KubernetesClient client;
-  private static OperatorApp app;
-
-  @BeforeAll
-  static void startClusterAndOperator() throws Exception {
-    cluster = OperatorInCluster.start();
-    api = cluster.api;
-    client = cluster.client;
-    app = cluster.app;
-  }
-
-  @AfterAll
-  static void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @Running private static OperatorInCluster cluster;
+  @Running private static ApiServer api;
+  @Running private static KubernetesClient client;
+  @Running private static OperatorApp app;
 
   @Test
   void aPodThatAsksForAMirrorIsStoredInjectedBecauseTheApiServerCalledTheWebhook() {

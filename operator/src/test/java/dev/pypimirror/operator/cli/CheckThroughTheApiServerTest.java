@@ -3,22 +3,21 @@ package dev.pypimirror.operator.cli;
 import static dev.pypimirror.operator.cli.RenderCommandTest.run;
 import static dev.pypimirror.operator.testing.OperatorInCluster.buildPod;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.inspect.PodCheck;
 import dev.pypimirror.operator.testing.ApiServer;
-import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
 import dev.pypimirror.operator.testing.OperatorInCluster;
-import dev.pypimirror.operator.testing.Policies;
+import dev.pypimirror.operator.testing.SharedOperator;
+import dev.pypimirror.operator.testing.SharedOperator.Running;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@code check} against the test API server that calls the operator's webhook: the pods it checks
@@ -26,18 +25,15 @@ import org.junit.jupiter.api.Test;
  * down, as the fail-open entry let them through); the mirrors are the operator's own work. The
  * operator's namespace comes from the webhook configuration, as in a cluster.
  */
+@ExtendWith(SharedOperator.class)
 class CheckThroughTheApiServerTest {
-  private static OperatorInCluster cluster;
-  private static ApiServer api;
-  private static KubernetesClient client;
-  private static OperatorApp app;
+  @Running private static OperatorInCluster cluster;
+  @Running private static ApiServer api;
+  @Running private static KubernetesClient client;
+  @Running private static OperatorApp app;
 
   @BeforeAll
-  static void startClusterAndOperator() throws Exception {
-    cluster = OperatorInCluster.start();
-    api = cluster.api;
-    client = cluster.client;
-    app = cluster.app;
+  static void pointTheCommandsAtIt() {
     System.setProperty(Config.KUBERNETES_MASTER_SYSTEM_PROPERTY, client.getMasterUrl().toString());
     System.setProperty(Config.KUBERNETES_TRUST_CERT_SYSTEM_PROPERTY, "true");
     System.setProperty(Config.KUBERNETES_AUTH_TRYKUBECONFIG_SYSTEM_PROPERTY, "false");
@@ -45,11 +41,8 @@ class CheckThroughTheApiServerTest {
   }
 
   @AfterAll
-  static void stop() {
+  static void forgetIt() {
     CheckCommandTest.CLIENT_PROPERTIES.forEach(System::clearProperty);
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   @Test
@@ -100,32 +93,7 @@ class CheckThroughTheApiServerTest {
 
   @Test
   void anEnforcedNamespaceInjectsAnOptedOutPodAndSaysWhy() {
-    MockCluster.namespace(client, "secure", Map.of("team", "secure"));
-    client
-        .resource(
-            Policies.policy(
-                "secure-builds",
-                Map.of("team", "secure"),
-                Mirrors.spec(Mirrors.https("https://devpi.corp.example/simple/")),
-                true))
-        .create();
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () ->
-                client
-                        .admissionRegistration()
-                        .v1()
-                        .mutatingWebhookConfigurations()
-                        .withName("pypi-mirror-operator")
-                        .get()
-                        .getWebhooks()
-                        .stream()
-                        .anyMatch(w -> w.getName().equals("secure-builds.policy.pypimirror.dev"))
-                    && app.mirrors()
-                        .get("secure", "secure-builds")
-                        .map(m -> m.getStatus() != null && m.getStatus().isReady())
-                        .orElse(false));
+    cluster.enforcedNamespace("secure");
     client
         .resource(buildPod("secure", "opted-out", Map.of("pypimirror.dev/inject", "false")))
         .create();
