@@ -81,7 +81,7 @@ class ExportedSeriesTest {
                 ProxySettings.Limits.DEFAULTS),
             Map.of());
     proxyPort = proxy.start();
-    ProxyProbe http = ProxyProbe.http();
+    ProxyProbe http = ProxyProbe.http(Duration.ofSeconds(30)); // patient on a busy machine
     cluster =
         OperatorInCluster.startWithMetrics(
             service -> http.ask(URI.create("http://127.0.0.1:" + proxyPort + "/simple/")));
@@ -127,13 +127,17 @@ class ExportedSeriesTest {
                         .get(),
                 d -> d != null);
     DeploymentController.makeAvailable(cluster.client, deployment);
-    await() // a first ask that times out on a busy machine is asked again a minute later
+    await() // the operator asked the proxy (off its reconcile thread) and wrote its answer
         .atMost(Duration.ofSeconds(90))
         .until(
             () ->
-                scrape()
-                    .contains(
-                        "pypimirror_mirror_proxy_cache_full{mirror=\"proxied\",namespace=\"ml\"}"));
+                cluster
+                    .app
+                    .mirrors()
+                    .get("ml", "proxied")
+                    .flatMap(m -> m.getStatus().condition("ProxyCacheFull"))
+                    .map(c -> c.getStatus().equals("False"))
+                    .orElse(false));
     scrapeText = scrape();
     exported = parseExposition(scrapeText);
     proxyExported(exported);
