@@ -11,9 +11,7 @@ import io.vertx.core.net.impl.ConnectionBase;
 import java.io.IOException;
 import java.net.http.HttpResponse.BodySubscriber;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -23,9 +21,10 @@ import java.util.function.LongConsumer;
 
 /**
  * Streams one upstream file to one client while it is written to the cache: each chunk goes to the
- * file (on the HTTP client's thread) and to the client (on the client's event loop), and the next
- * is asked for only once the client's write queue has room, so memory stays a few chunks whatever
- * the file's size. The last chunk is held back until the sha256 is checked: on a mismatch or a cut
+ * client (on the client's event loop) as soon as it arrives, and is hashed and written to the file
+ * behind it ({@link StoreBehind}); the next is asked for only once the client's write queue has
+ * room and the store is no more than its cap behind, so memory stays a few chunks whatever the
+ * file's size. The last chunk is held back until the sha256 is checked: on a mismatch or a cut
  * transfer the client's connection is reset (it never sees a complete file) and nothing is stored.
  *
  * <p>Nothing holds the upstream connection for long without a reason, each within {@code stall}: a
@@ -43,10 +42,10 @@ final class FileRelay implements BodySubscriber<Boolean> {
   private final Context context;
   private final HttpServerResponse response;
   private final HttpConnection connection;
-  private final Optional<FileStore.Writer> writer;
+  private final boolean storing;
+  private final StoreBehind store;
   private final String expectedSha256;
   private final LongConsumer served;
-  private final MessageDigest digest = FileStore.sha256();
   private final CompletableFuture<Boolean> result = new CompletableFuture<>();
   private final Duration stall;
   private Flow.Subscription subscription;
@@ -56,8 +55,8 @@ final class FileRelay implements BodySubscriber<Boolean> {
   private Buffer pending;
   private boolean clientGone;
   private long clientGoneAt = -1; // when the client's leaving was handled: bounds the rest
-  private long owed; // chunks not asked for again while the client's queue was full
-  private long waitingForClientSince;
+  private long owed; // chunks not asked for again while the client's queue or the store was full
+  private long waitingForClientSince = -1; // while the client's write queue is full
   private long watchdog = -1;
 
   FileRelay(
@@ -70,7 +69,8 @@ final class FileRelay implements BodySubscriber<Boolean> {
     this.context = context;
     this.response = request.response();
     this.connection = request.connection();
-    this.writer = writer;
+    this.storing = writer.isPresent();
+    this.store = new StoreBehind(writer, () -> context.runOnContext(v -> askOwed()));
     this.expectedSha256 = expectedSha256;
     this.served = served;
     this.stall = stall;
@@ -104,18 +104,43 @@ final class FileRelay implements BodySubscriber<Boolean> {
     }
     clientGone = true;
     clientGoneAt = System.nanoTime();
-    if (writer.isEmpty()) {
+    if (!storing) {
       cut(new ClientGone());
       return;
     }
     lastProgress = clientGoneAt;
-    subscription.request(Long.MAX_VALUE);
+    askOwed();
+  }
+
+  /**
+   * On the context: asks upstream for the chunks owed, unless the client's write queue is full (its
+   * drain asks again) or the store is behind (its catching up asks again).
+   */
+  private void askOwed() {
+    if (owed == 0) {
+      return;
+    }
+    if (!clientGone && response.writeQueueFull()) {
+      if (waitingForClientSince < 0) {
+        waitingForClientSince = System.nanoTime();
+        response.drainHandler(d -> askOwed());
+      }
+      return;
+    }
+    waitingForClientSince = -1;
+    if (store.behind()) {
+      return;
+    }
+    long n = owed;
+    owed = 0;
+    lastProgress = System.nanoTime();
+    subscription.request(n);
   }
 
   /** On the context: cuts off a client, an upstream or a transfer nobody waits for any more. */
   private void checkStalled() {
     long now = System.nanoTime();
-    if (!clientGone && owed > 0) {
+    if (!clientGone && waitingForClientSince >= 0) {
       if (now - waitingForClientSince < stall.toNanos()) {
         return; // the client has a while yet to take what it was sent
       }
@@ -124,7 +149,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
     }
     if (clientGoneAt >= 0 && now - clientGoneAt >= stall.toNanos()) {
       cut(new ClientGone());
-    } else if (now - lastProgress >= stall.toNanos()) {
+    } else if (now - lastProgress >= stall.toNanos() && !(owed > 0 && store.behind())) {
       cut(new Stalled(stall));
     }
   }
@@ -136,12 +161,11 @@ final class FileRelay implements BodySubscriber<Boolean> {
         return;
       }
       finished = true;
-      writer.ifPresent(FileStore.Writer::abort);
     }
     subscription.cancel();
     stopWatchdog();
     reset();
-    result.completeExceptionally(why);
+    store.abort(() -> result.completeExceptionally(why));
   }
 
   private void stopWatchdog() {
@@ -165,40 +189,24 @@ final class FileRelay implements BodySubscriber<Boolean> {
       }
       int at = 0;
       for (ByteBuffer item : items) {
-        writer.ifPresent(w -> w.write(item));
-        digest.update(item.duplicate());
         int n = item.remaining();
         item.get(bytes, at, n);
         at += n;
       }
+      store.add(ByteBuffer.wrap(bytes)); // the client's chunk and the store's share the bytes
     }
     Buffer chunk = Buffer.buffer(Unpooled.wrappedBuffer(bytes));
     context.runOnContext(
         v -> {
-          if (clientGone) {
-            return;
-          }
-          if (pending != null) {
-            served.accept(pending.length());
-            response.write(pending);
-          }
-          pending = chunk;
-          if (!response.writeQueueFull()) {
-            subscription.request(1);
-          } else {
-            if (owed++ == 0) {
-              waitingForClientSince = System.nanoTime();
+          if (!clientGone) {
+            if (pending != null) {
+              served.accept(pending.length());
+              response.write(pending);
             }
-            response.drainHandler(
-                d -> {
-                  long n = owed;
-                  owed = 0;
-                  if (n > 0) {
-                    lastProgress = System.nanoTime();
-                    subscription.request(n);
-                  }
-                });
+            pending = chunk;
           }
+          owed++;
+          askOwed();
         });
   }
 
@@ -209,28 +217,30 @@ final class FileRelay implements BodySubscriber<Boolean> {
         return;
       }
       finished = true;
-      writer.ifPresent(FileStore.Writer::abort);
     }
     context.runOnContext(
         v -> {
           stopWatchdog();
           reset();
         });
-    result.completeExceptionally(error);
+    store.abort(() -> result.completeExceptionally(error));
   }
 
   @Override
   public void onComplete() {
-    String actual;
-    boolean stored;
     synchronized (this) {
       if (finished) {
         return;
       }
       finished = true;
-      actual = HexFormat.of().formatHex(digest.digest());
-      stored = writer.map(w -> w.publish(actual, expectedSha256)).orElse(false);
     }
+    store.finish(expectedSha256, this::finished);
+  }
+
+  /** Once every chunk is hashed and written: ends the client's response, or resets it. */
+  private void finished(StoreBehind.Finished done) {
+    String actual = done.sha256();
+    boolean stored = done.stored();
     boolean matches = expectedSha256 == null || expectedSha256.equals(actual);
     context.runOnContext(
         v -> {

@@ -1,0 +1,125 @@
+package dev.pypimirror.operator.proxy;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hashes a transfer's chunks and writes them to the cache behind the client, in order, on a small
+ * shared pool of threads, so a chunk goes to the client as soon as it arrives. Bounded: {@link
+ * #behind} says when more than {@link #CAP} bytes wait, and the relay then asks upstream for no
+ * more until {@code caughtUp} runs.
+ */
+final class StoreBehind {
+  /** Bytes queued for hashing and writing before the relay stops asking upstream for more. */
+  static final long CAP = 4L << 20;
+
+  private static final Logger LOG = LoggerFactory.getLogger(StoreBehind.class);
+  private static final ExecutorService POOL =
+      Executors.newFixedThreadPool(
+          2,
+          task -> {
+            Thread thread = new Thread(task, "proxy-store");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  private final Optional<FileStore.Writer> writer;
+  private final Runnable caughtUp;
+  private final MessageDigest digest = FileStore.sha256();
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicLong queued = new AtomicLong();
+  private volatile boolean aborted;
+
+  /**
+   * @param caughtUp run (on a store thread) when the queue drops to the cap or below again
+   */
+  StoreBehind(Optional<FileStore.Writer> writer, Runnable caughtUp) {
+    this.writer = writer;
+    this.caughtUp = caughtUp;
+  }
+
+  /** Whether more than {@link #CAP} bytes wait to be hashed and written. */
+  boolean behind() {
+    return queued.get() > CAP;
+  }
+
+  /** Queues a chunk the caller no longer changes. */
+  void add(ByteBuffer chunk) {
+    int size = chunk.remaining();
+    queued.addAndGet(size);
+    submit(
+        () -> {
+          if (!aborted) {
+            writer.ifPresent(w -> w.write(chunk));
+            digest.update(chunk);
+          }
+          long left = queued.addAndGet(-size);
+          if (left <= CAP && left + size > CAP) {
+            caughtUp.run();
+          }
+        });
+  }
+
+  /**
+   * After every chunk: the sha256 of all, and whether the file is stored under it (published when
+   * it is {@code expectedSha256}, or when that is null), handed to {@code done}.
+   */
+  void finish(String expectedSha256, Consumer<Finished> done) {
+    submit(
+        () -> {
+          String actual = HexFormat.of().formatHex(digest.digest());
+          boolean stored = writer.map(w -> w.publish(actual, expectedSha256)).orElse(false);
+          done.accept(new Finished(actual, stored));
+        });
+  }
+
+  /** What a finished transfer hashed to, and whether it is now in the cache. */
+  record Finished(String sha256, boolean stored) {}
+
+  /** Drops what still waits and the temporary file, then runs {@code done}. */
+  void abort(Runnable done) {
+    aborted = true;
+    submit(
+        () -> {
+          writer.ifPresent(FileStore.Writer::abort);
+          done.run();
+        });
+  }
+
+  private void submit(Runnable task) {
+    tasks.add(task);
+    if (draining.compareAndSet(false, true)) {
+      POOL.execute(this::drain);
+    }
+  }
+
+  /** Runs the queued tasks in order, one thread at a time per transfer. */
+  private void drain() {
+    while (true) {
+      Runnable task;
+      while ((task = tasks.poll()) != null) {
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          LOG.error("storing a transfer failed", e);
+        }
+      }
+      draining.set(false);
+      if (tasks.isEmpty() || !draining.compareAndSet(false, true)) {
+        return;
+      }
+    }
+  }
+}
