@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StoreBehind {
   /** Bytes queued for hashing and writing before the relay stops asking upstream for more. */
-  static final long CAP = 4L << 20;
+  static final long CAP = 1L << 20;
 
   private static final Logger LOG = LoggerFactory.getLogger(StoreBehind.class);
   private static final ExecutorService POOL =
