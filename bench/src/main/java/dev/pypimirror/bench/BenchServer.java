@@ -34,12 +34,13 @@ public final class BenchServer {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
     Path dir = BenchTls.servingFiles();
     // as in the operator: every admission counted and timed for /metrics
+    var metrics = new OperatorMetrics();
     var admission =
         new PodAdmission(
             Workload.directory(),
             PolicyDirectory.NONE,
             "pypi-mirror-system",
-            new OperatorMetrics().admissions());
+            (namespace, pod, plan, dryRun, nanos) -> metrics.admission(plan, nanos));
     var server =
         new WebhookServer(
                 OperatorSettings.defaults()
