@@ -61,13 +61,16 @@ final class StoreBehind {
     queued.addAndGet(size);
     submit(
         () -> {
-          if (!aborted) {
-            writer.ifPresent(w -> w.write(chunk));
-            digest.update(chunk);
-          }
-          long left = queued.addAndGet(-size);
-          if (left <= CAP && left + size > CAP) {
-            caughtUp.run();
+          try {
+            if (!aborted) {
+              writer.ifPresent(w -> w.write(chunk));
+              digest.update(chunk);
+            }
+          } finally { // a chunk that failed still leaves the queue, or the relay would wait forever
+            long left = queued.addAndGet(-size);
+            if (left <= CAP && left + size > CAP) {
+              caughtUp.run();
+            }
           }
         });
   }
