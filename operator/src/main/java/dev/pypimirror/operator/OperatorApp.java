@@ -1,6 +1,7 @@
 package dev.pypimirror.operator;
 
 import dev.pypimirror.operator.cluster.AdmissionPolicyWriter;
+import dev.pypimirror.operator.cluster.BoundedPool;
 import dev.pypimirror.operator.cluster.EventRecorder;
 import dev.pypimirror.operator.cluster.InformerMirrorDirectory;
 import dev.pypimirror.operator.cluster.InformerPolicyDirectory;
@@ -34,11 +35,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
@@ -242,19 +240,10 @@ public final class OperatorApp implements AutoCloseable {
   }
 
   private static ThreadPoolExecutor lookupPool() {
-    AtomicInteger threads = new AtomicInteger();
-    int lookupThreads = Defaults.LOOKUP_THREADS.defaultValue();
-    return new ThreadPoolExecutor(
-        lookupThreads,
-        lookupThreads,
-        0,
-        TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(Defaults.LOOKUP_QUEUE.defaultValue()),
-        task -> {
-          Thread thread = new Thread(task, "webhook-lookup-" + threads.incrementAndGet());
-          thread.setDaemon(true);
-          return thread;
-        });
+    return BoundedPool.of(
+        "webhook-lookup",
+        Defaults.LOOKUP_THREADS.defaultValue(),
+        Defaults.LOOKUP_QUEUE.defaultValue());
   }
 
   private MirrorOperator.LeaderDuties leaderDuties() {

@@ -1,32 +1,28 @@
 package dev.pypimirror.operator.reconciler;
 
+import dev.pypimirror.operator.cluster.BoundedPool;
+import dev.pypimirror.operator.settings.Defaults;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutorService;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The caching proxies' last answers, asked off the reconcile thread: {@link #look} returns what a
  * proxy last said (at once, without I/O) and starts a new ask in the background when that answer is
- * missing, older than {@code refreshAfter}, or from before the mirror's current generation.
- * Bounded: one ask per proxy at a time, at most {@value #THREADS} at once with {@value #QUEUE}
- * waiting (more are skipped: the last answer stays), and the answers of at most {@value #KEPT}
- * proxies kept.
+ * missing, older than {@code refreshAfter}, or from before the mirror's current generation. Bounded
+ * by settings: one ask per proxy at a time, {@code reconcile.proxy-probe-threads} at once with
+ * {@code reconcile.proxy-probe-queue} waiting (more are skipped: the last answer stays), and the
+ * answers of {@code reconcile.proxy-answers-kept} proxies kept.
  */
 final class ProxyAnswers implements AutoCloseable {
-  static final int THREADS = 2;
-  static final int QUEUE = 64;
-  static final int KEPT = 4096;
-
   /** What a look found: the last answer (empty: none yet), and whether a new ask is under way. */
   record Look(Optional<ProxyProbe.Answer> answer, boolean asking) {}
 
@@ -35,34 +31,24 @@ final class ProxyAnswers implements AutoCloseable {
   private final ProxyProbe probe;
   private final Clock clock;
   private final Duration refreshAfter;
-  private final ExecutorService askers;
+  private final ThreadPoolExecutor askers =
+      BoundedPool.of(
+          "proxy-probe",
+          Defaults.PROXY_PROBE_THREADS.defaultValue(),
+          Defaults.PROXY_PROBE_QUEUE.defaultValue());
   private final Map<URI, Entry> answers =
       new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<URI, Entry> eldest) {
-          return size() > KEPT;
+          return size() > Defaults.PROXY_ANSWERS_KEPT.defaultValue();
         }
       };
-  private final Map<URI, Long> asking = new java.util.HashMap<>();
+  private final Set<URI> asking = new HashSet<>();
 
   ProxyAnswers(ProxyProbe probe, Clock clock, Duration refreshAfter) {
     this.probe = probe;
     this.clock = clock;
     this.refreshAfter = refreshAfter;
-    AtomicInteger n = new AtomicInteger();
-    this.askers =
-        new ThreadPoolExecutor(
-            THREADS,
-            THREADS,
-            60,
-            TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(QUEUE),
-            r -> {
-              Thread t = new Thread(r, "proxy-probe-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    ((ThreadPoolExecutor) askers).allowCoreThreadTimeOut(true);
   }
 
   /** The last answer of the proxy at {@code url}, asking it again in the background if due. */
@@ -72,15 +58,15 @@ final class ProxyAnswers implements AutoCloseable {
         last == null
             || last.generation() != generation
             || !last.askedAt().plus(refreshAfter).isAfter(clock.instant());
-    if (due && !asking.containsKey(url)) {
+    if (due && !asking.contains(url)) {
       start(url, generation);
     }
-    return new Look(Optional.ofNullable(last).map(Entry::answer), asking.containsKey(url));
+    return new Look(Optional.ofNullable(last).map(Entry::answer), asking.contains(url));
   }
 
   private void start(URI url, long generation) {
     Instant askedAt = clock.instant();
-    asking.put(url, generation);
+    asking.add(url);
     try {
       askers.execute(() -> answered(url, new Entry(ask(url), askedAt, generation)));
     } catch (RejectedExecutionException busy) {

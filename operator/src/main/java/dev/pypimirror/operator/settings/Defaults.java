@@ -276,6 +276,25 @@ public final class Defaults {
           Duration.ofSeconds(2),
           "The whole exchange (connect, head and body) of asking a caching proxy.");
 
+  public static final Setting<Integer> PROXY_PROBE_THREADS =
+      Setting.of(
+          "reconcile.proxy-probe-threads",
+          2,
+          "Caching proxies asked at once, off the reconcile threads (one ask per proxy at a time).");
+
+  public static final Setting<Integer> PROXY_PROBE_QUEUE =
+      Setting.of(
+          "reconcile.proxy-probe-queue",
+          64,
+          "Asks of caching proxies waiting for a worker; more are skipped (the last answer stays"
+              + " until the next look).");
+
+  public static final Setting<Integer> PROXY_ANSWERS_KEPT =
+      Setting.of(
+          "reconcile.proxy-answers-kept",
+          4096,
+          "Caching proxies whose last answer is kept, the least recently looked at dropped first.");
+
   public static final Setting<Integer> EVENT_BURST =
       Setting.of(
           "events.burst",
@@ -351,6 +370,9 @@ public final class Defaults {
         EXISTING_CLAIM_RECHECK,
         PROXY_RECHECK,
         PROXY_PROBE_TIMEOUT,
+        PROXY_PROBE_THREADS,
+        PROXY_PROBE_QUEUE,
+        PROXY_ANSWERS_KEPT,
         EVENT_BURST,
         EVENT_REFILL,
         EVENT_AGGREGATE_MAX,
