@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.proxy;
 
+import dev.pypimirror.operator.settings.Defaults;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -22,12 +23,12 @@ import org.slf4j.LoggerFactory;
  */
 final class StoreBehind {
   /** Bytes queued for hashing and writing before the relay stops asking upstream for more. */
-  static final long CAP = 1L << 20;
+  static final long CAP = Defaults.PROXY_STORE_LAG.defaultValue();
 
   private static final Logger LOG = LoggerFactory.getLogger(StoreBehind.class);
   private static final ExecutorService POOL =
       Executors.newFixedThreadPool(
-          2,
+          Defaults.PROXY_STORE_THREADS.defaultValue(),
           task -> {
             Thread thread = new Thread(task, "proxy-store");
             thread.setDaemon(true);

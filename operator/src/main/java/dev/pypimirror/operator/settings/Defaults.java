@@ -153,6 +153,20 @@ public final class Defaults {
           "On SIGTERM the proxy is not ready at once but serves on this long, while the Service's"
               + " endpoints drop the pod.");
 
+  public static final Setting<Integer> PROXY_STORE_THREADS =
+      Setting.of(
+          "proxy.store-threads",
+          2,
+          "Workers that hash and write fetched files into the cache behind their clients, shared"
+              + " by every transfer (each transfer's chunks in order).");
+
+  public static final Setting<Integer> PROXY_STORE_LAG =
+      Setting.of(
+          "proxy.store-lag-bytes",
+          1 << 20,
+          "Bytes of a transfer that may wait to be hashed and written before the proxy stops"
+              + " reading its upstream until the store catches up: what bounds the heap.");
+
   public static final Setting<Duration> PROXY_DRAIN_WAIT =
       Setting.timing(
           "proxy.drain-wait",
@@ -353,6 +367,8 @@ public final class Defaults {
         PROXY_TRANSFER_STALL,
         PROXY_DRAIN_DELAY,
         PROXY_DRAIN_WAIT,
+        PROXY_STORE_THREADS,
+        PROXY_STORE_LAG,
         INDEX_IMAGE,
         WEBHOOK_HOST,
         TLS_RELOAD_INTERVAL,
