@@ -122,7 +122,12 @@ public final class HttpServing implements AutoCloseable {
     if (options.managementPort() >= 0) {
       management =
           listen(
-              new HttpServerOptions().setHost(options.host()).setPort(options.managementPort()),
+              new HttpServerOptions()
+                  .setHost(options.host())
+                  .setPort(options.managementPort())
+                  // HTTP/1.1, as Prometheus and the kubelet ask: a JDK client's h2c upgrade
+                  // request could hang a scrape for good here
+                  .setHttp2ClearTextEnabled(false),
               this::serveManagement,
               options.managementPort());
     }

@@ -38,7 +38,9 @@ class HttpServingTest {
   }
 
   private static HttpResponse<String> get(int port, String path) throws Exception {
-    return HttpClient.newHttpClient()
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_2) // over http:// that is an h2c upgrade request
+        .build()
         .send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(20))
@@ -70,6 +72,9 @@ class HttpServingTest {
       assertThat(scrape.headers().firstValue("Content-Type"))
           .contains("text/plain; version=0.0.4; charset=utf-8");
       assertThat(scrape.body()).isEqualTo("up 1.0\n");
+      assertThat(scrape.version())
+          .as("the management port answers HTTP/1.1 even to a client that asks for h2c")
+          .isEqualTo(HttpClient.Version.HTTP_1_1);
       assertThat(get(serving.port(), "/anything").statusCode()).isEqualTo(204);
     } finally {
       serving.close();
