@@ -266,6 +266,20 @@ final class FileRelay implements BodySubscriber<Boolean> {
     }
   }
 
+  /**
+   * Whether {@code error} is the relay's own cut (a stall, a client gone, a hash mismatch): the
+   * relay reset the client then, and no answer may follow the reset (a 502 written behind it could
+   * still reach the client before the connection closes).
+   */
+  static boolean cutByRelay(Throwable error) {
+    for (Throwable e = error; e != null; e = e.getCause()) {
+      if (e instanceof Stalled || e instanceof ClientGone || e instanceof HashMismatch) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The upstream stopped sending in the middle of a file. */
   static final class Stalled extends IOException {
     Stalled(Duration stall) {

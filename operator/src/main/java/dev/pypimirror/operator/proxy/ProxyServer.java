@@ -443,7 +443,7 @@ public final class ProxyServer {
             v -> {
               metrics.request(asked.kind(), Outcome.ERROR);
               HttpServerResponse response = asked.request().response();
-              if (!response.headWritten() && !response.ended()) {
+              if (!response.headWritten() && !response.ended() && !FileRelay.cutByRelay(error)) {
                 response.setStatusCode(502).end("upstream failed\n");
               } else if (!response.ended()) {
                 response.reset();
