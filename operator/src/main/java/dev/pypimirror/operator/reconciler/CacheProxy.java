@@ -4,6 +4,7 @@ import dev.pypimirror.operator.api.PypiMirror;
 import dev.pypimirror.operator.config.MirrorObjects;
 import dev.pypimirror.operator.config.MirrorStatuses;
 import dev.pypimirror.operator.config.MirrorStatuses.Step;
+import dev.pypimirror.operator.config.ProxyCannotStart;
 import dev.pypimirror.operator.owned.OwnedKind;
 import dev.pypimirror.operator.owned.OwnedProxyDeployment;
 import dev.pypimirror.operator.owned.OwnedProxyService;
@@ -12,6 +13,8 @@ import dev.pypimirror.operator.settings.Defaults;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -23,7 +26,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * Keeps a proxied mirror's caching proxy (its Deployment and Service), and removes them when the
@@ -36,6 +38,7 @@ public class CacheProxy {
   private final String image;
   private final ProxyAnswers answers;
   private InformerEventSource<Pod, PypiMirror> pods;
+  private InformerEventSource<ReplicaSet, PypiMirror> replicaSets;
 
   /** How often a Ready proxy is asked; an answer older than half of it is asked again. */
 
@@ -102,58 +105,45 @@ public class CacheProxy {
       return MirrorStatuses.conflict("Deployment", MirrorObjects.proxyName(name(mirror)));
     }
     Step step = MirrorStatuses.proxy(deployment.object());
-    return step.usable() ? step : whyNotStarting(mirror).orElse(step);
+    return step.usable() ? step : whyNotStarting(deployment.object()).orElse(step);
   }
 
-  /** Reason of ProxyReady while the proxy's pods exit at start, saying why. */
-  static final String REASON_CANNOT_START = "CannotStart";
-
-  /** The most of a proxy's termination message shown in the condition. */
-  static final int MAX_MESSAGE = 512;
-
   /**
-   * The proxy's pods as the informer sees them: one that cannot start (a credentials Secret that
-   * gives both a token and a user name, say) leaves why as its termination message.
+   * The proxy's pods and the ReplicaSets between them and its Deployment, as the informers see
+   * them: a pod that cannot start (a credentials Secret that gives both a token and a user name,
+   * say) leaves why as its termination message. The labels only narrow what is watched; whose pod
+   * it is, is decided by owner references (see {@link ProxyCannotStart}).
    */
   List<EventSource<?, PypiMirror>> eventSources(
       EventSourceContext<PypiMirror> context, SecondaryToPrimaryMapper<HasMetadata> byMirrorLabel) {
+    String proxyObjects =
+        MirrorObjects.OWNED_SELECTOR
+            + ",app.kubernetes.io/component="
+            + OwnedProxyDeployment.COMPONENT;
     pods =
         Secondaries.labelled(
+            context, Pod.class, "proxy-pods", proxyObjects, byMirrorLabel::toPrimaryResourceIDs);
+    replicaSets =
+        Secondaries.labelled(
             context,
-            Pod.class,
-            "proxy-pods",
-            MirrorObjects.OWNED_SELECTOR
-                + ",app.kubernetes.io/component="
-                + OwnedProxyDeployment.COMPONENT,
+            ReplicaSet.class,
+            "proxy-replicasets",
+            proxyObjects,
             byMirrorLabel::toPrimaryResourceIDs);
-    return List.of(pods);
+    return List.of(pods, replicaSets);
   }
 
-  /**
-   * ProxyReady when a pod of the mirror's proxy last exited saying it cannot start: that message, a
-   * line of the proxy's own (never a secret's value), cut to {@value #MAX_MESSAGE} characters.
-   */
-  private Optional<Step> whyNotStarting(PypiMirror mirror) {
-    if (pods == null) {
+  /** ProxyReady when a pod of {@code deployment}, the mirror's proxy, says it cannot start. */
+  private Optional<Step> whyNotStarting(Deployment deployment) {
+    if (pods == null || replicaSets == null) {
       return Optional.empty();
     }
-    String name = name(mirror);
-    return pods.list(
-            mirror.getMetadata().getNamespace(),
-            p -> name.equals(p.getMetadata().getLabels().get(MirrorObjects.MIRROR_LABEL)))
-        .filter(p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null)
-        .flatMap(p -> p.getStatus().getContainerStatuses().stream())
-        .flatMap(c -> Stream.of(c.getState(), c.getLastState()))
-        .filter(state -> state != null && state.getTerminated() != null)
-        .map(state -> String.valueOf(state.getTerminated().getMessage()))
-        .filter(message -> message.startsWith(ProxySettings.TERMINATION_PREFIX))
-        .findFirst()
-        .map(message -> new Step(false, REASON_CANNOT_START, firstLine(message, MAX_MESSAGE)));
-  }
-
-  private static String firstLine(String text, int most) {
-    String line = text.lines().findFirst().orElse("");
-    return line.length() <= most ? line : line.substring(0, most);
+    String namespace = deployment.getMetadata().getNamespace();
+    return ProxyCannotStart.step(
+        deployment,
+        replicaSets.list(namespace).toList(),
+        pods.list(namespace),
+        ProxySettings.TERMINATION_PREFIX);
   }
 
   /** Deletes the mirror's own proxy objects, if there are any; others' are never touched. */

@@ -214,19 +214,31 @@ record InstallChecks(List<JsonNode> objects, String namespace, String name) {
               assertThat(texts(r.path("resourceNames"))).containsExactly(name);
               assertThat(texts(r.path("verbs"))).containsExactly("get");
             });
-    assertThat(clusterRole.path("rules"))
-        .as("routing needs no namespace label: Namespaces are read, never written")
-        .filteredOn(r -> texts(r.path("resources")).contains("namespaces"))
-        .singleElement()
-        .satisfies(
-            r ->
-                assertThat(texts(r.path("verbs")))
-                    .containsExactlyInAnyOrder("get", "list", "watch"));
+    readOnly(
+        clusterRole,
+        "namespaces",
+        "routing needs no namespace label: Namespaces are read, never written");
+    readOnly(
+        clusterRole,
+        "replicasets",
+        "the proxy's ReplicaSets, read to tell its pods from pods that copy their labels");
     assertThat(role.at("/metadata/namespace").asText()).isEqualTo(namespace);
     assertThat(role.path("rules"))
         .anySatisfy(r -> assertThat(texts(r.path("resources"))).containsExactly("secrets"));
     assertThat(role.path("rules"))
         .anySatisfy(r -> assertThat(texts(r.path("resources"))).containsExactly("leases"));
+  }
+
+  /** One rule of {@code role} names {@code resource}, with get, list and watch only. */
+  private static void readOnly(JsonNode role, String resource, String why) {
+    assertThat(role.path("rules"))
+        .as(why)
+        .filteredOn(r -> texts(r.path("resources")).contains(resource))
+        .singleElement()
+        .satisfies(
+            r ->
+                assertThat(texts(r.path("verbs")))
+                    .containsExactlyInAnyOrder("get", "list", "watch"));
   }
 
   static final List<String> ADMISSION_POLICY_RESOURCES =

@@ -14,14 +14,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The operator never lists or watches every ConfigMap or PVC of the cluster. */
+/** The operator never lists or watches every ConfigMap, PVC or ReplicaSet of the cluster. */
 @EnableKubernetesMockClient(crud = true)
 class InformerScopeTest {
   static KubernetesMockServer server;
   static KubernetesClient client;
 
   @Test
-  void configMapAndPvcInformersAreLabelSelected() throws Exception {
+  void configMapPvcAndReplicaSetInformersAreLabelSelected() throws Exception {
     var operator = MockCluster.startOperator(client);
     operator.close();
 
@@ -30,15 +30,21 @@ class InformerScopeTest {
     while ((request = server.takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
       String path = URLDecoder.decode(request.getPath(), StandardCharsets.UTF_8);
       if ("GET".equals(request.getMethod())
-          && (path.contains("/configmaps") || path.contains("/persistentvolumeclaims"))) {
+          && (path.contains("/configmaps")
+              || path.contains("/persistentvolumeclaims")
+              || path.contains("/replicasets"))) {
         reads.add(path);
       }
     }
 
     assertThat(reads)
-        .as("list and watch requests of ConfigMaps and PVCs")
+        .as("list and watch requests of ConfigMaps, PVCs and ReplicaSets")
         .anyMatch(p -> p.startsWith("/api/v1/configmaps"))
         .anyMatch(p -> p.startsWith("/api/v1/persistentvolumeclaims"))
+        .anyMatch(
+            p ->
+                p.startsWith("/apis/apps/v1/replicasets")
+                    && p.contains("app.kubernetes.io/component=proxy"))
         .allMatch(
             p -> p.contains("labelSelector=app.kubernetes.io/managed-by=pypi-mirror-operator"));
   }

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.pypimirror.operator.OperatorApp;
 import dev.pypimirror.operator.api.Conditions;
 import dev.pypimirror.operator.api.PypiMirror;
+import dev.pypimirror.operator.config.MirrorObjects;
+import dev.pypimirror.operator.config.ProxyCannotStart;
 import dev.pypimirror.operator.proxy.ProxyApp;
 import dev.pypimirror.operator.proxy.ProxySettings;
 import dev.pypimirror.operator.settings.OperatorSettings;
@@ -13,9 +15,14 @@ import dev.pypimirror.operator.simple.Resolution;
 import dev.pypimirror.operator.testing.DeploymentController;
 import dev.pypimirror.operator.testing.Mirrors;
 import dev.pypimirror.operator.testing.MockCluster;
+import dev.pypimirror.operator.testing.Pods;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.net.URI;
@@ -184,16 +191,19 @@ class ProxyCacheFullTest {
 
   private int ttl = 600;
 
-  private void touch() {
+  /** Changes the mirror's spec; its new generation. */
+  private long touch() {
     ttl++;
-    client
+    return client
         .resources(PypiMirror.class)
         .inNamespace("builds")
         .withName("corp")
         .patch(
             io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                 io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
-            "{\"spec\":{\"cache\":{\"proxy\":{\"indexTTLSeconds\":" + ttl + "}}}}");
+            "{\"spec\":{\"cache\":{\"proxy\":{\"indexTTLSeconds\":" + ttl + "}}}}")
+        .getMetadata()
+        .getGeneration();
   }
 
   @Test
@@ -234,7 +244,7 @@ class ProxyCacheFullTest {
   }
 
   @Test
-  void aProxyThatCannotStartSaysWhyInProxyReady() throws Exception {
+  void aProxyThatCannotStartSaysWhyInProxyReadyAndOnlyItsOwnPodsCount() throws Exception {
     MockCluster.installCrds(client);
     MockCluster.namespace(client, "builds", Map.of());
     ProxyProbe never = url -> ProxyProbe.Answer.unknown("not asked in this test");
@@ -249,46 +259,92 @@ class ProxyCacheFullTest {
       Mirrors.withCredentials(spec.getIndexes().get(0), "jfrog-pull");
       client.resource(Mirrors.mirror("builds", "corp", Mirrors.withProxy(spec))).create();
       Deployment deployment = proxyDeployment();
+      Map<String, String> labels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+      // what the Deployment controller makes: a ReplicaSet it controls, with the template's labels
+      ReplicaSet replicaSet = replicaSetOf(deployment, "pypi-mirror-corp-proxy-7d9f", labels);
+      Deployment decoy =
+          client
+              .resource(
+                  new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder(deployment)
+                      .withNewMetadata()
+                      .withNamespace("builds")
+                      .withName("decoy")
+                      .endMetadata()
+                      .withStatus(null)
+                      .build())
+              .create();
+      ReplicaSet decoys = replicaSetOf(decoy, "decoy-6c8e", labels);
+
+      // pods anyone who can create pods in the namespace can make: the proxy's labels and prefix
+      String forged = ProxySettings.TERMINATION_PREFIX + "forged words";
+      Map<String, List<OwnerReference>> forgeries =
+          Map.of(
+              "no-owner",
+              List.of(),
+              "another-deployments-replicaset",
+              List.of(MirrorObjects.ownerReference(decoys)),
+              "the-deployment-itself",
+              List.of(MirrorObjects.ownerReference(deployment)),
+              "not-the-controller",
+              List.of(
+                  new OwnerReferenceBuilder(MirrorObjects.ownerReference(replicaSet))
+                      .withController(false)
+                      .build()));
+      forgeries.forEach(
+          (name, owners) ->
+              client
+                  .resource(Pods.exitedAtStart("builds", "forged-" + name, labels, owners, forged))
+                  .create());
+      long generation = touch();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> proxyReady().map(Condition::getObservedGeneration).orElse(0L),
+              observed -> observed == generation);
+      assertThat(proxyReady().orElseThrow().getReason()).isEqualTo(Conditions.REASON_UNAVAILABLE);
+      assertThat(proxyReady().orElseThrow().getMessage()).doesNotContain("forged");
+
       String why =
           ProxySettings.TERMINATION_PREFIX
               + "upstream 0's credentials give a token and a user name or password";
-      // what the kubelet reports of a pod whose proxy exits at start
       client
           .resource(
-              new io.fabric8.kubernetes.api.model.PodBuilder()
-                  .withNewMetadata()
-                  .withNamespace("builds")
-                  .withName("pypi-mirror-corp-proxy-7d9f-abcde")
-                  .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
-                  .endMetadata()
-                  .withSpec(deployment.getSpec().getTemplate().getSpec())
-                  .withNewStatus()
-                  .addNewContainerStatus()
-                  .withName("proxy")
-                  .withNewState()
-                  .withNewWaiting()
-                  .withReason("CrashLoopBackOff")
-                  .endWaiting()
-                  .endState()
-                  .withNewLastState()
-                  .withNewTerminated()
-                  .withExitCode(2)
-                  .withMessage(why + "\nsecond line")
-                  .endTerminated()
-                  .endLastState()
-                  .endContainerStatus()
-                  .endStatus()
-                  .build())
+              Pods.exitedAtStart(
+                  "builds",
+                  "pypi-mirror-corp-proxy-7d9f-abcde",
+                  labels,
+                  List.of(MirrorObjects.ownerReference(replicaSet)),
+                  why + "\nsecond line"))
           .create();
 
       await()
           .atMost(Duration.ofSeconds(20))
           .until(
               () -> proxyReady().map(Condition::getReason).orElse(""),
-              CacheProxy.REASON_CANNOT_START::equals);
+              ProxyCannotStart.REASON::equals);
       assertThat(proxyReady().orElseThrow().getStatus()).isEqualTo("False");
       assertThat(proxyReady().orElseThrow().getMessage()).isEqualTo(why);
     }
+  }
+
+  /** A ReplicaSet {@code owner} controls, as the Deployment controller writes one. */
+  private ReplicaSet replicaSetOf(Deployment owner, String name, Map<String, String> labels) {
+    return client
+        .resource(
+            new ReplicaSetBuilder()
+                .withNewMetadata()
+                .withNamespace("builds")
+                .withName(name)
+                .withLabels(labels)
+                .addToLabels("pod-template-hash", name.substring(name.lastIndexOf('-') + 1))
+                .withOwnerReferences(MirrorObjects.ownerReference(owner))
+                .endMetadata()
+                .withNewSpec()
+                .withSelector(owner.getSpec().getSelector())
+                .withTemplate(owner.getSpec().getTemplate())
+                .endSpec()
+                .build())
+        .create();
   }
 
   private Optional<Condition> proxyReady() {

@@ -45,6 +45,48 @@ public final class Pods {
     }
   }
 
+  /**
+   * A pod as the kubelet reports one whose container exits at start with {@code message} as its
+   * termination message (waiting in CrashLoopBackOff, the exit its last state).
+   */
+  public static io.fabric8.kubernetes.api.model.Pod exitedAtStart(
+      String namespace,
+      String name,
+      java.util.Map<String, String> labels,
+      List<io.fabric8.kubernetes.api.model.OwnerReference> owners,
+      String message) {
+    return new io.fabric8.kubernetes.api.model.PodBuilder()
+        .withNewMetadata()
+        .withNamespace(namespace)
+        .withName(name)
+        .withLabels(labels)
+        .withOwnerReferences(owners)
+        .endMetadata()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("proxy")
+        .withImage("pypi-mirror-operator")
+        .endContainer()
+        .endSpec()
+        .withNewStatus()
+        .addNewContainerStatus()
+        .withName("proxy")
+        .withNewState()
+        .withNewWaiting()
+        .withReason("CrashLoopBackOff")
+        .endWaiting()
+        .endState()
+        .withNewLastState()
+        .withNewTerminated()
+        .withExitCode(2)
+        .withMessage(message)
+        .endTerminated()
+        .endLastState()
+        .endContainerStatus()
+        .endStatus()
+        .build();
+  }
+
   /** An AdmissionReview for a Job's pod, in the form a real API server sends it. */
   public static String recordedAdmissionReview() {
     try (var in = Pods.class.getResourceAsStream("/admission/pod-create.json")) {
