@@ -76,6 +76,9 @@ class ProxyCommand implements Callable<Integer> {
   @Option(names = "--max-clients", paramLabel = "N")
   int maxClients;
 
+  @Option(names = "--max-per-client", paramLabel = "N")
+  int maxPerClient;
+
   @Option(names = "--max-upstream-connections", paramLabel = "N")
   int maxUpstreamConnections;
 
@@ -160,6 +163,7 @@ class ProxyCommand implements Callable<Integer> {
           highWaterPercent / 100.0,
           new ProxySettings.Limits(
               maxClients,
+              maxPerClient,
               maxUpstreamConnections,
               ProxySettings.Limits.DEFAULTS.upstreamWait(),
               ProxySettings.Limits.DEFAULTS.transferStall()));

@@ -92,7 +92,7 @@ public final class ProxyApp implements AutoCloseable {
             workers,
             serving,
             settings.limits());
-    metrics.load(serving::inFlight, client::connectionsInUse);
+    metrics.load(serving::inFlight, server::clientAddresses, client::connectionsInUse);
     upstreams.forEach(u -> LOG.info("{}", u));
   }
 

@@ -43,7 +43,8 @@ public final class ProxyMetrics {
     PASSTHROUGH,
     NOT_MODIFIED,
     REDIRECT,
-    BUSY
+    BUSY,
+    CLIENT_LIMIT
   }
 
   private final PrometheusMeterRegistry registry =
@@ -102,9 +103,15 @@ public final class ProxyMetrics {
   }
 
   /** Gauges of what the proxy is taking on now against its limits. */
-  void load(IntSupplier clients, IntSupplier upstreamConnections) {
+  void load(IntSupplier clients, IntSupplier clientAddresses, IntSupplier upstreamConnections) {
     Gauge.builder("pypimirror_proxy_clients", clients, IntSupplier::getAsInt)
         .description("Requests being served now (probes aside); more than --max-clients get 503")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("pypimirror_proxy_client_addresses", clientAddresses, IntSupplier::getAsInt)
+        .description(
+            "Client addresses with requests being served now; more than --max-per-client from"
+                + " one get 429")
         .strongReference(true)
         .register(registry);
     Gauge.builder(

@@ -6,6 +6,7 @@ import dev.pypimirror.operator.proxy.PageCache.Answered;
 import dev.pypimirror.operator.proxy.ProxyMetrics.Kind;
 import dev.pypimirror.operator.proxy.ProxyMetrics.Outcome;
 import dev.pypimirror.operator.serving.HttpServing;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.PageFormat;
 import io.netty.buffer.Unpooled;
@@ -15,6 +16,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -52,6 +54,9 @@ public final class ProxyServer {
   private final HttpServing serving;
   private final ProxySettings.Limits limits;
   private final SingleFlight<String, Boolean> fetches = new SingleFlight<>();
+  private final ClientLimit clients;
+  private final LogThrottle clientLimitLog =
+      new LogThrottle(Defaults.PROXY_CLIENT_LIMIT_LOG.defaultValue(), 1024, System::nanoTime);
 
   ProxyServer(
       PageCache pages,
@@ -64,6 +69,7 @@ public final class ProxyServer {
       HttpServing serving,
       ProxySettings.Limits limits) {
     this.limits = limits;
+    this.clients = new ClientLimit(limits.maxPerClient());
     this.pages = pages;
     this.store = store;
     this.client = client;
@@ -82,9 +88,7 @@ public final class ProxyServer {
       return;
     }
     Route route = Route.of(request.path());
-    if (!(route instanceof Route.Status) && !serving.admit(response)) {
-      metrics.request(Kind.OTHER, Outcome.BUSY);
-      response.setStatusCode(503).putHeader("Retry-After", "1").end("too many requests at once\n");
+    if (!(route instanceof Route.Status) && !admitted(request, route)) {
       return;
     }
     if (serving.draining()) {
@@ -108,6 +112,62 @@ public final class ProxyServer {
       metrics.request(Kind.OTHER, Outcome.NOT_FOUND);
       response.setStatusCode(404).end("not found\n");
     }
+  }
+
+  /**
+   * Counts the request against its client's bound and the bound on all (released when its answer
+   * ends or its connection goes); when either is reached, answers 429 or 503 and returns false. The
+   * client is the connection's source address: a header is whatever the client writes.
+   */
+  private boolean admitted(HttpServerRequest request, Route route) {
+    HttpServerResponse response = request.response();
+    String client = clientAddress(request);
+    Optional<Runnable> counted = clients.acquire(client);
+    if (counted.isEmpty()) {
+      metrics.request(kindOf(route), Outcome.CLIENT_LIMIT);
+      if (clientLimitLog.mayLog(client)) {
+        LOG.warn(
+            "client {} has {} requests under way (--max-per-client): more are answered 429"
+                + " (logged at most once per client every {})",
+            client,
+            limits.maxPerClient(),
+            Defaults.PROXY_CLIENT_LIMIT_LOG.text());
+      }
+      response
+          .setStatusCode(429)
+          .putHeader("Retry-After", "1")
+          .end("too many requests at once from this client\n");
+      return false;
+    }
+    if (!serving.admit(response, counted.get())) {
+      counted.get().run();
+      metrics.request(kindOf(route), Outcome.BUSY);
+      response.setStatusCode(503).putHeader("Retry-After", "1").end("too many requests at once\n");
+      return false;
+    }
+    return true;
+  }
+
+  private static String clientAddress(HttpServerRequest request) {
+    SocketAddress remote = request.remoteAddress();
+    String host = remote == null ? null : remote.hostAddress();
+    return host == null ? "unknown" : host; // no address (not TCP): one bucket for all such
+  }
+
+  private static Kind kindOf(Route route) {
+    if (route instanceof Route.Root) {
+      return Kind.ROOT;
+    } else if (route instanceof Route.Project || route instanceof Route.Redirect) {
+      return Kind.PAGE;
+    } else if (route instanceof Route.File f) {
+      return f.metadata() ? Kind.METADATA : Kind.FILE;
+    }
+    return Kind.OTHER;
+  }
+
+  /** Client addresses with requests in flight now. */
+  int clientAddresses() {
+    return clients.clients();
   }
 
   /** Runs {@code then} on the request's context once {@code work} is done; a failure is a 502. */
@@ -350,7 +410,10 @@ public final class ProxyServer {
                         v -> {
                           metrics.request(asked.kind(), Outcome.MISS);
                           HttpServerResponse response = asked.request().response();
-                          fileHead(response, origin.expectedSha256(), length);
+                          fileHeaders(response, origin.expectedSha256());
+                          if (length >= 0) {
+                            response.putHeader("Content-Length", Long.toString(length));
+                          } // else no length and no framing: RFC 9110 gives one only when known
                           response.end();
                         });
               }
@@ -420,12 +483,17 @@ public final class ProxyServer {
         limits.transferStall());
   }
 
-  private static void fileHead(HttpServerResponse response, String sha256, long length) {
+  /** A file's status and headers but its length, for GET and HEAD alike. */
+  private static void fileHeaders(HttpServerResponse response, String sha256) {
     response.setStatusCode(200);
     response.putHeader("Content-Type", "application/octet-stream");
     if (sha256 != null) {
       response.putHeader("ETag", "\"" + sha256 + "\"");
     }
+  }
+
+  private static void fileHead(HttpServerResponse response, String sha256, long length) {
+    fileHeaders(response, sha256);
     if (length >= 0) {
       response.putHeader("Content-Length", Long.toString(length));
     } else {

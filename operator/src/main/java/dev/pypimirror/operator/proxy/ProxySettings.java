@@ -31,6 +31,8 @@ public record ProxySettings(
    * Bounds, so that no crowd of clients and no slow upstream can exhaust the proxy.
    *
    * @param maxClients requests served at once; more are answered 503 with {@code Retry-After}
+   * @param maxPerClient requests served at once to one client address; more are answered 429 with
+   *     {@code Retry-After}
    * @param maxUpstreamConnections requests to upstreams at once (pages and files together); more
    *     wait in turn
    * @param upstreamWait how long a request waits for an upstream connection before it fails (a page
@@ -40,18 +42,23 @@ public record ProxySettings(
    *     how long the rest of a file is still fetched into the cache once its client is gone
    */
   public record Limits(
-      int maxClients, int maxUpstreamConnections, Duration upstreamWait, Duration transferStall) {
+      int maxClients,
+      int maxPerClient,
+      int maxUpstreamConnections,
+      Duration upstreamWait,
+      Duration transferStall) {
     public static final Limits DEFAULTS =
         new Limits(
             Defaults.PROXY_MAX_CLIENTS.defaultValue(),
+            Defaults.PROXY_MAX_PER_CLIENT.defaultValue(),
             Defaults.PROXY_MAX_UPSTREAM_CONNECTIONS.defaultValue(),
             Defaults.PROXY_UPSTREAM_WAIT.defaultValue(),
             Defaults.PROXY_TRANSFER_STALL.defaultValue());
 
     public Limits {
-      if (maxClients < 1 || maxUpstreamConnections < 1) {
+      if (maxClients < 1 || maxPerClient < 1 || maxUpstreamConnections < 1) {
         throw new IllegalArgumentException(
-            "--max-clients and --max-upstream-connections must be at least 1");
+            "--max-clients, --max-per-client and --max-upstream-connections must be at least 1");
       }
     }
   }

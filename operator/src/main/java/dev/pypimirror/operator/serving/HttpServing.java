@@ -287,6 +287,15 @@ public final class HttpServing implements AutoCloseable {
    * counted, when that would pass {@link Options#maxInFlight}.
    */
   public boolean admit(HttpServerResponse response) {
+    return admit(response, () -> {});
+  }
+
+  /**
+   * As {@link #admit(HttpServerResponse)}, and runs {@code whenDone} once when the admitted
+   * request's answer ends or its connection goes (not when it is refused): the response's end
+   * handler is this class's, so a caller's own count is released here.
+   */
+  public boolean admit(HttpServerResponse response, Runnable whenDone) {
     if (inFlight.incrementAndGet() > options.maxInFlight()) {
       inFlight.decrementAndGet();
       return false;
@@ -298,6 +307,7 @@ public final class HttpServing implements AutoCloseable {
         v -> {
           if (counted.getAndSet(false)) {
             inFlight.decrementAndGet();
+            whenDone.run();
           }
         });
     return true;

@@ -123,6 +123,20 @@ public final class Defaults {
           "Requests served at once; more are answered 503 with Retry-After (probes and metrics are"
               + " not counted).");
 
+  public static final Setting<Integer> PROXY_MAX_PER_CLIENT =
+      Setting.of(
+          "proxy --max-per-client",
+          64,
+          "Requests served at once to one client address (the connection's source, never a"
+              + " header); more are answered 429 with Retry-After.");
+
+  public static final Setting<Duration> PROXY_CLIENT_LIMIT_LOG =
+      Setting.timing(
+          "proxy.client-limit-log-interval",
+          Duration.ofMinutes(1),
+          "At most one log line per client address this often says it was refused over"
+              + " --max-per-client (the requests metric counts every refusal).");
+
   public static final Setting<Duration> PROXY_UPSTREAM_WAIT =
       Setting.timing(
           "proxy.upstream-wait",
@@ -362,6 +376,7 @@ public final class Defaults {
         PROXY_RESOLUTION,
         PROXY_HIGH_WATER,
         PROXY_MAX_CLIENTS,
+        PROXY_MAX_PER_CLIENT,
         PROXY_MAX_UPSTREAM_CONNECTIONS,
         PROXY_UPSTREAM_WAIT,
         PROXY_TRANSFER_STALL,
@@ -369,6 +384,7 @@ public final class Defaults {
         PROXY_DRAIN_WAIT,
         PROXY_STORE_THREADS,
         PROXY_STORE_LAG,
+        PROXY_CLIENT_LIMIT_LOG,
         INDEX_IMAGE,
         WEBHOOK_HOST,
         TLS_RELOAD_INTERVAL,

@@ -60,6 +60,12 @@ public final class FakeUpstream implements AutoCloseable {
   /** The most file requests it was answering at once. */
   final AtomicInteger mostFilesAtOnce = new AtomicInteger();
 
+  /** HEAD of a file answers without Content-Length, as a server that would send it chunked. */
+  volatile boolean headWithoutLength;
+
+  /** HEAD of a file answers with this as its Content-Length, when set. */
+  volatile String headLength;
+
   /** Pages give no hashes. */
   volatile boolean noHashes;
 
@@ -229,7 +235,13 @@ public final class FakeUpstream implements AutoCloseable {
       }
       exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
       if (exchange.getRequestMethod().equals("HEAD")) {
-        exchange.getResponseHeaders().add("Content-Length", Integer.toString(bytes.length));
+        if (!headWithoutLength) {
+          exchange
+              .getResponseHeaders()
+              .add(
+                  "Content-Length",
+                  headLength != null ? headLength : Integer.toString(bytes.length));
+        }
         exchange.sendResponseHeaders(200, -1);
         return;
       }

@@ -26,6 +26,8 @@ import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The proxy's HTTP as clients see it, without pip: validators and 304s, gzip, content types, what
@@ -237,7 +239,19 @@ class ProxyHttpTest {
   }
 
   static ProxySettings.Limits limits(int clients, int upstreamConnections, Duration stall) {
-    return new ProxySettings.Limits(clients, upstreamConnections, Duration.ofSeconds(30), stall);
+    return limits(
+        clients, ProxySettings.Limits.DEFAULTS.maxPerClient(), upstreamConnections, stall);
+  }
+
+  static ProxySettings.Limits limits(
+      int clients, int perClient, int upstreamConnections, Duration stall) {
+    return new ProxySettings.Limits(
+        clients, perClient, upstreamConnections, Duration.ofSeconds(30), stall);
+  }
+
+  /** A proxy with the default limits in front of {@code upstream}, FirstMatch, default TTL. */
+  static Proxy firstMatch(Path cache, FakeUpstream upstream) throws Exception {
+    return proxy(cache, Resolution.FirstMatch, false, Map.of(), upstream.url());
   }
 
   /** A proxy with {@code limits} in front of {@code upstream}, FirstMatch, default TTL. */
@@ -298,7 +312,7 @@ class ProxyHttpTest {
           .until(() -> gauge(proxy.port(), "pypimirror_proxy_clients") == 0);
       assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
       assertThat(text(get(proxy.port(), "/-/metrics")))
-          .contains("pypimirror_proxy_requests_total{kind=\"other\",outcome=\"busy\"} 1.0");
+          .contains("pypimirror_proxy_requests_total{kind=\"page\",outcome=\"busy\"} 1.0");
     }
   }
 
@@ -409,13 +423,7 @@ class ProxyHttpTest {
     String file = "/files/proxy-dep/" + dep.getFileName();
     byte[] bytes = Files.readAllBytes(dep);
     try (upstream;
-        Proxy proxy =
-            proxy(
-                Files.createDirectories(scratch.resolve("cache")),
-                Resolution.FirstMatch,
-                false,
-                Map.of(),
-                upstream.url())) {
+        Proxy proxy = firstMatch(Files.createDirectories(scratch.resolve("cache")), upstream)) {
       assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
       assertThat(get(proxy.port(), file).body()).isEqualTo(bytes); // now cached
 
@@ -571,6 +579,67 @@ class ProxyHttpTest {
           .contains("HEAD /files/" + name)
           .doesNotContain("GET /files/" + name);
       assertThat(cache.resolve("_files").toFile().list()).isEmpty();
+    }
+  }
+
+  /**
+   * HEAD of a file not in the cache when the upstream's HEAD gives no length (its GET would be
+   * chunked), or none that is one: the answer has no length (RFC 9110 sends one only when it is
+   * known), no framing and no body, and the connection goes on with the next request.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"none", "-5"})
+  void headWithoutAnUpstreamLengthHasNoLengthNoBodyAndTheConnectionGoesOn(
+      String upstreamLength, @TempDir Path scratch) throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    upstream.headWithoutLength = upstreamLength.equals("none");
+    upstream.headLength = upstreamLength; // not a length: as good as none
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    String name = dep.getFileName().toString();
+    try (upstream;
+        Proxy proxy = firstMatch(cache, upstream);
+        RawConnection client = RawConnection.open("127.0.0.1", proxy.port())) {
+      RawConnection.Head head = client.send("HEAD", "/files/proxy-dep/" + name).head();
+
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.headers()).doesNotContainKeys("content-length", "transfer-encoding");
+      assertThat(head.header("ETag")).isEqualTo("\"" + FakeUpstream.sha256(dep) + "\"");
+      assertThat(head.header("Content-Type")).isEqualTo("application/octet-stream");
+      // the next answer on the connection starts right after that head: no stray body bytes
+      RawConnection.Head next = client.send("GET", "/-/healthz").head();
+      assertThat(next.status()).isEqualTo(200);
+      assertThat(new String(client.body(3), StandardCharsets.UTF_8)).isEqualTo("ok\n");
+      assertThat(upstream.requestLines).doesNotContain("GET /files/" + name);
+      assertThat(cache.resolve("_files").toFile().list()).isEmpty();
+    }
+  }
+
+  /** HEAD of a cached file: its exact length, ranges offered, and no body. */
+  @Test
+  void headOfACachedFileHasItsExactLengthAndNoBody(@TempDir Path scratch) throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    String file = "/files/proxy-dep/" + dep.getFileName();
+    try (upstream;
+        Proxy proxy = firstMatch(Files.createDirectories(scratch.resolve("cache")), upstream)) {
+      assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
+      assertThat(get(proxy.port(), file).body()).isEqualTo(Files.readAllBytes(dep)); // cached
+      long upstreamRequests = upstream.requests.size();
+
+      try (RawConnection client = RawConnection.open("127.0.0.1", proxy.port())) {
+        RawConnection.Head head = client.send("HEAD", file).head();
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(head.header("Content-Length")).isEqualTo(Long.toString(Files.size(dep)));
+        assertThat(head.header("Accept-Ranges")).isEqualTo("bytes");
+        assertThat(head.headers()).doesNotContainKey("transfer-encoding");
+
+        RawConnection.Head next = client.send("GET", file).head();
+        assertThat(next.status()).isEqualTo(200);
+        assertThat(client.body(Long.parseLong(next.header("Content-Length"))))
+            .isEqualTo(Files.readAllBytes(dep));
+      }
+      assertThat(upstream.requests).hasSize((int) upstreamRequests);
     }
   }
 }

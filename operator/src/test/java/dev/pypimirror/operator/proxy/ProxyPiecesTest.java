@@ -7,11 +7,13 @@ import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.ProjectPage;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -39,6 +41,54 @@ class ProxyPiecesTest {
     assertThat(third).isDone();
     third.join().run();
     assertThat(permits.inUse()).isZero();
+  }
+
+  @Test
+  void aClientGetsItsLimitAndNoMoreAndIsForgottenWhenItHasNothingInFlight() {
+    ClientLimit limit = new ClientLimit(2);
+    Runnable first = limit.acquire("10.0.0.7").orElseThrow();
+    Runnable second = limit.acquire("10.0.0.7").orElseThrow();
+
+    assertThat(limit.acquire("10.0.0.7")).isEmpty(); // refused: nothing counted
+    assertThat(limit.inFlight("10.0.0.7")).isEqualTo(2);
+    Runnable other = limit.acquire("10.0.0.8").orElseThrow(); // another client is not held up
+    assertThat(limit.clients()).isEqualTo(2);
+
+    first.run();
+    first.run(); // a second run frees nothing more
+    assertThat(limit.inFlight("10.0.0.7")).isEqualTo(1);
+    Runnable third = limit.acquire("10.0.0.7").orElseThrow();
+    assertThat(limit.acquire("10.0.0.7")).isEmpty();
+    second.run();
+    third.run();
+    other.run();
+
+    assertThat(limit.clients()).isZero(); // no entry left behind
+    assertThat(limit.inFlight("10.0.0.7")).isZero();
+    assertThat(limit.acquire("10.0.0.7")).isPresent();
+    assertThat(limit.acquire("10.0.0.7")).isPresent(); // all of its limit again
+  }
+
+  @Test
+  void aThrottledLineIsLoggedOncePerKeyPerIntervalAndRemembersBoundedKeys() {
+    AtomicLong now = new AtomicLong();
+    LogThrottle throttle = new LogThrottle(Duration.ofSeconds(60), 2, now::get);
+
+    assertThat(throttle.mayLog("a")).isTrue();
+    assertThat(throttle.mayLog("a")).isFalse();
+    assertThat(throttle.mayLog("b")).isTrue();
+    assertThat(throttle.mayLog("c")).isFalse(); // two remembered: a third waits its turn
+    now.addAndGet(Duration.ofSeconds(59).toNanos());
+    assertThat(throttle.mayLog("a")).isFalse();
+
+    now.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(throttle.mayLog("c")).isTrue(); // a and b aged out
+    assertThat(throttle.mayLog("a")).isTrue();
+    assertThat(throttle.remembered()).isEqualTo(2);
+    for (int i = 0; i < 10_000; i++) {
+      throttle.mayLog("flood-" + i);
+    }
+    assertThat(throttle.remembered()).isEqualTo(2);
   }
 
   @Test

@@ -1,0 +1,98 @@
+package dev.pypimirror.operator.proxy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One HTTP/1.1 connection written and read by hand, so a test sees the bytes as they come: which
+ * source address it comes from, a response's head, and exactly what follows it (nothing a client
+ * library would hide or wait for).
+ */
+final class RawConnection implements AutoCloseable {
+  /** A response's status and header fields (names in lower case). */
+  record Head(int status, Map<String, String> headers) {
+    String header(String name) {
+      return headers.get(name.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  private final Socket socket;
+  private final InputStream in;
+
+  private RawConnection(Socket socket) throws IOException {
+    this.socket = socket;
+    this.in = socket.getInputStream();
+  }
+
+  /** A connection to {@code 127.0.0.1:port} from {@code from} (any loopback address). */
+  static RawConnection open(String from, int port) throws IOException {
+    Socket socket = new Socket();
+    socket.bind(new InetSocketAddress(from, 0));
+    socket.connect(new InetSocketAddress("127.0.0.1", port));
+    socket.setSoTimeout(30_000);
+    return new RawConnection(socket);
+  }
+
+  RawConnection send(String method, String path) throws IOException {
+    socket
+        .getOutputStream()
+        .write(
+            (method + " " + path + " HTTP/1.1\r\nHost: proxy\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+    return this;
+  }
+
+  /** Reads one response head, up to and with its blank line, and nothing after it. */
+  Head head() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("the connection ended within a head: " + bytes);
+      }
+      bytes.write(b);
+      matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+    }
+    String[] lines = bytes.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (int i = 1; i < lines.length; i++) {
+      int colon = lines[i].indexOf(':');
+      headers.put(
+          lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT),
+          lines[i].substring(colon + 1).strip());
+    }
+    return new Head(Integer.parseInt(lines[0].split(" ")[1]), headers);
+  }
+
+  /** Reads exactly {@code length} bytes. */
+  byte[] body(long length) throws IOException {
+    return in.readNBytes(Math.toIntExact(length));
+  }
+
+  /** Reads whatever comes until the connection ends or is reset; how much that was. */
+  long drain() {
+    long read = 0;
+    byte[] buffer = new byte[65536];
+    try {
+      for (int n; (n = in.read(buffer)) >= 0; ) {
+        read += n;
+      }
+    } catch (IOException reset) {
+      // cut off
+    }
+    return read;
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}
