@@ -103,10 +103,11 @@ class ProxyClientLimitTest {
       held.clear();
       awaitNothingInFlight(port);
 
-      // transfers the proxy cuts (the upstream stalls mid-file)
+      // transfers the proxy cuts (the upstream stalls mid-file); one that comes while the cut
+      // fetch is still failing shares its failure, a 502 (the connection then closes as asked)
       for (int i = 0; i < PER_CLIENT; i++) {
         try (RawConnection cut = RawConnection.open("127.0.0.1", port)) {
-          cut.send("GET", "/files/stuck-thing/" + stuck.getFileName());
+          cut.send("GET", "/files/stuck-thing/" + stuck.getFileName(), "Connection", "close");
           assertThat(cut.drain()).isLessThan(Files.size(stuck));
         }
       }

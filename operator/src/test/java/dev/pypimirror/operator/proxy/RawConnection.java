@@ -40,12 +40,15 @@ final class RawConnection implements AutoCloseable {
     return new RawConnection(socket);
   }
 
-  RawConnection send(String method, String path) throws IOException {
+  /** Sends a request with {@code headers} (name, value, ...) besides Host. */
+  RawConnection send(String method, String path, String... headers) throws IOException {
+    StringBuilder request = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: proxy\r\n");
+    for (int i = 0; i < headers.length; i += 2) {
+      request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+    }
     socket
         .getOutputStream()
-        .write(
-            (method + " " + path + " HTTP/1.1\r\nHost: proxy\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
+        .write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
     return this;
   }
 
