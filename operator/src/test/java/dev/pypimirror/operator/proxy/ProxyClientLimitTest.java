@@ -21,6 +21,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -135,6 +138,75 @@ class ProxyClientLimitTest {
         connection.close();
       }
     }
+  }
+
+  /**
+   * Real pip, its one client place taken: its page request gets 429, it waits the Retry-After and
+   * asks again, and once the place is free its download goes through.
+   */
+  @Test
+  void pipWaitsOutA429AndDownloadsOnceItsClientHasRoomAgain(@TempDir Path scratch)
+      throws Exception {
+    Python python = new Python(scratch);
+    Path dep = python.buildWheel(scratch, "Proxy_Dep", "1.0");
+    Path downloads = Files.createDirectories(scratch.resolve("downloads"));
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    upstream.trickledPages.add("slow-page");
+    try (upstream;
+        Proxy proxy =
+            limited(
+                Files.createDirectories(scratch.resolve("cache")),
+                limits(1024, 1, 64, Duration.ofSeconds(30)),
+                upstream);
+        RawConnection hold = RawConnection.open("127.0.0.1", proxy.port())) {
+      int port = proxy.port();
+      hold.send("GET", "/simple/slow-page/");
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> gauge(port, "pypimirror_proxy_clients") == 1);
+
+      CompletableFuture<Python.Result> pip =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return python.run(
+                      downloads,
+                      Map.of("PIP_RETRIES", "60"), // 60 answers of 429, 1 s apart, at most
+                      "-m",
+                      "pip",
+                      "download",
+                      "--no-deps",
+                      "-d",
+                      downloads.toString(),
+                      "--index-url",
+                      proxy.index(),
+                      "proxy-dep");
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> refused(port, "page") >= 1 || pip.isDone());
+      hold.close(); // the place is free
+
+      pip.get(120, TimeUnit.SECONDS).assertOk();
+      assertThat(downloads.resolve(dep.getFileName())).hasSameBinaryContentAs(dep);
+      assertThat(refused(port, "page")).isPositive();
+    }
+  }
+
+  /** How many requests of {@code kind} were answered 429. */
+  static double refused(int port, String kind) throws Exception {
+    String series =
+        "pypimirror_proxy_requests_total{kind=\"" + kind + "\",outcome=\"client_limit\"} ";
+    return text(get(port, "/-/metrics"))
+        .lines()
+        .filter(l -> l.startsWith(series))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length())))
+        .findFirst()
+        .orElseThrow();
   }
 
   /** No request in flight, and no client address remembered. */
