@@ -5,6 +5,8 @@
   many-files  a page of 5,000 files (the files themselves are never fetched)
   big-pkg     one wheel of BIG_MIB MiB (memory with 100 clients)
   cold-pkg    COLD wheels of COLD_MIB MiB each (cold misses, each fetched once)
+  slow-pkg    COLD more wheels of COLD_MIB MiB, linked under /slow/ (nginx sends those at a
+              network's rate: cold misses from an upstream that is not on the same machine)
 Usage: proxy-tree.py ROOT BIG_MIB COLD COLD_MIB
 """
 import hashlib
@@ -27,15 +29,15 @@ def write_file(name, mib):
     return digest.hexdigest()
 
 
-def page(project, links):
+def page(project, links, prefix="/files/"):
     folder = os.path.join(root, "simple", project)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "index.html"), "w") as out:
         out.write("<!DOCTYPE html>\n<html><body>\n")
         for name, sha in links:
             out.write(
-                '<a href="/files/%s#sha256=%s" data-requires-python="&gt;=3.8">%s</a><br/>\n'
-                % (name, sha, name)
+                '<a href="%s%s#sha256=%s" data-requires-python="&gt;=3.8">%s</a><br/>\n'
+                % (prefix, name, sha, name)
             )
         out.write("</body></html>\n")
 
@@ -49,4 +51,9 @@ page("big-pkg", [("big_pkg-1.0-py3-none-any.whl", write_file("big_pkg-1.0-py3-no
 page(
     "cold-pkg",
     [("cold_pkg-%d.0-py3-none-any.whl" % i, write_file("cold_pkg-%d.0-py3-none-any.whl" % i, cold_mib)) for i in range(cold)],
+)
+page(
+    "slow-pkg",
+    [("slow_pkg-%d.0-py3-none-any.whl" % i, write_file("slow_pkg-%d.0-py3-none-any.whl" % i, cold_mib)) for i in range(cold)],
+    prefix="/slow/",
 )
