@@ -1,0 +1,137 @@
+package dev.pypimirror.operator.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The store behind the client: chunks are written and hashed in order off the caller's thread, a
+ * file is published only whole and matching, anything else leaves nothing behind, and the lag cap
+ * holds the relay back until the store has caught up.
+ */
+class StoreBehindTest {
+  private static final String NAME = "demo_pkg-1.0-py3-none-any.whl";
+
+  @TempDir Path cache;
+
+  @Test
+  void chunksAreStoredInOrderAndPublishedUnderTheHashOfAll() throws Exception {
+    FileStore store = new FileStore(cache, 0.9, Clock.systemUTC());
+    byte[] bytes = randomBytes(40 * 65_536 + 123);
+    StoreBehind behind = new StoreBehind(store.begin(NAME, bytes.length), () -> {});
+
+    addInChunks(behind, bytes, 65_536);
+    StoreBehind.Finished done = finish(behind, sha256(bytes));
+
+    assertThat(done).isEqualTo(new StoreBehind.Finished(sha256(bytes), true));
+    assertThat(Files.readAllBytes(store.cached(NAME).orElseThrow().path())).isEqualTo(bytes);
+    assertThat(partFiles()).isEmpty();
+  }
+
+  @Test
+  void bytesThatAreNotTheExpectedHashAreNotStoredAndLeaveNothing() throws Exception {
+    FileStore store = new FileStore(cache, 0.9, Clock.systemUTC());
+    byte[] bytes = randomBytes(300_000);
+    StoreBehind behind = new StoreBehind(store.begin(NAME, bytes.length), () -> {});
+
+    addInChunks(behind, bytes, 65_536);
+    StoreBehind.Finished done = finish(behind, "0".repeat(64));
+
+    assertThat(done).isEqualTo(new StoreBehind.Finished(sha256(bytes), false));
+    assertThat(store.cached(NAME)).isEmpty();
+    assertThat(partFiles()).isEmpty();
+  }
+
+  @Test
+  void anAbortedTransferLeavesNothingAndSaysWhenItIsDone() throws Exception {
+    FileStore store = new FileStore(cache, 0.9, Clock.systemUTC());
+    StoreBehind behind = new StoreBehind(store.begin(NAME, -1), () -> {});
+    addInChunks(behind, randomBytes(500_000), 65_536);
+
+    CompletableFuture<Void> aborted = new CompletableFuture<>();
+    behind.abort(() -> aborted.complete(null));
+    aborted.get(30, TimeUnit.SECONDS);
+
+    assertThat(store.cached(NAME)).isEmpty();
+    assertThat(partFiles()).isEmpty();
+  }
+
+  @Test
+  void aChunkOverTheLagCapHoldsTheRelayUntilTheStoreHasTakenIt() throws Exception {
+    FileStore store = new FileStore(cache, 0.9, Clock.systemUTC());
+    byte[] bytes = randomBytes((int) StoreBehind.CAP * 3);
+    AtomicInteger caughtUp = new AtomicInteger();
+    StoreBehind behind =
+        new StoreBehind(store.begin(NAME, bytes.length), caughtUp::incrementAndGet);
+
+    behind.add(ByteBuffer.wrap(bytes));
+    StoreBehind.Finished done = finish(behind, sha256(bytes));
+
+    // the store went over the cap with that one chunk and came back under it once: the relay,
+    // which asked upstream for nothing more meanwhile, was told so
+    assertThat(caughtUp).hasValue(1);
+    assertThat(behind.behind()).isFalse();
+    assertThat(done.stored()).isTrue();
+  }
+
+  @Test
+  void withoutAWriterTheBytesAreHashedAndNothingIsStored() throws Exception {
+    byte[] bytes = randomBytes(200_000);
+    AtomicInteger caughtUp = new AtomicInteger();
+    StoreBehind behind = new StoreBehind(Optional.empty(), caughtUp::incrementAndGet);
+
+    byte[] large = randomBytes((int) StoreBehind.CAP + 1);
+    addInChunks(behind, bytes, 65_536);
+    behind.add(ByteBuffer.wrap(large));
+    StoreBehind.Finished done = finish(behind, null);
+
+    MessageDigest both = MessageDigest.getInstance("SHA-256");
+    both.update(bytes);
+    both.update(large);
+    assertThat(done)
+        .isEqualTo(new StoreBehind.Finished(HexFormat.of().formatHex(both.digest()), false));
+    assertThat(caughtUp).hasValue(1);
+  }
+
+  private static void addInChunks(StoreBehind behind, byte[] bytes, int size) {
+    for (int at = 0; at < bytes.length; at += size) {
+      behind.add(ByteBuffer.wrap(bytes, at, Math.min(size, bytes.length - at)).slice());
+    }
+  }
+
+  private static StoreBehind.Finished finish(StoreBehind behind, String expected) throws Exception {
+    CompletableFuture<StoreBehind.Finished> done = new CompletableFuture<>();
+    behind.finish(expected, done::complete);
+    return done.get(30, TimeUnit.SECONDS);
+  }
+
+  private Stream<Path> partFiles() throws IOException {
+    try (Stream<Path> all = Files.walk(cache)) {
+      return all.filter(p -> p.getFileName().toString().endsWith(".part")).toList().stream();
+    }
+  }
+
+  private static byte[] randomBytes(int size) {
+    byte[] bytes = new byte[size];
+    new Random(size).nextBytes(bytes);
+    return bytes;
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+}
