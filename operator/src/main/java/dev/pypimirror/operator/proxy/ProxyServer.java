@@ -430,8 +430,7 @@ public final class ProxyServer {
       return;
     }
     if (failure != null) {
-      metrics.request(asked.kind(), Outcome.ERROR);
-      asked.request().response().setStatusCode(502).end("upstream failed\n");
+      answerFailed(asked, failure);
       return;
     }
     fromCache(asked, Outcome.MISS, () -> fetch(asked)); // passed through unstored: again
@@ -509,14 +508,32 @@ public final class ProxyServer {
         .context()
         .runOnContext(
             v -> {
-              metrics.request(asked.kind(), Outcome.ERROR);
               HttpServerResponse response = asked.request().response();
               if (!response.headWritten() && !response.ended() && !FileRelay.cutByRelay(error)) {
-                response.setStatusCode(502).end("upstream failed\n");
-              } else if (!response.ended()) {
-                response.reset();
+                answerFailed(asked, error);
+              } else {
+                metrics.request(asked.kind(), Outcome.ERROR);
+                if (!response.ended()) {
+                  response.reset();
+                }
               }
             });
+  }
+
+  /**
+   * A file fetch that failed before any byte went out: 503 with {@code Retry-After} when every
+   * upstream connection stayed busy (the proxy's own bound, over in a moment: pip and uv retry a
+   * 503, not a 502), else 502.
+   */
+  private void answerFailed(FileRequest asked, Throwable error) {
+    HttpServerResponse response = asked.request().response();
+    if (UpstreamClient.cause(error) instanceof UpstreamClient.UpstreamBusy) {
+      metrics.request(asked.kind(), Outcome.BUSY);
+      response.setStatusCode(503).putHeader("Retry-After", "1").end("upstream connections busy\n");
+    } else {
+      metrics.request(asked.kind(), Outcome.ERROR);
+      response.setStatusCode(502).end("upstream failed\n");
+    }
   }
 
   private void relayRefused(

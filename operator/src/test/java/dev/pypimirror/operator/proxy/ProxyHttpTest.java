@@ -356,6 +356,43 @@ class ProxyHttpTest {
   }
 
   @Test
+  void aFileThatFindsEveryUpstreamConnectionBusyGets503WithRetryAfterThenIsServed(
+      @TempDir Path scratch) throws Exception {
+    Path one = new Python(scratch).buildWheel(scratch, "Proxy_One", "1.0");
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    upstream.add("proxy-one", one);
+    upstream.fileDelayMillis = 3000; // the first file holds the one upstream connection
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    ProxySettings.Limits oneConnection =
+        new ProxySettings.Limits(
+            1024, 64, 1, Duration.ofMillis(300), ProxySettings.Limits.DEFAULTS.transferStall());
+    try (upstream;
+        Proxy proxy = limited(cache, oneConnection, upstream)) {
+      for (String project : new String[] {"proxy-dep", "proxy-one"}) {
+        assertThat(get(proxy.port(), "/simple/" + project + "/").statusCode()).isEqualTo(200);
+      }
+      var holding = getAsync(proxy.port(), "/files/proxy-dep/" + dep.getFileName());
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> gauge(proxy.port(), "pypimirror_proxy_upstream_connections") == 1);
+
+      // the proxy's own bound, over in a moment: 503 and Retry-After, which pip and uv retry
+      // (a 502 would fail pip's install at once)
+      HttpResponse<byte[]> busy = get(proxy.port(), "/files/proxy-one/" + one.getFileName());
+      assertThat(busy.statusCode()).isEqualTo(503);
+      assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(text(get(proxy.port(), "/-/metrics")))
+          .contains("pypimirror_proxy_requests_total{kind=\"file\",outcome=\"busy\"} 1.0");
+
+      assertThat(holding.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      HttpResponse<byte[]> again = get(proxy.port(), "/files/proxy-one/" + one.getFileName());
+      assertThat(again.statusCode()).isEqualTo(200);
+      assertThat(again.body()).isEqualTo(Files.readAllBytes(one));
+    }
+  }
+
+  @Test
   void aTransferThatStallsMidFileIsCutOffAndNothingIsStored(@TempDir Path scratch)
       throws Exception {
     FakeUpstream upstream = new FakeUpstream();
