@@ -5,6 +5,7 @@
   many-files  a page of 5,000 files (the files themselves are never fetched)
   big-pkg     one wheel of BIG_MIB MiB (memory with 100 clients)
   cold-pkg    COLD wheels of COLD_MIB MiB each (cold misses, each fetched once)
+  burst-pkg   16 wheels of 20 MiB (16 cold misses at once)
   slow-pkg    COLD more wheels of COLD_MIB MiB, linked under /slow/ (nginx sends those at a
               network's rate: cold misses from an upstream that is not on the same machine)
 Usage: proxy-tree.py ROOT BIG_MIB COLD COLD_MIB
@@ -56,4 +57,8 @@ page(
     "slow-pkg",
     [("slow_pkg-%d.0-py3-none-any.whl" % i, write_file("slow_pkg-%d.0-py3-none-any.whl" % i, cold_mib)) for i in range(cold)],
     prefix="/slow/",
+)
+page(
+    "burst-pkg",
+    [("burst_pkg-%d.0-py3-none-any.whl" % i, write_file("burst_pkg-%d.0-py3-none-any.whl" % i, 20)) for i in range(16)],
 )
