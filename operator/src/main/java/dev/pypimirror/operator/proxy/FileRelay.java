@@ -90,6 +90,9 @@ final class FileRelay implements BodySubscriber<Boolean> {
           long period = Math.max(1, stall.toMillis() / 4);
           watchdog = context.owner().setPeriodic(period, id -> checkStalled());
           s.request(WINDOW);
+          if (response.closed()) {
+            clientLeft(); // gone before the upstream answered: Vert.x calls no handler set since
+          }
         });
   }
 

@@ -621,8 +621,20 @@ public final class ProxyServer {
               store.release(file.name());
               if (ar.succeeded()) {
                 metrics.served(kind, sent);
+                return;
+              }
+              store.forget(file.name()); // gone from under the proxy: looked for again next time
+              if (response.closed() || response.ended()) {
+                return;
+              }
+              if (!response.headWritten()) { // the file did not open: asking again fetches it
+                response
+                    .setStatusCode(503)
+                    .putHeader("Content-Type", "text/plain")
+                    .putHeader("Retry-After", "1")
+                    .end("the cached file is gone; ask again\n");
               } else {
-                store.forget(file.name()); // gone from under the proxy: looked for again next time
+                response.reset(); // cut mid-file: the client must not wait for the rest
               }
             });
   }

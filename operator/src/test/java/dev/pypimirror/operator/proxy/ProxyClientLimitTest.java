@@ -141,6 +141,39 @@ class ProxyClientLimitTest {
   }
 
   /**
+   * A client that leaves in the middle of a cached file (sent by the kernel) gives its place back:
+   * Vert.x does not call a response's end handler when its connection goes during a sendFile.
+   */
+  @Test
+  void aClientThatLeavesDuringACachedFileGivesItsPlaceBack(@TempDir Path scratch) throws Exception {
+    Path big = randomSdist(scratch, "big-thing", 32);
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("big-thing", big);
+    String file = "/files/big-thing/" + big.getFileName();
+    try (upstream;
+        Proxy proxy =
+            limited(
+                Files.createDirectories(scratch.resolve("cache")),
+                limits(1024, PER_CLIENT, 64, Duration.ofSeconds(30)),
+                upstream)) {
+      int port = proxy.port();
+      assertThat(get(port, "/simple/big-thing/").statusCode()).isEqualTo(200);
+      assertThat(get(port, file).body()).hasSize(Math.toIntExact(Files.size(big))); // cached now
+
+      for (int i = 0; i < PER_CLIENT * 3; i++) {
+        try (RawConnection left = RawConnection.open("127.0.0.1", port)) {
+          assertThat(left.send("GET", file).head().status()).isEqualTo(200);
+          left.body(1024); // then goes, 32 MiB unread
+        }
+      }
+      awaitNothingInFlight(port);
+      assertThat(get(port, file).statusCode()).isEqualTo(200);
+      assertThat(text(get(port, "/-/metrics")))
+          .doesNotContainPattern("outcome=\"client_limit\"\\} [1-9]");
+    }
+  }
+
+  /**
    * Real pip, its one client place taken: its page request gets 429, it waits the Retry-After and
    * asks again, and once the place is free its download goes through.
    */

@@ -393,6 +393,31 @@ class ProxyHttpTest {
   }
 
   @Test
+  void aCachedFileThatVanishedIsAnswered503AtOnceThenFetchedAgain(@TempDir Path scratch)
+      throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    String file = "/files/proxy-dep/" + dep.getFileName();
+    try (upstream;
+        Proxy proxy = firstMatch(cache, upstream)) {
+      assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
+      assertThat(get(proxy.port(), file).statusCode()).isEqualTo(200); // fetched
+      assertThat(get(proxy.port(), file).statusCode()).isEqualTo(200); // from the cache: known
+      Files.delete(cache.resolve("_files").resolve(dep.getFileName().toString()));
+
+      // not a wait for the idle time-out: an answer pip retries
+      HttpResponse<byte[]> gone = get(proxy.port(), file);
+      assertThat(gone.statusCode()).isEqualTo(503);
+      assertThat(gone.headers().firstValue("Retry-After")).hasValue("1");
+      HttpResponse<byte[]> again = get(proxy.port(), file);
+      assertThat(again.statusCode()).isEqualTo(200);
+      assertThat(again.body()).isEqualTo(Files.readAllBytes(dep));
+      assertThat(cache.resolve("_files").resolve(dep.getFileName().toString())).exists();
+    }
+  }
+
+  @Test
   void aTransferThatStallsMidFileIsCutOffAndNothingIsStored(@TempDir Path scratch)
       throws Exception {
     FakeUpstream upstream = new FakeUpstream();
