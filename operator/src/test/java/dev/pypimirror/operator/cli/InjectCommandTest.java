@@ -81,12 +81,13 @@ class InjectCommandTest {
             "Job wheel-build",
             "Pod kaniko-build",
             "PypiMirror airgap",
+            "PypiMirror shared",
             "PypiMirror airgap-synced",
             "PypiMirror corp",
             "PypiMirrorPolicy corp-builds");
     assertThat(docs.get(1).at("/metadata/annotations/pypimirror.dev~1injected").asText())
         .startsWith("corp@");
-    assertThat(docs.get(4))
+    assertThat(docs.get(5))
         .as("passed through")
         .isEqualTo(
             yamlDocuments(java.nio.file.Files.readString(java.nio.file.Path.of(MIRROR))).get(0));
