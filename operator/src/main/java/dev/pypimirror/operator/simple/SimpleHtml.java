@@ -1,13 +1,13 @@
 package dev.pypimirror.operator.simple;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,14 +17,8 @@ import java.util.regex.Pattern;
 public final class SimpleHtml {
   public static final String CONTENT_TYPE = "text/html";
 
-  private static final Pattern ANCHOR =
-      Pattern.compile("<a\\s([^>]*)>(.*?)</a\\s*>", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
-  private static final Pattern ATTRIBUTE =
-      Pattern.compile(
-          "([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s\"'=<>`]+)))?");
-  private static final Pattern TAG = Pattern.compile("<[^>]*>");
   private static final Pattern ENTITY =
-      Pattern.compile("&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]+);");
+      Pattern.compile("&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{1,32});");
   private static final Pattern HASH_FRAGMENT = Pattern.compile("([a-z0-9]+)=([0-9a-fA-F]+)");
 
   private SimpleHtml() {}
@@ -89,24 +83,23 @@ public final class SimpleHtml {
 
   /**
    * The files an upstream's PEP 503 page links to, with URLs made absolute against {@code base}
-   * (the page's URL). Links whose URL does not parse are dropped.
+   * (the page's URL). Links whose URL does not parse, or would take {@link LinkTargets} more than
+   * linear time to resolve, are dropped. Linear in the page's length, whatever it holds.
    */
   public static ProjectPage parse(String project, String html, URI base) {
     List<FileLink> files = new ArrayList<>();
-    Matcher anchor = ANCHOR.matcher(html);
-    while (anchor.find()) {
-      Map<String, String> attributes = attributes(anchor.group(1));
+    LinkTargets targets = new LinkTargets(base);
+    for (HtmlAnchors.Anchor anchor : HtmlAnchors.in(html)) {
+      Map<String, String> attributes = anchor.attributes();
       String href = attributes.get("href");
-      String text = unescape(TAG.matcher(anchor.group(2)).replaceAll("")).strip();
-      if (href == null || text.isEmpty()) {
+      if (href == null || anchor.text().isEmpty()) {
         continue;
       }
-      URI url;
-      try {
-        url = base.resolve(new URI(href.strip().replace(" ", "%20")));
-      } catch (URISyntaxException | IllegalArgumentException e) {
+      Optional<URI> resolved = targets.resolve(href.strip().replace(" ", "%20"));
+      if (resolved.isEmpty()) {
         continue;
       }
+      URI url = resolved.get();
       Map<String, String> hashes = new LinkedHashMap<>();
       if (url.getRawFragment() != null) {
         Matcher hash = HASH_FRAGMENT.matcher(url.getRawFragment());
@@ -119,7 +112,7 @@ public final class SimpleHtml {
           attributes.getOrDefault("data-core-metadata", attributes.get("data-dist-info-metadata"));
       files.add(
           new FileLink(
-              text,
+              anchor.text(),
               withoutFragment(url),
               hashes,
               attributes.getOrDefault("data-requires-python", ""),
@@ -132,10 +125,8 @@ public final class SimpleHtml {
   /** The project names a root page links to. */
   public static List<String> parseRoot(String html) {
     List<String> names = new ArrayList<>();
-    Matcher anchor = ANCHOR.matcher(html);
-    while (anchor.find()) {
-      String text = unescape(TAG.matcher(anchor.group(2)).replaceAll("")).strip();
-      ProjectName.parse(text).ifPresent(names::add);
+    for (HtmlAnchors.Anchor anchor : HtmlAnchors.in(html)) {
+      ProjectName.parse(anchor.text()).ifPresent(names::add);
     }
     return names;
   }
@@ -151,22 +142,6 @@ public final class SimpleHtml {
     String s = url.toString();
     int hash = s.indexOf('#');
     return hash < 0 ? s : s.substring(0, hash);
-  }
-
-  private static Map<String, String> attributes(String tag) {
-    Map<String, String> attributes = new LinkedHashMap<>();
-    Matcher attribute = ATTRIBUTE.matcher(tag);
-    while (attribute.find()) {
-      String name = attribute.group(1).toLowerCase(Locale.ROOT);
-      String value =
-          attribute.group(2) != null
-              ? attribute.group(2)
-              : attribute.group(3) != null
-                  ? attribute.group(3)
-                  : attribute.group(4) != null ? attribute.group(4) : "";
-      attributes.putIfAbsent(name, unescape(value));
-    }
-    return attributes;
   }
 
   static String unescape(String s) {

@@ -8,12 +8,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /** PEP 691 JSON pages ({@value #CONTENT_TYPE}): rendered for the proxy, parsed from an upstream. */
 public final class SimpleJson {
@@ -96,7 +96,7 @@ public final class SimpleJson {
 
   /**
    * An upstream's PEP 691 project page, URLs made absolute against {@code base}. Files whose name
-   * or URL is missing or does not parse are dropped.
+   * or URL is missing or does not parse, or whose URL {@link LinkTargets} drops, are dropped.
    *
    * @throws IOException when it is not JSON or not a project page
    */
@@ -107,18 +107,18 @@ public final class SimpleJson {
       throw new IOException("not a PEP 691 project page (no files list)");
     }
     List<FileLink> links = new ArrayList<>();
+    LinkTargets targets = new LinkTargets(base);
     for (JsonNode file : files) {
       String filename = text(file.get("filename"));
       String url = text(file.get("url"));
       if (filename == null || filename.isEmpty() || url == null) {
         continue;
       }
-      String absolute;
-      try {
-        absolute = base.resolve(new URI(url)).toString();
-      } catch (URISyntaxException | IllegalArgumentException e) {
+      Optional<URI> resolved = targets.resolve(url);
+      if (resolved.isEmpty()) {
         continue;
       }
+      String absolute = resolved.get().toString();
       int hash = absolute.indexOf('#');
       absolute = hash < 0 ? absolute : absolute.substring(0, hash);
       JsonNode yanked = file.get("yanked");
