@@ -1,9 +1,12 @@
 package dev.pypimirror.operator.proxy;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pypimirror.operator.cache.DistributionFile;
+import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.Freshness;
 import dev.pypimirror.operator.simple.ProjectPage;
@@ -27,12 +30,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -41,10 +44,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Project pages: asked for upstream only when the stored one is older than the TTL (whatever the
  * client's Cache-Control says), conditionally with the stored validators, one request per project
- * at a time; stored in memory and in {@code <cache>/.proxy/pages/} so a restart serves them too.
- * When the upstreams fail or do not answer within {@link #STALE_WAIT}, a stored page is served
- * stale (listing only the files the cache holds) while the refresh goes on; a project never seen is
- * then an error at once. "Not found" is remembered for a short while. Offline, nothing is asked
+ * at a time; kept in memory (bounded in pages and bytes, least recently asked dropped first) and
+ * stored in {@code <cache>/.proxy/pages/} so a restart serves them too. When the upstreams fail or
+ * do not answer within {@link #STALE_WAIT}, a stored page is served stale (listing only the files
+ * the cache holds) while the refresh goes on; a project never seen is then an error at once. "Not
+ * found" is remembered for a short while, in memory only (bounded in count): any client can ask for
+ * any name, so nothing about a name no upstream has reaches the disk. Offline, nothing is asked
  * upstream: the stored page and the sync's own page, both limited to the files held.
  */
 public final class PageCache {
@@ -60,8 +65,17 @@ public final class PageCache {
   /** How long a stale or offline page, limited to the files held, is kept before it is redone. */
   static final Duration HELD_VIEW_LIFE = Duration.ofSeconds(10);
 
-  /** Pages kept in memory; the others are read back from disk when asked for. */
-  static final int MEMORY_PAGES = 2000;
+  /** What memory holds, whatever clients ask for. */
+  record Bounds(int pages, long bytes, int notFound) {
+    static final Bounds DEFAULTS =
+        new Bounds(
+            Defaults.PROXY_PAGE_MEMORY_PAGES.defaultValue(),
+            Defaults.PROXY_PAGE_MEMORY_BYTES.defaultValue(),
+            Defaults.PROXY_NOT_FOUND_KEPT.defaultValue());
+  }
+
+  /** Heap a parsed file link takes besides its strings (objects, map, references), roughly. */
+  private static final long LINK_OVERHEAD = 256;
 
   /** How a page request was answered, for the metrics and the log. */
   public enum Answered {
@@ -96,6 +110,17 @@ public final class PageCache {
 
   private record HeldView(ServedPage page, Instant made) {}
 
+  /**
+   * What memory keeps of a project that has a page: its snapshot (null when only a view of the
+   * sync's files is known, offline or stale) and the view limited to the files held, made when
+   * upstream could not be asked; {@code snapshotBytes} estimated once, off the event loop.
+   */
+  private record Kept(Snapshot snapshot, long snapshotBytes, HeldView held) {
+    long bytes() {
+      return snapshotBytes + (held == null || held.page() == null ? 0 : held.page().bytes());
+    }
+  }
+
   private final List<Upstream> upstreams;
   private final Resolution resolution;
   private final Freshness freshness;
@@ -105,19 +130,24 @@ public final class PageCache {
   private final Executor workers;
   private final Clock clock;
   private final ProxyMetrics metrics;
+  private final Executor staleTimer;
   private final SingleFlight<String, Snapshot> flight = new SingleFlight<>();
-  private final Map<String, Snapshot> memory =
-      java.util.Collections.synchronizedMap(
-          new LinkedHashMap<>(256, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Snapshot> eldest) {
-              return size() > MEMORY_PAGES;
-            }
-          });
-  private final Map<String, HeldView> held = new java.util.concurrent.ConcurrentHashMap<>();
-  private volatile HeldView root;
+  private final PageMemory<Kept> memory;
 
-  public PageCache(
+  /** Projects without a page: no upstream has them, or they were never seen and upstream failed. */
+  private final PageMemory<Snapshot> absent;
+
+  /** The refresh whose slowness was logged, per project: one line per refresh. */
+  private final Map<String, CompletableFuture<Snapshot>> slowLogged = new ConcurrentHashMap<>();
+
+  private volatile HeldView root;
+  private volatile CompletableFuture<?> tidied = CompletableFuture.completedFuture(null);
+
+  /**
+   * @param staleTimer runs a task once {@link #STALE_WAIT} has passed ({@link #afterStaleWait})
+   * @param bounds what memory holds ({@link Bounds#DEFAULTS})
+   */
+  PageCache(
       List<Upstream> upstreams,
       Resolution resolution,
       Freshness freshness,
@@ -125,8 +155,10 @@ public final class PageCache {
       UpstreamClient client,
       FileStore store,
       Executor workers,
+      Executor staleTimer,
       Clock clock,
-      ProxyMetrics metrics) {
+      ProxyMetrics metrics,
+      Bounds bounds) {
     this.upstreams = List.copyOf(upstreams);
     this.resolution = resolution;
     this.freshness = freshness;
@@ -136,12 +168,21 @@ public final class PageCache {
     this.workers = workers;
     this.clock = clock;
     this.metrics = metrics;
+    this.staleTimer = staleTimer;
+    this.memory = new PageMemory<>(bounds.pages(), bounds.bytes(), Kept::bytes);
+    this.absent = new PageMemory<>(bounds.notFound(), Long.MAX_VALUE, s -> 0);
+  }
+
+  /** Runs tasks on {@code workers} once {@link #STALE_WAIT} has passed. */
+  static Executor afterStaleWait(Executor workers) {
+    return CompletableFuture.delayedExecutor(STALE_WAIT.toMillis(), TimeUnit.MILLISECONDS, workers);
   }
 
   /** A fresh page from memory, without any I/O; empty when anything more is needed. */
   public Optional<ServedPage> fresh(String project) {
-    Snapshot s = memory.get(project);
-    if (s == null || offline || !s.found() || !isFresh(s)) {
+    Kept kept = memory.get(project);
+    Snapshot s = kept == null ? null : kept.snapshot();
+    if (s == null || offline || !isFresh(s)) {
       return Optional.empty();
     }
     return Optional.of(s.served());
@@ -149,12 +190,76 @@ public final class PageCache {
 
   /** The page of a (normalized) project. */
   public CompletableFuture<Result> project(String project) {
-    Snapshot inMemory = memory.get(project);
+    Snapshot inMemory = inMemory(project);
     CompletableFuture<Snapshot> known =
         inMemory != null
             ? CompletableFuture.completedFuture(inMemory)
             : CompletableFuture.supplyAsync(() -> load(project), workers);
     return known.thenCompose(s -> decide(project, s));
+  }
+
+  private Snapshot inMemory(String project) {
+    Kept kept = memory.get(project);
+    return kept != null && kept.snapshot() != null ? kept.snapshot() : absent.get(project);
+  }
+
+  /** Keeps what is now known of a project: a page in memory, an absence among the absent. */
+  private void remember(Snapshot s) {
+    if (s.found()) {
+      Kept kept = new Kept(s, bytes(s), null);
+      absent.remove(s.project());
+      memory.put(s.project(), kept);
+    } else {
+      memory.remove(s.project());
+      absent.put(s.project(), s);
+    }
+  }
+
+  /**
+   * Roughly the heap a snapshot takes: its rendered page (each format, plain and gzipped) and the
+   * parsed pages behind it (each upstream's, the resolved one, the rendered one's links).
+   */
+  private static long bytes(Snapshot s) {
+    java.util.Set<ProjectPage> pages =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    pages.add(s.resolved());
+    s.records().values().forEach(r -> pages.add(r.page()));
+    long bytes = s.served() == null ? 0 : s.served().bytes() + parsedBytes(s.resolved());
+    for (ProjectPage page : pages) {
+      bytes += parsedBytes(page);
+    }
+    return bytes;
+  }
+
+  private static long parsedBytes(ProjectPage page) {
+    if (page == null) {
+      return 0;
+    }
+    long bytes = 0;
+    for (FileLink file : page.files()) {
+      bytes += LINK_OVERHEAD + 2L * (file.filename().length() + file.url().length());
+    }
+    return bytes;
+  }
+
+  /** Pages in memory (with or without a stale view), for tests. */
+  int pagesInMemory() {
+    return memory.size();
+  }
+
+  /** What the pages in memory take, estimated, for tests. */
+  long bytesInMemory() {
+    return memory.bytes();
+  }
+
+  /** Views of the files held (stale or offline pages) in memory, for tests. */
+  int heldViews() {
+    return memory.count(kept -> kept.held() != null);
+  }
+
+  /** Projects remembered without a page, for tests. */
+  int absentInMemory() {
+    return absent.size();
   }
 
   private boolean isFresh(Snapshot s) {
@@ -198,12 +303,32 @@ public final class PageCache {
     if (stored == null || !stored.found()) {
       return fromRefresh;
     }
-    CompletableFuture<Result> stale =
-        CompletableFuture.supplyAsync(
-            () -> heldOnly(project, stored, Answered.STALE),
-            CompletableFuture.delayedExecutor(
-                STALE_WAIT.toMillis(), TimeUnit.MILLISECONDS, workers));
+    CompletableFuture<Result> stale = new CompletableFuture<>();
+    staleTimer.execute(
+        () -> {
+          if (fromRefresh.isDone()) {
+            return; // the refresh answered: no stale page, no view of it kept
+          }
+          try {
+            logSlow(project, refresh);
+            stale.complete(heldOnly(project, stored, Answered.STALE));
+          } catch (RuntimeException e) {
+            stale.completeExceptionally(e);
+          }
+        });
     return fromRefresh.applyToEither(stale, r -> r);
+  }
+
+  /** Says once per refresh (however many clients wait for it) that its stored page goes stale. */
+  private void logSlow(String project, CompletableFuture<Snapshot> refresh) {
+    if (!refresh.isDone() && slowLogged.putIfAbsent(project, refresh) == null) {
+      LOG.warn(
+          "project {}: no upstream answer within {} s; serving the stored page stale while the"
+              + " refresh goes on",
+          project,
+          STALE_WAIT.toSeconds());
+      refresh.whenComplete((s, e) -> slowLogged.remove(project, refresh));
+    }
   }
 
   /** Asks the upstreams in order (as the resolution needs them) and stores what they say. */
@@ -212,10 +337,13 @@ public final class PageCache {
         .thenApplyAsync(
             answers -> {
               Snapshot next = resolve(project, stored, answers.answers(), answers.records());
-              memory.put(project, next);
-              held.remove(project);
+              remember(next);
               if (next.retryAfter() == null) {
-                save(next);
+                if (next.found()) {
+                  save(next);
+                } else {
+                  forget(project);
+                }
               } else {
                 LOG.warn(
                     "project {}: upstreams unavailable{}",
@@ -384,12 +512,11 @@ public final class PageCache {
    * hash, so the page gives the computed one from then on (off the event loop).
    */
   void learnedHash(String project) {
-    Snapshot s = memory.get(project);
-    if (s != null && s.found()) {
-      memory.put(
-          project,
+    Kept kept = memory.get(project);
+    Snapshot s = kept == null ? null : kept.snapshot();
+    if (s != null) {
+      remember(
           snapshot(project, s.records(), s.resolved(), s.upstreamOf(), s.fetched(), s.changed()));
-      held.remove(project);
     }
   }
 
@@ -448,7 +575,9 @@ public final class PageCache {
 
   /** The stored page limited to the files the cache holds, with the sync's own; made off loop. */
   private Result heldOnly(String project, Snapshot stored, Answered outcome) {
-    HeldView view = held.get(project);
+    Snapshot base = stored != null && stored.found() ? stored : null;
+    Kept kept = memory.get(project);
+    HeldView view = kept != null && kept.snapshot() == base ? kept.held() : null;
     Instant now = clock.instant();
     if (view == null || view.made().plus(HELD_VIEW_LIFE).isBefore(now)) {
       List<FileLink> files = new ArrayList<>();
@@ -470,7 +599,7 @@ public final class PageCache {
                 ServedPage.project(page, upstreamOf, stored == null ? now : stored.changed()), now);
       }
       if (view.page() != null) { // a name nothing holds is not remembered: any client can ask
-        held.put(project, view);
+        keep(project, base, view);
       }
     }
     if (view.page() == null) {
@@ -480,7 +609,24 @@ public final class PageCache {
   }
 
   /**
-   * The root page: every project the cache knows (stored pages and the sync's), never upstream's.
+   * Keeps a view with the snapshot it was made from, unless memory moved on meanwhile (a refresh
+   * answered): a view outlives neither its snapshot nor the bounds.
+   */
+  private void keep(String project, Snapshot base, HeldView view) {
+    memory.update(
+        project,
+        current -> {
+          Snapshot now = current == null ? null : current.snapshot();
+          if (now != base) {
+            return current;
+          }
+          return new Kept(base, current == null ? 0 : current.snapshotBytes(), view);
+        });
+  }
+
+  /**
+   * The root page: every project the cache knows, stored pages (projects some upstream listed) and
+   * the sync's, never upstream's; no name that no upstream has.
    */
   public CompletableFuture<ServedPage> root() {
     HeldView view = root;
@@ -488,8 +634,8 @@ public final class PageCache {
     if (view != null && view.made().plus(HELD_VIEW_LIFE).isAfter(now)) {
       return CompletableFuture.completedFuture(view.page());
     }
-    return CompletableFuture.supplyAsync(
-        () -> {
+    return tidied.handleAsync(
+        (done, e) -> {
           TreeSet<String> projects = new TreeSet<>();
           list(store.pages(), projects, true);
           list(store.root(), projects, false);
@@ -525,7 +671,68 @@ public final class PageCache {
     return store.pages().resolve(project + ".json");
   }
 
+  /** Removes the stored page of a project no upstream has any more. */
+  private void forget(String project) {
+    try {
+      Files.deleteIfExists(file(project));
+    } catch (IOException e) {
+      LOG.warn("cannot remove the stored page of {}: {}", project, e.toString());
+    }
+  }
+
+  /**
+   * Removes, in the background, the stored answers that no upstream had the project (earlier
+   * versions stored those too); the root page waits for it. Once, at start.
+   */
+  CompletableFuture<Integer> tidy() {
+    CompletableFuture<Integer> removed =
+        CompletableFuture.supplyAsync(
+            () -> {
+              int count = 0;
+              try (DirectoryStream<Path> entries =
+                  Files.newDirectoryStream(store.pages(), "*.json")) {
+                for (Path entry : entries) {
+                  if (!anyFound(entry)) {
+                    Files.deleteIfExists(entry);
+                    count++;
+                  }
+                }
+              } catch (IOException | RuntimeException e) {
+                LOG.warn("cannot tidy the stored pages: {}", e.toString());
+              }
+              if (count > 0) {
+                LOG.info("removed {} stored pages of projects no upstream had", count);
+              }
+              return count;
+            },
+            workers);
+    tidied = removed;
+    return removed;
+  }
+
+  /**
+   * Whether a stored page says some upstream had the project; read only up to the first that did
+   * ({@code found} comes before the page). Unreadable: true, so that it is left for {@link #load}.
+   */
+  private static boolean anyFound(Path stored) {
+    try (JsonParser json = MAPPER.getFactory().createParser(stored.toFile())) {
+      for (JsonToken token = json.nextToken(); token != null; token = json.nextToken()) {
+        if (token == JsonToken.FIELD_NAME
+            && json.currentName().equals("found")
+            && json.nextToken() == JsonToken.VALUE_TRUE) {
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
   private void save(Snapshot s) {
+    if (s.resolved().files().isEmpty() && !Files.exists(file(s.project()))) {
+      return; // a page without files stays in memory: it adds nothing a restart would miss
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (JsonGenerator json = MAPPER.getFactory().createGenerator(out)) {
       json.writeStartObject();
@@ -581,6 +788,14 @@ public final class PageCache {
     }
     try {
       JsonNode root = MAPPER.readTree(bytes);
+      boolean anyFound = false;
+      for (JsonNode upstream : root.get("upstreams")) {
+        anyFound |= upstream.path("found").asBoolean();
+      }
+      if (!anyFound) {
+        forget(project); // an earlier version stored that no upstream had it
+        return null;
+      }
       List<Upstream> known = knownUpstreams(root.get("upstreams"));
       Map<Integer, Record> records = records(project, root.get("upstreams"), known);
       Snapshot s =
@@ -590,10 +805,11 @@ public final class PageCache {
               known.size(),
               Instant.ofEpochMilli(root.get("fetched").asLong()),
               Instant.ofEpochMilli(root.get("changed").asLong()));
-      if (s != null) {
-        memory.put(project, s);
+      if (s != null && s.found()) {
+        remember(s);
+        return s;
       }
-      return s;
+      return null; // the upstreams that had it are not asked any more: ask the current ones
     } catch (IOException | RuntimeException e) {
       LOG.warn("cannot read the stored page of {}: {}", project, e.toString());
       return null;

@@ -40,6 +40,7 @@ public final class ProxyApp implements AutoCloseable {
   private final ExecutorService workers;
   private final ExecutorService upstreamThreads;
   private final FileStore store;
+  private final PageCache pages;
   private final HttpServing serving;
   private final ProxyServer server;
   private volatile boolean ready;
@@ -58,7 +59,7 @@ public final class ProxyApp implements AutoCloseable {
             "pypi-mirror-operator-proxy/" + BuildInfo.current().version(),
             settings.limits().maxUpstreamConnections(),
             settings.limits().upstreamWait());
-    PageCache pages =
+    this.pages =
         new PageCache(
             upstreams,
             settings.resolution(),
@@ -67,8 +68,10 @@ public final class ProxyApp implements AutoCloseable {
             client,
             store,
             workers,
+            PageCache.afterStaleWait(workers),
             Clock.systemUTC(),
-            metrics);
+            metrics,
+            PageCache.Bounds.DEFAULTS);
     this.serving =
         new HttpServing(
             new HttpServing.Options(
@@ -114,6 +117,7 @@ public final class ProxyApp implements AutoCloseable {
   /** Serves; returns the port it listens on. */
   public int start() throws IOException {
     int port = serving.start(server::handle).port();
+    pages.tidy();
     workers.execute(
         () -> {
           try {

@@ -98,6 +98,15 @@ public final class ServedPage {
     return bodies[format.ordinal() * 2 + (gzip ? 1 : 0)];
   }
 
+  /** The bytes of every representation (each format, plain and gzipped). */
+  public long bytes() {
+    long bytes = 0;
+    for (byte[] body : bodies) {
+      bytes += body.length;
+    }
+    return bytes;
+  }
+
   /** A strong validator per representation (format and encoding). */
   public String etag(PageFormat format, boolean gzip) {
     return "\"" + tag + "-" + format.ordinal() + (gzip ? "-gz" : "") + "\"";

@@ -33,6 +33,8 @@ public final class SingleFlight<K, V> {
         work.get()
             .whenComplete(
                 (v, e) -> {
+                  // free before anyone sees the result: a later ask starts new work
+                  inFlight.remove(key, ticket.result());
                   if (e == null) {
                     ticket.result().complete(v);
                   } else {

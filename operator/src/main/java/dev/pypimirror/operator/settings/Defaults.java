@@ -181,6 +181,27 @@ public final class Defaults {
           "Bytes of a transfer that may wait to be hashed and written before the proxy stops"
               + " reading its upstream until the store catches up: what bounds the heap.");
 
+  public static final Setting<Integer> PROXY_PAGE_MEMORY_PAGES =
+      Setting.of(
+          "proxy.page-memory-pages",
+          2000,
+          "Project pages kept in memory, the least recently asked dropped first; the others are"
+              + " read back from the cache's volume when asked for.");
+
+  public static final Setting<Integer> PROXY_PAGE_MEMORY_BYTES =
+      Setting.of(
+          "proxy.page-memory-bytes",
+          64 << 20,
+          "Bytes those pages may take (rendered, gzipped and parsed, estimated), the least recently"
+              + " asked dropped first; a page bigger than this is served but not kept.");
+
+  public static final Setting<Integer> PROXY_NOT_FOUND_KEPT =
+      Setting.of(
+          "proxy.not-found-kept",
+          10000,
+          "Projects no upstream has (remembered for a minute), and projects never seen while the"
+              + " upstreams fail, kept in memory only, the least recently asked dropped first.");
+
   public static final Setting<Duration> PROXY_DRAIN_WAIT =
       Setting.timing(
           "proxy.drain-wait",
@@ -384,6 +405,9 @@ public final class Defaults {
         PROXY_DRAIN_WAIT,
         PROXY_STORE_THREADS,
         PROXY_STORE_LAG,
+        PROXY_PAGE_MEMORY_PAGES,
+        PROXY_PAGE_MEMORY_BYTES,
+        PROXY_NOT_FOUND_KEPT,
         PROXY_CLIENT_LIMIT_LOG,
         INDEX_IMAGE,
         WEBHOOK_HOST,

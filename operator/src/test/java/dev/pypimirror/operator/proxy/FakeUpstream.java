@@ -66,6 +66,9 @@ public final class FakeUpstream implements AutoCloseable {
   /** HEAD of a file answers with this as its Content-Length, when set. */
   volatile String headLength;
 
+  /** While set, page answers wait until it is counted down: an upstream slower than the wait. */
+  volatile java.util.concurrent.CountDownLatch pagesHeld;
+
   /** Pages give no hashes. */
   volatile boolean noHashes;
 
@@ -85,6 +88,11 @@ public final class FakeUpstream implements AutoCloseable {
 
   public void add(String project, Path file) {
     projects.computeIfAbsent(normalize(project), k -> new CopyOnWriteArrayList<>()).add(file);
+  }
+
+  /** The project is gone: its page is a 404 from now on. */
+  void remove(String project) {
+    projects.remove(normalize(project));
   }
 
   public void requireBasic(String user, String password) {
@@ -139,6 +147,14 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   private void page(HttpExchange exchange, String project) throws IOException {
+    var held = pagesHeld;
+    if (held != null) {
+      try {
+        held.await(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     if (trickledPages.contains(project)) {
       byte[] body = new byte[1 << 20];
       java.util.Arrays.fill(body, (byte) ' ');
