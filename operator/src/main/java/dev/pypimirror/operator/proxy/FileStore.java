@@ -4,8 +4,10 @@ import dev.pypimirror.operator.cache.CacheLayout;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -37,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * <p>A file is written to a hidden temporary file beside its place (never indexed), checked against
  * its sha256, and published with a hard link, which never replaces a file; anything short of that
  * deletes the temporary file. All of this blocks: call it off the event loop.
+ *
+ * <p>A transfer reserves the room its upstream announced before it starts (none announced: room in
+ * steps as it writes), and the room check counts what transfers under way have reserved and not yet
+ * written, so concurrent transfers cannot together pass the high-water mark.
  */
 public final class FileStore {
   private static final Logger LOG = LoggerFactory.getLogger(FileStore.class);
@@ -50,12 +56,22 @@ public final class FileStore {
 
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
+  /**
+   * A transfer without a length reserves room in steps of 1 MiB, or of its volume's 1/1024 when
+   * that is less.
+   */
+  private static final long MAX_STEP = 1 << 20;
+
   private final Path root;
   private final Path files;
   private final Path fetched;
   private final Path pages;
   private final double highWater;
   private final Clock clock;
+  private final Disk disk;
+  private final long step;
+  // bytes reserved by transfers under way and not yet written; guarded by this
+  private long reserved;
   private final ConcurrentHashMap<String, AtomicInteger> serving = new ConcurrentHashMap<>();
   // files are never replaced, and only eviction removes them: what was found stays true
   private final ConcurrentHashMap<String, CachedFile> present = new ConcurrentHashMap<>();
@@ -67,6 +83,11 @@ public final class FileStore {
    * @param highWater the share of the volume above which fetched files are evicted (0.9)
    */
   public FileStore(Path cacheRoot, double highWater, Clock clock) throws IOException {
+    this(cacheRoot, highWater, clock, Disk::of);
+  }
+
+  /** With the volume {@code disks} gives for the files' folder (a test's stand-in). */
+  FileStore(Path cacheRoot, double highWater, Clock clock, Disk.Factory disks) throws IOException {
     this.root = cacheRoot.toRealPath();
     this.files = directory(root.resolve(CacheLayout.FILES_DIR));
     Path proxy = directory(root.resolve(PROXY_DIR));
@@ -74,6 +95,8 @@ public final class FileStore {
     this.pages = directory(proxy.resolve(PAGES_DIR));
     this.highWater = highWater;
     this.clock = clock;
+    this.disk = disks.of(files);
+    this.step = Math.min(MAX_STEP, disk.totalSpace() / 1024);
     try (DirectoryStream<Path> stale = Files.newDirectoryStream(files, ".proxy-*.part")) {
       for (Path temporary : stale) {
         Files.deleteIfExists(temporary);
@@ -205,8 +228,9 @@ public final class FileStore {
   }
 
   /**
-   * Starts writing {@code name}; empty when it cannot be stored (the volume is too full even after
-   * eviction, or it is not a plain name): the caller passes the file through unstored.
+   * Starts writing {@code name}, reserving {@code expectedSize} bytes below the high-water mark;
+   * empty when it cannot be stored (the volume is too full even after eviction, its temporary file
+   * cannot be made, or it is not a plain name): the caller passes the file through unstored.
    *
    * @param expectedSize the upstream's Content-Length, or -1
    */
@@ -214,50 +238,130 @@ public final class FileStore {
     if (!plainName(name)) {
       return Optional.empty();
     }
+    long size = Math.max(0, expectedSize);
     try {
-      if (!makeRoom(Math.max(0, expectedSize))) {
+      if (!reserve(size)) {
         full = true;
         return Optional.empty();
       }
-      Path temporary = Files.createTempFile(files, ".proxy-", ".part");
-      return Optional.of(new Writer(name, temporary));
     } catch (IOException e) {
-      LOG.warn("cannot store {}: {}", name, e.toString());
-      full = true;
+      cannotStore(name, e, size);
+      return Optional.empty();
+    }
+    Path temporary = null;
+    try {
+      temporary = Files.createTempFile(files, ".proxy-", ".part");
+      return Optional.of(new Writer(name, temporary, disk.open(temporary), size));
+    } catch (IOException e) {
+      unreserve(size);
+      if (temporary != null) {
+        delete(temporary);
+      }
+      cannotStore(name, e, size);
       return Optional.empty();
     }
   }
 
-  /** A file being written: bytes in, then {@link #publish} or {@link #abort}. */
+  private void cannotStore(String name, IOException e, long wanted) {
+    noteIfFull(e, wanted);
+    LOG.warn("cannot store {}: {}; it passes through unstored", name, e.toString());
+  }
+
+  /** After a failed create or write: the volume is full only when the error says so. */
+  private void noteIfFull(IOException e, long wanted) {
+    if (outOfSpace(e, usableSpace(), wanted)) {
+      full = true;
+    }
+  }
+
+  private long usableSpace() {
+    try {
+      return disk.usableSpace();
+    } catch (IOException e) {
+      return Long.MAX_VALUE; // unknown: the error's own words decide
+    }
+  }
+
+  /**
+   * Whether a failed create or write means the volume is full: its error says no space is left (of
+   * blocks or inodes) or a quota is reached, or fewer bytes are free than it wanted to write.
+   */
+  static boolean outOfSpace(IOException e, long usable, long wanted) {
+    String reason =
+        e instanceof FileSystemException fileSystem ? fileSystem.getReason() : e.getMessage();
+    return reason != null
+            && (reason.contains("No space left on device")
+                || reason.contains("Disk quota exceeded"))
+        || usable < Math.max(1, wanted);
+  }
+
+  private void delete(Path temporary) {
+    try {
+      Files.deleteIfExists(temporary);
+    } catch (IOException e) {
+      LOG.warn("cannot delete {}: {}", temporary, e.toString());
+    }
+  }
+
+  /**
+   * A file being written: bytes in, then {@link #publish} or {@link #abort}. Called by one thread
+   * at a time.
+   */
   public final class Writer {
     private final String name;
     private final Path temporary;
-    private final FileChannel channel;
+    private final WritableByteChannel channel;
     private long written;
+    // reserved for this transfer and not yet written
+    private long reservation;
     private boolean failed;
 
-    private Writer(String name, Path temporary) throws IOException {
+    private Writer(String name, Path temporary, WritableByteChannel channel, long reservation) {
       this.name = name;
       this.temporary = temporary;
-      this.channel = FileChannel.open(temporary, StandardOpenOption.WRITE);
+      this.channel = channel;
+      this.reservation = reservation;
     }
 
-    /** Writes {@code buffer} (from its position, which it leaves unchanged). */
+    /**
+     * Writes {@code buffer} (from its position, which it leaves unchanged). Past its reservation it
+     * reserves more first; when that cannot be had, or the write fails, it stores no more: the
+     * temporary file goes at once and the transfer goes on to the client unstored.
+     */
     public void write(ByteBuffer buffer) {
-      ByteBuffer view = buffer.duplicate();
       if (failed) {
         return;
       }
+      ByteBuffer view = buffer.duplicate();
+      int size = view.remaining();
       try {
+        if (size > reservation) {
+          long more = Math.max(size - reservation, step);
+          if (!reserve(more)) {
+            full = true;
+            stop("the volume is above its high-water mark");
+            return;
+          }
+          reservation += more;
+        }
         while (view.hasRemaining()) {
-          written += channel.write(view);
+          int n = channel.write(view);
+          written += n;
+          reservation -= n;
+          unreserve(n);
         }
       } catch (IOException e) {
-        // e.g. no space left: the transfer goes on to the client, nothing is stored
-        failed = true;
-        full = true;
-        LOG.warn("cannot store {}: {}; it passes through unstored", name, e.toString());
+        noteIfFull(e, view.remaining());
+        stop(e.toString());
       }
+    }
+
+    private void stop(String why) {
+      if (!failed) {
+        failed = true;
+        LOG.warn("stops storing {} after {} bytes: {}; it passes through", name, written, why);
+      }
+      abort();
     }
 
     /**
@@ -291,14 +395,19 @@ public final class FileStore {
       }
     }
 
-    /** Deletes the temporary file (a published file stays under its name). */
+    /**
+     * Deletes the temporary file (a published file stays under its name) and gives back what is
+     * left of the reservation; again is harmless.
+     */
     public void abort() {
       try {
         channel.close();
-        Files.deleteIfExists(temporary);
       } catch (IOException e) {
-        LOG.warn("cannot delete {}: {}", temporary, e.toString());
+        LOG.warn("cannot close {}: {}", temporary, e.toString());
       }
+      delete(temporary);
+      unreserve(reservation);
+      reservation = 0;
     }
   }
 
@@ -311,17 +420,30 @@ public final class FileStore {
   }
 
   /**
-   * Makes room for {@code size} more bytes below the high-water mark, evicting the least recently
-   * served files the proxy fetched that nobody is being served; false when that is not enough.
+   * Reserves {@code size} more bytes below the high-water mark, counting what transfers under way
+   * reserved and have not written yet, and evicting the least recently served files the proxy
+   * fetched that nobody is being served; false when that is not enough.
    */
-  synchronized boolean makeRoom(long size) throws IOException {
-    java.nio.file.FileStore volume = Files.getFileStore(files);
-    long total = volume.getTotalSpace();
+  synchronized boolean reserve(long size) throws IOException {
+    long total = disk.totalSpace();
     long limit = (long) (total * highWater);
-    long used = total - volume.getUsableSpace();
-    if (used + size <= limit) {
-      return true;
+    long used = total - disk.usableSpace() + reserved;
+    if (used + size > limit) {
+      used -= evict(used + size - limit);
     }
+    if (used + size > limit) {
+      return false;
+    }
+    reserved += size;
+    return true;
+  }
+
+  private synchronized void unreserve(long size) {
+    reserved -= size;
+  }
+
+  /** Evicts fetched files, least recently served first, until {@code wanted} bytes are freed. */
+  private long evict(long wanted) throws IOException {
     record Candidate(String name, long served) {}
     List<Candidate> candidates = new ArrayList<>();
     try (DirectoryStream<Path> markers = Files.newDirectoryStream(fetched)) {
@@ -336,8 +458,9 @@ public final class FileStore {
       }
     }
     candidates.sort(Comparator.comparingLong(Candidate::served));
+    long freed = 0;
     for (Candidate candidate : candidates) {
-      if (used + size <= limit) {
+      if (freed >= wanted) {
         break;
       }
       if (serving.containsKey(candidate.name())) {
@@ -350,11 +473,46 @@ public final class FileStore {
       if (file.isPresent()) {
         Files.deleteIfExists(file.get().path());
         bytes.addAndGet(-file.get().size());
-        used -= file.get().size();
+        freed += file.get().size();
         LOG.info(
             "evicted {} ({} bytes), least recently served", candidate.name(), file.get().size());
       }
     }
-    return used + size <= limit;
+    return freed;
+  }
+
+  /** The cache's volume: its size and free bytes, and how a temporary file is opened to write. */
+  interface Disk {
+    long totalSpace() throws IOException;
+
+    long usableSpace() throws IOException;
+
+    WritableByteChannel open(Path temporary) throws IOException;
+
+    /** The volume that holds {@code folder}. */
+    static Disk of(Path folder) throws IOException {
+      java.nio.file.FileStore volume = Files.getFileStore(folder);
+      return new Disk() {
+        @Override
+        public long totalSpace() throws IOException {
+          return volume.getTotalSpace();
+        }
+
+        @Override
+        public long usableSpace() throws IOException {
+          return volume.getUsableSpace();
+        }
+
+        @Override
+        public WritableByteChannel open(Path temporary) throws IOException {
+          return FileChannel.open(temporary, StandardOpenOption.WRITE);
+        }
+      };
+    }
+
+    /** How a store finds the volume of its files' folder. */
+    interface Factory {
+      Disk of(Path folder) throws IOException;
+    }
   }
 }
