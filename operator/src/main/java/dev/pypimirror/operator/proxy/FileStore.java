@@ -70,8 +70,9 @@ public final class FileStore {
   private final Clock clock;
   private final Disk disk;
   private final long step;
-  // bytes reserved by transfers under way and not yet written; guarded by this
-  private long reserved;
+  // bytes reserved by transfers under way and not yet written: taken under this store's lock,
+  // given back without it, so a write never waits for an eviction
+  private final AtomicLong reserved = new AtomicLong();
   private final ConcurrentHashMap<String, AtomicInteger> serving = new ConcurrentHashMap<>();
   // files are never replaced, and only eviction removes them: what was found stays true
   private final ConcurrentHashMap<String, CachedFile> present = new ConcurrentHashMap<>();
@@ -427,19 +428,19 @@ public final class FileStore {
   synchronized boolean reserve(long size) throws IOException {
     long total = disk.totalSpace();
     long limit = (long) (total * highWater);
-    long used = total - disk.usableSpace() + reserved;
+    long used = total - disk.usableSpace() + reserved.get();
     if (used + size > limit) {
       used -= evict(used + size - limit);
     }
     if (used + size > limit) {
       return false;
     }
-    reserved += size;
+    reserved.addAndGet(size);
     return true;
   }
 
-  private synchronized void unreserve(long size) {
-    reserved -= size;
+  private void unreserve(long size) {
+    reserved.addAndGet(-size);
   }
 
   /** Evicts fetched files, least recently served first, until {@code wanted} bytes are freed. */
