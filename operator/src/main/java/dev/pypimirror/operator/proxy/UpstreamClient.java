@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.proxy;
 
+import dev.pypimirror.operator.simple.LinkTargets;
 import dev.pypimirror.operator.simple.ProjectPage;
 import dev.pypimirror.operator.simple.SimpleHtml;
 import dev.pypimirror.operator.simple.SimpleJson;
@@ -254,11 +255,7 @@ public final class UpstreamClient {
   }
 
   private static URI redirect(URI from, HttpHeaders headers) {
-    try {
-      return headers.firstValue("Location").map(from::resolve).orElse(null);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
+    return headers.firstValue("Location").flatMap(new LinkTargets(from)::resolve).orElse(null);
   }
 
   @SuppressWarnings("unchecked")

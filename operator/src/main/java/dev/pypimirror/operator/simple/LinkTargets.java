@@ -5,26 +5,27 @@ import java.net.URISyntaxException;
 import java.util.Optional;
 
 /**
- * A page's links made absolute against the page's URL, as {@link URI#resolve} does, within time
- * linear in their length. {@code URI.resolve} removes the {@code .} and {@code ..} segments of a
- * relative path in time that grows with the square of their number (seconds for one link of
- * 100,000); an upstream writes the links, and the page's URL is where its redirects led. Real pages
- * use two or three ({@code ../../packages/...}), so a relative link whose path and the page's
- * together have more than {@value #MAX_DOT_SEGMENTS} is dropped, like one that does not parse.
+ * A page's links (or a redirect's {@code Location}) made absolute against the page's URL, as {@link
+ * URI#resolve} does, within time linear in their length. {@code URI.resolve} removes the {@code .}
+ * and {@code ..} segments of a relative path in time that grows with the square of their number
+ * (seconds for one link of 100,000); an upstream writes the links, and the page's URL is where its
+ * redirects led. Real pages use two or three ({@code ../../packages/...}), so a relative link whose
+ * path and the page's together have more than {@value #MAX_DOT_SEGMENTS} is dropped, like one that
+ * does not parse.
  */
-final class LinkTargets {
+public final class LinkTargets {
   static final int MAX_DOT_SEGMENTS = 16;
 
   private final URI base;
   private final int baseDotSegments;
 
-  LinkTargets(URI base) {
+  public LinkTargets(URI base) {
     this.base = base;
     this.baseDotSegments = dotSegments(base.getRawPath());
   }
 
   /** The absolute URL of {@code reference}, or empty when it does not parse or is dropped. */
-  Optional<URI> resolve(String reference) {
+  public Optional<URI> resolve(String reference) {
     try {
       URI link = new URI(reference);
       boolean relativePath =

@@ -92,6 +92,10 @@ class UpstreamPageParsingTest {
         .containsExactly("https://up.example/packages/foo-1.0.tar.gz");
     // an absolute path is taken as it is (URI.resolve does not normalize it)
     assertThat(parse("<a href=\"/" + deep + "\">foo-1.0.tar.gz</a>")).hasSize(1);
+    // a redirect's Location the same way (the proxy's upstream client resolves it so)
+    LinkTargets targets = new LinkTargets(BASE);
+    assertThat(targets.resolve("a/".repeat(64_000) + "../".repeat(64_000) + "x/")).isEmpty();
+    assertThat(targets.resolve("../bar/")).contains(URI.create("https://up.example/simple/bar/"));
     // a page whose URL (where redirects led) has too many of its own: relative links dropped
     URI deepBase = URI.create("https://up.example/" + "./".repeat(20) + "simple/foo/");
     assertThat(SimpleHtml.parse("foo", LINK, deepBase).files()).isEmpty();
