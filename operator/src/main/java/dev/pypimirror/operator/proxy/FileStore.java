@@ -145,7 +145,9 @@ public final class FileStore {
       if (!attributes.isRegularFile()) {
         return Optional.empty();
       }
-      CachedFile file = new CachedFile(name, path, attributes.size());
+      Marker marker = marker(name).orElse(Marker.NONE);
+      CachedFile file =
+          new CachedFile(name, path, attributes.size(), marker.sha256(), marker.origin());
       present.put(name, file);
       return Optional.of(file);
     } catch (IOException e) {
@@ -158,19 +160,51 @@ public final class FileStore {
    * whose page gave none; empty for a file it did not fetch.
    */
   public Optional<String> knownSha256(String name) {
+    return marker(name).map(Marker::sha256);
+  }
+
+  /**
+   * As {@link #knownSha256(String)}, only when the proxy fetched the file from {@code upstream} (or
+   * did not write down where from).
+   */
+  public Optional<String> knownSha256(String name, String upstream) {
+    return marker(name)
+        .filter(m -> m.origin() == null || m.origin().equals(upstream))
+        .map(Marker::sha256);
+  }
+
+  /**
+   * What the proxy wrote down when it fetched {@code name}: its sha256, and the upstream it came
+   * from (null in markers written before the upstream was; a sync's file has no marker at all).
+   */
+  private record Marker(String sha256, String origin) {
+    static final Marker NONE = new Marker(null, null);
+  }
+
+  private Optional<Marker> marker(String name) {
     if (!plainName(name)) {
       return Optional.empty();
     }
     try {
-      String sha = Files.readString(fetched.resolve(name)).strip();
-      return SHA256.matcher(sha).matches() ? Optional.of(sha) : Optional.empty();
+      List<String> lines = Files.readAllLines(fetched.resolve(name));
+      String sha = lines.isEmpty() ? "" : lines.get(0).strip();
+      if (!SHA256.matcher(sha).matches()) {
+        return Optional.empty();
+      }
+      String origin = lines.size() > 1 && !lines.get(1).isBlank() ? lines.get(1).strip() : null;
+      return Optional.of(new Marker(sha, origin));
     } catch (IOException e) {
       return Optional.empty();
     }
   }
 
-  /** A file ready to be served, held against eviction until released. */
-  public record CachedFile(String name, Path path, long size) {}
+  /**
+   * A file ready to be served, held against eviction until released.
+   *
+   * @param sha256 the sha256 the proxy computed when it fetched the file (null: a sync's file)
+   * @param origin the upstream the proxy fetched it from (null: unknown, or a sync's file)
+   */
+  public record CachedFile(String name, Path path, long size, String sha256, String origin) {}
 
   /** A file found in the cache before, from memory alone (no I/O: for the event loop). */
   public Optional<CachedFile> known(String name) {
@@ -316,12 +350,22 @@ public final class FileStore {
     // reserved for this transfer and not yet written
     private long reservation;
     private boolean failed;
+    private String origin;
 
     private Writer(String name, Path temporary, WritableByteChannel channel, long reservation) {
       this.name = name;
       this.temporary = temporary;
       this.channel = channel;
       this.reservation = reservation;
+    }
+
+    /**
+     * Names the upstream the bytes come from (its URL, never with credentials), written down with
+     * the sha256 so that a later page from another upstream can tell the file is not its own.
+     */
+    public Writer from(String upstream) {
+      this.origin = upstream;
+      return this;
     }
 
     /**
@@ -378,7 +422,7 @@ public final class FileStore {
         Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-r--r--"));
         Path marker = fetched.resolve(name);
         Files.deleteIfExists(marker);
-        Files.writeString(marker, actualSha256);
+        Files.writeString(marker, actualSha256 + "\n" + (origin == null ? "" : origin + "\n"));
         try {
           Files.createLink(files.resolve(name), temporary);
         } catch (FileAlreadyExistsException e) {

@@ -188,6 +188,12 @@ public final class PageCache {
     return Optional.of(s.served());
   }
 
+  /** The project's page as held in memory, when one with files is (no I/O, never refreshed). */
+  public Optional<ServedPage> inMemory(String project) {
+    Snapshot s = memory.get(project);
+    return s == null || !s.found() ? Optional.empty() : Optional.ofNullable(s.served());
+  }
+
   /** The page of a (normalized) project. */
   public CompletableFuture<Result> project(String project) {
     Snapshot inMemory = inMemory(project);
@@ -472,7 +478,7 @@ public final class PageCache {
       Map<String, Integer> upstreamOf,
       Instant fetched,
       Instant changed) {
-    ProjectPage withLocal = withKnownHashes(withSyncedFiles(resolved, upstreamOf));
+    ProjectPage withLocal = withKnownHashes(withSyncedFiles(resolved, upstreamOf), upstreamOf);
     return new Snapshot(
         project,
         records,
@@ -484,12 +490,20 @@ public final class PageCache {
         ServedPage.project(withLocal, upstreamOf, changed));
   }
 
-  /** Files whose page gave no sha256 get the one computed when the proxy fetched them. */
-  private ProjectPage withKnownHashes(ProjectPage page) {
+  /**
+   * Files whose page gave no sha256 get the one computed when the proxy fetched them, from the
+   * upstream that lists them now (a file of that name another upstream served is not this one).
+   */
+  private ProjectPage withKnownHashes(ProjectPage page, Map<String, Integer> upstreamOf) {
     List<FileLink> files = new ArrayList<>();
     for (FileLink file : page.files()) {
+      int upstream = upstreamOf.getOrDefault(file.filename(), -1);
       Optional<String> known =
-          file.sha256() == null ? store.knownSha256(file.filename()) : Optional.empty();
+          file.sha256() != null
+              ? Optional.empty()
+              : upstream < 0
+                  ? store.knownSha256(file.filename())
+                  : store.knownSha256(file.filename(), upstreams.get(upstream).url().toString());
       if (known.isPresent()) {
         Map<String, String> hashes = new HashMap<>(file.hashes());
         hashes.put("sha256", known.get());
@@ -590,7 +604,7 @@ public final class PageCache {
         }
       }
       ProjectPage page =
-          withKnownHashes(withSyncedFiles(new ProjectPage(project, files), upstreamOf));
+          withKnownHashes(withSyncedFiles(new ProjectPage(project, files), upstreamOf), upstreamOf);
       if (page.files().isEmpty() && (stored == null || !stored.found())) {
         view = new HeldView(null, now);
       } else {

@@ -304,7 +304,7 @@ public final class ProxyServer {
     String stored = route.filename() + (route.metadata() ? Route.METADATA_SUFFIX : "");
     Optional<CachedFile> known = store.known(stored);
     if (known.isPresent()) {
-      sendCached(request, kind, Outcome.HIT, known.get());
+      sendIfListed(request, route, kind, Outcome.HIT, known.get());
       return;
     }
     FileRequest asked = new FileRequest(request, route, kind, stored, Vertx.currentContext());
@@ -325,7 +325,12 @@ public final class ProxyServer {
                         v -> {
                           asked.request().resume();
                           if (error == null && cached.isPresent()) {
-                            sendCached(asked.request(), asked.kind(), outcome, cached.get());
+                            sendIfListed(
+                                asked.request(),
+                                asked.route(),
+                                asked.kind(),
+                                outcome,
+                                cached.get());
                           } else {
                             miss.run();
                           }
@@ -467,7 +472,8 @@ public final class ProxyServer {
       return HttpResponse.BodySubscribers.replacing(false);
     }
     long length = head.headers().firstValueAsLong("Content-Length").orElse(-1);
-    Optional<FileStore.Writer> writer = store.begin(asked.stored(), length);
+    Optional<FileStore.Writer> writer =
+        store.begin(asked.stored(), length).map(w -> w.from(origin.upstream().url().toString()));
     if (writer.isEmpty()) {
       outcome.set(Outcome.PASSTHROUGH);
     }
@@ -564,6 +570,68 @@ public final class ProxyServer {
   private void notFound(HttpServerRequest request, Kind kind, String message) {
     metrics.request(kind, Outcome.NOT_FOUND);
     request.response().setStatusCode(404).end(message);
+  }
+
+  /** Whether a cached file may answer for the page the proxy holds now. */
+  enum Listed {
+    /** The page lists it and nothing says it is another file (or no page is held). */
+    YES,
+    /** The page held now does not list that file name. */
+    NOT_LISTED,
+    /** The page lists the name for other bytes: another sha256, or another upstream's file. */
+    ANOTHER_FILE
+  }
+
+  /**
+   * The cache holds one file per name, whatever upstream it came from: a cached file answers only
+   * for the page held now, when that page lists its name, with the sha256 the file has when the
+   * page gives one, else from the upstream it was fetched from (a sync's file, or one fetched
+   * before the proxy wrote its upstream down, is taken as listed). No page in memory: the file
+   * answers (pip asks for the page first, which puts it there).
+   */
+  static Listed listed(
+      Optional<ServedPage> page, Route.File route, CachedFile file, List<Upstream> upstreams) {
+    if (page.isEmpty()) {
+      return Listed.YES;
+    }
+    ServedPage.Source source = page.get().source(route.filename());
+    if (source == null || source.link() == null) {
+      return Listed.NOT_LISTED;
+    }
+    String sha =
+        route.metadata()
+            ? source.link().coreMetadata() == null
+                ? null
+                : source.link().coreMetadata().get("sha256")
+            : source.link().sha256();
+    if (sha != null && file.sha256() != null) {
+      return sha.equals(file.sha256()) ? Listed.YES : Listed.ANOTHER_FILE;
+    }
+    if (sha == null && file.origin() != null && source.upstream() >= 0) {
+      String from = upstreams.get(source.upstream()).url().toString();
+      return from.equals(file.origin()) ? Listed.YES : Listed.ANOTHER_FILE;
+    }
+    return Listed.YES;
+  }
+
+  private void sendIfListed(
+      HttpServerRequest request, Route.File route, Kind kind, Outcome outcome, CachedFile file) {
+    switch (listed(pages.inMemory(route.project()), route, file, upstreams)) {
+      case YES -> sendCached(request, kind, outcome, file);
+      case NOT_LISTED -> notFound(request, kind, "not on the project's page\n");
+      case ANOTHER_FILE -> {
+        LOG.warn(
+            "{}: the cached file is not the one the project's page lists now (another sha256 or"
+                + " another upstream's): not served; delete it from the cache to fetch the listed"
+                + " one",
+            file.name());
+        metrics.request(kind, Outcome.ERROR);
+        request
+            .response()
+            .setStatusCode(502)
+            .end("the cached file is not the one the project's page lists now\n");
+      }
+    }
   }
 
   private void sendCached(HttpServerRequest request, Kind kind, Outcome outcome, CachedFile file) {

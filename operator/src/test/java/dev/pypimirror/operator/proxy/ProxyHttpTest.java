@@ -417,6 +417,59 @@ class ProxyHttpTest {
     }
   }
 
+  /**
+   * FirstMatch holds for files already cached: a file the public index served while the private one
+   * did not have the project is not served once the private index lists its own file of that name,
+   * with or without a hash on its page, and its hash is not put on the private page.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aFileAnotherUpstreamServedEarlierIsNotServedForTheFirstUpstreamsFileOfThatName(
+      boolean privateHashes, @TempDir Path scratch) throws Exception {
+    Path publicFile = randomSdist(Files.createDirectories(scratch.resolve("public")), "shadow", 1);
+    Path privateFile =
+        randomSdist(Files.createDirectories(scratch.resolve("private")), "shadow", 2);
+    FakeUpstream privateIndex = new FakeUpstream();
+    FakeUpstream publicIndex = new FakeUpstream();
+    privateIndex.noHashes = !privateHashes;
+    publicIndex.add("shadow", publicFile);
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    String file = "/files/shadow/" + publicFile.getFileName();
+    try (privateIndex;
+        publicIndex;
+        Proxy proxy =
+            proxy(
+                cache,
+                Duration.ofSeconds(1),
+                Resolution.FirstMatch,
+                false,
+                Map.of(),
+                privateIndex.url(),
+                publicIndex.url())) {
+      assertThat(get(proxy.port(), "/simple/shadow/").statusCode()).isEqualTo(200);
+      assertThat(get(proxy.port(), file).body()).isEqualTo(Files.readAllBytes(publicFile));
+
+      privateIndex.add("shadow", privateFile); // the private index publishes its own
+      // once the page (TTL 1 s) is the private index's, the public file no longer answers for it
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(300))
+          .until(
+              () ->
+                  get(proxy.port(), "/simple/shadow/").statusCode() == 200
+                      && get(proxy.port(), file).statusCode() != 200);
+
+      HttpResponse<byte[]> answer = get(proxy.port(), file);
+      assertThat(answer.statusCode()).isEqualTo(502);
+      assertThat(answer.body()).isNotEqualTo(Files.readAllBytes(publicFile));
+      String page = text(get(proxy.port(), "/simple/shadow/"));
+      assertThat(page).doesNotContain(FakeUpstream.sha256(publicFile));
+      if (privateHashes) {
+        assertThat(page).contains(FakeUpstream.sha256(privateFile));
+      }
+    }
+  }
+
   @Test
   void aTransferThatStallsMidFileIsCutOffAndNothingIsStored(@TempDir Path scratch)
       throws Exception {

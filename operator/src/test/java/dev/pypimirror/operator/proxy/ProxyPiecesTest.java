@@ -7,10 +7,12 @@ import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.ProjectPage;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -89,6 +91,84 @@ class ProxyPiecesTest {
       throttle.mayLog("flood-" + i);
     }
     assertThat(throttle.remembered()).isEqualTo(2);
+  }
+
+  @Test
+  void aCachedFileAnswersOnlyForThePageHeldNowWhenThatPageListsItsBytes() {
+    List<Upstream> upstreams =
+        List.of(
+            new Upstream(0, URI.create("https://private.example/simple/"), null),
+            new Upstream(1, URI.create("https://pypi.example/simple/"), null));
+    String sha = "a".repeat(64);
+    String other = "b".repeat(64);
+    String name = "demo-1.0.tar.gz";
+    Route.File file = new Route.File("demo", name, false);
+    Route.File metadata = new Route.File("demo", name, true);
+    java.util.function.BiFunction<String, Map<String, String>, FileLink> link =
+        (hash, core) ->
+            new FileLink(
+                name,
+                "https://files.example/" + name,
+                hash == null ? Map.of() : Map.of("sha256", hash),
+                null,
+                null,
+                core);
+    java.util.function.Function<FileLink, Optional<ServedPage>> page =
+        l ->
+            Optional.of(
+                ServedPage.project(
+                    new ProjectPage("demo", List.of(l)), Map.of(name, 0), java.time.Instant.EPOCH));
+    FileStore.CachedFile fromPrivate =
+        new FileStore.CachedFile(name, Path.of(name), 1, sha, "https://private.example/simple/");
+    FileStore.CachedFile fromPublic =
+        new FileStore.CachedFile(name, Path.of(name), 1, other, "https://pypi.example/simple/");
+    FileStore.CachedFile synced = new FileStore.CachedFile(name, Path.of(name), 1, null, null);
+
+    assertThat(ProxyServer.listed(Optional.empty(), file, fromPublic, upstreams))
+        .as("no page in memory: served")
+        .isEqualTo(ProxyServer.Listed.YES);
+    assertThat(
+            ProxyServer.listed(
+                page.apply(
+                    new FileLink(
+                        "demo-2.0.tar.gz",
+                        "https://x/demo-2.0.tar.gz",
+                        Map.of(),
+                        null,
+                        null,
+                        null)),
+                file,
+                fromPrivate,
+                upstreams))
+        .isEqualTo(ProxyServer.Listed.NOT_LISTED);
+    assertThat(ProxyServer.listed(page.apply(link.apply(sha, null)), file, fromPrivate, upstreams))
+        .isEqualTo(ProxyServer.Listed.YES);
+    assertThat(ProxyServer.listed(page.apply(link.apply(sha, null)), file, fromPublic, upstreams))
+        .as("another sha256")
+        .isEqualTo(ProxyServer.Listed.ANOTHER_FILE);
+    assertThat(ProxyServer.listed(page.apply(link.apply(null, null)), file, fromPublic, upstreams))
+        .as("no hash on the page, fetched from another upstream")
+        .isEqualTo(ProxyServer.Listed.ANOTHER_FILE);
+    assertThat(ProxyServer.listed(page.apply(link.apply(null, null)), file, fromPrivate, upstreams))
+        .isEqualTo(ProxyServer.Listed.YES);
+    assertThat(ProxyServer.listed(page.apply(link.apply(sha, null)), file, synced, upstreams))
+        .as("a sync's file: nothing says it is another")
+        .isEqualTo(ProxyServer.Listed.YES);
+    assertThat(
+            ProxyServer.listed(
+                page.apply(link.apply(sha, Map.of("sha256", other))),
+                metadata,
+                fromPublic,
+                upstreams))
+        .as("core metadata is checked against its own hash")
+        .isEqualTo(ProxyServer.Listed.YES);
+    assertThat(
+            ProxyServer.listed(
+                page.apply(link.apply(other, Map.of("sha256", sha))),
+                metadata,
+                fromPublic,
+                upstreams))
+        .isEqualTo(ProxyServer.Listed.ANOTHER_FILE);
   }
 
   @Test
