@@ -189,8 +189,9 @@ public final class PageCache {
   }
 
   /** The project's page as held in memory, when one with files is (no I/O, never refreshed). */
-  public Optional<ServedPage> inMemory(String project) {
-    Snapshot s = memory.get(project);
+  public Optional<ServedPage> held(String project) {
+    Kept kept = memory.get(project);
+    Snapshot s = kept == null ? null : kept.snapshot();
     return s == null || !s.found() ? Optional.empty() : Optional.ofNullable(s.served());
   }
 

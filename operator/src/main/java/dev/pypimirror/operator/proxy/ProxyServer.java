@@ -616,7 +616,7 @@ public final class ProxyServer {
 
   private void sendIfListed(
       HttpServerRequest request, Route.File route, Kind kind, Outcome outcome, CachedFile file) {
-    switch (listed(pages.inMemory(route.project()), route, file, upstreams)) {
+    switch (listed(pages.held(route.project()), route, file, upstreams)) {
       case YES -> sendCached(request, kind, outcome, file);
       case NOT_LISTED -> notFound(request, kind, "not on the project's page\n");
       case ANOTHER_FILE -> {
