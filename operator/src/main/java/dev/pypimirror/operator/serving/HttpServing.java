@@ -4,6 +4,7 @@ import dev.pypimirror.operator.tls.ReloadingKeyManager;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -13,11 +14,14 @@ import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -87,9 +91,14 @@ public final class HttpServing implements AutoCloseable {
     NONE
   }
 
+  private static final long REFUSED_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
+
   private final Options options;
   private final Probes probes;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger connections = new AtomicInteger();
+  private final Map<String, Integer> connectionsFrom = new ConcurrentHashMap<>();
+  private final AtomicLong refusedLoggedAt = new AtomicLong(System.nanoTime() - REFUSED_LOG_NANOS);
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean draining;
@@ -118,7 +127,7 @@ public final class HttpServing implements AutoCloseable {
     }
     vertx = Vertx.vertx(vertxOptions(options.transport()));
     HttpServerOptions main = mainOptions();
-    server = listen(main, request -> serve(request, handler), options.port());
+    server = listen(main, request -> serve(request, handler), this::connected, options.port());
     if (options.managementPort() >= 0) {
       management =
           listen(
@@ -129,6 +138,7 @@ public final class HttpServing implements AutoCloseable {
                   // request could hang a scrape for good here
                   .setHttp2ClearTextEnabled(false),
               this::serveManagement,
+              connection -> {},
               options.managementPort());
     }
     options.tls().ifPresent(this::reloadPeriodically);
@@ -182,12 +192,16 @@ public final class HttpServing implements AutoCloseable {
   }
 
   private HttpServer listen(
-      HttpServerOptions serverOptions, Handler<HttpServerRequest> handler, int port)
+      HttpServerOptions serverOptions,
+      Handler<HttpServerRequest> handler,
+      Handler<HttpConnection> connections,
+      int port)
       throws IOException {
     try {
       return vertx
           .createHttpServer(serverOptions)
           .requestHandler(handler)
+          .connectionHandler(connections)
           .listen()
           .toCompletionStage()
           .toCompletableFuture()
@@ -311,6 +325,58 @@ public final class HttpServing implements AutoCloseable {
           }
         });
     return true;
+  }
+
+  /**
+   * The main port's connections: four per request that may be in flight (clients keep idle
+   * connections open), at least 1,024, and from one address as many as requests may be in flight,
+   * at least 256. A client that opens connections and sends no request (or a byte now and then,
+   * inside the idle time-out) holds no request place, so without this bound it could hold every
+   * file descriptor. A connection over either bound is closed at once; a log line says so at most
+   * once a minute.
+   */
+  private void connected(HttpConnection connection) {
+    int most = (int) Math.min(Integer.MAX_VALUE, Math.max(1024L, 4L * options.maxInFlight()));
+    int mostFromOne = (int) Math.min(most, Math.max(256L, options.maxInFlight()));
+    String address =
+        connection.remoteAddress() == null ? "" : connection.remoteAddress().hostAddress();
+    AtomicBoolean admitted = new AtomicBoolean();
+    connectionsFrom.compute(
+        address,
+        (from, open) -> {
+          int now = open == null ? 0 : open;
+          if (now >= mostFromOne || connections.get() >= most) {
+            return open;
+          }
+          connections.incrementAndGet();
+          admitted.set(true);
+          return now + 1;
+        });
+    if (!admitted.get()) {
+      connection.close();
+      long now = System.nanoTime();
+      long last = refusedLoggedAt.get();
+      if (now - last >= REFUSED_LOG_NANOS && refusedLoggedAt.compareAndSet(last, now)) {
+        LOG.warn(
+            "{}: connection from {} closed: {} connections open ({} at most, {} from one address)",
+            options.name(),
+            address,
+            connections.get(),
+            most,
+            mostFromOne);
+      }
+      return;
+    }
+    connection.closeHandler(
+        v -> {
+          connections.decrementAndGet();
+          connectionsFrom.computeIfPresent(address, (from, open) -> open <= 1 ? null : open - 1);
+        });
+  }
+
+  /** Connections open on the main port now. */
+  public int connections() {
+    return connections.get();
   }
 
   /** Requests admitted whose answer has not ended yet. */

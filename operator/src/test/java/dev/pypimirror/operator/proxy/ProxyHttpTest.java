@@ -485,7 +485,10 @@ class ProxyHttpTest {
       assertThatThrownBy(() -> getAsync(proxy.port(), file).get(30, TimeUnit.SECONDS))
           .hasCauseInstanceOf(java.io.IOException.class);
 
-      assertThat(cache.resolve("_files").toFile().list()).isEmpty();
+      // the cut transfer's temporary file goes on the store's thread, just after the reset
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> cache.resolve("_files").toFile().list().length == 0);
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> gauge(proxy.port(), "pypimirror_proxy_upstream_connections") == 0);
@@ -637,7 +640,10 @@ class ProxyHttpTest {
           .atMost(Duration.ofSeconds(30))
           .until(() -> gauge(proxy.port(), "pypimirror_proxy_upstream_connections") == 0);
       await().atMost(Duration.ofSeconds(30)).until(() -> upstream.tricklesCutOff.get() == 1);
-      assertThat(cache.resolve("_files").toFile().list()).isEmpty();
+      // the cut transfer's temporary file goes on the store's thread, just after the reset
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> cache.resolve("_files").toFile().list().length == 0);
     }
   }
 

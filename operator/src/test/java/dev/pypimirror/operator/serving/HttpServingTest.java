@@ -2,11 +2,16 @@ package dev.pypimirror.operator.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +51,66 @@ class HttpServingTest {
                 .timeout(Duration.ofSeconds(20))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * Connections that send no request hold no request place: they are bounded by themselves, per
+   * address (256 at least) and in all, and closed at once past it.
+   */
+  @Test
+  void connectionsWithoutRequestsAreBoundedPerAddressAndTheirPlacesComeBack() throws Exception {
+    HttpServing serving = serving("up 1.0\n", null);
+    List<Socket> idle = new ArrayList<>();
+    try {
+      for (int i = 0; i < 256; i++) {
+        idle.add(connect("127.0.0.1", serving.port()));
+      }
+      awaitConnections(serving, 256);
+
+      try (Socket over = connect("127.0.0.1", serving.port())) {
+        assertThat(over.getInputStream().read()).as("closed at once").isEqualTo(-1);
+      }
+      try (Socket other = connect("127.0.0.2", serving.port())) {
+        assertThat(answer(other)).as("another address is served").startsWith("HTTP/1.1 204");
+      }
+
+      for (Socket socket : idle) {
+        socket.close();
+      }
+      idle.clear();
+      awaitConnections(serving, 0);
+      try (Socket again = connect("127.0.0.1", serving.port())) {
+        assertThat(answer(again)).startsWith("HTTP/1.1 204");
+      }
+    } finally {
+      for (Socket socket : idle) {
+        socket.close();
+      }
+      serving.close();
+    }
+  }
+
+  private static Socket connect(String from, int port) throws Exception {
+    Socket socket = new Socket();
+    socket.bind(new InetSocketAddress(from, 0));
+    socket.connect(new InetSocketAddress("127.0.0.1", port));
+    socket.setSoTimeout(20_000);
+    return socket;
+  }
+
+  private static String answer(Socket socket) throws Exception {
+    socket
+        .getOutputStream()
+        .write(
+            "GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+    return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+  }
+
+  private static void awaitConnections(HttpServing serving, int open) {
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> serving.connections() == open);
   }
 
   @Test
