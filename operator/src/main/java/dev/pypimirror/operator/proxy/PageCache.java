@@ -457,7 +457,7 @@ public final class PageCache {
       return new Snapshot(project, Map.copyOf(records), null, Map.of(), now, now, null, null);
     }
     ProjectPage resolved = ((Outcome.Page) outcome).page();
-    Map<String, Integer> upstreamOf = upstreamOf(records);
+    Map<String, Integer> upstreamOf = upstreamOf(records, answers);
     if (stored != null && stored.found() && resolved.equals(stored.resolved())) {
       return new Snapshot(
           project,
@@ -536,14 +536,22 @@ public final class PageCache {
   }
 
   /** For each file name, the first upstream (in order) whose page lists it. */
-  private static Map<String, Integer> upstreamOf(Map<Integer, Record> records) {
+  /**
+   * Which upstream each file name of the resolved page comes from: the first upstream that answered
+   * with it this time. A failed upstream's kept record is not one of them: the page's link for the
+   * name then comes from another upstream, and the file is fetched (with credentials) as that
+   * upstream's, never as the failed one's.
+   */
+  static Map<String, Integer> upstreamOf(Map<Integer, Record> records, List<Answer> answers) {
     Map<String, Integer> of = new HashMap<>();
     records.entrySet().stream()
         .sorted(Map.Entry.comparingByKey())
         .forEach(
             e -> {
-              if (e.getValue().found()) {
-                e.getValue().page().files().forEach(f -> of.putIfAbsent(f.filename(), e.getKey()));
+              int i = e.getKey();
+              boolean answered = i < answers.size() && answers.get(i) instanceof Answer.Found;
+              if (answered && e.getValue().found()) {
+                e.getValue().page().files().forEach(f -> of.putIfAbsent(f.filename(), i));
               }
             });
     return of;
@@ -899,7 +907,7 @@ public final class PageCache {
     Outcome outcome = resolution.resolve(project, answers);
     if (outcome instanceof Outcome.Page p) {
       return snapshot(
-          project, Map.copyOf(records), p.page(), upstreamOf(records), fetched, changed);
+          project, Map.copyOf(records), p.page(), upstreamOf(records, answers), fetched, changed);
     }
     if (outcome instanceof Outcome.NotFound) {
       return new Snapshot(

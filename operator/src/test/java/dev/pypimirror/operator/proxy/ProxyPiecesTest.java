@@ -172,6 +172,32 @@ class ProxyPiecesTest {
   }
 
   @Test
+  void aFileComesFromTheFirstUpstreamThatAnsweredWithItThisTimeNeverFromAFailedOnesKeptRecord() {
+    FileLink file =
+        new FileLink("demo-1.0.tar.gz", "https://x/demo-1.0.tar.gz", Map.of(), null, null, null);
+    ProjectPage page = new ProjectPage("demo", List.of(file));
+    Map<Integer, PageCache.Record> records =
+        Map.of(
+            0, new PageCache.Record(true, page, null, null), // kept from before: 0 failed now
+            1, new PageCache.Record(true, page, null, null));
+
+    assertThat(
+            PageCache.upstreamOf(
+                records,
+                List.of(
+                    new dev.pypimirror.operator.simple.Resolution.Answer.Failed(),
+                    new dev.pypimirror.operator.simple.Resolution.Answer.Found(page))))
+        .containsExactly(Map.entry("demo-1.0.tar.gz", 1));
+    assertThat(
+            PageCache.upstreamOf(
+                records,
+                List.of(
+                    new dev.pypimirror.operator.simple.Resolution.Answer.Found(page),
+                    new dev.pypimirror.operator.simple.Resolution.Answer.Found(page))))
+        .containsExactly(Map.entry("demo-1.0.tar.gz", 0));
+  }
+
+  @Test
   void routes() {
     assertThat(Route.of("/simple/")).isEqualTo(new Route.Root());
     assertThat(Route.of("/simple/foo-bar/")).isEqualTo(new Route.Project("foo-bar"));
