@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -19,6 +20,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -98,12 +101,19 @@ public final class FileStore {
     this.clock = clock;
     this.disk = disks.of(files);
     this.step = Math.min(MAX_STEP, disk.totalSpace() / 1024);
+    // a crashed run's temporary files; not another replica's (shared volume) still being written
+    Instant before = clock.instant().minus(STALE_TEMPORARY);
     try (DirectoryStream<Path> stale = Files.newDirectoryStream(files, ".proxy-*.part")) {
       for (Path temporary : stale) {
-        Files.deleteIfExists(temporary);
+        if (Files.getLastModifiedTime(temporary).toInstant().isBefore(before)) {
+          Files.deleteIfExists(temporary);
+        }
       }
     }
   }
+
+  /** How long a temporary file goes unwritten before a starting proxy takes it for a crash's. */
+  static final Duration STALE_TEMPORARY = Duration.ofHours(1);
 
   private static Path directory(Path dir) throws IOException {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
@@ -420,14 +430,21 @@ public final class FileStore {
           return false;
         }
         Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-r--r--"));
+        // the marker is written aside and moved in only once the file is ours: a transfer that
+        // loses the race for the name (another replica's, on a shared volume) leaves the winner's
         Path marker = fetched.resolve(name);
-        Files.deleteIfExists(marker);
-        Files.writeString(marker, actualSha256 + "\n" + (origin == null ? "" : origin + "\n"));
+        Path markerAside = Files.createTempFile(fetched, ".proxy-", ".part");
         try {
-          Files.createLink(files.resolve(name), temporary);
-        } catch (FileAlreadyExistsException e) {
-          Files.deleteIfExists(marker);
-          return false; // someone else's file of that name: kept as it is
+          Files.writeString(
+              markerAside, actualSha256 + "\n" + (origin == null ? "" : origin + "\n"));
+          try {
+            Files.createLink(files.resolve(name), temporary);
+          } catch (FileAlreadyExistsException e) {
+            return false; // someone else's file of that name: kept as it is, with its marker
+          }
+          Files.move(markerAside, marker, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+          Files.deleteIfExists(markerAside);
         }
         bytes.addAndGet(written);
         full = false;
@@ -495,6 +512,9 @@ public final class FileStore {
       for (Path marker : markers) {
         try {
           String name = marker.getFileName().toString();
+          if (!plainName(name)) {
+            continue; // a marker being written aside
+          }
           long served = Files.getLastModifiedTime(marker, LinkOption.NOFOLLOW_LINKS).toMillis();
           candidates.add(new Candidate(name, Math.max(served, lastServed.getOrDefault(name, 0L))));
         } catch (NoSuchFileException e) {

@@ -107,6 +107,50 @@ class StoreBehindTest {
     assertThat(caughtUp).hasValue(1);
   }
 
+  /**
+   * Two transfers of one name (two replicas on a shared volume): the first to publish keeps the
+   * name and its record of where the file came from; the second stores nothing and leaves both.
+   */
+  @Test
+  void aTransferThatLosesTheRaceForANameLeavesTheWinnersFileAndRecord() throws Exception {
+    FileStore one = new FileStore(cache, 0.9, Clock.systemUTC());
+    FileStore other = new FileStore(cache, 0.9, Clock.systemUTC());
+    byte[] first = randomBytes(70_000);
+    byte[] second = randomBytes(80_000);
+    FileStore.Writer winner = one.begin(NAME, first.length).orElseThrow().from("https://a/simple/");
+    FileStore.Writer loser =
+        other.begin(NAME, second.length).orElseThrow().from("https://b/simple/");
+    winner.write(ByteBuffer.wrap(first));
+    loser.write(ByteBuffer.wrap(second));
+
+    assertThat(winner.publish(sha256(first), null)).isTrue();
+    assertThat(loser.publish(sha256(second), null)).isFalse();
+
+    FileStore.CachedFile cached = new FileStore(cache, 0.9, Clock.systemUTC()).cached(NAME).get();
+    assertThat(Files.readAllBytes(cached.path())).isEqualTo(first);
+    assertThat(cached.sha256()).isEqualTo(sha256(first));
+    assertThat(cached.origin()).isEqualTo("https://a/simple/");
+    assertThat(partFiles()).isEmpty();
+  }
+
+  /** A starting proxy removes a crashed run's temporary files, not another replica's live ones. */
+  @Test
+  void startingRemovesOnlyTemporaryFilesLeftUnwrittenForAnHour() throws Exception {
+    new FileStore(cache, 0.9, Clock.systemUTC()); // makes the layout
+    Path files = cache.resolve("_files");
+    Path crashed = Files.writeString(files.resolve(".proxy-1.part"), "half");
+    Files.setLastModifiedTime(
+        crashed,
+        java.nio.file.attribute.FileTime.from(
+            java.time.Instant.now().minus(FileStore.STALE_TEMPORARY).minusSeconds(60)));
+    Path live = Files.writeString(files.resolve(".proxy-2.part"), "being written");
+
+    new FileStore(cache, 0.9, Clock.systemUTC());
+
+    assertThat(crashed).doesNotExist();
+    assertThat(live).exists();
+  }
+
   private static void addInChunks(StoreBehind behind, byte[] bytes, int size) {
     for (int at = 0; at < bytes.length; at += size) {
       behind.add(ByteBuffer.wrap(bytes, at, Math.min(size, bytes.length - at)).slice());
