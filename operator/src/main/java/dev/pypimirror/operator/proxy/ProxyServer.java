@@ -643,68 +643,84 @@ public final class ProxyServer {
         .putHeader("Content-Type", "application/octet-stream")
         .putHeader("Accept-Ranges", "bytes")
         .putHeader("Cache-Control", "max-age=31536000, immutable");
-    long offset = 0;
-    long length = file.size();
-    String range = request.getHeader("Range");
-    if (range != null) {
-      Matcher m = RANGE.matcher(range.strip());
-      if (m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
-        long start;
-        long end;
-        if (m.group(1).isEmpty()) {
-          long suffix = rangeNumber(m.group(2));
-          start = Math.max(0, file.size() - suffix);
-          end = file.size() - 1;
-        } else {
-          start = rangeNumber(m.group(1));
-          end =
-              m.group(2).isEmpty()
-                  ? file.size() - 1
-                  : Math.min(rangeNumber(m.group(2)), file.size() - 1);
-        }
-        if (start >= file.size() || end < start) {
-          store.release(file.name());
-          metrics.request(kind, Outcome.ERROR);
-          response.setStatusCode(416).putHeader("Content-Range", "bytes */" + file.size()).end();
-          return;
-        }
-        offset = start;
-        length = end - start + 1;
-        response
-            .setStatusCode(206)
-            .putHeader("Content-Range", "bytes " + start + "-" + end + "/" + file.size());
-      }
+    Optional<Span> span = span(request.getHeader("Range"), file.size());
+    if (span.isEmpty()) {
+      store.release(file.name());
+      metrics.request(kind, Outcome.ERROR);
+      response.setStatusCode(416).putHeader("Content-Range", "bytes */" + file.size()).end();
+      return;
+    }
+    Span part = span.get();
+    if (part.partial()) {
+      response.setStatusCode(206).putHeader("Content-Range", part.contentRange(file.size()));
     }
     metrics.request(kind, outcome);
     if (request.method() == HttpMethod.HEAD) {
       store.release(file.name());
-      response.putHeader("Content-Length", Long.toString(length)).end();
+      response.putHeader("Content-Length", Long.toString(part.length())).end();
       return;
     }
-    long sent = length;
     response
-        .sendFile(file.path().toString(), offset, length)
+        .sendFile(file.path().toString(), part.offset(), part.length())
         .onComplete(
             ar -> {
               store.release(file.name());
               if (ar.succeeded()) {
-                metrics.served(kind, sent);
-                return;
-              }
-              store.forget(file.name()); // gone from under the proxy: looked for again next time
-              if (response.closed() || response.ended()) {
-                return;
-              }
-              if (!response.headWritten()) { // the file did not open: asking again fetches it
-                response
-                    .setStatusCode(503)
-                    .putHeader("Content-Type", "text/plain")
-                    .putHeader("Retry-After", "1")
-                    .end("the cached file is gone; ask again\n");
+                metrics.served(kind, part.length());
               } else {
-                response.reset(); // cut mid-file: the client must not wait for the rest
+                sendFailed(response, file);
               }
             });
+  }
+
+  /** The bytes of a file a request asks for: all of it, or the one range it names. */
+  record Span(long offset, long length, boolean partial) {
+    String contentRange(long size) {
+      return "bytes " + offset + "-" + (offset + length - 1) + "/" + size;
+    }
+  }
+
+  /**
+   * What a {@code Range} header asks of a file of {@code size} bytes: the whole file when there is
+   * none or it is not one plain byte range; empty when it cannot be satisfied (416).
+   */
+  static Optional<Span> span(String range, long size) {
+    Matcher m = range == null ? null : RANGE.matcher(range.strip());
+    if (m == null || !m.matches() || m.group(1).isEmpty() && m.group(2).isEmpty()) {
+      return Optional.of(new Span(0, size, false));
+    }
+    long start;
+    long end;
+    if (m.group(1).isEmpty()) {
+      start = Math.max(0, size - rangeNumber(m.group(2)));
+      end = size - 1;
+    } else {
+      start = rangeNumber(m.group(1));
+      end = m.group(2).isEmpty() ? size - 1 : Math.min(rangeNumber(m.group(2)), size - 1);
+    }
+    return start >= size || end < start
+        ? Optional.empty()
+        : Optional.of(new Span(start, end - start + 1, true));
+  }
+
+  /**
+   * A cached file's send that failed: the file is looked for again next time, and the client is not
+   * left waiting.
+   */
+  private void sendFailed(HttpServerResponse response, CachedFile file) {
+    store.forget(file.name()); // gone from under the proxy
+    if (response.closed() || response.ended()) {
+      return;
+    }
+    if (!response.headWritten()) { // the file did not open: asking again fetches it
+      response
+          .setStatusCode(503)
+          .putHeader("Content-Type", "text/plain")
+          .putHeader("Retry-After", "1")
+          .end("the cached file is gone; ask again\n");
+    } else {
+      response.reset(); // cut mid-file: the client must not wait for the rest
+    }
   }
 
   /**

@@ -198,6 +198,23 @@ class ProxyPiecesTest {
   }
 
   @Test
+  void aRangeHeaderGivesTheBytesItNamesTheWholeFileOrA416() {
+    assertThat(ProxyServer.span(null, 100)).contains(new ProxyServer.Span(0, 100, false));
+    assertThat(ProxyServer.span("bytes=10-19", 100)).contains(new ProxyServer.Span(10, 10, true));
+    assertThat(ProxyServer.span("bytes=90-", 100)).contains(new ProxyServer.Span(90, 10, true));
+    assertThat(ProxyServer.span("bytes=-5", 100)).contains(new ProxyServer.Span(95, 5, true));
+    assertThat(ProxyServer.span("bytes=-500", 100)).contains(new ProxyServer.Span(0, 100, true));
+    assertThat(ProxyServer.span("bytes=0-99999999999999999999", 100))
+        .contains(new ProxyServer.Span(0, 100, true));
+    assertThat(ProxyServer.span("bytes=100-", 100)).as("past the end: 416").isEmpty();
+    assertThat(ProxyServer.span("bytes=5-2", 100)).isEmpty();
+    assertThat(ProxyServer.span("bytes=1-2,5-6", 100))
+        .as("not one plain range: the whole file")
+        .contains(new ProxyServer.Span(0, 100, false));
+    assertThat(new ProxyServer.Span(10, 10, true).contentRange(100)).isEqualTo("bytes 10-19/100");
+  }
+
+  @Test
   void routes() {
     assertThat(Route.of("/simple/")).isEqualTo(new Route.Root());
     assertThat(Route.of("/simple/foo-bar/")).isEqualTo(new Route.Project("foo-bar"));
