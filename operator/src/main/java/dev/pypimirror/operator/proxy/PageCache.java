@@ -132,6 +132,11 @@ public final class PageCache {
   private final ProxyMetrics metrics;
   private final Executor staleTimer;
   private final SingleFlight<String, Snapshot> flight = new SingleFlight<>();
+
+  /** Failure lines while upstreams are down: bounded, however many names clients ask for. */
+  private final LogThrottle failureLines =
+      new LogThrottle(Duration.ofMinutes(1), 1024, System::nanoTime);
+
   private final PageMemory<Kept> memory;
 
   /** Projects without a page: no upstream has them, or they were never seen and upstream failed. */
@@ -351,11 +356,15 @@ public final class PageCache {
                 } else {
                   forget(project);
                 }
-              } else {
+              } else if (failureLines.mayLog(next.found() ? "stale " + project : "unseen")) {
+                // a stored page's project once a minute each; never-seen names (any client can
+                // ask for new ones) once a minute in all
                 LOG.warn(
                     "project {}: upstreams unavailable{}",
                     project,
-                    next.found() ? "; serving the stored page stale" : "");
+                    next.found()
+                        ? "; serving the stored page stale"
+                        : " (other projects never seen are not logged again within a minute)");
               }
               return next;
             },
@@ -399,7 +408,15 @@ public final class PageCache {
                 records.put(i, new Record(false, null, null, null));
               } else {
                 String reason = ((UpstreamClient.PageAnswer.Failed) answer).reason();
-                LOG.warn("{}: page of {} failed: {}", upstream, project, reason);
+                if (failureLines.mayLog("upstream " + upstream.number())) {
+                  LOG.warn(
+                      "{}: page of {} failed: {} (more of this upstream's failures within a"
+                          + " minute are counted in pypimirror_proxy_upstream_errors_total, not"
+                          + " logged)",
+                      upstream,
+                      project,
+                      reason);
+                }
                 metrics.upstreamError(upstream.number());
                 answers.add(new Answer.Failed());
                 if (before != null) {

@@ -470,6 +470,43 @@ class ProxyHttpTest {
     }
   }
 
+  /**
+   * With its upstream down, a client asking for 50 new names gets 50 502s and the log gets one line
+   * of each kind, not 100: the failures are counted in the metric instead.
+   */
+  @Test
+  void anUpstreamThatIsDownIsLoggedOnceAMinuteHoweverManyNamesAreAsked(@TempDir Path scratch)
+      throws Exception {
+    FakeUpstream gone = new FakeUpstream();
+    String url = gone.url();
+    gone.close(); // nothing listens there any more: every page fails at once
+    ch.qos.logback.classic.Logger log =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(PageCache.class);
+    var lines =
+        new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    lines.start();
+    log.addAppender(lines);
+    try (Proxy proxy =
+        proxy(
+            Files.createDirectories(scratch.resolve("cache")),
+            Resolution.FirstMatch,
+            false,
+            Map.of(),
+            url)) {
+      for (int i = 0; i < 50; i++) {
+        assertThat(get(proxy.port(), "/simple/never-seen-" + i + "/").statusCode()).isEqualTo(502);
+      }
+      assertThat(lines.list)
+          .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .filteredOn(m -> m.contains("failed") || m.contains("unavailable"))
+          .hasSize(2);
+      assertThat(text(get(proxy.port(), "/-/metrics")))
+          .contains("pypimirror_proxy_upstream_errors_total{upstream=\"0\"} 50.0");
+    } finally {
+      log.detachAppender(lines);
+    }
+  }
+
   @Test
   void aTransferThatStallsMidFileIsCutOffAndNothingIsStored(@TempDir Path scratch)
       throws Exception {
