@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pypimirror.operator.cache.DistributionFile;
+import dev.pypimirror.operator.serving.LogThrottle;
 import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.Freshness;

@@ -6,6 +6,7 @@ import dev.pypimirror.operator.proxy.PageCache.Answered;
 import dev.pypimirror.operator.proxy.ProxyMetrics.Kind;
 import dev.pypimirror.operator.proxy.ProxyMetrics.Outcome;
 import dev.pypimirror.operator.serving.HttpServing;
+import dev.pypimirror.operator.serving.LogThrottle;
 import dev.pypimirror.operator.settings.Defaults;
 import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.PageFormat;
@@ -367,7 +368,15 @@ public final class ProxyServer {
         new Origin(
             upstreams.get(source.upstream()),
             URI.create(link.url() + (route.metadata() ? Route.METADATA_SUFFIX : "")),
-            route.metadata() ? link.coreMetadata().get("sha256") : link.sha256()));
+            listedSha256(route, link)));
+  }
+
+  /** The sha256 a page's link gives for what the route asks: the file, or its core metadata. */
+  private static String listedSha256(Route.File route, FileLink link) {
+    if (!route.metadata()) {
+      return link.sha256();
+    }
+    return link.coreMetadata() == null ? null : link.coreMetadata().get("sha256");
   }
 
   /** Fetches the file, or waits for the request already fetching it (single flight). */
@@ -598,12 +607,7 @@ public final class ProxyServer {
     if (source == null || source.link() == null) {
       return Listed.NOT_LISTED;
     }
-    String sha =
-        route.metadata()
-            ? source.link().coreMetadata() == null
-                ? null
-                : source.link().coreMetadata().get("sha256")
-            : source.link().sha256();
+    String sha = listedSha256(route, source.link());
     if (sha != null && file.sha256() != null) {
       return sha.equals(file.sha256()) ? Listed.YES : Listed.ANOTHER_FILE;
     }

@@ -21,7 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -91,14 +90,13 @@ public final class HttpServing implements AutoCloseable {
     NONE
   }
 
-  private static final long REFUSED_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
-
   private final Options options;
   private final Probes probes;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger connections = new AtomicInteger();
   private final Map<String, Integer> connectionsFrom = new ConcurrentHashMap<>();
-  private final AtomicLong refusedLoggedAt = new AtomicLong(System.nanoTime() - REFUSED_LOG_NANOS);
+  private final LogThrottle refusedLines =
+      new LogThrottle(Duration.ofMinutes(1), 1, System::nanoTime);
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean draining;
@@ -354,9 +352,7 @@ public final class HttpServing implements AutoCloseable {
         });
     if (!admitted.get()) {
       connection.close();
-      long now = System.nanoTime();
-      long last = refusedLoggedAt.get();
-      if (now - last >= REFUSED_LOG_NANOS && refusedLoggedAt.compareAndSet(last, now)) {
+      if (refusedLines.mayLog("refused")) {
         LOG.warn(
             "{}: connection from {} closed: {} connections open ({} at most, {} from one address)",
             options.name(),

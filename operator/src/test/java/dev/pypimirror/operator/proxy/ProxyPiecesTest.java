@@ -3,6 +3,7 @@ package dev.pypimirror.operator.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.pypimirror.operator.serving.LogThrottle;
 import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.ProjectPage;
 import java.net.URI;

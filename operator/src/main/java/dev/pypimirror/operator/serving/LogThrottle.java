@@ -1,4 +1,4 @@
-package dev.pypimirror.operator.proxy;
+package dev.pypimirror.operator.serving;
 
 import java.time.Duration;
 import java.util.Iterator;
@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
  * interval, at most {@code capacity} of them; while that many are remembered, a new key is not
  * logged until the oldest ages out, so memory stays bounded however many keys come.
  */
-final class LogThrottle {
+public final class LogThrottle {
   private final long intervalNanos;
   private final int capacity;
   private final LongSupplier nanoTime;
@@ -20,14 +20,14 @@ final class LogThrottle {
   /** When each key was last logged; keys are only added, so the first is the oldest. */
   private final LinkedHashMap<String, Long> logged = new LinkedHashMap<>();
 
-  LogThrottle(Duration interval, int capacity, LongSupplier nanoTime) {
+  public LogThrottle(Duration interval, int capacity, LongSupplier nanoTime) {
     this.intervalNanos = interval.toNanos();
     this.capacity = capacity;
     this.nanoTime = nanoTime;
   }
 
   /** True, and remembered, when nothing was logged about {@code key} within the interval. */
-  synchronized boolean mayLog(String key) {
+  public synchronized boolean mayLog(String key) {
     long now = nanoTime.getAsLong();
     Iterator<Map.Entry<String, Long>> oldest = logged.entrySet().iterator();
     while (oldest.hasNext() && now - oldest.next().getValue() >= intervalNanos) {
@@ -41,7 +41,7 @@ final class LogThrottle {
   }
 
   /** The keys remembered now. */
-  synchronized int remembered() {
+  public synchronized int remembered() {
     return logged.size();
   }
 }
