@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 
 /**
  * The whole flow in one process, for a newcomer with no cluster: an embedded API server (fabric8's
@@ -257,14 +258,18 @@ public final class Demo {
   private void awaitAdmissionPolicy(KubernetesClient client, String ns, String name)
       throws InterruptedException {
     String policy = InjectionPolicies.objectName(ns, name);
+    // the leader writes the policy, then its binding (same name): a pod created between the two
+    // is not injected, as with kube-apiserver
     await(
         () ->
-            client
-                    .genericKubernetesResources(
-                        AdmissionPolicyWriter.resource(InjectionPolicies.POLICY_KIND))
-                    .withName(policy)
-                    .get()
-                != null,
+            Stream.of(InjectionPolicies.POLICY_KIND, InjectionPolicies.BINDING_KIND)
+                .allMatch(
+                    kind ->
+                        client
+                                .genericKubernetesResources(AdmissionPolicyWriter.resource(kind))
+                                .withName(policy)
+                                .get()
+                            != null),
         () -> null,
         Duration.ofSeconds(40));
     out.printf(
