@@ -82,21 +82,30 @@ public final class SimpleHtml {
   }
 
   /**
-   * The files an upstream's PEP 503 page links to, with URLs made absolute against {@code base}
-   * (the page's URL). Links whose URL does not parse, or would take {@link LinkTargets} more than
+   * The files an upstream's PEP 503 page links to, as pip reads them: URLs made absolute against
+   * the page's first {@code <base href>} (itself made absolute against {@code base}, the page's
+   * URL) or else {@code base}; a file's name is the last segment of its URL's path, decoded (the
+   * link's text, which PEP 503 says must be the same, is not trusted to be). Anchors without an
+   * {@code href}, and links whose URL does not parse or would take {@link LinkTargets} more than
    * linear time to resolve, are dropped. Linear in the page's length, whatever it holds.
    */
   public static ProjectPage parse(String project, String html, URI base) {
     List<FileLink> files = new ArrayList<>();
+    HtmlAnchors.Page page = HtmlAnchors.read(html);
     LinkTargets targets = new LinkTargets(base);
-    for (HtmlAnchors.Anchor anchor : HtmlAnchors.in(html)) {
+    if (page.baseHref() != null) {
+      Optional<URI> declared = targets.resolve(href(page.baseHref()));
+      if (declared.isPresent()) {
+        targets = new LinkTargets(declared.get());
+      }
+    }
+    for (HtmlAnchors.Anchor anchor : page.anchors()) {
       Map<String, String> attributes = anchor.attributes();
       String href = attributes.get("href");
-      if (href == null || anchor.text().isEmpty()) {
-        continue;
-      }
-      Optional<URI> resolved = targets.resolve(href.strip().replace(" ", "%20"));
-      if (resolved.isEmpty()) {
+      Optional<URI> resolved =
+          href == null || href.isBlank() ? Optional.empty() : targets.resolve(href(href));
+      Optional<String> filename = resolved.flatMap(SimpleHtml::filename);
+      if (filename.isEmpty()) {
         continue;
       }
       URI url = resolved.get();
@@ -112,7 +121,7 @@ public final class SimpleHtml {
           attributes.getOrDefault("data-core-metadata", attributes.get("data-dist-info-metadata"));
       files.add(
           new FileLink(
-              anchor.text(),
+              filename.get(),
               withoutFragment(url),
               hashes,
               attributes.getOrDefault("data-requires-python", ""),
@@ -120,6 +129,27 @@ public final class SimpleHtml {
               metadata == null ? null : metadataHashes(metadata)));
     }
     return new ProjectPage(project, files);
+  }
+
+  private static String href(String value) {
+    return value.strip().replace(" ", "%20");
+  }
+
+  /**
+   * A file's name as pip takes it from its URL: the last segment of the path (trailing slashes left
+   * out), percent-decoded; empty when there is none.
+   */
+  public static Optional<String> filename(URI url) {
+    String path = url.getPath();
+    if (path == null) {
+      return Optional.empty();
+    }
+    int end = path.length();
+    while (end > 0 && path.charAt(end - 1) == '/') {
+      end--;
+    }
+    String name = path.substring(path.lastIndexOf('/', end - 1) + 1, end);
+    return name.isEmpty() ? Optional.empty() : Optional.of(name);
   }
 
   /** The project names a root page links to. */

@@ -96,7 +96,9 @@ public final class SimpleJson {
 
   /**
    * An upstream's PEP 691 project page, URLs made absolute against {@code base}. Files whose name
-   * or URL is missing or does not parse, or whose URL {@link LinkTargets} drops, are dropped.
+   * or URL is missing or does not parse, or whose URL {@link LinkTargets} drops, are dropped, and
+   * so are files whose {@code filename} is not the last segment of their URL's path: pip takes the
+   * name from the URL and uv from {@code filename}, so such a file would be another file to each.
    *
    * @throws IOException when it is not JSON or not a project page
    */
@@ -115,7 +117,8 @@ public final class SimpleJson {
         continue;
       }
       Optional<URI> resolved = targets.resolve(url);
-      if (resolved.isEmpty()) {
+      if (resolved.isEmpty()
+          || !SimpleHtml.filename(resolved.get()).equals(Optional.of(filename))) {
         continue;
       }
       String absolute = resolved.get().toString();

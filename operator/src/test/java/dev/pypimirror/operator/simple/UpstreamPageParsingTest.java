@@ -36,6 +36,11 @@ class UpstreamPageParsingTest {
     return parse(html).stream().map(FileLink::filename).toList();
   }
 
+  /** The anchors' texts (what a root page's project names are read from). */
+  static List<String> texts(String html) {
+    return HtmlAnchors.in(html).stream().map(HtmlAnchors.Anchor::text).toList();
+  }
+
   @Test
   void unclosedAnchorsGiveNoLinks() {
     assertThat(parse("<a x>".repeat(OPENERS))).isEmpty();
@@ -73,12 +78,12 @@ class UpstreamPageParsingTest {
         parse("<a data-x=\"" + longName + "\" href=\"foo-1.0.tar.gz\">foo-1.0.tar.gz</a>");
     assertThat(links).extracting(FileLink::filename).containsExactly("foo-1.0.tar.gz");
     // '<' with no '>' in a link's text stays, as does '&' with no entity
-    assertThat(names("<a href=\"f\">" + "<".repeat(OPENERS) + "f</a>"))
+    assertThat(texts("<a href=\"f\">" + "<".repeat(OPENERS) + "f</a>"))
         .containsExactly("<".repeat(OPENERS) + "f");
-    assertThat(names("<a href=\"f\">&" + "a".repeat(1 << 20) + "</a>"))
+    assertThat(texts("<a href=\"f\">&" + "a".repeat(1 << 20) + "</a>"))
         .containsExactly("&" + "a".repeat(1 << 20));
-    assertThat(names("<a href=\"f\">" + "<b>".repeat(OPENERS) + "f</a>")).containsExactly("f");
-    assertThat(names("<a href=\"f\" " + "data-x ".repeat(OPENERS) + ">f</a>")).containsExactly("f");
+    assertThat(texts("<a href=\"f\">" + "<b>".repeat(OPENERS) + "f</a>")).containsExactly("f");
+    assertThat(texts("<a href=\"f\" " + "data-x ".repeat(OPENERS) + ">f</a>")).containsExactly("f");
   }
 
   @Test
@@ -160,6 +165,77 @@ class UpstreamPageParsingTest {
                 "",
                 null,
                 Map.of("sha256", "cd")));
+  }
+
+  @Test
+  void aFilesNameIsItsUrlsLastSegmentNotTheLinkText() {
+    assertThat(parse("<a href=\"../../p/foo-2.0.tar.gz#sha256=AB\">foo-1.0.tar.gz</a>"))
+        .containsExactly(
+            new FileLink(
+                "foo-2.0.tar.gz",
+                "https://up.example/p/foo-2.0.tar.gz",
+                Map.of("sha256", "ab"),
+                "",
+                null,
+                null));
+    assertThat(names("<a href=\"foo-1.0%2Bcpu.tar.gz\"></a><a href=\"dir/foo-1.0.zip/\">x</a>"))
+        .containsExactly("foo-1.0+cpu.tar.gz", "foo-1.0.zip");
+    assertThat(names("<a href=\"https://up.example/\">x</a><a href=\"\">y</a><a>z</a>")).isEmpty();
+  }
+
+  @Test
+  void commentsScriptsAndStylesHoldNoLinks() {
+    String hidden = "<a href=\"foo-6.6.tar.gz\">foo-6.6.tar.gz</a>";
+    assertThat(
+            names(
+                "<!-- "
+                    + hidden
+                    + " --><!--><!--->"
+                    + LINK
+                    + "<!-- -- --!>"
+                    + "<script type=\"x>y\">'"
+                    + hidden
+                    + "'</script ><Style>"
+                    + hidden
+                    + "</STYLE>"
+                    + LINK.replace("1.0", "2.0")))
+        .containsExactly("foo-1.0.tar.gz", "foo-2.0.tar.gz");
+    // what the page does not close hides everything after it, as the end of input ends it
+    assertThat(names(LINK + "<!-- " + hidden)).containsExactly("foo-1.0.tar.gz");
+    assertThat(names(LINK + "<script>" + hidden)).containsExactly("foo-1.0.tar.gz");
+    // and stays linear: many comments, long runs of dashes, unclosed raw text
+    assertThat(names("<!-- x -->".repeat(OPENERS) + LINK)).containsExactly("foo-1.0.tar.gz");
+    assertThat(names("<!--" + "-".repeat(1 << 20) + "->" + LINK)).containsExactly("foo-1.0.tar.gz");
+    assertThat(names("<script>" + "</scrip".repeat(OPENERS))).isEmpty();
+  }
+
+  @Test
+  void theFirstBaseWithAnHrefIsWhereLinksAreFrom() {
+    String page =
+        "<base target=\"_top\"><a href=\"foo-1.0.tar.gz\">f</a>"
+            + "<BASE HREF=\"../../packages/\"><base href=\"https://other.example/\">";
+    assertThat(parse(page))
+        .extracting(FileLink::url)
+        .containsExactly("https://up.example/packages/foo-1.0.tar.gz");
+    assertThat(parse("<base href=\"https://files.example/x/\">" + LINK))
+        .extracting(FileLink::url)
+        .containsExactly("https://files.example/x/foo-1.0.tar.gz");
+    assertThat(parse("<base href=\"::not a url\">" + LINK))
+        .extracting(FileLink::url)
+        .containsExactly("https://up.example/simple/foo/foo-1.0.tar.gz");
+  }
+
+  @Test
+  void jsonFilesWhoseNameIsNotTheirUrlsAreDropped() throws IOException {
+    String page =
+        """
+        {"meta": {"api-version": "1.0"}, "name": "foo", "files": [
+          {"filename": "foo-1.0.tar.gz", "url": "../../p/foo-2.0.tar.gz", "hashes": {}},
+          {"filename": "foo-1.0+cpu.tar.gz", "url": "foo-1.0%2Bcpu.tar.gz", "hashes": {}}]}
+        """;
+    assertThat(SimpleJson.parse("foo", page.getBytes(StandardCharsets.UTF_8), BASE).files())
+        .extracting(FileLink::filename)
+        .containsExactly("foo-1.0+cpu.tar.gz");
   }
 
   /**
@@ -296,7 +372,7 @@ class UpstreamPageParsingTest {
       html.append("</").append(upper ? "A" : "a").append(pick(random, "", " ", "\n")).append('>');
       html.append(pick(random, "<br/>\n", "<br>", "\n", ""));
     }
-    html.append(pick(random, "<a>no href</a>\n", "<a href=\"x\"></a>\n", ""));
+    html.append(pick(random, "<a>no href</a>\n", "<a href=\"\">empty href</a>\n", ""));
     return html.append("</BODY></html>\n").toString();
   }
 
