@@ -1,9 +1,11 @@
 package dev.pypimirror.operator.proxy;
 
 import dev.pypimirror.operator.cache.CacheLayout;
+import dev.pypimirror.operator.serving.LogThrottle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -27,8 +29,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +49,14 @@ import org.slf4j.LoggerFactory;
  * <p>A transfer reserves the room its upstream announced before it starts (none announced: room in
  * steps as it writes), and the room check counts what transfers under way have reserved and not yet
  * written, so concurrent transfers cannot together pass the high-water mark.
+ *
+ * <p>A file being served is held against eviction by every process sharing the volume (replicas on
+ * one ReadWriteMany volume): its serve holds a shared lock on the file's lock file in {@code
+ * <cache>/.proxy/locks/}, and eviction deletes a file only while it holds that lock exclusively.
+ * The lock is on a companion file, not the file itself: POSIX locks belong to the process, and the
+ * HTTP server's own open and close of the file it sends would release them. Within the process one
+ * lock per file is taken (the JVM refuses a second one, and closing a second descriptor of the file
+ * would release the first), shared by every serve of that file.
  */
 public final class FileStore {
   private static final Logger LOG = LoggerFactory.getLogger(FileStore.class);
@@ -53,6 +64,7 @@ public final class FileStore {
   static final String PROXY_DIR = ".proxy";
   static final String FETCHED_DIR = "fetched";
   static final String PAGES_DIR = "pages";
+  static final String LOCKS_DIR = "locks";
 
   /** Wheel, sdist and metadata names use these characters only. */
   private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+!-]*");
@@ -69,6 +81,7 @@ public final class FileStore {
   private final Path files;
   private final Path fetched;
   private final Path pages;
+  private final Path locks;
   private final double highWater;
   private final Clock clock;
   private final Disk disk;
@@ -76,7 +89,10 @@ public final class FileStore {
   // bytes reserved by transfers under way and not yet written: taken under this store's lock,
   // given back without it, so a write never waits for an eviction
   private final AtomicLong reserved = new AtomicLong();
-  private final ConcurrentHashMap<String, AtomicInteger> serving = new ConcurrentHashMap<>();
+  // this process's holds on files being served, one volume lock per file
+  private final ConcurrentHashMap<String, Lease> serving = new ConcurrentHashMap<>();
+  private final LogThrottle lockFailures =
+      new LogThrottle(Duration.ofMinutes(1), 1, System::nanoTime);
   // files are never replaced, and only eviction removes them: what was found stays true
   private final ConcurrentHashMap<String, CachedFile> present = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Long> lastServed = new ConcurrentHashMap<>();
@@ -97,6 +113,7 @@ public final class FileStore {
     Path proxy = directory(root.resolve(PROXY_DIR));
     this.fetched = directory(proxy.resolve(FETCHED_DIR));
     this.pages = directory(proxy.resolve(PAGES_DIR));
+    this.locks = directory(proxy.resolve(LOCKS_DIR));
     this.highWater = highWater;
     this.clock = clock;
     this.disk = disks.of(files);
@@ -209,17 +226,12 @@ public final class FileStore {
   }
 
   /**
-   * A file ready to be served, held against eviction until released.
+   * A file of the cache.
    *
    * @param sha256 the sha256 the proxy computed when it fetched the file (null: a sync's file)
    * @param origin the upstream the proxy fetched it from (null: unknown, or a sync's file)
    */
   public record CachedFile(String name, Path path, long size, String sha256, String origin) {}
-
-  /** A file found in the cache before, from memory alone (no I/O: for the event loop). */
-  public Optional<CachedFile> known(String name) {
-    return Optional.ofNullable(present.get(name));
-  }
 
   /** Forgets a file that turned out to be gone (removed by hand). */
   public void forget(String name) {
@@ -227,15 +239,221 @@ public final class FileStore {
   }
 
   /**
-   * Holds {@code name} against eviction while it is served and notes it as served now, in memory
-   * (no I/O); true when its marker's time should be brought up to date ({@link #touch}, off the
-   * event loop), at most once a minute.
+   * Holds the cached file {@code name} against eviction, by this process and by every other one
+   * sharing the volume, until {@link Held#release}; empty when the cache does not hold it (or
+   * another process is evicting it now). Blocking (the lock file is opened and locked, the file
+   * looked at): off the event loop.
    */
-  public boolean hold(String name) {
-    serving.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
+  public Optional<Held> hold(String name) {
+    if (!plainName(name)) {
+      return Optional.empty();
+    }
+    while (true) {
+      Lease lease = serving.computeIfAbsent(name, n -> new Lease());
+      lease.lock.lock();
+      try {
+        if (lease.gone) {
+          continue; // ended meanwhile: a new one
+        }
+        if (lease.holders == 0 && !lease.lockVolume(this, name)) {
+          lease.end(this, name);
+          return Optional.empty();
+        }
+        // once locked, the file is deleted by nobody (eviction takes the lock first)
+        Optional<CachedFile> file = cached(name);
+        if (file.isEmpty()) {
+          if (lease.holders == 0) {
+            lease.end(this, name);
+          }
+          return Optional.empty();
+        }
+        lease.holders++;
+        if (served(name)) {
+          touch(name);
+        }
+        return Optional.of(new Held(lease, file.get(), false));
+      } finally {
+        lease.lock.unlock();
+      }
+    }
+  }
+
+  /**
+   * As {@link #hold}, only when this process holds the file already for another serve: no I/O (for
+   * the event loop); empty otherwise.
+   */
+  public Optional<Held> holdAgain(String name) {
+    Lease lease = serving.get(name);
+    CachedFile file = present.get(name);
+    if (lease == null || file == null || !lease.lock.tryLock()) {
+      return Optional.empty();
+    }
+    try {
+      if (lease.gone || lease.holders == 0) {
+        return Optional.empty();
+      }
+      lease.holders++;
+      return Optional.of(new Held(lease, file, served(name)));
+    } finally {
+      lease.lock.unlock();
+    }
+  }
+
+  /**
+   * Notes {@code name} as served now; true when its marker's time is due to be brought up to it.
+   */
+  private boolean served(String name) {
     long now = clock.millis();
     Long before = lastServed.put(name, now);
     return before == null || before < now - 60_000;
+  }
+
+  /**
+   * A served file held against eviction.
+   *
+   * @param touchDue whether its marker's time should be brought up to date ({@link #touch}, off the
+   *     event loop), at most once a minute
+   */
+  public final class Held {
+    private final Lease lease;
+    private final CachedFile file;
+    private final boolean touchDue;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    private Held(Lease lease, CachedFile file, boolean touchDue) {
+      this.lease = lease;
+      this.file = file;
+      this.touchDue = touchDue;
+    }
+
+    public CachedFile file() {
+      return file;
+    }
+
+    public boolean touchDue() {
+      return touchDue;
+    }
+
+    /**
+     * Lets the file go (once, however often it is called); the last serve of it in this process
+     * gives up the volume lock, which may block: off the event loop.
+     */
+    public void release() {
+      if (!released.compareAndSet(false, true)) {
+        return;
+      }
+      lease.lock.lock();
+      try {
+        if (--lease.holders == 0) {
+          lease.end(FileStore.this, file.name());
+        }
+      } finally {
+        lease.lock.unlock();
+      }
+    }
+  }
+
+  /**
+   * This process's hold on one file: how many serves have it, and the shared lock on its lock file
+   * they share. A lease that {@link #gone ended} is out of the map and not used again.
+   */
+  private static final class Lease {
+    final ReentrantLock lock = new ReentrantLock();
+    int holders;
+    boolean gone;
+    // the lock file's channel holding the shared lock; null on a volume without locks
+    FileChannel channel;
+
+    /** Takes the shared volume lock; false when another process holds the file exclusively. */
+    boolean lockVolume(FileStore store, String name) {
+      try {
+        Optional<FileChannel> locked = store.lockFile(name, true);
+        channel = locked.orElse(null);
+        return locked.isPresent();
+      } catch (IOException e) {
+        // a volume without locks: this process's hold alone (eviction there deletes nothing)
+        store.lockFailed(e);
+        return true;
+      }
+    }
+
+    /** Gives up the volume lock and leaves the map. Called holding {@link #lock}. */
+    void end(FileStore store, String name) {
+      gone = true;
+      store.serving.remove(name, this);
+      if (channel != null) {
+        try {
+          channel.close(); // releases the lock
+        } catch (IOException e) {
+          LOG.warn("cannot close the lock file of {}: {}", name, e.toString());
+        }
+        channel = null;
+      }
+    }
+  }
+
+  /**
+   * Opens the lock file of {@code name} (made when missing) and locks it, shared or exclusive,
+   * without waiting: empty when another process (or, within this one, another channel) holds a lock
+   * that excludes it. The lock is on the file found at the path: one an eviction deleted between
+   * the open and the lock is let go, and the one now there taken.
+   *
+   * @throws IOException when the volume takes no locks, or the lock file cannot be made
+   */
+  Optional<FileChannel> lockFile(String name, boolean shared) throws IOException {
+    Path path = locks.resolve(name);
+    for (int attempt = 0; attempt < 3; attempt++) {
+      Object before = fileKey(path);
+      if (before == null) {
+        try {
+          Files.createFile(path);
+        } catch (FileAlreadyExistsException e) {
+          // made meanwhile
+        }
+        continue;
+      }
+      FileChannel channel =
+          FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      boolean keep = false;
+      try {
+        if (channel.tryLock(0, Long.MAX_VALUE, shared) == null) {
+          return Optional.empty();
+        }
+        // the file opened is the one looked at before, still at the path (nothing swapped it
+        // between, or its inode number would differ): the lock holds the name
+        keep = before.equals(fileKey(path));
+        if (keep) {
+          return Optional.of(channel);
+        }
+      } catch (OverlappingFileLockException e) {
+        return Optional.empty();
+      } finally {
+        if (!keep) {
+          channel.close();
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Object fileKey(Path path) throws IOException {
+    try {
+      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .fileKey();
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  private void lockFailed(IOException e) {
+    if (lockFailures.mayLog("lock")) {
+      LOG.warn(
+          "cannot lock in {}: {}; files being served are held against this process's eviction"
+              + " only, and eviction deletes nothing it cannot lock (logged at most once a"
+              + " minute)",
+          locks,
+          e.toString());
+    }
   }
 
   /** Sets the marker of a fetched file to now, so eviction after a restart knows its use too. */
@@ -245,10 +463,6 @@ public final class FileStore {
     } catch (IOException e) {
       // not fetched by the proxy (a sync's file), or gone: nothing to note
     }
-  }
-
-  public void release(String name) {
-    serving.computeIfPresent(name, (n, count) -> count.decrementAndGet() <= 0 ? null : count);
   }
 
   /** The bytes of fetched files, as last counted or changed. */
@@ -528,22 +742,56 @@ public final class FileStore {
       if (freed >= wanted) {
         break;
       }
-      if (serving.containsKey(candidate.name())) {
-        continue;
-      }
-      Optional<CachedFile> file = cached(candidate.name());
-      present.remove(candidate.name());
-      lastServed.remove(candidate.name());
-      Files.deleteIfExists(fetched.resolve(candidate.name()));
-      if (file.isPresent()) {
-        Files.deleteIfExists(file.get().path());
-        bytes.addAndGet(-file.get().size());
-        freed += file.get().size();
-        LOG.info(
-            "evicted {} ({} bytes), least recently served", candidate.name(), file.get().size());
-      }
+      freed += evict(candidate.name());
     }
     return freed;
+  }
+
+  /**
+   * Deletes the fetched file {@code name} unless it is being served, here or by another process on
+   * the volume: only while this process holds its lock file exclusively, so no serve can open it
+   * between the check and the delete. Returns the bytes freed.
+   */
+  private long evict(String name) throws IOException {
+    Lease lease = serving.computeIfAbsent(name, n -> new Lease());
+    if (!lease.lock.tryLock()) {
+      return 0; // a serve is taking or giving up its hold now
+    }
+    try {
+      if (lease.gone || lease.holders > 0) {
+        return 0;
+      }
+      Optional<FileChannel> locked;
+      try {
+        locked = lockFile(name, false);
+      } catch (IOException e) {
+        lockFailed(e);
+        return 0;
+      }
+      if (locked.isEmpty()) {
+        return 0; // another process serves it
+      }
+      try (FileChannel exclusive = locked.get()) {
+        Optional<CachedFile> file = cached(name);
+        present.remove(name);
+        lastServed.remove(name);
+        Files.deleteIfExists(fetched.resolve(name));
+        long size = 0;
+        if (file.isPresent()) {
+          Files.deleteIfExists(file.get().path());
+          size = file.get().size();
+          bytes.addAndGet(-size);
+          LOG.info("evicted {} ({} bytes), least recently served", name, size);
+        }
+        Files.deleteIfExists(locks.resolve(name)); // still locked: its next user makes a new one
+        return size;
+      }
+    } finally {
+      if (lease.holders == 0) {
+        lease.end(this, name); // this eviction's own lease (any serve makes a new one)
+      }
+      lease.lock.unlock();
+    }
   }
 
   /** The cache's volume: its size and free bytes, and how a temporary file is opened to write. */

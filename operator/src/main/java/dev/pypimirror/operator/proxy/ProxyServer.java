@@ -303,9 +303,9 @@ public final class ProxyServer {
       return;
     }
     String stored = route.filename() + (route.metadata() ? Route.METADATA_SUFFIX : "");
-    Optional<CachedFile> known = store.known(stored);
-    if (known.isPresent()) {
-      sendIfListed(request, route, kind, Outcome.HIT, known.get());
+    Optional<FileStore.Held> held = store.holdAgain(stored); // being served already
+    if (held.isPresent()) {
+      sendIfListed(request, route, kind, Outcome.HIT, held.get());
       return;
     }
     FileRequest asked = new FileRequest(request, route, kind, stored, Vertx.currentContext());
@@ -314,10 +314,11 @@ public final class ProxyServer {
   }
 
   /**
-   * Sends the file from the cache when it is there (looked for off the loop), else {@code miss}.
+   * Sends the file from the cache when it is there, held against eviction (looked for and held off
+   * the loop), else {@code miss}.
    */
   private void fromCache(FileRequest asked, Outcome outcome, Runnable miss) {
-    CompletableFuture.supplyAsync(() -> store.cached(asked.stored()), workers)
+    CompletableFuture.supplyAsync(() -> store.hold(asked.stored()), workers)
         .whenComplete(
             (cached, error) ->
                 asked
@@ -619,11 +620,20 @@ public final class ProxyServer {
   }
 
   private void sendIfListed(
-      HttpServerRequest request, Route.File route, Kind kind, Outcome outcome, CachedFile file) {
+      HttpServerRequest request,
+      Route.File route,
+      Kind kind,
+      Outcome outcome,
+      FileStore.Held held) {
+    CachedFile file = held.file();
     switch (listed(pages.held(route.project()), route, file, upstreams)) {
-      case YES -> sendCached(request, kind, outcome, file);
-      case NOT_LISTED -> notFound(request, kind, "not on the project's page\n");
+      case YES -> sendCached(request, kind, outcome, held);
+      case NOT_LISTED -> {
+        release(held);
+        notFound(request, kind, "not on the project's page\n");
+      }
       case ANOTHER_FILE -> {
+        release(held);
         LOG.warn(
             "{}: the cached file is not the one the project's page lists now (another sha256 or"
                 + " another upstream's): not served; delete it from the cache to fetch the listed"
@@ -638,9 +648,16 @@ public final class ProxyServer {
     }
   }
 
-  private void sendCached(HttpServerRequest request, Kind kind, Outcome outcome, CachedFile file) {
+  /** Lets a served file go, off the loop (the last serve's release unlocks it on the volume). */
+  private void release(FileStore.Held held) {
+    workers.execute(held::release);
+  }
+
+  private void sendCached(
+      HttpServerRequest request, Kind kind, Outcome outcome, FileStore.Held held) {
+    CachedFile file = held.file();
     HttpServerResponse response = request.response();
-    if (store.hold(file.name())) {
+    if (held.touchDue()) {
       workers.execute(() -> store.touch(file.name()));
     }
     response
@@ -649,7 +666,7 @@ public final class ProxyServer {
         .putHeader("Cache-Control", "max-age=31536000, immutable");
     Optional<Span> span = span(request.getHeader("Range"), file.size());
     if (span.isEmpty()) {
-      store.release(file.name());
+      release(held);
       metrics.request(kind, Outcome.ERROR);
       response.setStatusCode(416).putHeader("Content-Range", "bytes */" + file.size()).end();
       return;
@@ -660,7 +677,7 @@ public final class ProxyServer {
     }
     metrics.request(kind, outcome);
     if (request.method() == HttpMethod.HEAD) {
-      store.release(file.name());
+      release(held);
       response.putHeader("Content-Length", Long.toString(part.length())).end();
       return;
     }
@@ -668,7 +685,7 @@ public final class ProxyServer {
         .sendFile(file.path().toString(), part.offset(), part.length())
         .onComplete(
             ar -> {
-              store.release(file.name());
+              release(held);
               if (ar.succeeded()) {
                 metrics.served(kind, part.length());
               } else {

@@ -1,0 +1,124 @@
+package dev.pypimirror.operator.proxy;
+
+import static dev.pypimirror.operator.proxy.FileStoreRoomTest.stored;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Eviction never deletes a file being served, whether this process or another one sharing the
+ * volume serves it: a serve holds its file's lock file shared, eviction locks it exclusively first.
+ * The other replica is a real second JVM ({@link HoldingReplica}), as a second pod would be.
+ */
+class FileStoreSharedHoldTest {
+  @TempDir Path cache;
+  final FileStoreRoomTest.SmallVolume volume = new FileStoreRoomTest.SmallVolume(300);
+  FileStore store;
+
+  @BeforeEach
+  void threeFetchedFiles() throws IOException {
+    store = new FileStore(cache, 1.0, Clock.systemUTC(), volume);
+    long served = 1000;
+    for (String name : List.of("a-1.0.tar.gz", "b-1.0.tar.gz", "c-1.0.tar.gz")) {
+      stored(store, name, 100);
+      // a was served least recently, then b, then c
+      Files.setLastModifiedTime(
+          cache.resolve(".proxy/fetched/" + name), FileTime.fromMillis(served));
+      served += 1000;
+    }
+  }
+
+  List<String> files() throws IOException {
+    try (Stream<Path> files = Files.list(cache.resolve("_files"))) {
+      return files.map(f -> f.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void aFileAnotherProcessServesIsSkippedUntilThatProcessEnds() throws Exception {
+    Replica replica = holding("a-1.0.tar.gz");
+    assertThat(replica.said()).isEqualTo("held");
+    try {
+      // room for 200 takes two files: not a, the least recently served (served there): b and c
+      stored(store, "d-1.0.tar.gz", 200);
+      assertThat(files()).containsExactly("a-1.0.tar.gz", "d-1.0.tar.gz");
+    } finally {
+      replica.process().getOutputStream().close();
+      assertThat(replica.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    stored(store, "e-1.0.tar.gz", 100); // the replica is gone: a, served least recently, goes
+    assertThat(files()).containsExactly("d-1.0.tar.gz", "e-1.0.tar.gz");
+    assertThat(cache.resolve(".proxy/locks/a-1.0.tar.gz")).doesNotExist();
+  }
+
+  @Test
+  void aFileThisProcessServesIsSkippedAndTakenOnceLetGo() throws IOException {
+    FileStore.Held held = store.hold("a-1.0.tar.gz").orElseThrow();
+    FileStore.Held again = store.holdAgain("a-1.0.tar.gz").orElseThrow(); // a second serve
+    assertThat(held.file().size()).isEqualTo(100);
+    // another store in this JVM (its lock overlaps the one this JVM holds): skipped all the same
+    FileStore other = new FileStore(cache, 1.0, Clock.systemUTC(), volume);
+    stored(other, "d-1.0.tar.gz", 200);
+    assertThat(files()).containsExactly("a-1.0.tar.gz", "d-1.0.tar.gz");
+
+    held.release();
+    held.release(); // once only: the second serve still holds it
+    stored(store, "e-1.0.tar.gz", 100); // a is skipped again: d goes
+    assertThat(files()).containsExactly("a-1.0.tar.gz", "e-1.0.tar.gz");
+    again.release();
+    stored(store, "f-1.0.tar.gz", 200); // let go: a, served least recently, goes
+    assertThat(files()).containsExactly("e-1.0.tar.gz", "f-1.0.tar.gz");
+    assertThat(store.hold("a-1.0.tar.gz")).isEmpty(); // evicted: nothing to hold
+    assertThat(store.holdAgain("e-1.0.tar.gz")).isEmpty(); // nobody serves it: no hold to share
+  }
+
+  @Test
+  void whileAnotherProcessEvictsAFileAServeFindsItAbsentAndLockFilesAreNoFiles() throws Exception {
+    // the exclusive lock an eviction holds while it deletes
+    var evicting = store.lockFile("a-1.0.tar.gz", false).orElseThrow();
+    try {
+      Replica replica = holding("a-1.0.tar.gz");
+      assertThat(replica.said()).isEqualTo("not held");
+      assertThat(replica.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      evicting.close();
+    }
+    assertThat(store.hold("a-1.0.tar.gz")).isPresent();
+    assertThat(files()).containsExactly("a-1.0.tar.gz", "b-1.0.tar.gz", "c-1.0.tar.gz");
+    store.count(); // the lock files are counted as nothing
+    assertThat(store.fetchedBytes()).isEqualTo(300);
+  }
+
+  /** Another replica's process, and what it said once it tried to hold its file. */
+  record Replica(Process process, String said) {}
+
+  /** Starts another replica that holds {@code name}; returns once it said whether it does. */
+  private Replica holding(String name) throws IOException {
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    Process process =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                HoldingReplica.class.getName(),
+                cache.toString(),
+                name)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    var out = new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8));
+    return new Replica(process, out.readLine());
+  }
+}
