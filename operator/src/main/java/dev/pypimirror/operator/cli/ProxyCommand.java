@@ -82,6 +82,9 @@ class ProxyCommand implements Callable<Integer> {
   @Option(names = "--max-upstream-connections", paramLabel = "N")
   int maxUpstreamConnections;
 
+  @Option(names = "--max-upstream-per-client", paramLabel = "N")
+  int maxUpstreamPerClient;
+
   @Override
   public Integer call() throws Exception {
     // the upstream client reads in chunks of this size (the JDK's default is 16 KiB): a file
@@ -165,6 +168,7 @@ class ProxyCommand implements Callable<Integer> {
               maxClients,
               maxPerClient,
               maxUpstreamConnections,
+              maxUpstreamPerClient,
               ProxySettings.Limits.DEFAULTS.upstreamWait(),
               ProxySettings.Limits.DEFAULTS.transferStall()));
     } catch (IllegalArgumentException e) {

@@ -201,14 +201,17 @@ public final class PageCache {
     return s == null || !s.found() ? Optional.empty() : Optional.ofNullable(s.served());
   }
 
-  /** The page of a (normalized) project. */
-  public CompletableFuture<Result> project(String project) {
+  /**
+   * The page of a (normalized) project, for {@code client} (its address: a fetch upstream counts
+   * against its share of the connections; null: nobody's).
+   */
+  public CompletableFuture<Result> project(String project, String clientAddress) {
     Snapshot inMemory = inMemory(project);
     CompletableFuture<Snapshot> known =
         inMemory != null
             ? CompletableFuture.completedFuture(inMemory)
             : CompletableFuture.supplyAsync(() -> load(project), workers);
-    return known.thenCompose(s -> decide(project, s));
+    return known.thenCompose(s -> decide(project, s, clientAddress));
   }
 
   private Snapshot inMemory(String project) {
@@ -279,7 +282,7 @@ public final class PageCache {
     return freshness.decide(s.found(), s.fetched(), clock.instant()) == Freshness.Decision.FRESH;
   }
 
-  private CompletableFuture<Result> decide(String project, Snapshot stored) {
+  private CompletableFuture<Result> decide(String project, Snapshot stored, String clientAddress) {
     if (offline) {
       return CompletableFuture.supplyAsync(() -> heldOnly(project, stored, Answered.HIT), workers);
     }
@@ -294,7 +297,8 @@ public final class PageCache {
       return CompletableFuture.supplyAsync(
           () -> heldOnly(project, stored, Answered.STALE), workers);
     }
-    CompletableFuture<Snapshot> refresh = flight.run(project, () -> refresh(project, stored));
+    CompletableFuture<Snapshot> refresh =
+        flight.run(project, () -> refresh(project, stored, clientAddress));
     CompletableFuture<Result> fromRefresh =
         refresh.thenCompose(
             s -> {
@@ -345,8 +349,9 @@ public final class PageCache {
   }
 
   /** Asks the upstreams in order (as the resolution needs them) and stores what they say. */
-  private CompletableFuture<Snapshot> refresh(String project, Snapshot stored) {
-    return ask(project, stored, new ArrayList<>(), new HashMap<>())
+  private CompletableFuture<Snapshot> refresh(
+      String project, Snapshot stored, String clientAddress) {
+    return ask(project, stored, new ArrayList<>(), new HashMap<>(), clientAddress)
         .thenApplyAsync(
             answers -> {
               Snapshot next = resolve(project, stored, answers.answers(), answers.records());
@@ -375,7 +380,11 @@ public final class PageCache {
   private record Asked(List<Answer> answers, Map<Integer, Record> records) {}
 
   private CompletableFuture<Asked> ask(
-      String project, Snapshot stored, List<Answer> answers, Map<Integer, Record> records) {
+      String project,
+      Snapshot stored,
+      List<Answer> answers,
+      Map<Integer, Record> records,
+      String clientAddress) {
     int i = answers.size();
     if (i >= upstreams.size() || !resolution.askNext(answers)) {
       return CompletableFuture.completedFuture(new Asked(answers, records));
@@ -389,7 +398,8 @@ public final class PageCache {
             upstream,
             project,
             revalidate ? before.etag() : null,
-            revalidate ? before.lastModified() : null)
+            revalidate ? before.lastModified() : null,
+            clientAddress)
         .thenCompose(
             answer -> {
               metrics.upstreamLatency(upstream.number(), System.nanoTime() - started);
@@ -424,7 +434,7 @@ public final class PageCache {
                   records.put(i, before);
                 }
               }
-              return ask(project, stored, answers, records);
+              return ask(project, stored, answers, records, clientAddress);
             });
   }
 

@@ -58,6 +58,7 @@ public final class ProxyApp implements AutoCloseable {
             upstreamThreads,
             "pypi-mirror-operator-proxy/" + BuildInfo.current().version(),
             settings.limits().maxUpstreamConnections(),
+            settings.limits().maxUpstreamPerClient(),
             settings.limits().upstreamWait());
     this.pages =
         new PageCache(

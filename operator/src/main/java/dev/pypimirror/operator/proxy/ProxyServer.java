@@ -214,7 +214,11 @@ public final class ProxyServer {
     if (fresh.isPresent()) {
       answerPage(request, wanted, Outcome.HIT, fresh.get());
     } else {
-      whenDone(pages.project(project), request, kind, result -> answer(request, wanted, result));
+      whenDone(
+          pages.project(project, clientAddress(request)),
+          request,
+          kind,
+          result -> answer(request, wanted, result));
     }
   }
 
@@ -345,7 +349,7 @@ public final class ProxyServer {
       return;
     }
     pages
-        .project(asked.route().project())
+        .project(asked.route().project(), clientAddress(asked.request()))
         .whenComplete(
             (result, error) ->
                 asked
@@ -408,7 +412,7 @@ public final class ProxyServer {
    */
   private void headOnly(FileRequest asked, Origin origin) {
     client
-        .head(origin.upstream(), origin.url())
+        .head(origin.upstream(), origin.url(), clientAddress(asked.request()))
         .whenComplete(
             (located, error) -> {
               if (error != null) {
@@ -455,7 +459,11 @@ public final class ProxyServer {
   private void relay(FileRequest asked, Origin origin, CompletableFuture<Boolean> done) {
     AtomicReference<Outcome> outcome = new AtomicReference<>(Outcome.MISS);
     client
-        .file(origin.upstream(), origin.url(), head -> relayBody(asked, origin, head, outcome))
+        .file(
+            origin.upstream(),
+            origin.url(),
+            clientAddress(asked.request()),
+            head -> relayBody(asked, origin, head, outcome))
         .whenComplete(
             (located, error) -> {
               if (error != null) {

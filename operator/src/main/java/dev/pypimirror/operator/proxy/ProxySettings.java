@@ -35,6 +35,8 @@ public record ProxySettings(
    *     {@code Retry-After}
    * @param maxUpstreamConnections requests to upstreams at once (pages and files together); more
    *     wait in turn
+   * @param maxUpstreamPerClient requests to upstreams at once for one client address; more wait in
+   *     that client's own line (0: half of {@code maxUpstreamConnections}, at least 1)
    * @param upstreamWait how long a request waits for an upstream connection before it fails (a page
    *     is then served stale when one is stored)
    * @param transferStall how long a file transfer may go without a byte from the upstream (while
@@ -45,6 +47,7 @@ public record ProxySettings(
       int maxClients,
       int maxPerClient,
       int maxUpstreamConnections,
+      int maxUpstreamPerClient,
       Duration upstreamWait,
       Duration transferStall) {
     public static final Limits DEFAULTS =
@@ -52,6 +55,7 @@ public record ProxySettings(
             Defaults.PROXY_MAX_CLIENTS.defaultValue(),
             Defaults.PROXY_MAX_PER_CLIENT.defaultValue(),
             Defaults.PROXY_MAX_UPSTREAM_CONNECTIONS.defaultValue(),
+            Defaults.PROXY_MAX_UPSTREAM_PER_CLIENT.defaultValue(),
             Defaults.PROXY_UPSTREAM_WAIT.defaultValue(),
             Defaults.PROXY_TRANSFER_STALL.defaultValue());
 
@@ -60,6 +64,31 @@ public record ProxySettings(
         throw new IllegalArgumentException(
             "--max-clients, --max-per-client and --max-upstream-connections must be at least 1");
       }
+      if (maxUpstreamPerClient < 0) {
+        throw new IllegalArgumentException(
+            "--max-upstream-per-client must be at least 1, or 0 for half of"
+                + " --max-upstream-connections");
+      }
+      maxUpstreamPerClient = upstreamShare(maxUpstreamPerClient, maxUpstreamConnections);
+    }
+
+    /** With the default share of each client's upstream connections (half of all). */
+    public Limits(
+        int maxClients,
+        int maxPerClient,
+        int maxUpstreamConnections,
+        Duration upstreamWait,
+        Duration transferStall) {
+      this(maxClients, maxPerClient, maxUpstreamConnections, 0, upstreamWait, transferStall);
+    }
+
+    /**
+     * One client's share of {@code total} upstream connections: as asked, at most all of them; 0
+     * asks for half (at least 1), so whatever one client asks for, the other half stays free for
+     * the rest.
+     */
+    static int upstreamShare(int asked, int total) {
+      return asked == 0 ? Math.max(1, total / 2) : Math.min(asked, total);
     }
   }
 

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
@@ -30,8 +31,10 @@ import java.util.function.Function;
  * connect and {@link #FIRST_BYTE} until the response's head; a page's body within {@link
  * #PAGE_BODY}. Redirects are followed here, at most {@value #MAX_REDIRECTS}, only to a URL the
  * upstream may be fetched at, and credentials go only to the upstream's own origin. At most {@code
- * maxConnections} requests are out at once (a file's until its body ends); the others wait in turn,
- * each at most {@code wait}, then fail as "upstream busy".
+ * maxConnections} requests are out at once (a file's until its body ends), and at most {@code
+ * perClient} of them for one client address (the client whose request needs the upstream); the
+ * others wait in turn, a client's beyond its share in its own line first, in all at most {@code
+ * wait}, then fail as "upstream busy".
  */
 public final class UpstreamClient {
   static final Duration CONNECT = Duration.ofSeconds(5);
@@ -61,11 +64,13 @@ public final class UpstreamClient {
   private final HttpClient http;
   private final String userAgent;
   private final Permits connections;
+  private final UpstreamShares shares;
   private final Duration wait;
   private final Duration pageDeadline;
 
-  public UpstreamClient(Executor executor, String userAgent, int maxConnections, Duration wait) {
-    this(executor, userAgent, maxConnections, wait, PAGE_BODY);
+  public UpstreamClient(
+      Executor executor, String userAgent, int maxConnections, int perClient, Duration wait) {
+    this(executor, userAgent, maxConnections, perClient, wait, PAGE_BODY);
   }
 
   /** As above, a page answered whole within {@code pageDeadline} instead of {@link #PAGE_BODY}. */
@@ -73,9 +78,11 @@ public final class UpstreamClient {
       Executor executor,
       String userAgent,
       int maxConnections,
+      int perClient,
       Duration wait,
       Duration pageDeadline) {
     this.connections = new Permits(maxConnections);
+    this.shares = new UpstreamShares(perClient);
     this.wait = wait;
     this.pageDeadline = pageDeadline;
     this.http =
@@ -88,9 +95,12 @@ public final class UpstreamClient {
     this.userAgent = userAgent;
   }
 
-  /** Asks {@code upstream} for {@code project}'s page, conditionally when validators are given. */
+  /**
+   * Asks {@code upstream} for {@code project}'s page, conditionally when validators are given, for
+   * {@code client} (its address; null: no client's share).
+   */
   public CompletableFuture<PageAnswer> page(
-      Upstream upstream, String project, String etag, String lastModified) {
+      Upstream upstream, String project, String etag, String lastModified, String client) {
     URI url = upstream.url().resolve(SimpleHtml.encodePath(project) + "/");
     Exchange exchange = new Exchange();
     return send(
@@ -107,6 +117,7 @@ public final class UpstreamClient {
               return builder;
             },
             info -> info.statusCode() == 200 ? bounded(MAX_PAGE_BYTES) : discard(),
+            client,
             0,
             exchange)
         .orTimeout(pageDeadline.toMillis(), TimeUnit.MILLISECONDS)
@@ -156,24 +167,25 @@ public final class UpstreamClient {
   public record Located<T>(URI url, HttpResponse<T> response) {}
 
   /**
-   * GETs {@code url}, which {@code upstream}'s page listed, with the body going to what {@code
-   * body} gives for the response's head.
+   * GETs {@code url}, which {@code upstream}'s page listed, for {@code client}, with the body going
+   * to what {@code body} gives for the response's head.
    */
   public <T> CompletableFuture<Located<T>> file(
-      Upstream upstream, URI url, HttpResponse.BodyHandler<T> body) {
-    return send(upstream, url, b -> b, body, 0, new Exchange());
+      Upstream upstream, URI url, String client, HttpResponse.BodyHandler<T> body) {
+    return send(upstream, url, b -> b, body, client, 0, new Exchange());
   }
 
   /**
-   * HEADs {@code url}, which {@code upstream}'s page listed: what a file's GET would answer,
-   * without its body.
+   * HEADs {@code url}, which {@code upstream}'s page listed, for {@code client}: what a file's GET
+   * would answer, without its body.
    */
-  public CompletableFuture<Located<Void>> head(Upstream upstream, URI url) {
+  public CompletableFuture<Located<Void>> head(Upstream upstream, URI url, String client) {
     return send(
         upstream,
         url,
         b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody()),
         HttpResponse.BodyHandlers.discarding(),
+        client,
         0,
         new Exchange());
   }
@@ -210,6 +222,7 @@ public final class UpstreamClient {
       URI url,
       Function<HttpRequest.Builder, HttpRequest.Builder> headers,
       HttpResponse.BodyHandler<T> body,
+      String client,
       int redirects,
       Exchange exchange) {
     HttpRequest.Builder builder =
@@ -221,9 +234,7 @@ public final class UpstreamClient {
     HttpResponse.BodyHandler<T> handler =
         info -> isRedirect(info.statusCode()) ? discardAs() : body.apply(info);
     HttpRequest request = headers.apply(builder).build();
-    return connections
-        .acquire(wait)
-        .exceptionallyCompose(e -> CompletableFuture.failedFuture(new UpstreamBusy()))
+    return connection(client)
         .thenCompose(
             release -> {
               CompletableFuture<HttpResponse<T>> sent;
@@ -246,8 +257,36 @@ public final class UpstreamClient {
                 return CompletableFuture.failedFuture(
                     new IOException("a redirect the proxy does not follow"));
               }
-              return send(upstream, next, headers, body, redirects + 1, exchange);
+              return send(upstream, next, headers, body, client, redirects + 1, exchange);
             });
+  }
+
+  /**
+   * A place in {@code client}'s share (none asked for a null client), then an upstream connection,
+   * within {@code wait} in all: the action that gives both back, or "upstream busy". A client
+   * waiting in its own line holds no connection meanwhile.
+   */
+  private CompletableFuture<Runnable> connection(String client) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    CompletableFuture<Runnable> share =
+        client == null ? CompletableFuture.completedFuture(() -> {}) : shares.acquire(client, wait);
+    return share
+        .exceptionallyCompose(e -> CompletableFuture.failedFuture(new UpstreamBusy()))
+        .thenCompose(
+            ownShare ->
+                connections
+                    .acquire(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))
+                    .handle(
+                        (connection, error) -> {
+                          if (error != null) {
+                            ownShare.run();
+                            throw new CompletionException(new UpstreamBusy());
+                          }
+                          return () -> {
+                            connection.run();
+                            ownShare.run();
+                          };
+                        }));
   }
 
   private static boolean isRedirect(int status) {
@@ -322,6 +361,16 @@ public final class UpstreamClient {
   /** Requests to upstreams under way (files until their body ends). */
   int connectionsInUse() {
     return connections.inUse();
+  }
+
+  /** Upstream requests of {@code client} holding a place in its share now. */
+  int inUse(String client) {
+    return shares.inUse(client);
+  }
+
+  /** Client addresses with upstream requests under way or waiting. */
+  int clientsWithUpstreamRequests() {
+    return shares.clients();
   }
 
   /** Why a request failed, in words that carry no URL (a URL may carry a secret path). */

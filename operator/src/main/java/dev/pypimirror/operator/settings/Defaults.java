@@ -152,6 +152,14 @@ public final class Defaults {
               + PROXY_UPSTREAM_WAIT.text()
               + ".");
 
+  public static final Setting<Integer> PROXY_MAX_UPSTREAM_PER_CLIENT =
+      Setting.of(
+          "proxy --max-upstream-per-client",
+          0,
+          "Requests to the upstreams at once for one client address; more wait in that client's"
+              + " own line while other clients' go ahead (0: half of --max-upstream-connections, at"
+              + " least 1).");
+
   public static final Setting<Duration> PROXY_TRANSFER_STALL =
       Setting.timing(
           "proxy.transfer-stall",
@@ -399,6 +407,7 @@ public final class Defaults {
         PROXY_MAX_CLIENTS,
         PROXY_MAX_PER_CLIENT,
         PROXY_MAX_UPSTREAM_CONNECTIONS,
+        PROXY_MAX_UPSTREAM_PER_CLIENT,
         PROXY_UPSTREAM_WAIT,
         PROXY_TRANSFER_STALL,
         PROXY_DRAIN_DELAY,

@@ -66,6 +66,9 @@ class ProxyDeploymentRunsTest {
           new CommandLine(new Main()).parseArgs(args.toArray(String[]::new));
       assertThat(parsed.subcommand().commandSpec().name()).isEqualTo("proxy");
       ProxyCommand command = (ProxyCommand) parsed.subcommand().commandSpec().userObject();
+      // the Deployment leaves the upstream bounds at their defaults: half the connections each
+      assertThat(command.settings().limits().maxUpstreamConnections()).isEqualTo(64);
+      assertThat(command.settings().limits().maxUpstreamPerClient()).isEqualTo(32);
       Map<String, String> env =
           kubeletEnv(
               container.getEnv(),
@@ -91,6 +94,26 @@ class ProxyDeploymentRunsTest {
         assertThat(String.join(" ", container.getArgs())).doesNotContain(PASSWORD);
       }
     }
+  }
+
+  @Test
+  void eachClientsUpstreamShareIsHalfOfTheConnectionsUnlessGiven(@TempDir Path cache) {
+    assertThat(upstreamShare(cache, "--max-upstream-connections", "10")).isEqualTo(5);
+    assertThat(upstreamShare(cache, "--max-upstream-connections", "1")).isEqualTo(1);
+    assertThat(upstreamShare(cache, "--max-upstream-per-client", "3")).isEqualTo(3);
+    assertThat(
+            upstreamShare(
+                cache, "--max-upstream-connections", "4", "--max-upstream-per-client", "9"))
+        .isEqualTo(4);
+  }
+
+  private static int upstreamShare(Path cache, String... options) {
+    List<String> args = new ArrayList<>(List.of("proxy", "--cache", cache.toString(), "--offline"));
+    args.addAll(List.of(options));
+    CommandLine.ParseResult parsed =
+        new CommandLine(new Main()).parseArgs(args.toArray(String[]::new));
+    ProxyCommand command = (ProxyCommand) parsed.subcommand().commandSpec().userObject();
+    return command.settings().limits().maxUpstreamPerClient();
   }
 
   private static void replaceValue(List<String> args, String option, String value) {

@@ -57,6 +57,11 @@ public final class FakeUpstream implements AutoCloseable {
 
   private final AtomicInteger filesInFlight = new AtomicInteger();
 
+  /** The file requests it is answering now. */
+  int filesInFlight() {
+    return filesInFlight.get();
+  }
+
   /** The most file requests it was answering at once. */
   final AtomicInteger mostFilesAtOnce = new AtomicInteger();
 
@@ -65,6 +70,9 @@ public final class FakeUpstream implements AutoCloseable {
 
   /** HEAD of a file answers with this as its Content-Length, when set. */
   volatile String headLength;
+
+  /** While set, file answers wait until it is counted down (after they are counted in flight). */
+  volatile java.util.concurrent.CountDownLatch filesHeld;
 
   /** While set, page answers wait until it is counted down: an upstream slower than the wait. */
   volatile java.util.concurrent.CountDownLatch pagesHeld;
@@ -147,14 +155,7 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   private void page(HttpExchange exchange, String project) throws IOException {
-    var held = pagesHeld;
-    if (held != null) {
-      try {
-        held.await(30, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    waitFor(pagesHeld);
     if (trickledPages.contains(project)) {
       byte[] body = new byte[1 << 20];
       java.util.Arrays.fill(body, (byte) ' ');
@@ -242,6 +243,7 @@ public final class FakeUpstream implements AutoCloseable {
     }
     mostFilesAtOnce.accumulateAndGet(filesInFlight.incrementAndGet(), Math::max);
     try {
+      waitFor(filesHeld);
       if (fileDelayMillis > 0) {
         sleep(fileDelayMillis);
       }
@@ -277,6 +279,17 @@ public final class FakeUpstream implements AutoCloseable {
       }
     } finally {
       filesInFlight.decrementAndGet();
+    }
+  }
+
+  /** Waits until {@code held} (when set) is counted down, at most 30 s. */
+  private static void waitFor(java.util.concurrent.CountDownLatch held) {
+    if (held != null) {
+      try {
+        held.await(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

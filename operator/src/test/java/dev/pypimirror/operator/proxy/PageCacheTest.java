@@ -79,7 +79,7 @@ class PageCacheTest {
         Resolution.FirstMatch,
         Freshness.of(ttl),
         false,
-        new UpstreamClient(threads, "test", 8, Duration.ofSeconds(30)),
+        new UpstreamClient(threads, "test", 8, 8, Duration.ofSeconds(30)),
         store,
         threads,
         staleDue::add,
@@ -89,7 +89,7 @@ class PageCacheTest {
   }
 
   static PageCache.Result ask(PageCache pages, String project) throws Exception {
-    return pages.project(project).get(30, TimeUnit.SECONDS);
+    return pages.project(project, null).get(30, TimeUnit.SECONDS);
   }
 
   static String rootJson(PageCache pages) throws Exception {
@@ -254,7 +254,7 @@ class PageCacheTest {
     try {
       List<CompletableFuture<PageCache.Result>> waiting = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        waiting.add(pages.project("proj-a"));
+        waiting.add(pages.project("proj-a", null));
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> staleDue.size() == 3);
       assertThat(waiting).noneMatch(CompletableFuture::isDone);

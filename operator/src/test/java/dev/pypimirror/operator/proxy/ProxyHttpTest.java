@@ -688,16 +688,16 @@ class ProxyHttpTest {
     fake.trickledPages.add("slow-page");
     var threads = java.util.concurrent.Executors.newFixedThreadPool(2);
     UpstreamClient client =
-        new UpstreamClient(threads, "test", 1, Duration.ofSeconds(30), Duration.ofSeconds(1));
+        new UpstreamClient(threads, "test", 1, 1, Duration.ofSeconds(30), Duration.ofSeconds(1));
     Upstream upstream = Upstream.of(java.util.List.of(fake.url()), Map.of(), f -> "").get(0);
     try (fake) {
-      assertThat(client.page(upstream, "slow-page", null, null).get(30, TimeUnit.SECONDS))
+      assertThat(client.page(upstream, "slow-page", null, null, null).get(30, TimeUnit.SECONDS))
           .isEqualTo(new UpstreamClient.PageAnswer.Failed("no answer in time"));
 
       await().atMost(Duration.ofSeconds(10)).until(() -> client.connectionsInUse() == 0);
       await().atMost(Duration.ofSeconds(30)).until(() -> fake.tricklesCutOff.get() == 1);
       // the one connection is free for the next page at once
-      assertThat(client.page(upstream, "proxy-dep", null, null).get(30, TimeUnit.SECONDS))
+      assertThat(client.page(upstream, "proxy-dep", null, null, null).get(30, TimeUnit.SECONDS))
           .isInstanceOf(UpstreamClient.PageAnswer.Found.class);
     } finally {
       threads.shutdownNow();
