@@ -20,60 +20,81 @@ import java.util.concurrent.Flow;
 import java.util.function.LongConsumer;
 
 /**
- * Streams one upstream file to one client while it is written to the cache: each chunk goes to the
- * client (on the client's event loop) as soon as it arrives, and is hashed and written to the file
- * behind it ({@link StoreBehind}); the next is asked for only once the client's write queue has
- * room and the store is no more than its cap behind, so memory stays a few chunks whatever the
- * file's size. The last chunk is held back until the sha256 is checked: on a mismatch or a cut
- * transfer the client's connection is reset (it never sees a complete file) and nothing is stored.
+ * Takes one upstream file: streams it to the client that asked first (the leader) while it is
+ * written to the cache behind it ({@link StoreBehind}), and, when the file is being stored, makes
+ * it a {@link GrowingFile} that other clients of the same file read from as it grows. The last
+ * chunk is held back until the sha256 is checked: on a mismatch or a cut transfer every client is
+ * reset (none sees a complete file) and nothing is stored. Memory stays a few chunks whatever the
+ * file's size.
+ *
+ * <p>Pace: while the file is being stored, the upstream is read as fast as the store writes (no
+ * more than its cap behind), never at a client's pace. The leader is sent each chunk from memory
+ * while its write queue has room; once it is full, the leader goes on from the file at the offset
+ * it reached ({@link TailReader}), like the other readers, and the upstream does not wait for it.
+ * When the file is not stored (the volume is full) or its store stopped, the leader is the only
+ * client and the upstream follows it: the next chunk is asked for only once its write queue has
+ * room.
  *
  * <p>Nothing holds the upstream connection for long without a reason, each within {@code stall}: a
  * transfer whose upstream sends no byte while the relay asks for more is cut off; a client that
- * takes no byte is cut off (its connection reset); and once the client is gone (cut or left), the
- * rest is still fetched into the cache only while the file is being stored and only until {@code
- * stall} after the client went, else the transfer is cut and nothing is stored (a request waiting
- * for the same file then fetches it itself). The body completes with whether the file is now in the
- * cache.
+ * takes no byte is cut off (its connection reset; the transfer goes on for the others); and once no
+ * client is attached (cut or left), the rest is still fetched into the cache only while the file is
+ * being stored and only until {@code stall} after the last one went, else the transfer is cut and
+ * nothing is stored (a request waiting for the same file then fetches it itself). The body
+ * completes with whether the file is now in the cache.
  */
 final class FileRelay implements BodySubscriber<Boolean> {
   /** Chunks asked for ahead, so the upstream connection does not wait for each client write. */
   static final int WINDOW = 8;
 
   private final Context context;
+  private final HttpServerRequest request;
   private final HttpServerResponse response;
-  private final HttpConnection connection;
   private final boolean storing;
+  private final GrowingFile growing; // null: no client reads the file while it is written
   private final StoreBehind store;
   private final String expectedSha256;
   private final LongConsumer served;
   private final CompletableFuture<Boolean> result = new CompletableFuture<>();
   private final Duration stall;
+  private final Runnable leaderAttached = () -> {}; // the leader's place among the file's readers
   private Flow.Subscription subscription;
   private boolean finished; // guarded by this: the upstream's end, an error or a cut, once
   private volatile long lastProgress = System.nanoTime();
   // the fields below are touched on the client's context only
   private Buffer pending;
-  private boolean clientGone;
+  private long sent; // bytes written to the leader from memory
+  private boolean
+      clientGone; // the relay writes to the leader no more: it left, was cut or reads the file
   private long clientGoneAt = -1; // when the client's leaving was handled: bounds the rest
   private long owed; // chunks not asked for again while the client's queue or the store was full
   private long waitingForClientSince = -1; // while the client's write queue is full
   private long watchdog = -1;
 
+  /**
+   * @param growing the file as it is written, for readers (null: none may attach); the leader is
+   *     attached to it from the start
+   */
   FileRelay(
       Context context,
       HttpServerRequest request,
       Optional<FileStore.Writer> writer,
+      GrowingFile growing,
       String expectedSha256,
       LongConsumer served,
       Duration stall) {
     this.context = context;
+    this.request = request;
     this.response = request.response();
-    this.connection = request.connection();
     this.storing = writer.isPresent();
-    this.store = new StoreBehind(writer, () -> context.runOnContext(v -> askOwed()));
+    this.growing = growing;
+    this.store = new StoreBehind(writer, () -> context.runOnContext(v -> askOwed()), growing);
     this.expectedSha256 = expectedSha256;
     this.served = served;
     this.stall = stall;
+    if (growing != null) {
+      growing.attach(leaderAttached);
+    }
   }
 
   @Override
@@ -96,8 +117,18 @@ final class FileRelay implements BodySubscriber<Boolean> {
         });
   }
 
+  /** Whether the file is still being stored (its store did not stop). */
+  private boolean storingNow() {
+    return storing && (growing == null || growing.end() != GrowingFile.End.STOPPED);
+  }
+
+  /** Whether readers can go on from the file: it is being stored and readable as it grows. */
+  private boolean fileBacked() {
+    return growing != null && growing.end() == null;
+  }
+
   /**
-   * On the context, when the client's connection is gone (it left, or was cut): the rest goes into
+   * On the context, when the leader's connection is gone (it left, or was cut): the rest goes into
    * the cache only when the file is being stored (and {@link #checkStalled} bounds it), else the
    * transfer ends now.
    */
@@ -105,9 +136,9 @@ final class FileRelay implements BodySubscriber<Boolean> {
     if (clientGoneAt >= 0) {
       return;
     }
-    clientGone = true;
+    leaderDone();
     clientGoneAt = System.nanoTime();
-    if (!storing) {
+    if (!storingNow()) {
       cut(new ClientGone());
       return;
     }
@@ -115,15 +146,25 @@ final class FileRelay implements BodySubscriber<Boolean> {
     askOwed();
   }
 
+  /** On the context: the relay writes to the leader no more. */
+  private void leaderDone() {
+    clientGone = true;
+    pending = null;
+    if (growing != null) {
+      growing.detach(leaderAttached);
+    }
+  }
+
   /**
-   * On the context: asks upstream for the chunks owed, unless the client's write queue is full (its
-   * drain asks again) or the store is behind (its catching up asks again).
+   * On the context: asks upstream for the chunks owed, unless the store is behind (its catching up
+   * asks again) or, when no file backs the leader, the leader's write queue is full (its drain asks
+   * again).
    */
   private void askOwed() {
     if (owed == 0) {
       return;
     }
-    if (!clientGone && response.writeQueueFull()) {
+    if (!clientGone && !fileBacked() && response.writeQueueFull()) {
       if (waitingForClientSince < 0) {
         waitingForClientSince = System.nanoTime();
         response.drainHandler(d -> askOwed());
@@ -140,6 +181,36 @@ final class FileRelay implements BodySubscriber<Boolean> {
     subscription.request(n);
   }
 
+  /**
+   * On the context: a chunk for the leader, sent from memory while its write queue has room; once
+   * it is full (and the file backs it), the leader goes on from the file where it is.
+   */
+  private void offer(Buffer chunk) {
+    if (clientGone) {
+      return;
+    }
+    if (fileBacked() && response.writeQueueFull()) {
+      readFromFile();
+      return;
+    }
+    if (pending != null) {
+      served.accept(pending.length());
+      response.write(pending);
+      sent += pending.length();
+    }
+    pending = chunk;
+  }
+
+  /** On the context: the leader reads the file from what it was sent, the relay lets it go. */
+  private void readFromFile() {
+    boolean reading =
+        TailReader.serve(context, request, growing, sent, stall, served, () -> {}, ended -> {});
+    leaderDone(); // after the reader attached: the transfer stays attended
+    if (!reading) { // the store stopped or the transfer failed meanwhile
+      resetNow(response, request.connection());
+    }
+  }
+
   /** On the context: cuts off a client, an upstream or a transfer nobody waits for any more. */
   private void checkStalled() {
     long now = System.nanoTime();
@@ -150,14 +221,17 @@ final class FileRelay implements BodySubscriber<Boolean> {
       reset(); // a client that takes nothing: cut off
       clientLeft();
     }
-    if (clientGoneAt >= 0 && now - clientGoneAt >= stall.toNanos()) {
+    long unattended = growing != null ? growing.unattendedSince() : clientGoneAt;
+    if (clientGone && !storingNow()) {
+      cut(new ClientGone()); // no file to fetch the rest into, and no client left to take it
+    } else if (unattended >= 0 && now - unattended >= stall.toNanos()) {
       cut(new ClientGone());
     } else if (now - lastProgress >= stall.toNanos() && !(owed > 0 && store.behind())) {
       cut(new Stalled(stall));
     }
   }
 
-  /** Ends the transfer: nothing is stored, the client (if still there) is reset. */
+  /** Ends the transfer: nothing is stored, every client still there is reset. */
   private void cut(IOException why) {
     synchronized (this) {
       if (finished) {
@@ -201,13 +275,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
     Buffer chunk = Buffer.buffer(Unpooled.wrappedBuffer(bytes));
     context.runOnContext(
         v -> {
-          if (!clientGone) {
-            if (pending != null) {
-              served.accept(pending.length());
-              response.write(pending);
-            }
-            pending = chunk;
-          }
+          offer(chunk);
           owed++;
           askOwed();
         });
@@ -255,9 +323,11 @@ final class FileRelay implements BodySubscriber<Boolean> {
             reset();
             return;
           }
-          if (pending != null) {
-            served.accept(pending.length());
-            response.end(pending);
+          Buffer last = pending;
+          leaderDone();
+          if (last != null) {
+            served.accept(last.length());
+            response.end(last);
           } else {
             response.end();
           }
@@ -304,17 +374,28 @@ final class FileRelay implements BodySubscriber<Boolean> {
     }
   }
 
+  /** On the context: resets the leader's connection while the relay still writes to it. */
   private void reset() {
-    if (!clientGone && !response.ended()) {
-      clientGone = true;
-      if (connection instanceof ConnectionBase socket) {
-        // at once, the bytes queued dropped: Vert.x's reset (and a close through the pipeline)
-        // waits for them to be flushed, which a client that reads nothing never lets happen
-        Channel channel = socket.channel();
-        channel.unsafe().close(channel.unsafe().voidPromise());
-      } else {
-        response.reset();
-      }
+    if (!clientGone) {
+      leaderDone();
+      resetNow(response, request.connection());
+    }
+  }
+
+  /**
+   * Resets a client's connection at once, the bytes queued dropped: Vert.x's reset (and a close
+   * through the pipeline) waits for them to be flushed, which a client that reads nothing never
+   * lets happen. A response already ended is left alone.
+   */
+  static void resetNow(HttpServerResponse response, HttpConnection connection) {
+    if (response.ended()) {
+      return;
+    }
+    if (connection instanceof ConnectionBase socket) {
+      Channel channel = socket.channel();
+      channel.unsafe().close(channel.unsafe().voidPromise());
+    } else {
+      response.reset();
     }
   }
 }

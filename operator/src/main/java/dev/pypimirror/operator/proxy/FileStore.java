@@ -592,6 +592,16 @@ public final class FileStore {
       return this;
     }
 
+    /** The temporary file the bytes go to, for reading them back while they are written. */
+    Path temporary() {
+      return temporary;
+    }
+
+    /** Whether it still stores: false once it stopped (no room, a write error). */
+    boolean storing() {
+      return !failed;
+    }
+
     /**
      * Writes {@code buffer} (from its position, which it leaves unchanged). Past its reservation it
      * reserves more first; when that cannot be had, or the write fails, it stores no more: the

@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * /simple/}, the files its pages link to under {@code /files/<project>/<file>} and {@code
  * /-/status}; every other path is 404. Nothing blocks an event loop: a fresh page is answered from
  * memory, everything touching the disk or an upstream runs on the workers or the HTTP client's
- * threads, and files are sent from disk by the kernel ({@code sendFile}).
+ * threads, and files are sent from disk by the kernel ({@code sendFile}); only a file being fetched
+ * is read back on the loop, 64 KiB at a time of bytes just written (from the page cache: {@link
+ * TailReader}).
  */
 public final class ProxyServer {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
@@ -384,7 +386,19 @@ public final class ProxyServer {
     return link.coreMetadata() == null ? null : link.coreMetadata().get("sha256");
   }
 
-  /** Fetches the file, or waits for the request already fetching it (single flight). */
+  /**
+   * A file's fetch under way, shared by the requests for it meanwhile (single flight): completes
+   * with whether the file is now in the cache; {@link #started} once the upstream answered, with
+   * the file as it is written when it is being stored.
+   */
+  private static final class Fetch extends CompletableFuture<Boolean> {
+    final CompletableFuture<Optional<GrowingFile>> started = new CompletableFuture<>();
+  }
+
+  /**
+   * Fetches the file, or joins the request already fetching it (single flight): reads the file as
+   * that one writes it, or waits for its end.
+   */
   private void fetchFrom(FileRequest asked, Optional<Origin> origin) {
     if (origin.isEmpty()) {
       notFound(asked.request(), asked.kind(), "not found\n");
@@ -394,16 +408,54 @@ public final class ProxyServer {
       headOnly(asked, origin.get());
       return;
     }
-    var ticket = fetches.join(asked.stored());
+    var ticket = fetches.join(asked.stored(), Fetch::new);
+    Fetch fetch = (Fetch) ticket.result();
     if (ticket.leader()) {
-      relay(asked, origin.get(), ticket.result());
+      fetch.whenComplete((storedOk, failure) -> fetch.started.complete(Optional.empty()));
+      relay(asked, origin.get(), fetch);
     } else {
-      ticket
-          .result()
-          .whenComplete(
-              (storedOk, failure) ->
-                  asked.context().runOnContext(w -> afterOthersFetch(asked, failure)));
+      fetch.started.whenComplete(
+          (growing, failure) ->
+              asked
+                  .context()
+                  .runOnContext(
+                      w ->
+                          joinFetch(
+                              asked,
+                              origin.get(),
+                              fetch,
+                              failure == null ? growing : Optional.empty())));
     }
+  }
+
+  /**
+   * A request for a file another request is fetching: it reads the file as it is written (the same
+   * head as the leader's, then the bytes from the start), or, when the file is not being stored or
+   * can no longer be read, waits for the fetch's end.
+   */
+  private void joinFetch(
+      FileRequest asked, Origin origin, Fetch fetch, Optional<GrowingFile> growing) {
+    if (growing.isPresent()) {
+      HttpServerResponse response = asked.request().response();
+      boolean reading =
+          TailReader.serve(
+              asked.context(),
+              asked.request(),
+              growing.get(),
+              0,
+              limits.transferStall(),
+              n -> metrics.served(asked.kind(), n),
+              () -> fileHead(response, origin.expectedSha256(), growing.get().length()),
+              ended ->
+                  metrics.request(
+                      asked.kind(),
+                      ended == TailReader.Ended.RESET ? Outcome.ERROR : Outcome.MISS));
+      if (reading) {
+        return;
+      }
+    }
+    fetch.whenComplete(
+        (storedOk, failure) -> asked.context().runOnContext(w -> afterOthersFetch(asked, failure)));
   }
 
   /**
@@ -456,14 +508,14 @@ public final class ProxyServer {
   }
 
   /** Streams the file from upstream to the client while it is stored. */
-  private void relay(FileRequest asked, Origin origin, CompletableFuture<Boolean> done) {
+  private void relay(FileRequest asked, Origin origin, Fetch done) {
     AtomicReference<Outcome> outcome = new AtomicReference<>(Outcome.MISS);
     client
         .file(
             origin.upstream(),
             origin.url(),
             clientAddress(asked.request()),
-            head -> relayBody(asked, origin, head, outcome))
+            head -> relayBody(asked, origin, head, outcome, done.started))
         .whenComplete(
             (located, error) -> {
               if (error != null) {
@@ -479,13 +531,15 @@ public final class ProxyServer {
 
   /**
    * What takes an upstream's 200 body: a {@link FileRelay} to the client and into the cache (past
-   * it, when the cache has no room); any other answer's body is dropped.
+   * it, when the cache has no room), the file as it is written handed to {@code started} for the
+   * requests that join; any other answer's body is dropped.
    */
   private HttpResponse.BodySubscriber<Boolean> relayBody(
       FileRequest asked,
       Origin origin,
       HttpResponse.ResponseInfo head,
-      AtomicReference<Outcome> outcome) {
+      AtomicReference<Outcome> outcome,
+      CompletableFuture<Optional<GrowingFile>> started) {
     if (head.statusCode() != 200) {
       return HttpResponse.BodySubscribers.replacing(false);
     }
@@ -495,15 +549,33 @@ public final class ProxyServer {
     if (writer.isEmpty()) {
       outcome.set(Outcome.PASSTHROUGH);
     }
+    GrowingFile growing = writer.flatMap(w -> readable(w, length, asked.stored())).orElse(null);
     HttpServerResponse response = asked.request().response();
     asked.context().runOnContext(v -> fileHead(response, origin.expectedSha256(), length));
-    return new FileRelay(
-        asked.context(),
-        asked.request(),
-        writer,
-        origin.expectedSha256(),
-        n -> metrics.served(asked.kind(), n),
-        limits.transferStall());
+    FileRelay relay =
+        new FileRelay(
+            asked.context(),
+            asked.request(),
+            writer,
+            growing,
+            origin.expectedSha256(),
+            n -> metrics.served(asked.kind(), n),
+            limits.transferStall());
+    started.complete(Optional.ofNullable(growing));
+    return relay;
+  }
+
+  /**
+   * The file {@code writer} writes, opened for the requests that join; empty when it cannot be
+   * opened (they then wait for the fetch's end, as for a file not stored).
+   */
+  private static Optional<GrowingFile> readable(FileStore.Writer writer, long length, String name) {
+    try {
+      return Optional.of(GrowingFile.open(writer.temporary(), length));
+    } catch (IOException e) {
+      LOG.warn("cannot read {} back while it is written: {}", name, e.toString());
+      return Optional.empty();
+    }
   }
 
   /** A file's status and headers but its length, for GET and HEAD alike. */

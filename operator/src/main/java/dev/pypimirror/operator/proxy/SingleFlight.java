@@ -16,7 +16,15 @@ public final class SingleFlight<K, V> {
 
   /** Joins the work under way for {@code key}, or makes the caller its leader. */
   public Ticket<V> join(K key) {
-    CompletableFuture<V> mine = new CompletableFuture<>();
+    return join(key, CompletableFuture::new);
+  }
+
+  /**
+   * As {@link #join(Object)}, the work's future made by {@code fresh} when the caller leads: a
+   * subclass can carry what the leader shares before the result (such as a file being written).
+   */
+  public Ticket<V> join(K key, Supplier<? extends CompletableFuture<V>> fresh) {
+    CompletableFuture<V> mine = fresh.get();
     CompletableFuture<V> existing = inFlight.putIfAbsent(key, mine);
     if (existing != null) {
       return new Ticket<>(existing, false);

@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * Hashes a transfer's chunks and writes them to the cache behind the client, in order, on a small
  * shared pool of threads, so a chunk goes to the client as soon as it arrives. Bounded: {@link
  * #behind} says when more than {@link #CAP} bytes wait, and the relay then asks upstream for no
- * more until {@code caughtUp} runs.
+ * more until {@code caughtUp} runs. When the file is being stored, its {@link GrowingFile} learns
+ * of every write (before the chunk is hashed) and of the end: verified, failed, or the store
+ * stopped.
  */
 final class StoreBehind {
   /** Bytes queued for hashing and writing before the relay stops asking upstream for more. */
@@ -37,6 +39,7 @@ final class StoreBehind {
 
   private final Optional<FileStore.Writer> writer;
   private final Runnable caughtUp;
+  private final GrowingFile growing; // null: none (not stored, or no reader may attach)
   private final MessageDigest digest = FileStore.sha256();
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean draining = new AtomicBoolean();
@@ -47,8 +50,16 @@ final class StoreBehind {
    * @param caughtUp run (on a store thread) when the queue drops to the cap or below again
    */
   StoreBehind(Optional<FileStore.Writer> writer, Runnable caughtUp) {
+    this(writer, caughtUp, null);
+  }
+
+  /**
+   * @param growing told of each write and of the end (null: nobody reads the file while written)
+   */
+  StoreBehind(Optional<FileStore.Writer> writer, Runnable caughtUp, GrowingFile growing) {
     this.writer = writer;
     this.caughtUp = caughtUp;
+    this.growing = growing;
   }
 
   /** Whether more than {@link #CAP} bytes wait to be hashed and written. */
@@ -64,7 +75,7 @@ final class StoreBehind {
         () -> {
           try {
             if (!aborted) {
-              writer.ifPresent(w -> w.write(chunk));
+              writer.ifPresent(w -> written(w, chunk, size));
               digest.update(chunk);
             }
           } finally { // a chunk that failed still leaves the queue, or the relay would wait forever
@@ -76,6 +87,17 @@ final class StoreBehind {
         });
   }
 
+  private void written(FileStore.Writer w, ByteBuffer chunk, int size) {
+    w.write(chunk);
+    if (growing != null) {
+      if (w.storing()) {
+        growing.wrote(size);
+      } else {
+        growing.ended(GrowingFile.End.STOPPED);
+      }
+    }
+  }
+
   /**
    * After every chunk: the sha256 of all, and whether the file is stored under it (published when
    * it is {@code expectedSha256}, or when that is null), handed to {@code done}.
@@ -84,7 +106,11 @@ final class StoreBehind {
     submit(
         () -> {
           String actual = HexFormat.of().formatHex(digest.digest());
+          boolean matches = expectedSha256 == null || expectedSha256.equals(actual);
           boolean stored = writer.map(w -> w.publish(actual, expectedSha256)).orElse(false);
+          if (growing != null) { // stopped earlier stays stopped; the open file has all the bytes
+            growing.ended(matches ? GrowingFile.End.VERIFIED : GrowingFile.End.FAILED);
+          }
           done.accept(new Finished(actual, stored));
         });
   }
@@ -95,6 +121,9 @@ final class StoreBehind {
   /** Drops what still waits and the temporary file, then runs {@code done}. */
   void abort(Runnable done) {
     aborted = true;
+    if (growing != null) {
+      growing.ended(GrowingFile.End.FAILED); // its readers are reset now, not after the queue
+    }
     submit(
         () -> {
           writer.ifPresent(FileStore.Writer::abort);

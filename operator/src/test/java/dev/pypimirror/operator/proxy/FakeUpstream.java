@@ -46,6 +46,9 @@ public final class FakeUpstream implements AutoCloseable {
   /** Files sent half, then held until the client goes: a transfer stalled mid-body. */
   final Set<String> stalled = ConcurrentHashMap.newKeySet();
 
+  /** Files sent half at once, then the rest once their latch is counted down. */
+  final Map<String, java.util.concurrent.CountDownLatch> heldAtHalf = new ConcurrentHashMap<>();
+
   /** Files sent half at once, then a KiB every 100 ms: an upstream that trickles. */
   final Set<String> trickled = ConcurrentHashMap.newKeySet();
 
@@ -268,6 +271,18 @@ public final class FakeUpstream implements AutoCloseable {
         if (trickled.contains(name)) {
           out.write(bytes, 0, bytes.length / 2);
           trickle(out, bytes, bytes.length / 2, 1024);
+          return;
+        }
+        var held = heldAtHalf.get(name);
+        if (held != null) {
+          out.write(bytes, 0, bytes.length / 2);
+          out.flush();
+          try {
+            held.await(60, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          out.write(bytes, bytes.length / 2, bytes.length - bytes.length / 2);
           return;
         }
         if (stalled.contains(name)) {

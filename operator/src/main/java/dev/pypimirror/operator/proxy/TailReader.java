@@ -1,0 +1,258 @@
+package dev.pypimirror.operator.proxy;
+
+import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
+
+/**
+ * One client served from a {@link GrowingFile} while it is fetched: from its own offset, in chunks
+ * of at most {@link #CHUNK} bytes read from the file (positional reads of a region just written, in
+ * the page cache: done on the client's event loop), each read only when the client's write queue
+ * has room, so a reader holds a chunk or two whatever the file's size and takes the upstream's
+ * bytes at its own pace without slowing the upstream or the other readers. It is woken on every
+ * write, sends what {@link GrowingFile#readable} allows (never the last byte before the sha256 is
+ * checked), ends the response once the transfer is verified, and resets the client's connection
+ * when the transfer fails or the store stops, or when the client takes no byte for {@code stall}.
+ */
+final class TailReader {
+  /** The most bytes read from the file at once. */
+  static final int CHUNK = 64 << 10;
+
+  /** What the reader sends to: a client's response (an interface for the reader's unit test). */
+  interface Client {
+    /** Whether the write queue is full (the reader then waits for {@link #onDrain}). */
+    boolean full();
+
+    /** Runs {@code then} once the write queue has room again. */
+    void onDrain(Runnable then);
+
+    void write(byte[] chunk);
+
+    void end();
+
+    /** Cuts the connection at once: the client must not take what it got for a whole file. */
+    void reset();
+  }
+
+  /** How a reader ended: the client got the whole file, left, or was reset by the proxy. */
+  enum Ended {
+    COMPLETE,
+    LEFT,
+    RESET
+  }
+
+  private final GrowingFile file;
+  private final Client client;
+  private final Executor onContext;
+  private final LongConsumer served;
+  private final Consumer<Ended> ended;
+  private final LongSupplier clock;
+  private final AtomicBoolean wakePosted = new AtomicBoolean();
+  private final Runnable wake = this::wake;
+  // on the client's context only
+  private long offset;
+  private boolean done;
+  private long waitingSince = -1; // while the client's write queue is full
+
+  /**
+   * @param onContext runs a task on the client's context (where every other method is called)
+   * @param offset where this client starts (a leader that fell behind: what it was sent)
+   */
+  TailReader(
+      GrowingFile file,
+      Client client,
+      Executor onContext,
+      long offset,
+      LongConsumer served,
+      Consumer<Ended> ended,
+      LongSupplier clock) {
+    this.file = file;
+    this.client = client;
+    this.onContext = onContext;
+    this.offset = offset;
+    this.served = served;
+    this.ended = ended;
+    this.clock = clock;
+  }
+
+  /**
+   * Serves {@code request} from {@code file} from {@code offset} on (on the request's context),
+   * with its own stall bound, {@code head} setting the response's head once attached; false when
+   * the file can no longer be read (nothing was sent, the head not set).
+   */
+  static boolean serve(
+      Context context,
+      HttpServerRequest request,
+      GrowingFile file,
+      long offset,
+      Duration stall,
+      LongConsumer served,
+      Runnable head,
+      Consumer<Ended> ended) {
+    HttpServerResponse response = request.response();
+    TailReader reader =
+        new TailReader(
+            file,
+            new Client() {
+              @Override
+              public boolean full() {
+                return response.writeQueueFull();
+              }
+
+              @Override
+              public void onDrain(Runnable then) {
+                response.drainHandler(v -> then.run());
+              }
+
+              @Override
+              public void write(byte[] chunk) {
+                response.write(Buffer.buffer(Unpooled.wrappedBuffer(chunk)));
+              }
+
+              @Override
+              public void end() {
+                response.end();
+              }
+
+              @Override
+              public void reset() {
+                FileRelay.resetNow(response, request.connection());
+              }
+            },
+            task -> context.runOnContext(v -> task.run()),
+            offset,
+            served,
+            ended,
+            System::nanoTime);
+    if (!reader.start(head)) {
+      return false;
+    }
+    long period = Math.max(1, stall.toMillis() / 4);
+    long timer =
+        context
+            .owner()
+            .setPeriodic(
+                period,
+                id -> {
+                  if (reader.done || reader.stalledFor() >= stall.toNanos()) {
+                    context.owner().cancelTimer(id);
+                    reader.cutIfStalled();
+                  }
+                });
+    response.closeHandler(closed -> reader.left());
+    if (response.closed()) {
+      context.owner().cancelTimer(timer);
+      reader.left();
+    }
+    return true;
+  }
+
+  /**
+   * Attaches to the file, runs {@code head} and sends what is there; false when the file can no
+   * longer be read.
+   */
+  boolean start(Runnable head) {
+    if (!file.attach(wake)) {
+      return false;
+    }
+    head.run();
+    pump();
+    return true;
+  }
+
+  /** From any thread: the file grew or ended; the reader looks again on its context. */
+  private void wake() {
+    if (wakePosted.compareAndSet(false, true)) {
+      onContext.execute(this::pump);
+    }
+  }
+
+  /** Sends what the file allows while the client takes it; ends or resets when the file did. */
+  void pump() {
+    wakePosted.set(false);
+    if (done) {
+      return;
+    }
+    GrowingFile.End end = file.end();
+    if (end == GrowingFile.End.FAILED || end == GrowingFile.End.STOPPED) {
+      finish(Ended.RESET);
+      return;
+    }
+    long limit = file.readable();
+    while (offset < limit) {
+      if (client.full()) {
+        if (waitingSince < 0) {
+          waitingSince = clock.getAsLong();
+          client.onDrain(this::drained);
+        }
+        return;
+      }
+      int n = (int) Math.min(CHUNK, limit - offset);
+      ByteBuffer chunk = ByteBuffer.allocate(n);
+      try {
+        while (chunk.hasRemaining()) {
+          if (file.read(chunk, offset + chunk.position()) < 0) {
+            throw new IOException("the file is shorter than was written");
+          }
+        }
+      } catch (IOException e) {
+        finish(Ended.RESET);
+        return;
+      }
+      client.write(chunk.array());
+      offset += n;
+      served.accept(n);
+    }
+    if (end == GrowingFile.End.VERIFIED && offset == file.written()) {
+      done = true;
+      file.detach(wake);
+      client.end();
+      ended.accept(Ended.COMPLETE);
+    }
+  }
+
+  private void drained() {
+    waitingSince = -1;
+    pump();
+  }
+
+  /** How long the client has left its full write queue untaken; 0 while it takes. */
+  long stalledFor() {
+    return waitingSince < 0 ? 0 : clock.getAsLong() - waitingSince;
+  }
+
+  /** A client that took nothing for its stall bound: reset; the transfer goes on for the others. */
+  void cutIfStalled() {
+    if (!done && waitingSince >= 0) {
+      finish(Ended.RESET);
+    }
+  }
+
+  /** The client's connection is gone. */
+  void left() {
+    if (!done) {
+      done = true;
+      file.detach(wake);
+      ended.accept(Ended.LEFT);
+    }
+  }
+
+  private void finish(Ended how) {
+    done = true;
+    file.detach(wake);
+    if (how == Ended.RESET) {
+      client.reset();
+    }
+    ended.accept(how);
+  }
+}

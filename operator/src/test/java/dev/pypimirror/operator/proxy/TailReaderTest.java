@@ -1,0 +1,187 @@
+package dev.pypimirror.operator.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A reader of a file being fetched, against a client that takes what it is sent when the test says
+ * so: it holds one chunk of at most {@link TailReader#CHUNK} bytes at a time whatever the file's
+ * size, never sends the last byte before the transfer is verified, and resets its client when the
+ * transfer fails or the store stops writing.
+ */
+class TailReaderTest {
+  private static final String NAME = "demo_pkg-1.0-py3-none-any.whl";
+
+  @TempDir Path cache;
+  private final ExecutorService context = Executors.newSingleThreadExecutor();
+
+  @AfterEach
+  void stop() {
+    context.shutdownNow();
+  }
+
+  /** A client whose write queue is full after every write until the test drains it. */
+  static final class Client implements TailReader.Client {
+    final List<Integer> writes = new CopyOnWriteArrayList<>();
+    final ByteArrayOutputStream received = new ByteArrayOutputStream();
+    volatile boolean fillsUp = true;
+    volatile boolean full;
+    volatile Runnable drain;
+    volatile boolean ended;
+    volatile boolean reset;
+
+    @Override
+    public boolean full() {
+      return full;
+    }
+
+    @Override
+    public void onDrain(Runnable then) {
+      drain = then;
+    }
+
+    @Override
+    public synchronized void write(byte[] chunk) {
+      full = fillsUp; // before the write is seen
+      received.write(chunk, 0, chunk.length);
+      writes.add(chunk.length);
+    }
+
+    @Override
+    public void end() {
+      ended = true;
+    }
+
+    @Override
+    public void reset() {
+      reset = true;
+    }
+
+    synchronized byte[] bytes() {
+      return received.toByteArray();
+    }
+  }
+
+  private TailReader reader(GrowingFile file, Client client, AtomicReference<TailReader.Ended> how)
+      throws Exception {
+    TailReader reader =
+        new TailReader(file, client, context::execute, 0, n -> {}, how::set, System::nanoTime);
+    assertThat(context.submit(() -> reader.start(() -> {})).get(30, TimeUnit.SECONDS)).isTrue();
+    return reader;
+  }
+
+  /**
+   * The file is written whole before the reader starts; the client then drains it chunk by chunk.
+   */
+  @Test
+  void aReaderHoldsOneChunkAtATimeAndTheLastByteUntilVerified() throws Exception {
+    byte[] bytes = randomBytes(1 << 20);
+    Path temporary = Files.write(cache.resolve("part"), bytes);
+    GrowingFile file = GrowingFile.open(temporary, bytes.length);
+    Client client = new Client();
+    AtomicReference<TailReader.Ended> how = new AtomicReference<>();
+    reader(file, client, how);
+
+    file.wrote(bytes.length);
+    int drains = 0;
+    while (client.bytes().length < bytes.length - 1) {
+      int expected = drains + 1; // one write per drain, after the first
+      await().atMost(Duration.ofSeconds(30)).until(() -> client.writes.size() >= expected);
+      assertThat(client.writes).hasSize(expected);
+      assertThat(client.full).isTrue(); // and nothing more is read until the client takes it
+      client.full = false;
+      context.execute(client.drain);
+      drains++;
+    }
+    assertThat(client.bytes()).hasSize(bytes.length - 1);
+    assertThat(client.writes).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(TailReader.CHUNK));
+    assertThat(client.writes).hasSize(bytes.length / TailReader.CHUNK);
+    assertThat(client.ended).isFalse(); // the last byte waits for the sha256
+
+    client.fillsUp = false;
+    client.full = false;
+    file.ended(GrowingFile.End.VERIFIED);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.ended);
+    assertThat(client.bytes()).isEqualTo(bytes);
+    assertThat(how).hasValue(TailReader.Ended.COMPLETE);
+    assertThat(client.reset).isFalse();
+  }
+
+  @Test
+  void aFailedTransferResetsItsReadersShortOfTheWholeFile() throws Exception {
+    byte[] bytes = randomBytes(300_000);
+    Path temporary = Files.write(cache.resolve("part"), bytes);
+    GrowingFile file = GrowingFile.open(temporary, bytes.length);
+    Client client = new Client();
+    client.fillsUp = false;
+    AtomicReference<TailReader.Ended> how = new AtomicReference<>();
+    reader(file, client, how);
+
+    file.wrote(bytes.length);
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.bytes().length == bytes.length - 1);
+    file.ended(GrowingFile.End.FAILED); // the sha256 did not match
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.reset);
+    assertThat(client.ended).isFalse();
+    assertThat(client.bytes()).hasSize(bytes.length - 1);
+    assertThat(how).hasValue(TailReader.Ended.RESET);
+    assertThat(file.attach(() -> {})).isFalse(); // a later client does not read it
+  }
+
+  /**
+   * The volume passes its mark in the middle of a file without a length: the store stops, its
+   * temporary file goes, and a reader of it is reset with what it had, a prefix of the file.
+   */
+  @Test
+  void whenTheStoreStopsMidWayItsReadersAreResetAndNothingIsStored() throws Exception {
+    var volume = new FileStoreRoomTest.SmallVolume(1 << 20);
+    FileStore store = new FileStore(cache, 0.5, Clock.systemUTC(), volume);
+    byte[] bytes = randomBytes(2 << 20);
+    FileStore.Writer writer = store.begin(NAME, -1).orElseThrow();
+    GrowingFile file = GrowingFile.open(writer.temporary(), -1);
+    StoreBehind behind = new StoreBehind(Optional.of(writer), () -> {}, file);
+    Client client = new Client();
+    client.fillsUp = false;
+    AtomicReference<TailReader.Ended> how = new AtomicReference<>();
+    reader(file, client, how);
+
+    for (int at = 0; at < bytes.length; at += 65_536) {
+      behind.add(ByteBuffer.wrap(bytes, at, 65_536).slice());
+    }
+    behind.finish(null, done -> {});
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.reset);
+    assertThat(file.end()).isEqualTo(GrowingFile.End.STOPPED);
+    assertThat(client.ended).isFalse();
+    byte[] got = client.bytes();
+    assertThat(got.length).isPositive().isLessThan(bytes.length);
+    assertThat(got).isEqualTo(Arrays.copyOf(bytes, got.length));
+    assertThat(store.cached(NAME)).isEmpty();
+  }
+
+  private static byte[] randomBytes(int size) {
+    byte[] bytes = new byte[size];
+    new Random(size).nextBytes(bytes);
+    return bytes;
+  }
+}
