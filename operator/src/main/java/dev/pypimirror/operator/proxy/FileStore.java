@@ -255,6 +255,15 @@ public final class FileStore {
         if (lease.gone) {
           continue; // ended meanwhile: a new one
         }
+        // no lock file for a name the cache does not hold: any client can ask for any name
+        if (lease.holders == 0
+            && !Files.isRegularFile(files.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+          if (Files.exists(locks.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+            dropLockFile(name); // the file went by other means than eviction
+          }
+          lease.end(this, name);
+          return Optional.empty();
+        }
         if (lease.holders == 0 && !lease.lockVolume(this, name)) {
           lease.end(this, name);
           return Optional.empty();
@@ -263,6 +272,8 @@ public final class FileStore {
         Optional<CachedFile> file = cached(name);
         if (file.isEmpty()) {
           if (lease.holders == 0) {
+            lease.unlockVolume(name);
+            dropLockFile(name); // it went between the look and the lock
             lease.end(this, name);
           }
           return Optional.empty();
@@ -377,10 +388,18 @@ public final class FileStore {
       }
     }
 
-    /** Gives up the volume lock and leaves the map. Called holding {@link #lock}. */
+    /**
+     * Gives up the volume lock, then leaves the map. Called holding {@link #lock}: the next lease
+     * of the name opens the lock file only after this one's descriptor is closed (closing it would
+     * release that lease's lock too, POSIX locks being the process's).
+     */
     void end(FileStore store, String name) {
+      unlockVolume(name);
       gone = true;
       store.serving.remove(name, this);
+    }
+
+    void unlockVolume(String name) {
       if (channel != null) {
         try {
           channel.close(); // releases the lock
@@ -434,6 +453,26 @@ public final class FileStore {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Deletes the lock file of a name the cache no longer holds, only while holding it exclusively
+   * (another process's serve may hold it still); left as it is otherwise. Called holding the name's
+   * lease, with no lock of this process on the file.
+   */
+  private void dropLockFile(String name) {
+    try {
+      Optional<FileChannel> locked = lockFile(name, false);
+      if (locked.isPresent()) {
+        try (FileChannel exclusive = locked.get()) {
+          if (!Files.exists(files.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+            Files.deleteIfExists(locks.resolve(name));
+          }
+        }
+      }
+    } catch (IOException e) {
+      lockFailed(e);
+    }
   }
 
   private static Object fileKey(Path path) throws IOException {

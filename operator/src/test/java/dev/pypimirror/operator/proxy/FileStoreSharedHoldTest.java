@@ -102,6 +102,19 @@ class FileStoreSharedHoldTest {
     assertThat(store.fetchedBytes()).isEqualTo(300);
   }
 
+  @Test
+  void namesTheCacheDoesNotHoldLeaveNoLockFilesBehind() throws IOException {
+    for (int i = 0; i < 100; i++) {
+      assertThat(store.hold("asked-1." + i + ".tar.gz")).isEmpty();
+    }
+    store.hold("a-1.0.tar.gz").orElseThrow().release();
+    Files.delete(cache.resolve("_files/a-1.0.tar.gz")); // gone by hand: its lock file goes too
+    assertThat(store.hold("a-1.0.tar.gz")).isEmpty();
+    try (Stream<Path> locks = Files.list(cache.resolve(".proxy/locks"))) {
+      assertThat(locks).isEmpty();
+    }
+  }
+
   /** Another replica's process, and what it said once it tried to hold its file. */
   record Replica(Process process, String said) {}
 
