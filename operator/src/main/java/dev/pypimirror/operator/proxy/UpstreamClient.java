@@ -271,7 +271,8 @@ public final class UpstreamClient {
     CompletableFuture<Runnable> share =
         client == null ? CompletableFuture.completedFuture(() -> {}) : shares.acquire(client, wait);
     return share
-        .exceptionallyCompose(e -> CompletableFuture.failedFuture(new UpstreamBusy()))
+        .exceptionallyCompose(
+            e -> CompletableFuture.failedFuture(new UpstreamBusy(UpstreamBusy.CLIENT_SHARE)))
         .thenCompose(
             ownShare ->
                 connections
@@ -280,7 +281,7 @@ public final class UpstreamClient {
                         (connection, error) -> {
                           if (error != null) {
                             ownShare.run();
-                            throw new CompletionException(new UpstreamBusy());
+                            throw new CompletionException(new UpstreamBusy(UpstreamBusy.ALL));
                           }
                           return () -> {
                             connection.run();
@@ -351,10 +352,17 @@ public final class UpstreamClient {
     };
   }
 
-  /** Every upstream connection stayed in use for as long as a request may wait for one. */
+  /**
+   * Every upstream connection, or every one of the client's share, stayed in use for as long as a
+   * request may wait for one.
+   */
   static final class UpstreamBusy extends IOException {
-    UpstreamBusy() {
-      super("upstream busy");
+    static final String ALL = "upstream busy: every upstream connection stayed in use";
+    static final String CLIENT_SHARE =
+        "upstream busy: this client's share of the upstream connections stayed in use";
+
+    UpstreamBusy(String why) {
+      super(why);
     }
   }
 

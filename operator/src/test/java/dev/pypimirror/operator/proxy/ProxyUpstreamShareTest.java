@@ -8,6 +8,9 @@ import static dev.pypimirror.operator.proxy.ProxyHttpTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.pypimirror.operator.proxy.ProxyEndToEndTest.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Each client address's share of the upstream connections, through real HTTP on loopback (127.0.0.1
@@ -103,6 +107,10 @@ class ProxyUpstreamShareTest {
   @Test
   void aClientWhoseShareStaysTakenForTheWholeWaitGets503WithRetryAfter(@TempDir Path scratch)
       throws Exception {
+    Logger log = (Logger) LoggerFactory.getLogger(ProxyServer.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    log.addAppender(lines);
     try (Proxy proxy = proxy(scratch, 4, 1, Duration.ofMillis(300));
         FakeUpstream upstream = this.upstream;
         RawConnection holding =
@@ -116,6 +124,10 @@ class ProxyUpstreamShareTest {
       assertThat(text(get(port, "/-/metrics")))
           .contains("pypimirror_proxy_requests_total{kind=\"file\",outcome=\"busy\"} 1.0");
       assertThat(upstream.count("/files/")).isEqualTo(1);
+      // the log says which bound it was: the client's share, not every connection
+      assertThat(lines.list)
+          .extracting(ILoggingEvent::getFormattedMessage)
+          .anyMatch(line -> line.contains(UpstreamClient.UpstreamBusy.CLIENT_SHARE));
 
       try (RawConnection other = RawConnection.open("127.0.0.2", port).send("GET", path(2))) {
         await().atMost(Duration.ofSeconds(30)).until(() -> upstream.filesInFlight() == 2);
@@ -123,6 +135,8 @@ class ProxyUpstreamShareTest {
         assertThat(other.head().status()).isEqualTo(200);
       }
       assertThat(holding.head().status()).isEqualTo(200);
+    } finally {
+      log.detachAppender(lines);
     }
   }
 }
