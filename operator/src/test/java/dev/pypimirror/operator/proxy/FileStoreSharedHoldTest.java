@@ -1,12 +1,9 @@
 package dev.pypimirror.operator.proxy;
 
 import static dev.pypimirror.operator.proxy.FileStoreRoomTest.stored;
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -21,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Eviction never deletes a file being served, whether this process or another one sharing the
  * volume serves it: a serve holds its file's lock file shared, eviction locks it exclusively first.
- * The other replica is a real second JVM ({@link HoldingReplica}), as a second pod would be.
+ * The other replica is a real second JVM ({@link OtherReplica}), as a second pod would be.
  */
 class FileStoreSharedHoldTest {
   @TempDir Path cache;
@@ -49,7 +46,7 @@ class FileStoreSharedHoldTest {
 
   @Test
   void aFileAnotherProcessServesIsSkippedUntilThatProcessEnds() throws Exception {
-    Replica replica = holding("a-1.0.tar.gz");
+    OtherReplica.Running replica = holding("a-1.0.tar.gz");
     assertThat(replica.said()).isEqualTo("held");
     try {
       // room for 200 takes two files: not a, the least recently served (served there): b and c
@@ -90,7 +87,7 @@ class FileStoreSharedHoldTest {
     // the exclusive lock an eviction holds while it deletes
     var evicting = store.lockFile("a-1.0.tar.gz", false).orElseThrow();
     try {
-      Replica replica = holding("a-1.0.tar.gz");
+      OtherReplica.Running replica = holding("a-1.0.tar.gz");
       assertThat(replica.said()).isEqualTo("not held");
       assertThat(replica.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
     } finally {
@@ -115,23 +112,7 @@ class FileStoreSharedHoldTest {
     }
   }
 
-  /** Another replica's process, and what it said once it tried to hold its file. */
-  record Replica(Process process, String said) {}
-
-  /** Starts another replica that holds {@code name}; returns once it said whether it does. */
-  private Replica holding(String name) throws IOException {
-    String java = ProcessHandle.current().info().command().orElseThrow();
-    Process process =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                System.getProperty("java.class.path"),
-                HoldingReplica.class.getName(),
-                cache.toString(),
-                name)
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    var out = new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8));
-    return new Replica(process, out.readLine());
+  private OtherReplica.Running holding(String name) throws IOException {
+    return OtherReplica.start("hold", cache.toString(), name);
   }
 }
