@@ -107,7 +107,12 @@ final class StoreBehind {
         () -> {
           String actual = HexFormat.of().formatHex(digest.digest());
           boolean matches = expectedSha256 == null || expectedSha256.equals(actual);
-          boolean stored = writer.map(w -> w.publish(actual, expectedSha256)).orElse(false);
+          boolean stored = false;
+          try {
+            stored = writer.map(w -> w.publish(actual, expectedSha256)).orElse(false);
+          } catch (RuntimeException e) { // still an end for the relay and the readers
+            LOG.error("publishing a transfer failed", e);
+          }
           if (growing != null) { // stopped earlier stays stopped; the open file has all the bytes
             growing.ended(matches ? GrowingFile.End.VERIFIED : GrowingFile.End.FAILED);
           }

@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.proxy;
 
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
@@ -36,7 +37,8 @@ final class TailReader {
     /** Runs {@code then} once the write queue has room again. */
     void onDrain(Runnable then);
 
-    void write(byte[] chunk);
+    /** Sends {@code chunk} and releases it once written (or failed): it is the client's now. */
+    void write(ByteBuf chunk);
 
     void end();
 
@@ -115,8 +117,12 @@ final class TailReader {
               }
 
               @Override
-              public void write(byte[] chunk) {
-                response.write(Buffer.buffer(Unpooled.wrappedBuffer(chunk)));
+              public void write(ByteBuf chunk) {
+                try { // Vert.x sends a pooled buffer as is, and never releases it itself
+                  response.write(Buffer.buffer(chunk)).onComplete(written -> chunk.release());
+                } catch (RuntimeException e) { // the response ended meanwhile
+                  chunk.release();
+                }
               }
 
               @Override
@@ -198,18 +204,22 @@ final class TailReader {
         return;
       }
       int n = (int) Math.min(CHUNK, limit - offset);
-      ByteBuffer chunk = ByteBuffer.allocate(n);
+      // direct: read by the kernel into it and written from it, with no copy through the heap
+      ByteBuf chunk = PooledByteBufAllocator.DEFAULT.directBuffer(n, n);
       try {
-        while (chunk.hasRemaining()) {
-          if (file.read(chunk, offset + chunk.position()) < 0) {
+        ByteBuffer into = chunk.nioBuffer(0, n);
+        while (into.hasRemaining()) {
+          if (file.read(into, offset + into.position()) < 0) {
             throw new IOException("the file is shorter than was written");
           }
         }
-      } catch (IOException e) {
+        chunk.writerIndex(n);
+      } catch (IOException | RuntimeException e) {
+        chunk.release();
         finish(Ended.RESET);
         return;
       }
-      client.write(chunk.array());
+      client.write(chunk);
       offset += n;
       served.accept(n);
     }

@@ -3,6 +3,7 @@ package dev.pypimirror.operator.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.netty.buffer.ByteBuf;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -60,10 +61,14 @@ class TailReaderTest {
     }
 
     @Override
-    public synchronized void write(byte[] chunk) {
+    public synchronized void write(ByteBuf chunk) {
       full = fillsUp; // before the write is seen
-      received.write(chunk, 0, chunk.length);
-      writes.add(chunk.length);
+      int n = chunk.readableBytes();
+      byte[] bytes = new byte[n];
+      chunk.readBytes(bytes);
+      chunk.release();
+      received.write(bytes, 0, n);
+      writes.add(n);
     }
 
     @Override
