@@ -6,6 +6,7 @@
   big-pkg     one wheel of BIG_MIB MiB (memory with 100 clients)
   cold-pkg    COLD wheels of COLD_MIB MiB each (cold misses, each fetched once)
   burst-pkg   16 wheels of 20 MiB (16 cold misses at once)
+  follow-pkg  one wheel of COLD_MIB MiB (clients joining a cold miss whose first client is slow)
   slow-pkg    COLD more wheels of COLD_MIB MiB, linked under /slow/ (nginx sends those at a
               network's rate: cold misses from an upstream that is not on the same machine)
 Usage: proxy-tree.py ROOT BIG_MIB COLD COLD_MIB
@@ -61,4 +62,8 @@ page(
 page(
     "burst-pkg",
     [("burst_pkg-%d.0-py3-none-any.whl" % i, write_file("burst_pkg-%d.0-py3-none-any.whl" % i, 20)) for i in range(16)],
+)
+page(
+    "follow-pkg",
+    [("follow_pkg-1.0-py3-none-any.whl", write_file("follow_pkg-1.0-py3-none-any.whl", cold_mib))],
 )
