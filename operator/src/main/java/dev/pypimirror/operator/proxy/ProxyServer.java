@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * /-/status}; every other path is 404. Nothing blocks an event loop: a fresh page is answered from
  * memory, everything touching the disk or an upstream runs on the workers or the HTTP client's
  * threads, and files are sent from disk by the kernel ({@code sendFile}); only a file being fetched
- * is read back on the loop, 64 KiB at a time of bytes just written (from the page cache: {@link
- * TailReader}).
+ * is read back on the loop, 64 KiB at a time of bytes written in its last 8 MiB (from the page
+ * cache: {@link TailReader}).
  */
 public final class ProxyServer {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);

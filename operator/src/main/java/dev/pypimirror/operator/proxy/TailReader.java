@@ -29,6 +29,13 @@ final class TailReader {
   /** The most bytes read from the file at once. */
   static final int CHUNK = 64 << 10;
 
+  /**
+   * How far behind what is written a read is still done on the event loop: bytes written that
+   * recently are in the page cache; older ones (a slow client of a large file) may have to come
+   * from the disk, so they are read on a worker.
+   */
+  static final long NEAR = 8L << 20;
+
   /** What the reader sends to: a client's response (an interface for the reader's unit test). */
   interface Client {
     /** Whether the write queue is full (the reader then waits for {@link #onDrain}). */
@@ -56,6 +63,7 @@ final class TailReader {
   private final GrowingFile file;
   private final Client client;
   private final Executor onContext;
+  private final Executor aside;
   private final LongConsumer served;
   private final Consumer<Ended> ended;
   private final LongSupplier clock;
@@ -64,16 +72,19 @@ final class TailReader {
   // on the client's context only
   private long offset;
   private boolean done;
+  private boolean reading; // a read is under way on a worker
   private long waitingSince = -1; // while the client's write queue is full
 
   /**
    * @param onContext runs a task on the client's context (where every other method is called)
+   * @param aside runs a read of bytes written more than {@link #NEAR} ago, off the event loop
    * @param offset where this client starts (a leader that fell behind: what it was sent)
    */
   TailReader(
       GrowingFile file,
       Client client,
       Executor onContext,
+      Executor aside,
       long offset,
       LongConsumer served,
       Consumer<Ended> ended,
@@ -81,6 +92,7 @@ final class TailReader {
     this.file = file;
     this.client = client;
     this.onContext = onContext;
+    this.aside = aside;
     this.offset = offset;
     this.served = served;
     this.ended = ended;
@@ -136,6 +148,13 @@ final class TailReader {
               }
             },
             task -> context.runOnContext(v -> task.run()),
+            task ->
+                context.executeBlocking(
+                    () -> {
+                      task.run();
+                      return null;
+                    },
+                    false),
             offset,
             served,
             ended,
@@ -186,8 +205,8 @@ final class TailReader {
   /** Sends what the file allows while the client takes it; ends or resets when the file did. */
   void pump() {
     wakePosted.set(false);
-    if (done) {
-      return;
+    if (done || reading) {
+      return; // a read under way pumps again when it is back
     }
     GrowingFile.End end = file.end();
     if (end == GrowingFile.End.FAILED || end == GrowingFile.End.STOPPED) {
@@ -204,24 +223,16 @@ final class TailReader {
         return;
       }
       int n = (int) Math.min(CHUNK, limit - offset);
-      // direct: read by the kernel into it and written from it, with no copy through the heap
-      ByteBuf chunk = PooledByteBufAllocator.DEFAULT.directBuffer(n, n);
-      try {
-        ByteBuffer into = chunk.nioBuffer(0, n);
-        while (into.hasRemaining()) {
-          if (file.read(into, offset + into.position()) < 0) {
-            throw new IOException("the file is shorter than was written");
-          }
-        }
-        chunk.writerIndex(n);
-      } catch (IOException | RuntimeException e) {
-        chunk.release();
+      if (file.written() - offset > NEAR) {
+        readAside(n);
+        return;
+      }
+      ByteBuf chunk = read(offset, n);
+      if (chunk == null) {
         finish(Ended.RESET);
         return;
       }
-      client.write(chunk);
-      offset += n;
-      served.accept(n);
+      send(chunk);
     }
     if (end == GrowingFile.End.VERIFIED && offset == file.written()) {
       done = true;
@@ -229,6 +240,58 @@ final class TailReader {
       client.end();
       ended.accept(Ended.COMPLETE);
     }
+  }
+
+  /**
+   * {@code n} bytes from {@code at} in a pooled direct buffer (read by the kernel into it and sent
+   * from it, with no copy through the heap); null when they cannot be read.
+   */
+  private ByteBuf read(long at, int n) {
+    ByteBuf chunk = PooledByteBufAllocator.DEFAULT.directBuffer(n, n);
+    try {
+      ByteBuffer into = chunk.nioBuffer(0, n);
+      while (into.hasRemaining()) {
+        if (file.read(into, at + into.position()) < 0) {
+          throw new IOException("the file is shorter than was written");
+        }
+      }
+      chunk.writerIndex(n);
+      return chunk;
+    } catch (IOException | RuntimeException e) {
+      chunk.release();
+      return null;
+    }
+  }
+
+  /** Reads the next {@code n} bytes on a worker, then sends them and goes on, on the context. */
+  private void readAside(int n) {
+    reading = true;
+    long at = offset;
+    aside.execute(
+        () -> {
+          ByteBuf chunk = read(at, n);
+          onContext.execute(
+              () -> {
+                reading = false;
+                if (done) {
+                  if (chunk != null) {
+                    chunk.release();
+                  }
+                } else if (chunk == null) {
+                  finish(Ended.RESET);
+                } else {
+                  send(chunk);
+                  pump();
+                }
+              });
+        });
+  }
+
+  private void send(ByteBuf chunk) {
+    int n = chunk.readableBytes();
+    client.write(chunk);
+    offset += n;
+    served.accept(n);
   }
 
   private void drained() {

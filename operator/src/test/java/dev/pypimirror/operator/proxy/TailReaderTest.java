@@ -18,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,7 @@ class TailReaderTest {
   @AfterEach
   void stop() {
     context.shutdownNow();
+    worker.shutdownNow();
   }
 
   /** A client whose write queue is full after every write until the test drains it. */
@@ -86,12 +88,39 @@ class TailReaderTest {
     }
   }
 
+  private final ExecutorService worker = Executors.newSingleThreadExecutor();
+  private final AtomicInteger readsAside = new AtomicInteger();
+
   private TailReader reader(GrowingFile file, Client client, AtomicReference<TailReader.Ended> how)
       throws Exception {
     TailReader reader =
-        new TailReader(file, client, context::execute, 0, n -> {}, how::set, System::nanoTime);
+        new TailReader(
+            file,
+            client,
+            context::execute,
+            task -> {
+              readsAside.incrementAndGet();
+              worker.execute(task);
+            },
+            0,
+            n -> {},
+            how::set,
+            System::nanoTime);
     assertThat(context.submit(() -> reader.start(() -> {})).get(30, TimeUnit.SECONDS)).isTrue();
     return reader;
+  }
+
+  /** A reader started on {@code bytes}, in a file none of which is counted as written yet. */
+  private record Reading(GrowingFile file, Client client, AtomicReference<TailReader.Ended> how) {}
+
+  private Reading reading(byte[] bytes, boolean fillsUp) throws Exception {
+    Path temporary = Files.write(cache.resolve("part"), bytes);
+    GrowingFile file = GrowingFile.open(temporary, bytes.length);
+    Client client = new Client();
+    client.fillsUp = fillsUp;
+    AtomicReference<TailReader.Ended> how = new AtomicReference<>();
+    reader(file, client, how);
+    return new Reading(file, client, how);
   }
 
   /**
@@ -100,11 +129,10 @@ class TailReaderTest {
   @Test
   void aReaderHoldsOneChunkAtATimeAndTheLastByteUntilVerified() throws Exception {
     byte[] bytes = randomBytes(1 << 20);
-    Path temporary = Files.write(cache.resolve("part"), bytes);
-    GrowingFile file = GrowingFile.open(temporary, bytes.length);
-    Client client = new Client();
-    AtomicReference<TailReader.Ended> how = new AtomicReference<>();
-    reader(file, client, how);
+    Reading reading = reading(bytes, true);
+    GrowingFile file = reading.file();
+    Client client = reading.client();
+    AtomicReference<TailReader.Ended> how = reading.how();
 
     file.wrote(bytes.length);
     int drains = 0;
@@ -132,15 +160,35 @@ class TailReaderTest {
     assertThat(client.reset).isFalse();
   }
 
+  /**
+   * A reader far behind what is written (a slow client of a large file) reads on a worker, where
+   * the disk may be waited for; near it, on its context, where the page cache has the bytes.
+   */
+  @Test
+  void bytesWrittenLongAgoAreReadOffTheEventLoop() throws Exception {
+    byte[] bytes = randomBytes((int) TailReader.NEAR + (4 << 20));
+    Reading reading = reading(bytes, false);
+    GrowingFile file = reading.file();
+    Client client = reading.client();
+    AtomicReference<TailReader.Ended> how = reading.how();
+
+    file.wrote(bytes.length);
+    file.ended(GrowingFile.End.VERIFIED);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.ended);
+    assertThat(client.bytes()).isEqualTo(bytes);
+    // the first 4 MiB were more than NEAR behind the end: read aside, the rest on the context
+    assertThat(readsAside).hasValue((4 << 20) / TailReader.CHUNK);
+    assertThat(client.writes).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(TailReader.CHUNK));
+  }
+
   @Test
   void aFailedTransferResetsItsReadersShortOfTheWholeFile() throws Exception {
     byte[] bytes = randomBytes(300_000);
-    Path temporary = Files.write(cache.resolve("part"), bytes);
-    GrowingFile file = GrowingFile.open(temporary, bytes.length);
-    Client client = new Client();
-    client.fillsUp = false;
-    AtomicReference<TailReader.Ended> how = new AtomicReference<>();
-    reader(file, client, how);
+    Reading reading = reading(bytes, false);
+    GrowingFile file = reading.file();
+    Client client = reading.client();
+    AtomicReference<TailReader.Ended> how = reading.how();
 
     file.wrote(bytes.length);
     await().atMost(Duration.ofSeconds(30)).until(() -> client.bytes().length == bytes.length - 1);
