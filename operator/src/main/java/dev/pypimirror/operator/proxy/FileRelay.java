@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.proxy;
 
+import dev.pypimirror.operator.simple.FileHash;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.vertx.core.Context;
@@ -23,9 +24,9 @@ import java.util.function.LongConsumer;
  * Takes one upstream file: streams it to the client that asked first (the leader) while it is
  * written to the cache behind it ({@link StoreBehind}), and, when the file is being stored, makes
  * it a {@link GrowingFile} that other clients of the same file read from as it grows. The last
- * chunk is held back until the sha256 is checked: on a mismatch or a cut transfer every client is
- * reset (none sees a complete file) and nothing is stored. Memory stays a few chunks whatever the
- * file's size.
+ * chunk is held back until the page's hash is checked: on a mismatch or a cut transfer every client
+ * is reset (none sees a complete file) and nothing is stored. Memory stays a few chunks whatever
+ * the file's size.
  *
  * <p>Pace: while the file is being stored, the upstream is read as fast as the store writes (no
  * more than its cap behind), never at a client's pace. The leader is sent each chunk from memory
@@ -53,7 +54,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
   private final boolean storing;
   private final GrowingFile growing; // null: no client reads the file while it is written
   private final StoreBehind store;
-  private final String expectedSha256;
+  private final FileHash expected;
   private final LongConsumer served;
   private final CompletableFuture<Boolean> result = new CompletableFuture<>();
   private final Duration stall;
@@ -74,13 +75,14 @@ final class FileRelay implements BodySubscriber<Boolean> {
   /**
    * @param growing the file as it is written, for readers (null: none may attach); the leader is
    *     attached to it from the start
+   * @param expected the hash the page gives for the bytes (null: none the proxy can check)
    */
   FileRelay(
       Context context,
       HttpServerRequest request,
       Optional<FileStore.Writer> writer,
       GrowingFile growing,
-      String expectedSha256,
+      FileHash expected,
       LongConsumer served,
       Duration stall) {
     this.context = context;
@@ -88,8 +90,9 @@ final class FileRelay implements BodySubscriber<Boolean> {
     this.response = request.response();
     this.storing = writer.isPresent();
     this.growing = growing;
-    this.store = new StoreBehind(writer, () -> context.runOnContext(v -> askOwed()), growing);
-    this.expectedSha256 = expectedSha256;
+    this.store =
+        new StoreBehind(writer, () -> context.runOnContext(v -> askOwed()), growing, expected);
+    this.expected = expected;
     this.served = served;
     this.stall = stall;
     if (growing != null) {
@@ -305,14 +308,13 @@ final class FileRelay implements BodySubscriber<Boolean> {
       }
       finished = true;
     }
-    store.finish(expectedSha256, this::finished);
+    store.finish(this::finished);
   }
 
   /** Once every chunk is hashed and written: ends the client's response, or resets it. */
   private void finished(StoreBehind.Finished done) {
-    String actual = done.sha256();
     boolean stored = done.stored();
-    boolean matches = expectedSha256 == null || expectedSha256.equals(actual);
+    boolean matches = done.checked().matches();
     context.runOnContext(
         v -> {
           stopWatchdog();
@@ -335,7 +337,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
     if (matches) {
       result.complete(stored);
     } else {
-      result.completeExceptionally(new HashMismatch(actual, expectedSha256));
+      result.completeExceptionally(new HashMismatch(done.checked().actual(), expected));
     }
   }
 
@@ -369,8 +371,8 @@ final class FileRelay implements BodySubscriber<Boolean> {
 
   /** The bytes an upstream sent are not those its page announced. */
   static final class HashMismatch extends IOException {
-    HashMismatch(String actual, String expected) {
-      super("sha256 " + actual + " is not the " + expected + " its page gives: not stored");
+    HashMismatch(FileHash actual, FileHash expected) {
+      super(actual + " is not the " + expected + " its page gives: not stored");
     }
   }
 

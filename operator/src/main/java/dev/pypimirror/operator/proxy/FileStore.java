@@ -2,6 +2,7 @@ package dev.pypimirror.operator.proxy;
 
 import dev.pypimirror.operator.cache.CacheLayout;
 import dev.pypimirror.operator.serving.LogThrottle;
+import dev.pypimirror.operator.simple.FileHash;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -174,7 +175,8 @@ public final class FileStore {
       }
       Marker marker = marker(name).orElse(Marker.NONE);
       CachedFile file =
-          new CachedFile(name, path, attributes.size(), marker.sha256(), marker.origin());
+          new CachedFile(
+              name, path, attributes.size(), marker.sha256(), marker.origin(), marker.checked());
       present.put(name, file);
       return Optional.of(file);
     } catch (IOException e) {
@@ -183,29 +185,26 @@ public final class FileStore {
   }
 
   /**
-   * The sha256 the proxy computed when it fetched {@code name} (kept in its marker), for a file
-   * whose page gave none; empty for a file it did not fetch.
+   * The sha256 the proxy computed when it fetched {@code name} (kept in its marker), for a link
+   * whose page gives no sha256: only when the fetched file is that link's ({@link
+   * CachedFile#answers}); empty for a file it did not fetch.
+   *
+   * @param expected the hash the link gives (null: none the proxy can check)
+   * @param upstream the upstream whose page lists it (null: only the cache does)
    */
-  public Optional<String> knownSha256(String name) {
-    return marker(name).map(Marker::sha256);
-  }
-
-  /**
-   * As {@link #knownSha256(String)}, only when the proxy fetched the file from {@code upstream} (or
-   * did not write down where from).
-   */
-  public Optional<String> knownSha256(String name, String upstream) {
+  public Optional<String> knownSha256(String name, FileHash expected, String upstream) {
     return marker(name)
-        .filter(m -> m.origin() == null || m.origin().equals(upstream))
+        .filter(m -> answers(m.sha256(), m.origin(), m.checked(), expected, upstream))
         .map(Marker::sha256);
   }
 
   /**
-   * What the proxy wrote down when it fetched {@code name}: its sha256, and the upstream it came
-   * from (null in markers written before the upstream was; a sync's file has no marker at all).
+   * What the proxy wrote down when it fetched {@code name}: its sha256, the upstream it came from
+   * (null in markers written before the upstream was; a sync's file has no marker at all), and the
+   * page's hash of another algorithm its bytes were checked against (null: sha256 or none).
    */
-  private record Marker(String sha256, String origin) {
-    static final Marker NONE = new Marker(null, null);
+  private record Marker(String sha256, String origin, FileHash checked) {
+    static final Marker NONE = new Marker(null, null, null);
   }
 
   private Optional<Marker> marker(String name) {
@@ -219,7 +218,8 @@ public final class FileStore {
         return Optional.empty();
       }
       String origin = lines.size() > 1 && !lines.get(1).isBlank() ? lines.get(1).strip() : null;
-      return Optional.of(new Marker(sha, origin));
+      FileHash checked = lines.size() > 2 ? FileHash.parse(lines.get(2)).orElse(null) : null;
+      return Optional.of(new Marker(sha, origin, checked));
     } catch (IOException e) {
       return Optional.empty();
     }
@@ -230,8 +230,42 @@ public final class FileStore {
    *
    * @param sha256 the sha256 the proxy computed when it fetched the file (null: a sync's file)
    * @param origin the upstream the proxy fetched it from (null: unknown, or a sync's file)
+   * @param checked the page's hash of another algorithm than sha256 its bytes were checked against
+   *     when fetched (null: none)
    */
-  public record CachedFile(String name, Path path, long size, String sha256, String origin) {}
+  public record CachedFile(
+      String name, Path path, long size, String sha256, String origin, FileHash checked) {
+    /** Whether it is the file a page's link names: {@link FileStore#answers}. */
+    public boolean answers(FileHash expected, String upstream) {
+      return FileStore.answers(sha256, origin, checked, expected, upstream);
+    }
+  }
+
+  /**
+   * Whether a file the proxy fetched (its sha256, origin and other checked hash) is the one a
+   * page's link names: compared by the link's hash when the file's marker has a digest in that
+   * algorithm, else (no hash, or one of an algorithm the file was not checked with) taken as the
+   * same when it came from the upstream that lists it now. A sync's file, or one fetched before the
+   * proxy wrote its upstream down, is taken as the link's.
+   *
+   * @param expected the hash the link gives (null: none the proxy can check)
+   * @param upstream the upstream whose page lists it (null: only the cache does)
+   */
+  static boolean answers(
+      String sha256, String origin, FileHash checked, FileHash expected, String upstream) {
+    if (expected != null) {
+      String known =
+          expected.algorithm().equals("sha256")
+              ? sha256
+              : checked != null && checked.algorithm().equals(expected.algorithm())
+                  ? checked.hex()
+                  : null;
+      if (known != null) {
+        return known.equals(expected.hex());
+      }
+    }
+    return origin == null || upstream == null || origin.equals(upstream);
+  }
 
   /** Forgets a file that turned out to be gone (removed by hand). */
   public void forget(String name) {
@@ -687,9 +721,24 @@ public final class FileStore {
      * expectation). Returns whether it is now in the cache with those bytes.
      */
     public boolean publish(String actualSha256, String expectedSha256) {
+      return publish(
+          new TransferDigests.Checked(
+              actualSha256,
+              FileHash.sha256(actualSha256),
+              expectedSha256 == null || expectedSha256.equals(actualSha256)));
+    }
+
+    /**
+     * Publishes the file under its name when its digests matched the page's hash, its marker
+     * keeping the sha256, the upstream and the page's other checked hash. Returns whether it is now
+     * in the cache with those bytes.
+     */
+    boolean publish(TransferDigests.Checked digests) {
+      String actualSha256 = digests.sha256();
+      FileHash checked = digests.otherVerified();
       try {
         channel.close();
-        if (failed || expectedSha256 != null && !expectedSha256.equals(actualSha256)) {
+        if (failed || !digests.matches()) {
           return false;
         }
         Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-r--r--"));
@@ -699,7 +748,12 @@ public final class FileStore {
         Path markerAside = Files.createTempFile(fetched, ".proxy-", ".part");
         try {
           Files.writeString(
-              markerAside, actualSha256 + "\n" + (origin == null ? "" : origin + "\n"));
+              markerAside,
+              actualSha256
+                  + "\n"
+                  + (origin == null ? "" : origin)
+                  + "\n"
+                  + (checked == null ? "" : checked + "\n"));
           try {
             Files.createLink(files.resolve(name), temporary);
           } catch (FileAlreadyExistsException e) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pypimirror.operator.cache.DistributionFile;
 import dev.pypimirror.operator.serving.LogThrottle;
 import dev.pypimirror.operator.settings.Defaults;
+import dev.pypimirror.operator.simple.FileHash;
 import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.Freshness;
 import dev.pypimirror.operator.simple.ProjectPage;
@@ -520,8 +521,10 @@ public final class PageCache {
   }
 
   /**
-   * Files whose page gave no sha256 get the one computed when the proxy fetched them, from the
-   * upstream that lists them now (a file of that name another upstream served is not this one).
+   * Files whose page gave no sha256 get the one computed when the proxy fetched them, when the
+   * fetched file is the one the page lists: checked against the same other hash the page gives, or,
+   * when that cannot be compared, from the upstream that lists it now (a file of that name another
+   * upstream served is not this one).
    */
   private ProjectPage withKnownHashes(ProjectPage page, Map<String, Integer> upstreamOf) {
     List<FileLink> files = new ArrayList<>();
@@ -530,9 +533,10 @@ public final class PageCache {
       Optional<String> known =
           file.sha256() != null
               ? Optional.empty()
-              : upstream < 0
-                  ? store.knownSha256(file.filename())
-                  : store.knownSha256(file.filename(), upstreams.get(upstream).url().toString());
+              : store.knownSha256(
+                  file.filename(),
+                  FileHash.expected(file.hashes()).orElse(null),
+                  upstream < 0 ? null : upstreams.get(upstream).url().toString());
       if (known.isPresent()) {
         Map<String, String> hashes = new HashMap<>(file.hashes());
         hashes.put("sha256", known.get());

@@ -8,6 +8,7 @@ import dev.pypimirror.operator.proxy.ProxyMetrics.Outcome;
 import dev.pypimirror.operator.serving.HttpServing;
 import dev.pypimirror.operator.serving.LogThrottle;
 import dev.pypimirror.operator.settings.Defaults;
+import dev.pypimirror.operator.simple.FileHash;
 import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.PageFormat;
 import io.netty.buffer.Unpooled;
@@ -298,8 +299,16 @@ public final class ProxyServer {
   private record FileRequest(
       HttpServerRequest request, Route.File route, Kind kind, String stored, Context context) {}
 
-  /** Where a page says a file is fetched, and the sha256 its bytes must have (null: unknown). */
-  private record Origin(Upstream upstream, URI url, String expectedSha256) {}
+  /**
+   * Where a page says a file is fetched, and the hash its bytes must have (null: none the proxy can
+   * check).
+   */
+  private record Origin(Upstream upstream, URI url, FileHash expected) {
+    /** The sha256 the bytes must have, when that is the hash the page gives (else null). */
+    String expectedSha256() {
+      return expected != null && expected.algorithm().equals("sha256") ? expected.hex() : null;
+    }
+  }
 
   private void file(HttpServerRequest request, Route.File route) {
     Kind kind = route.metadata() ? Kind.METADATA : Kind.FILE;
@@ -375,15 +384,15 @@ public final class ProxyServer {
         new Origin(
             upstreams.get(source.upstream()),
             URI.create(link.url() + (route.metadata() ? Route.METADATA_SUFFIX : "")),
-            listedSha256(route, link)));
+            listedHash(route, link)));
   }
 
-  /** The sha256 a page's link gives for what the route asks: the file, or its core metadata. */
-  private static String listedSha256(Route.File route, FileLink link) {
-    if (!route.metadata()) {
-      return link.sha256();
-    }
-    return link.coreMetadata() == null ? null : link.coreMetadata().get("sha256");
+  /**
+   * The hash a page's link gives for what the route asks (the file, or its core metadata) that the
+   * proxy checks: {@link FileHash#expected}; null when it gives none of those.
+   */
+  private static FileHash listedHash(Route.File route, FileLink link) {
+    return FileHash.expected(route.metadata() ? link.coreMetadata() : link.hashes()).orElse(null);
   }
 
   /**
@@ -558,7 +567,7 @@ public final class ProxyServer {
             asked.request(),
             writer,
             growing,
-            origin.expectedSha256(),
+            origin.expected(),
             n -> metrics.served(asked.kind(), n),
             limits.transferStall());
     started.complete(Optional.ofNullable(growing));
@@ -652,6 +661,7 @@ public final class ProxyServer {
   private void relayed(
       FileRequest asked, Origin origin, boolean storedNow, CompletableFuture<Boolean> done) {
     if (storedNow && origin.expectedSha256() == null && asked.kind() == Kind.FILE) {
+      // the page gave no sha256: it gives the computed one from now on
       workers.execute(() -> pages.learnedHash(asked.route().project()));
     }
     done.complete(storedNow);
@@ -674,10 +684,10 @@ public final class ProxyServer {
 
   /**
    * The cache holds one file per name, whatever upstream it came from: a cached file answers only
-   * for the page held now, when that page lists its name, with the sha256 the file has when the
-   * page gives one, else from the upstream it was fetched from (a sync's file, or one fetched
-   * before the proxy wrote its upstream down, is taken as listed). No page in memory: the file
-   * answers (pip asks for the page first, which puts it there).
+   * for the page held now, when that page lists its name, and is the file of that name the page
+   * lists ({@link CachedFile#answers}: the same hash, or the same upstream when the hash cannot be
+   * compared). No page in memory: the file answers (pip asks for the page first, which puts it
+   * there).
    */
   static Listed listed(
       Optional<ServedPage> page, Route.File route, CachedFile file, List<Upstream> upstreams) {
@@ -688,15 +698,8 @@ public final class ProxyServer {
     if (source == null || source.link() == null) {
       return Listed.NOT_LISTED;
     }
-    String sha = listedSha256(route, source.link());
-    if (sha != null && file.sha256() != null) {
-      return sha.equals(file.sha256()) ? Listed.YES : Listed.ANOTHER_FILE;
-    }
-    if (sha == null && file.origin() != null && source.upstream() >= 0) {
-      String from = upstreams.get(source.upstream()).url().toString();
-      return from.equals(file.origin()) ? Listed.YES : Listed.ANOTHER_FILE;
-    }
-    return Listed.YES;
+    String from = source.upstream() < 0 ? null : upstreams.get(source.upstream()).url().toString();
+    return file.answers(listedHash(route, source.link()), from) ? Listed.YES : Listed.ANOTHER_FILE;
   }
 
   private void sendIfListed(
@@ -715,7 +718,7 @@ public final class ProxyServer {
       case ANOTHER_FILE -> {
         release(held);
         LOG.warn(
-            "{}: the cached file is not the one the project's page lists now (another sha256 or"
+            "{}: the cached file is not the one the project's page lists now (another hash or"
                 + " another upstream's): not served; delete it from the cache to fetch the listed"
                 + " one",
             file.name());

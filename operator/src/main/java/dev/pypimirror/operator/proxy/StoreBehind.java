@@ -1,9 +1,8 @@
 package dev.pypimirror.operator.proxy;
 
 import dev.pypimirror.operator.settings.Defaults;
+import dev.pypimirror.operator.simple.FileHash;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -16,12 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hashes a transfer's chunks and writes them to the cache behind the client, in order, on a small
- * shared pool of threads, so a chunk goes to the client as soon as it arrives. Bounded: {@link
- * #behind} says when more than {@link #CAP} bytes wait, and the relay then asks upstream for no
- * more until {@code caughtUp} runs. When the file is being stored, its {@link GrowingFile} learns
- * of every write (before the chunk is hashed) and of the end: verified, failed, or the store
- * stopped.
+ * Hashes a transfer's chunks (its sha256, and the page's other algorithm when it gives one) and
+ * writes them to the cache behind the client, in order, on a small shared pool of threads, so a
+ * chunk goes to the client as soon as it arrives. Bounded: {@link #behind} says when more than
+ * {@link #CAP} bytes wait, and the relay then asks upstream for no more until {@code caughtUp}
+ * runs. When the file is being stored, its {@link GrowingFile} learns of every write (before the
+ * chunk is hashed) and of the end: verified, failed, or the store stopped.
  */
 final class StoreBehind {
   /** Bytes queued for hashing and writing before the relay stops asking upstream for more. */
@@ -40,7 +39,7 @@ final class StoreBehind {
   private final Optional<FileStore.Writer> writer;
   private final Runnable caughtUp;
   private final GrowingFile growing; // null: none (not stored, or no reader may attach)
-  private final MessageDigest digest = FileStore.sha256();
+  private final TransferDigests digests;
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicLong queued = new AtomicLong();
@@ -48,18 +47,24 @@ final class StoreBehind {
 
   /**
    * @param caughtUp run (on a store thread) when the queue drops to the cap or below again
+   * @param expected the hash the page gives for the bytes (null: none the proxy can check)
    */
-  StoreBehind(Optional<FileStore.Writer> writer, Runnable caughtUp) {
-    this(writer, caughtUp, null);
+  StoreBehind(Optional<FileStore.Writer> writer, Runnable caughtUp, FileHash expected) {
+    this(writer, caughtUp, null, expected);
   }
 
   /**
    * @param growing told of each write and of the end (null: nobody reads the file while written)
    */
-  StoreBehind(Optional<FileStore.Writer> writer, Runnable caughtUp, GrowingFile growing) {
+  StoreBehind(
+      Optional<FileStore.Writer> writer,
+      Runnable caughtUp,
+      GrowingFile growing,
+      FileHash expected) {
     this.writer = writer;
     this.caughtUp = caughtUp;
     this.growing = growing;
+    this.digests = new TransferDigests(expected);
   }
 
   /** Whether more than {@link #CAP} bytes wait to be hashed and written. */
@@ -76,7 +81,7 @@ final class StoreBehind {
           try {
             if (!aborted) {
               writer.ifPresent(w -> written(w, chunk, size));
-              digest.update(chunk);
+              digests.update(chunk);
             }
           } finally { // a chunk that failed still leaves the queue, or the relay would wait forever
             long left = queued.addAndGet(-size);
@@ -99,29 +104,28 @@ final class StoreBehind {
   }
 
   /**
-   * After every chunk: the sha256 of all, and whether the file is stored under it (published when
-   * it is {@code expectedSha256}, or when that is null), handed to {@code done}.
+   * After every chunk: the digests of all, and whether the file is stored (published when they
+   * match the expected hash, or when none was expected), handed to {@code done}.
    */
-  void finish(String expectedSha256, Consumer<Finished> done) {
+  void finish(Consumer<Finished> done) {
     submit(
         () -> {
-          String actual = HexFormat.of().formatHex(digest.digest());
-          boolean matches = expectedSha256 == null || expectedSha256.equals(actual);
+          TransferDigests.Checked checked = digests.done();
           boolean stored = false;
           try {
-            stored = writer.map(w -> w.publish(actual, expectedSha256)).orElse(false);
+            stored = writer.map(w -> w.publish(checked)).orElse(false);
           } catch (RuntimeException e) { // still an end for the relay and the readers
             LOG.error("publishing a transfer failed", e);
           }
           if (growing != null) { // stopped earlier stays stopped; the open file has all the bytes
-            growing.ended(matches ? GrowingFile.End.VERIFIED : GrowingFile.End.FAILED);
+            growing.ended(checked.matches() ? GrowingFile.End.VERIFIED : GrowingFile.End.FAILED);
           }
-          done.accept(new Finished(actual, stored));
+          done.accept(new Finished(checked, stored));
         });
   }
 
   /** What a finished transfer hashed to, and whether it is now in the cache. */
-  record Finished(String sha256, boolean stored) {}
+  record Finished(TransferDigests.Checked checked, boolean stored) {}
 
   /** Drops what still waits and the temporary file, then runs {@code done}. */
   void abort(Runnable done) {

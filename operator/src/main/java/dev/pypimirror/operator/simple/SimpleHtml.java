@@ -24,18 +24,19 @@ public final class SimpleHtml {
   private SimpleHtml() {}
 
   /**
-   * A project's page: one link per file in the given order, each with its {@code #sha256=} and the
-   * PEP 503/592/658/714 attributes it has. {@code marker} (may be null) is a comment line after
-   * {@code <body>}.
+   * A project's page: one link per file in the given order, each with the hash {@link
+   * FileHash#expected} picks from its hashes when pip and uv both read that one ({@code #sha256=}
+   * when it has one), and the PEP 503/592/658/714 attributes it has. {@code marker} (may be null)
+   * is a comment line after {@code <body>}.
    */
   public static String projectPage(String project, List<FileLink> files, String marker) {
     StringBuilder html = new StringBuilder(header(project, marker));
     html.append("<h1>Links for ").append(escape(project)).append("</h1>\n");
     for (FileLink file : files) {
       html.append("<a href=\"").append(escape(file.url()));
-      if (file.sha256() != null) {
-        html.append("#sha256=").append(file.sha256());
-      }
+      FileHash.expected(file.hashes())
+          .filter(FileHash::readByEveryClient)
+          .ifPresent(hash -> html.append('#').append(hash));
       html.append('"');
       if (!file.requiresPython().isEmpty()) {
         html.append(" data-requires-python=\"").append(escape(file.requiresPython())).append('"');
@@ -74,11 +75,10 @@ public final class SimpleHtml {
   }
 
   private static String metadataAttribute(Map<String, String> hashes) {
-    String sha256 = hashes.get("sha256");
-    if (sha256 != null) {
-      return "sha256=" + sha256;
-    }
-    return hashes.isEmpty() ? "true" : escape(hashes.entrySet().iterator().next().toString());
+    return FileHash.expected(hashes)
+        .filter(FileHash::readByEveryClient)
+        .map(FileHash::toString)
+        .orElse("true");
   }
 
   /**

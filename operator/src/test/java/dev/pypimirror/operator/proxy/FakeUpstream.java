@@ -83,6 +83,9 @@ public final class FakeUpstream implements AutoCloseable {
   /** Pages give no hashes. */
   volatile boolean noHashes;
 
+  /** The algorithm (hashlib's name) whose digest pages give for files and core metadata. */
+  volatile String hashAlgorithm = "sha256";
+
   /** Files whose core metadata (PEP 658) the pages announce and /files/NAME.metadata serves. */
   final Map<String, byte[]> metadata = new ConcurrentHashMap<>();
 
@@ -126,8 +129,14 @@ public final class FakeUpstream implements AutoCloseable {
   }
 
   static String sha256(byte[] bytes) {
+    return digest("sha256", bytes);
+  }
+
+  /** The hex digest by hashlib's name of the algorithm (sha256, sha512, md5). */
+  static String digest(String algorithm, byte[] bytes) {
+    String jdkName = Map.of("sha256", "SHA-256", "sha512", "SHA-512", "md5", "MD5").get(algorithm);
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+      return HexFormat.of().formatHex(MessageDigest.getInstance(jdkName).digest(bytes));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -174,9 +183,10 @@ public final class FakeUpstream implements AutoCloseable {
     }
     String accept = String.valueOf(exchange.getRequestHeaders().getFirst("Accept"));
     boolean json = accept.startsWith("application/vnd.pypi.simple.v1+json");
+    String algorithm = hashAlgorithm;
     Map<String, String> hashes = new LinkedHashMap<>();
     for (Path file : files) {
-      hashes.put(file.getFileName().toString(), sha256(file));
+      hashes.put(file.getFileName().toString(), digest(algorithm, Files.readAllBytes(file)));
     }
     StringBuilder body = new StringBuilder();
     if (json) {
@@ -188,10 +198,12 @@ public final class FakeUpstream implements AutoCloseable {
                       .formatted(
                           name,
                           name,
-                          noHashes ? "" : "\"sha256\":\"" + hash + "\"",
+                          noHashes ? "" : "\"" + algorithm + "\":\"" + hash + "\"",
                           metadata.containsKey(name)
-                              ? ",\"core-metadata\":{\"sha256\":\""
-                                  + sha256(metadata.get(name))
+                              ? ",\"core-metadata\":{\""
+                                  + algorithm
+                                  + "\":\""
+                                  + digest(algorithm, metadata.get(name))
                                   + "\"}"
                               : "")));
       body.append("{\"meta\":{\"api-version\":\"1.0\"},\"name\":\"")
@@ -205,12 +217,14 @@ public final class FakeUpstream implements AutoCloseable {
         String name = e.getKey();
         body.append("<a href=\"/files/").append(name);
         if (!noHashes) {
-          body.append("#sha256=").append(e.getValue());
+          body.append('#').append(algorithm).append('=').append(e.getValue());
         }
         body.append("\" data-requires-python=\"&gt;=3\"");
         if (metadata.containsKey(name)) {
-          body.append(" data-core-metadata=\"sha256=")
-              .append(sha256(metadata.get(name)))
+          body.append(" data-core-metadata=\"")
+              .append(algorithm)
+              .append('=')
+              .append(digest(algorithm, metadata.get(name)))
               .append('"');
         }
         body.append('>').append(name).append("</a><br/>\n");

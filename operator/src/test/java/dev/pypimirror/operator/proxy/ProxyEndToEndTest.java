@@ -29,6 +29,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -160,11 +162,14 @@ class ProxyEndToEndTest {
         .contains(app.getFileName().toString());
   }
 
-  @Test
-  void aFileWhoseBytesDoNotMatchItsHashFailsPipAndIsNotStored(@TempDir Path scratch)
-      throws Exception {
+  /** Also when the page gives md5 only, as older pypiserver does. */
+  @ParameterizedTest
+  @ValueSource(strings = {"sha256", "md5"})
+  void aFileWhoseBytesDoNotMatchItsHashFailsPipAndIsNotStored(
+      String algorithm, @TempDir Path scratch) throws Exception {
     Path cache = Files.createDirectories(scratch.resolve("cache"));
     try (FakeUpstream upstream = new FakeUpstream()) {
+      upstream.hashAlgorithm = algorithm;
       upstream.add("proxy-dep", dep);
       upstream.corrupt.add(dep.getFileName().toString());
       try (Proxy proxy = proxy(cache, Resolution.FirstMatch, false, Map.of(), upstream.url())) {

@@ -188,6 +188,103 @@ class ProxyHttpTest {
     }
   }
 
+  /**
+   * A page that gives sha512 or md5 only (older pypiserver writes md5): the proxy checks the file
+   * and its core metadata against that hash, as pip going straight to the index does. Before the
+   * file is stored the proxy's page gives the upstream's hash on; the right bytes are stored and
+   * served, and the page then gives their sha256; other bytes reset the client and store nothing,
+   * for the file and for its core metadata alike.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"sha512", "md5"})
+  void aPageThatGivesOnlyAnotherHashThanSha256HasItChecked(String algorithm, @TempDir Path scratch)
+      throws Exception {
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    Path lying = randomSdist(Files.createDirectories(scratch.resolve("up")), "proxy-dep", 1);
+    String name = dep.getFileName().toString();
+    byte[] metadata = "Metadata-Version: 2.1\nName: Proxy_Dep\n".getBytes(StandardCharsets.UTF_8);
+    try (FakeUpstream upstream = new FakeUpstream()) {
+      upstream.hashAlgorithm = algorithm;
+      upstream.add("proxy-dep", dep);
+      upstream.add("proxy-dep", lying);
+      upstream.corrupt.add(lying.getFileName().toString());
+      upstream.metadata.put(name, metadata);
+      try (Proxy proxy = proxy(cache, Resolution.FirstMatch, false, Map.of(), upstream.url())) {
+        String wheelHash =
+            algorithm + "=" + FakeUpstream.digest(algorithm, Files.readAllBytes(dep));
+        assertThat(text(get(proxy.port(), "/simple/proxy-dep/?format=text/html")))
+            .contains("/" + name + "#" + wheelHash + "\"")
+            .contains(
+                "data-core-metadata=\""
+                    + algorithm
+                    + "="
+                    + FakeUpstream.digest(algorithm, metadata)
+                    + "\"")
+            .doesNotContain("#sha256=");
+
+        assertThat(get(proxy.port(), "/files/proxy-dep/" + name).body())
+            .isEqualTo(Files.readAllBytes(dep));
+        assertThat(get(proxy.port(), "/files/proxy-dep/" + name + ".metadata").body())
+            .isEqualTo(metadata);
+        assertThat(ProxyEndToEndTest.cachedFiles(cache)).containsExactly(name, name + ".metadata");
+        assertThat(cache.resolve(".proxy/fetched/" + name))
+            .hasContent(FakeUpstream.sha256(dep) + "\n" + upstream.url() + "\n" + wheelHash + "\n");
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () ->
+                    assertThat(text(get(proxy.port(), "/simple/proxy-dep/?format=text/html")))
+                        .contains("/" + name + "#sha256=" + FakeUpstream.sha256(dep) + "\""));
+        assertThat(text(get(proxy.port(), "/simple/proxy-dep/", "Accept", PIP_ACCEPT)))
+            .contains("\"sha256\":\"" + FakeUpstream.sha256(dep) + "\"")
+            .contains("\"" + wheelHash.replace("=", "\":\"") + "\"");
+        // served again from the cache: its checked hash is the page's
+        assertThat(get(proxy.port(), "/files/proxy-dep/" + name).statusCode()).isEqualTo(200);
+
+        String lyingFile = "/files/proxy-dep/" + lying.getFileName();
+        assertThatThrownBy(() -> getAsync(proxy.port(), lyingFile).get(30, TimeUnit.SECONDS))
+            .hasCauseInstanceOf(java.io.IOException.class);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> cache.resolve("_files").toFile().list().length == 2);
+        assertThat(ProxyEndToEndTest.cachedFiles(cache)).containsExactly(name, name + ".metadata");
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(
+                () ->
+                    assertThat(text(get(proxy.port(), "/-/metrics")))
+                        .contains(
+                            "pypimirror_proxy_requests_total{kind=\"file\",outcome=\"error\"}"
+                                + " 1.0"));
+      }
+    }
+  }
+
+  /** Core metadata whose bytes are not the md5 the page gives: the client is reset, none stored. */
+  @Test
+  void coreMetadataThatIsNotThePagesMd5IsNotStored(@TempDir Path scratch) throws Exception {
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    String name = dep.getFileName().toString();
+    try (FakeUpstream upstream = new FakeUpstream()) {
+      upstream.hashAlgorithm = "md5";
+      upstream.add("proxy-dep", dep);
+      upstream.metadata.put(name, "Metadata-Version: 2.1\n".getBytes(StandardCharsets.UTF_8));
+      try (Proxy proxy = proxy(cache, Resolution.FirstMatch, false, Map.of(), upstream.url())) {
+        assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
+        // the page the proxy holds gives the md5 of those bytes; the upstream now sends others
+        upstream.metadata.put(
+            name, "Metadata-Version: 2.1\nName: evil\n".getBytes(StandardCharsets.UTF_8));
+
+        String path = "/files/proxy-dep/" + name + ".metadata";
+        assertThatThrownBy(() -> getAsync(proxy.port(), path).get(30, TimeUnit.SECONDS))
+            .hasCauseInstanceOf(java.io.IOException.class);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> cache.resolve("_files").toFile().list().length == 0);
+      }
+    }
+  }
+
   @Test
   void withTheUpstreamGoneAStoredPageIsServedStaleAndANewProjectFailsAtOnce(@TempDir Path scratch)
       throws Exception {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.pypimirror.operator.serving.LogThrottle;
+import dev.pypimirror.operator.simple.FileHash;
 import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.ProjectPage;
 import java.net.URI;
@@ -120,10 +121,13 @@ class ProxyPiecesTest {
                 ServedPage.project(
                     new ProjectPage("demo", List.of(l)), Map.of(name, 0), java.time.Instant.EPOCH));
     FileStore.CachedFile fromPrivate =
-        new FileStore.CachedFile(name, Path.of(name), 1, sha, "https://private.example/simple/");
+        new FileStore.CachedFile(
+            name, Path.of(name), 1, sha, "https://private.example/simple/", null);
     FileStore.CachedFile fromPublic =
-        new FileStore.CachedFile(name, Path.of(name), 1, other, "https://pypi.example/simple/");
-    FileStore.CachedFile synced = new FileStore.CachedFile(name, Path.of(name), 1, null, null);
+        new FileStore.CachedFile(
+            name, Path.of(name), 1, other, "https://pypi.example/simple/", null);
+    FileStore.CachedFile synced =
+        new FileStore.CachedFile(name, Path.of(name), 1, null, null, null);
 
     assertThat(ProxyServer.listed(Optional.empty(), file, fromPublic, upstreams))
         .as("no page in memory: served")
@@ -169,6 +173,47 @@ class ProxyPiecesTest {
                 metadata,
                 fromPublic,
                 upstreams))
+        .isEqualTo(ProxyServer.Listed.ANOTHER_FILE);
+
+    // a page that gives md5 only: compared with the md5 the file was checked against when fetched
+    String md5 = "c".repeat(32);
+    FileStore.CachedFile checkedMd5 =
+        new FileStore.CachedFile(
+            name,
+            Path.of(name),
+            1,
+            sha,
+            "https://private.example/simple/",
+            new FileHash("md5", md5));
+    java.util.function.Function<Map<String, String>, Optional<ServedPage>> hashed =
+        hashes ->
+            page.apply(
+                new FileLink(name, "https://files.example/" + name, hashes, null, null, null));
+    assertThat(ProxyServer.listed(hashed.apply(Map.of("md5", md5)), file, checkedMd5, upstreams))
+        .isEqualTo(ProxyServer.Listed.YES);
+    assertThat(
+            ProxyServer.listed(
+                hashed.apply(Map.of("md5", "d".repeat(32))), file, checkedMd5, upstreams))
+        .as("the page's md5 changed: another file, from the same upstream")
+        .isEqualTo(ProxyServer.Listed.ANOTHER_FILE);
+    assertThat(
+            ProxyServer.listed(
+                hashed.apply(Map.of("sha512", "e".repeat(128))), file, checkedMd5, upstreams))
+        .as("a hash of an algorithm the file was not checked with: the same upstream's")
+        .isEqualTo(ProxyServer.Listed.YES);
+    assertThat(
+            ProxyServer.listed(
+                hashed.apply(Map.of("sha512", "e".repeat(128))), file, fromPublic, upstreams))
+        .isEqualTo(ProxyServer.Listed.ANOTHER_FILE);
+    assertThat(
+            ProxyServer.listed(
+                hashed.apply(Map.of("md5", md5, "sha256", other)), file, checkedMd5, upstreams))
+        .as("the page's sha256 is compared first")
+        .isEqualTo(ProxyServer.Listed.ANOTHER_FILE);
+    assertThat(
+            ProxyServer.listed(
+                hashed.apply(Map.of("blake2b", "f".repeat(128))), file, fromPublic, upstreams))
+        .as("blake2b is no hash the proxy checks: the upstream decides")
         .isEqualTo(ProxyServer.Listed.ANOTHER_FILE);
   }
 

@@ -2,6 +2,7 @@ package dev.pypimirror.operator.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pypimirror.operator.simple.FileHash;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -17,6 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The store behind the client: chunks are written and hashed in order off the caller's thread, a
@@ -32,12 +36,16 @@ class StoreBehindTest {
   void chunksAreStoredInOrderAndPublishedUnderTheHashOfAll() throws Exception {
     FileStore store = new FileStore(cache, 0.9, Clock.systemUTC());
     byte[] bytes = randomBytes(40 * 65_536 + 123);
-    StoreBehind behind = new StoreBehind(store.begin(NAME, bytes.length), () -> {});
+    StoreBehind behind =
+        new StoreBehind(store.begin(NAME, bytes.length), () -> {}, FileHash.sha256(sha256(bytes)));
 
     addInChunks(behind, bytes, 65_536);
-    StoreBehind.Finished done = finish(behind, sha256(bytes));
+    StoreBehind.Finished done = finish(behind);
 
-    assertThat(done).isEqualTo(new StoreBehind.Finished(sha256(bytes), true));
+    assertThat(done.checked())
+        .isEqualTo(
+            new TransferDigests.Checked(sha256(bytes), FileHash.sha256(sha256(bytes)), true));
+    assertThat(done.stored()).isTrue();
     assertThat(Files.readAllBytes(store.cached(NAME).orElseThrow().path())).isEqualTo(bytes);
     assertThat(partFiles()).isEmpty();
   }
@@ -46,12 +54,15 @@ class StoreBehindTest {
   void bytesThatAreNotTheExpectedHashAreNotStoredAndLeaveNothing() throws Exception {
     FileStore store = new FileStore(cache, 0.9, Clock.systemUTC());
     byte[] bytes = randomBytes(300_000);
-    StoreBehind behind = new StoreBehind(store.begin(NAME, bytes.length), () -> {});
+    StoreBehind behind =
+        new StoreBehind(store.begin(NAME, bytes.length), () -> {}, FileHash.sha256("0".repeat(64)));
 
     addInChunks(behind, bytes, 65_536);
-    StoreBehind.Finished done = finish(behind, "0".repeat(64));
+    StoreBehind.Finished done = finish(behind);
 
-    assertThat(done).isEqualTo(new StoreBehind.Finished(sha256(bytes), false));
+    assertThat(done.checked().sha256()).isEqualTo(sha256(bytes));
+    assertThat(done.checked().matches()).isFalse();
+    assertThat(done.stored()).isFalse();
     assertThat(store.cached(NAME)).isEmpty();
     assertThat(partFiles()).isEmpty();
   }
@@ -59,7 +70,7 @@ class StoreBehindTest {
   @Test
   void anAbortedTransferLeavesNothingAndSaysWhenItIsDone() throws Exception {
     FileStore store = new FileStore(cache, 0.9, Clock.systemUTC());
-    StoreBehind behind = new StoreBehind(store.begin(NAME, -1), () -> {});
+    StoreBehind behind = new StoreBehind(store.begin(NAME, -1), () -> {}, null);
     addInChunks(behind, randomBytes(500_000), 65_536);
 
     CompletableFuture<Void> aborted = new CompletableFuture<>();
@@ -76,10 +87,13 @@ class StoreBehindTest {
     byte[] bytes = randomBytes((int) StoreBehind.CAP * 3);
     AtomicInteger caughtUp = new AtomicInteger();
     StoreBehind behind =
-        new StoreBehind(store.begin(NAME, bytes.length), caughtUp::incrementAndGet);
+        new StoreBehind(
+            store.begin(NAME, bytes.length),
+            caughtUp::incrementAndGet,
+            FileHash.sha256(sha256(bytes)));
 
     behind.add(ByteBuffer.wrap(bytes));
-    StoreBehind.Finished done = finish(behind, sha256(bytes));
+    StoreBehind.Finished done = finish(behind);
 
     // the store went over the cap with that one chunk and came back under it once: the relay,
     // which asked upstream for nothing more meanwhile, was told so
@@ -88,22 +102,69 @@ class StoreBehindTest {
     assertThat(done.stored()).isTrue();
   }
 
+  /**
+   * A page that gives md5 (or sha512) only: that digest is computed beside the sha256 in the same
+   * pass; the right one stores the file under its sha256 with the checked hash in its marker, a
+   * wrong one stores nothing.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"md5", "sha512", "sha3_256", "sha1"})
+  void aPageHashOfAnotherAlgorithmIsCheckedBesideTheSha256(String algorithm) throws Exception {
+    FileStore store = new FileStore(cache, 0.9, Clock.systemUTC());
+    byte[] bytes = randomBytes(300_000);
+    FileHash right = new FileHash(algorithm, HexFormat.of().formatHex(right(algorithm, bytes)));
+    StoreBehind behind =
+        new StoreBehind(
+            store.begin(NAME, bytes.length).map(w -> w.from("https://up/")), () -> {}, right);
+
+    addInChunks(behind, bytes, 65_536);
+    StoreBehind.Finished done = finish(behind);
+
+    assertThat(done.checked()).isEqualTo(new TransferDigests.Checked(sha256(bytes), right, true));
+    assertThat(done.stored()).isTrue();
+    FileStore.CachedFile cached = store.cached(NAME).orElseThrow();
+    assertThat(cached.sha256()).isEqualTo(sha256(bytes));
+    assertThat(cached.checked()).isEqualTo(right);
+    assertThat(cache.resolve(".proxy/fetched/" + NAME))
+        .hasContent(sha256(bytes) + "\nhttps://up/\n" + right + "\n");
+
+    FileHash wrong = new FileHash(algorithm, "0".repeat(right.hex().length()));
+    String other = "other-1.0.tar.gz";
+    StoreBehind lied = new StoreBehind(store.begin(other, bytes.length), () -> {}, wrong);
+    addInChunks(lied, bytes, 65_536);
+    StoreBehind.Finished refused = finish(lied);
+
+    assertThat(refused.checked().matches()).isFalse();
+    assertThat(refused.checked().actual()).isEqualTo(right);
+    assertThat(refused.stored()).isFalse();
+    assertThat(store.cached(other)).isEmpty();
+    assertThat(partFiles()).isEmpty();
+  }
+
+  /** The digest computed apart from the proxy's code, by the JDK's name of the algorithm. */
+  private static byte[] right(String algorithm, byte[] bytes) throws Exception {
+    String jdkName =
+        Map.of("md5", "MD5", "sha512", "SHA-512", "sha3_256", "SHA3-256", "sha1", "SHA-1")
+            .get(algorithm);
+    return MessageDigest.getInstance(jdkName).digest(bytes);
+  }
+
   @Test
   void withoutAWriterTheBytesAreHashedAndNothingIsStored() throws Exception {
     byte[] bytes = randomBytes(200_000);
     AtomicInteger caughtUp = new AtomicInteger();
-    StoreBehind behind = new StoreBehind(Optional.empty(), caughtUp::incrementAndGet);
+    StoreBehind behind = new StoreBehind(Optional.empty(), caughtUp::incrementAndGet, null);
 
     byte[] large = randomBytes((int) StoreBehind.CAP + 1);
     addInChunks(behind, bytes, 65_536);
     behind.add(ByteBuffer.wrap(large));
-    StoreBehind.Finished done = finish(behind, null);
+    StoreBehind.Finished done = finish(behind);
 
     MessageDigest both = MessageDigest.getInstance("SHA-256");
     both.update(bytes);
     both.update(large);
-    assertThat(done)
-        .isEqualTo(new StoreBehind.Finished(HexFormat.of().formatHex(both.digest()), false));
+    assertThat(done.checked().sha256()).isEqualTo(HexFormat.of().formatHex(both.digest()));
+    assertThat(done.stored()).isFalse();
     assertThat(caughtUp).hasValue(1);
   }
 
@@ -157,9 +218,9 @@ class StoreBehindTest {
     }
   }
 
-  private static StoreBehind.Finished finish(StoreBehind behind, String expected) throws Exception {
+  private static StoreBehind.Finished finish(StoreBehind behind) throws Exception {
     CompletableFuture<StoreBehind.Finished> done = new CompletableFuture<>();
-    behind.finish(expected, done::complete);
+    behind.finish(done::complete);
     return done.get(30, TimeUnit.SECONDS);
   }
 

@@ -212,7 +212,7 @@ class TailReaderTest {
     byte[] bytes = randomBytes(2 << 20);
     FileStore.Writer writer = store.begin(NAME, -1).orElseThrow();
     GrowingFile file = GrowingFile.open(writer.temporary(), -1);
-    StoreBehind behind = new StoreBehind(Optional.of(writer), () -> {}, file);
+    StoreBehind behind = new StoreBehind(Optional.of(writer), () -> {}, file, null);
     Client client = new Client();
     client.fillsUp = false;
     AtomicReference<TailReader.Ended> how = new AtomicReference<>();
@@ -221,7 +221,7 @@ class TailReaderTest {
     for (int at = 0; at < bytes.length; at += 65_536) {
       behind.add(ByteBuffer.wrap(bytes, at, 65_536).slice());
     }
-    behind.finish(null, done -> {});
+    behind.finish(done -> {});
 
     await().atMost(Duration.ofSeconds(30)).until(() -> client.reset);
     assertThat(file.end()).isEqualTo(GrowingFile.End.STOPPED);
