@@ -193,6 +193,35 @@ class ProxyEndToEndTest {
     }
   }
 
+  /**
+   * An index whose pages give md5 only: pip installs through the proxy, which checked each file
+   * against its md5 (written down beside its sha256) and whose page gives that md5 on until the
+   * file is stored; again, from the cache, once the page gives the sha256.
+   */
+  @Test
+  void pipInstallsFromAnIndexThatGivesMd5OnlyAndTheProxyCheckedEachFile(@TempDir Path scratch)
+      throws Exception {
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    try (FakeUpstream upstream = new FakeUpstream()) {
+      upstream.hashAlgorithm = "md5";
+      upstream.add("proxy-app", app);
+      upstream.add("proxy-dep", dep);
+      try (Proxy proxy = proxy(cache, Resolution.FirstMatch, false, Map.of(), upstream.url())) {
+        pipInstall(scratch, proxy.index(), "first", "proxy-app").assertOk();
+        assertThat(cachedFiles(cache))
+            .containsExactlyInAnyOrder(app.getFileName().toString(), dep.getFileName().toString());
+        for (Path wheel : List.of(app, dep)) {
+          assertThat(cache.resolve(".proxy/fetched/" + wheel.getFileName()))
+              .content()
+              .endsWith("\nmd5=" + FakeUpstream.digest("md5", Files.readAllBytes(wheel)) + "\n");
+        }
+        upstream.close();
+        pipInstall(scratch, proxy.index(), "second", "proxy-app").assertOk();
+        assertThat(scratch.resolve("second/proxy_dep/__init__.py")).exists();
+      }
+    }
+  }
+
   @Test
   void twentyConcurrentClientsOfOneUncachedFileMakeOneUpstreamRequest(@TempDir Path scratch)
       throws Exception {
