@@ -19,7 +19,9 @@ public final class SimpleHtml {
 
   private static final Pattern ENTITY =
       Pattern.compile("&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{1,32});");
-  private static final Pattern HASH_FRAGMENT = Pattern.compile("([a-z0-9]+)=([0-9a-fA-F]+)");
+
+  /** {@code name=hex}: hashlib's names (sha3_256 has an underscore). */
+  private static final Pattern HASH_FRAGMENT = Pattern.compile("([a-z0-9_]+)=([0-9a-fA-F]+)");
 
   private SimpleHtml() {}
 

@@ -252,10 +252,10 @@ class UpstreamPageParsingTest {
         links.add(link(random));
       }
       String html;
-      if (round % 5 == 0) { // as this project writes it, which gives sha256 alone
+      if (round % 5 == 0) { // as this project writes it: sha256, or a hash every client reads
         links.replaceAll(
             l ->
-                l.sha256() != null
+                FileHash.expected(l.hashes()).filter(FileHash::readByEveryClient).isPresent()
                     ? l
                     : new FileLink(
                         l.filename(),
@@ -298,9 +298,10 @@ class UpstreamPageParsingTest {
                 "http://up.example:8080/repository/pypi/packages/")
             + filename.replace("+", "%2B");
     Map<String, String> hashes =
-        switch (random.nextInt(3)) {
+        switch (random.nextInt(4)) {
           case 0 -> Map.of();
           case 1 -> Map.of("sha256", hex(random, 64));
+          case 2 -> Map.of("sha3_256", hex(random, 64));
           default -> Map.of("md5", hex(random, 32));
         };
     String requiresPython =
