@@ -260,6 +260,48 @@ class ProxyHttpTest {
     }
   }
 
+  /**
+   * A cached file whose index republished other bytes under its name, with their md5: the file's
+   * record keeps the md5 it was checked against, so it no longer answers for the page, though the
+   * same upstream served it (which is all a page without hash could go by).
+   */
+  @Test
+  void aCachedFileIsNotServedOnceItsPagesMd5IsAnotherOnes(@TempDir Path scratch) throws Exception {
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    Path sdist = randomSdist(Files.createDirectories(scratch.resolve("up")), "proxy-dep", 1);
+    byte[] first = Files.readAllBytes(sdist);
+    String file = "/files/proxy-dep/" + sdist.getFileName();
+    try (FakeUpstream upstream = new FakeUpstream();
+        Proxy proxy =
+            proxy(
+                cache,
+                Duration.ofSeconds(1),
+                Resolution.FirstMatch,
+                false,
+                Map.of(),
+                upstream.url())) {
+      upstream.hashAlgorithm = "md5";
+      upstream.add("proxy-dep", sdist);
+      assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
+      assertThat(get(proxy.port(), file).body()).isEqualTo(first);
+
+      byte[] republished = first.clone();
+      republished[0] ^= 1;
+      Files.write(sdist, republished);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(300))
+          .until(
+              () ->
+                  text(get(proxy.port(), "/simple/proxy-dep/"))
+                      .contains(FakeUpstream.digest("md5", republished)));
+
+      HttpResponse<byte[]> answer = get(proxy.port(), file);
+      assertThat(answer.statusCode()).isEqualTo(502);
+      assertThat(answer.body()).isNotEqualTo(first);
+    }
+  }
+
   /** Core metadata whose bytes are not the md5 the page gives: the client is reset, none stored. */
   @Test
   void coreMetadataThatIsNotThePagesMd5IsNotStored(@TempDir Path scratch) throws Exception {
