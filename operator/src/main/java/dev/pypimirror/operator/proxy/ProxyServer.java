@@ -439,12 +439,13 @@ public final class ProxyServer {
 
   /**
    * A request for a file another request is fetching: it reads the file as it is written (the same
-   * head as the leader's, then the bytes from the start), or, when the file is not being stored or
-   * can no longer be read, waits for the fetch's end.
+   * head as the leader's, then the bytes from the start), or, when the file is not being stored,
+   * can no longer be read or is already whole and checked (the cache then sends it, by the kernel),
+   * waits for the fetch's end.
    */
   private void joinFetch(
       FileRequest asked, Origin origin, Fetch fetch, Optional<GrowingFile> growing) {
-    if (growing.isPresent()) {
+    if (growing.isPresent() && growing.get().end() != GrowingFile.End.VERIFIED) {
       HttpServerResponse response = asked.request().response();
       boolean reading =
           TailReader.serve(
