@@ -8,6 +8,7 @@ import static dev.pypimirror.operator.proxy.ProxyHttpTest.limited;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.limits;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.randomSdist;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.rawGet;
+import static dev.pypimirror.operator.proxy.ProxyHttpTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -133,6 +134,8 @@ class ProxyJoinersTest {
       assertThat(leader.get(60, TimeUnit.SECONDS).body()).isEqualTo(bytes);
       assertThat(held.upstream.count("/files/")).isEqualTo(1);
       held.awaitStored();
+      // the joiner counted as a miss, as the first client is
+      awaitFileRequests(held.port, "miss", 2);
     }
   }
 
@@ -155,6 +158,8 @@ class ProxyJoinersTest {
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> held.cache.resolve("_files").toFile().list().length == 0);
+      // both counted as what they were: a miss served while fetching fails as an error
+      awaitFileRequests(held.port, "error", 2);
     }
   }
 
@@ -181,5 +186,14 @@ class ProxyJoinersTest {
       held.awaitStored();
       assertThat(held.upstream.count("/files/")).isEqualTo(1);
     }
+  }
+
+  /** Until the metrics count {@code n} file requests answered with {@code outcome}. */
+  private static void awaitFileRequests(int port, String outcome, int n) {
+    String series =
+        "pypimirror_proxy_requests_total{kind=\"file\",outcome=\"" + outcome + "\"} " + n + ".0";
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> text(get(port, "/-/metrics")).lines().anyMatch(series::equals));
   }
 }
