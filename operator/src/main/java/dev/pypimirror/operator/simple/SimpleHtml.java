@@ -111,14 +111,7 @@ public final class SimpleHtml {
         continue;
       }
       URI url = resolved.get();
-      Map<String, String> hashes = new LinkedHashMap<>();
-      if (url.getRawFragment() != null) {
-        Matcher hash = HASH_FRAGMENT.matcher(url.getRawFragment());
-        if (hash.matches()) {
-          hashes.put(
-              hash.group(1).toLowerCase(Locale.ROOT), hash.group(2).toLowerCase(Locale.ROOT));
-        }
-      }
+      Map<String, String> hashes = fragmentHashes(url.getRawFragment());
       String metadata =
           attributes.getOrDefault("data-core-metadata", attributes.get("data-dist-info-metadata"));
       files.add(
@@ -168,6 +161,26 @@ public final class SimpleHtml {
     return hash.matches()
         ? Map.of(hash.group(1).toLowerCase(Locale.ROOT), hash.group(2).toLowerCase(Locale.ROOT))
         : Map.of();
+  }
+
+  /**
+   * The hashes a link's fragment gives: each {@code &}-separated {@code name=hex} part (the first
+   * of a name counts), as pip reads {@code #sha256=...} also beside other parts ({@code
+   * #egg=foo&sha256=...}, {@code #sha256=...&subdirectory=...}).
+   */
+  static Map<String, String> fragmentHashes(String fragment) {
+    Map<String, String> hashes = new LinkedHashMap<>();
+    if (fragment == null) {
+      return hashes;
+    }
+    for (String part : fragment.split("&", -1)) {
+      Matcher hash = HASH_FRAGMENT.matcher(part);
+      if (hash.matches()) {
+        hashes.putIfAbsent(
+            hash.group(1).toLowerCase(Locale.ROOT), hash.group(2).toLowerCase(Locale.ROOT));
+      }
+    }
+    return hashes;
   }
 
   private static String withoutFragment(URI url) {

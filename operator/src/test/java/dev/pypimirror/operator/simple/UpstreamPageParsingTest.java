@@ -184,6 +184,27 @@ class UpstreamPageParsingTest {
   }
 
   @Test
+  void aHashIsReadBesideOtherPartsOfTheFragment() {
+    String sha = "ab".repeat(32);
+    assertThat(
+            parse("<a href=\"foo-1.0.tar.gz#egg=foo&amp;sha256=" + sha.toUpperCase() + "\">f</a>"))
+        .extracting(FileLink::sha256)
+        .containsExactly(sha);
+    assertThat(
+            parse(
+                "<a href=\"foo-1.0.tar.gz#md5=" + "cd".repeat(16) + "&sha256=" + sha + "\">f</a>"))
+        .extracting(FileLink::hashes)
+        .containsExactly(Map.of("md5", "cd".repeat(16), "sha256", sha));
+    assertThat(
+            parse("<a href=\"foo-1.0.tar.gz#sha256=" + sha + "&subdirectory=x&sha256=00\">f</a>"))
+        .extracting(FileLink::sha256)
+        .containsExactly(sha);
+    assertThat(parse("<a href=\"foo-1.0.tar.gz#egg=foo&sha256=not-hex\">f</a>"))
+        .extracting(FileLink::hashes)
+        .containsExactly(Map.of());
+  }
+
+  @Test
   void commentsScriptsAndStylesHoldNoLinks() {
     String hidden = "<a href=\"foo-6.6.tar.gz\">foo-6.6.tar.gz</a>";
     assertThat(
