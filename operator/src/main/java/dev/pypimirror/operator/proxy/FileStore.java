@@ -179,6 +179,9 @@ public final class FileStore {
               name, path, attributes.size(), marker.sha256(), marker.origin(), marker.checked());
       present.put(name, file);
       return Optional.of(file);
+    } catch (NoSuchFileException e) {
+      forget(name); // another replica may have evicted it
+      return Optional.empty();
     } catch (IOException e) {
       return Optional.empty();
     }
@@ -193,8 +196,10 @@ public final class FileStore {
    * @param upstream the upstream whose page lists it (null: only the cache does)
    */
   public Optional<String> knownSha256(String name, FileHash expected, String upstream) {
+    // a marker whose file is gone (an eviction cut short) vouches for nothing
     return marker(name)
         .filter(m -> answers(m.sha256(), m.origin(), m.checked(), expected, upstream))
+        .filter(m -> Files.isRegularFile(files.resolve(name), LinkOption.NOFOLLOW_LINKS))
         .map(Marker::sha256);
   }
 
@@ -267,9 +272,15 @@ public final class FileStore {
     return origin == null || upstream == null || origin.equals(upstream);
   }
 
-  /** Forgets a file that turned out to be gone (removed by hand). */
+  /** Forgets a file that turned out to be gone (evicted by another replica, removed by hand). */
   public void forget(String name) {
     present.remove(name);
+    lastServed.remove(name);
+  }
+
+  /** Whether this store still remembers {@code name} as present or served (for tests). */
+  boolean remembers(String name) {
+    return present.containsKey(name) || lastServed.containsKey(name);
   }
 
   /**
@@ -277,6 +288,9 @@ public final class FileStore {
    * sharing the volume, until {@link Held#release}; empty when the cache does not hold it (or
    * another process is evicting it now). Blocking (the lock file is opened and locked, the file
    * looked at): off the event loop.
+   *
+   * @throws CannotHold when the cache holds the file but its lock cannot be taken for another
+   *     reason than a volume without locks: it must not be sent then
    */
   public Optional<Held> hold(String name) {
     if (!plainName(name)) {
@@ -296,9 +310,10 @@ public final class FileStore {
             dropLockFile(name); // the file went by other means than eviction
           }
           lease.end(this, name);
+          forget(name);
           return Optional.empty();
         }
-        if (lease.holders == 0 && !lease.lockVolume(this, name)) {
+        if (lease.holders == 0 && !lockVolume(lease, name)) {
           lease.end(this, name);
           return Optional.empty();
         }
@@ -310,6 +325,7 @@ public final class FileStore {
             dropLockFile(name); // it went between the look and the lock
             lease.end(this, name);
           }
+          forget(name);
           return Optional.empty();
         }
         lease.holders++;
@@ -320,6 +336,15 @@ public final class FileStore {
       } finally {
         lease.lock.unlock();
       }
+    }
+  }
+
+  private boolean lockVolume(Lease lease, String name) {
+    try {
+      return lease.lockVolume(this, name);
+    } catch (CannotHold e) {
+      lease.end(this, name);
+      throw e;
     }
   }
 
@@ -409,16 +434,24 @@ public final class FileStore {
     // the lock file's channel holding the shared lock; null on a volume without locks
     FileChannel channel;
 
-    /** Takes the shared volume lock; false when another process holds the file exclusively. */
+    /**
+     * Takes the shared volume lock; false when another process holds the file exclusively, true
+     * without a lock on a volume that takes none (this process's hold alone: eviction there deletes
+     * nothing).
+     *
+     * @throws CannotHold on any other error
+     */
     boolean lockVolume(FileStore store, String name) {
       try {
         Optional<FileChannel> locked = store.lockFile(name, true);
         channel = locked.orElse(null);
         return locked.isPresent();
-      } catch (IOException e) {
-        // a volume without locks: this process's hold alone (eviction there deletes nothing)
+      } catch (IOException | UnsupportedOperationException e) {
         store.lockFailed(e);
-        return true;
+        if (withoutLocks(e)) {
+          return true;
+        }
+        throw new CannotHold(name, e);
       }
     }
 
@@ -509,6 +542,27 @@ public final class FileStore {
     }
   }
 
+  /**
+   * Whether a lock's error says the volume takes no locks at all: {@code ENOLCK} (NFSv3 without a
+   * lock manager), which the JDK reports as an IOException with the C library's words for it, or a
+   * file system that does not support locks. Any other error (too many open files, no space for the
+   * lock file, no permission) is not that: the file is not held.
+   */
+  static boolean withoutLocks(Exception e) {
+    return e instanceof UnsupportedOperationException
+        || e.getMessage() != null && e.getMessage().contains("No locks available");
+  }
+
+  /**
+   * A cached file whose hold cannot be taken for another reason than a volume without locks (see
+   * {@link #withoutLocks}): it is not sent, since another replica could delete it mid-send.
+   */
+  public static final class CannotHold extends RuntimeException {
+    CannotHold(String name, Exception cause) {
+      super("cannot hold " + name + " against eviction: " + cause, cause);
+    }
+  }
+
   private static Object fileKey(Path path) throws IOException {
     try {
       return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
@@ -518,12 +572,12 @@ public final class FileStore {
     }
   }
 
-  private void lockFailed(IOException e) {
+  private void lockFailed(Exception e) {
     if (lockFailures.mayLog("lock")) {
       LOG.warn(
-          "cannot lock in {}: {}; files being served are held against this process's eviction"
-              + " only, and eviction deletes nothing it cannot lock (logged at most once a"
-              + " minute)",
+          "cannot lock in {}: {}; a cached file that cannot be locked is neither sent (503) nor"
+              + " evicted, except on a volume without locks, where files being served are held"
+              + " against this process's eviction only (logged at most once a minute)",
           locks,
           e.toString());
     }
@@ -754,12 +808,24 @@ public final class FileStore {
                   + (origin == null ? "" : origin)
                   + "\n"
                   + (checked == null ? "" : checked + "\n"));
+          // its lock file is made now, so that serving it never has to make one on a full volume
+          try {
+            Files.createFile(locks.resolve(name));
+          } catch (FileAlreadyExistsException e) {
+            // the name's, made by an earlier serve or store
+          }
           try {
             Files.createLink(files.resolve(name), temporary);
           } catch (FileAlreadyExistsException e) {
             return false; // someone else's file of that name: kept as it is, with its marker
           }
-          Files.move(markerAside, marker, StandardCopyOption.REPLACE_EXISTING);
+          try {
+            Files.move(markerAside, marker, StandardCopyOption.REPLACE_EXISTING);
+          } catch (IOException e) {
+            // an unmarked file would pass for a sync's: the name just linked goes again
+            unpublish(name);
+            throw e;
+          }
         } finally {
           Files.deleteIfExists(markerAside);
         }
@@ -850,48 +916,66 @@ public final class FileStore {
     return freed;
   }
 
+  /** Deletes the fetched file {@code name} unless it is being served; returns the bytes freed. */
+  private long evict(String name) {
+    long size = deleteUnserved(name);
+    if (size > 0) {
+      bytes.addAndGet(-size);
+      LOG.info("evicted {} ({} bytes), least recently served", name, size);
+    }
+    return Math.max(0, size);
+  }
+
+  /** Takes back a file just linked whose marker could not be moved in. */
+  private void unpublish(String name) {
+    if (deleteUnserved(name) < 0) {
+      LOG.warn("cannot delete {} again: it is being served; it stays unmarked", name);
+    }
+  }
+
   /**
-   * Deletes the fetched file {@code name} unless it is being served, here or by another process on
-   * the volume: only while this process holds its lock file exclusively, so no serve can open it
-   * between the check and the delete. Returns the bytes freed.
+   * Deletes the file {@code name}, then its marker and its lock file, unless it is being served,
+   * here or by another process on the volume: only while this process holds its lock file
+   * exclusively, so no serve can open it between the check and the delete. The file goes first: a
+   * marker without its file is harmless, a file without its marker would pass for a sync's. Returns
+   * the file's size (0 when it was gone), or -1 when it is served or cannot be deleted.
    */
-  private long evict(String name) throws IOException {
+  private long deleteUnserved(String name) {
     Lease lease = serving.computeIfAbsent(name, n -> new Lease());
     if (!lease.lock.tryLock()) {
-      return 0; // a serve is taking or giving up its hold now
+      return -1; // a serve is taking or giving up its hold now
     }
     try {
       if (lease.gone || lease.holders > 0) {
-        return 0;
+        return -1;
       }
       Optional<FileChannel> locked;
       try {
         locked = lockFile(name, false);
       } catch (IOException e) {
         lockFailed(e);
-        return 0;
+        return -1;
       }
       if (locked.isEmpty()) {
-        return 0; // another process serves it
+        return -1; // another process serves it
       }
+      long deleted = -1;
       try (FileChannel exclusive = locked.get()) {
         Optional<CachedFile> file = cached(name);
-        present.remove(name);
-        lastServed.remove(name);
-        Files.deleteIfExists(fetched.resolve(name));
-        long size = 0;
+        forget(name);
         if (file.isPresent()) {
-          Files.deleteIfExists(file.get().path());
-          size = file.get().size();
-          bytes.addAndGet(-size);
-          LOG.info("evicted {} ({} bytes), least recently served", name, size);
+          disk.delete(file.get().path());
         }
-        Files.deleteIfExists(locks.resolve(name)); // still locked: its next user makes a new one
-        return size;
+        deleted = file.map(CachedFile::size).orElse(0L);
+        delete(fetched.resolve(name));
+        delete(locks.resolve(name)); // still locked: its next user makes a new one
+      } catch (IOException e) {
+        LOG.warn("cannot delete {}: {}", name, e.toString()); // still marked: still fetched
       }
+      return deleted;
     } finally {
       if (lease.holders == 0) {
-        lease.end(this, name); // this eviction's own lease (any serve makes a new one)
+        lease.end(this, name); // this deletion's own lease (any serve makes a new one)
       }
       lease.lock.unlock();
     }
@@ -904,6 +988,11 @@ public final class FileStore {
     long usableSpace() throws IOException;
 
     WritableByteChannel open(Path temporary) throws IOException;
+
+    /** Deletes a cached file (gone already: nothing). */
+    default void delete(Path file) throws IOException {
+      Files.deleteIfExists(file);
+    }
 
     /** The volume that holds {@code folder}. */
     static Disk of(Path folder) throws IOException {

@@ -348,10 +348,31 @@ public final class ProxyServer {
                                 asked.kind(),
                                 outcome,
                                 cached.get());
+                          } else if (error != null
+                              && UpstreamClient.cause(error) instanceof FileStore.CannotHold) {
+                            cannotHold(asked);
                           } else {
                             miss.run();
                           }
                         }));
+  }
+
+  /**
+   * A cached file whose hold against other replicas' eviction could not be taken (a lock error,
+   * logged by the store): not sent, since it could be deleted mid-send, and not fetched again,
+   * since the error is this replica's own and most often brief (too many open files), while a fetch
+   * would send every request for cached files upstream meanwhile and fail offline or with the
+   * upstream down. 503 with Retry-After, which pip and uv retry.
+   */
+  private void cannotHold(FileRequest asked) {
+    metrics.request(asked.kind(), Outcome.ERROR);
+    asked
+        .request()
+        .response()
+        .setStatusCode(503)
+        .putHeader("Content-Type", "text/plain")
+        .putHeader("Retry-After", "1")
+        .end("the cached file cannot be locked now; ask again\n");
   }
 
   private void fetch(FileRequest asked) {

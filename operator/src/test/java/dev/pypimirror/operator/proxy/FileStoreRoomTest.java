@@ -27,13 +27,15 @@ class FileStoreRoomTest {
   static final String SHA = "0".repeat(64);
 
   /**
-   * A volume of {@code total} bytes holding the store's files folder; opens and writes can fail.
+   * A volume of {@code total} bytes holding the store's files folder; opens, writes and deletes can
+   * fail.
    */
   static final class SmallVolume implements FileStore.Disk, FileStore.Disk.Factory {
     final long total;
     Path folder;
     IOException openFails;
     IOException writeFails;
+    IOException deleteFails;
 
     SmallVolume(long total) {
       this.total = total;
@@ -63,6 +65,14 @@ class FileStoreRoomTest {
         }
         return used;
       }
+    }
+
+    @Override
+    public void delete(Path file) throws IOException {
+      if (deleteFails != null) {
+        throw deleteFails;
+      }
+      Files.deleteIfExists(file);
     }
 
     @Override

@@ -2,8 +2,11 @@ package dev.pypimirror.operator.proxy;
 
 import static dev.pypimirror.operator.proxy.FileStoreRoomTest.stored;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -107,8 +110,83 @@ class FileStoreSharedHoldTest {
     store.hold("a-1.0.tar.gz").orElseThrow().release();
     Files.delete(cache.resolve("_files/a-1.0.tar.gz")); // gone by hand: its lock file goes too
     assertThat(store.hold("a-1.0.tar.gz")).isEmpty();
+    assertThat(lockFiles()).containsExactly("b-1.0.tar.gz", "c-1.0.tar.gz"); // made when stored
+  }
+
+  @Test
+  void aFileWhoseLockFailsForAnyOtherReasonThanNoLocksIsNeitherHeldNorEvicted() throws IOException {
+    // a lock file that cannot be opened (as with too many open files, or no permission)
+    Path lockFile = cache.resolve(".proxy/locks/a-1.0.tar.gz");
+    Files.delete(lockFile);
+    Files.createDirectories(lockFile.resolve("in-the-way"));
+    assertThatThrownBy(() -> store.hold("a-1.0.tar.gz")).isInstanceOf(FileStore.CannotHold.class);
+    assertThat(store.holdAgain("a-1.0.tar.gz")).isEmpty(); // no hold was left behind to share
+    // room for 200 takes two files: not a, which cannot be locked: b and c
+    stored(store, "d-1.0.tar.gz", 200);
+    assertThat(files()).containsExactly("a-1.0.tar.gz", "d-1.0.tar.gz");
+  }
+
+  @Test
+  void onlyNoLocksAvailableOrNoLockSupportMeansAVolumeWithoutLocks() {
+    assertThat(FileStore.withoutLocks(new IOException("No locks available"))).isTrue();
+    assertThat(FileStore.withoutLocks(new UnsupportedOperationException())).isTrue();
+    assertThat(FileStore.withoutLocks(new IOException("Too many open files"))).isFalse();
+    assertThat(FileStore.withoutLocks(new IOException((String) null))).isFalse();
+    assertThat(
+            FileStore.withoutLocks(new FileSystemException("x", null, "No space left on device")))
+        .isFalse();
+    assertThat(FileStore.withoutLocks(new FileSystemException("x", null, "Disk quota exceeded")))
+        .isFalse();
+    assertThat(FileStore.withoutLocks(new AccessDeniedException("x"))).isFalse();
+  }
+
+  @Test
+  void anEvictionWhoseDeleteFailsLeavesTheFileMarked() throws IOException {
+    volume.deleteFails = new IOException("Input/output error");
+    assertThat(store.begin("d-1.0.tar.gz", 100)).isEmpty(); // no file could be deleted for it
+    volume.deleteFails = null;
+    try (Stream<Path> markers = Files.list(cache.resolve(".proxy/fetched"))) {
+      assertThat(markers).hasSize(3); // each still marked: still fetched, not a sync's
+    }
+    stored(store, "d-1.0.tar.gz", 100); // so a is still evicted later, least recently served
+    assertThat(files()).containsExactly("b-1.0.tar.gz", "c-1.0.tar.gz", "d-1.0.tar.gz");
+  }
+
+  @Test
+  void aMarkerWithoutItsFileVouchesForNothingAndIsEvictedAsNothing() throws IOException {
+    Files.delete(cache.resolve("_files/a-1.0.tar.gz")); // an eviction cut short after the file
+    assertThat(store.knownSha256("a-1.0.tar.gz", null, null)).isEmpty();
+    store.count();
+    assertThat(store.fetchedBytes()).isEqualTo(200);
+    stored(store, "d-1.0.tar.gz", 200); // a's marker frees nothing: b goes
+    assertThat(files()).containsExactly("c-1.0.tar.gz", "d-1.0.tar.gz");
+    assertThat(cache.resolve(".proxy/fetched/a-1.0.tar.gz")).doesNotExist();
+  }
+
+  @Test
+  void aPublishWhoseMarkerCannotBeMovedInLeavesNoUnmarkedFile() throws IOException {
+    Files.createDirectories(cache.resolve(".proxy/fetched/x-1.0.tar.gz/in-the-way"));
+    FileStore.Writer x = store.begin("x-1.0.tar.gz", 0).orElseThrow();
+    assertThat(x.publish(FileStoreRoomTest.SHA, null)).isFalse();
+    assertThat(files()).containsExactly("a-1.0.tar.gz", "b-1.0.tar.gz", "c-1.0.tar.gz");
+    assertThat(lockFiles()).doesNotContain("x-1.0.tar.gz");
+  }
+
+  @Test
+  void namesAnotherReplicaEvictedAreForgotten() throws Exception {
+    store.hold("a-1.0.tar.gz").orElseThrow().release();
+    store.hold("b-1.0.tar.gz").orElseThrow().release();
+    assertThat(store.remembers("a-1.0.tar.gz")).isTrue();
+    OtherReplica.evict(cache); // takes every fetched file
+    assertThat(store.hold("a-1.0.tar.gz")).isEmpty();
+    assertThat(store.cached("b-1.0.tar.gz")).isEmpty();
+    assertThat(store.remembers("a-1.0.tar.gz")).isFalse();
+    assertThat(store.remembers("b-1.0.tar.gz")).isFalse();
+  }
+
+  List<String> lockFiles() throws IOException {
     try (Stream<Path> locks = Files.list(cache.resolve(".proxy/locks"))) {
-      assertThat(locks).isEmpty();
+      return locks.map(f -> f.getFileName().toString()).sorted().toList();
     }
   }
 

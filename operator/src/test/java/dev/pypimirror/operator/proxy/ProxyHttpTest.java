@@ -552,6 +552,37 @@ class ProxyHttpTest {
     }
   }
 
+  @Test
+  void aCachedFileWhoseLockFailsIsAnswered503AndNotFetchedUntilItCanBeLocked(@TempDir Path scratch)
+      throws Exception {
+    FakeUpstream upstream = new FakeUpstream();
+    upstream.add("proxy-dep", dep);
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    String name = dep.getFileName().toString();
+    String file = "/files/proxy-dep/" + name;
+    try (upstream;
+        Proxy proxy = firstMatch(cache, upstream)) {
+      assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
+      assertThat(get(proxy.port(), file).statusCode()).isEqualTo(200); // fetched
+      // its lock file cannot be opened now (as with too many open files): not sent unprotected
+      Path lockFile = cache.resolve(".proxy/locks").resolve(name);
+      Files.deleteIfExists(lockFile);
+      Files.createDirectories(lockFile.resolve("in-the-way"));
+      int asked = upstream.requests.size();
+
+      HttpResponse<byte[]> refused = get(proxy.port(), file);
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(refused.headers().firstValue("Retry-After")).contains("1");
+      assertThat(upstream.requests).hasSize(asked); // the cached file is not fetched again
+
+      Files.delete(lockFile.resolve("in-the-way"));
+      Files.delete(lockFile);
+      HttpResponse<byte[]> again = get(proxy.port(), file);
+      assertThat(again.statusCode()).isEqualTo(200);
+      assertThat(again.body()).isEqualTo(Files.readAllBytes(dep));
+    }
+  }
+
   /**
    * FirstMatch holds for files already cached: a file the public index served while the private one
    * did not have the project is not served once the private index lists its own file of that name,
