@@ -1,12 +1,10 @@
 package dev.pypimirror.operator.proxy;
 
 import dev.pypimirror.operator.cache.CacheLayout;
-import dev.pypimirror.operator.serving.LogThrottle;
 import dev.pypimirror.operator.simple.FileHash;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -30,9 +28,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,13 +47,8 @@ import org.slf4j.LoggerFactory;
  * steps as it writes), and the room check counts what transfers under way have reserved and not yet
  * written, so concurrent transfers cannot together pass the high-water mark.
  *
- * <p>A file being served is held against eviction by every process sharing the volume (replicas on
- * one ReadWriteMany volume): its serve holds a shared lock on the file's lock file in {@code
- * <cache>/.proxy/locks/}, and eviction deletes a file only while it holds that lock exclusively.
- * The lock is on a companion file, not the file itself: POSIX locks belong to the process, and the
- * HTTP server's own open and close of the file it sends would release them. Within the process one
- * lock per file is taken (the JVM refuses a second one, and closing a second descriptor of the file
- * would release the first), shared by every serve of that file.
+ * <p>A file being served is held against eviction by every process sharing the volume ({@link
+ * VolumeHolds}): eviction deletes a file only while no serve holds it.
  */
 public final class FileStore {
   private static final Logger LOG = LoggerFactory.getLogger(FileStore.class);
@@ -90,10 +81,7 @@ public final class FileStore {
   // bytes reserved by transfers under way and not yet written: taken under this store's lock,
   // given back without it, so a write never waits for an eviction
   private final AtomicLong reserved = new AtomicLong();
-  // this process's holds on files being served, one volume lock per file
-  private final ConcurrentHashMap<String, Lease> serving = new ConcurrentHashMap<>();
-  private final LogThrottle lockFailures =
-      new LogThrottle(Duration.ofMinutes(1), 1, System::nanoTime);
+  private final VolumeHolds holds;
   // files are never replaced, and only eviction removes them: what was found stays true
   private final ConcurrentHashMap<String, CachedFile> present = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Long> lastServed = new ConcurrentHashMap<>();
@@ -115,6 +103,7 @@ public final class FileStore {
     this.fetched = directory(proxy.resolve(FETCHED_DIR));
     this.pages = directory(proxy.resolve(PAGES_DIR));
     this.locks = directory(proxy.resolve(LOCKS_DIR));
+    this.holds = new VolumeHolds(files, locks);
     this.highWater = highWater;
     this.clock = clock;
     this.disk = disks.of(files);
@@ -296,56 +285,15 @@ public final class FileStore {
     if (!plainName(name)) {
       return Optional.empty();
     }
-    while (true) {
-      Lease lease = serving.computeIfAbsent(name, n -> new Lease());
-      lease.lock.lock();
-      try {
-        if (lease.gone) {
-          continue; // ended meanwhile: a new one
-        }
-        // no lock file for a name the cache does not hold: any client can ask for any name
-        if (lease.holders == 0
-            && !Files.isRegularFile(files.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
-          if (Files.exists(locks.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
-            dropLockFile(name); // the file went by other means than eviction
-          }
-          lease.end(this, name);
-          forget(name);
-          return Optional.empty();
-        }
-        if (lease.holders == 0 && !lockVolume(lease, name)) {
-          lease.end(this, name);
-          return Optional.empty();
-        }
-        // once locked, the file is deleted by nobody (eviction takes the lock first)
-        Optional<CachedFile> file = cached(name);
-        if (file.isEmpty()) {
-          if (lease.holders == 0) {
-            lease.unlockVolume(name);
-            dropLockFile(name); // it went between the look and the lock
-            lease.end(this, name);
-          }
-          forget(name);
-          return Optional.empty();
-        }
-        lease.holders++;
-        if (served(name)) {
-          touch(name);
-        }
-        return Optional.of(new Held(lease, file.get(), false));
-      } finally {
-        lease.lock.unlock();
-      }
+    Optional<VolumeHolds.Hold> hold = holds.hold(name, () -> cached(name));
+    if (hold.isEmpty()) {
+      forget(name);
+      return Optional.empty();
     }
-  }
-
-  private boolean lockVolume(Lease lease, String name) {
-    try {
-      return lease.lockVolume(this, name);
-    } catch (CannotHold e) {
-      lease.end(this, name);
-      throw e;
+    if (served(name)) {
+      touch(name);
     }
+    return Optional.of(new Held(hold.get(), false));
   }
 
   /**
@@ -353,20 +301,11 @@ public final class FileStore {
    * the event loop); empty otherwise.
    */
   public Optional<Held> holdAgain(String name) {
-    Lease lease = serving.get(name);
     CachedFile file = present.get(name);
-    if (lease == null || file == null || !lease.lock.tryLock()) {
+    if (file == null) {
       return Optional.empty();
     }
-    try {
-      if (lease.gone || lease.holders == 0) {
-        return Optional.empty();
-      }
-      lease.holders++;
-      return Optional.of(new Held(lease, file, served(name)));
-    } finally {
-      lease.lock.unlock();
-    }
+    return holds.holdAgain(file).map(hold -> new Held(hold, served(name)));
   }
 
   /**
@@ -384,20 +323,17 @@ public final class FileStore {
    * @param touchDue whether its marker's time should be brought up to date ({@link #touch}, off the
    *     event loop), at most once a minute
    */
-  public final class Held {
-    private final Lease lease;
-    private final CachedFile file;
+  public static final class Held {
+    private final VolumeHolds.Hold hold;
     private final boolean touchDue;
-    private final AtomicBoolean released = new AtomicBoolean();
 
-    private Held(Lease lease, CachedFile file, boolean touchDue) {
-      this.lease = lease;
-      this.file = file;
+    private Held(VolumeHolds.Hold hold, boolean touchDue) {
+      this.hold = hold;
       this.touchDue = touchDue;
     }
 
     public CachedFile file() {
-      return file;
+      return hold.file();
     }
 
     public boolean touchDue() {
@@ -409,177 +345,23 @@ public final class FileStore {
      * gives up the volume lock, which may block: off the event loop.
      */
     public void release() {
-      if (!released.compareAndSet(false, true)) {
-        return;
-      }
-      lease.lock.lock();
-      try {
-        if (--lease.holders == 0) {
-          lease.end(FileStore.this, file.name());
-        }
-      } finally {
-        lease.lock.unlock();
-      }
+      hold.release();
     }
   }
 
-  /**
-   * This process's hold on one file: how many serves have it, and the shared lock on its lock file
-   * they share. A lease that {@link #gone ended} is out of the map and not used again.
-   */
-  private static final class Lease {
-    final ReentrantLock lock = new ReentrantLock();
-    int holders;
-    boolean gone;
-    // the lock file's channel holding the shared lock; null on a volume without locks
-    FileChannel channel;
-
-    /**
-     * Takes the shared volume lock; false when another process holds the file exclusively, true
-     * without a lock on a volume that takes none (this process's hold alone: eviction there deletes
-     * nothing).
-     *
-     * @throws CannotHold on any other error
-     */
-    boolean lockVolume(FileStore store, String name) {
-      try {
-        Optional<FileChannel> locked = store.lockFile(name, true);
-        channel = locked.orElse(null);
-        return locked.isPresent();
-      } catch (IOException | UnsupportedOperationException e) {
-        store.lockFailed(e);
-        if (withoutLocks(e)) {
-          return true;
-        }
-        throw new CannotHold(name, e);
-      }
-    }
-
-    /**
-     * Gives up the volume lock, then leaves the map. Called holding {@link #lock}: the next lease
-     * of the name opens the lock file only after this one's descriptor is closed (closing it would
-     * release that lease's lock too, POSIX locks being the process's).
-     */
-    void end(FileStore store, String name) {
-      unlockVolume(name);
-      gone = true;
-      store.serving.remove(name, this);
-    }
-
-    void unlockVolume(String name) {
-      if (channel != null) {
-        try {
-          channel.close(); // releases the lock
-        } catch (IOException e) {
-          LOG.warn("cannot close the lock file of {}: {}", name, e.toString());
-        }
-        channel = null;
-      }
-    }
-  }
-
-  /**
-   * Opens the lock file of {@code name} (made when missing) and locks it, shared or exclusive,
-   * without waiting: empty when another process (or, within this one, another channel) holds a lock
-   * that excludes it. The lock is on the file found at the path: one an eviction deleted between
-   * the open and the lock is let go, and the one now there taken.
-   *
-   * @throws IOException when the volume takes no locks, or the lock file cannot be made
-   */
+  /** {@link VolumeHolds#lockFile}. */
   Optional<FileChannel> lockFile(String name, boolean shared) throws IOException {
-    Path path = locks.resolve(name);
-    for (int attempt = 0; attempt < 3; attempt++) {
-      Object before = fileKey(path);
-      if (before == null) {
-        try {
-          Files.createFile(path);
-        } catch (FileAlreadyExistsException e) {
-          // made meanwhile
-        }
-        continue;
-      }
-      FileChannel channel =
-          FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      boolean keep = false;
-      try {
-        if (channel.tryLock(0, Long.MAX_VALUE, shared) == null) {
-          return Optional.empty();
-        }
-        // the file opened is the one looked at before, still at the path (nothing swapped it
-        // between, or its inode number would differ): the lock holds the name
-        keep = before.equals(fileKey(path));
-        if (keep) {
-          return Optional.of(channel);
-        }
-      } catch (OverlappingFileLockException e) {
-        return Optional.empty();
-      } finally {
-        if (!keep) {
-          channel.close();
-        }
-      }
-    }
-    return Optional.empty();
-  }
-
-  /**
-   * Deletes the lock file of a name the cache no longer holds, only while holding it exclusively
-   * (another process's serve may hold it still); left as it is otherwise. Called holding the name's
-   * lease, with no lock of this process on the file.
-   */
-  private void dropLockFile(String name) {
-    try {
-      Optional<FileChannel> locked = lockFile(name, false);
-      if (locked.isPresent()) {
-        try (FileChannel exclusive = locked.get()) {
-          if (!Files.exists(files.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
-            Files.deleteIfExists(locks.resolve(name));
-          }
-        }
-      }
-    } catch (IOException e) {
-      lockFailed(e);
-    }
-  }
-
-  /**
-   * Whether a lock's error says the volume takes no locks at all: {@code ENOLCK} (NFSv3 without a
-   * lock manager), which the JDK reports as an IOException with the C library's words for it, or a
-   * file system that does not support locks. Any other error (too many open files, no space for the
-   * lock file, no permission) is not that: the file is not held.
-   */
-  static boolean withoutLocks(Exception e) {
-    return e instanceof UnsupportedOperationException
-        || e.getMessage() != null && e.getMessage().contains("No locks available");
+    return holds.lockFile(name, shared);
   }
 
   /**
    * A cached file whose hold cannot be taken for another reason than a volume without locks (see
-   * {@link #withoutLocks}): it is not sent, since another replica could delete it mid-send.
+   * {@link VolumeHolds#withoutLocks}): it is not sent, since another replica could delete it
+   * mid-send.
    */
   public static final class CannotHold extends RuntimeException {
     CannotHold(String name, Exception cause) {
       super("cannot hold " + name + " against eviction: " + cause, cause);
-    }
-  }
-
-  private static Object fileKey(Path path) throws IOException {
-    try {
-      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-          .fileKey();
-    } catch (NoSuchFileException e) {
-      return null;
-    }
-  }
-
-  private void lockFailed(Exception e) {
-    if (lockFailures.mayLog("lock")) {
-      LOG.warn(
-          "cannot lock in {}: {}; a cached file that cannot be locked is neither sent (503) nor"
-              + " evicted, except on a volume without locks, where files being served are held"
-              + " against this process's eviction only (logged at most once a minute)",
-          locks,
-          e.toString());
     }
   }
 
@@ -941,44 +723,22 @@ public final class FileStore {
    * the file's size (0 when it was gone), or -1 when it is served or cannot be deleted.
    */
   private long deleteUnserved(String name) {
-    Lease lease = serving.computeIfAbsent(name, n -> new Lease());
-    if (!lease.lock.tryLock()) {
-      return -1; // a serve is taking or giving up its hold now
-    }
-    try {
-      if (lease.gone || lease.holders > 0) {
-        return -1;
-      }
-      Optional<FileChannel> locked;
-      try {
-        locked = lockFile(name, false);
-      } catch (IOException e) {
-        lockFailed(e);
-        return -1;
-      }
-      if (locked.isEmpty()) {
-        return -1; // another process serves it
-      }
-      long deleted = -1;
-      try (FileChannel exclusive = locked.get()) {
-        Optional<CachedFile> file = cached(name);
-        forget(name);
-        if (file.isPresent()) {
-          disk.delete(file.get().path());
-        }
-        deleted = file.map(CachedFile::size).orElse(0L);
-        delete(fetched.resolve(name));
-        delete(locks.resolve(name)); // still locked: its next user makes a new one
-      } catch (IOException e) {
-        LOG.warn("cannot delete {}: {}", name, e.toString()); // still marked: still fetched
-      }
-      return deleted;
-    } finally {
-      if (lease.holders == 0) {
-        lease.end(this, name); // this deletion's own lease (any serve makes a new one)
-      }
-      lease.lock.unlock();
-    }
+    return holds.whileUnserved(
+        name,
+        () -> {
+          Optional<CachedFile> file = cached(name);
+          forget(name);
+          try {
+            if (file.isPresent()) {
+              disk.delete(file.get().path());
+            }
+          } catch (IOException e) {
+            LOG.warn("cannot delete {}: {}", name, e.toString()); // still marked: still fetched
+            return -1;
+          }
+          delete(fetched.resolve(name));
+          return file.map(CachedFile::size).orElse(0L);
+        });
   }
 
   /** The cache's volume: its size and free bytes, and how a temporary file is opened to write. */

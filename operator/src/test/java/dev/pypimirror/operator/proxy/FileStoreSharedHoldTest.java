@@ -128,16 +128,16 @@ class FileStoreSharedHoldTest {
 
   @Test
   void onlyNoLocksAvailableOrNoLockSupportMeansAVolumeWithoutLocks() {
-    assertThat(FileStore.withoutLocks(new IOException("No locks available"))).isTrue();
-    assertThat(FileStore.withoutLocks(new UnsupportedOperationException())).isTrue();
-    assertThat(FileStore.withoutLocks(new IOException("Too many open files"))).isFalse();
-    assertThat(FileStore.withoutLocks(new IOException((String) null))).isFalse();
+    assertThat(VolumeHolds.withoutLocks(new IOException("No locks available"))).isTrue();
+    assertThat(VolumeHolds.withoutLocks(new UnsupportedOperationException())).isTrue();
+    assertThat(VolumeHolds.withoutLocks(new IOException("Too many open files"))).isFalse();
+    assertThat(VolumeHolds.withoutLocks(new IOException((String) null))).isFalse();
     assertThat(
-            FileStore.withoutLocks(new FileSystemException("x", null, "No space left on device")))
+            VolumeHolds.withoutLocks(new FileSystemException("x", null, "No space left on device")))
         .isFalse();
-    assertThat(FileStore.withoutLocks(new FileSystemException("x", null, "Disk quota exceeded")))
+    assertThat(VolumeHolds.withoutLocks(new FileSystemException("x", null, "Disk quota exceeded")))
         .isFalse();
-    assertThat(FileStore.withoutLocks(new AccessDeniedException("x"))).isFalse();
+    assertThat(VolumeHolds.withoutLocks(new AccessDeniedException("x"))).isFalse();
   }
 
   @Test
