@@ -3,6 +3,7 @@ package dev.pypimirror.operator.proxy;
 import dev.pypimirror.operator.simple.FileHash;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
@@ -34,7 +35,8 @@ import java.util.function.LongConsumer;
  * it reached ({@link TailReader}), like the other readers, and the upstream does not wait for it.
  * When the file is not stored (the volume is full) or its store stopped, the leader is the only
  * client and the upstream follows it: the next chunk is asked for only once its write queue has
- * room.
+ * room. A leader to be answered at the end (a client that would take a close for the end of a body
+ * without a length) is sent nothing: it keeps the transfer attended until it leaves.
  *
  * <p>Nothing holds the upstream connection for long without a reason, each within {@code stall}: a
  * transfer whose upstream sends no byte while the relay asks for more is cut off; a client that
@@ -70,12 +72,14 @@ final class FileRelay implements BodySubscriber<Boolean> {
   private long clientGoneAt = -1; // when the client's leaving was handled: bounds the rest
   private long owed; // chunks not asked for again while the client's queue or the store was full
   private long waitingForClientSince = -1; // while the client's write queue is full
-  private long watchdog = -1;
+  private StallWatch watchdog;
 
   /**
    * @param growing the file as it is written, for readers (null: none may attach); the leader is
    *     attached to it from the start
    * @param expected the hash the page gives for the bytes (null: none the proxy can check)
+   * @param answeredAtEnd the relay sends the leader nothing: it is answered once the transfer ended
+   *     (from the cache), and counts as attached to the file meanwhile
    */
   FileRelay(
       Context context,
@@ -84,17 +88,24 @@ final class FileRelay implements BodySubscriber<Boolean> {
       GrowingFile growing,
       FileHash expected,
       LongConsumer served,
-      Duration stall) {
+      Duration stall,
+      boolean answeredAtEnd) {
     this.context = context;
     this.request = request;
     this.response = request.response();
     this.storing = writer.isPresent();
     this.growing = growing;
     this.store =
-        new StoreBehind(writer, () -> context.runOnContext(v -> askOwed()), growing, expected);
+        new StoreBehind(
+            writer,
+            () -> context.runOnContext(v -> askOwed()),
+            growing,
+            expected,
+            () -> context.runOnContext(v -> cut(new StoreFailed())));
     this.expected = expected;
     this.served = served;
     this.stall = stall;
+    this.clientGone = answeredAtEnd;
     if (growing != null) {
       growing.attach(leaderAttached);
     }
@@ -111,8 +122,14 @@ final class FileRelay implements BodySubscriber<Boolean> {
     context.runOnContext(
         v -> {
           response.closeHandler(closed -> clientLeft());
-          long period = Math.max(1, stall.toMillis() / 4);
-          watchdog = context.owner().setPeriodic(period, id -> checkStalled());
+          watchdog =
+              StallWatch.start(
+                  context,
+                  stall,
+                  () -> {
+                    checkStalled();
+                    return true; // cancelled when the transfer ends
+                  });
           s.request(WINDOW);
           if (response.closed()) {
             clientLeft(); // gone before the upstream answered: Vert.x calls no handler set since
@@ -192,8 +209,7 @@ final class FileRelay implements BodySubscriber<Boolean> {
     if (clientGone) {
       return;
     }
-    if (fileBacked() && response.writeQueueFull()) {
-      readFromFile();
+    if (fileBacked() && response.writeQueueFull() && readFromFile()) {
       return;
     }
     if (pending != null) {
@@ -204,14 +220,22 @@ final class FileRelay implements BodySubscriber<Boolean> {
     pending = chunk;
   }
 
-  /** On the context: the leader reads the file from what it was sent, the relay lets it go. */
-  private void readFromFile() {
+  /**
+   * On the context: the leader reads the file from what it was sent, the relay lets it go; false
+   * when the transfer was verified meanwhile (no reader attaches then): the relay goes on sending
+   * it from memory.
+   */
+  private boolean readFromFile() {
     boolean reading =
         TailReader.serve(context, request, growing, sent, stall, served, () -> {}, ended -> {});
+    if (!reading && growing.end() == GrowingFile.End.VERIFIED) {
+      return false;
+    }
     leaderDone(); // after the reader attached: the transfer stays attended
     if (!reading) { // the store stopped or the transfer failed meanwhile
       resetNow(response, request.connection());
     }
+    return true;
   }
 
   /** On the context: cuts off a client, an upstream or a transfer nobody waits for any more. */
@@ -224,10 +248,11 @@ final class FileRelay implements BodySubscriber<Boolean> {
       reset(); // a client that takes nothing: cut off
       clientLeft();
     }
-    long unattended = growing != null ? growing.unattendedSince() : clientGoneAt;
     if (clientGone && !storingNow()) {
       cut(new ClientGone()); // no file to fetch the rest into, and no client left to take it
-    } else if (unattended >= 0 && now - unattended >= stall.toNanos()) {
+    } else if (growing != null
+        ? growing.failIfUnattended(now, stall.toNanos())
+        : clientGoneAt >= 0 && now - clientGoneAt >= stall.toNanos()) {
       cut(new ClientGone());
     } else if (now - lastProgress >= stall.toNanos() && !(owed > 0 && store.behind())) {
       cut(new Stalled(stall));
@@ -249,9 +274,9 @@ final class FileRelay implements BodySubscriber<Boolean> {
   }
 
   private void stopWatchdog() {
-    if (watchdog >= 0) {
-      context.owner().cancelTimer(watchdog);
-      watchdog = -1;
+    if (watchdog != null) {
+      watchdog.cancel();
+      watchdog = null;
     }
   }
 
@@ -314,14 +339,14 @@ final class FileRelay implements BodySubscriber<Boolean> {
   /** Once every chunk is hashed and written: ends the client's response, or resets it. */
   private void finished(StoreBehind.Finished done) {
     boolean stored = done.stored();
-    boolean matches = done.checked().matches();
+    boolean verified = done.verified();
     context.runOnContext(
         v -> {
           stopWatchdog();
           if (clientGone) {
             return;
           }
-          if (!matches) {
+          if (!verified) {
             reset();
             return;
           }
@@ -334,21 +359,26 @@ final class FileRelay implements BodySubscriber<Boolean> {
             response.end();
           }
         });
-    if (matches) {
+    if (verified) {
       result.complete(stored);
+    } else if (done.failed()) {
+      result.completeExceptionally(new StoreFailed());
     } else {
       result.completeExceptionally(new HashMismatch(done.checked().actual(), expected));
     }
   }
 
   /**
-   * Whether {@code error} is the relay's own cut (a stall, a client gone, a hash mismatch): the
-   * relay reset the client then, and no answer may follow the reset (a 502 written behind it could
-   * still reach the client before the connection closes).
+   * Whether {@code error} is the relay's own cut (a stall, a client gone, a hash mismatch, a store
+   * that failed): the relay reset the client then, and no answer may follow the reset (a 502
+   * written behind it could still reach the client before the connection closes).
    */
   static boolean cutByRelay(Throwable error) {
     for (Throwable e = error; e != null; e = e.getCause()) {
-      if (e instanceof Stalled || e instanceof ClientGone || e instanceof HashMismatch) {
+      if (e instanceof Stalled
+          || e instanceof ClientGone
+          || e instanceof HashMismatch
+          || e instanceof StoreFailed) {
         return true;
       }
     }
@@ -366,6 +396,13 @@ final class FileRelay implements BodySubscriber<Boolean> {
   static final class ClientGone extends IOException {
     ClientGone() {
       super("the client went away: transfer cut off, not stored");
+    }
+  }
+
+  /** Storing or hashing a chunk failed: the bytes were not all checked. */
+  static final class StoreFailed extends IOException {
+    StoreFailed() {
+      super("storing the file failed: transfer cut off, not stored");
     }
   }
 
@@ -387,7 +424,9 @@ final class FileRelay implements BodySubscriber<Boolean> {
   /**
    * Resets a client's connection at once, the bytes queued dropped: Vert.x's reset (and a close
    * through the pipeline) waits for them to be flushed, which a client that reads nothing never
-   * lets happen. A response already ended is left alone.
+   * lets happen. The connection is reset (TCP RST, by a zero linger), not closed: an HTTP/1.0
+   * client of a body without a length takes a close for its end, and so for a whole file. A
+   * response already ended is left alone.
    */
   static void resetNow(HttpServerResponse response, HttpConnection connection) {
     if (response.ended()) {
@@ -395,6 +434,11 @@ final class FileRelay implements BodySubscriber<Boolean> {
     }
     if (connection instanceof ConnectionBase socket) {
       Channel channel = socket.channel();
+      try { // a reset (RST), not a close (FIN): a body without a length ends at a close
+        channel.config().setOption(ChannelOption.SO_LINGER, 0);
+      } catch (RuntimeException closedAlready) {
+        // nothing left to reset
+      }
       channel.unsafe().close(channel.unsafe().voidPromise());
     } else {
       response.reset();

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ final class GrowingFile {
   }
 
   private final FileChannel channel;
+  private final Executor closing;
   private final long length;
   private final List<Runnable> wakes = new CopyOnWriteArrayList<>();
   private volatile long written;
@@ -45,18 +47,27 @@ final class GrowingFile {
   private long unattendedSince = System.nanoTime(); // guarded by this; -1 while attached
   private boolean closed; // guarded by this
 
-  private GrowingFile(FileChannel channel, long length) {
+  private GrowingFile(FileChannel channel, long length, Executor closing) {
     this.channel = channel;
     this.length = length;
+    this.closing = closing;
   }
 
   /**
-   * Opens {@code temporary} (which the store writes) for reading.
+   * Opens {@code temporary} (which the store writes) for reading, closed on the caller's thread.
    *
    * @param length the upstream's Content-Length, or -1
    */
   static GrowingFile open(Path temporary, long length) throws IOException {
-    return new GrowingFile(FileChannel.open(temporary, StandardOpenOption.READ), length);
+    return open(temporary, length, Runnable::run);
+  }
+
+  /**
+   * As {@link #open(Path, long)}, closed by {@code closing}: the last reader detaches on an event
+   * loop, and closing a file may wait for its volume (a network round trip on NFS).
+   */
+  static GrowingFile open(Path temporary, long length, Executor closing) throws IOException {
+    return new GrowingFile(FileChannel.open(temporary, StandardOpenOption.READ), length, closing);
   }
 
   /** The upstream's Content-Length, or -1. */
@@ -108,13 +119,12 @@ final class GrowingFile {
   }
 
   /**
-   * Attaches a reader woken by {@code wake} on every write and at the end; false when the transfer
-   * failed or stopped, or ended and its file is closed (the reader then takes the file from the
-   * cache, or fetches it). A verified transfer whose file another reader holds open still serves.
+   * Attaches a reader woken by {@code wake} on every write and at the end; false once the transfer
+   * ended (the reader then takes the file from the cache, whole and checked, or fetches it).
    */
   boolean attach(Runnable wake) {
     synchronized (this) {
-      if (closed || end == End.FAILED || end == End.STOPPED) {
+      if (end != null) {
         return false;
       }
       attached++;
@@ -137,9 +147,22 @@ final class GrowingFile {
     }
   }
 
-  /** Since when (System.nanoTime) no reader has been attached; -1 while one is. */
-  synchronized long unattendedSince() {
-    return unattendedSince;
+  /**
+   * Fails the transfer when no reader has been attached for {@code stallNanos} by {@code now}
+   * (System.nanoTime), at once for {@link #attach}: a reader attaching meanwhile either keeps the
+   * transfer or is refused (and fetches the file itself), never attached to a transfer being cut.
+   * Returns whether it failed it.
+   */
+  boolean failIfUnattended(long now, long stallNanos) {
+    synchronized (this) {
+      if (end != null || attached > 0 || now - unattendedSince < stallNanos) {
+        return false;
+      }
+      end = End.FAILED;
+      closeIfDone();
+    }
+    wakeAll();
+    return true;
   }
 
   /**
@@ -158,11 +181,14 @@ final class GrowingFile {
   private void closeIfDone() {
     if (end != null && attached == 0 && !closed) {
       closed = true;
-      try {
-        channel.close();
-      } catch (IOException e) {
-        LOG.warn("cannot close a transfer's file: {}", e.toString());
-      }
+      closing.execute(
+          () -> {
+            try {
+              channel.close();
+            } catch (IOException e) {
+              LOG.warn("cannot close a transfer's file: {}", e.toString());
+            }
+          });
     }
   }
 }

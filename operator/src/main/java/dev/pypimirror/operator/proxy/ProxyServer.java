@@ -18,6 +18,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.net.URI;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -419,10 +421,19 @@ public final class ProxyServer {
   /**
    * A file's fetch under way, shared by the requests for it meanwhile (single flight): completes
    * with whether the file is now in the cache; {@link #started} once the upstream answered, with
-   * the file as it is written when it is being stored.
+   * the file as it is written when it is being stored. {@link #origin} is where its leader's page
+   * said the file is and which hash it has: a request whose page says otherwise (it was refreshed
+   * in between) does not take these bytes for its own.
    */
   private static final class Fetch extends CompletableFuture<Boolean> {
     final CompletableFuture<Optional<GrowingFile>> started = new CompletableFuture<>();
+    final Origin origin;
+    final String client; // whose share of the upstream connections it counts against
+
+    Fetch(Origin origin, String client) {
+      this.origin = origin;
+      this.client = client;
+    }
   }
 
   /**
@@ -438,11 +449,20 @@ public final class ProxyServer {
       headOnly(asked, origin.get());
       return;
     }
-    var ticket = fetches.join(asked.stored(), Fetch::new);
+    var ticket =
+        fetches.join(asked.stored(), () -> new Fetch(origin.get(), clientAddress(asked.request())));
     Fetch fetch = (Fetch) ticket.result();
     if (ticket.leader()) {
       fetch.whenComplete((storedOk, failure) -> fetch.started.complete(Optional.empty()));
       relay(asked, origin.get(), fetch);
+    } else if (!fetch.origin.equals(origin.get())) {
+      // another file under that name (another hash or URL): once that fetch is over, the cache
+      // decides whether what it stored answers for this page, else this request fetches its own
+      fetch.whenComplete(
+          (storedOk, failure) ->
+              asked
+                  .context()
+                  .runOnContext(w -> fromCache(asked, Outcome.MISS, () -> fetch(asked))));
     } else {
       fetch.started.whenComplete(
           (growing, failure) ->
@@ -462,11 +482,13 @@ public final class ProxyServer {
    * A request for a file another request is fetching: it reads the file as it is written (the same
    * head as the leader's, then the bytes from the start), or, when the file is not being stored,
    * can no longer be read or is already whole and checked (the cache then sends it, by the kernel),
-   * waits for the fetch's end.
+   * or has no length for a client that would take a close for its end, waits for the fetch's end.
    */
   private void joinFetch(
       FileRequest asked, Origin origin, Fetch fetch, Optional<GrowingFile> growing) {
-    if (growing.isPresent() && growing.get().end() != GrowingFile.End.VERIFIED) {
+    if (growing.isPresent()
+        && growing.get().end() != GrowingFile.End.VERIFIED
+        && !closeEndsBody(asked.request(), growing.get().length())) {
       HttpServerResponse response = asked.request().response();
       boolean reading =
           TailReader.serve(
@@ -486,7 +508,8 @@ public final class ProxyServer {
       }
     }
     fetch.whenComplete(
-        (storedOk, failure) -> asked.context().runOnContext(w -> afterOthersFetch(asked, failure)));
+        (storedOk, failure) ->
+            asked.context().runOnContext(w -> afterOthersFetch(asked, fetch, failure)));
   }
 
   /**
@@ -499,7 +522,7 @@ public final class ProxyServer {
         .whenComplete(
             (located, error) -> {
               if (error != null) {
-                relayFailed(asked, origin, error, new CompletableFuture<>());
+                relayFailed(asked, origin, error, new CompletableFuture<>(), true);
               } else if (located.response().statusCode() != 200) {
                 relayRefused(
                     asked, origin, located.response().statusCode(), new CompletableFuture<>());
@@ -524,11 +547,16 @@ public final class ProxyServer {
 
   /**
    * Another request fetched the file: serve it from the cache, fetch it again when that request's
-   * client left before it was stored, or fail as that fetch failed.
+   * client left before it was stored or its client's share of the upstream connections stayed taken
+   * (this client has its own), or fail as that fetch failed.
    */
-  private void afterOthersFetch(FileRequest asked, Throwable failure) {
-    if (failure != null && UpstreamClient.cause(failure) instanceof FileRelay.ClientGone) {
-      fetch(asked); // that client left before the file was stored: this one fetches it
+  private void afterOthersFetch(FileRequest asked, Fetch fetch, Throwable failure) {
+    Throwable cause = failure == null ? null : UpstreamClient.cause(failure);
+    if (cause instanceof FileRelay.ClientGone
+        || cause instanceof UpstreamClient.UpstreamBusy busy
+            && busy.clientShare()
+            && !fetch.client.equals(clientAddress(asked.request()))) {
+      fetch(asked); // another client's reason, not this one's: it fetches the file itself
       return;
     }
     if (failure != null) {
@@ -538,26 +566,50 @@ public final class ProxyServer {
     fromCache(asked, Outcome.MISS, () -> fetch(asked)); // passed through unstored: again
   }
 
-  /** Streams the file from upstream to the client while it is stored. */
+  /**
+   * Streams the file from upstream to the client while it is stored; or, for a client that would
+   * take a close for the file's end ({@link #closeEndsBody}), sends it from the cache once stored.
+   */
   private void relay(FileRequest asked, Origin origin, Fetch done) {
     AtomicReference<Outcome> outcome = new AtomicReference<>(Outcome.MISS);
+    AtomicBoolean atEnd = new AtomicBoolean();
     client
         .file(
             origin.upstream(),
             origin.url(),
             clientAddress(asked.request()),
-            head -> relayBody(asked, origin, head, outcome, done.started))
+            head -> relayBody(asked, origin, head, outcome, atEnd, done.started))
         .whenComplete(
             (located, error) -> {
               if (error != null) {
-                relayFailed(asked, origin, error, done);
+                relayFailed(asked, origin, error, done, atEnd.get());
               } else if (located.response().statusCode() != 200) {
                 relayRefused(asked, origin, located.response().statusCode(), done);
+              } else if (atEnd.get()) {
+                relayed(asked, origin, located.response().body(), done);
+                asked
+                    .context()
+                    .runOnContext(v -> fromCache(asked, Outcome.MISS, () -> notStored(asked)));
               } else {
                 metrics.request(asked.kind(), outcome.get());
                 relayed(asked, origin, located.response().body(), done);
               }
             });
+  }
+
+  /**
+   * Whether a body without a length would end, for this client, where the connection closes:
+   * HTTP/1.0 has no chunked coding (Vert.x then sends the body until it closes), so such a client
+   * takes any close, a cut transfer's too, for the end of the file.
+   */
+  private static boolean closeEndsBody(HttpServerRequest request, long length) {
+    return length < 0 && request.version() == HttpVersion.HTTP_1_0;
+  }
+
+  /** A client answered from the cache at the fetch's end, whose file is not there: 502. */
+  private void notStored(FileRequest asked) {
+    metrics.request(asked.kind(), Outcome.ERROR);
+    asked.request().response().setStatusCode(502).end("the file could not be stored; ask again\n");
   }
 
   /**
@@ -570,6 +622,7 @@ public final class ProxyServer {
       Origin origin,
       HttpResponse.ResponseInfo head,
       AtomicReference<Outcome> outcome,
+      AtomicBoolean atEnd,
       CompletableFuture<Optional<GrowingFile>> started) {
     if (head.statusCode() != 200) {
       return HttpResponse.BodySubscribers.replacing(false);
@@ -580,9 +633,14 @@ public final class ProxyServer {
     if (writer.isEmpty()) {
       outcome.set(Outcome.PASSTHROUGH);
     }
-    GrowingFile growing = writer.flatMap(w -> readable(w, length, asked.stored())).orElse(null);
-    HttpServerResponse response = asked.request().response();
-    asked.context().runOnContext(v -> fileHead(response, origin.expectedSha256(), length));
+    GrowingFile growing =
+        writer.flatMap(w -> readable(w, length, asked.stored(), workers)).orElse(null);
+    // unstored, it passes through even so: a failed transfer then resets the connection
+    atEnd.set(writer.isPresent() && closeEndsBody(asked.request(), length));
+    if (!atEnd.get()) {
+      HttpServerResponse response = asked.request().response();
+      asked.context().runOnContext(v -> fileHead(response, origin.expectedSha256(), length));
+    }
     FileRelay relay =
         new FileRelay(
             asked.context(),
@@ -591,7 +649,8 @@ public final class ProxyServer {
             growing,
             origin.expected(),
             n -> metrics.served(asked.kind(), n),
-            limits.transferStall());
+            limits.transferStall(),
+            atEnd.get());
     started.complete(Optional.ofNullable(growing));
     return relay;
   }
@@ -600,9 +659,10 @@ public final class ProxyServer {
    * The file {@code writer} writes, opened for the requests that join; empty when it cannot be
    * opened (they then wait for the fetch's end, as for a file not stored).
    */
-  private static Optional<GrowingFile> readable(FileStore.Writer writer, long length, String name) {
+  private static Optional<GrowingFile> readable(
+      FileStore.Writer writer, long length, String name, Executor closing) {
     try {
-      return Optional.of(GrowingFile.open(writer.temporary(), length));
+      return Optional.of(GrowingFile.open(writer.temporary(), length, closing));
     } catch (IOException e) {
       LOG.warn("cannot read {} back while it is written: {}", name, e.toString());
       return Optional.empty();
@@ -627,8 +687,16 @@ public final class ProxyServer {
     }
   }
 
+  /**
+   * @param nothingSent the relay sent the client nothing (it was to be answered at the end), so its
+   *     cut did not reset the client either
+   */
   private void relayFailed(
-      FileRequest asked, Origin origin, Throwable error, CompletableFuture<Boolean> done) {
+      FileRequest asked,
+      Origin origin,
+      Throwable error,
+      CompletableFuture<Boolean> done,
+      boolean nothingSent) {
     LOG.warn("{}: {} failed: {}", origin.upstream(), asked.stored(), UpstreamClient.reason(error));
     done.completeExceptionally(error);
     asked
@@ -636,7 +704,9 @@ public final class ProxyServer {
         .runOnContext(
             v -> {
               HttpServerResponse response = asked.request().response();
-              if (!response.headWritten() && !response.ended() && !FileRelay.cutByRelay(error)) {
+              if (!response.headWritten()
+                  && !response.ended()
+                  && (nothingSent || !FileRelay.cutByRelay(error))) {
                 answerFailed(asked, error);
               } else {
                 metrics.request(asked.kind(), Outcome.ERROR);

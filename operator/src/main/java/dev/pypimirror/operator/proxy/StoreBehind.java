@@ -20,7 +20,10 @@ import org.slf4j.LoggerFactory;
  * chunk goes to the client as soon as it arrives. Bounded: {@link #behind} says when more than
  * {@link #CAP} bytes wait, and the relay then asks upstream for no more until {@code caughtUp}
  * runs. When the file is being stored, its {@link GrowingFile} learns of every write (before the
- * chunk is hashed) and of the end: verified, failed, or the store stopped.
+ * chunk is hashed) and of the end: verified, failed, or the store stopped. A chunk whose writing or
+ * hashing throws fails the transfer: nothing more is written or hashed, the temporary file goes,
+ * the readers are reset, {@code failed} runs and the end is a failure, never a file published under
+ * the digest of some of its chunks.
  */
 final class StoreBehind {
   /** Bytes queued for hashing and writing before the relay stops asking upstream for more. */
@@ -43,28 +46,33 @@ final class StoreBehind {
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicLong queued = new AtomicLong();
+  private final Runnable failed;
   private volatile boolean aborted;
+  private volatile boolean broken; // a chunk's task threw: the transfer fails
 
   /**
    * @param caughtUp run (on a store thread) when the queue drops to the cap or below again
    * @param expected the hash the page gives for the bytes (null: none the proxy can check)
    */
   StoreBehind(Optional<FileStore.Writer> writer, Runnable caughtUp, FileHash expected) {
-    this(writer, caughtUp, null, expected);
+    this(writer, caughtUp, null, expected, () -> {});
   }
 
   /**
    * @param growing told of each write and of the end (null: nobody reads the file while written)
+   * @param failed run (on a store thread) once, when a chunk's writing or hashing threw
    */
   StoreBehind(
       Optional<FileStore.Writer> writer,
       Runnable caughtUp,
       GrowingFile growing,
-      FileHash expected) {
+      FileHash expected,
+      Runnable failed) {
     this.writer = writer;
     this.caughtUp = caughtUp;
     this.growing = growing;
     this.digests = new TransferDigests(expected);
+    this.failed = failed;
   }
 
   /** Whether more than {@link #CAP} bytes wait to be hashed and written. */
@@ -79,10 +87,12 @@ final class StoreBehind {
     submit(
         () -> {
           try {
-            if (!aborted) {
+            if (!aborted && !broken) {
               writer.ifPresent(w -> written(w, chunk, size));
               digests.update(chunk);
             }
+          } catch (RuntimeException e) {
+            broke(e);
           } finally { // a chunk that failed still leaves the queue, or the relay would wait forever
             long left = queued.addAndGet(-size);
             if (left <= CAP && left + size > CAP) {
@@ -103,9 +113,27 @@ final class StoreBehind {
     }
   }
 
+  /** On a store thread: a chunk's task threw; the transfer fails, nothing more is stored. */
+  private void broke(RuntimeException e) {
+    if (broken) {
+      return;
+    }
+    broken = true;
+    LOG.error("storing a transfer failed: it is cut and nothing is stored", e);
+    try {
+      writer.ifPresent(FileStore.Writer::abort);
+    } finally {
+      if (growing != null) {
+        growing.ended(GrowingFile.End.FAILED);
+      }
+      failed.run();
+    }
+  }
+
   /**
    * After every chunk: the digests of all, and whether the file is stored (published when they
-   * match the expected hash, or when none was expected), handed to {@code done}.
+   * match the expected hash, or when none was expected, and no chunk failed), handed to {@code
+   * done}.
    */
   void finish(Consumer<Finished> done) {
     submit(
@@ -113,19 +141,28 @@ final class StoreBehind {
           TransferDigests.Checked checked = digests.done();
           boolean stored = false;
           try {
-            stored = writer.map(w -> w.publish(checked)).orElse(false);
+            stored = !broken && writer.map(w -> w.publish(checked)).orElse(false);
           } catch (RuntimeException e) { // still an end for the relay and the readers
             LOG.error("publishing a transfer failed", e);
           }
+          Finished finished = new Finished(checked, stored, broken);
           if (growing != null) { // stopped earlier stays stopped; the open file has all the bytes
-            growing.ended(checked.matches() ? GrowingFile.End.VERIFIED : GrowingFile.End.FAILED);
+            growing.ended(finished.verified() ? GrowingFile.End.VERIFIED : GrowingFile.End.FAILED);
           }
-          done.accept(new Finished(checked, stored));
+          done.accept(finished);
         });
   }
 
-  /** What a finished transfer hashed to, and whether it is now in the cache. */
-  record Finished(TransferDigests.Checked checked, boolean stored) {}
+  /**
+   * What a finished transfer hashed to, whether it is now in the cache, and whether a chunk failed
+   * (its digests then are not those of the bytes: the transfer failed).
+   */
+  record Finished(TransferDigests.Checked checked, boolean stored, boolean failed) {
+    /** Whether the client may have the file: every chunk taken and the expected hash. */
+    boolean verified() {
+      return !failed && checked.matches();
+    }
+  }
 
   /** Drops what still waits and the temporary file, then runs {@code done}. */
   void abort(Runnable done) {
@@ -135,8 +172,11 @@ final class StoreBehind {
     }
     submit(
         () -> {
-          writer.ifPresent(FileStore.Writer::abort);
-          done.run();
+          try {
+            writer.ifPresent(FileStore.Writer::abort);
+          } finally {
+            done.run();
+          }
         });
   }
 

@@ -113,40 +113,10 @@ final class TailReader {
       LongConsumer served,
       Runnable head,
       Consumer<Ended> ended) {
-    HttpServerResponse response = request.response();
     TailReader reader =
         new TailReader(
             file,
-            new Client() {
-              @Override
-              public boolean full() {
-                return response.writeQueueFull();
-              }
-
-              @Override
-              public void onDrain(Runnable then) {
-                response.drainHandler(v -> then.run());
-              }
-
-              @Override
-              public void write(ByteBuf chunk) {
-                try { // Vert.x sends a pooled buffer as is, and never releases it itself
-                  response.write(Buffer.buffer(chunk)).onComplete(written -> chunk.release());
-                } catch (RuntimeException e) { // the response ended meanwhile
-                  chunk.release();
-                }
-              }
-
-              @Override
-              public void end() {
-                response.end();
-              }
-
-              @Override
-              public void reset() {
-                FileRelay.resetNow(response, request.connection());
-              }
-            },
+            new ResponseClient(request),
             task -> context.runOnContext(v -> task.run()),
             task ->
                 context.executeBlocking(
@@ -162,24 +132,64 @@ final class TailReader {
     if (!reader.start(head)) {
       return false;
     }
-    long period = Math.max(1, stall.toMillis() / 4);
-    long timer =
-        context
-            .owner()
-            .setPeriodic(
-                period,
-                id -> {
-                  if (reader.done || reader.stalledFor() >= stall.toNanos()) {
-                    context.owner().cancelTimer(id);
-                    reader.cutIfStalled();
-                  }
-                });
+    StallWatch watch =
+        StallWatch.start(
+            context,
+            stall,
+            () -> {
+              if (reader.done || reader.stalledFor() >= stall.toNanos()) {
+                reader.cutIfStalled();
+                return false;
+              }
+              return true;
+            });
+    HttpServerResponse response = request.response();
     response.closeHandler(closed -> reader.left());
     if (response.closed()) {
-      context.owner().cancelTimer(timer);
+      watch.cancel();
       reader.left();
     }
     return true;
+  }
+
+  /** A request's response as a reader's client. */
+  private static final class ResponseClient implements Client {
+    private final HttpServerRequest request;
+    private final HttpServerResponse response;
+
+    ResponseClient(HttpServerRequest request) {
+      this.request = request;
+      this.response = request.response();
+    }
+
+    @Override
+    public boolean full() {
+      return response.writeQueueFull();
+    }
+
+    @Override
+    public void onDrain(Runnable then) {
+      response.drainHandler(v -> then.run());
+    }
+
+    @Override
+    public void write(ByteBuf chunk) {
+      try { // Vert.x sends a pooled buffer as is, and never releases it itself
+        response.write(Buffer.buffer(chunk)).onComplete(written -> chunk.release());
+      } catch (RuntimeException e) { // the response ended meanwhile
+        chunk.release();
+      }
+    }
+
+    @Override
+    public void end() {
+      response.end();
+    }
+
+    @Override
+    public void reset() {
+      FileRelay.resetNow(response, request.connection());
+    }
   }
 
   /**

@@ -364,6 +364,11 @@ public final class UpstreamClient {
     UpstreamBusy(String why) {
       super(why);
     }
+
+    /** Whether it was the client's own share, not every connection, that stayed in use. */
+    boolean clientShare() {
+      return CLIENT_SHARE.equals(getMessage());
+    }
   }
 
   /** Requests to upstreams under way (files until their body ends). */

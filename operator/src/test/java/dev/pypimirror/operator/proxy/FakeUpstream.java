@@ -68,6 +68,11 @@ public final class FakeUpstream implements AutoCloseable {
   /** The most file requests it was answering at once. */
   final AtomicInteger mostFilesAtOnce = new AtomicInteger();
 
+  /**
+   * File answers are chunked, without Content-Length: a client knows their length only at the end.
+   */
+  volatile boolean filesWithoutLength;
+
   /** HEAD of a file answers without Content-Length, as a server that would send it chunked. */
   volatile boolean headWithoutLength;
 
@@ -280,7 +285,7 @@ public final class FakeUpstream implements AutoCloseable {
         exchange.sendResponseHeaders(200, -1);
         return;
       }
-      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.sendResponseHeaders(200, filesWithoutLength ? 0 : bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         if (trickled.contains(name)) {
           out.write(bytes, 0, bytes.length / 2);

@@ -285,16 +285,7 @@ class ProxyHttpTest {
       assertThat(get(proxy.port(), "/simple/proxy-dep/").statusCode()).isEqualTo(200);
       assertThat(get(proxy.port(), file).body()).isEqualTo(first);
 
-      byte[] republished = first.clone();
-      republished[0] ^= 1;
-      Files.write(sdist, republished);
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .pollInterval(Duration.ofMillis(300))
-          .until(
-              () ->
-                  text(get(proxy.port(), "/simple/proxy-dep/"))
-                      .contains(FakeUpstream.digest("md5", republished)));
+      byte[] republished = republish(sdist, proxy.port(), "proxy-dep", "md5");
 
       HttpResponse<byte[]> answer = get(proxy.port(), file);
       assertThat(answer.statusCode()).isEqualTo(502);
@@ -760,6 +751,24 @@ class ProxyHttpTest {
       assertThat(hugeSuffix.body()).isEqualTo(bytes);
       assertThat(hugeEnd.body()).isEqualTo(Arrays.copyOfRange(bytes, 1, bytes.length));
     }
+  }
+
+  /**
+   * Makes the upstream serve other bytes under {@code sdist}'s name, with their hash, and waits
+   * until the proxy's page of {@code project} gives that hash (its TTL passed); returns them.
+   */
+  static byte[] republish(Path sdist, int port, String project, String algorithm) throws Exception {
+    byte[] republished = Files.readAllBytes(sdist);
+    republished[0] ^= 1;
+    Files.write(sdist, republished);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(300))
+        .until(
+            () ->
+                text(get(port, "/simple/" + project + "/"))
+                    .contains(FakeUpstream.digest(algorithm, republished)));
+    return republished;
   }
 
   /** A file of random bytes named as an sdist of {@code project}, {@code mib} MiB long. */

@@ -188,6 +188,57 @@ class ProxyJoinersTest {
     }
   }
 
+  /**
+   * A request whose page was refreshed while another request fetches that file name under the page
+   * before (other bytes, another hash) does not join that fetch: its head would give its page's
+   * hash on the other bytes. It waits for the fetch's end, and the file stored then is not the one
+   * its page lists: 502, as for any cached file the page held now does not list. Before, it
+   * streamed the first request's bytes with its own page's sha256 as their ETag.
+   */
+  @Test
+  void aRequestWhosePageListsOtherBytesUnderTheNameDoesNotTakeTheFetchUnderWay() throws Exception {
+    Path sdist = randomSdist(Files.createDirectories(scratch.resolve("up")), "moved-thing", 2);
+    byte[] first = Files.readAllBytes(sdist);
+    String name = sdist.getFileName().toString();
+    String file = "/files/moved-thing/" + name;
+    CountDownLatch rest = new CountDownLatch(1);
+    Path cache = Files.createDirectories(scratch.resolve("cache"));
+    try (FakeUpstream upstream = new FakeUpstream();
+        Proxy proxy =
+            ProxyEndToEndTest.proxy(
+                cache,
+                Duration.ofSeconds(1),
+                dev.pypimirror.operator.simple.Resolution.FirstMatch,
+                false,
+                limits(1024, 64, Duration.ofSeconds(30)),
+                java.util.Map.of(),
+                upstream.url());
+        RawConnection leader = RawConnection.open("127.0.0.1", proxy.port());
+        RawConnection later = RawConnection.open("127.0.0.1", proxy.port())) {
+      upstream.add("moved-thing", sdist);
+      upstream.heldAtHalf.put(name, rest);
+      assertThat(get(proxy.port(), "/simple/moved-thing/").statusCode()).isEqualTo(200);
+      RawConnection.Head firstHead = leader.send("GET", file).head();
+      assertThat(firstHead.header("ETag")).isEqualTo("\"" + FakeUpstream.sha256(first) + "\"");
+      await().atMost(Duration.ofSeconds(30)).until(() -> upstream.count("/files/") == 1);
+
+      ProxyHttpTest.republish(sdist, proxy.port(), "moved-thing", "sha256");
+      later.send("GET", file);
+      await() // and a moment more for its page and cache look-ups, all in memory or a worker
+          .pollDelay(Duration.ofMillis(500))
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> gauge(proxy.port(), "pypimirror_proxy_clients") == 2);
+
+      rest.countDown();
+
+      assertThat(leader.body(first.length)).isEqualTo(first);
+      RawConnection.Head head = later.head();
+      assertThat(head.status()).isEqualTo(502);
+      assertThat(head.header("ETag")).isNull();
+      assertThat(upstream.count("/files/")).isEqualTo(1);
+    }
+  }
+
   /** Until the metrics count {@code n} file requests answered with {@code outcome}. */
   private static void awaitFileRequests(int port, String outcome, int n) {
     String series =

@@ -104,6 +104,40 @@ class ProxyUpstreamShareTest {
     }
   }
 
+  /**
+   * A client that joins the fetch of a file another client leads, that client's share taken for the
+   * whole wait: its own share is free, so it fetches the file itself when that fetch ends busy.
+   * Before, it waited in the other client's line and got that client's 503.
+   */
+  @Test
+  void aJoinerIsNotAnsweredAnotherClientsShareBusy(@TempDir Path scratch) throws Exception {
+    try (Proxy proxy = proxy(scratch, 4, 1, Duration.ofSeconds(2));
+        FakeUpstream upstream = this.upstream;
+        RawConnection holding =
+            RawConnection.open("127.0.0.1", proxy.port()).send("GET", path(0))) {
+      int port = proxy.port();
+      await().atMost(Duration.ofSeconds(30)).until(() -> upstream.filesInFlight() == 1);
+      try (RawConnection busy = RawConnection.open("127.0.0.1", port).send("GET", path(1));
+          RawConnection joiner = RawConnection.open("127.0.0.2", port)) {
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> gauge(port, "pypimirror_proxy_clients") == 2);
+        joiner.send("GET", path(1)); // joins the fetch waiting in the first client's line
+
+        assertThat(busy.head().status()).isEqualTo(503);
+        await().atMost(Duration.ofSeconds(30)).until(() -> upstream.filesInFlight() == 2);
+        upstream.filesHeld.countDown();
+
+        RawConnection.Head head = joiner.head();
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(joiner.body(Files.size(files.get(1))))
+            .isEqualTo(Files.readAllBytes(files.get(1)));
+        assertThat(upstream.count("/files/" + files.get(1).getFileName())).isEqualTo(1);
+      }
+      assertThat(holding.head().status()).isEqualTo(200);
+    }
+  }
+
   @Test
   void aClientWhoseShareStaysTakenForTheWholeWaitGets503WithRetryAfter(@TempDir Path scratch)
       throws Exception {

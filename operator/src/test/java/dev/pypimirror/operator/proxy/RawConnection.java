@@ -40,9 +40,16 @@ final class RawConnection implements AutoCloseable {
     return new RawConnection(socket);
   }
 
-  /** Sends a request with {@code headers} (name, value, ...) besides Host. */
+  /** Sends an HTTP/1.1 request with {@code headers} (name, value, ...) besides Host. */
   RawConnection send(String method, String path, String... headers) throws IOException {
-    StringBuilder request = new StringBuilder(method + " " + path + " HTTP/1.1\r\nHost: proxy\r\n");
+    return sendAs("HTTP/1.1", method, path, headers);
+  }
+
+  /** Sends a request of that HTTP version with {@code headers} (name, value, ...) besides Host. */
+  RawConnection sendAs(String version, String method, String path, String... headers)
+      throws IOException {
+    StringBuilder request =
+        new StringBuilder(method + " " + path + " " + version + "\r\nHost: proxy\r\n");
     for (int i = 0; i < headers.length; i += 2) {
       request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
     }
@@ -82,16 +89,26 @@ final class RawConnection implements AutoCloseable {
 
   /** Reads whatever comes until the connection ends or is reset; how much that was. */
   long drain() {
+    return end().bytes();
+  }
+
+  /** How a connection's bytes ended: how many came, and whether it was reset or closed cleanly. */
+  record Ending(long bytes, boolean reset) {}
+
+  /** Reads whatever comes until the connection ends, telling a reset from a clean close. */
+  Ending end() {
     long read = 0;
     byte[] buffer = new byte[65536];
     try {
       for (int n; (n = in.read(buffer)) >= 0; ) {
         read += n;
       }
+      return new Ending(read, false);
+    } catch (java.net.SocketTimeoutException e) {
+      throw new java.io.UncheckedIOException("the connection neither ended nor sent", e);
     } catch (IOException reset) {
-      // cut off
+      return new Ending(read, true);
     }
-    return read;
   }
 
   @Override

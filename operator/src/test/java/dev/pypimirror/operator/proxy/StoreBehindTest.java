@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.pypimirror.operator.simple.FileHash;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.HexFormat;
@@ -138,6 +142,71 @@ class StoreBehindTest {
     assertThat(refused.checked().actual()).isEqualTo(right);
     assertThat(refused.stored()).isFalse();
     assertThat(store.cached(other)).isEmpty();
+    assertThat(partFiles()).isEmpty();
+  }
+
+  /**
+   * A chunk whose store throws an unchecked exception (an eviction's directory listing that failed,
+   * say) fails the whole transfer: before, that chunk was neither written nor hashed, the later
+   * ones went on, and a page without a hash had the file published, a chunk short, under the digest
+   * of what was left.
+   */
+  @Test
+  void aChunkWhoseStoringThrowsFailsTheTransferAndStoresNothing() throws Exception {
+    AtomicInteger writes = new AtomicInteger();
+    FileStore.Disk disk =
+        new FileStore.Disk() {
+          @Override
+          public long totalSpace() {
+            return 1L << 40;
+          }
+
+          @Override
+          public long usableSpace() {
+            return 1L << 39;
+          }
+
+          @Override
+          public WritableByteChannel open(Path temporary) throws IOException {
+            FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE);
+            return new WritableByteChannel() {
+              @Override
+              public int write(ByteBuffer src) throws IOException {
+                if (writes.incrementAndGet() == 3) {
+                  throw new UncheckedIOException(new IOException("listing the folder failed"));
+                }
+                return channel.write(src);
+              }
+
+              @Override
+              public boolean isOpen() {
+                return channel.isOpen();
+              }
+
+              @Override
+              public void close() throws IOException {
+                channel.close();
+              }
+            };
+          }
+        };
+    FileStore store = new FileStore(cache, 0.9, Clock.systemUTC(), folder -> disk);
+    byte[] bytes = randomBytes(10 * 65_536);
+    Optional<FileStore.Writer> writer = store.begin(NAME, bytes.length);
+    GrowingFile growing = GrowingFile.open(writer.orElseThrow().temporary(), bytes.length);
+    AtomicInteger failed = new AtomicInteger();
+    StoreBehind behind = new StoreBehind(writer, () -> {}, growing, null, failed::incrementAndGet);
+
+    addInChunks(behind, bytes, 65_536);
+    StoreBehind.Finished done = finish(behind);
+
+    assertThat(done.failed()).isTrue();
+    assertThat(done.verified()).isFalse();
+    assertThat(done.stored()).isFalse();
+    assertThat(failed).hasValue(1);
+    assertThat(growing.end()).isEqualTo(GrowingFile.End.FAILED);
+    assertThat(growing.written()).isEqualTo(2 * 65_536); // nothing after the failed chunk
+    assertThat(store.cached(NAME)).isEmpty();
     assertThat(partFiles()).isEmpty();
   }
 

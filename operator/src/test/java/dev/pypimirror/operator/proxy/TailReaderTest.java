@@ -212,7 +212,7 @@ class TailReaderTest {
     byte[] bytes = randomBytes(2 << 20);
     FileStore.Writer writer = store.begin(NAME, -1).orElseThrow();
     GrowingFile file = GrowingFile.open(writer.temporary(), -1);
-    StoreBehind behind = new StoreBehind(Optional.of(writer), () -> {}, file, null);
+    StoreBehind behind = new StoreBehind(Optional.of(writer), () -> {}, file, null, () -> {});
     Client client = new Client();
     client.fillsUp = false;
     AtomicReference<TailReader.Ended> how = new AtomicReference<>();
