@@ -178,9 +178,14 @@ final class FileRelay implements BodySubscriber<Boolean> {
   /**
    * On the context: asks upstream for the chunks owed, unless the store is behind (its catching up
    * asks again) or, when no file backs the leader, the leader's write queue is full (its drain asks
-   * again).
+   * again); cuts the transfer when the store stopped and the relay writes to no client.
    */
   private void askOwed() {
+    if (clientGone && !storingNow()) {
+      cut(new ClientGone()); // the store stopped with no client taking the rest: nothing to read
+      // for
+      return;
+    }
     if (owed == 0) {
       return;
     }
