@@ -341,8 +341,8 @@ public final class FileStore {
     }
 
     /**
-     * Lets the file go (once, however often it is called), without I/O or waiting: for the event
-     * loop (the volume lock is given up later, off it: {@link VolumeHolds#LINGER}).
+     * Lets the file go (once, however often it is called); the last serve of it in this process
+     * gives up the volume lock, which may block: off the event loop.
      */
     public void release() {
       hold.release();

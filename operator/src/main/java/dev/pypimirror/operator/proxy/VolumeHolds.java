@@ -148,27 +148,14 @@ final class VolumeHolds {
     }
 
     /**
-     * Lets the file go (once, however often it is called), without I/O: the last serve of it in
-     * this process leaves the volume lock kept for {@link #LINGER}, then given up off the caller's
-     * thread.
+     * Lets the file go (once, however often it is called); the last serve of it in this process
+     * gives up the volume lock, which may block.
      */
     void release() {
       if (!released.compareAndSet(false, true)) {
         return;
       }
-      if (lease.lock.tryLock()) {
-        releaseLocked();
-      } else { // a serve taking the lease holds it through I/O: not on this (event-loop) thread
-        LETTING_GO.execute(
-            () -> {
-              lease.lock.lock();
-              releaseLocked();
-            });
-      }
-    }
-
-    /** Called holding the lease's lock, which it gives back. */
-    private void releaseLocked() {
+      lease.lock.lock();
       try {
         if (--lease.holders == 0) {
           long idle = ++lease.idle;
