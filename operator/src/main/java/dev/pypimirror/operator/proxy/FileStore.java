@@ -365,11 +365,6 @@ public final class FileStore {
     }
   }
 
-  /** Gives up the locks kept after the last serve of a file, at once (see {@link VolumeHolds}). */
-  void letGoIdle() {
-    holds.letGoIdle();
-  }
-
   /** Sets the marker of a fetched file to now, so eviction after a restart knows its use too. */
   public void touch(String name) {
     try {

@@ -15,9 +15,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -32,24 +29,11 @@ import org.slf4j.LoggerFactory;
  * lock is on a companion file, not the file itself: POSIX locks belong to the process, and the HTTP
  * server's own open and close of the file it sends would release them. Within the process one lock
  * per file is taken (the JVM refuses a second one, and closing a second descriptor of the file
- * would release the first), shared by every serve of that file. The lock is kept for {@link
- * #LINGER} after the last serve of the file ends, so a file served again and again (a popular
- * wheel) takes it once, not at every request; another replica's eviction waits that long. All of
- * this blocks but {@link #holdAgain}: off the event loop.
+ * would release the first), shared by every serve of that file. All of this blocks but {@link
+ * #holdAgain}: off the event loop.
  */
 final class VolumeHolds {
   private static final Logger LOG = LoggerFactory.getLogger(VolumeHolds.class);
-
-  /** How long a file's lock is kept after its last serve ended. */
-  static final Duration LINGER = Duration.ofSeconds(2);
-
-  private static final ScheduledExecutorService LETTING_GO =
-      Executors.newSingleThreadScheduledExecutor(
-          task -> {
-            Thread thread = new Thread(task, "proxy-holds");
-            thread.setDaemon(true);
-            return thread;
-          });
 
   private final Path files;
   private final Path locks;
@@ -83,14 +67,15 @@ final class VolumeHolds {
           continue; // ended meanwhile: a new one
         }
         // no lock file for a name the cache does not hold: any client can ask for any name
-        if (!lease.held && !Files.isRegularFile(files.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+        if (lease.holders == 0
+            && !Files.isRegularFile(files.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
           if (Files.exists(locks.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
             dropLockFile(name); // the file went by other means than eviction
           }
           lease.end(name);
           return Optional.empty();
         }
-        if (!lease.held && !lockVolume(lease, name)) {
+        if (lease.holders == 0 && !lockVolume(lease, name)) {
           lease.end(name);
           return Optional.empty();
         }
@@ -122,7 +107,7 @@ final class VolumeHolds {
       return Optional.empty();
     }
     try {
-      if (lease.gone || !lease.held) {
+      if (lease.gone || lease.holders == 0) {
         return Optional.empty();
       }
       lease.holders++;
@@ -158,41 +143,12 @@ final class VolumeHolds {
       lease.lock.lock();
       try {
         if (--lease.holders == 0) {
-          long idle = ++lease.idle;
-          LETTING_GO.schedule(
-              () -> letGo(lease, file.name(), idle), LINGER.toMillis(), TimeUnit.MILLISECONDS);
+          lease.end(file.name());
         }
       } finally {
         lease.lock.unlock();
       }
     }
-  }
-
-  /** Ends a lease whose last serve ended {@link #LINGER} ago, unless a serve took it since. */
-  private void letGo(Lease lease, String name, long idle) {
-    lease.lock.lock();
-    try {
-      if (!lease.gone && lease.holders == 0 && lease.idle == idle) {
-        lease.end(name);
-      }
-    } finally {
-      lease.lock.unlock();
-    }
-  }
-
-  /** Ends every lease no serve holds now, as if their {@link #LINGER} had passed. */
-  void letGoIdle() {
-    serving.forEach(
-        (name, lease) -> {
-          lease.lock.lock();
-          try {
-            if (!lease.gone && lease.holders == 0) {
-              lease.end(name);
-            }
-          } finally {
-            lease.lock.unlock();
-          }
-        });
   }
 
   /**
@@ -211,7 +167,6 @@ final class VolumeHolds {
       if (lease.gone || lease.holders > 0) {
         return -1;
       }
-      lease.unlockVolume(name); // a lock kept after the last serve: this process's own
       long[] deleted = {-1};
       exclusively(name, () -> deleted[0] = deletion.getAsLong());
       return deleted[0];
@@ -232,12 +187,10 @@ final class VolumeHolds {
     try {
       Optional<FileChannel> locked = lockFile(name, true);
       lease.channel = locked.orElse(null);
-      lease.held = locked.isPresent();
-      return lease.held;
+      return locked.isPresent();
     } catch (IOException | UnsupportedOperationException e) {
       lockFailed(e);
       if (withoutLocks(e)) {
-        lease.held = true;
         return true;
       }
       lease.end(name);
@@ -289,10 +242,6 @@ final class VolumeHolds {
     final ReentrantLock lock = new ReentrantLock();
     int holders;
     boolean gone;
-    // the volume lock is taken (or the volume takes none): kept for LINGER after the last serve
-    boolean held;
-    // counts the times the last serve ended, so a later serve keeps the lease from being let go
-    long idle;
     // the lock file's channel holding the shared lock; null on a volume without locks
     FileChannel channel;
 
@@ -308,7 +257,6 @@ final class VolumeHolds {
     }
 
     void unlockVolume(String name) {
-      held = false;
       if (channel != null) {
         try {
           channel.close(); // releases the lock
