@@ -55,6 +55,11 @@ class FileStoreSharedHoldTest {
       // room for 200 takes two files: not a, the least recently served (served there): b and c
       stored(store, "d-1.0.tar.gz", 200);
       assertThat(files()).containsExactly("a-1.0.tar.gz", "d-1.0.tar.gz");
+      // d was stored after the other replica's serve of a: said outright, since a file's own
+      // time is the kernel's coarse clock (a few ms), a serve's the precise one it sets
+      Files.setLastModifiedTime(
+          cache.resolve(".proxy/fetched/d-1.0.tar.gz"),
+          FileTime.from(java.time.Instant.now().plusSeconds(60)));
     } finally {
       replica.process().getOutputStream().close();
       assertThat(replica.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
