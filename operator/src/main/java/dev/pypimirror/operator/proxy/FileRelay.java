@@ -217,12 +217,13 @@ final class FileRelay implements BodySubscriber<Boolean> {
     if (fileBacked() && response.writeQueueFull() && readFromFile()) {
       return;
     }
-    if (pending != null) {
-      served.accept(pending.length());
-      response.write(pending);
-      sent += pending.length();
-    }
+    Buffer now = pending;
     pending = chunk;
+    if (now != null) { // counted before the write, which may run the drain handler
+      served.accept(now.length());
+      sent += now.length();
+      response.write(now);
+    }
   }
 
   /**

@@ -73,6 +73,8 @@ final class TailReader {
   private long offset;
   private boolean done;
   private boolean reading; // a read is under way on a worker
+  private boolean pumping; // pump() is running: a nested call asks it to look again
+  private boolean pumpAgain;
   private long waitingSince = -1; // while the client's write queue is full
 
   /**
@@ -212,9 +214,30 @@ final class TailReader {
     }
   }
 
-  /** Sends what the file allows while the client takes it; ends or resets when the file did. */
+  /**
+   * Sends what the file allows while the client takes it; ends or resets when the file did. A write
+   * can run the client's drain handler before it returns (Netty tells of a writable channel as soon
+   * as a flush empties its queue), and so this method again: that nested call only asks the running
+   * one to look once more, or it would send from an offset the running one is about to pass.
+   */
   void pump() {
     wakePosted.set(false);
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        pumpAgain = false;
+        pumpOnce();
+      } while (pumpAgain);
+    } finally {
+      pumping = false;
+    }
+  }
+
+  private void pumpOnce() {
     if (done || reading) {
       return; // a read under way pumps again when it is back
     }
@@ -299,9 +322,9 @@ final class TailReader {
 
   private void send(ByteBuf chunk) {
     int n = chunk.readableBytes();
-    client.write(chunk);
-    offset += n;
+    offset += n; // before the write, which may run the drain handler
     served.accept(n);
+    client.write(chunk);
   }
 
   private void drained() {
