@@ -341,8 +341,8 @@ public final class FileStore {
     }
 
     /**
-     * Lets the file go (once, however often it is called); the last serve of it in this process
-     * gives up the volume lock, which may block: off the event loop.
+     * Lets the file go (once, however often it is called), without I/O or waiting: for the event
+     * loop (the volume lock is given up later, off it: {@link VolumeHolds#LINGER}).
      */
     public void release() {
       hold.release();
@@ -363,6 +363,11 @@ public final class FileStore {
     CannotHold(String name, Exception cause) {
       super("cannot hold " + name + " against eviction: " + cause, cause);
     }
+  }
+
+  /** Gives up the locks kept after the last serve of a file, at once (see {@link VolumeHolds}). */
+  void letGoIdle() {
+    holds.letGoIdle();
   }
 
   /** Sets the marker of a fetched file to now, so eviction after a restart knows its use too. */

@@ -149,5 +149,6 @@ public final class ProxyApp implements AutoCloseable {
     serving.close();
     workers.shutdownNow();
     upstreamThreads.shutdownNow();
+    store.letGoIdle(); // the volume locks kept after the last serves: not held past the proxy
   }
 }

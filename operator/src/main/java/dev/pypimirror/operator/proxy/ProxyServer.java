@@ -823,9 +823,12 @@ public final class ProxyServer {
     }
   }
 
-  /** Lets a served file go, off the loop (the last serve's release unlocks it on the volume). */
-  private void release(FileStore.Held held) {
-    workers.execute(held::release);
+  /**
+   * Lets a served file go, on the loop: no I/O (the volume lock is given up later, off the loop,
+   * once the file's kept lease lapses: {@link VolumeHolds#LINGER}).
+   */
+  private static void release(FileStore.Held held) {
+    held.release();
   }
 
   private void sendCached(

@@ -15,6 +15,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -29,16 +32,30 @@ import org.slf4j.LoggerFactory;
  * lock is on a companion file, not the file itself: POSIX locks belong to the process, and the HTTP
  * server's own open and close of the file it sends would release them. Within the process one lock
  * per file is taken (the JVM refuses a second one, and closing a second descriptor of the file
- * would release the first), shared by every serve of that file. All of this blocks but {@link
- * #holdAgain}: off the event loop.
+ * would release the first), shared by every serve of that file. The lock is kept for {@link
+ * #LINGER} after the last serve of the file ends, so a file served again and again (a popular
+ * wheel) takes it once, not at every request; another replica's eviction waits that long. All of
+ * this blocks but {@link #holdAgain}: off the event loop.
  */
 final class VolumeHolds {
   private static final Logger LOG = LoggerFactory.getLogger(VolumeHolds.class);
+
+  /** How long a file's lock is kept after its last serve ended. */
+  static final Duration LINGER = Duration.ofSeconds(2);
+
+  private static final ScheduledExecutorService LETTING_GO =
+      Executors.newSingleThreadScheduledExecutor(
+          task -> {
+            Thread thread = new Thread(task, "proxy-holds");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   private final Path files;
   private final Path locks;
   // this process's holds on files being served, one volume lock per file
   private final ConcurrentHashMap<String, Lease> serving = new ConcurrentHashMap<>();
+  private final AtomicBoolean sweepDue = new AtomicBoolean(); // a look at idle leases is scheduled
   private final LogThrottle lockFailures =
       new LogThrottle(Duration.ofMinutes(1), 1, System::nanoTime);
 
@@ -67,15 +84,14 @@ final class VolumeHolds {
           continue; // ended meanwhile: a new one
         }
         // no lock file for a name the cache does not hold: any client can ask for any name
-        if (lease.holders == 0
-            && !Files.isRegularFile(files.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+        if (!lease.held && !Files.isRegularFile(files.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
           if (Files.exists(locks.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
             dropLockFile(name); // the file went by other means than eviction
           }
           lease.end(name);
           return Optional.empty();
         }
-        if (lease.holders == 0 && !lockVolume(lease, name)) {
+        if (!lease.held && !lockVolume(lease, name)) {
           lease.end(name);
           return Optional.empty();
         }
@@ -107,7 +123,7 @@ final class VolumeHolds {
       return Optional.empty();
     }
     try {
-      if (lease.gone || lease.holders == 0) {
+      if (lease.gone || !lease.held) {
         return Optional.empty();
       }
       lease.holders++;
@@ -133,22 +149,84 @@ final class VolumeHolds {
     }
 
     /**
-     * Lets the file go (once, however often it is called); the last serve of it in this process
-     * gives up the volume lock, which may block.
+     * Lets the file go (once, however often it is called), without I/O: the last serve of it in
+     * this process leaves the volume lock kept for {@link #LINGER}, then given up off the caller's
+     * thread.
      */
     void release() {
       if (!released.compareAndSet(false, true)) {
         return;
       }
-      lease.lock.lock();
+      if (lease.lock.tryLock()) {
+        releaseLocked();
+      } else { // a serve taking the lease holds it through I/O: not on this (event-loop) thread
+        LETTING_GO.execute(
+            () -> {
+              lease.lock.lock();
+              releaseLocked();
+            });
+      }
+    }
+
+    /** Called holding the lease's lock, which it gives back. */
+    private void releaseLocked() {
       try {
         if (--lease.holders == 0) {
-          lease.end(file.name());
+          lease.idleSince = System.nanoTime();
+          sweepLater();
         }
       } finally {
         lease.lock.unlock();
       }
     }
+  }
+
+  /**
+   * Has the idle leases looked at {@link #LINGER} from now, unless a look is due already: one task
+   * per store, not one per serve.
+   */
+  private void sweepLater() {
+    if (sweepDue.compareAndSet(false, true)) {
+      LETTING_GO.schedule(this::sweep, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Ends the leases whose last serve ended {@link #LINGER} ago; looks again while some are idle.
+   */
+  private void sweep() {
+    sweepDue.set(false);
+    if (endIdle(LINGER.toNanos())) {
+      sweepLater();
+    }
+  }
+
+  /** Ends every lease no serve holds now, as if their {@link #LINGER} had passed. */
+  void letGoIdle() {
+    endIdle(0);
+  }
+
+  /** Ends the leases idle for {@code nanos} or more; whether others are idle still. */
+  private boolean endIdle(long nanos) {
+    long now = System.nanoTime();
+    boolean idleLeft = false;
+    for (var entry : serving.entrySet()) {
+      Lease lease = entry.getValue();
+      lease.lock.lock();
+      try {
+        if (lease.gone || lease.holders > 0) {
+          continue;
+        }
+        if (now - lease.idleSince >= nanos) {
+          lease.end(entry.getKey());
+        } else {
+          idleLeft = true;
+        }
+      } finally {
+        lease.lock.unlock();
+      }
+    }
+    return idleLeft;
   }
 
   /**
@@ -167,6 +245,7 @@ final class VolumeHolds {
       if (lease.gone || lease.holders > 0) {
         return -1;
       }
+      lease.unlockVolume(name); // a lock kept after the last serve: this process's own
       long[] deleted = {-1};
       exclusively(name, () -> deleted[0] = deletion.getAsLong());
       return deleted[0];
@@ -187,10 +266,12 @@ final class VolumeHolds {
     try {
       Optional<FileChannel> locked = lockFile(name, true);
       lease.channel = locked.orElse(null);
-      return locked.isPresent();
+      lease.held = locked.isPresent();
+      return lease.held;
     } catch (IOException | UnsupportedOperationException e) {
       lockFailed(e);
       if (withoutLocks(e)) {
+        lease.held = true;
         return true;
       }
       lease.end(name);
@@ -242,6 +323,10 @@ final class VolumeHolds {
     final ReentrantLock lock = new ReentrantLock();
     int holders;
     boolean gone;
+    // the volume lock is taken (or the volume takes none): kept for LINGER after the last serve
+    boolean held;
+    // when the last serve ended (System.nanoTime): the lease ends LINGER after, if none came
+    long idleSince;
     // the lock file's channel holding the shared lock; null on a volume without locks
     FileChannel channel;
 
@@ -257,6 +342,7 @@ final class VolumeHolds {
     }
 
     void unlockVolume(String name) {
+      held = false;
       if (channel != null) {
         try {
           channel.close(); // releases the lock

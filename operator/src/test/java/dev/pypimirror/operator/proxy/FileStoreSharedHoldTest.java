@@ -3,6 +3,7 @@ package dev.pypimirror.operator.proxy;
 import static dev.pypimirror.operator.proxy.FileStoreRoomTest.stored;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -178,10 +179,46 @@ class FileStoreSharedHoldTest {
   }
 
   @Test
+  void aServedFileStaysLockedAWhileAfterItsLastServe() throws Exception {
+    store.hold("a-1.0.tar.gz").orElseThrow().release();
+    // the shared lock is kept: no exclusive lock (an eviction's) can be had on it yet, and the
+    // next serve in this process takes the file without I/O
+    assertThat(store.lockFile("a-1.0.tar.gz", false)).isEmpty();
+    var again = store.holdAgain("a-1.0.tar.gz");
+    assertThat(again).isPresent();
+    again.get().release();
+    store.letGoIdle(); // what the linger's end does
+    assertThat(store.holdAgain("a-1.0.tar.gz")).isEmpty();
+    try (var exclusive = store.lockFile("a-1.0.tar.gz", false).orElseThrow()) {
+      assertThat(exclusive.isOpen()).isTrue();
+    }
+  }
+
+  /** With no serve after the last one, the kept lock goes by itself, one linger later. */
+  @Test
+  void aKeptLockGoesByItselfAfterTheLinger() throws Exception {
+    store.hold("a-1.0.tar.gz").orElseThrow().release();
+    assertThat(store.lockFile("a-1.0.tar.gz", false)).isEmpty();
+
+    await()
+        .atMost(VolumeHolds.LINGER.plusSeconds(10))
+        .until(
+            () -> { // what another replica's eviction takes
+              var exclusive = store.lockFile("a-1.0.tar.gz", false);
+              if (exclusive.isPresent()) {
+                exclusive.get().close();
+              }
+              return exclusive.isPresent();
+            });
+    assertThat(store.holdAgain("a-1.0.tar.gz")).isEmpty(); // the next serve locks it again
+  }
+
+  @Test
   void namesAnotherReplicaEvictedAreForgotten() throws Exception {
     store.hold("a-1.0.tar.gz").orElseThrow().release();
     store.hold("b-1.0.tar.gz").orElseThrow().release();
     assertThat(store.remembers("a-1.0.tar.gz")).isTrue();
+    store.letGoIdle(); // as once the locks' linger after the last serve passed
     OtherReplica.evict(cache); // takes every fetched file
     assertThat(store.hold("a-1.0.tar.gz")).isEmpty();
     assertThat(store.cached("b-1.0.tar.gz")).isEmpty();
