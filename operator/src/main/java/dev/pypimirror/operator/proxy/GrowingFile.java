@@ -1,5 +1,7 @@
 package dev.pypimirror.operator.proxy;
 
+import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.FileRegion;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -170,6 +172,19 @@ final class GrowingFile {
    */
   int read(ByteBuffer into, long position) throws IOException {
     return channel.read(into, position);
+  }
+
+  /**
+   * {@code count} bytes from {@code position}, for the kernel to send (sendfile); the file stays
+   * open for the others (a reader stays attached until its region is sent).
+   */
+  FileRegion region(long position, long count) {
+    return new DefaultFileRegion(channel, position, count) {
+      @Override
+      protected void deallocate() {
+        // the channel is the file's, closed once no reader is attached
+      }
+    };
   }
 
   private void wakeAll() {

@@ -2,10 +2,12 @@ package dev.pypimirror.operator.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.FileRegion;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -23,7 +25,9 @@ import java.util.function.LongSupplier;
  * bytes at its own pace without slowing the upstream or the other readers. It is woken on every
  * write, sends what {@link GrowingFile#readable} allows (never the last byte before the sha256 is
  * checked), ends the response once the transfer is verified, and resets the client's connection
- * when the transfer fails or the store stops, or when the client takes no byte for {@code stall}.
+ * when the transfer fails or the store stops, or when the client takes no byte for {@code stall}. A
+ * client still behind once the file is whole and checked is sent the rest by the kernel (sendfile),
+ * as a cached file is, in one region bound, like those, by the server's idle time-out.
  */
 final class TailReader {
   /** The most bytes read from the file at once. */
@@ -46,6 +50,13 @@ final class TailReader {
 
     /** Sends {@code chunk} and releases it once written (or failed): it is the client's now. */
     void write(ByteBuf chunk);
+
+    /**
+     * Sends {@code region} by the kernel (sendfile), then runs {@code sent} with whether it was;
+     * false when this client cannot take one now (TLS, a body without a length, or no byte sent
+     * yet: the head goes with the first chunk), and nothing was sent.
+     */
+    boolean send(FileRegion region, Consumer<Boolean> sent);
 
     void end();
 
@@ -72,7 +83,7 @@ final class TailReader {
   // on the client's context only
   private long offset;
   private boolean done;
-  private boolean reading; // a read is under way on a worker
+  private boolean busy; // a read on a worker, or the rest sent by the kernel, is under way
   private boolean pumping; // pump() is running: a nested call asks it to look again
   private boolean pumpAgain;
   private long waitingSince = -1; // while the client's write queue is full
@@ -184,6 +195,20 @@ final class TailReader {
     }
 
     @Override
+    public boolean send(FileRegion region, Consumer<Boolean> sent) {
+      if (!(request.connection() instanceof ConnectionBase connection)
+          || connection.isSsl()
+          || response.isChunked() // a file without a length: rare, kept to chunks
+          || !response.headWritten()
+          || response.ended()) {
+        return false;
+      }
+      // on the connection, in order with the response's writes; the response's end follows it
+      connection.writeToChannel(region, written -> sent.accept(written.isSuccess()));
+      return true;
+    }
+
+    @Override
     public void end() {
       response.end();
     }
@@ -238,8 +263,8 @@ final class TailReader {
   }
 
   private void pumpOnce() {
-    if (done || reading) {
-      return; // a read under way pumps again when it is back
+    if (done || busy) {
+      return; // what is under way pumps again when it is back
     }
     GrowingFile.End end = file.end();
     if (end == GrowingFile.End.FAILED || end == GrowingFile.End.STOPPED) {
@@ -247,6 +272,9 @@ final class TailReader {
       return;
     }
     long limit = file.readable();
+    if (end == GrowingFile.End.VERIFIED && limit - offset > CHUNK && !client.full() && sendRest()) {
+      return;
+    }
     while (offset < limit) {
       if (client.full()) {
         if (waitingSince < 0) {
@@ -298,14 +326,14 @@ final class TailReader {
 
   /** Reads the next {@code n} bytes on a worker, then sends them and goes on, on the context. */
   private void readAside(int n) {
-    reading = true;
+    busy = true;
     long at = offset;
     aside.execute(
         () -> {
           ByteBuf chunk = read(at, n);
           onContext.execute(
               () -> {
-                reading = false;
+                busy = false;
                 if (done) {
                   if (chunk != null) {
                     chunk.release();
@@ -318,6 +346,36 @@ final class TailReader {
                 }
               });
         });
+  }
+
+  /**
+   * The file is whole and checked: the rest goes by the kernel, as a cached file does, not through
+   * user space a chunk at a time; false when the client cannot take it so.
+   */
+  private boolean sendRest() {
+    long count = file.written() - offset;
+    busy = true; // no other send meanwhile; the reader stays attached: the file stays open
+    boolean sending =
+        client.send(
+            file.region(offset, count), sent -> onContext.execute(() -> restSent(sent, count)));
+    if (!sending) {
+      busy = false;
+    }
+    return sending;
+  }
+
+  private void restSent(boolean sent, long count) {
+    busy = false;
+    if (done) {
+      return; // the client left meanwhile
+    }
+    if (!sent) {
+      finish(Ended.RESET);
+      return;
+    }
+    offset += count;
+    served.accept(count);
+    pump(); // ends the response
   }
 
   private void send(ByteBuf chunk) {

@@ -189,6 +189,34 @@ class ProxyJoinersTest {
   }
 
   /**
+   * A joiner still far behind once the file is whole and checked gets the rest by the kernel, in
+   * one piece: every byte once and in order, and the response ends where its length says (the same
+   * connection then serves the next request).
+   */
+  @Test
+  void aJoinerStillBehindOnceTheFileIsCheckedGetsTheRestWhole() throws Exception {
+    try (HeldFile held = new HeldFile("behind-thing", 8, Duration.ofSeconds(30));
+        RawConnection joiner = RawConnection.open("127.0.0.1", held.port)) {
+      byte[] bytes = held.bytes;
+      CompletableFuture<HttpResponse<byte[]>> leader = getAsync(held.port, held.file);
+      held.awaitFetching();
+      assertThat(joiner.send("GET", held.file).head().status()).isEqualTo(200);
+      assertThat(joiner.body(1024)).isEqualTo(Arrays.copyOf(bytes, 1024));
+
+      held.rest.countDown();
+      assertThat(leader.get(60, TimeUnit.SECONDS).body()).isEqualTo(bytes);
+      held.awaitStored(); // whole and checked while the joiner has read 1 KiB
+
+      assertThat(joiner.body(bytes.length - 1024))
+          .isEqualTo(Arrays.copyOfRange(bytes, 1024, bytes.length));
+      RawConnection.Head again = joiner.send("GET", held.file).head();
+      assertThat(again.status()).isEqualTo(200);
+      assertThat(joiner.body(bytes.length)).isEqualTo(bytes);
+      assertThat(held.upstream.count("/files/")).isEqualTo(1);
+    }
+  }
+
+  /**
    * A request whose page was refreshed while another request fetches that file name under the page
    * before (other bytes, another hash) does not join that fetch: its head would give its page's
    * hash on the other bytes. It waits for the fetch's end, and the file stored then is not the one

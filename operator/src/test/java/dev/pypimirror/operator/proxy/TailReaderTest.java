@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.FileRegion;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,6 +87,30 @@ class TailReaderTest {
           draining = false;
         }
       }
+    }
+
+    /** Takes the rest of a verified file as one region, once a chunk was written (the head). */
+    volatile boolean takesRegions;
+
+    final List<Long> regions = new CopyOnWriteArrayList<>();
+
+    @Override
+    public synchronized boolean send(FileRegion region, Consumer<Boolean> sent) {
+      if (!takesRegions || writes.isEmpty()) {
+        return false;
+      }
+      try (var into = java.nio.channels.Channels.newChannel(received)) {
+        for (long at = 0; at < region.count(); ) {
+          at += region.transferTo(into, at);
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } finally {
+        region.release();
+      }
+      regions.add(region.count());
+      sent.accept(true);
+      return true;
     }
 
     @Override
@@ -196,6 +222,31 @@ class TailReaderTest {
 
     await().atMost(Duration.ofSeconds(30)).until(() -> client.ended);
     assertThat(client.bytes()).isEqualTo(bytes);
+    assertThat(reading.how()).hasValue(TailReader.Ended.COMPLETE);
+  }
+
+  /**
+   * Once the file is whole and checked, a reader still behind is sent the rest by the kernel in one
+   * region, not read through user space a chunk at a time; the file stays open for it meanwhile.
+   */
+  @Test
+  void theRestOfAVerifiedFileGoesByTheKernel() throws Exception {
+    byte[] bytes = randomBytes(1 << 20);
+    Reading reading = reading(bytes, true);
+    GrowingFile file = reading.file();
+    Client client = reading.client();
+    client.takesRegions = true;
+
+    file.wrote(bytes.length);
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.drain != null); // one chunk sent
+    file.ended(GrowingFile.End.VERIFIED);
+    client.full = false;
+    context.execute(client.drain);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> client.ended);
+    assertThat(client.bytes()).isEqualTo(bytes);
+    assertThat(client.writes).hasSize(1);
+    assertThat(client.regions).containsExactly((long) bytes.length - TailReader.CHUNK);
     assertThat(reading.how()).hasValue(TailReader.Ended.COMPLETE);
   }
 
