@@ -27,11 +27,18 @@ import java.util.function.LongSupplier;
  * checked), ends the response once the transfer is verified, and resets the client's connection
  * when the transfer fails or the store stops, or when the client takes no byte for {@code stall}. A
  * client still behind once the file is whole and checked is sent the rest by the kernel (sendfile),
- * as a cached file is, in one region bound, like those, by the server's idle time-out.
+ * as a cached file is, in regions of {@link #REGION} bytes.
  */
 final class TailReader {
   /** The most bytes read from the file at once. */
   static final int CHUNK = 64 << 10;
+
+  /**
+   * The most bytes sent by the kernel at once, as Vert.x sends a file: the server's idle time-out
+   * counts a write only once it has finished, so one region of a large file to a slow client would
+   * be cut in the middle while its bytes flow.
+   */
+  static final long REGION = 1L << 20;
 
   /**
    * How far behind what is written a read is still done on the event loop: bytes written that
@@ -197,6 +204,7 @@ final class TailReader {
     @Override
     public boolean send(FileRegion region, Consumer<Boolean> sent) {
       if (!(request.connection() instanceof ConnectionBase connection)
+          || !connection.getContext().owner().transport().supportFileRegion()
           || connection.isSsl()
           || response.isChunked() // a file without a length: rare, kept to chunks
           || !response.headWritten()
@@ -350,10 +358,10 @@ final class TailReader {
 
   /**
    * The file is whole and checked: the rest goes by the kernel, as a cached file does, not through
-   * user space a chunk at a time; false when the client cannot take it so.
+   * user space a chunk at a time, a region at a time; false when the client cannot take it so.
    */
   private boolean sendRest() {
-    long count = file.written() - offset;
+    long count = Math.min(REGION, file.written() - offset);
     busy = true; // no other send meanwhile; the reader stays attached: the file stays open
     boolean sending =
         client.send(
@@ -375,7 +383,7 @@ final class TailReader {
     }
     offset += count;
     served.accept(count);
-    pump(); // ends the response
+    pump(); // the next region, or the response's end
   }
 
   private void send(ByteBuf chunk) {

@@ -212,7 +212,10 @@ final class VolumeHolds {
     boolean idleLeft = false;
     for (var entry : serving.entrySet()) {
       Lease lease = entry.getValue();
-      lease.lock.lock();
+      if (!lease.lock.tryLock()) { // held through I/O (NFS) by a serve: the next look takes it
+        idleLeft = true;
+        continue;
+      }
       try {
         if (lease.gone || lease.holders > 0) {
           continue;

@@ -226,12 +226,13 @@ class TailReaderTest {
   }
 
   /**
-   * Once the file is whole and checked, a reader still behind is sent the rest by the kernel in one
-   * region, not read through user space a chunk at a time; the file stays open for it meanwhile.
+   * Once the file is whole and checked, a reader still behind is sent the rest by the kernel, in
+   * regions of at most {@link TailReader#REGION} bytes (each finished write counts against the
+   * server's idle time-out), not read through user space a chunk at a time.
    */
   @Test
   void theRestOfAVerifiedFileGoesByTheKernel() throws Exception {
-    byte[] bytes = randomBytes(1 << 20);
+    byte[] bytes = randomBytes((int) TailReader.REGION + (1 << 19));
     Reading reading = reading(bytes, true);
     GrowingFile file = reading.file();
     Client client = reading.client();
@@ -246,7 +247,9 @@ class TailReaderTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> client.ended);
     assertThat(client.bytes()).isEqualTo(bytes);
     assertThat(client.writes).hasSize(1);
-    assertThat(client.regions).containsExactly((long) bytes.length - TailReader.CHUNK);
+    assertThat(client.regions) // whole regions, then the rest
+        .containsExactly(
+            TailReader.REGION, (long) bytes.length - TailReader.CHUNK - TailReader.REGION);
     assertThat(reading.how()).hasValue(TailReader.Ended.COMPLETE);
   }
 
