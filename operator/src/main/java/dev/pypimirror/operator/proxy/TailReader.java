@@ -7,6 +7,7 @@ import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -59,9 +60,10 @@ final class TailReader {
     void write(ByteBuf chunk);
 
     /**
-     * Sends {@code region} by the kernel (sendfile), then runs {@code sent} with whether it was;
-     * false when this client cannot take one now (TLS, a body without a length, or no byte sent
-     * yet: the head goes with the first chunk), and nothing was sent.
+     * Sends {@code region} by the kernel (sendfile), then runs {@code sent} (on the reader's event
+     * loop, possibly before this returns) with whether it was; false when this client cannot take
+     * one now (TLS, a body without a length, or no byte sent yet: the head goes with the first
+     * chunk), and nothing was sent.
      */
     boolean send(FileRegion region, Consumer<Boolean> sent);
 
@@ -212,7 +214,18 @@ final class TailReader {
         return false;
       }
       // on the connection, in order with the response's writes; the response's end follows it
-      connection.writeToChannel(region, written -> sent.accept(written.isSuccess()));
+      // the next region at once, on the loop: a task hop between regions cost 100 clients of
+      // one 500 MiB file a fifth more time
+      ContextInternal context = connection.getContext();
+      connection.writeToChannel(
+          region,
+          written -> {
+            if (context.nettyEventLoop().inEventLoop()) {
+              sent.accept(written.isSuccess());
+            } else {
+              context.runOnContext(v -> sent.accept(written.isSuccess()));
+            }
+          });
       return true;
     }
 
@@ -363,9 +376,7 @@ final class TailReader {
   private boolean sendRest() {
     long count = Math.min(REGION, file.written() - offset);
     busy = true; // no other send meanwhile; the reader stays attached: the file stays open
-    boolean sending =
-        client.send(
-            file.region(offset, count), sent -> onContext.execute(() -> restSent(sent, count)));
+    boolean sending = client.send(file.region(offset, count), sent -> restSent(sent, count));
     if (!sending) {
       busy = false;
     }
