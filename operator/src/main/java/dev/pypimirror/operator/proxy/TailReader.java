@@ -62,8 +62,9 @@ final class TailReader {
     /**
      * Sends {@code region} by the kernel (sendfile), then runs {@code sent} (on the reader's event
      * loop, possibly before this returns) with whether it was; false when this client cannot take
-     * one now (TLS, a body without a length, or no byte sent yet: the head goes with the first
-     * chunk), and nothing was sent.
+     * one now (where Vert.x would not send one either: a transport without regions, TLS, traffic
+     * shaping; a body without a length; no byte sent yet: the head goes with the first chunk), and
+     * nothing was sent.
      */
     boolean send(FileRegion region, Consumer<Boolean> sent);
 
@@ -208,6 +209,7 @@ final class TailReader {
       if (!(request.connection() instanceof ConnectionBase connection)
           || !connection.getContext().owner().transport().supportFileRegion()
           || connection.isSsl()
+          || connection.isTrafficShaped()
           || response.isChunked() // a file without a length: rare, kept to chunks
           || !response.headWritten()
           || response.ended()) {
