@@ -33,6 +33,14 @@ public final class ProxyApp implements AutoCloseable {
   /** Threads the upstream client runs its callbacks and file writes on. */
   static final int UPSTREAM_THREADS = 8;
 
+  /**
+   * Netty's epoll transport where its native library loads (Linux, x86-64 or aarch64, a writable
+   * temporary directory), else NIO: epoll lets a cached file's head share its first segment ({@link
+   * Cork}). The webhook keeps NIO (bench/findings.md: epoll won it nothing).
+   */
+  static final HttpServing.Transport TRANSPORT =
+      new HttpServing.Transport(HttpServing.Transport.DEFAULT.eventLoops(), true, false);
+
   /** How long a client connection may stay without a byte either way. */
   static final Duration IDLE_TIMEOUT = Duration.ofSeconds(120);
 
@@ -80,7 +88,7 @@ public final class ProxyApp implements AutoCloseable {
                 settings.host(),
                 settings.port(),
                 -1,
-                HttpServing.Transport.DEFAULT,
+                TRANSPORT,
                 Optional.empty(),
                 IDLE_TIMEOUT,
                 settings.limits().maxClients()),

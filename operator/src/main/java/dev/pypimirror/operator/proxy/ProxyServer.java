@@ -859,10 +859,12 @@ public final class ProxyServer {
       response.putHeader("Content-Length", Long.toString(part.length())).end();
       return;
     }
+    Runnable uncork = Cork.hold(request.connection()); // the head goes with the file's start
     response
         .sendFile(file.path().toString(), part.offset(), part.length())
         .onComplete(
             ar -> {
+              uncork.run();
               release(held);
               if (ar.succeeded()) {
                 metrics.served(kind, part.length());

@@ -123,6 +123,7 @@ public final class HttpServing implements AutoCloseable {
     if (options.tls().isPresent()) {
       keyManager = new ReloadingKeyManager(options.tls().get().source());
     }
+    ClientLeftFilter.install();
     vertx = Vertx.vertx(vertxOptions(options.transport()));
     HttpServerOptions main = mainOptions();
     server = listen(main, request -> serve(request, handler), this::connected, options.port());
@@ -363,6 +364,10 @@ public final class HttpServing implements AutoCloseable {
       }
       return;
     }
+    // a client that resets or leaves mid-answer (broken pipe) is no error of the server's; without
+    // a handler Vert.x logs each at ERROR with a stack trace
+    connection.exceptionHandler(
+        e -> LOG.debug("{}: connection from {}: {}", options.name(), address, e.toString()));
     connection.closeHandler(
         v -> {
           connections.decrementAndGet();

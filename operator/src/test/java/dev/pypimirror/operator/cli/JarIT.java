@@ -2,13 +2,22 @@ package dev.pypimirror.operator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.pypimirror.operator.proxy.FakeUpstream;
 import dev.pypimirror.operator.testing.ProjectPaths;
+import io.netty.channel.epoll.Epoll;
+import java.io.BufferedReader;
 import java.io.File;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +65,62 @@ class JarIT {
     String head = VersionCommandTest.gitHead();
     if (head != null) {
       assertThat(run.out()).contains("commit " + head);
+    }
+  }
+
+  /**
+   * The proxy as the image runs it: the jar's own epoll library loads (so a cached file's head
+   * shares its first segment: TCP_CORK), and a file comes through whole, fetched and then cached.
+   */
+  @Test
+  void theProxyFromTheJarServesOnEpollAndSendsFilesWhole(@TempDir Path dir) throws Exception {
+    byte[] bytes = new byte[3 << 20];
+    new Random(3).nextBytes(bytes);
+    Path sdist = Files.write(dir.resolve("jar_thing-1.0.tar.gz"), bytes);
+    Path err = dir.resolve("proxy.err");
+    try (FakeUpstream upstream = new FakeUpstream()) {
+      upstream.add("jar-thing", sdist);
+      Process proxy =
+          new ProcessBuilder(
+                  javaBinary(),
+                  "-jar",
+                  JAR.toString(),
+                  "proxy",
+                  "--listen",
+                  "127.0.0.1:0",
+                  "--cache",
+                  Files.createDirectory(dir.resolve("cache")).toString(),
+                  "--upstream",
+                  upstream.url())
+              .redirectError(err.toFile())
+              .start();
+      try {
+        String listening =
+            new BufferedReader(
+                    new InputStreamReader(proxy.getInputStream(), StandardCharsets.UTF_8))
+                .readLine();
+        assertThat(listening).as(Files.readString(err)).startsWith("listening on http://");
+        String base = listening.substring("listening on ".length(), listening.length() - 1);
+        HttpClient http = HttpClient.newHttpClient();
+        for (String time : List.of("fetched", "cached")) {
+          HttpResponse<byte[]> got =
+              http.send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              base.replace("/simple", "/files/jar-thing/") + sdist.getFileName()))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofByteArray());
+          assertThat(got.statusCode()).as(time).isEqualTo(200);
+          assertThat(got.body()).as(time).isEqualTo(bytes);
+        }
+        if (Epoll.isAvailable()) { // Linux on x86-64 or aarch64, as the image
+          assertThat(Files.readString(err)).contains("epoll transport");
+        }
+        assertThat(Files.readString(err)).doesNotContain("WARN", "ERROR");
+      } finally {
+        proxy.destroy();
+        assertThat(proxy.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      }
     }
   }
 
