@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.serving;
 
 import dev.pypimirror.operator.tls.ReloadingKeyManager;
+import io.netty.channel.epoll.Epoll;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -154,6 +155,16 @@ public final class HttpServing implements AutoCloseable {
             : main.getSslEngineOptions() instanceof OpenSSLEngineOptions
                 ? ", OpenSSL TLS"
                 : ", JDK TLS");
+    if (options.transport().nativeTransport() && !vertx.isNativeTransportEnabled()) {
+      Throwable why = Epoll.unavailabilityCause();
+      while (why != null && why.getCause() != null && why.getCause() != why) {
+        why = why.getCause(); // the root: a missing library, an unwritable temporary directory
+      }
+      LOG.info(
+          "{}: Netty's epoll transport did not load ({}): NIO instead, which serves the same",
+          options.name(),
+          why == null ? "unknown cause" : why.toString());
+    }
     return this;
   }
 
