@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,18 +108,13 @@ public final class ProxyApp implements AutoCloseable {
   }
 
   private static ExecutorService pool(String prefix, int threads) {
-    AtomicInteger n = new AtomicInteger();
     return new ThreadPoolExecutor(
         threads,
         threads,
         60,
         TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(),
-        r -> {
-          Thread t = new Thread(r, prefix + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        DaemonThreads.numbered(prefix));
   }
 
   /** Serves; returns the port it listens on. */

@@ -32,12 +32,7 @@ final class StoreBehind {
   private static final Logger LOG = LoggerFactory.getLogger(StoreBehind.class);
   private static final ExecutorService POOL =
       Executors.newFixedThreadPool(
-          Defaults.PROXY_STORE_THREADS.defaultValue(),
-          task -> {
-            Thread thread = new Thread(task, "proxy-store");
-            thread.setDaemon(true);
-            return thread;
-          });
+          Defaults.PROXY_STORE_THREADS.defaultValue(), DaemonThreads.named("proxy-store"));
 
   private final Optional<FileStore.Writer> writer;
   private final Runnable caughtUp;

@@ -44,12 +44,7 @@ final class VolumeHolds {
   static final Duration LINGER = Duration.ofSeconds(2);
 
   private static final ScheduledExecutorService LETTING_GO =
-      Executors.newSingleThreadScheduledExecutor(
-          task -> {
-            Thread thread = new Thread(task, "proxy-holds");
-            thread.setDaemon(true);
-            return thread;
-          });
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("proxy-holds"));
 
   private final Path files;
   private final Path locks;
