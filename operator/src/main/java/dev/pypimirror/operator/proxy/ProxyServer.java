@@ -5,6 +5,7 @@ import dev.pypimirror.operator.proxy.FileStore.CachedFile;
 import dev.pypimirror.operator.proxy.PageCache.Answered;
 import dev.pypimirror.operator.proxy.ProxyMetrics.Kind;
 import dev.pypimirror.operator.proxy.ProxyMetrics.Outcome;
+import dev.pypimirror.operator.serving.ClientLeft;
 import dev.pypimirror.operator.serving.HttpServing;
 import dev.pypimirror.operator.serving.LogThrottle;
 import dev.pypimirror.operator.settings.Defaults;
@@ -13,6 +14,7 @@ import dev.pypimirror.operator.simple.FileLink;
 import dev.pypimirror.operator.simple.PageFormat;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -23,6 +25,7 @@ import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -61,6 +64,8 @@ public final class ProxyServer {
   private final ProxySettings.Limits limits;
   private final SingleFlight<String, Boolean> fetches = new SingleFlight<>();
   private final ClientLimit clients;
+  private final LogThrottle sendErrorLog =
+      new LogThrottle(Duration.ofMinutes(1), 1024, System::nanoTime);
   private final LogThrottle clientLimitLog =
       new LogThrottle(Defaults.PROXY_CLIENT_LIMIT_LOG.defaultValue(), 1024, System::nanoTime);
 
@@ -860,18 +865,24 @@ public final class ProxyServer {
       return;
     }
     Runnable uncork = Cork.hold(request.connection()); // the head goes with the file's start
-    response
-        .sendFile(file.path().toString(), part.offset(), part.length())
-        .onComplete(
-            ar -> {
-              uncork.run();
-              release(held);
-              if (ar.succeeded()) {
-                metrics.served(kind, part.length());
-              } else {
-                sendFailed(response, file);
-              }
-            });
+    Future<Void> sent;
+    try {
+      sent = response.sendFile(file.path().toString(), part.offset(), part.length());
+    } catch (RuntimeException e) { // not sent at all: the connection's next answer is not held
+      uncork.run();
+      release(held);
+      throw e;
+    }
+    sent.onComplete(
+        ar -> {
+          uncork.run();
+          release(held);
+          if (ar.succeeded()) {
+            metrics.served(kind, part.length());
+          } else {
+            sendFailed(response, file, ar.cause());
+          }
+        });
   }
 
   /** The bytes of a file a request asks for: all of it, or the one range it names. */
@@ -908,7 +919,13 @@ public final class ProxyServer {
    * A cached file's send that failed: the file is looked for again next time, and the client is not
    * left waiting.
    */
-  private void sendFailed(HttpServerResponse response, CachedFile file) {
+  private void sendFailed(HttpServerResponse response, CachedFile file, Throwable error) {
+    if (!ClientLeft.is(error) && sendErrorLog.mayLog(file.name())) {
+      LOG.warn(
+          "{}: sending the cached file failed: {} (logged at most once a minute per file)",
+          file.name(),
+          error.toString());
+    }
     store.forget(file.name()); // gone from under the proxy
     if (response.closed() || response.ended()) {
       return;

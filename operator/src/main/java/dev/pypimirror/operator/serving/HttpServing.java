@@ -98,6 +98,8 @@ public final class HttpServing implements AutoCloseable {
   private final Map<String, Integer> connectionsFrom = new ConcurrentHashMap<>();
   private final LogThrottle refusedLines =
       new LogThrottle(Duration.ofMinutes(1), 1, System::nanoTime);
+  private final LogThrottle connectionErrorLines =
+      new LogThrottle(Duration.ofMinutes(1), 1, System::nanoTime);
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean draining;
@@ -378,7 +380,17 @@ public final class HttpServing implements AutoCloseable {
     // a client that resets or leaves mid-answer (broken pipe) is no error of the server's; without
     // a handler Vert.x logs each at ERROR with a stack trace
     connection.exceptionHandler(
-        e -> LOG.debug("{}: connection from {}: {}", options.name(), address, e.toString()));
+        e -> {
+          if (ClientLeft.is(e)) {
+            LOG.debug("{}: connection from {}: {}", options.name(), address, e.toString());
+          } else if (connectionErrorLines.mayLog("error")) {
+            LOG.warn(
+                "{}: connection from {} failed (logged at most once a minute)",
+                options.name(),
+                address,
+                e);
+          }
+        });
     connection.closeHandler(
         v -> {
           connections.decrementAndGet();

@@ -1,6 +1,7 @@
 package dev.pypimirror.operator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.pypimirror.operator.proxy.FakeUpstream;
 import dev.pypimirror.operator.testing.ProjectPaths;
@@ -15,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -76,8 +78,10 @@ class JarIT {
   void theProxyFromTheJarServesOnEpollAndSendsFilesWhole(@TempDir Path dir) throws Exception {
     String log = proxyServesAFileTwice(dir, List.of());
 
-    if (Epoll.isAvailable()) { // Linux on x86-64 or aarch64, as the image
+    if (Epoll.isAvailable()) { // Linux on x86-64 or aarch64, as the image (and CI)
       assertThat(log).contains("epoll transport").doesNotContain("did not load");
+    } else {
+      assertThat(log).contains("NIO transport", "did not load");
     }
   }
 
@@ -126,7 +130,11 @@ class JarIT {
         assertThat(listening).as(Files.readString(err)).startsWith("listening on http://");
         String base = listening.substring("listening on ".length(), listening.length() - 1);
         HttpClient http = HttpClient.newHttpClient();
+        Path stored = dir.resolve("cache").resolve("_files").resolve(sdist.getFileName());
         for (String time : List.of("fetched", "cached")) {
+          if (time.equals("cached")) { // whole and in place: sent from the cache (corked), a hit
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.isRegularFile(stored));
+          }
           HttpResponse<byte[]> got =
               http.send(
                   HttpRequest.newBuilder(
@@ -137,6 +145,13 @@ class JarIT {
           assertThat(got.statusCode()).as(time).isEqualTo(200);
           assertThat(got.body()).as(time).isEqualTo(bytes);
         }
+        assertThat(
+                http.send(
+                        HttpRequest.newBuilder(URI.create(base.replace("/simple", "/-/metrics")))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                    .body())
+            .contains("pypimirror_proxy_requests_total{kind=\"file\",outcome=\"hit\"} 1.0");
         String log = Files.readString(err);
         assertThat(log).doesNotContain("WARN", "ERROR");
         return log;

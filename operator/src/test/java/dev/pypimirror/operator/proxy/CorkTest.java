@@ -28,6 +28,9 @@ class CorkTest {
 
   @AfterEach
   void stop() throws Exception {
+    if (vertx == null) {
+      return; // skipped before it started: no epoll here
+    }
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 

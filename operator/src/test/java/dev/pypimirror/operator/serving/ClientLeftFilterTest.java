@@ -8,6 +8,8 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
+import java.net.SocketException;
+import java.nio.channels.ClosedChannelException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,6 +46,29 @@ class ClientLeftFilterTest {
   }
 
   @Test
+  void aResetOfTheLoggingContextKeepsTheFilter() {
+    LoggerContext context = new LoggerContext();
+    ClientLeftFilter.install(context);
+
+    context.reset(); // what switching to JSON logs does
+    context.reset();
+
+    assertThat(context.getTurboFilterList())
+        .hasSize(1)
+        .allMatch(ClientLeftFilter.class::isInstance);
+  }
+
+  @Test
+  void whatCountsAsTheClientGoing() {
+    assertThat(ClientLeft.is(new IOException("Broken pipe"))).isTrue();
+    assertThat(ClientLeft.is(new SocketException("Connection reset"))).isTrue();
+    assertThat(ClientLeft.is(new ClosedChannelException())).isTrue();
+    assertThat(ClientLeft.is(new IOException("Input/output error"))).isFalse();
+    assertThat(ClientLeft.is(new IOException((String) null))).isFalse();
+    assertThat(ClientLeft.is(new IllegalStateException("Broken pipe"))).isFalse();
+  }
+
+  @Test
   void aBrokenPipeIsDebugOnlyAndShownWhenDebugIsOn() {
     connection.error("sendfile(..) failed: Broken pipe", new IOException("Broken pipe"));
     assertThat(lines.list).isEmpty();
@@ -57,9 +82,12 @@ class ClientLeftFilterTest {
   void otherErrorsAndOtherLoggersPassAsTheyAre() {
     connection.error("boom", new IllegalStateException("a bug"));
     connection.error("no throwable");
+    connection.error( // the server's own failure: a cached file that shrank while it was sent
+        "shrank", new IOException("Underlying file size 10 smaller then requested count 20"));
     other.error("Unhandled exception", new IOException("an I/O error elsewhere"));
 
-    assertThat(logged()).isEqualTo("[ERROR boom, ERROR no throwable, ERROR Unhandled exception]");
+    assertThat(logged())
+        .isEqualTo("[ERROR boom, ERROR no throwable, ERROR shrank, ERROR Unhandled exception]");
     assertThat(
             ((LoggerContext) LoggerFactory.getILoggerFactory())
                 .getTurboFilterList().stream().filter(ClientLeftFilter.class::isInstance).count())
