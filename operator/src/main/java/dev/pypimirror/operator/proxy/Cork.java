@@ -10,8 +10,8 @@ import io.vertx.core.net.impl.ConnectionBase;
  * Holds a connection's partial segments back while a response's head and file go out (TCP_CORK), as
  * nginx's {@code tcp_nopush} does: the head then leaves in the file's first segment, not in a
  * packet of its own, which costs the client a wake-up and a read per file (on loopback, 1 MiB
- * wheels, about a tenth of nginx's throughput: bench/proxy). Linux's epoll transport only; on any
- * other (NIO) the send goes as before.
+ * wheels: about 7 % more per second, and a slower tail at a moderate rate, as nginx's:
+ * docs/benchmarks.md). Linux's epoll transport only; on any other (NIO) the send goes as before.
  */
 final class Cork {
   private Cork() {}

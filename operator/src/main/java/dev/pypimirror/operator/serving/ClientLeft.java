@@ -26,8 +26,8 @@ public final class ClientLeft {
       return nativeError.expectedErr() == Errors.ERRNO_EPIPE_NEGATIVE
           || nativeError.expectedErr() == Errors.ERRNO_ECONNRESET_NEGATIVE;
     }
-    return error instanceof IOException && error.getMessage() != null
-        ? MESSAGES.contains(error.getMessage())
-        : false;
+    return error instanceof IOException
+        && error.getMessage() != null
+        && MESSAGES.contains(error.getMessage());
   }
 }
