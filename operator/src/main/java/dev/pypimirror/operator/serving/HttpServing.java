@@ -159,7 +159,7 @@ public final class HttpServing implements AutoCloseable {
                 : ", JDK TLS");
     if (options.transport().nativeTransport() && !vertx.isNativeTransportEnabled()) {
       Throwable why = Epoll.unavailabilityCause();
-      while (why != null && why.getCause() != null && why.getCause() != why) {
+      while (why != null && why.getCause() != null) {
         why = why.getCause(); // the root: a missing library, an unwritable temporary directory
       }
       LOG.info(
