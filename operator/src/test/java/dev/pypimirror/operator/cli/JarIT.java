@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -102,9 +101,8 @@ class JarIT {
 
   /** Starts the jar's proxy, gets a 3 MiB file through it twice (fetched, then cached): its log. */
   private static String proxyServesAFileTwice(Path dir, List<String> jvmOptions) throws Exception {
-    byte[] bytes = new byte[3 << 20];
-    new Random(3).nextBytes(bytes);
-    Path sdist = Files.write(dir.resolve("jar_thing-1.0.tar.gz"), bytes);
+    Path sdist = FakeUpstream.randomSdist(dir, "jar-thing", 3);
+    byte[] bytes = Files.readAllBytes(sdist);
     Path err = dir.resolve("proxy.err");
     List<String> command = new ArrayList<>(List.of(javaBinary()));
     command.addAll(jvmOptions);

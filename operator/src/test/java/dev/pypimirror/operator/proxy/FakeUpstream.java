@@ -125,6 +125,16 @@ public final class FakeUpstream implements AutoCloseable {
     return requests.stream().filter(r -> r.startsWith(pathPrefix)).count();
   }
 
+  /**
+   * A file of random bytes (seeded by its size) named as an sdist of {@code project}, {@code mib}
+   * MiB long.
+   */
+  public static Path randomSdist(Path dir, String project, int mib) throws IOException {
+    byte[] bytes = new byte[mib << 20];
+    new java.util.Random(mib).nextBytes(bytes);
+    return Files.write(dir.resolve(project.replace('-', '_') + "-1.0.tar.gz"), bytes);
+  }
+
   static String normalize(String name) {
     return name.toLowerCase().replaceAll("[-_.]+", "-");
   }

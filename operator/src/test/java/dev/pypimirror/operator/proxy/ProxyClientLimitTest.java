@@ -1,10 +1,10 @@
 package dev.pypimirror.operator.proxy;
 
+import static dev.pypimirror.operator.proxy.FakeUpstream.randomSdist;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.gauge;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.get;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.limited;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.limits;
-import static dev.pypimirror.operator.proxy.ProxyHttpTest.randomSdist;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

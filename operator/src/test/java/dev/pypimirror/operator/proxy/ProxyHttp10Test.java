@@ -1,7 +1,7 @@
 package dev.pypimirror.operator.proxy;
 
+import static dev.pypimirror.operator.proxy.FakeUpstream.randomSdist;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.get;
-import static dev.pypimirror.operator.proxy.ProxyHttpTest.randomSdist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,5 +1,6 @@
 package dev.pypimirror.operator.proxy;
 
+import static dev.pypimirror.operator.proxy.FakeUpstream.randomSdist;
 import static dev.pypimirror.operator.proxy.ProxyEndToEndTest.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -773,13 +774,6 @@ class ProxyHttpTest {
                 text(get(port, "/simple/" + project + "/"))
                     .contains(FakeUpstream.digest(algorithm, republished)));
     return republished;
-  }
-
-  /** A file of random bytes named as an sdist of {@code project}, {@code mib} MiB long. */
-  static Path randomSdist(Path dir, String project, int mib) throws Exception {
-    byte[] bytes = new byte[mib << 20];
-    new java.util.Random(mib).nextBytes(bytes);
-    return Files.write(dir.resolve(project.replace('-', '_') + "-1.0.tar.gz"), bytes);
   }
 
   /** A raw client that sends a GET and then reads only what the test makes it read. */

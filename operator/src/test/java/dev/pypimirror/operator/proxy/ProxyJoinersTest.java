@@ -1,12 +1,12 @@
 package dev.pypimirror.operator.proxy;
 
+import static dev.pypimirror.operator.proxy.FakeUpstream.randomSdist;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.drain;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.gauge;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.get;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.getAsync;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.limited;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.limits;
-import static dev.pypimirror.operator.proxy.ProxyHttpTest.randomSdist;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.rawGet;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.text;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,8 +1,8 @@
 package dev.pypimirror.operator.proxy;
 
+import static dev.pypimirror.operator.proxy.FakeUpstream.randomSdist;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.firstMatch;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.get;
-import static dev.pypimirror.operator.proxy.ProxyHttpTest.randomSdist;
 import static dev.pypimirror.operator.proxy.ProxyHttpTest.rawGet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
